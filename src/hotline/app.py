@@ -1,0 +1,141 @@
+"""Composition root: builds the settings, the engine, the store and the services.
+
+Nothing else wires components together, and nothing below this module reads the
+environment: ``open_node`` and ``init_node`` are given it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hotline.config import Settings, load_settings, write_config
+from hotline.domain.clock import Clock, format_time
+from hotline.domain.errors import AlreadyExists, StorageUnavailable
+from hotline.domain.identity import Party, parse_party_id
+from hotline.services.directory import Directory
+from hotline.services.lines import Lines
+from hotline.services.messages import Messages
+from hotline.services.writer import LedgerWriter
+from hotline.storage.engine import check_schema, make_engine, upgrade
+from hotline.storage.keystore import KeyStore
+from hotline.storage.store import Store
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class Node:
+    """A node's services, wired."""
+
+    settings: Settings
+    party: str
+    store: Store
+    writer: LedgerWriter
+    directory: Directory
+    lines: Lines
+    messages: Messages
+
+    def close(self) -> None:
+        self.store.engine.dispose()
+
+
+def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], bytes]) -> Node:
+    engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    store = Store(engine)
+    writer = LedgerWriter(store, KeyStore(settings.keys_dir), clock)
+    directory = Directory(writer, random)
+    return Node(
+        settings=settings,
+        party=party,
+        store=store,
+        writer=writer,
+        directory=directory,
+        lines=Lines(writer, directory, party),
+        messages=Messages(writer, directory),
+    )
+
+
+def open_node(
+    environ: Mapping[str, str], home: Path | None = None, *, clock: Clock | None = None
+) -> Node:
+    """Open an initialised node. Raises StorageUnavailable if there is none at ``home``."""
+    settings = load_settings(environ, home)
+    if not settings.config_path.exists() or not settings.party:
+        raise StorageUnavailable(
+            f"no hotline node at {settings.home}",
+            hint="create one with `hotline init --party US`, or point --home / HOTLINE_HOME "
+            "at an existing node",
+        )
+    node = _wire(settings, settings.party, clock or SystemClock(), os.urandom)
+    check_schema(node.store.engine)
+    stored_party = node.store.info("party")
+    if stored_party != settings.party:
+        raise StorageUnavailable(
+            f"the database belongs to party {stored_party}, but the config says {settings.party}",
+            hint=f"check {settings.config_path}",
+        )
+    return node
+
+
+def init_node(
+    environ: Mapping[str, str],
+    home: Path | None,
+    party: str,
+    name: str,
+    *,
+    database_url: str | None = None,
+    clock: Clock | None = None,
+    random: Callable[[int], bytes] = os.urandom,
+) -> Node:
+    """Create a node: data folder, config, database schema, node key, own party."""
+    party_id = parse_party_id(party)
+    settings = load_settings(environ, home)
+    if settings.config_path.exists():
+        raise AlreadyExists(
+            f"a node already exists at {settings.home}",
+            hint="use it, or choose another folder with --home",
+        )
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    values = {"party": party_id}
+    if database_url:
+        values["database_url"] = database_url
+    settings = Settings(
+        home=settings.home,
+        party=party_id,
+        database_url=database_url or settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+    )
+    node = _wire(settings, party_id, clock or SystemClock(), random)
+    upgrade(node.store.engine)
+    holder = node.store.info("party")
+    if holder is not None:
+        raise AlreadyExists(
+            f"the database already holds the node of {holder}",
+            hint="give a new database with --database",
+        )
+    keystore = node.writer.keystore
+    node_key = keystore.create(party_id, random(32))
+    try:
+        with node.store.write() as tx:
+            tx.set_info("party", party_id)
+            tx.add_party(
+                Party(
+                    id=party_id,
+                    name=name.strip() or party_id,
+                    hosted=True,
+                    node_key=node_key.public,
+                ),
+                format_time(node.writer.now()),
+            )
+    except BaseException:
+        keystore.discard(party_id)
+        raise
+    write_config(settings.config_path, values)
+    return node

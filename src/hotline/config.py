@@ -1,0 +1,112 @@
+"""Settings: one typed, frozen object, built once by ``app.py``.
+
+Each setting is read from the environment first, then from the node's ``hotline.toml``
+(written by ``hotline init``), then its default. :data:`SETTINGS` lists them all with
+their documentation; ``docs/settings.md`` must describe every one (a test checks).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from hotline.domain.errors import InvalidInput
+
+CONFIG_FILE = "hotline.toml"
+DEFAULT_HOME = Path.home() / ".hotline"
+
+
+@dataclass(frozen=True)
+class SettingDoc:
+    name: str
+    env: str
+    default: str
+    doc: str
+
+
+SETTINGS: tuple[SettingDoc, ...] = (
+    SettingDoc(
+        "home",
+        "HOTLINE_HOME",
+        "~/.hotline",
+        "The node's data folder: config, keys and (by default) the SQLite database.",
+    ),
+    SettingDoc(
+        "party",
+        "HOTLINE_PARTY",
+        "(set by init)",
+        "The party this node serves, e.g. US. Written by `hotline init`.",
+    ),
+    SettingDoc(
+        "database_url",
+        "HOTLINE_DATABASE_URL",
+        "sqlite:///<home>/hotline.db",
+        "SQLAlchemy URL of the node's database: SQLite or postgresql+psycopg://...",
+    ),
+    SettingDoc(
+        "sqlite_synchronous",
+        "HOTLINE_SQLITE_SYNCHRONOUS",
+        "FULL",
+        "SQLite's synchronous pragma. FULL survives power loss; NORMAL survives a "
+        "crash of the process but may lose the last commits on power loss.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    party: str | None
+    database_url: str
+    sqlite_synchronous: str
+
+    @property
+    def config_path(self) -> Path:
+        return self.home / CONFIG_FILE
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+
+def default_database_url(home: Path) -> str:
+    return f"sqlite:///{home / 'hotline.db'}"
+
+
+def load_settings(environ: Mapping[str, str], home: Path | None = None) -> Settings:
+    """Build the settings from ``environ``, the node's config file and the defaults.
+
+    ``home`` (from a command-line option) wins over ``HOTLINE_HOME``. Raises InvalidInput
+    when the config file cannot be read.
+    """
+    base = (home or Path(environ.get("HOTLINE_HOME") or DEFAULT_HOME)).expanduser().absolute()
+    stored: dict[str, object] = {}
+    path = base / CONFIG_FILE
+    if path.exists():
+        try:
+            stored = tomllib.loads(path.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidInput(str(path), f"not a valid config file: {exc}") from exc
+
+    def pick(name: str, env: str, default: str | None) -> str | None:
+        value = environ.get(env) or stored.get(name)
+        return str(value) if value is not None else default
+
+    return Settings(
+        home=base,
+        party=pick("party", "HOTLINE_PARTY", None),
+        database_url=pick("database_url", "HOTLINE_DATABASE_URL", None)
+        or default_database_url(base),
+        sqlite_synchronous=(
+            pick("sqlite_synchronous", "HOTLINE_SQLITE_SYNCHRONOUS", "FULL") or "FULL"
+        ).upper(),
+    )
+
+
+def write_config(path: Path, values: Mapping[str, str]) -> None:
+    """Write a flat TOML file of string values (JSON string escapes are valid TOML)."""
+    text = "".join(f"{key} = {json.dumps(value)}\n" for key, value in values.items())
+    path.write_text("# hotline node configuration\n" + text, "utf-8")

@@ -1,0 +1,95 @@
+"""The one error tree of hotline.
+
+Every failure a user can meet is one of these. Each error carries a message that says
+what was wrong and, where there is one, a ``hint`` that says what to do. Domain errors
+carry no HTTP status and no exit code: the adapters (``cli.py``, later ``api/``) map
+them in one place each.
+
+::
+
+    HotlineError
+    ├── InvalidInput            a value is malformed (bad id, area, precedence, time...)
+    ├── NotFound                an id names nothing stored
+    ├── AlreadyExists           the thing is already there
+    ├── Refused                 well-formed, but a rule forbids it
+    │   ├── PolicyRefused       a line's policy refuses it (kind, principal, size)
+    │   ├── LineNotActive       the line's terms are not signed by every party yet
+    │   └── AlreadyAcknowledged the party has already acknowledged the message
+    ├── KeyUnavailable          this node does not hold the private key needed to sign
+    ├── ChainConflict           an append would break a chain (stale head, fork, gap)
+    ├── IntegrityFailure        stored data failed verification
+    └── StorageUnavailable      the database cannot be opened or has the wrong schema
+"""
+
+from __future__ import annotations
+
+
+class HotlineError(Exception):
+    """Base of every hotline error. ``str(err)`` is the message; ``err.hint`` what to do."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(HotlineError):
+    """A value given by a user or a peer is malformed."""
+
+    def __init__(self, field: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{field}: {message}", hint=hint)
+        self.field = field
+
+
+class NotFound(HotlineError):
+    """An identifier names nothing this node holds."""
+
+    def __init__(self, what: str, ident: str, *, hint: str | None = None) -> None:
+        super().__init__(f"unknown {what} {ident!r}", hint=hint)
+        self.what = what
+        self.ident = ident
+
+
+class AlreadyExists(HotlineError):
+    """Creating something that is already there."""
+
+
+class Refused(HotlineError):
+    """Well-formed, but a rule forbids it."""
+
+
+class PolicyRefused(Refused):
+    """A line's policy refuses the action (message kind, principal, size)."""
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, alternatives: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.alternatives = alternatives
+
+
+class LineNotActive(Refused):
+    """The line exists as a proposal; not every party has signed its terms."""
+
+
+class AlreadyAcknowledged(Refused):
+    """The acknowledging party has already acknowledged this message."""
+
+
+class KeyUnavailable(HotlineError):
+    """This node does not hold the private key needed to sign for that author."""
+
+
+class ChainConflict(HotlineError):
+    """An append would fork or gap a chain, or the chain head moved meanwhile."""
+
+
+class IntegrityFailure(HotlineError):
+    """Stored data failed verification."""
+
+
+class StorageUnavailable(HotlineError):
+    """The database cannot be opened, or its schema is not the one this code needs."""

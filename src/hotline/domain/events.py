@@ -1,0 +1,129 @@
+"""Events: the unit of the ledger.
+
+An event is a *body* (a JSON object), its Ed25519 *signature* and its *id*::
+
+    body = {"v": 1, "line": "us-ru-deconfliction", "party": "US", "seq": 3,
+            "prev": "<id of US's event 2 on this line>", "kind": "message",
+            "author": "US/EUCOM-JOC", "key": "<key id>", "ts": "2026-...Z",
+            "content": {...}}
+    raw  = RFC 8785 canonical bytes of body
+    id   = SHA-256(raw), hex
+    sig  = Ed25519 signature of raw by the author's key
+
+The author is a principal (``US/EUCOM-JOC``) or a party's node (``US``). Every event
+belongs to the chain of its ``party`` on its ``line``; ``seq`` counts from 1 and ``prev``
+is the id of the previous event of that chain (``null`` for the first).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from hotline.domain.canonical import canonical, digest
+from hotline.domain.clock import format_time, parse_time
+from hotline.domain.crypto import SigningKey
+from hotline.domain.errors import InvalidInput
+
+FORMAT_VERSION = 1
+BODY_FIELDS = ("v", "line", "party", "seq", "prev", "kind", "author", "key", "ts", "content")
+
+
+class EventKind(StrEnum):
+    MESSAGE = "message"
+    RECEIPT = "receipt"
+    ACK = "ack"
+    LINE_PROPOSE = "line.propose"
+    LINE_ACCEPT = "line.accept"
+
+
+@dataclass(frozen=True)
+class Event:
+    """A signed event. ``raw`` is the canonical body, the bytes that are hashed and signed."""
+
+    id: str
+    raw: bytes
+    sig: bytes
+    body: Mapping[str, Any]
+
+    @property
+    def line(self) -> str:
+        return str(self.body["line"])
+
+    @property
+    def party(self) -> str:
+        return str(self.body["party"])
+
+    @property
+    def seq(self) -> int:
+        return int(self.body["seq"])
+
+    @property
+    def prev(self) -> str | None:
+        prev = self.body["prev"]
+        return None if prev is None else str(prev)
+
+    @property
+    def kind(self) -> str:
+        return str(self.body["kind"])
+
+    @property
+    def author(self) -> str:
+        return str(self.body["author"])
+
+    @property
+    def key_id(self) -> str:
+        return str(self.body["key"])
+
+    @property
+    def ts(self) -> datetime:
+        return parse_time(str(self.body["ts"]))
+
+    @property
+    def content(self) -> Mapping[str, Any]:
+        content: Mapping[str, Any] = self.body["content"]
+        return content
+
+    @classmethod
+    def from_raw(cls, raw: bytes, sig: bytes) -> Event:
+        """Rebuild an event from its canonical bytes and signature (not verified here)."""
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidInput("event", f"body is not JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise InvalidInput("event", "body is not a JSON object")
+        return cls(id=digest(raw), raw=raw, sig=sig, body=body)
+
+
+def sign_event(
+    *,
+    line: str,
+    party: str,
+    seq: int,
+    prev: str | None,
+    kind: EventKind,
+    author: str,
+    key: SigningKey,
+    ts: datetime,
+    content: Mapping[str, Any],
+) -> Event:
+    """Build, canonicalise and sign one event."""
+    body: dict[str, Any] = {
+        "v": FORMAT_VERSION,
+        "line": line,
+        "party": party,
+        "seq": seq,
+        "prev": prev,
+        "kind": kind.value,
+        "author": author,
+        "key": key.public.key_id,
+        "ts": format_time(ts),
+        "content": dict(content),
+    }
+    raw = canonical(body)
+    return Event(id=digest(raw), raw=raw, sig=key.sign(raw), body=body)

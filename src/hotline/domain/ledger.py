@@ -1,0 +1,67 @@
+"""Hash chains: where the next event of a chain goes, and what the other events say.
+
+Each party's events on a line form one chain. The node serialises appends per
+(line, party): it reads the head, signs the next event against it and stores both in
+one transaction. An incoming event is placed against the head this node holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from hotline.domain.events import Event
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The last event of a chain: ``seq`` 0 and no id for an empty chain."""
+
+    seq: int = 0
+    id: str | None = None
+
+    def after(self, event: Event) -> ChainHead:
+        return ChainHead(seq=event.seq, id=event.id)
+
+
+class Placement(StrEnum):
+    """How an event fits a chain whose head this node holds."""
+
+    NEXT = "next"  # extends the chain
+    DUPLICATE = "duplicate"  # already stored: nothing to do
+    GAP = "gap"  # events between the head and it are missing: ask for them
+    FORK = "fork"  # conflicts with what is stored: evidence, never kept as the chain
+
+
+def place(head: ChainHead, event: Event, stored_id_at_seq: str | None) -> Placement:
+    """Place ``event`` against ``head``.
+
+    ``stored_id_at_seq`` is the id this node holds at ``event.seq`` (None if none).
+    """
+    if event.seq <= head.seq:
+        return Placement.DUPLICATE if stored_id_at_seq == event.id else Placement.FORK
+    if event.seq > head.seq + 1:
+        return Placement.GAP
+    return Placement.NEXT if event.prev == head.id else Placement.FORK
+
+
+def receipt_content(of_party: str, upto_seq: int, upto_id: str) -> dict[str, Any]:
+    """A machine receipt: the author's node holds ``of_party``'s chain up to there."""
+    return {"of": of_party, "upto_seq": upto_seq, "upto_id": upto_id}
+
+
+def ack_content(ref: str, reply: str | None = None, lang: str | None = None) -> dict[str, Any]:
+    """A human acknowledgement of message ``ref``, with an optional reply text."""
+    content: dict[str, Any] = {"ref": ref}
+    if reply:
+        content["reply"] = {"body": reply, "lang": lang or "en"}
+    return content
+
+
+def propose_content(terms: dict[str, Any]) -> dict[str, Any]:
+    return {"terms": terms}
+
+
+def accept_content(terms_id: str) -> dict[str, Any]:
+    return {"terms_id": terms_id}

@@ -1,0 +1,322 @@
+"""Lines and their policies: who may use a line, for which kinds of message, how fast.
+
+A line is an agreed channel between parties. Its *terms* (id, kind, title, parties,
+policy) are a JSON object both parties sign (``line.propose`` and ``line.accept``
+events); the line carries messages only once every party has signed them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from hotline.domain.canonical import content_id
+from hotline.domain.errors import InvalidInput, PolicyRefused
+from hotline.domain.identity import parse_principal_id, party_of
+from hotline.domain.precedence import (
+    DEFAULT_DEADLINES,
+    FLASH_MAX_WORDS,
+    Precedence,
+    format_duration,
+    parse_duration,
+)
+
+
+class LineKind(StrEnum):
+    """The agreed purpose of a line."""
+
+    DECONFLICTION = "deconfliction"
+    LEADERS = "leaders"
+    RELAY = "relay"
+    SERVICE = "service"
+
+
+class MessageKind(StrEnum):
+    """What a message is for."""
+
+    NOTIFICATION = "notification"
+    QUERY = "query"
+    RESPONSE = "response"
+    INCIDENT = "incident"
+    WARNING = "warning"
+    PROTEST = "protest"
+    CATALOGUE = "catalogue"
+    TEST = "test"
+    FREE = "free"
+
+
+_ALL = frozenset(MessageKind)
+
+#: What each kind of line carries unless its terms say otherwise. A deconfliction line is
+#: not a complaint line: protests go by relay (attaché, embassy) or between leaders.
+DEFAULT_KINDS: dict[LineKind, frozenset[MessageKind]] = {
+    LineKind.DECONFLICTION: _ALL - {MessageKind.PROTEST},
+    LineKind.LEADERS: _ALL - {MessageKind.TEST},
+    LineKind.RELAY: _ALL,
+    LineKind.SERVICE: frozenset(
+        {
+            MessageKind.TEST,
+            MessageKind.NOTIFICATION,
+            MessageKind.QUERY,
+            MessageKind.RESPONSE,
+            MessageKind.FREE,
+        }
+    ),
+}
+
+DEFAULT_CONTACT_WINDOW = timedelta(hours=48)
+
+_LINE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+
+
+def parse_line_id(text: str) -> str:
+    """Normalise and check a line id: 2-64 lowercase letters, digits and dashes."""
+    value = text.strip().lower()
+    if not _LINE_ID.match(value):
+        raise InvalidInput(
+            "line",
+            f"{text!r} is not a line id",
+            hint="use 2-64 lowercase letters, digits and dashes, e.g. us-ru-deconfliction",
+        )
+    return value
+
+
+def parse_line_kind(text: str) -> LineKind:
+    try:
+        return LineKind(text.strip().lower())
+    except ValueError:
+        raise InvalidInput(
+            "kind",
+            f"unknown line kind {text!r}",
+            hint="use one of " + ", ".join(k.value for k in LineKind),
+        ) from None
+
+
+def parse_message_kind(text: str) -> MessageKind:
+    try:
+        return MessageKind(text.strip().lower())
+    except ValueError:
+        raise InvalidInput(
+            "kind",
+            f"unknown message kind {text!r}",
+            hint="use one of " + ", ".join(k.value for k in MessageKind),
+        ) from None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Who may use a line, for what, and how fast the other side must acknowledge."""
+
+    principals: tuple[str, ...]
+    kinds: frozenset[MessageKind]
+    deadlines: Mapping[Precedence, timedelta] = field(
+        default_factory=lambda: dict(DEFAULT_DEADLINES)
+    )
+    flash_max_words: int = FLASH_MAX_WORDS
+    contact_window: timedelta = DEFAULT_CONTACT_WINDOW
+
+    def deadline(self, precedence: Precedence) -> timedelta:
+        return self.deadlines[precedence]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "principals": sorted(self.principals),
+            "kinds": sorted(k.value for k in self.kinds),
+            "deadlines": {p.value: format_duration(self.deadlines[p]) for p in Precedence},
+            "flash_max_words": self.flash_max_words,
+            "contact_window": format_duration(self.contact_window),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Policy:
+        try:
+            return cls(
+                principals=tuple(parse_principal_id(p) for p in data["principals"]),
+                kinds=frozenset(parse_message_kind(k) for k in data["kinds"]),
+                deadlines={
+                    Precedence(p): parse_duration(v, field=f"deadline {p}")
+                    for p, v in data["deadlines"].items()
+                },
+                flash_max_words=int(data["flash_max_words"]),
+                contact_window=parse_duration(data["contact_window"], field="contact window"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, InvalidInput):
+                raise
+            raise InvalidInput("policy", f"malformed policy: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Line:
+    """An agreed channel between parties, with its policy."""
+
+    id: str
+    kind: LineKind
+    title: str
+    parties: tuple[str, ...]
+    policy: Policy
+
+    def terms(self) -> dict[str, Any]:
+        """The JSON object both parties sign."""
+        return {
+            "id": self.id,
+            "kind": self.kind.value,
+            "title": self.title,
+            "parties": sorted(self.parties),
+            "policy": self.policy.to_json(),
+        }
+
+    def terms_id(self) -> str:
+        return content_id(self.terms())
+
+    @classmethod
+    def from_terms(cls, terms: Mapping[str, Any]) -> Line:
+        try:
+            return cls(
+                id=parse_line_id(terms["id"]),
+                kind=parse_line_kind(terms["kind"]),
+                title=str(terms["title"]),
+                parties=tuple(terms["parties"]),
+                policy=Policy.from_json(terms["policy"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise InvalidInput("terms", f"malformed line terms: {exc}") from exc
+
+    def principals_of(self, party: str) -> tuple[str, ...]:
+        return tuple(p for p in self.policy.principals if party_of(p) == party)
+
+    def other_parties(self, party: str) -> tuple[str, ...]:
+        return tuple(p for p in self.parties if p != party)
+
+
+def make_line(
+    *,
+    line_id: str,
+    kind: LineKind,
+    title: str,
+    principals: Iterable[str],
+    kinds: Iterable[MessageKind] | None = None,
+    deadlines: Mapping[Precedence, timedelta] | None = None,
+    contact_window: timedelta | None = None,
+) -> Line:
+    """Build and check a line's terms; the parties are those of its principals.
+
+    Raises InvalidInput when fewer than two parties take part, when a principal is listed
+    twice, or when a deadline grows as precedence rises.
+    """
+    members = tuple(parse_principal_id(p) for p in principals)
+    if len(set(members)) != len(members):
+        raise InvalidInput("principal", "a principal is listed twice")
+    parties = tuple(sorted({party_of(p) for p in members}))
+    if len(parties) < 2:
+        raise InvalidInput(
+            "principal",
+            "a line joins at least two parties, but every principal given is of "
+            + (parties[0] if parties else "no party"),
+            hint="name a principal of each party, e.g. --member US/EUCOM-JOC --member RU/NDMC",
+        )
+    merged = dict(DEFAULT_DEADLINES)
+    merged.update(deadlines or {})
+    ordered = [merged[p] for p in Precedence]
+    if any(a > b for a, b in itertools.pairwise(ordered)):
+        raise InvalidInput(
+            "deadline",
+            "a higher precedence cannot have a longer deadline than a lower one",
+            hint="keep FLASH <= IMMEDIATE <= PRIORITY <= ROUTINE",
+        )
+    chosen = frozenset(kinds) if kinds is not None else DEFAULT_KINDS[kind]
+    if not chosen:
+        raise InvalidInput("kind", "a line must allow at least one message kind")
+    return Line(
+        id=parse_line_id(line_id),
+        kind=kind,
+        title=title.strip() or line_id,
+        parties=parties,
+        policy=Policy(
+            principals=members,
+            kinds=chosen,
+            deadlines=merged,
+            contact_window=contact_window or DEFAULT_CONTACT_WINDOW,
+        ),
+    )
+
+
+def check_member(line: Line, principal: str) -> None:
+    """Raise PolicyRefused unless ``principal`` may use ``line``."""
+    if principal not in line.policy.principals:
+        members = ", ".join(line.principals_of(party_of(principal))) or "none"
+        raise PolicyRefused(
+            f"{principal} is not on line {line.id}",
+            hint=f"principals of {party_of(principal)} on this line: {members}",
+        )
+
+
+def check_send(
+    line: Line,
+    sender: str,
+    kind: MessageKind,
+    precedence: Precedence,
+    body: str,
+    lines_of_sender: Iterable[Line] = (),
+) -> None:
+    """Raise PolicyRefused unless ``sender`` may send this message on ``line``.
+
+    ``lines_of_sender`` are the other lines the sender is on: when the kind is refused,
+    the error names those that would take it.
+    """
+    check_member(line, sender)
+    if kind not in line.policy.kinds:
+        takers = tuple(
+            other.id
+            for other in lines_of_sender
+            if other.id != line.id
+            and kind in other.policy.kinds
+            and sender in other.policy.principals
+        )
+        where = (
+            "lines of yours that take it: " + ", ".join(takers)
+            if takers
+            else "no line of yours takes it; by default "
+            + " and ".join(k.value for k in LineKind if kind in DEFAULT_KINDS[k])
+            + " lines do"
+        )
+        raise PolicyRefused(
+            f"a {kind.value} is not allowed on line {line.id} ({line.kind.value} line)",
+            hint=where,
+            alternatives=takers,
+        )
+    if precedence is Precedence.FLASH:
+        words = len(body.split())
+        if words > line.policy.flash_max_words:
+            raise PolicyRefused(
+                f"a FLASH message is limited to {line.policy.flash_max_words} words on line "
+                f"{line.id}; this one has {words}",
+                hint="shorten it, or send it as IMMEDIATE",
+            )
+
+
+class LineStatus(StrEnum):
+    """A line is *proposed* until every party has signed its terms, then *active*."""
+
+    PROPOSED = "proposed"
+    ACTIVE = "active"
+
+
+@dataclass(frozen=True)
+class LineState:
+    """A line as this node holds it: terms, status, and who has signed them."""
+
+    line: Line
+    status: LineStatus
+    proposed_by: str
+    accepted_by: frozenset[str]
+    created_at: str
+
+    @property
+    def waiting_for(self) -> tuple[str, ...]:
+        return tuple(p for p in self.line.parties if p not in self.accepted_by)

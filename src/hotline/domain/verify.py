@@ -1,0 +1,293 @@
+"""Verification of a stored ledger: re-derive every id, check every signature and link.
+
+Rows come as :class:`StoredEvent` (the columns a store keeps: the indexed fields, the
+canonical body bytes and the signature), ordered by (line, party, seq). Every column is
+checked against the signed body, so a change to any stored byte is found. For each
+chain the *first* broken event is reported, with the reason; then checking moves to
+the next chain. References (acknowledged messages, receipts, accepted terms) are
+resolved at the end through a lookup the caller provides.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from hotline.domain.canonical import canonical, content_id, digest
+from hotline.domain.crypto import PublicKey
+from hotline.domain.errors import InvalidInput
+from hotline.domain.events import BODY_FIELDS, FORMAT_VERSION, EventKind
+from hotline.domain.identity import party_of
+from hotline.domain.ledger import ChainHead
+
+
+class Reason(StrEnum):
+    MALFORMED = "malformed"
+    BAD_ID = "bad id"
+    MISMATCH = "mismatch"
+    UNKNOWN_KEY = "unknown key"
+    BAD_SIGNATURE = "bad signature"
+    BROKEN_LINK = "broken link"
+    GAP = "gap"
+    FORK = "fork"
+    BAD_REFERENCE = "bad reference"
+    TERMS_MISMATCH = "terms mismatch"
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One stored row: indexed columns as stored, plus the signed bytes and signature."""
+
+    id: str
+    line: str
+    party: str
+    seq: int
+    prev: str | None
+    kind: str
+    author: str
+    ts: str
+    ref: str | None
+    raw: bytes
+    sig: bytes
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The first broken point of a chain (or a broken reference), and why."""
+
+    reason: Reason
+    event_id: str
+    line: str
+    party: str
+    seq: int
+    detail: str
+
+    def describe(self) -> str:
+        return (
+            f"{self.reason.value}: line {self.line}, chain {self.party}, seq {self.seq}, "
+            f"event {self.event_id}: {self.detail}"
+        )
+
+
+@dataclass(frozen=True)
+class RefTarget:
+    """Where a referenced event stands."""
+
+    line: str
+    party: str
+    seq: int
+    kind: str
+
+
+@dataclass
+class Report:
+    events: int = 0
+    chains: dict[tuple[str, str], ChainHead] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+#: key id -> (owner author id, public key). The owner is a principal or a party (node).
+KeyDirectory = Mapping[str, tuple[str, PublicKey]]
+Resolver = Callable[[Collection[str]], Mapping[str, RefTarget]]
+
+
+def expected_ref(kind: Any, content: Any) -> str | None:
+    """The event an event points at, kept in its own column for look-ups: an ack's message."""
+    if kind == EventKind.ACK and isinstance(content, dict) and isinstance(content.get("ref"), str):
+        return str(content["ref"])
+    return None
+
+
+def check_event(row: StoredEvent, keys: KeyDirectory) -> tuple[Problem | None, Any]:
+    """Check one row on its own: id, canonical form, columns, key and signature.
+
+    Returns the problem found (or None) and the parsed body (None when unreadable).
+    """
+
+    def problem(reason: Reason, detail: str) -> tuple[Problem, Any]:
+        return Problem(reason, row.id, row.line, row.party, row.seq, detail), body
+
+    body: Any = None
+    if digest(row.raw) != row.id:
+        return problem(Reason.BAD_ID, "the stored id is not the SHA-256 of the stored body")
+    try:
+        body = json.loads(row.raw)
+    except (ValueError, UnicodeDecodeError):
+        return problem(Reason.MALFORMED, "the body is not JSON")
+    if not isinstance(body, dict) or sorted(body) != sorted(BODY_FIELDS):
+        return problem(Reason.MALFORMED, "the body does not have the event fields")
+    if body["v"] != FORMAT_VERSION:
+        return problem(Reason.MALFORMED, f"unknown event format version {body['v']!r}")
+    try:
+        if canonical(body) != row.raw:
+            return problem(Reason.MALFORMED, "the body is not in canonical (RFC 8785) form")
+    except InvalidInput:
+        return problem(Reason.MALFORMED, "the body has no canonical form")
+    for name in ("line", "party", "seq", "prev", "kind", "author", "ts"):
+        if body[name] != getattr(row, name):
+            return problem(
+                Reason.MISMATCH,
+                f"stored {name} {getattr(row, name)!r} differs from the signed {body[name]!r}",
+            )
+    signed_ref = expected_ref(body["kind"], body["content"])
+    if row.ref != signed_ref:
+        return problem(
+            Reason.MISMATCH, f"stored ref {row.ref!r} differs from the signed {signed_ref!r}"
+        )
+    if party_of(row.author) != row.party:
+        return problem(Reason.MISMATCH, f"{row.author} cannot write {row.party}'s chain")
+    entry = keys.get(str(body["key"]))
+    if entry is None or entry[0] != row.author:
+        return problem(Reason.UNKNOWN_KEY, f"key {body['key']} is not a key of {row.author}")
+    if not entry[1].verify(row.raw, row.sig):
+        return problem(Reason.BAD_SIGNATURE, f"the signature is not {row.author}'s")
+    return None, body
+
+
+class Verifier:
+    """Feeds on rows in (line, party, seq) order and builds a :class:`Report`."""
+
+    def __init__(self, keys: KeyDirectory, line_terms: Mapping[str, str] | None = None) -> None:
+        self._keys = keys
+        self._line_terms = dict(line_terms or {})
+        self.report = Report()
+        self._chain: tuple[str, str] | None = None
+        self._head = ChainHead()
+        self._broken = False
+        self._acks: list[tuple[StoredEvent, str]] = []
+        self._receipts: list[tuple[StoredEvent, str, int, str]] = []
+        self._proposed: dict[str, tuple[StoredEvent, str]] = {}
+        self._accepts: list[tuple[StoredEvent, str]] = []
+
+    def feed(self, row: StoredEvent) -> None:
+        """Check one row on its own and against its chain."""
+        problem, body = check_event(row, self._keys)
+        self.link(row, problem, body)
+
+    def feed_all(self, rows: Iterable[StoredEvent]) -> Report:
+        for row in rows:
+            self.feed(row)
+        return self.report
+
+    def link(self, row: StoredEvent, problem: Problem | None, body: Any) -> None:
+        """Place a row already checked by :func:`check_event` into its chain."""
+        self.report.events += 1
+        chain = (row.line, row.party)
+        if chain != self._chain:
+            self._chain, self._head, self._broken = chain, ChainHead(), False
+        if self._broken:
+            return
+        if problem is None:
+            problem = self._chain_problem(row)
+        if problem is not None:
+            self._broken = True
+            self.report.problems.append(problem)
+            return
+        self._head = ChainHead(row.seq, row.id)
+        self.report.chains[chain] = self._head
+        self._note_references(row, body["content"])
+
+    def _chain_problem(self, row: StoredEvent) -> Problem | None:
+        head = self._head
+
+        def problem(reason: Reason, detail: str) -> Problem:
+            return Problem(reason, row.id, row.line, row.party, row.seq, detail)
+
+        if row.seq == head.seq and head.id is not None:
+            return problem(Reason.FORK, f"a second event at seq {row.seq} (first: {head.id})")
+        if row.seq > head.seq + 1:
+            missing = (
+                f"seq {head.seq + 1}"
+                if row.seq == head.seq + 2
+                else f"seq {head.seq + 1}..{row.seq - 1}"
+            )
+            return problem(Reason.GAP, f"{missing} missing before it")
+        if row.seq < 1:
+            return problem(Reason.MALFORMED, "seq counts from 1")
+        if row.prev != head.id:
+            expected = head.id or "none (first of its chain)"
+            return problem(Reason.BROKEN_LINK, f"prev is {row.prev}, expected {expected}")
+        return None
+
+    def _note_references(self, row: StoredEvent, content: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        if row.kind == EventKind.ACK:
+            self._acks.append((row, str(content.get("ref"))))
+        elif row.kind == EventKind.RECEIPT:
+            self._receipts.append(
+                (
+                    row,
+                    str(content.get("of")),
+                    int(content.get("upto_seq", 0)),
+                    str(content.get("upto_id")),
+                )
+            )
+        elif row.kind == EventKind.LINE_PROPOSE:
+            terms = content.get("terms")
+            self._proposed[row.line] = (row, content_id(terms) if terms is not None else "")
+        elif row.kind == EventKind.LINE_ACCEPT:
+            self._accepts.append((row, str(content.get("terms_id"))))
+
+    def finish(self, resolve: Resolver) -> Report:
+        """Resolve references (acks, receipts, accepted terms) and return the report."""
+        wanted = {ref for _, ref in self._acks} | {uid for _, _, _, uid in self._receipts}
+        found = resolve(wanted) if wanted else {}
+
+        def bad(row: StoredEvent, detail: str, reason: Reason = Reason.BAD_REFERENCE) -> None:
+            self.report.problems.append(
+                Problem(reason, row.id, row.line, row.party, row.seq, detail)
+            )
+
+        for row, ref in self._acks:
+            target = found.get(ref)
+            if target is None:
+                bad(row, f"acknowledges {ref}, which is not on the record")
+            elif target.line != row.line or target.kind != EventKind.MESSAGE:
+                bad(row, f"acknowledges {ref}, which is not a message on line {row.line}")
+            elif target.party == row.party:
+                bad(row, f"acknowledges {ref}, a message of its own party")
+        for row, of, upto_seq, upto_id in self._receipts:
+            target = found.get(upto_id)
+            if target is None or (target.line, target.party, target.seq) != (
+                row.line,
+                of,
+                upto_seq,
+            ):
+                bad(
+                    row,
+                    f"receipt for {of} up to seq {upto_seq} names {upto_id}, "
+                    "which is not that event",
+                )
+        for row, terms_id in self._accepts:
+            proposed = self._proposed.get(row.line)
+            if proposed is None or proposed[1] != terms_id:
+                bad(row, "accepts terms that are not the ones proposed", Reason.TERMS_MISMATCH)
+        broken_lines = {p.line for p in self.report.problems}
+        for line, terms_id in self._line_terms.items():
+            proposed = self._proposed.get(line)
+            if proposed is not None and proposed[1] != terms_id:
+                bad(
+                    proposed[0],
+                    "the line's stored terms differ from the signed proposal",
+                    Reason.TERMS_MISMATCH,
+                )
+            elif proposed is None and line not in broken_lines:
+                self.report.problems.append(
+                    Problem(
+                        Reason.TERMS_MISMATCH,
+                        "-",
+                        line,
+                        "-",
+                        0,
+                        "the line is stored but its signed proposal is not on the record",
+                    )
+                )
+        return self.report

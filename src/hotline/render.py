@@ -1,0 +1,102 @@
+"""How the CLI shows things: JSON forms of records, summaries, and time left."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from hotline.domain.canonical import content_id
+from hotline.domain.crypto import b64encode
+from hotline.domain.events import Event, EventKind
+from hotline.domain.identity import Party, Principal
+from hotline.domain.policy import LineState
+from hotline.services.messages import InboxItem
+
+
+def short(event_id: str) -> str:
+    return event_id[:12]
+
+
+def time_left(seconds: float) -> str:
+    """``9m 58s``, ``2h 05m``, or ``OVERDUE 3m 10s``."""
+    overdue = seconds < 0
+    total = int(abs(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+    return f"OVERDUE {text}" if overdue else text
+
+
+def clock_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def summary(event: Event) -> str:
+    """One line saying what an event is."""
+    c = event.content
+    match event.kind:
+        case EventKind.MESSAGE:
+            return f"{c['precedence']} {c['kind']}: {c['subject']}"
+        case EventKind.ACK:
+            reply = f" - reply: {c['reply']['body']}" if "reply" in c else ""
+            return f"acknowledges {short(c['ref'])}{reply}"
+        case EventKind.RECEIPT:
+            return f"receipt: holds {c['of']} up to seq {c['upto_seq']}"
+        case EventKind.LINE_PROPOSE:
+            return f"proposes {c['terms']['kind']} line, terms {short(content_id(c['terms']))}"
+        case EventKind.LINE_ACCEPT:
+            return f"accepts terms {short(c['terms_id'])}"
+    return event.kind
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {"id": event.id, "body": event.body, "sig": b64encode(event.sig)}
+
+
+def party_json(party: Party) -> dict[str, Any]:
+    return {
+        "id": party.id,
+        "name": party.name,
+        "hosted": party.hosted,
+        "node_key": party.node_key.text() if party.node_key else None,
+        "node_key_id": party.node_key.key_id if party.node_key else None,
+    }
+
+
+def principal_json(principal: Principal) -> dict[str, Any]:
+    return {
+        "id": principal.id,
+        "party": principal.party,
+        "name": principal.name,
+        "roles": [r.value for r in principal.roles],
+        "public_key": principal.key.text(),
+        "key_id": principal.key.key_id,
+    }
+
+
+def line_json(state: LineState) -> dict[str, Any]:
+    return {
+        "id": state.line.id,
+        "status": state.status.value,
+        "proposed_by": state.proposed_by,
+        "accepted_by": sorted(state.accepted_by),
+        "created_at": state.created_at,
+        "terms_id": state.line.terms_id(),
+        "terms": state.line.terms(),
+    }
+
+
+def inbox_json(item: InboxItem, now: datetime) -> dict[str, Any]:
+    return {
+        "id": item.message.id,
+        "line": item.line.line.id,
+        "from": item.message.author,
+        "precedence": item.precedence.value,
+        "kind": item.message.content["kind"],
+        "subject": item.message.content["subject"],
+        "sent": item.message.body["ts"],
+        "deadline": item.deadline.isoformat().replace("+00:00", "Z"),
+        "seconds_left": round(item.time_left(now), 3),
+        "acked_by": item.ack.author if item.ack else None,
+        "acked_at": item.ack.body["ts"] if item.ack else None,
+    }

@@ -1,0 +1,1 @@
+"""Use cases: each takes input, applies the domain's rules and writes through the store."""

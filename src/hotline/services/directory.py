@@ -1,0 +1,94 @@
+"""Parties and principals of this node's directory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from hotline.domain.clock import format_time
+from hotline.domain.crypto import PublicKey
+from hotline.domain.errors import AlreadyExists, InvalidInput, NotFound
+from hotline.domain.identity import (
+    Party,
+    Principal,
+    parse_party_id,
+    parse_principal_id,
+    parse_roles,
+)
+from hotline.services.writer import LedgerWriter
+from hotline.storage.store import WriteTx
+
+
+class Directory:
+    def __init__(self, writer: LedgerWriter, random: Callable[[int], bytes] = os.urandom) -> None:
+        self.writer = writer
+        self.store = writer.store
+        self.random = random
+
+    def add_party(
+        self, party_id: str, name: str, *, hosted: bool = False, node_key: str | None = None
+    ) -> Party:
+        """Register a party. A hosted party's node key is made and kept here; a remote
+        party's node key, when known, is given as text."""
+        pid = parse_party_id(party_id)
+        if hosted and node_key:
+            raise InvalidInput(
+                "node key", "a hosted party's node key is made here; do not give one"
+            )
+        key = PublicKey.from_text(node_key) if node_key else None
+        if any(p.id == pid for p in self.store.parties()):
+            raise AlreadyExists(f"party {pid} already exists", hint="see `hotline party list`")
+        if hosted:
+            key = self.writer.keystore.create(pid, self.random(32)).public
+        party = Party(id=pid, name=name.strip() or pid, hosted=hosted, node_key=key)
+        self._register(hosted, pid, lambda tx: tx.add_party(party, format_time(self.writer.now())))
+        return party
+
+    def _register(self, made_key: bool, owner: str, insert: Callable[[WriteTx], None]) -> None:
+        try:
+            with self.store.write() as tx:
+                insert(tx)
+        except BaseException:
+            if made_key:
+                self.writer.keystore.discard(owner)
+            raise
+
+    def add_principal(
+        self, principal_id: str, name: str, roles: list[str], *, public_key: str | None = None
+    ) -> tuple[Principal, bool]:
+        """Register a principal; returns it and whether its private key is held here.
+
+        For a party hosted here the key pair is made here unless a public key is given
+        (the private key then stays with the principal). For any other party the public
+        key is required.
+        """
+        pid = parse_principal_id(principal_id)
+        checked_roles = parse_roles(roles)
+        if any(p.id == pid for p in self.store.principals()):
+            raise AlreadyExists(
+                f"principal {pid} already exists", hint="see `hotline principal list`"
+            )
+        try:
+            party = self.store.party(pid.partition("/")[0])
+        except NotFound as exc:
+            raise NotFound(
+                "party", exc.ident, hint=f"add it first: hotline party add {exc.ident}"
+            ) from None
+        if public_key:
+            key, held = PublicKey.from_text(public_key), False
+        elif party.hosted:
+            key, held = self.writer.keystore.create(pid, self.random(32)).public, True
+        else:
+            raise InvalidInput(
+                "public key",
+                f"{party.id} is not hosted on this node, so {pid}'s key is made elsewhere",
+                hint="give its public key with --public-key",
+            )
+        principal = Principal(id=pid, name=name.strip() or pid, roles=checked_roles, key=key)
+        self._register(
+            held, pid, lambda tx: tx.add_principal(principal, format_time(self.writer.now()))
+        )
+        return principal, held
+
+    def hosted(self) -> frozenset[str]:
+        return frozenset(p.id for p in self.store.parties() if p.hosted)

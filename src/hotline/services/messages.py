@@ -1,0 +1,161 @@
+"""Messages on a line: send, acknowledge, the inbox by precedence, a line's log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from hotline.domain.errors import (
+    AlreadyAcknowledged,
+    InvalidInput,
+    LineNotActive,
+    NotFound,
+    PolicyRefused,
+)
+from hotline.domain.events import Event, EventKind
+from hotline.domain.identity import parse_principal_id, party_of
+from hotline.domain.ledger import ack_content
+from hotline.domain.message import MessageDraft, parse_lang
+from hotline.domain.policy import LineState, LineStatus, check_member, check_send
+from hotline.domain.precedence import Precedence
+from hotline.services.directory import Directory
+from hotline.services.writer import LedgerWriter
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """A message from another party, with its deadline and (if any) this party's ack."""
+
+    message: Event
+    line: LineState
+    deadline: datetime
+    ack: Event | None
+
+    @property
+    def precedence(self) -> Precedence:
+        return Precedence(self.message.content["precedence"])
+
+    def time_left(self, now: datetime) -> float:
+        """Seconds until the deadline; negative when overdue."""
+        return (self.deadline - now).total_seconds()
+
+
+def deadline_of(message: Event, line: LineState) -> datetime:
+    """When the acknowledgement of ``message`` falls due under its line's policy."""
+    return message.ts + line.line.policy.deadline(Precedence(message.content["precedence"]))
+
+
+class Messages:
+    def __init__(self, writer: LedgerWriter, directory: Directory) -> None:
+        self.writer = writer
+        self.store = writer.store
+        self.directory = directory
+
+    def send(self, line_id: str, sender: str, draft: MessageDraft) -> Event:
+        """Sign and record a message. Raises on anything the line's policy refuses;
+        nothing is stored then."""
+        author = parse_principal_id(sender)
+        state = self.store.line(line_id)
+        self.store.principal(author)
+        content = draft.content()
+        party = party_of(author)
+        check_send(
+            state.line,
+            author,
+            draft.kind,
+            draft.precedence,
+            draft.body,
+            [s.line for s in self.store.lines(party) if s.status is LineStatus.ACTIVE],
+        )
+        self._check_active(state)
+        for addressee in content["to"]:
+            check_member(state.line, addressee)
+            if party_of(addressee) == party:
+                raise InvalidInput("to", f"{addressee} is of the sender's own party")
+        if content["refs"]:
+            found = self.store.resolve(content["refs"])
+            for ref in content["refs"]:
+                if ref not in found:
+                    raise NotFound("event", ref, hint="--ref names an event on the record")
+        with self.store.write() as tx:
+            return self.writer.append(
+                tx,
+                state.line,
+                EventKind.MESSAGE,
+                author,
+                content,
+                hosted=self.directory.hosted(),
+            )
+
+    def ack(
+        self, event_ref: str, principal: str, *, reply: str | None = None, lang: str = "en"
+    ) -> Event:
+        """Acknowledge a message of another party as ``principal``."""
+        author = parse_principal_id(principal)
+        self.store.principal(author)
+        message = self.store.event(event_ref)
+        if message.kind != EventKind.MESSAGE:
+            raise InvalidInput("event", f"{message.id[:12]} is a {message.kind}, not a message")
+        state = self.store.line(message.line)
+        check_member(state.line, author)
+        if party_of(author) == message.party:
+            raise PolicyRefused(
+                f"{author} cannot acknowledge a message of its own party",
+                hint="the acknowledgement comes from the receiving side",
+            )
+        self._check_active(state)
+        content = ack_content(message.id, reply, parse_lang(lang) if reply else None)
+        with self.store.write() as tx:
+            tx.head(state.line.id, party_of(author))  # holds the chain: no ack can race this
+            for earlier in tx.acks_of(message.id):
+                if earlier.party == party_of(author):
+                    raise AlreadyAcknowledged(
+                        f"{party_of(author)} already acknowledged {message.id[:12]}: "
+                        f"{earlier.author} at {earlier.body['ts']}",
+                    )
+            return self.writer.append(
+                tx, state.line, EventKind.ACK, author, content, hosted=self.directory.hosted()
+            )
+
+    def inbox(
+        self, party: str, *, principal: str | None = None, include_acked: bool = False
+    ) -> list[InboxItem]:
+        """Messages from other parties on ``party``'s active lines (those ``principal``
+        is on, if given), most urgent first: by precedence, then by deadline."""
+        states = {
+            s.line.id: s
+            for s in self.store.lines(party)
+            if principal is None or principal in s.line.policy.principals
+        }
+        messages = [
+            m
+            for m in self.store.events_on(list(states), [EventKind.MESSAGE.value])
+            if m.party != party
+        ]
+        acks = {
+            a.content["ref"]: a
+            for a in self.store.acks_of([m.id for m in messages])
+            if a.party == party
+        }
+        items = [
+            InboxItem(m, states[m.line], deadline_of(m, states[m.line]), acks.get(m.id))
+            for m in messages
+        ]
+        if not include_acked:
+            items = [i for i in items if i.ack is None]
+        items.sort(key=lambda i: (i.ack is not None, i.precedence.rank, i.deadline))
+        return items
+
+    def log(self, line_id: str) -> tuple[LineState, list[Event]]:
+        state = self.store.line(line_id)
+        return state, self.store.events(state.line.id)
+
+    @staticmethod
+    def _check_active(state: LineState) -> None:
+        if state.status is not LineStatus.ACTIVE:
+            raise LineNotActive(
+                f"line {state.line.id} is proposed, not active: "
+                f"waiting for {', '.join(state.waiting_for)} to sign its terms",
+                hint=f"on a node hosting them: hotline line accept {state.line.id} --party "
+                + (state.waiting_for[0] if state.waiting_for else "PARTY"),
+            )

@@ -1,0 +1,121 @@
+"""Database engines: SQLite (WAL, one writer at a time) by default, PostgreSQL by URL.
+
+Every write transaction on SQLite starts with ``BEGIN IMMEDIATE``, so the writer holds
+the lock from its first read of a chain head to its commit: two processes can never
+sign against the same head. On PostgreSQL the same is done per chain with a
+transaction-scoped advisory lock (see ``store.py``).
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from hotline.domain.errors import StorageUnavailable
+
+#: The newest migration. A test checks it equals Alembic's head.
+SCHEMA_HEAD = "0001"
+
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+#: Execution option marking a connection that will write: SQLite takes the write lock
+#: at BEGIN, so what the transaction reads cannot change before it commits.
+WRITE_OPTION = "hotline_write"
+
+
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
+    """An engine for ``url`` set up for hotline. Raises StorageUnavailable on a bad URL."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise StorageUnavailable(
+            f"database URL {url!r} is not valid",
+            hint="e.g. sqlite:////var/lib/hotline/hotline.db or postgresql+psycopg://user@host/db",
+        ) from exc
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, sqlite_synchronous)
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        try:
+            return sa.create_engine(parsed, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:
+            raise StorageUnavailable(
+                "the PostgreSQL driver is not installed",
+                hint="pip install 'hotline[postgres]'",
+            ) from exc
+    raise StorageUnavailable(
+        f"unsupported database {parsed.get_backend_name()!r}", hint="use sqlite or postgresql"
+    )
+
+
+def _sqlite_engine(url: str, synchronous: str) -> Engine:
+    if synchronous.upper() not in SYNCHRONOUS_MODES:
+        raise StorageUnavailable(
+            f"unknown SQLite synchronous mode {synchronous!r}",
+            hint="use one of " + ", ".join(SYNCHRONOUS_MODES),
+        )
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide where transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        writing = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+    return engine
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(files("hotline.storage") / "migrations"))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration."""
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "head")
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at (None for an empty database)."""
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except sa.exc.OperationalError as exc:
+        raise StorageUnavailable(
+            f"cannot open the database: {exc.orig}", hint="check the database URL and server"
+        ) from exc
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise StorageUnavailable unless the database is at :data:`SCHEMA_HEAD`."""
+    revision = current_revision(engine)
+    if revision is None:
+        raise StorageUnavailable(
+            "the database has no hotline schema", hint="run `hotline init` first"
+        )
+    if revision != SCHEMA_HEAD:
+        raise StorageUnavailable(
+            f"the database schema is at {revision}, this hotline needs {SCHEMA_HEAD}",
+            hint="run `hotline db upgrade`",
+        )

@@ -1,0 +1,424 @@
+"""The store: the node's directory, lines and ledger over SQLAlchemy Core.
+
+Reads go through :class:`Store`; every write goes through one transaction of
+:meth:`Store.write`, a :class:`WriteTx`. Events are only ever inserted: there is no
+method to change or remove one, and the database refuses it too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from hotline.domain.crypto import PublicKey
+from hotline.domain.errors import (
+    AlreadyExists,
+    ChainConflict,
+    InvalidInput,
+    NotFound,
+    StorageUnavailable,
+)
+from hotline.domain.events import Event
+from hotline.domain.identity import Party, Principal, Role
+from hotline.domain.ledger import ChainHead
+from hotline.domain.policy import Line, LineState, LineStatus
+from hotline.domain.verify import RefTarget, StoredEvent, expected_ref
+from hotline.storage.engine import WRITE_OPTION
+from hotline.storage.schema import events, keys, line_parties, lines, node_info, parties, principals
+
+_EVENT_COLUMNS = (
+    events.c.id,
+    events.c.line,
+    events.c.party,
+    events.c.seq,
+    events.c.prev,
+    events.c.kind,
+    events.c.author,
+    events.c.ts,
+    events.c.ref,
+    events.c.raw,
+    events.c.sig,
+)
+
+
+def _event(row: Any) -> Event:
+    return Event.from_raw(bytes(row.raw), bytes(row.sig))
+
+
+class WriteTx:
+    """One write transaction. Chains read here cannot move until it commits."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+        self._postgres = connection.dialect.name == "postgresql"
+
+    def set_info(self, key: str, value: str) -> None:
+        self._c.execute(sa.delete(node_info).where(node_info.c.key == key))
+        self._c.execute(sa.insert(node_info).values(key=key, value=value))
+
+    def add_party(self, party: Party, created_at: str) -> None:
+        if self._c.execute(sa.select(parties.c.id).where(parties.c.id == party.id)).first():
+            raise AlreadyExists(f"party {party.id} already exists")
+        self._c.execute(
+            sa.insert(parties).values(
+                id=party.id, name=party.name, hosted=party.hosted, created_at=created_at
+            )
+        )
+        if party.node_key is not None:
+            self.add_key(party.id, party.node_key, created_at)
+
+    def add_principal(self, principal: Principal, created_at: str) -> None:
+        found = self._c.execute(sa.select(principals.c.id).where(principals.c.id == principal.id))
+        if found.first():
+            raise AlreadyExists(f"principal {principal.id} already exists")
+        self._c.execute(
+            sa.insert(principals).values(
+                id=principal.id,
+                party=principal.party,
+                name=principal.name,
+                roles=",".join(r.value for r in principal.roles),
+                created_at=created_at,
+            )
+        )
+        self.add_key(principal.id, principal.key, created_at)
+
+    def add_key(self, owner: str, key: PublicKey, created_at: str) -> None:
+        taken = self._c.execute(sa.select(keys.c.owner).where(keys.c.key_id == key.key_id))
+        row = taken.first()
+        if row is not None:
+            raise AlreadyExists(f"key {key.key_id} is already registered to {row.owner}")
+        self._c.execute(
+            sa.insert(keys).values(
+                key_id=key.key_id, owner=owner, public_key=key.text(), created_at=created_at
+            )
+        )
+
+    def add_line(self, state: LineState) -> None:
+        line = state.line
+        if self._c.execute(sa.select(lines.c.id).where(lines.c.id == line.id)).first():
+            raise AlreadyExists(f"line {line.id} already exists")
+        self._c.execute(
+            sa.insert(lines).values(
+                id=line.id,
+                kind=line.kind.value,
+                title=line.title,
+                terms=json.dumps(line.terms(), sort_keys=True),
+                terms_id=line.terms_id(),
+                status=state.status.value,
+                proposed_by=state.proposed_by,
+                created_at=state.created_at,
+            )
+        )
+        self._c.execute(
+            sa.insert(line_parties), [{"line": line.id, "party": p} for p in line.parties]
+        )
+
+    def record_acceptance(self, line_id: str, party: str, event_id: str) -> LineStatus:
+        """Note ``party``'s signature on the terms; the line is active once all have signed."""
+        self._c.execute(
+            sa.update(line_parties)
+            .where(line_parties.c.line == line_id, line_parties.c.party == party)
+            .values(accepted_event=event_id)
+        )
+        waiting = self._c.execute(
+            sa.select(sa.func.count())
+            .select_from(line_parties)
+            .where(line_parties.c.line == line_id, line_parties.c.accepted_event.is_(None))
+        ).scalar_one()
+        status = LineStatus.ACTIVE if waiting == 0 else LineStatus.PROPOSED
+        self._c.execute(sa.update(lines).where(lines.c.id == line_id).values(status=status.value))
+        return status
+
+    def head(self, line: str, party: str) -> ChainHead:
+        """The head of (line, party)'s chain, locked until this transaction ends."""
+        if self._postgres:
+            digest = hashlib.sha256(f"{line}\x00{party}".encode()).digest()
+            self._c.execute(
+                sa.select(
+                    sa.func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))
+                )
+            )
+        row = self._c.execute(
+            sa.select(events.c.seq, events.c.id)
+            .where(events.c.line == line, events.c.party == party)
+            .order_by(events.c.seq.desc())
+            .limit(1)
+        ).first()
+        return ChainHead() if row is None else ChainHead(seq=row.seq, id=row.id)
+
+    def acks_of(self, message_id: str) -> list[Event]:
+        rows = self._c.execute(
+            sa.select(events.c.raw, events.c.sig)
+            .where(events.c.ref == message_id, events.c.kind == "ack")
+            .order_by(events.c.pos)
+        )
+        return [_event(r) for r in rows]
+
+    def append(self, event: Event) -> None:
+        """Insert a signed event. It must extend the chain head read in this transaction."""
+        self.append_many([event])
+
+    def append_many(self, batch: Iterable[Event]) -> None:
+        rows = [
+            {
+                "id": e.id,
+                "line": e.line,
+                "party": e.party,
+                "seq": e.seq,
+                "prev": e.prev,
+                "kind": e.kind,
+                "author": e.author,
+                "ts": e.body["ts"],
+                "ref": expected_ref(e.kind, e.content),
+                "raw": e.raw,
+                "sig": e.sig,
+            }
+            for e in batch
+        ]
+        if rows:
+            self._c.execute(sa.insert(events), rows)
+
+
+class Store:
+    """Reads, and :meth:`write` transactions, over one database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def write(self) -> Iterator[WriteTx]:
+        """One transaction holding the write lock. Raises ChainConflict if a chain moved."""
+        try:
+            with (
+                self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn,
+                conn.begin(),
+            ):
+                yield WriteTx(conn)
+        except sa.exc.IntegrityError as exc:
+            raise ChainConflict(
+                f"the write conflicts with what is stored: {exc.orig}",
+                hint="another writer appended meanwhile; try again",
+            ) from exc
+        except sa.exc.OperationalError as exc:
+            raise StorageUnavailable(f"the database refused the write: {exc.orig}") from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except sa.exc.OperationalError as exc:
+            raise StorageUnavailable(f"cannot read the database: {exc.orig}") from exc
+
+    # -- node ------------------------------------------------------------------------
+
+    def info(self, key: str) -> str | None:
+        with self._read() as c:
+            value = c.execute(sa.select(node_info.c.value).where(node_info.c.key == key))
+            return value.scalar_one_or_none()
+
+    # -- directory -------------------------------------------------------------------
+
+    def parties(self) -> list[Party]:
+        with self._read() as c:
+            rows = c.execute(sa.select(parties).order_by(parties.c.id)).all()
+            node_keys = self._current_keys(c, [r.id for r in rows])
+        return [
+            Party(id=r.id, name=r.name, hosted=bool(r.hosted), node_key=node_keys.get(r.id))
+            for r in rows
+        ]
+
+    def party(self, party_id: str) -> Party:
+        for party in self.parties():
+            if party.id == party_id:
+                return party
+        raise NotFound("party", party_id, hint="see `hotline party list`")
+
+    def principals(self, party: str | None = None) -> list[Principal]:
+        query = sa.select(principals).order_by(principals.c.id)
+        if party is not None:
+            query = query.where(principals.c.party == party)
+        with self._read() as c:
+            rows = c.execute(query).all()
+            current = self._current_keys(c, [r.id for r in rows])
+        return [
+            Principal(
+                id=r.id,
+                name=r.name,
+                roles=tuple(Role(x) for x in r.roles.split(",") if x),
+                key=current[r.id],
+            )
+            for r in rows
+        ]
+
+    def principal(self, principal_id: str) -> Principal:
+        with self._read() as c:
+            row = c.execute(sa.select(principals).where(principals.c.id == principal_id)).first()
+            if row is None:
+                raise NotFound("principal", principal_id, hint="see `hotline principal list`")
+            key = self._current_keys(c, [principal_id])[principal_id]
+        return Principal(
+            id=row.id,
+            name=row.name,
+            roles=tuple(Role(x) for x in row.roles.split(",") if x),
+            key=key,
+        )
+
+    @staticmethod
+    def _current_keys(c: Connection, owners: list[str]) -> dict[str, PublicKey]:
+        if not owners:
+            return {}
+        rows = c.execute(
+            sa.select(keys.c.owner, keys.c.public_key)
+            .where(keys.c.owner.in_(owners), keys.c.retired_at.is_(None))
+            .order_by(keys.c.created_at)
+        ).all()
+        return {r.owner: PublicKey.from_text(r.public_key) for r in rows}
+
+    def key_directory(self) -> dict[str, tuple[str, PublicKey]]:
+        """Every key ever registered (retired ones too: old events stay verifiable)."""
+        with self._read() as c:
+            rows = c.execute(sa.select(keys.c.key_id, keys.c.owner, keys.c.public_key)).all()
+        return {r.key_id: (r.owner, PublicKey.from_text(r.public_key)) for r in rows}
+
+    # -- lines -----------------------------------------------------------------------
+
+    def lines(self, party: str | None = None) -> list[LineState]:
+        query = sa.select(lines).order_by(lines.c.id)
+        if party is not None:
+            query = query.where(
+                lines.c.id.in_(sa.select(line_parties.c.line).where(line_parties.c.party == party))
+            )
+        with self._read() as c:
+            rows = c.execute(query).all()
+            accepted: dict[str, set[str]] = {}
+            for lp in c.execute(
+                sa.select(line_parties).where(line_parties.c.accepted_event.is_not(None))
+            ):
+                accepted.setdefault(lp.line, set()).add(lp.party)
+        return [
+            LineState(
+                line=Line.from_terms(json.loads(r.terms)),
+                status=LineStatus(r.status),
+                proposed_by=r.proposed_by,
+                accepted_by=frozenset(accepted.get(r.id, ())),
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]
+
+    def line(self, line_id: str) -> LineState:
+        for state in self.lines():
+            if state.line.id == line_id:
+                return state
+        raise NotFound("line", line_id, hint="see `hotline line list`")
+
+    def line_terms(self) -> dict[str, str]:
+        """line id -> terms id, as stored (checked by the verifier against the record)."""
+        with self._read() as c:
+            rows = c.execute(sa.select(lines.c.id, lines.c.terms)).all()
+        return {r.id: Line.from_terms(json.loads(r.terms)).terms_id() for r in rows}
+
+    # -- events ----------------------------------------------------------------------
+
+    def events(
+        self, line: str, *, party: str | None = None, kinds: Collection[str] | None = None
+    ) -> list[Event]:
+        """A line's events in the order this node stored them."""
+        query = sa.select(events.c.raw, events.c.sig).where(events.c.line == line)
+        if party is not None:
+            query = query.where(events.c.party == party)
+        if kinds is not None:
+            query = query.where(events.c.kind.in_(list(kinds)))
+        with self._read() as c:
+            return [_event(r) for r in c.execute(query.order_by(events.c.pos))]
+
+    def events_on(self, line_ids: Collection[str], kinds: Collection[str]) -> list[Event]:
+        if not line_ids:
+            return []
+        query = (
+            sa.select(events.c.raw, events.c.sig)
+            .where(events.c.line.in_(list(line_ids)), events.c.kind.in_(list(kinds)))
+            .order_by(events.c.pos)
+        )
+        with self._read() as c:
+            return [_event(r) for r in c.execute(query)]
+
+    def acks_of(self, message_ids: Collection[str]) -> list[Event]:
+        if not message_ids:
+            return []
+        with self._read() as c:
+            return [
+                _event(r)
+                for r in c.execute(
+                    sa.select(events.c.raw, events.c.sig)
+                    .where(events.c.ref.in_(list(message_ids)), events.c.kind == "ack")
+                    .order_by(events.c.pos)
+                )
+            ]
+
+    def event(self, ident: str) -> Event:
+        """An event by id or by a unique prefix of at least 6 hex characters."""
+        prefix = ident.strip().lower()
+        if len(prefix) < 6 or any(ch not in "0123456789abcdef" for ch in prefix):
+            raise InvalidInput(
+                "event", f"{ident!r} is not an event id", hint="give 6 or more hex characters"
+            )
+        with self._read() as c:
+            rows = c.execute(
+                sa.select(events.c.raw, events.c.sig).where(events.c.id.like(prefix + "%")).limit(2)
+            ).all()
+        if not rows:
+            raise NotFound("event", ident, hint="see `hotline log LINE` for event ids")
+        if len(rows) > 1:
+            raise InvalidInput(
+                "event",
+                f"{ident!r} matches more than one event",
+                hint="give more characters of the id",
+            )
+        return _event(rows[0])
+
+    def count_events(self) -> int:
+        with self._read() as c:
+            return int(c.execute(sa.select(sa.func.count()).select_from(events)).scalar_one())
+
+    def rows(self, batch: int = 2000) -> Iterator[StoredEvent]:
+        """Every stored event as it is stored, ordered by (line, party, seq)."""
+        query = sa.select(*_EVENT_COLUMNS).order_by(events.c.line, events.c.party, events.c.seq)
+        with self._read() as c:
+            result = c.execution_options(yield_per=batch).execute(query)
+            for r in result:
+                yield StoredEvent(
+                    id=r.id,
+                    line=r.line,
+                    party=r.party,
+                    seq=r.seq,
+                    prev=r.prev,
+                    kind=r.kind,
+                    author=r.author,
+                    ts=r.ts,
+                    ref=r.ref,
+                    raw=bytes(r.raw),
+                    sig=bytes(r.sig),
+                )
+
+    def resolve(self, ids: Collection[str]) -> Mapping[str, RefTarget]:
+        """Where each of ``ids`` stands (ids not stored are absent)."""
+        found: dict[str, RefTarget] = {}
+        wanted = list(ids)
+        with self._read() as c:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                for r in c.execute(
+                    sa.select(
+                        events.c.id, events.c.line, events.c.party, events.c.seq, events.c.kind
+                    ).where(events.c.id.in_(chunk))
+                ):
+                    found[r.id] = RefTarget(line=r.line, party=r.party, seq=r.seq, kind=r.kind)
+        return found

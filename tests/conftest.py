@@ -1,0 +1,132 @@
+"""Shared fixtures: a fake clock, deterministic randomness, nodes on SQLite or PostgreSQL.
+
+PostgreSQL tests use ``HOTLINE_TEST_POSTGRES`` (default: the local server, database
+``test``). When it cannot be reached they are skipped, except under ``CI=true``, where
+a missing server fails the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from hotline.app import Node, init_node
+
+PG_URL = os.environ.get(
+    "HOTLINE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+class FakeClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.moment = start or datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, **kwargs: float) -> None:
+        self.moment += timedelta(**kwargs)
+
+
+class FakeRandom:
+    """Deterministic bytes: SHA-256 of a counter, so tests get repeatable keys."""
+
+    def __init__(self, seed: str = "hotline-tests") -> None:
+        self.seed = seed
+        self.count = 0
+
+    def __call__(self, n: int) -> bytes:
+        self.count += 1
+        out = b""
+        while len(out) < n:
+            out += hashlib.sha256(f"{self.seed}:{self.count}:{len(out)}".encode()).digest()
+        return out[:n]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def _postgres_admin() -> sa.Engine:
+    engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as c:
+            c.execute(sa.text("select 1"))
+    except Exception as exc:
+        engine.dispose()
+        message = f"PostgreSQL not reachable at {PG_URL}: {exc.__class__.__name__}"
+        if IN_CI:
+            pytest.fail(message + " (required under CI=true)")
+        pytest.skip(message)
+    return engine
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    admin = _postgres_admin()
+    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as c:
+            c.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                ),
+                {"n": name},
+            )
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage test runs on SQLite, and on PostgreSQL when reachable."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hotline.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+def make_lab_node(home: Path, database_url: str | None, clock: FakeClock) -> Node:
+    """A US node that also hosts RU, with one deconfliction and one relay line, active."""
+    node = init_node({}, home, "US", "United States", database_url=database_url, clock=clock,
+                     random=FakeRandom())
+    node.directory.add_party("RU", "Russian Federation", hosted=True)
+    node.directory.add_principal("US/EUCOM-JOC", "EUCOM JOC", ["watch_officer"])
+    node.directory.add_principal("US/DATT-MOSCOW", "Defence attaché", ["relay"])
+    node.directory.add_principal("RU/NDMC", "NDMC", ["watch_officer"])
+    node.directory.add_principal("RU/MINDEF", "Ministry of Defence", ["leader"])
+    from hotline.domain.policy import LineKind
+
+    node.lines.propose(line_id="us-ru-deconfliction", kind=LineKind.DECONFLICTION,
+                       title="deconfliction", members=["US/EUCOM-JOC", "RU/NDMC"])
+    node.lines.accept("us-ru-deconfliction", "RU")
+    node.lines.propose(line_id="us-ru-attache", kind=LineKind.RELAY, title="attaché relay",
+                       members=["US/DATT-MOSCOW", "US/EUCOM-JOC", "RU/MINDEF"])
+    node.lines.accept("us-ru-attache", "RU")
+    return node
+
+
+@pytest.fixture
+def lab_node(tmp_path: Path, database_url: str, clock: FakeClock) -> Iterator[Node]:
+    node = make_lab_node(tmp_path / "node", database_url, clock)
+    try:
+        yield node
+    finally:
+        node.close()
