@@ -42,6 +42,9 @@ EXIT_CODES: dict[type[errors.HotlineError], int] = {
     errors.StorageUnavailable: 8,
 }
 
+#: Exit code of an unexpected failure (a bug), as EX_SOFTWARE in sysexits.h.
+INTERNAL_ERROR = 70
+
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
@@ -602,3 +605,8 @@ def main() -> None:
         app(standalone_mode=True)
     except errors.HotlineError as exc:
         _fail(exc)
+    except Exception:
+        err.print_exception()
+        err.print("internal error: this is a bug in hotline; nothing above was stored "
+                  "unless the output said so", style="red", markup=False)
+        raise SystemExit(INTERNAL_ERROR) from None

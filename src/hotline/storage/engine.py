@@ -12,9 +12,6 @@ from importlib.resources import files
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -83,7 +80,9 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
     return engine
 
 
-def _alembic_config(connection: sa.Connection) -> Config:
+def _alembic_config(connection: sa.Connection) -> Any:
+    from alembic.config import Config  # imported here: most commands never migrate
+
     config = Config()
     config.set_main_option("script_location", str(files("hotline.storage") / "migrations"))
     config.attributes["connection"] = connection
@@ -92,12 +91,16 @@ def _alembic_config(connection: sa.Connection) -> Config:
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration."""
+    from alembic import command
+
     with engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "head")
 
 
 def current_revision(engine: Engine) -> str | None:
     """The schema revision the database is at (None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()

@@ -47,8 +47,28 @@ _EVENT_COLUMNS = (
 )
 
 
+# Statements on the append path are built once: building them costs more than running them.
+_HEAD = (
+    sa.select(events.c.seq, events.c.id)
+    .where(events.c.line == sa.bindparam("line"), events.c.party == sa.bindparam("party"))
+    .order_by(events.c.seq.desc())
+    .limit(1)
+)
+_INSERT_EVENT = sa.insert(events)
+
+
+def _bytes(value: Any) -> bytes:
+    """A stored blob as bytes. A tampered row may hold text or NULL where a blob was
+    written; it is passed on as bytes so that verification, not a crash, reports it."""
+    if value is None:
+        return b""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    return bytes(value)
+
+
 def _event(row: Any) -> Event:
-    return Event.from_raw(bytes(row.raw), bytes(row.sig))
+    return Event.from_raw(_bytes(row.raw), _bytes(row.sig))
 
 
 class WriteTx:
@@ -144,12 +164,7 @@ class WriteTx:
                     sa.func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))
                 )
             )
-        row = self._c.execute(
-            sa.select(events.c.seq, events.c.id)
-            .where(events.c.line == line, events.c.party == party)
-            .order_by(events.c.seq.desc())
-            .limit(1)
-        ).first()
+        row = self._c.execute(_HEAD, {"line": line, "party": party}).first()
         return ChainHead() if row is None else ChainHead(seq=row.seq, id=row.id)
 
     def acks_of(self, message_id: str) -> list[Event]:
@@ -182,7 +197,7 @@ class WriteTx:
             for e in batch
         ]
         if rows:
-            self._c.execute(sa.insert(events), rows)
+            self._c.execute(_INSERT_EVENT, rows)
 
 
 class Store:
@@ -404,8 +419,8 @@ class Store:
                     author=r.author,
                     ts=r.ts,
                     ref=r.ref,
-                    raw=bytes(r.raw),
-                    sig=bytes(r.sig),
+                    raw=_bytes(r.raw),
+                    sig=_bytes(r.sig),
                 )
 
     def resolve(self, ids: Collection[str]) -> Mapping[str, RefTarget]:

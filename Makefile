@@ -1,0 +1,45 @@
+# hotline: `make demo` and `make test` each build .venv on a fresh machine first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TESTED := $(VENV)/.installed-test
+
+.PHONY: demo test lint format bench clean help
+
+help:
+	@echo "make demo    walk one node through init, a line, send, ack, log and verify"
+	@echo "make test    lint (ruff), types (mypy --strict) and the whole test suite"
+	@echo "make bench   ledger benchmark (append and verify rates)"
+	@echo "make format  format the code with ruff"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(TESTED): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+demo: $(STAMP)
+	@PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
+
+lint: $(TESTED)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(TESTED)
+	$(BIN)/python bench/ledger.py
+
+format: $(TESTED)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

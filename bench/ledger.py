@@ -1,0 +1,122 @@
+"""Ledger benchmark: signed, committed appends per second on one node, and verification.
+
+Prints figures; asserts nothing. Runs on SQLite in a temporary folder by default
+(``--database`` for another URL, e.g. PostgreSQL).
+
+    .venv/bin/python bench/ledger.py [--events 20000] [--sync FULL]
+
+Figures:
+- append, one event per transaction: sign (Ed25519) + insert + commit, as the node does
+  for each event it records; rate and p50/p99 latency of each append.
+- append, grouped: the same events committed 100 to a transaction (a writer draining
+  a queue under load).
+- send: the whole `send` use case (policy checks, signing, the hosted counterpart's
+  receipt), messages per second.
+- verify: events verified per second by `verify_store` (ids, canonical form, columns,
+  signatures, links, references) over everything stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from hotline.app import init_node
+from hotline.domain.events import EventKind
+from hotline.domain.message import MessageDraft
+from hotline.domain.policy import LineKind, MessageKind
+from hotline.domain.precedence import Precedence
+from hotline.services.verification import verify_store
+
+
+def _content(i: int) -> dict[str, object]:
+    return MessageDraft(
+        kind=MessageKind.NOTIFICATION,
+        precedence=Precedence.PRIORITY,
+        subject=f"Scheduled air patrol {i}",
+        body="Two aircraft on a routine patrol in international airspace over the Baltic "
+        "Sea, 14:00-18:00 UTC. Not directed at any party.",
+    ).content()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=20000, help="events per append run")
+    parser.add_argument("--sends", type=int, default=3000, help="messages for the send run")
+    parser.add_argument("--sync", default="FULL", help="SQLite synchronous mode")
+    parser.add_argument("--database", default=None, help="database URL (default: SQLite)")
+    args = parser.parse_args()
+
+    home = Path(tempfile.mkdtemp(prefix="hotline-bench-")) / "node"
+    environ = {"HOTLINE_SQLITE_SYNCHRONOUS": args.sync}
+    node = init_node(environ, home, "US", "United States", database_url=args.database)
+    node.directory.add_party("RU", "Russian Federation", hosted=True)
+    node.directory.add_principal("US/EUCOM-JOC", "EUCOM JOC", ["watch_officer"])
+    node.directory.add_principal("RU/NDMC", "NDMC", ["watch_officer"])
+    state = node.lines.propose(line_id="bench", kind=LineKind.DECONFLICTION, title="bench",
+                               members=["US/EUCOM-JOC", "RU/NDMC"])
+    node.lines.accept("bench", "RU")
+    line = state.line
+    only_us = frozenset({"US"})  # no receipts: one event per append
+    contents = [_content(i) for i in range(args.events)]
+    writer = node.writer
+    writer.key("US/EUCOM-JOC")
+
+    print(f"hotline ledger benchmark - Python {platform.python_version()}, "
+          f"{os.cpu_count()} cores, {platform.machine()}")
+    print(f"database: {node.settings.database_url} (synchronous={args.sync})")
+
+    latencies = []
+    start = time.perf_counter()
+    for content in contents:
+        t0 = time.perf_counter()
+        with node.store.write() as tx:
+            writer.append(tx, line, EventKind.MESSAGE, "US/EUCOM-JOC", content, hosted=only_us)
+        latencies.append(time.perf_counter() - t0)
+    elapsed = time.perf_counter() - start
+    qs = statistics.quantiles(latencies, n=100)
+    print(f"append (1 event/transaction): {args.events} events in {elapsed:.2f} s = "
+          f"{args.events / elapsed:,.0f} events/s; latency p50 {qs[49] * 1e3:.2f} ms, "
+          f"p99 {qs[98] * 1e3:.2f} ms")
+
+    start = time.perf_counter()
+    for first in range(0, args.events, 100):
+        with node.store.write() as tx:
+            for content in contents[first:first + 100]:
+                writer.append(tx, line, EventKind.MESSAGE, "US/EUCOM-JOC", content,
+                              hosted=only_us)
+    elapsed = time.perf_counter() - start
+    print(f"append (100 events/transaction): {args.events} events in {elapsed:.2f} s = "
+          f"{args.events / elapsed:,.0f} events/s")
+
+    drafts = [
+        MessageDraft(kind=MessageKind.NOTIFICATION, precedence=Precedence.PRIORITY,
+                     subject=f"Patrol {i}", body="Routine patrol, international airspace.")
+        for i in range(args.sends)
+    ]
+    start = time.perf_counter()
+    for draft in drafts:
+        node.messages.send("bench", "US/EUCOM-JOC", draft)
+    elapsed = time.perf_counter() - start
+    print(f"send (use case, message + RU receipt): {args.sends} messages in {elapsed:.2f} s = "
+          f"{args.sends / elapsed:,.0f} messages/s ({2 * args.sends / elapsed:,.0f} events/s)")
+
+    total = node.store.count_events()
+    start = time.perf_counter()
+    report = verify_store(node.store)
+    elapsed = time.perf_counter() - start
+    print(f"verify: {report.events} events in {elapsed:.2f} s = "
+          f"{report.events / elapsed:,.0f} events/s; ok={report.ok}")
+    node.close()
+    if not report.ok or report.events != total:
+        sys.exit("verification failed: the benchmark's own ledger does not verify")
+
+
+if __name__ == "__main__":
+    main()
