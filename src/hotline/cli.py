@@ -71,7 +71,11 @@ app.add_typer(db_app, name="db")
 
 HomeOption = Annotated[
     Path | None,
-    typer.Option("--home", help="The node's data folder (default: $HOTLINE_HOME or ~/.hotline)."),
+    typer.Option(
+        "--home",
+        metavar="DIR",
+        help="The node's data folder (default: $HOTLINE_HOME or ~/.hotline).",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 _state: dict[str, Path | None] = {"home": None}
@@ -104,11 +108,17 @@ def _print_json(value: Any) -> None:
 
 @app.command()
 def init(
-    party: Annotated[str, typer.Option("--party", help="The party this node serves, e.g. US.")],
-    name: Annotated[str, typer.Option("--name", help="The party's full name.")] = "",
+    party: Annotated[
+        str, typer.Option("--party", metavar="PARTY", help="The party this node serves, e.g. US.")
+    ],
+    name: Annotated[
+        str, typer.Option("--name", metavar="TEXT", help="The party's full name.")
+    ] = "",
     database: Annotated[
         str | None,
-        typer.Option("--database", help="Database URL (default: SQLite in the data folder)."),
+        typer.Option(
+            "--database", metavar="URL", help="Database URL (default: SQLite in the data folder)."
+        ),
     ] = None,
 ) -> None:
     """Create a node: data folder, node key, database and config."""
@@ -146,8 +156,8 @@ def db_upgrade() -> None:
 
 @party_app.command("add")
 def party_add(
-    party_id: Annotated[str, typer.Argument(help="Party id, e.g. RU.")],
-    name: Annotated[str, typer.Option("--name", help="Full name.")] = "",
+    party_id: Annotated[str, typer.Argument(metavar="PARTY", help="Party id, e.g. RU.")],
+    name: Annotated[str, typer.Option("--name", metavar="TEXT", help="Full name.")] = "",
     hosted: Annotated[
         bool,
         typer.Option(
@@ -157,7 +167,10 @@ def party_add(
         ),
     ] = False,
     node_key: Annotated[
-        str | None, typer.Option("--node-key", help="The party's node public key (base64url).")
+        str | None,
+        typer.Option(
+            "--node-key", metavar="BASE64URL", help="The party's node public key (base64url)."
+        ),
     ] = None,
 ) -> None:
     """Register a party."""
@@ -185,19 +198,23 @@ def party_list(as_json: JsonOption = False) -> None:
 
 @principal_app.command("add")
 def principal_add(
-    principal_id: Annotated[str, typer.Argument(help="PARTY/DESK, e.g. US/EUCOM-JOC.")],
+    principal_id: Annotated[
+        str, typer.Argument(metavar="PRINCIPAL", help="PARTY/DESK, e.g. US/EUCOM-JOC.")
+    ],
     role: Annotated[
         list[str],
         typer.Option(
             "--role",
+            metavar="ROLE",
             help="watch_officer, leader, relay, translator, auditor, admin (repeat for several).",
         ),
     ],
-    name: Annotated[str, typer.Option("--name", help="What the desk is.")] = "",
+    name: Annotated[str, typer.Option("--name", metavar="TEXT", help="What the desk is.")] = "",
     public_key: Annotated[
         str | None,
         typer.Option(
             "--public-key",
+            metavar="BASE64URL",
             help="Its public key, when the private key is held "
             "elsewhere (required for remote parties).",
         ),
@@ -222,7 +239,9 @@ def principal_add(
 
 @principal_app.command("list")
 def principal_list(
-    party: Annotated[str | None, typer.Option("--party", help="Only this party's.")] = None,
+    party: Annotated[
+        str | None, typer.Option("--party", metavar="PARTY", help="Only this party's.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List principals."""
@@ -238,7 +257,9 @@ def principal_list(
 
 
 @principal_app.command("show")
-def principal_show(principal_id: Annotated[str, typer.Argument()]) -> None:
+def principal_show(
+    principal_id: Annotated[str, typer.Argument(metavar="PRINCIPAL", help="PARTY/DESK.")],
+) -> None:
     """Show a principal, with its public key."""
     with _node() as node:
         _print_json(render.principal_json(node.store.principal(principal_id.upper())))
@@ -249,24 +270,41 @@ def principal_show(principal_id: Annotated[str, typer.Argument()]) -> None:
 
 @line_app.command("create")
 def line_create(
-    line_id: Annotated[str, typer.Argument(help="Line id, e.g. us-ru-deconfliction.")],
-    kind: Annotated[str, typer.Option("--kind", help="deconfliction, leaders, relay or service.")],
-    member: Annotated[
-        list[str], typer.Option("--member", help="A principal allowed on the line (repeat).")
+    line_id: Annotated[
+        str, typer.Argument(metavar="LINE", help="Line id, e.g. us-ru-deconfliction.")
     ],
-    title: Annotated[str, typer.Option("--title", help="What the line is for.")] = "",
+    kind: Annotated[
+        str,
+        typer.Option("--kind", metavar="KIND", help="deconfliction, leaders, relay or service."),
+    ],
+    member: Annotated[
+        list[str],
+        typer.Option(
+            "--member", metavar="PRINCIPAL", help="A principal allowed on the line (repeat)."
+        ),
+    ],
+    title: Annotated[
+        str, typer.Option("--title", metavar="TEXT", help="What the line is for.")
+    ] = "",
     allow: Annotated[
         list[str] | None,
         typer.Option(
-            "--allow", help="A message kind the line takes (repeat); default by kind of line."
+            "--allow",
+            metavar="KIND",
+            help="A message kind the line takes (repeat); default by kind of line.",
         ),
     ] = None,
     deadline: Annotated[
         list[str] | None,
-        typer.Option("--deadline", help="Ack deadline override, e.g. FLASH=5m (repeat)."),
+        typer.Option(
+            "--deadline",
+            metavar="PREC=DURATION",
+            help="Ack deadline override, e.g. FLASH=5m (repeat).",
+        ),
     ] = None,
     by: Annotated[
-        str | None, typer.Option("--by", help="Proposing party (default: this node's).")
+        str | None,
+        typer.Option("--by", metavar="PARTY", help="Proposing party (default: this node's)."),
     ] = None,
 ) -> None:
     """Propose a line's terms; it carries messages once every party has accepted them."""
@@ -301,8 +339,10 @@ def line_create(
 
 @line_app.command("accept")
 def line_accept(
-    line_id: Annotated[str, typer.Argument()],
-    party: Annotated[str, typer.Option("--party", help="The accepting party (hosted here).")],
+    line_id: Annotated[str, typer.Argument(metavar="LINE", help="Line id.")],
+    party: Annotated[
+        str, typer.Option("--party", metavar="PARTY", help="The accepting party (hosted here).")
+    ],
 ) -> None:
     """Accept a line's terms on behalf of a party hosted on this node."""
     with _node() as node:
@@ -333,7 +373,10 @@ def line_list(as_json: JsonOption = False) -> None:
 
 
 @line_app.command("show")
-def line_show(line_id: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
+def line_show(
+    line_id: Annotated[str, typer.Argument(metavar="LINE", help="Line id.")],
+    as_json: JsonOption = False,
+) -> None:
     """Show a line's terms and policy."""
     with _node() as node:
         state = node.store.line(line_id.lower())
@@ -370,42 +413,62 @@ def _read_text_arg(value: str, field: str) -> str:
 
 @app.command()
 def send(
-    line: Annotated[str, typer.Option("--line", "-l", help="The line to send on.")],
-    sender: Annotated[str, typer.Option("--as", help="The sending principal, e.g. US/EUCOM-JOC.")],
-    subject: Annotated[str, typer.Option("--subject", "-s", help="Subject line.")],
-    body: Annotated[str, typer.Option("--body", "-b", help="Text; @FILE reads a file, - stdin.")],
+    line: Annotated[str, typer.Option("--line", "-l", metavar="LINE", help="The line to send on.")],
+    sender: Annotated[
+        str,
+        typer.Option("--as", metavar="PRINCIPAL", help="The sending principal, e.g. US/EUCOM-JOC."),
+    ],
+    subject: Annotated[str, typer.Option("--subject", "-s", metavar="TEXT", help="Subject line.")],
+    body: Annotated[
+        str, typer.Option("--body", "-b", metavar="TEXT", help="Text; @FILE reads a file, - stdin.")
+    ],
     kind: Annotated[
         str,
         typer.Option(
             "--kind",
             "-k",
+            metavar="KIND",
             help="notification, query, response, "
             "incident, warning, protest, catalogue, test or free.",
         ),
     ] = "free",
     precedence: Annotated[
-        str, typer.Option("--precedence", "-p", help="FLASH, IMMEDIATE, PRIORITY or ROUTINE.")
+        str,
+        typer.Option(
+            "--precedence", "-p", metavar="PREC", help="FLASH, IMMEDIATE, PRIORITY or ROUTINE."
+        ),
     ] = "ROUTINE",
-    lang: Annotated[str, typer.Option("--lang", help="Language of the text.")] = "en",
+    lang: Annotated[
+        str, typer.Option("--lang", metavar="LANG", help="Language of the text.")
+    ] = "en",
     to: Annotated[
-        list[str] | None, typer.Option("--to", help="Addressee principal (repeat).")
+        list[str] | None,
+        typer.Option("--to", metavar="PRINCIPAL", help="Addressee principal (repeat)."),
     ] = None,
     ref: Annotated[
-        list[str] | None, typer.Option("--ref", help="Event this refers to (repeat).")
+        list[str] | None,
+        typer.Option("--ref", metavar="EVENT", help="Event this refers to (repeat)."),
     ] = None,
     area: Annotated[
         str | None,
         typer.Option(
             "--area",
+            metavar="GEOJSON",
             help="GeoJSON Polygon, or "
             '{"center":[lon,lat],"radius":25,"unit":"km"}; @FILE reads a file.',
         ),
     ] = None,
-    start: Annotated[str | None, typer.Option("--start", help="Window start (UTC).")] = None,
-    end: Annotated[str | None, typer.Option("--end", help="Window end (UTC).")] = None,
-    activity: Annotated[str | None, typer.Option("--activity", help="Activity type.")] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", metavar="TIME", help="Window start (UTC).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", metavar="TIME", help="Window end (UTC).")
+    ] = None,
+    activity: Annotated[
+        str | None, typer.Option("--activity", metavar="TYPE", help="Activity type.")
+    ] = None,
     unit: Annotated[
-        list[str] | None, typer.Option("--unit", help="Unit or asset (repeat).")
+        list[str] | None, typer.Option("--unit", metavar="UNIT", help="Unit or asset (repeat).")
     ] = None,
 ) -> None:
     """Sign and send a message on a line (checked against the line's policy)."""
@@ -448,10 +511,12 @@ def send(
 @app.command()
 def inbox(
     principal: Annotated[
-        str | None, typer.Option("--as", help="Only lines this principal is on.")
+        str | None,
+        typer.Option("--as", metavar="PRINCIPAL", help="Only lines this principal is on."),
     ] = None,
     party: Annotated[
-        str | None, typer.Option("--party", help="Whose inbox (default: this node's party).")
+        str | None,
+        typer.Option("--party", metavar="PARTY", help="Whose inbox (default: this node's party)."),
     ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Include acknowledged messages.")] = False,
     as_json: JsonOption = False,
@@ -493,12 +558,18 @@ def inbox(
 
 @app.command()
 def ack(
-    event: Annotated[str, typer.Argument(help="The message id (or 6+ leading characters).")],
-    principal: Annotated[str, typer.Option("--as", help="The acknowledging principal.")],
+    event: Annotated[
+        str, typer.Argument(metavar="EVENT", help="The message id (or 6+ leading characters).")
+    ],
+    principal: Annotated[
+        str, typer.Option("--as", metavar="PRINCIPAL", help="The acknowledging principal.")
+    ],
     reply: Annotated[
-        str | None, typer.Option("--reply", help="A short reply with the ack.")
+        str | None, typer.Option("--reply", metavar="TEXT", help="A short reply with the ack.")
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Language of the reply.")] = "en",
+    lang: Annotated[
+        str, typer.Option("--lang", metavar="LANG", help="Language of the reply.")
+    ] = "en",
 ) -> None:
     """Acknowledge a message from the other side."""
     with _node() as node:
@@ -510,7 +581,10 @@ def ack(
 
 
 @app.command()
-def log(line: Annotated[str, typer.Argument(help="Line id.")], as_json: JsonOption = False) -> None:
+def log(
+    line: Annotated[str, typer.Argument(metavar="LINE", help="Line id.")],
+    as_json: JsonOption = False,
+) -> None:
     """A line's history: every event of every party, in the order stored."""
     with _node() as node:
         state, events = node.messages.log(line.lower())
@@ -532,7 +606,11 @@ def log(line: Annotated[str, typer.Argument(help="Line id.")], as_json: JsonOpti
 
 
 @app.command()
-def show(event: Annotated[str, typer.Argument(help="Event id or 6+ leading characters.")]) -> None:
+def show(
+    event: Annotated[
+        str, typer.Argument(metavar="EVENT", help="Event id or 6+ leading characters.")
+    ],
+) -> None:
     """Print one event as stored: id, signed body and signature."""
     with _node() as node:
         _print_json(render.event_json(node.store.event(event)))
@@ -607,6 +685,10 @@ def main() -> None:
         _fail(exc)
     except Exception:
         err.print_exception()
-        err.print("internal error: this is a bug in hotline; nothing above was stored "
-                  "unless the output said so", style="red", markup=False)
+        err.print(
+            "internal error: this is a bug in hotline; nothing above was stored "
+            "unless the output said so",
+            style="red",
+            markup=False,
+        )
         raise SystemExit(INTERNAL_ERROR) from None

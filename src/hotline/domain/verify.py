@@ -151,6 +151,16 @@ def check_event(row: StoredEvent, keys: KeyDirectory) -> tuple[Problem | None, A
     return None, body
 
 
+_REFERRING = frozenset(
+    {EventKind.ACK, EventKind.RECEIPT, EventKind.LINE_PROPOSE, EventKind.LINE_ACCEPT}
+)
+
+
+def referenced(kind: str, body: Any) -> Any:
+    """The content of an event that refers to others (checked at the end), else None."""
+    return body.get("content") if kind in _REFERRING and isinstance(body, dict) else None
+
+
 class Verifier:
     """Feeds on rows in (line, party, seq) order and builds a :class:`Report`."""
 
@@ -169,15 +179,18 @@ class Verifier:
     def feed(self, row: StoredEvent) -> None:
         """Check one row on its own and against its chain."""
         problem, body = check_event(row, self._keys)
-        self.link(row, problem, body)
+        self.link(row, problem, None if body is None else referenced(row.kind, body))
 
     def feed_all(self, rows: Iterable[StoredEvent]) -> Report:
         for row in rows:
             self.feed(row)
         return self.report
 
-    def link(self, row: StoredEvent, problem: Problem | None, body: Any) -> None:
-        """Place a row already checked by :func:`check_event` into its chain."""
+    def link(self, row: StoredEvent, problem: Problem | None, content: Any) -> None:
+        """Place a row already checked by :func:`check_event` into its chain.
+
+        ``content`` is what :func:`referenced` returned for it (None if nothing).
+        """
         self.report.events += 1
         chain = (row.line, row.party)
         if chain != self._chain:
@@ -192,7 +205,7 @@ class Verifier:
             return
         self._head = ChainHead(row.seq, row.id)
         self.report.chains[chain] = self._head
-        self._note_references(row, body["content"])
+        self._note_references(row, content)
 
     def _chain_problem(self, row: StoredEvent) -> Problem | None:
         head = self._head

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +17,7 @@ from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import parse_principal_id, party_of
 from hotline.domain.ledger import ack_content
 from hotline.domain.message import MessageDraft, parse_lang
-from hotline.domain.policy import LineState, LineStatus, check_member, check_send
+from hotline.domain.policy import Line, LineState, LineStatus, check_member, check_send
 from hotline.domain.precedence import Precedence
 from hotline.services.directory import Directory
 from hotline.services.writer import LedgerWriter
@@ -59,14 +60,11 @@ class Messages:
         self.store.principal(author)
         content = draft.content()
         party = party_of(author)
-        check_send(
-            state.line,
-            author,
-            draft.kind,
-            draft.precedence,
-            draft.body,
-            [s.line for s in self.store.lines(party) if s.status is LineStatus.ACTIVE],
-        )
+
+        def other_lines() -> Iterator[Line]:  # read only if the kind is refused
+            yield from (s.line for s in self.store.lines(party) if s.status is LineStatus.ACTIVE)
+
+        check_send(state.line, author, draft.kind, draft.precedence, draft.body, other_lines())
         self._check_active(state)
         for addressee in content["to"]:
             check_member(state.line, addressee)

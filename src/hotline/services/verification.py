@@ -1,23 +1,100 @@
-"""Verification of this node's whole ledger."""
+"""Verification of this node's whole ledger, on every core for a large one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
+from typing import Any
 
-from hotline.domain.verify import Report, Verifier
+from hotline.domain.crypto import PublicKey
+from hotline.domain.verify import (
+    KeyDirectory,
+    Problem,
+    Report,
+    StoredEvent,
+    Verifier,
+    check_event,
+    referenced,
+)
 from hotline.storage.store import Store
 
 PROGRESS_EVERY = 5000
+#: Below this many events, starting worker processes costs more than it saves.
+PARALLEL_FROM = 20_000
+BATCH = 2000
+
+_worker_keys: dict[str, tuple[str, PublicKey]] = {}
 
 
-def verify_store(store: Store, progress: Callable[[int], None] | None = None) -> Report:
+def verify_store(
+    store: Store,
+    progress: Callable[[int], None] | None = None,
+    *,
+    workers: int | None = None,
+) -> Report:
     """Re-derive every id, check every signature, chain link and reference.
 
     ``progress`` is called with the number of events checked so far, every few thousand.
+    ``workers``: processes that check ids and signatures (default: one per core when the
+    ledger is large, none otherwise); chains and references are checked here, in order.
     """
-    verifier = Verifier(store.key_directory(), store.line_terms())
-    for count, row in enumerate(store.rows(), start=1):
-        verifier.feed(row)
+    keys = store.key_directory()
+    verifier = Verifier(keys, store.line_terms())
+    if workers is None:
+        workers = (os.cpu_count() or 1) if store.count_events() >= PARALLEL_FROM else 0
+    checked = (
+        _checked_in_pool(store.rows(), keys, workers)
+        if workers > 1
+        else ((row, *_check(row, keys)) for row in store.rows())
+    )
+    for count, (row, problem, content) in enumerate(checked, start=1):
+        verifier.link(row, problem, content)
         if progress is not None and count % PROGRESS_EVERY == 0:
             progress(count)
     return verifier.finish(store.resolve)
+
+
+def _check(row: StoredEvent, keys: KeyDirectory) -> tuple[Problem | None, Any]:
+    problem, body = check_event(row, keys)
+    return problem, None if body is None else referenced(row.kind, body)
+
+
+def _init_worker(material: dict[str, tuple[str, bytes]]) -> None:
+    _worker_keys.clear()
+    _worker_keys.update({k: (owner, PublicKey(raw)) for k, (owner, raw) in material.items()})
+
+
+def _check_batch(rows: list[StoredEvent]) -> list[tuple[Problem | None, Any]]:
+    return [_check(row, _worker_keys) for row in rows]
+
+
+def _checked_in_pool(
+    rows: Iterable[StoredEvent], keys: KeyDirectory, workers: int
+) -> Iterator[tuple[StoredEvent, Problem | None, Any]]:
+    """Check rows in worker processes, yielding results in the order of ``rows``."""
+    material = {k: (owner, key.raw) for k, (owner, key) in keys.items()}
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(material,)
+    ) as pool:
+        pending: deque[tuple[list[StoredEvent], Future[list[tuple[Problem | None, Any]]]]] = deque()
+        source = iter(rows)
+        while batch := list(islice(source, BATCH)):
+            pending.append((batch, pool.submit(_check_batch, batch)))
+            while len(pending) > 2 * workers:
+                yield from _drain(pending.popleft())
+        while pending:
+            yield from _drain(pending.popleft())
+
+
+def _drain(
+    item: tuple[list[StoredEvent], Future[list[tuple[Problem | None, Any]]]],
+) -> Iterator[tuple[StoredEvent, Problem | None, Any]]:
+    batch, future = item
+    for row, (problem, content) in zip(batch, future.result(), strict=True):
+        yield row, problem, content

@@ -304,8 +304,11 @@ class Store:
 
     # -- lines -----------------------------------------------------------------------
 
-    def lines(self, party: str | None = None) -> list[LineState]:
+    def lines(self, party: str | None = None, *, line_id: str | None = None) -> list[LineState]:
+        """Lines this node holds (``party``'s only, or the one ``line_id``, if given)."""
         query = sa.select(lines).order_by(lines.c.id)
+        if line_id is not None:
+            query = query.where(lines.c.id == line_id)
         if party is not None:
             query = query.where(
                 lines.c.id.in_(sa.select(line_parties.c.line).where(line_parties.c.party == party))
@@ -313,9 +316,10 @@ class Store:
         with self._read() as c:
             rows = c.execute(query).all()
             accepted: dict[str, set[str]] = {}
-            for lp in c.execute(
-                sa.select(line_parties).where(line_parties.c.accepted_event.is_not(None))
-            ):
+            signed = sa.select(line_parties).where(line_parties.c.accepted_event.is_not(None))
+            if line_id is not None:
+                signed = signed.where(line_parties.c.line == line_id)
+            for lp in c.execute(signed):
                 accepted.setdefault(lp.line, set()).add(lp.party)
         return [
             LineState(
@@ -329,9 +333,8 @@ class Store:
         ]
 
     def line(self, line_id: str) -> LineState:
-        for state in self.lines():
-            if state.line.id == line_id:
-                return state
+        for state in self.lines(line_id=line_id):
+            return state
         raise NotFound("line", line_id, hint="see `hotline line list`")
 
     def line_terms(self) -> dict[str, str]:
