@@ -59,8 +59,12 @@ def main() -> None:
     node.directory.add_party("RU", "Russian Federation", hosted=True)
     node.directory.add_principal("US/EUCOM-JOC", "EUCOM JOC", ["watch_officer"])
     node.directory.add_principal("RU/NDMC", "NDMC", ["watch_officer"])
-    state = node.lines.propose(line_id="bench", kind=LineKind.DECONFLICTION, title="bench",
-                               members=["US/EUCOM-JOC", "RU/NDMC"])
+    state = node.lines.propose(
+        line_id="bench",
+        kind=LineKind.DECONFLICTION,
+        title="bench",
+        members=["US/EUCOM-JOC", "RU/NDMC"],
+    )
     node.lines.accept("bench", "RU")
     line = state.line
     only_us = frozenset({"US"})  # no receipts: one event per append
@@ -68,8 +72,10 @@ def main() -> None:
     writer = node.writer
     writer.key("US/EUCOM-JOC")
 
-    print(f"hotline ledger benchmark - Python {platform.python_version()}, "
-          f"{os.cpu_count()} cores, {platform.machine()}")
+    print(
+        f"hotline ledger benchmark - Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores, {platform.machine()}"
+    )
     print(f"database: {node.settings.database_url} (synchronous={args.sync})")
 
     latencies = []
@@ -81,38 +87,49 @@ def main() -> None:
         latencies.append(time.perf_counter() - t0)
     elapsed = time.perf_counter() - start
     qs = statistics.quantiles(latencies, n=100)
-    print(f"append (1 event/transaction): {args.events} events in {elapsed:.2f} s = "
-          f"{args.events / elapsed:,.0f} events/s; latency p50 {qs[49] * 1e3:.2f} ms, "
-          f"p99 {qs[98] * 1e3:.2f} ms")
+    print(
+        f"append (1 event/transaction): {args.events} events in {elapsed:.2f} s = "
+        f"{args.events / elapsed:,.0f} events/s; latency p50 {qs[49] * 1e3:.2f} ms, "
+        f"p99 {qs[98] * 1e3:.2f} ms"
+    )
 
     start = time.perf_counter()
     for first in range(0, args.events, 100):
         with node.store.write() as tx:
-            for content in contents[first:first + 100]:
-                writer.append(tx, line, EventKind.MESSAGE, "US/EUCOM-JOC", content,
-                              hosted=only_us)
+            for content in contents[first : first + 100]:
+                writer.append(tx, line, EventKind.MESSAGE, "US/EUCOM-JOC", content, hosted=only_us)
     elapsed = time.perf_counter() - start
-    print(f"append (100 events/transaction): {args.events} events in {elapsed:.2f} s = "
-          f"{args.events / elapsed:,.0f} events/s")
+    print(
+        f"append (100 events/transaction): {args.events} events in {elapsed:.2f} s = "
+        f"{args.events / elapsed:,.0f} events/s"
+    )
 
     drafts = [
-        MessageDraft(kind=MessageKind.NOTIFICATION, precedence=Precedence.PRIORITY,
-                     subject=f"Patrol {i}", body="Routine patrol, international airspace.")
+        MessageDraft(
+            kind=MessageKind.NOTIFICATION,
+            precedence=Precedence.PRIORITY,
+            subject=f"Patrol {i}",
+            body="Routine patrol, international airspace.",
+        )
         for i in range(args.sends)
     ]
     start = time.perf_counter()
     for draft in drafts:
         node.messages.send("bench", "US/EUCOM-JOC", draft)
     elapsed = time.perf_counter() - start
-    print(f"send (use case, message + RU receipt): {args.sends} messages in {elapsed:.2f} s = "
-          f"{args.sends / elapsed:,.0f} messages/s ({2 * args.sends / elapsed:,.0f} events/s)")
+    print(
+        f"send (use case, message + RU receipt): {args.sends} messages in {elapsed:.2f} s = "
+        f"{args.sends / elapsed:,.0f} messages/s ({2 * args.sends / elapsed:,.0f} events/s)"
+    )
 
     total = node.store.count_events()
     start = time.perf_counter()
     report = verify_store(node.store)
     elapsed = time.perf_counter() - start
-    print(f"verify: {report.events} events in {elapsed:.2f} s = "
-          f"{report.events / elapsed:,.0f} events/s; ok={report.ok}")
+    print(
+        f"verify: {report.events} events in {elapsed:.2f} s = "
+        f"{report.events / elapsed:,.0f} events/s; ok={report.ok}"
+    )
     node.close()
     if not report.ok or report.events != total:
         sys.exit("verification failed: the benchmark's own ledger does not verify")

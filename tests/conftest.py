@@ -105,8 +105,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def make_lab_node(home: Path, database_url: str | None, clock: FakeClock) -> Node:
     """A US node that also hosts RU, with one deconfliction and one relay line, active."""
-    node = init_node({}, home, "US", "United States", database_url=database_url, clock=clock,
-                     random=FakeRandom())
+    node = init_node(
+        {}, home, "US", "United States", database_url=database_url, clock=clock, random=FakeRandom()
+    )
     node.directory.add_party("RU", "Russian Federation", hosted=True)
     node.directory.add_principal("US/EUCOM-JOC", "EUCOM JOC", ["watch_officer"])
     node.directory.add_principal("US/DATT-MOSCOW", "Defence attaché", ["relay"])
@@ -114,11 +115,19 @@ def make_lab_node(home: Path, database_url: str | None, clock: FakeClock) -> Nod
     node.directory.add_principal("RU/MINDEF", "Ministry of Defence", ["leader"])
     from hotline.domain.policy import LineKind
 
-    node.lines.propose(line_id="us-ru-deconfliction", kind=LineKind.DECONFLICTION,
-                       title="deconfliction", members=["US/EUCOM-JOC", "RU/NDMC"])
+    node.lines.propose(
+        line_id="us-ru-deconfliction",
+        kind=LineKind.DECONFLICTION,
+        title="deconfliction",
+        members=["US/EUCOM-JOC", "RU/NDMC"],
+    )
     node.lines.accept("us-ru-deconfliction", "RU")
-    node.lines.propose(line_id="us-ru-attache", kind=LineKind.RELAY, title="attaché relay",
-                       members=["US/DATT-MOSCOW", "US/EUCOM-JOC", "RU/MINDEF"])
+    node.lines.propose(
+        line_id="us-ru-attache",
+        kind=LineKind.RELAY,
+        title="attaché relay",
+        members=["US/DATT-MOSCOW", "US/EUCOM-JOC", "RU/MINDEF"],
+    )
     node.lines.accept("us-ru-attache", "RU")
     return node
 

@@ -1,0 +1,53 @@
+"""Every setting and every CLI command is documented; the README shows how to start."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+
+from hotline import cli
+from hotline.config import SETTINGS, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _commands(group: Any, prefix: tuple[str, ...] = ()) -> list[str]:
+    found: list[str] = []
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            found.extend(_commands(command, (*prefix, name)))
+        else:
+            found.append(" ".join((*prefix, name)))
+    return found
+
+
+def test_settings_list_matches_the_settings_type() -> None:
+    assert [s.name for s in SETTINGS] == [f.name for f in dataclasses.fields(Settings)]
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
+def test_every_setting_is_documented(setting: Any) -> None:
+    text = (ROOT / "docs" / "settings.md").read_text("utf-8")
+    assert f"`{setting.name}`" in text
+    assert f"`{setting.env}`" in text
+
+
+@pytest.mark.parametrize("command", _commands(typer.main.get_group(cli.app)))
+def test_every_command_is_documented(command: str) -> None:
+    text = (ROOT / "docs" / "cli.md").read_text("utf-8")
+    assert f"### hotline {command}\n" in text
+
+
+def test_exit_codes_are_documented() -> None:
+    text = (ROOT / "docs" / "cli.md").read_text("utf-8")
+    for code in [*cli.EXIT_CODES.values(), cli.INTERNAL_ERROR]:
+        assert f"| {code} |" in text
+
+
+def test_readme_first_screen_shows_demo_and_test() -> None:
+    first_screen = "\n".join((ROOT / "README.md").read_text("utf-8").splitlines()[:25])
+    assert "make demo" in first_screen and "make test" in first_screen
