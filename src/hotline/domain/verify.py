@@ -166,7 +166,7 @@ class Verifier:
 
     def __init__(self, keys: KeyDirectory, line_terms: Mapping[str, str] | None = None) -> None:
         self._keys = keys
-        self._line_terms = dict(line_terms or {})
+        self._line_terms = None if line_terms is None else dict(line_terms)
         self.report = Report()
         self._chain: tuple[str, str] | None = None
         self._head = ChainHead()
@@ -283,15 +283,26 @@ class Verifier:
             proposed = self._proposed.get(row.line)
             if proposed is None or proposed[1] != terms_id:
                 bad(row, "accepts terms that are not the ones proposed", Reason.TERMS_MISMATCH)
+        if self._line_terms is not None:
+            self._check_line_terms(self._line_terms)
+        return self.report
+
+    def _check_line_terms(self, stored: Mapping[str, str]) -> None:
+        """Stored line terms against the signed proposals, both ways."""
+
+        def bad(row: StoredEvent, detail: str) -> None:
+            self.report.problems.append(
+                Problem(Reason.TERMS_MISMATCH, row.id, row.line, row.party, row.seq, detail)
+            )
+
         broken_lines = {p.line for p in self.report.problems}
-        for line, terms_id in self._line_terms.items():
+        for line, (row, _) in self._proposed.items():
+            if line not in stored:
+                bad(row, "the line was proposed on the record, but its stored terms are gone")
+        for line, terms_id in stored.items():
             proposed = self._proposed.get(line)
             if proposed is not None and proposed[1] != terms_id:
-                bad(
-                    proposed[0],
-                    "the line's stored terms differ from the signed proposal",
-                    Reason.TERMS_MISMATCH,
-                )
+                bad(proposed[0], "the line's stored terms differ from the signed proposal")
             elif proposed is None and line not in broken_lines:
                 self.report.problems.append(
                     Problem(
@@ -303,4 +314,3 @@ class Verifier:
                         "the line is stored but its signed proposal is not on the record",
                     )
                 )
-        return self.report

@@ -91,4 +91,4 @@ class Directory:
         return principal, held
 
     def hosted(self) -> frozenset[str]:
-        return frozenset(p.id for p in self.store.parties() if p.hosted)
+        return self.store.hosted_parties()

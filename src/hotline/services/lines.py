@@ -106,6 +106,9 @@ class Lines:
                 hint=f"{pid}'s own node accepts the terms",
             )
         with self.store.write() as tx:
+            tx.head(state.line.id, pid)  # holds pid's chain: a second accept waits, then sees
+            if tx.has_accepted(state.line.id, pid):
+                raise Refused(f"{pid} has already signed the terms of line {state.line.id}")
             event = self.writer.append(
                 tx,
                 state.line,

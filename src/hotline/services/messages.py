@@ -57,7 +57,7 @@ class Messages:
         nothing is stored then."""
         author = parse_principal_id(sender)
         state = self.store.line(line_id)
-        self.store.principal(author)
+        self.store.require_principal(author)
         content = draft.content()
         party = party_of(author)
 
@@ -90,7 +90,7 @@ class Messages:
     ) -> Event:
         """Acknowledge a message of another party as ``principal``."""
         author = parse_principal_id(principal)
-        self.store.principal(author)
+        self.store.require_principal(author)
         message = self.store.event(event_ref)
         if message.kind != EventKind.MESSAGE:
             raise InvalidInput("event", f"{message.id[:12]} is a {message.kind}, not a message")

@@ -139,6 +139,14 @@ class WriteTx:
             sa.insert(line_parties), [{"line": line.id, "party": p} for p in line.parties]
         )
 
+    def has_accepted(self, line_id: str, party: str) -> bool:
+        row = self._c.execute(
+            sa.select(line_parties.c.accepted_event).where(
+                line_parties.c.line == line_id, line_parties.c.party == party
+            )
+        ).first()
+        return row is not None and row.accepted_event is not None
+
     def record_acceptance(self, line_id: str, party: str, event_id: str) -> LineStatus:
         """Note ``party``'s signature on the terms; the line is active once all have signed."""
         self._c.execute(
@@ -205,6 +213,18 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._terms: dict[str, Line] = {}
+
+    def _parsed_line(self, terms_id: str, terms: str) -> Line:
+        """A line's terms, parsed once per terms id. Keyed by the id *stored* beside the
+        terms, which verification checks against them; a line whose stored terms do not
+        hash to it is parsed afresh every time."""
+        line = self._terms.get(terms_id)
+        if line is None:
+            line = Line.from_terms(json.loads(terms))
+            if line.terms_id() == terms_id:
+                self._terms[terms_id] = line
+        return line
 
     @contextmanager
     def write(self) -> Iterator[WriteTx]:
@@ -272,6 +292,19 @@ class Store:
             for r in rows
         ]
 
+    def hosted_parties(self) -> frozenset[str]:
+        """The parties whose node keys this node holds."""
+        with self._read() as c:
+            rows = c.execute(sa.select(parties.c.id).where(parties.c.hosted.is_(True)))
+            return frozenset(r.id for r in rows)
+
+    def require_principal(self, principal_id: str) -> None:
+        """Raise NotFound unless the principal is registered."""
+        with self._read() as c:
+            found = c.execute(sa.select(principals.c.id).where(principals.c.id == principal_id))
+            if found.first() is None:
+                raise NotFound("principal", principal_id, hint="see `hotline principal list`")
+
     def principal(self, principal_id: str) -> Principal:
         with self._read() as c:
             row = c.execute(sa.select(principals).where(principals.c.id == principal_id)).first()
@@ -323,7 +356,7 @@ class Store:
                 accepted.setdefault(lp.line, set()).add(lp.party)
         return [
             LineState(
-                line=Line.from_terms(json.loads(r.terms)),
+                line=self._parsed_line(r.terms_id, r.terms),
                 status=LineStatus(r.status),
                 proposed_by=r.proposed_by,
                 accepted_by=frozenset(accepted.get(r.id, ())),
