@@ -196,8 +196,8 @@ def test_key_id_is_the_first_16_hex_of_sha256_of_the_public_key(vector: Vector) 
 
 def test_key_id_of_test_1_by_hand() -> None:
     key = PublicKey(bytes.fromhex(VECTORS[0].public))
-    assert key.key_id == hashlib.sha256(bytes.fromhex(VECTORS[0].public)).hexdigest()[:16]
-    assert repr(key) == f"PublicKey({key.key_id})"
+    assert key.key_id == "21fe31dfa154a261"
+    assert repr(key) == "PublicKey(21fe31dfa154a261)"
 
 
 def test_public_key_text_round_trip(vector: Vector) -> None:
@@ -249,17 +249,16 @@ def test_bad_base64_is_invalid(text: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         b64decode(text, field="signature")
     assert caught.value.field == "signature"
-    assert str(caught.value) == "signature: not valid base64url"
+    assert str(caught.value).startswith("signature: not valid base64url")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: crypto.b64decode passes altchars=b'-_' to base64.b64decode, which maps "
-    "'-_' onto '+/' and then validates against the standard alphabet, so standard-alphabet "
-    "'+' and '/' are accepted too; the docstring promises InvalidInput for anything but "
-    "base64url, and one key or signature gets two text forms",
-)
 @pytest.mark.parametrize("text", ["+/+/", "aG90bGluZQ+/"])
 def test_standard_alphabet_base64_is_invalid(text: str) -> None:
+    with pytest.raises(InvalidInput):
+        b64decode(text)
+
+
+@pytest.mark.parametrize("text", ["_x", "__"])
+def test_base64_with_non_zero_trailing_bits_is_invalid(text: str) -> None:
     with pytest.raises(InvalidInput):
         b64decode(text)

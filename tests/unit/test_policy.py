@@ -449,13 +449,6 @@ def test_a_policy_missing_a_field_is_invalid() -> None:
         Policy.from_json(data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: Line.from_terms (policy.py:187) and Policy.from_json (policy.py:148) "
-    "catch KeyError/TypeError/ValueError but not AttributeError, so a non-string id, "
-    "kind or principal (parse_* call .strip()) escapes as AttributeError, not InvalidInput",
-    raises=AttributeError,
-)
 @pytest.mark.parametrize("where", ["id", "kind", "principal", "message-kind"])
 def test_terms_with_a_non_string_value_are_invalid(where: str) -> None:
     terms = deconfliction().terms()
@@ -469,13 +462,6 @@ def test_terms_with_a_non_string_value_are_invalid(where: str) -> None:
         Line.from_terms(terms)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: Policy.from_json (policy.py:141-144) accepts deadlines that lack a "
-    "precedence; the Line it builds then raises KeyError from terms()/terms_id() "
-    "(Policy.to_json, policy.py:130) and from Policy.deadline()",
-    raises=KeyError,
-)
 def test_terms_missing_a_deadline_are_invalid() -> None:
     terms = deconfliction().terms()
     terms["policy"]["deadlines"] = {"FLASH": "10m"}
@@ -561,11 +547,6 @@ def test_parse_duration_refuses(text: str) -> None:
     assert caught.value.hint == "write e.g. 90s, 10m, 3h or 2d"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: precedence._DURATION (precedence.py:52) lets a plural 's' follow any "
-    "unit, so '10ms' (read by anyone as milliseconds) parses as 10 minutes",
-)
 def test_parse_duration_refuses_milliseconds() -> None:
     with pytest.raises(InvalidInput):
         parse_duration("10ms")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 
 import nacl.exceptions
 import nacl.signing
@@ -17,6 +18,7 @@ import nacl.signing
 from hotline.domain.errors import InvalidInput
 
 SEED_BYTES = 32
+_BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 PUBLIC_BYTES = 32
 SIGNATURE_BYTES = 64
 
@@ -28,11 +30,17 @@ def b64encode(data: bytes) -> str:
 
 def b64decode(text: str, *, field: str = "base64") -> bytes:
     """Decode unpadded (or padded) base64url; InvalidInput on anything else."""
+    unpadded = text.rstrip("=")
+    padding = len(text) - len(unpadded)
+    if not _BASE64URL.match(unpadded) or (padding and padding != -len(unpadded) % 4):
+        raise InvalidInput(field, "not valid base64url (A-Z a-z 0-9 - _)")
     try:
-        padded = text + "=" * (-len(text) % 4)
-        return base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
-    except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
+        data = base64.urlsafe_b64decode(unpadded + "=" * (-len(unpadded) % 4))
+    except (binascii.Error, ValueError) as exc:
         raise InvalidInput(field, "not valid base64url") from exc
+    if b64encode(data) != unpadded:  # unused trailing bits set: a second spelling
+        raise InvalidInput(field, "not valid base64url (non-canonical final character)")
+    return data
 
 
 class SigningKey:

@@ -169,6 +169,10 @@ class MessageDraft:
         if self.area is not None:
             content["area"] = parse_area(self.area)
         if self.window is not None:
+            if not isinstance(self.window.get("start"), str) or not isinstance(
+                self.window.get("end"), str
+            ):
+                raise InvalidInput("window", "a window needs a start and an end time")
             content["window"] = parse_window(self.window["start"], self.window["end"])
         if self.activity:
             content["activity"] = self.activity.strip()

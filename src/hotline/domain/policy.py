@@ -134,7 +134,11 @@ class Policy:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Policy:
+        """Parse a policy; every precedence needs a deadline. Raises InvalidInput."""
         try:
+            missing = [p.value for p in Precedence if p.value not in data["deadlines"]]
+            if missing:
+                raise InvalidInput("policy", "no deadline for " + ", ".join(missing))
             return cls(
                 principals=tuple(parse_principal_id(p) for p in data["principals"]),
                 kinds=frozenset(parse_message_kind(k) for k in data["kinds"]),
@@ -145,10 +149,10 @@ class Policy:
                 flash_max_words=int(data["flash_max_words"]),
                 contact_window=parse_duration(data["contact_window"], field="contact window"),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             if isinstance(exc, InvalidInput):
                 raise
-            raise InvalidInput("policy", f"malformed policy: {exc}") from exc
+            raise InvalidInput("policy", f"malformed policy: {exc!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -176,16 +180,26 @@ class Line:
 
     @classmethod
     def from_terms(cls, terms: Mapping[str, Any]) -> Line:
+        """Parse signed terms. They must pass the checks of :func:`make_line` and be in
+        normal form (exactly what ``terms()`` gives back), so that both parties derive
+        the same terms id. Raises InvalidInput."""
         try:
-            return cls(
-                id=parse_line_id(terms["id"]),
+            policy = Policy.from_json(terms["policy"])
+            line = make_line(
+                line_id=terms["id"],
                 kind=parse_line_kind(terms["kind"]),
-                title=str(terms["title"]),
-                parties=tuple(terms["parties"]),
-                policy=Policy.from_json(terms["policy"]),
+                title=terms["title"],
+                principals=policy.principals,
+                kinds=policy.kinds,
+                deadlines=policy.deadlines,
+                contact_window=policy.contact_window,
+                flash_max_words=policy.flash_max_words,
             )
-        except (KeyError, TypeError) as exc:
-            raise InvalidInput("terms", f"malformed line terms: {exc}") from exc
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise InvalidInput("terms", f"malformed line terms: {exc!r}") from exc
+        if line.terms() != dict(terms):
+            raise InvalidInput("terms", "line terms are not in normal form (ids, order, durations)")
+        return line
 
     def principals_of(self, party: str) -> tuple[str, ...]:
         return tuple(p for p in self.policy.principals if party_of(p) == party)
@@ -203,6 +217,7 @@ def make_line(
     kinds: Iterable[MessageKind] | None = None,
     deadlines: Mapping[Precedence, timedelta] | None = None,
     contact_window: timedelta | None = None,
+    flash_max_words: int = FLASH_MAX_WORDS,
 ) -> Line:
     """Build and check a line's terms; the parties are those of its principals.
 
@@ -222,6 +237,18 @@ def make_line(
         )
     merged = dict(DEFAULT_DEADLINES)
     merged.update(deadlines or {})
+    for precedence, delta in merged.items():
+        _check_whole_seconds(delta, f"deadline {precedence.value}")
+    if contact_window is not None:
+        _check_whole_seconds(contact_window, "contact window")
+    if not isinstance(title, str):
+        raise InvalidInput("title", "a line's title is text")
+    if (
+        isinstance(flash_max_words, bool)
+        or not isinstance(flash_max_words, int)
+        or flash_max_words < 1
+    ):
+        raise InvalidInput("flash_max_words", "must be a positive whole number")
     ordered = [merged[p] for p in Precedence]
     if any(a > b for a, b in itertools.pairwise(ordered)):
         raise InvalidInput(
@@ -241,9 +268,15 @@ def make_line(
             principals=members,
             kinds=chosen,
             deadlines=merged,
+            flash_max_words=flash_max_words,
             contact_window=contact_window or DEFAULT_CONTACT_WINDOW,
         ),
     )
+
+
+def _check_whole_seconds(delta: timedelta, field: str) -> None:
+    if delta <= timedelta(0) or delta.microseconds:
+        raise InvalidInput(field, "must be a positive whole number of seconds")
 
 
 def check_member(line: Line, principal: str) -> None:

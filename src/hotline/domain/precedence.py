@@ -49,7 +49,7 @@ def parse_precedence(text: str) -> Precedence:
         ) from None
 
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|sec|m|min|h|hr|d|day)s?\s*$", re.IGNORECASE)
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|secs?|m|mins?|h|hrs?|d|days?)\s*$", re.IGNORECASE)
 _UNIT = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400, "day": 86400}
 
 
@@ -60,7 +60,8 @@ def parse_duration(text: str, *, field: str = "duration") -> timedelta:
         raise InvalidInput(
             field, f"{text!r} is not a positive duration", hint="write e.g. 90s, 10m, 3h or 2d"
         )
-    return timedelta(seconds=int(match.group(1)) * _UNIT[match.group(2).lower()])
+    unit = match.group(2).lower()
+    return timedelta(seconds=int(match.group(1)) * _UNIT[unit.rstrip("s") or "s"])
 
 
 def format_duration(delta: timedelta) -> str:
