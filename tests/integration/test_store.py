@@ -35,7 +35,7 @@ from hotline.domain.errors import (
 )
 from hotline.domain.events import Event, EventKind, sign_event
 from hotline.domain.message import MessageDraft
-from hotline.domain.policy import LineKind, MessageKind
+from hotline.domain.policy import Line, LineKind, MessageKind
 from hotline.domain.precedence import Precedence
 from hotline.domain.verify import Problem, Reason, Report, StoredEvent
 from hotline.services.verification import verify_store
@@ -47,13 +47,14 @@ from hotline.storage.engine import (
     upgrade,
 )
 from hotline.storage.schema import metadata
-from hotline.storage.store import WriteTx
+from hotline.storage.store import Store, WriteTx
 from tests.conftest import FakeClock
 
 DECONFLICTION = "us-ru-deconfliction"
 ATTACHE = "us-ru-attache"
 US_JOC = "US/EUCOM-JOC"
 RU_NDMC = "RU/NDMC"
+US_DATT = "US/DATT-MOSCOW"
 
 
 def draft(
@@ -200,21 +201,6 @@ def test_the_database_refuses_to_update_or_delete_an_event(lab_node: Node) -> No
     assert_sound(lab_node)
 
 
-@pytest.fixture
-def xfail_on_sqlite(request: pytest.FixtureRequest, database_url: str) -> None:
-    if database_url.startswith("sqlite"):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="src bug: on SQLite, INSERT OR REPLACE deletes the conflicting event "
-                "without firing events_no_delete, because delete triggers fire for REPLACE "
-                "only with PRAGMA recursive_triggers=ON, which engine._sqlite_engine does "
-                "not set",
-            )
-        )
-
-
-@pytest.mark.usefixtures("xfail_on_sqlite")
 def test_the_database_refuses_to_replace_an_event(lab_node: Node) -> None:
     message = lab_node.messages.send(DECONFLICTION, US_JOC, draft("transit"))
     before = row_of(lab_node, message.id)
@@ -329,23 +315,6 @@ def test_concurrent_writers_on_one_line_keep_the_chains_whole(
     assert subjects == {f"w{i} m{k}" for i in range(threads) for k in range(per_thread)}
 
 
-@pytest.fixture
-def xfail_on_postgres(request: pytest.FixtureRequest, database_url: str) -> None:
-    if database_url.startswith("postgresql"):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                raises=StorageUnavailable,
-                reason="src bug: LedgerWriter.append locks the author's chain, then the "
-                "receipting party's chain (WriteTx.head takes pg_advisory_xact_lock per "
-                "(line, party)), so a US send and an RU send on the same line lock in "
-                "opposite orders; PostgreSQL aborts one with 'deadlock detected', which "
-                "Store.write turns into StorageUnavailable",
-            )
-        )
-
-
-@pytest.mark.usefixtures("xfail_on_postgres")
 def test_both_parties_sending_at_once_on_one_line(
     lab_node: Node, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -686,11 +655,17 @@ def _edit_terms(node: Node, line_id: str, edit: Callable[[dict[str, Any]], None]
         )
 
 
+def _normal(terms: dict[str, Any]) -> None:
+    """Keep edited terms in normal form, as a careful forger would."""
+    terms["policy"]["kinds"].sort()
+    terms["policy"]["principals"].sort()
+
+
 TERMS_TAMPERING: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
     ("title", lambda t: t.update(title="something else")),
-    ("protest-allowed", lambda t: t["policy"]["kinds"].append("protest")),
-    ("member-added", lambda t: t["policy"]["principals"].append("US/DATT-MOSCOW")),
-    ("deadline", lambda t: t["policy"]["deadlines"].update(FLASH="6h")),
+    ("protest-allowed", lambda t: t["policy"]["kinds"].extend(["protest"]) or _normal(t)),
+    ("member-added", lambda t: t["policy"]["principals"].extend([US_DATT]) or _normal(t)),
+    ("deadline", lambda t: t["policy"]["deadlines"].update(ROUTINE="1d")),
 ]
 
 
@@ -698,11 +673,38 @@ TERMS_TAMPERING: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
     "edit", [e for _, e in TERMS_TAMPERING], ids=[n for n, _ in TERMS_TAMPERING]
 )
 def test_changed_line_terms_are_found(ledger: Node, edit: Callable[[dict[str, Any]], None]) -> None:
+    genuine = ledger.store.line(DECONFLICTION).line.terms()
     _edit_terms(ledger, DECONFLICTION, edit)
-    # the node now acts on the changed terms...
-    assert ledger.store.line(DECONFLICTION).line.terms() != ledger.store.line(ATTACHE).line.terms()
+    # a node opened now acts on the changed terms...
+    assert Store(ledger.store.engine).line(DECONFLICTION).line.terms() != genuine
+    # ...and verification says so
     report = verify_store(ledger.store)
     assert [(p.reason, p.line) for p in report.problems] == [(Reason.TERMS_MISMATCH, DECONFLICTION)]
+
+
+def test_the_terms_a_node_acts_on_are_the_terms_verified(ledger: Node) -> None:
+    store = ledger.store
+    genuine = store.line(DECONFLICTION).line.terms()
+    tampered = json.loads(json.dumps(genuine))
+    tampered["policy"]["kinds"].append(MessageKind.PROTEST.value)
+    _normal(tampered)
+    execute(
+        ledger,
+        "UPDATE lines SET terms = :t, terms_id = :tid WHERE id = :id",
+        t=json.dumps(tampered, sort_keys=True),
+        tid=Line.from_terms(tampered).terms_id(),
+        id=DECONFLICTION,
+    )
+    store.line(DECONFLICTION)  # a long-running node reads the line meanwhile
+    execute(
+        ledger,
+        "UPDATE lines SET terms = :t WHERE id = :id",
+        t=json.dumps(genuine, sort_keys=True),
+        id=DECONFLICTION,
+    )
+    acting = store.line(DECONFLICTION).line.terms()
+    report = verify_store(store)
+    assert acting == genuine or not report.ok, "the node acts on terms verify did not check"
 
 
 def test_a_line_stored_without_its_signed_proposal_is_found(ledger: Node) -> None:
@@ -714,13 +716,6 @@ def test_a_line_stored_without_its_signed_proposal_is_found(ledger: Node) -> Non
     assert propose.id not in {e.id for e in ledger.store.events(DECONFLICTION)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="src gap: verify_store checks the stored terms against the signed proposal but "
-    "not lines.status / line_parties against the line.accept events, so a line marked "
-    "active that the other party never accepted, and the messages sent on it, verify clean",
-)
 def test_a_line_marked_active_without_the_other_party_acceptance_is_found(
     quiet_principals: Node,
 ) -> None:
@@ -739,6 +734,12 @@ STORED_GARBAGE: list[tuple[str, str, str]] = [
     ("terms-not-json", "UPDATE lines SET terms = 'not json' WHERE id = :id", DECONFLICTION),
     ("terms-incomplete", "UPDATE lines SET terms = '{}' WHERE id = :id", DECONFLICTION),
     (
+        "terms-not-normal-form",
+        """UPDATE lines SET terms = REPLACE(terms, '"catalogue", "free"', '"free", "catalogue"')
+        WHERE id = :id""",
+        DECONFLICTION,
+    ),
+    (
         "terms-no-policy",
         """UPDATE lines SET terms = '{"id": "us-ru-deconfliction"}' WHERE id = :id""",
         DECONFLICTION,
@@ -747,14 +748,6 @@ STORED_GARBAGE: list[tuple[str, str, str]] = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(HotlineError, ValueError),
-    reason="src bug: Store.line_terms() and Store.key_directory() parse the stored rows "
-    "before verification starts, so a malformed terms or public_key column makes "
-    "verify_store raise (InvalidInput, or a bare json.JSONDecodeError for terms that are "
-    "not JSON) instead of reporting the line or the key's events as broken",
-)
 @pytest.mark.parametrize(
     ("sql", "ident"),
     [(sql, ident) for _, sql, ident in STORED_GARBAGE],

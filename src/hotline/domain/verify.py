@@ -35,6 +35,7 @@ class Reason(StrEnum):
     FORK = "fork"
     BAD_REFERENCE = "bad reference"
     TERMS_MISMATCH = "terms mismatch"
+    LINE_STATE = "line state"
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,16 @@ class StoredEvent:
     ref: str | None
     raw: bytes
     sig: bytes
+
+
+@dataclass(frozen=True)
+class StoredLine:
+    """A line as the node's table holds it: its terms' id (None: unreadable), status,
+    and for each party the event its signature of the terms is recorded as."""
+
+    terms_id: str | None
+    status: str
+    accepted: Mapping[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -164,9 +175,20 @@ def referenced(kind: str, body: Any) -> Any:
 class Verifier:
     """Feeds on rows in (line, party, seq) order and builds a :class:`Report`."""
 
-    def __init__(self, keys: KeyDirectory, line_terms: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        keys: KeyDirectory,
+        line_terms: Mapping[str, str | None] | None = None,
+        *,
+        line_records: Mapping[str, StoredLine] | None = None,
+    ) -> None:
+        """``line_terms``: line id -> id of its stored terms (None: unreadable), checked
+        against the signed proposals. ``line_records``: the stored status and recorded
+        signatures of each line, checked against the proposals and acceptances."""
         self._keys = keys
         self._line_terms = None if line_terms is None else dict(line_terms)
+        self._line_records = line_records
+        self._signed: dict[str, dict[str, str]] = {}
         self.report = Report()
         self._chain: tuple[str, str] | None = None
         self._head = ChainHead()
@@ -243,7 +265,9 @@ class Verifier:
                     str(content.get("upto_id")),
                 )
             )
-        elif row.kind == EventKind.LINE_PROPOSE:
+        if row.kind in (EventKind.LINE_PROPOSE, EventKind.LINE_ACCEPT):
+            self._signed.setdefault(row.line, {})[row.party] = row.id
+        if row.kind == EventKind.LINE_PROPOSE:
             terms = content.get("terms")
             self._proposed[row.line] = (row, content_id(terms) if terms is not None else "")
         elif row.kind == EventKind.LINE_ACCEPT:
@@ -285,9 +309,44 @@ class Verifier:
                 bad(row, "accepts terms that are not the ones proposed", Reason.TERMS_MISMATCH)
         if self._line_terms is not None:
             self._check_line_terms(self._line_terms)
+        if self._line_records is not None:
+            self._check_line_records(self._line_records)
         return self.report
 
-    def _check_line_terms(self, stored: Mapping[str, str]) -> None:
+    def _line_problem(self, line: str, detail: str) -> None:
+        self.report.problems.append(Problem(Reason.LINE_STATE, "-", line, "-", 0, detail))
+
+    def _check_line_records(self, stored: Mapping[str, StoredLine]) -> None:
+        """Who the node says has signed each line, and its status, against the record."""
+        broken_lines = {p.line for p in self.report.problems}
+        for line, record in stored.items():
+            if line in broken_lines:
+                continue
+            signed = self._signed.get(line, {})
+            for party, event_id in sorted(record.accepted.items()):
+                if event_id is not None and signed.get(party) != event_id:
+                    self._line_problem(
+                        line,
+                        f"stored as signed by {party} ({event_id}), "
+                        f"but {party}'s signature of the terms is not that event on the record",
+                    )
+                elif event_id is None and party in signed:
+                    self._line_problem(
+                        line,
+                        f"{party} signed the terms ({signed[party]}), "
+                        "but the line is stored as not signed by it",
+                    )
+            everyone = bool(record.accepted) and all(p in signed for p in record.accepted)
+            expected = "active" if everyone else "proposed"
+            if record.status != expected:
+                waiting = sorted(p for p in record.accepted if p not in signed)
+                self._line_problem(
+                    line,
+                    f"stored as {record.status}, but the record makes it {expected}"
+                    + (f" (no signature of {', '.join(waiting)})" if waiting else ""),
+                )
+
+    def _check_line_terms(self, stored: Mapping[str, str | None]) -> None:
         """Stored line terms against the signed proposals, both ways."""
 
         def bad(row: StoredEvent, detail: str) -> None:
@@ -301,7 +360,9 @@ class Verifier:
                 bad(row, "the line was proposed on the record, but its stored terms are gone")
         for line, terms_id in stored.items():
             proposed = self._proposed.get(line)
-            if proposed is not None and proposed[1] != terms_id:
+            if terms_id is None:
+                self._line_problem(line, "the line's stored terms cannot be read")
+            elif proposed is not None and proposed[1] != terms_id:
                 bad(proposed[0], "the line's stored terms differ from the signed proposal")
             elif proposed is None and line not in broken_lines:
                 self.report.problems.append(

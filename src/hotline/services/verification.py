@@ -43,7 +43,10 @@ def verify_store(
     ledger is large, none otherwise); chains and references are checked here, in order.
     """
     keys = store.key_directory()
-    verifier = Verifier(keys, store.line_terms())
+    records = store.line_records()
+    verifier = Verifier(
+        keys, {line: r.terms_id for line, r in records.items()}, line_records=records
+    )
     if workers is None:
         workers = (os.cpu_count() or 1) if store.count_events() >= PARALLEL_FROM else 0
     checked = (

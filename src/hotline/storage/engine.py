@@ -69,6 +69,7 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from hotline.domain.canonical import content_id
 from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import (
     AlreadyExists,
@@ -28,7 +29,7 @@ from hotline.domain.events import Event
 from hotline.domain.identity import Party, Principal, Role
 from hotline.domain.ledger import ChainHead
 from hotline.domain.policy import Line, LineState, LineStatus
-from hotline.domain.verify import RefTarget, StoredEvent, expected_ref
+from hotline.domain.verify import RefTarget, StoredEvent, StoredLine, expected_ref
 from hotline.storage.engine import WRITE_OPTION
 from hotline.storage.schema import events, keys, line_parties, lines, node_info, parties, principals
 
@@ -55,6 +56,8 @@ _HEAD = (
     .limit(1)
 )
 _INSERT_EVENT = sa.insert(events)
+#: PostgreSQL serialization failure and deadlock: the transaction may simply be retried.
+_RETRYABLE = frozenset({"40001", "40P01"})
 
 
 def _bytes(value: Any) -> bytes:
@@ -164,9 +167,13 @@ class WriteTx:
         return status
 
     def head(self, line: str, party: str) -> ChainHead:
-        """The head of (line, party)'s chain, locked until this transaction ends."""
+        """The head of (line, party)'s chain; the line is locked until this transaction
+        ends (SQLite: the whole database, from BEGIN IMMEDIATE)."""
         if self._postgres:
-            digest = hashlib.sha256(f"{line}\x00{party}".encode()).digest()
+            # One lock per line, not per chain: an append also writes the receipts of the
+            # line's other hosted parties, and per-chain locks taken in opposite orders by
+            # two parties sending at once would deadlock.
+            digest = hashlib.sha256(f"hotline-line\x00{line}".encode()).digest()
             self._c.execute(
                 sa.select(
                     sa.func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))
@@ -215,15 +222,18 @@ class Store:
         self.engine = engine
         self._terms: dict[str, Line] = {}
 
-    def _parsed_line(self, terms_id: str, terms: str) -> Line:
-        """A line's terms, parsed once per terms id. Keyed by the id *stored* beside the
-        terms, which verification checks against them; a line whose stored terms do not
-        hash to it is parsed afresh every time."""
-        line = self._terms.get(terms_id)
+    def _parsed_line(self, terms: str) -> Line:
+        """A line's stored terms, parsed once per distinct text (terms never change in
+        place; a changed text is parsed, and verified, afresh)."""
+        line = self._terms.get(terms)
         if line is None:
-            line = Line.from_terms(json.loads(terms))
-            if line.terms_id() == terms_id:
-                self._terms[terms_id] = line
+            try:
+                line = Line.from_terms(json.loads(terms))
+            except ValueError as exc:
+                if isinstance(exc, InvalidInput):
+                    raise
+                raise InvalidInput("terms", "a line's stored terms are not JSON") from exc
+            self._terms[terms] = line
         return line
 
     @contextmanager
@@ -241,6 +251,10 @@ class Store:
                 hint="another writer appended meanwhile; try again",
             ) from exc
         except sa.exc.OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) in _RETRYABLE:
+                raise ChainConflict(
+                    f"the write collided with another: {exc.orig}", hint="try again"
+                ) from exc
             raise StorageUnavailable(f"the database refused the write: {exc.orig}") from exc
 
     @contextmanager
@@ -333,7 +347,14 @@ class Store:
         """Every key ever registered (retired ones too: old events stay verifiable)."""
         with self._read() as c:
             rows = c.execute(sa.select(keys.c.key_id, keys.c.owner, keys.c.public_key)).all()
-        return {r.key_id: (r.owner, PublicKey.from_text(r.public_key)) for r in rows}
+        directory = {}
+        for r in rows:
+            try:
+                key = PublicKey.from_text(r.public_key)
+            except InvalidInput:
+                continue  # an unreadable key verifies nothing: its events fail as unknown key
+            directory[r.key_id] = (r.owner, key)
+        return directory
 
     # -- lines -----------------------------------------------------------------------
 
@@ -356,7 +377,7 @@ class Store:
                 accepted.setdefault(lp.line, set()).add(lp.party)
         return [
             LineState(
-                line=self._parsed_line(r.terms_id, r.terms),
+                line=self._parsed_line(r.terms),
                 status=LineStatus(r.status),
                 proposed_by=r.proposed_by,
                 accepted_by=frozenset(accepted.get(r.id, ())),
@@ -370,11 +391,22 @@ class Store:
             return state
         raise NotFound("line", line_id, hint="see `hotline line list`")
 
-    def line_terms(self) -> dict[str, str]:
-        """line id -> terms id, as stored (checked by the verifier against the record)."""
+    def line_records(self) -> dict[str, StoredLine]:
+        """Each line as stored: the id of its terms text (None if unreadable), its status
+        and which signed event each party's acceptance is recorded as."""
         with self._read() as c:
-            rows = c.execute(sa.select(lines.c.id, lines.c.terms)).all()
-        return {r.id: Line.from_terms(json.loads(r.terms)).terms_id() for r in rows}
+            rows = c.execute(sa.select(lines.c.id, lines.c.terms, lines.c.status)).all()
+            signers: dict[str, dict[str, str | None]] = {}
+            for lp in c.execute(sa.select(line_parties)):
+                signers.setdefault(lp.line, {})[lp.party] = lp.accepted_event
+        records = {}
+        for r in rows:
+            try:
+                terms_id: str | None = content_id(json.loads(r.terms))
+            except (ValueError, InvalidInput):
+                terms_id = None
+            records[r.id] = StoredLine(terms_id, str(r.status), signers.get(r.id, {}))
+        return records
 
     # -- events ----------------------------------------------------------------------
 

@@ -20,6 +20,13 @@ _SQLITE_GUARDS = [
     "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
     "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
     "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+    # INSERT OR REPLACE deletes the row in the way without firing delete triggers (unless
+    # recursive_triggers is on): refuse any insert that would meet a stored event.
+    "CREATE TRIGGER events_no_replace BEFORE INSERT ON events "
+    "WHEN EXISTS (SELECT 1 FROM events WHERE id = NEW.id) "
+    "OR EXISTS (SELECT 1 FROM events WHERE line = NEW.line AND party = NEW.party "
+    "AND seq = NEW.seq) "
+    "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
 ]
 _POSTGRES_GUARDS = [
     "CREATE FUNCTION hotline_events_append_only() RETURNS trigger AS $$ "
