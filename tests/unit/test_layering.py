@@ -14,7 +14,6 @@ ADAPTERS = (
     "hotline.app",
     "hotline.cli",
     "hotline.config",
-    "hotline.render",
     "hotline.api",
     "hotline.federation",
     "hotline.web",

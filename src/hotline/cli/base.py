@@ -1,0 +1,90 @@
+"""What every command shares: the Typer apps, consoles, options and the open node."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from hotline.app import Node, open_node
+from hotline.domain import errors
+
+#: Exit codes: 0 success, 1 verification found a problem, then one per error family.
+EXIT_CODES: dict[type[errors.HotlineError], int] = {
+    errors.IntegrityFailure: 1,
+    errors.InvalidInput: 2,
+    errors.NotFound: 3,
+    errors.AlreadyExists: 4,
+    errors.Refused: 5,
+    errors.KeyUnavailable: 6,
+    errors.ChainConflict: 7,
+    errors.StorageUnavailable: 8,
+}
+
+#: Exit code of an unexpected failure (a bug), as EX_SOFTWARE in sysexits.h.
+INTERNAL_ERROR = 70
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+app = typer.Typer(
+    help="hotline: signed, hash-chained lines between rival militaries.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+party_app = typer.Typer(
+    help="Parties: the states and alliances on this node's lines.", no_args_is_help=True
+)
+principal_app = typer.Typer(
+    help="Principals: the offices and desks of a party.", no_args_is_help=True
+)
+line_app = typer.Typer(
+    help="Lines: agreed channels between parties, with their policy.", no_args_is_help=True
+)
+db_app = typer.Typer(help="The node's database.", no_args_is_help=True)
+app.add_typer(party_app, name="party")
+app.add_typer(principal_app, name="principal")
+app.add_typer(line_app, name="line")
+app.add_typer(db_app, name="db")
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        metavar="DIR",
+        help="The node's data folder (default: $HOTLINE_HOME or ~/.hotline).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+state: dict[str, Path | None] = {"home": None}
+
+
+@app.callback()
+def _root(home: HomeOption = None) -> None:
+    state["home"] = home
+
+
+@contextmanager
+def node_context() -> Iterator[Node]:
+    node = open_node(os.environ, state["home"])
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")

@@ -1,0 +1,131 @@
+"""Parties and principals."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hotline.cli import render
+from hotline.cli.base import (
+    JsonOption,
+    node_context,
+    out,
+    party_app,
+    principal_app,
+    print_json,
+)
+
+# -- parties and principals --------------------------------------------------------------
+
+
+@party_app.command("add")
+def party_add(
+    party_id: Annotated[str, typer.Argument(metavar="PARTY", help="Party id, e.g. RU.")],
+    name: Annotated[str, typer.Option("--name", metavar="TEXT", help="Full name.")] = "",
+    hosted: Annotated[
+        bool,
+        typer.Option(
+            "--hosted",
+            help="This node also acts as that party's node and holds "
+            "its keys: for drills and single-node trials.",
+        ),
+    ] = False,
+    node_key: Annotated[
+        str | None,
+        typer.Option(
+            "--node-key", metavar="BASE64URL", help="The party's node public key (base64url)."
+        ),
+    ] = None,
+) -> None:
+    """Register a party."""
+    with node_context() as node:
+        party = node.directory.add_party(party_id, name, hosted=hosted, node_key=node_key)
+        where = "hosted on this node" if party.hosted else "remote"
+        out.print(f"added party [bold]{party.id}[/] ({party.name}), {where}")
+
+
+@party_app.command("list")
+def party_list(as_json: JsonOption = False) -> None:
+    """List parties."""
+    with node_context() as node:
+        parties = node.store.parties()
+    if as_json:
+        print_json([render.party_json(p) for p in parties])
+        return
+    table = Table("ID", "NAME", "HOSTED", "NODE KEY")
+    for p in parties:
+        table.add_row(
+            p.id, p.name, "yes" if p.hosted else "no", p.node_key.key_id if p.node_key else "-"
+        )
+    out.print(table)
+
+
+@principal_app.command("add")
+def principal_add(
+    principal_id: Annotated[
+        str, typer.Argument(metavar="PRINCIPAL", help="PARTY/DESK, e.g. US/EUCOM-JOC.")
+    ],
+    role: Annotated[
+        list[str],
+        typer.Option(
+            "--role",
+            metavar="ROLE",
+            help="watch_officer, leader, relay, translator, auditor, admin (repeat for several).",
+        ),
+    ],
+    name: Annotated[str, typer.Option("--name", metavar="TEXT", help="What the desk is.")] = "",
+    public_key: Annotated[
+        str | None,
+        typer.Option(
+            "--public-key",
+            metavar="BASE64URL",
+            help="Its public key, when the private key is held "
+            "elsewhere (required for remote parties).",
+        ),
+    ] = None,
+) -> None:
+    """Register a principal (an office or desk) with roles and a key."""
+    with node_context() as node:
+        principal, held = node.directory.add_principal(
+            principal_id, name, role, public_key=public_key
+        )
+        where = (
+            f"private key at {node.writer.keystore.path(principal.id)}"
+            if held
+            else "public key only"
+        )
+        out.print(
+            f"added principal [bold]{principal.id}[/] "
+            f"({', '.join(r.value for r in principal.roles)}), key {principal.key.key_id}, "
+            f"{where}"
+        )
+
+
+@principal_app.command("list")
+def principal_list(
+    party: Annotated[
+        str | None, typer.Option("--party", metavar="PARTY", help="Only this party's.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List principals."""
+    with node_context() as node:
+        found = node.store.principals(party.upper() if party else None)
+    if as_json:
+        print_json([render.principal_json(p) for p in found])
+        return
+    table = Table("ID", "NAME", "ROLES", "KEY")
+    for p in found:
+        table.add_row(p.id, p.name, ", ".join(r.value for r in p.roles), p.key.key_id)
+    out.print(table)
+
+
+@principal_app.command("show")
+def principal_show(
+    principal_id: Annotated[str, typer.Argument(metavar="PRINCIPAL", help="PARTY/DESK.")],
+) -> None:
+    """Show a principal, with its public key."""
+    with node_context() as node:
+        print_json(render.principal_json(node.store.principal(principal_id.upper())))

@@ -1,0 +1,150 @@
+"""Lines: propose, accept, list, show."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hotline.cli import render
+from hotline.cli.base import (
+    JsonOption,
+    line_app,
+    node_context,
+    out,
+    print_json,
+)
+from hotline.domain import errors
+from hotline.domain.policy import parse_line_kind, parse_message_kind
+from hotline.domain.precedence import parse_duration, parse_precedence
+
+# -- lines --------------------------------------------------------------------------------
+
+
+@line_app.command("create")
+def line_create(
+    line_id: Annotated[
+        str, typer.Argument(metavar="LINE", help="Line id, e.g. us-ru-deconfliction.")
+    ],
+    kind: Annotated[
+        str,
+        typer.Option("--kind", metavar="KIND", help="deconfliction, leaders, relay or service."),
+    ],
+    member: Annotated[
+        list[str],
+        typer.Option(
+            "--member", metavar="PRINCIPAL", help="A principal allowed on the line (repeat)."
+        ),
+    ],
+    title: Annotated[
+        str, typer.Option("--title", metavar="TEXT", help="What the line is for.")
+    ] = "",
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow",
+            metavar="KIND",
+            help="A message kind the line takes (repeat); default by kind of line.",
+        ),
+    ] = None,
+    deadline: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--deadline",
+            metavar="PREC=DURATION",
+            help="Ack deadline override, e.g. FLASH=5m (repeat).",
+        ),
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", metavar="PARTY", help="Proposing party (default: this node's)."),
+    ] = None,
+) -> None:
+    """Propose a line's terms; it carries messages once every party has accepted them."""
+    deadlines = {}
+    for item in deadline or []:
+        prec, sep, value = item.partition("=")
+        if not sep:
+            raise errors.InvalidInput(
+                "deadline", f"{item!r} is not PRECEDENCE=DURATION", hint="e.g. --deadline FLASH=5m"
+            )
+        deadlines[parse_precedence(prec)] = parse_duration(value, field="deadline")
+    with node_context() as node:
+        state = node.lines.propose(
+            line_id=line_id,
+            kind=parse_line_kind(kind),
+            title=title,
+            members=member,
+            kinds=[parse_message_kind(k) for k in allow] if allow else None,
+            deadlines=deadlines,
+            by=by,
+        )
+        out.print(
+            f"proposed line [bold]{state.line.id}[/] ({state.line.kind.value}) "
+            f"signed by {state.proposed_by}; status {state.status.value}"
+        )
+        if state.waiting_for:
+            out.print(
+                f"  waiting for {', '.join(state.waiting_for)} to accept its terms "
+                f"{render.short(state.line.terms_id())}"
+            )
+
+
+@line_app.command("accept")
+def line_accept(
+    line_id: Annotated[str, typer.Argument(metavar="LINE", help="Line id.")],
+    party: Annotated[
+        str, typer.Option("--party", metavar="PARTY", help="The accepting party (hosted here).")
+    ],
+) -> None:
+    """Accept a line's terms on behalf of a party hosted on this node."""
+    with node_context() as node:
+        state = node.lines.accept(line_id, party)
+        out.print(
+            f"{party.upper()} accepted line [bold]{state.line.id}[/]; status {state.status.value}"
+        )
+
+
+@line_app.command("list")
+def line_list(as_json: JsonOption = False) -> None:
+    """List lines."""
+    with node_context() as node:
+        states = node.store.lines()
+    if as_json:
+        print_json([render.line_json(s) for s in states])
+        return
+    table = Table("ID", "KIND", "STATUS", "PARTIES", "MEMBERS")
+    for s in states:
+        table.add_row(
+            s.line.id,
+            s.line.kind.value,
+            s.status.value,
+            " ".join(s.line.parties),
+            " ".join(s.line.policy.principals),
+        )
+    out.print(table)
+
+
+@line_app.command("show")
+def line_show(
+    line_id: Annotated[str, typer.Argument(metavar="LINE", help="Line id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show a line's terms and policy."""
+    with node_context() as node:
+        state = node.store.line(line_id.lower())
+    if as_json:
+        print_json(render.line_json(state))
+        return
+    line = state.line
+    out.print(f"[bold]{line.id}[/] - {line.title}")
+    out.print(f"  kind       {line.kind.value}")
+    out.print(
+        f"  status     {state.status.value} (signed by {', '.join(sorted(state.accepted_by))})"
+    )
+    out.print(f"  members    {', '.join(line.policy.principals)}")
+    out.print(f"  kinds      {', '.join(sorted(k.value for k in line.policy.kinds))}")
+    terms = line.policy.to_json()
+    out.print("  deadlines  " + ", ".join(f"{p} {d}" for p, d in terms["deadlines"].items()))
+    out.print(f"  terms      {line.terms_id()}")

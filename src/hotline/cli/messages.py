@@ -1,0 +1,245 @@
+"""Messages: send, inbox, ack, log, show."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hotline.cli import render
+from hotline.cli.base import (
+    JsonOption,
+    app,
+    node_context,
+    now,
+    out,
+    print_json,
+)
+from hotline.domain import errors
+from hotline.domain.events import EventKind
+from hotline.domain.message import MessageDraft
+from hotline.domain.policy import parse_message_kind
+from hotline.domain.precedence import parse_precedence
+
+# -- messages -----------------------------------------------------------------------------
+
+
+def read_text_arg(value: str, field: str) -> str:
+    """``@path`` reads a file, ``-`` reads standard input, anything else is the text."""
+    if value == "-":
+        return sys.stdin.read()
+    if value.startswith("@"):
+        try:
+            return Path(value[1:]).read_text("utf-8")
+        except OSError as exc:
+            raise errors.InvalidInput(field, f"cannot read {value[1:]}: {exc.strerror}") from exc
+    return value
+
+
+@app.command()
+def send(
+    line: Annotated[str, typer.Option("--line", "-l", metavar="LINE", help="The line to send on.")],
+    sender: Annotated[
+        str,
+        typer.Option("--as", metavar="PRINCIPAL", help="The sending principal, e.g. US/EUCOM-JOC."),
+    ],
+    subject: Annotated[str, typer.Option("--subject", "-s", metavar="TEXT", help="Subject line.")],
+    body: Annotated[
+        str, typer.Option("--body", "-b", metavar="TEXT", help="Text; @FILE reads a file, - stdin.")
+    ],
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            "-k",
+            metavar="KIND",
+            help="notification, query, response, "
+            "incident, warning, protest, catalogue, test or free.",
+        ),
+    ] = "free",
+    precedence: Annotated[
+        str,
+        typer.Option(
+            "--precedence", "-p", metavar="PREC", help="FLASH, IMMEDIATE, PRIORITY or ROUTINE."
+        ),
+    ] = "ROUTINE",
+    lang: Annotated[
+        str, typer.Option("--lang", metavar="LANG", help="Language of the text.")
+    ] = "en",
+    to: Annotated[
+        list[str] | None,
+        typer.Option("--to", metavar="PRINCIPAL", help="Addressee principal (repeat)."),
+    ] = None,
+    ref: Annotated[
+        list[str] | None,
+        typer.Option("--ref", metavar="EVENT", help="Event this refers to (repeat)."),
+    ] = None,
+    area: Annotated[
+        str | None,
+        typer.Option(
+            "--area",
+            metavar="GEOJSON",
+            help="GeoJSON Polygon, or "
+            '{"center":[lon,lat],"radius":25,"unit":"km"}; @FILE reads a file.',
+        ),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", metavar="TIME", help="Window start (UTC).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", metavar="TIME", help="Window end (UTC).")
+    ] = None,
+    activity: Annotated[
+        str | None, typer.Option("--activity", metavar="TYPE", help="Activity type.")
+    ] = None,
+    unit: Annotated[
+        list[str] | None, typer.Option("--unit", metavar="UNIT", help="Unit or asset (repeat).")
+    ] = None,
+) -> None:
+    """Sign and send a message on a line (checked against the line's policy)."""
+    area_value = None
+    if area is not None:
+        try:
+            area_value = json.loads(read_text_arg(area, "area"))
+        except json.JSONDecodeError as exc:
+            raise errors.InvalidInput(
+                "area",
+                f"not JSON: {exc.msg} at position {exc.pos}",
+                hint="quote the JSON, or give @file.geojson",
+            ) from exc
+    if (start is None) != (end is None):
+        raise errors.InvalidInput("window", "give both --start and --end, or neither")
+    draft = MessageDraft(
+        kind=parse_message_kind(kind),
+        precedence=parse_precedence(precedence),
+        subject=subject,
+        body=read_text_arg(body, "body"),
+        lang=lang,
+        refs=tuple(ref or ()),
+        to=tuple(to or ()),
+        area=area_value,
+        window={"start": start, "end": end} if start and end else None,
+        activity=activity,
+        units=tuple(unit or ()),
+    )
+    with node_context() as node:
+        event = node.messages.send(line.lower(), sender, draft)
+        state = node.store.line(event.line)
+        due = event.ts + state.line.policy.deadline(draft.precedence)
+        out.print(
+            f"sent {draft.precedence.value} {draft.kind.value} [bold]"
+            f"{render.short(event.id)}[/] on {event.line} (seq {event.seq}); "
+            f"ack due {render.clock_time(due)}"
+        )
+
+
+@app.command()
+def inbox(
+    principal: Annotated[
+        str | None,
+        typer.Option("--as", metavar="PRINCIPAL", help="Only lines this principal is on."),
+    ] = None,
+    party: Annotated[
+        str | None,
+        typer.Option("--party", metavar="PARTY", help="Whose inbox (default: this node's party)."),
+    ] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Include acknowledged messages.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Messages from the other side, most urgent first, with time left to acknowledge."""
+    with node_context() as node:
+        who = (party or (principal.split("/")[0] if principal else node.party)).upper()
+        if principal:
+            node.store.principal(principal.upper())
+        items = node.messages.inbox(
+            who, principal=principal.upper() if principal else None, include_acked=show_all
+        )
+    moment = now()
+    if as_json:
+        print_json([render.inbox_json(i, moment) for i in items])
+        return
+    if not items:
+        out.print(f"inbox of {who}: nothing waiting")
+        return
+    table = Table(
+        "ID", "PREC", "LINE", "FROM", "KIND", "SUBJECT", "DUE", "LEFT", title=f"inbox of {who}"
+    )
+    for i in items:
+        left = f"acked by {i.ack.author}" if i.ack else render.time_left(i.time_left(moment))
+        style = "bold red" if i.precedence.value == "FLASH" and not i.ack else None
+        table.add_row(
+            render.short(i.message.id),
+            i.precedence.value,
+            i.line.line.id,
+            i.message.author,
+            i.message.content["kind"],
+            i.message.content["subject"],
+            render.clock_time(i.deadline),
+            left,
+            style=style,
+        )
+    out.print(table)
+
+
+@app.command()
+def ack(
+    event: Annotated[
+        str, typer.Argument(metavar="EVENT", help="The message id (or 6+ leading characters).")
+    ],
+    principal: Annotated[
+        str, typer.Option("--as", metavar="PRINCIPAL", help="The acknowledging principal.")
+    ],
+    reply: Annotated[
+        str | None, typer.Option("--reply", metavar="TEXT", help="A short reply with the ack.")
+    ] = None,
+    lang: Annotated[
+        str, typer.Option("--lang", metavar="LANG", help="Language of the reply.")
+    ] = "en",
+) -> None:
+    """Acknowledge a message from the other side."""
+    with node_context() as node:
+        done = node.messages.ack(event, principal, reply=reply, lang=lang)
+        out.print(
+            f"acknowledged {render.short(done.content['ref'])} as {done.author} "
+            f"(event {render.short(done.id)}, seq {done.seq})"
+        )
+
+
+@app.command()
+def log(
+    line: Annotated[str, typer.Argument(metavar="LINE", help="Line id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """A line's history: every event of every party, in the order stored."""
+    with node_context() as node:
+        state, events = node.messages.log(line.lower())
+    if as_json:
+        print_json([render.event_json(e) for e in events])
+        return
+    table = Table("TIME", "CHAIN", "KIND", "AUTHOR", "WHAT", "ID", title=f"line {state.line.id}")
+    for e in events:
+        table.add_row(
+            e.body["ts"],
+            f"{e.party}#{e.seq}",
+            e.kind,
+            e.author,
+            render.summary(e),
+            render.short(e.id),
+            style="dim" if e.kind == EventKind.RECEIPT else None,
+        )
+    out.print(table)
+
+
+@app.command()
+def show(
+    event: Annotated[
+        str, typer.Argument(metavar="EVENT", help="Event id or 6+ leading characters.")
+    ],
+) -> None:
+    """Print one event as stored: id, signed body and signature."""
+    with node_context() as node:
+        print_json(render.event_json(node.store.event(event)))
