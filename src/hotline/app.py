@@ -6,22 +6,31 @@ environment: ``open_node`` and ``init_node`` are given it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
+from fastapi import FastAPI
+
 from hotline.config import Settings, load_settings, write_config
 from hotline.domain.clock import Clock, format_time
 from hotline.domain.errors import AlreadyExists, StorageUnavailable
 from hotline.domain.identity import Party, parse_party_id
+from hotline.federation.api import FederationContext, create_app
+from hotline.federation.workers import Federation, Timing
 from hotline.services.directory import Directory
 from hotline.services.lines import Lines
 from hotline.services.messages import Messages
+from hotline.services.peering import Peering
+from hotline.services.receiver import Receiver
 from hotline.services.writer import LedgerWriter
 from hotline.storage.engine import check_schema, make_engine, upgrade
 from hotline.storage.keystore import KeyStore
+from hotline.storage.peers import PeerStore
 from hotline.storage.store import Store
 
 
@@ -41,6 +50,9 @@ class Node:
     directory: Directory
     lines: Lines
     messages: Messages
+    peers: PeerStore
+    receiver: Receiver
+    peering: Peering
 
     def close(self) -> None:
         self.store.engine.dispose()
@@ -51,6 +63,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
     store = Store(engine)
     writer = LedgerWriter(store, KeyStore(settings.keys_dir), clock)
     directory = Directory(writer, random)
+    peers = PeerStore(engine)
     return Node(
         settings=settings,
         party=party,
@@ -59,6 +72,42 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         directory=directory,
         lines=Lines(writer, directory, party),
         messages=Messages(writer, directory),
+        peers=peers,
+        receiver=Receiver(writer, peers, party),
+        peering=Peering(writer, peers, party),
+    )
+
+
+def federation(node: Node, http: httpx.Client) -> Federation:
+    """The node's federation workers, talking to peers through ``http``."""
+    settings = node.settings
+    timing = Timing(
+        batch=settings.delivery_batch,
+        retry_max=settings.retry_max,
+        linktest_interval=settings.linktest_interval,
+        catchup_interval=settings.catchup_interval,
+    )
+    return Federation(
+        party=node.party,
+        writer=node.writer,
+        peers=node.peers,
+        receiver=node.receiver,
+        http=http,
+        timing=timing,
+    )
+
+
+def federation_app(node: Node) -> FastAPI:
+    """The node's HTTP app (the federation API)."""
+    return create_app(
+        FederationContext(
+            party=node.party,
+            writer=node.writer,
+            peers=node.peers,
+            receiver=node.receiver,
+            clock=node.writer.clock,
+            skew=node.settings.request_skew,
+        )
     )
 
 
@@ -106,11 +155,8 @@ def init_node(
     values = {"party": party_id}
     if database_url:
         values["database_url"] = database_url
-    settings = Settings(
-        home=settings.home,
-        party=party_id,
-        database_url=database_url or settings.database_url,
-        sqlite_synchronous=settings.sqlite_synchronous,
+    settings = dataclasses.replace(
+        settings, party=party_id, database_url=database_url or settings.database_url
     )
     node = _wire(settings, party_id, clock or SystemClock(), random)
     upgrade(node.store.engine)

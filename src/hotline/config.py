@@ -11,6 +11,7 @@ import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from hotline.domain.errors import InvalidInput
@@ -53,6 +54,40 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "SQLite's synchronous pragma. FULL survives power loss; NORMAL survives a "
         "crash of the process but may lose the last commits on power loss.",
     ),
+    SettingDoc(
+        "listen", "HOTLINE_LISTEN", "127.0.0.1:8100", "Where `hotline serve` listens (HOST:PORT)."
+    ),
+    SettingDoc(
+        "request_skew",
+        "HOTLINE_REQUEST_SKEW",
+        "5m",
+        "How far a peer's request time may be from ours before it is refused as stale.",
+    ),
+    SettingDoc(
+        "linktest_interval",
+        "HOTLINE_LINKTEST_INTERVAL",
+        "1h",
+        "Link test rounds on service lines; the parties take turns starting them.",
+    ),
+    SettingDoc(
+        "catchup_interval",
+        "HOTLINE_CATCHUP_INTERVAL",
+        "10s",
+        "How often the node compares chain heads with each peer and pulls what it lacks.",
+    ),
+    SettingDoc(
+        "retry_max",
+        "HOTLINE_RETRY_MAX",
+        "30s",
+        "Longest wait between delivery attempts to an unreachable peer (the wait doubles "
+        "from 0.5 s up to this).",
+    ),
+    SettingDoc(
+        "delivery_batch",
+        "HOTLINE_DELIVERY_BATCH",
+        "200",
+        "Most events pushed to a peer in one request.",
+    ),
 )
 
 
@@ -62,6 +97,12 @@ class Settings:
     party: str | None
     database_url: str
     sqlite_synchronous: str
+    listen: str = "127.0.0.1:8100"
+    request_skew: timedelta = timedelta(minutes=5)
+    linktest_interval: timedelta = timedelta(hours=1)
+    catchup_interval: timedelta = timedelta(seconds=10)
+    retry_max: timedelta = timedelta(seconds=30)
+    delivery_batch: int = 200
 
     @property
     def config_path(self) -> Path:

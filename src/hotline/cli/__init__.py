@@ -10,11 +10,21 @@ from typing import NoReturn
 
 # Importing the command modules registers their commands, in this order in --help.
 from hotline.cli import node
-from hotline.cli import messages, directory, lines
+from hotline.cli import messages, directory, lines, federation
 from hotline.cli.base import EXIT_CODES, INTERNAL_ERROR, app, err
 from hotline.domain import errors
 
-__all__ = ["EXIT_CODES", "INTERNAL_ERROR", "app", "directory", "lines", "main", "messages", "node"]
+__all__ = [
+    "EXIT_CODES",
+    "INTERNAL_ERROR",
+    "app",
+    "directory",
+    "federation",
+    "lines",
+    "main",
+    "messages",
+    "node",
+]
 
 
 def _fail(exc: errors.HotlineError) -> NoReturn:

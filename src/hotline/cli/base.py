@@ -54,6 +54,10 @@ db_app = typer.Typer(help="The node's database.", no_args_is_help=True)
 app.add_typer(party_app, name="party")
 app.add_typer(principal_app, name="principal")
 app.add_typer(line_app, name="line")
+peer_app = typer.Typer(
+    help="Peers: other parties' nodes, pinned by their keys.", no_args_is_help=True
+)
+app.add_typer(peer_app, name="peer")
 app.add_typer(db_app, name="db")
 
 HomeOption = Annotated[

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from typing import Annotated
 
+import httpx
 import typer
 from rich.progress import BarColumn, Progress, TextColumn
 
-from hotline.app import init_node
+from hotline.app import federation, init_node
 from hotline.cli.base import (
     JsonOption,
     app,
@@ -19,6 +20,8 @@ from hotline.cli.base import (
     print_json,
     state,
 )
+from hotline.federation.server import PEER_TIMEOUT
+from hotline.federation.workers import ChainView
 from hotline.services.verification import verify_store
 from hotline.storage.engine import upgrade
 
@@ -71,11 +74,21 @@ def db_upgrade() -> None:
 
 
 @app.command()
-def verify(as_json: JsonOption = False) -> None:
+def verify(
+    as_json: JsonOption = False,
+    peer: Annotated[
+        str | None,
+        typer.Option(
+            "--peer", metavar="PARTY", help="Also compare every shared chain with this peer's node."
+        ),
+    ] = None,
+) -> None:
     """Re-derive every id and check every signature, chain link and reference.
 
-    Exits 1 and names the first broken event of each chain when anything is wrong.
+    Exits 1 and names the first broken event of each chain when anything is wrong. With
+    --peer, also compares chain heads with the peer's node and reports divergence.
     """
+    views: list[ChainView] = []
     with node_context() as node:
         total = node.store.count_events()
         with Progress(
@@ -88,10 +101,15 @@ def verify(as_json: JsonOption = False) -> None:
         ) as progress:
             task = progress.add_task("verify", total=total)
             report = verify_store(node.store, lambda n: progress.update(task, completed=n))
+        if peer is not None:
+            with httpx.Client(timeout=PEER_TIMEOUT) as http:
+                fed = federation(node, http)
+                views = fed.compare_with(node.peers.peer(peer.upper()))
+    divergent = [v for v in views if v.state == "divergent"]
     if as_json:
         print_json(
             {
-                "ok": report.ok,
+                "ok": report.ok and not divergent,
                 "events": report.events,
                 "chains": [
                     {"line": k[0], "party": k[1], "seq": h.seq, "head": h.id}
@@ -108,16 +126,37 @@ def verify(as_json: JsonOption = False) -> None:
                     }
                     for p in report.problems
                 ],
+                "peer": [
+                    {
+                        "peer": v.peer,
+                        "line": v.line,
+                        "party": v.party,
+                        "ours": v.ours.seq,
+                        "theirs": v.theirs.seq,
+                        "state": v.state,
+                    }
+                    for v in views
+                ],
             }
         )
-    elif report.ok:
-        out.print(
-            f"[green]ok[/]: {report.events} events in {len(report.chains)} chains verified "
-            "(ids, signatures, links, references)"
-        )
     else:
-        for problem in report.problems:
-            err.print(f"[red]FAIL[/] {problem.describe()}")
-        err.print(f"{len(report.problems)} problem(s) in {report.events} events")
-    if not report.ok:
+        if report.ok:
+            out.print(
+                f"[green]ok[/]: {report.events} events in {len(report.chains)} chains "
+                "verified (ids, signatures, links, references)"
+            )
+        else:
+            for problem in report.problems:
+                err.print(f"FAIL {problem.describe()}", style="red", markup=False)
+            err.print(f"{len(report.problems)} problem(s) in {report.events} events")
+        for v in views:
+            line = (
+                f"{v.peer}: line {v.line}, chain {v.party}: ours {v.ours.seq}, "
+                f"theirs {v.theirs.seq}: {v.state}"
+            )
+            if v.state == "divergent":
+                err.print("DIVERGENT " + line, style="red", markup=False)
+            else:
+                out.print(line, markup=False)
+    if not report.ok or divergent:
         raise typer.Exit(1)

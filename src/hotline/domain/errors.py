@@ -15,10 +15,13 @@ them in one place each.
     │   ├── PolicyRefused       a line's policy refuses it (kind, principal, size)
     │   ├── LineNotActive       the line's terms are not signed by every party yet
     │   └── AlreadyAcknowledged the party has already acknowledged the message
+    │   └── RequestRefused      a peer's request failed authentication (signature, time,
+    │                           replay) or an event it carried was refused
     ├── KeyUnavailable          this node does not hold the private key needed to sign
     ├── ChainConflict           an append would break a chain (stale head, fork, gap)
     ├── IntegrityFailure        stored data failed verification
-    └── StorageUnavailable      the database cannot be opened or has the wrong schema
+    ├── StorageUnavailable      the database cannot be opened or has the wrong schema
+    └── PeerUnavailable         no transport URL of a peer answered
 """
 
 from __future__ import annotations
@@ -93,3 +96,17 @@ class IntegrityFailure(HotlineError):
 
 class StorageUnavailable(HotlineError):
     """The database cannot be opened, or its schema is not the one this code needs."""
+
+
+class RequestRefused(Refused):
+    """A peer's request or an event it carried is refused; ``reason`` is a short code
+    (``bad signature``, ``stale``, ``replay``, ``unknown party``, ``fork``...)."""
+
+    def __init__(self, reason: str, detail: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{reason}: {detail}", hint=hint)
+        self.reason = reason
+        self.detail = detail
+
+
+class PeerUnavailable(HotlineError):
+    """No transport URL of a peer answered, or its answer could not be trusted."""

@@ -39,6 +39,7 @@ class EventKind(StrEnum):
     ACK = "ack"
     LINE_PROPOSE = "line.propose"
     LINE_ACCEPT = "line.accept"
+    LINKTEST = "linktest"
 
 
 @dataclass(frozen=True)

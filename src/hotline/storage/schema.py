@@ -99,3 +99,78 @@ events = Table(
     Index("ix_events_ref", "ref"),
     Index("ix_events_line_kind", "line", "kind"),
 )
+
+# -- federation (migration 0002) ---------------------------------------------------------
+
+peers = Table(
+    "peers",
+    metadata,
+    Column("party", String(16), ForeignKey("parties.id"), primary_key=True),
+    Column("urls", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("bundle", Text, nullable=False),
+    Column("imported_at", String(32), nullable=False),
+)
+
+peer_cursors = Table(
+    "peer_cursors",
+    metadata,
+    Column("peer", String(16), primary_key=True),
+    Column("line", String(64), primary_key=True),
+    Column("party", String(16), primary_key=True),
+    Column("acked_seq", Integer, nullable=False, default=0),
+    Column("acked_id", String(64), nullable=True),
+    Column("last_success_at", String(32), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_error_at", String(32), nullable=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("next_attempt_at", String(32), nullable=True),
+)
+
+rejections = Table(
+    "rejections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),
+    Column("peer", String(64), nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("line", String(64), nullable=True),
+    Column("party", String(16), nullable=True),
+    Column("seq", Integer, nullable=True),
+    Column("event_id", String(64), nullable=True),
+    Column("raw", LargeBinary, nullable=True),
+    Column("sig", LargeBinary, nullable=True),
+)
+
+nonces = Table(
+    "nonces",
+    metadata,
+    Column("party", String(16), primary_key=True),
+    Column("nonce", String(32), primary_key=True),
+    Column("seen_at", String(32), nullable=False, index=True),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(128), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("opened_at", String(32), nullable=False),
+    Column("closed_at", String(32), nullable=True),
+)
+
+link_state = Table(
+    "link_state",
+    metadata,
+    Column("peer", String(16), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("round", Integer, nullable=True),
+    Column("tested_at", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+)

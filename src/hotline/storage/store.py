@@ -182,6 +182,14 @@ class WriteTx:
         row = self._c.execute(_HEAD, {"line": line, "party": party}).first()
         return ChainHead() if row is None else ChainHead(seq=row.seq, id=row.id)
 
+    def id_at(self, line: str, party: str, seq: int) -> str | None:
+        """The id of (line, party)'s event at ``seq``, if stored."""
+        return self._c.execute(
+            sa.select(events.c.id).where(
+                events.c.line == line, events.c.party == party, events.c.seq == seq
+            )
+        ).scalar_one_or_none()
+
     def acks_of(self, message_id: str) -> list[Event]:
         rows = self._c.execute(
             sa.select(events.c.raw, events.c.sig)
@@ -466,6 +474,39 @@ class Store:
                 hint="give more characters of the id",
             )
         return _event(rows[0])
+
+    def chain(self, line: str, party: str, after_seq: int, limit: int) -> list[Event]:
+        """Up to ``limit`` events of (line, party)'s chain after ``after_seq``, in order."""
+        with self._read() as c:
+            rows = c.execute(
+                sa.select(events.c.raw, events.c.sig)
+                .where(events.c.line == line, events.c.party == party, events.c.seq > after_seq)
+                .order_by(events.c.seq)
+                .limit(limit)
+            )
+            return [_event(r) for r in rows]
+
+    def heads(self, parties: Collection[str] | None = None) -> dict[tuple[str, str], ChainHead]:
+        """(line, party) -> head of every chain (of ``parties`` only, if given)."""
+        top = sa.select(events.c.line, events.c.party, sa.func.max(events.c.seq).label("seq"))
+        if parties is not None:
+            top = top.where(events.c.party.in_(list(parties)))
+        top_sq = top.group_by(events.c.line, events.c.party).subquery()
+        query = sa.select(top_sq.c.line, top_sq.c.party, top_sq.c.seq, events.c.id).join(
+            events,
+            sa.and_(
+                events.c.line == top_sq.c.line,
+                events.c.party == top_sq.c.party,
+                events.c.seq == top_sq.c.seq,
+            ),
+        )
+        with self._read() as c:
+            return {(r.line, r.party): ChainHead(r.seq, r.id) for r in c.execute(query)}
+
+    def last_pos(self) -> int:
+        """The storage position of the newest event (0 if none): cheap change detection."""
+        with self._read() as c:
+            return int(c.execute(sa.select(sa.func.max(events.c.pos))).scalar_one() or 0)
 
     def count_events(self) -> int:
         with self._read() as c:

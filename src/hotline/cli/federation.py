@@ -1,0 +1,270 @@
+"""Federation from the command line: serve, peers, status, and verification with a peer."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.table import Table
+
+from hotline.app import federation
+from hotline.cli.base import JsonOption, app, err, node_context, out, peer_app, print_json
+from hotline.domain import errors
+from hotline.domain.peering import open_bundle
+from hotline.federation.server import PEER_TIMEOUT
+from hotline.federation.server import serve as serve_node
+
+
+@app.command()
+def serve(
+    listen: Annotated[
+        str | None,
+        typer.Option(
+            "--listen", metavar="HOST:PORT", help="Where to listen (default: the listen setting)."
+        ),
+    ] = None,
+    url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--url", metavar="URL", help="URL peers reach this node on (repeat: primary first)."
+        ),
+    ] = None,
+) -> None:
+    """Run the node: federation API, delivery to peers, catch-up, link tests."""
+    with node_context() as node:
+        if url:
+            node.peering.set_own_urls(url)
+        serve_node(node, listen or node.settings.listen, announce=out.print)
+
+
+@peer_app.command("export")
+def peer_export(
+    url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--url",
+            metavar="URL",
+            help="URL peers reach this node on (repeat: primary first, then backups); remembered.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", metavar="FILE", help="Write the bundle here (default: standard output)."
+        ),
+    ] = None,
+) -> None:
+    """Write this node's signed peer bundle: party, node key, URLs, principals' keys."""
+    with node_context() as node:
+        bundle = node.peering.export(url or ())
+        fp = open_bundle(bundle).fingerprint
+    text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, "utf-8")
+        out.print(f"wrote {output}")
+    err.print(f"fingerprint of {bundle['bundle']['party']}'s node key: {fp}")
+    err.print("read it to the other side over an independent channel before they import")
+
+
+@peer_app.command("import")
+def peer_import(
+    path: Annotated[Path, typer.Argument(metavar="FILE", help="The peer's bundle.")],
+    fingerprint: Annotated[
+        str | None,
+        typer.Option(
+            "--fingerprint", metavar="FP", help="The fingerprint the other side read to you."
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", help="Pin without asking (the fingerprint was checked some other way)."
+        ),
+    ] = False,
+) -> None:
+    """Show a peer bundle's fingerprint, then pin the peer's keys and URLs."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise errors.InvalidInput("bundle", f"cannot read {path}: {exc}") from exc
+    with node_context() as node:
+        bundle = node.peering.read(data)
+        out.print(f"party        {bundle.party} ({bundle.name})")
+        out.print(f"fingerprint  [bold]{bundle.fingerprint}[/]")
+        out.print(f"urls         {', '.join(bundle.urls)}")
+        out.print(f"principals   {', '.join(p.id for p in bundle.principals) or '-'}")
+        if fingerprint is None and not yes:
+            if not sys.stdin.isatty():
+                raise errors.Refused(
+                    "not pinned: nobody confirmed the fingerprint",
+                    hint="pass --fingerprint with the value read to you, or --yes",
+                )
+            if not typer.confirm("Does this fingerprint match the one the other side read?"):
+                raise errors.Refused("not pinned: the fingerprint was not confirmed")
+        node.peering.pin(data, fingerprint)
+        out.print(f"pinned {bundle.party}")
+
+
+@peer_app.command("list")
+def peer_list(as_json: JsonOption = False) -> None:
+    """Pinned peers and their URLs."""
+    with node_context() as node:
+        found = node.peers.peers()
+        links = node.peers.link_states()
+    if as_json:
+        print_json(
+            [
+                {
+                    "party": p.party,
+                    "urls": list(p.urls),
+                    "fingerprint": p.fingerprint,
+                    "link": links.get(p.party, {}).get("state", "unknown"),
+                }
+                for p in found
+            ]
+        )
+        return
+    table = Table("PARTY", "URLS", "FINGERPRINT", "LINK")
+    for p in found:
+        table.add_row(
+            p.party,
+            "\n".join(p.urls),
+            p.fingerprint,
+            links.get(p.party, {}).get("state", "unknown"),
+        )
+    out.print(table)
+
+
+@peer_app.command("status")
+def peer_status(as_json: JsonOption = False) -> None:
+    """Per peer and chain: heads on both sides, queued events, last success and error."""
+    rows: list[dict[str, Any]] = []
+    with node_context() as node, httpx.Client(timeout=PEER_TIMEOUT) as http:
+        fed = federation(node, http)
+        cursors = node.peers.cursors()
+        ours = node.store.heads()
+        for peer in node.peers.peers():
+            try:
+                theirs = fed.client(peer).heads()
+                reach = None
+            except errors.PeerUnavailable as exc:
+                theirs, reach = {}, exc.message
+            lines = sorted(
+                {s.line.id for s in node.store.lines(peer.party) if node.party in s.line.parties}
+            )
+            for line in lines:
+                for party in (node.party, peer.party):
+                    mine = ours.get((line, party))
+                    cursor = cursors.get((peer.party, line, party))
+                    rows.append(
+                        {
+                            "peer": peer.party,
+                            "line": line,
+                            "chain": party,
+                            "our_head": mine.seq if mine else 0,
+                            "their_head": theirs[(line, party)].seq
+                            if (line, party) in theirs
+                            else None,
+                            "queued": max(
+                                0, (mine.seq if mine else 0) - (cursor.acked_seq if cursor else 0)
+                            )
+                            if party == node.party
+                            else None,
+                            "last_success": cursor.last_success_at if cursor else None,
+                            "last_error": (cursor.last_error if cursor else None) or reach,
+                        }
+                    )
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("PEER", "LINE", "CHAIN", "OURS", "THEIRS", "QUEUED", "LAST SUCCESS", "LAST ERROR")
+    for r in rows:
+        table.add_row(
+            r["peer"],
+            r["line"],
+            r["chain"],
+            str(r["our_head"]),
+            "?" if r["their_head"] is None else str(r["their_head"]),
+            "" if r["queued"] is None else str(r["queued"]),
+            r["last_success"] or "-",
+            (r["last_error"] or "")[:80],
+        )
+    out.print(table)
+
+
+@app.command()
+def status(as_json: JsonOption = False) -> None:
+    """The node at a glance: peers, link state, queues, open alerts, refusals."""
+    with node_context() as node:
+        links = node.peers.link_states()
+        alerts = node.peers.alerts()
+        cursors = node.peers.cursors()
+        heads = node.store.heads(parties=[node.party])
+        queued = {
+            p.party: sum(
+                max(
+                    0,
+                    h.seq
+                    - (
+                        cursors[(p.party, line, party)].acked_seq
+                        if (p.party, line, party) in cursors
+                        else 0
+                    ),
+                )
+                for (line, party), h in heads.items()
+                if any(
+                    s.line.id == line and p.party in s.line.parties
+                    for s in node.store.lines(p.party)
+                )
+            )
+            for p in node.peers.peers()
+        }
+        report: dict[str, Any] = {
+            "party": node.party,
+            "urls": list(node.peering.own_urls()),
+            "events": node.store.count_events(),
+            "peers": [
+                {
+                    "party": p,
+                    "link": links.get(p, {}).get("state", "unknown"),
+                    "tested_at": links.get(p, {}).get("tested_at"),
+                    "queued": q,
+                }
+                for p, q in queued.items()
+            ],
+            "alerts": [
+                {
+                    "id": a.id,
+                    "kind": a.kind,
+                    "subject": a.subject,
+                    "detail": a.detail,
+                    "opened_at": a.opened_at,
+                }
+                for a in alerts
+            ],
+            "refusals": len(node.peers.rejections(limit=1000)),
+        }
+    if as_json:
+        print_json(report)
+        return
+    out.print(
+        f"node [bold]{report['party']}[/]  {', '.join(report['urls']) or 'no URLs set'}"
+        f"  {report['events']} events"
+    )
+    for p in report["peers"]:
+        out.print(
+            f"  peer {p['party']}: link {p['link']}"
+            f" (tested {p['tested_at'] or 'never'}), {p['queued']} queued"
+        )
+    for a in report["alerts"]:
+        out.print(f"  [red]ALERT[/] {a['subject']}: {a['detail']} (since {a['opened_at']})")
+    if not report["alerts"]:
+        out.print("  no open alerts")
+    if report["refusals"]:
+        out.print(f"  {report['refusals']} refused request(s)/event(s) on record")

@@ -1,0 +1,188 @@
+"""The federation API under ``/federation/v1``, served by each node to its peers.
+
+Every request must be signed by a pinned peer's node key (see ``domain/requests.py``);
+every answer, refusals included, is signed by this node. Refused requests are recorded.
+A peer sees only the lines it is a party of.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from hotline.domain.clock import Clock, format_time
+from hotline.domain.crypto import PublicKey
+from hotline.domain.errors import InvalidInput, NotFound, RequestRefused
+from hotline.domain.requests import AuthenticRequest, check_request, sign_answer
+from hotline.federation.client import PREFIX, decode_events, encode_events
+from hotline.services.receiver import Receiver
+from hotline.services.writer import LedgerWriter
+from hotline.storage.peers import PeerStore
+
+PULL_LIMIT = 1000
+
+
+@dataclass
+class FederationContext:
+    party: str
+    writer: LedgerWriter
+    peers: PeerStore
+    receiver: Receiver
+    clock: Clock
+    skew: timedelta
+
+
+def create_app(ctx: FederationContext) -> FastAPI:
+    """The node's HTTP app, with the federation API mounted."""
+    app = FastAPI(title="hotline node", docs_url=None, redoc_url=None, openapi_url=None)
+    store = ctx.writer.store
+
+    def answer(status: int, payload: Any, nonce: str) -> Response:
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        headers = sign_answer(
+            ctx.writer.key(ctx.party),
+            status=status,
+            body=body,
+            sender=ctx.party,
+            request_nonce=nonce,
+            now=ctx.clock.now(),
+        )
+        return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+    def node_key_of(party: str) -> PublicKey | None:
+        try:
+            found = store.party(party)
+        except NotFound:
+            return None
+        return None if found.hosted else found.node_key
+
+    def authenticate(request: Request, body: bytes) -> AuthenticRequest:
+        now = ctx.clock.now()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        try:
+            auth = check_request(
+                headers,
+                method=request.method,
+                path=request.url.path,
+                query=request.url.query,
+                body=body,
+                recipient=ctx.party,
+                now=now,
+                skew=ctx.skew,
+                node_key_of=node_key_of,
+            )
+            if not ctx.peers.use_nonce(
+                auth.sender, auth.nonce, format_time(now), format_time(now - 2 * ctx.skew)
+            ):
+                raise RequestRefused("replay", f"nonce {auth.nonce} was used before")
+        except RequestRefused as refused:
+            ctx.peers.record_rejection(
+                at=format_time(now),
+                peer=headers.get("hotline-party") or request.client.host
+                if request.client
+                else None,
+                kind="request",
+                refused=refused,
+            )
+            raise
+        return auth
+
+    async def guarded(request: Request, handle: Any) -> Response:
+        body = await request.body()
+        nonce = request.headers.get("hotline-nonce", "")
+        try:
+            auth = await run_in_threadpool(authenticate, request, body)
+        except RequestRefused as refused:
+            return answer(401, {"error": refused.reason, "detail": refused.detail}, nonce)
+        try:
+            status, payload = await run_in_threadpool(handle, auth, request, body)
+        except InvalidInput as exc:
+            return answer(400, {"error": "malformed", "detail": exc.message}, nonce)
+        except NotFound as exc:
+            return answer(404, {"error": "not found", "detail": exc.message}, nonce)
+        except RequestRefused as exc:
+            return answer(403, {"error": exc.reason, "detail": exc.detail}, nonce)
+        return answer(status, payload, nonce)
+
+    def shared_line(auth: AuthenticRequest, line_id: str) -> None:
+        state = store.line(line_id)
+        if auth.sender not in state.line.parties or ctx.party not in state.line.parties:
+            raise RequestRefused("not a party", f"{auth.sender} is not a party of {line_id}")
+
+    def push(auth: AuthenticRequest, _: Request, body: bytes) -> tuple[int, Any]:
+        try:
+            data = json.loads(body)
+            line, party = str(data["line"]), str(data["party"])
+            items = decode_events(data["events"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidInput("body", "expected {line, party, events}") from exc
+        result = ctx.receiver.accept(auth.sender, line, party, items)
+        payload: dict[str, Any] = {
+            "stored": result.stored,
+            "duplicates": result.duplicates,
+            "head": {"seq": result.head.seq, "id": result.head.id},
+            "receipt": encode_events([result.receipt])[0] if result.receipt else None,
+        }
+        if result.refused is not None:
+            payload.update(error=result.refused.reason, detail=result.refused.detail)
+            return 422, payload
+        if result.gap:
+            payload.update(error="gap", detail=f"send from seq {result.head.seq + 1}")
+            return 409, payload
+        return 200, payload
+
+    def pull(auth: AuthenticRequest, request: Request, _: bytes) -> tuple[int, Any]:
+        params = request.query_params
+        try:
+            line, party = params["line"], params["party"]
+            after = int(params.get("after_seq", "0"))
+            limit = max(1, min(int(params.get("limit", str(PULL_LIMIT))), PULL_LIMIT))
+        except (KeyError, ValueError) as exc:
+            raise InvalidInput("query", "expected line, party, after_seq, limit") from exc
+        shared_line(auth, line)
+        events = store.chain(line, party, after, limit)
+        head = store.heads().get((line, party))
+        return 200, {
+            "events": encode_events(events),
+            "head": {"seq": head.seq if head else 0, "id": head.id if head else None},
+        }
+
+    def heads(auth: AuthenticRequest, _: Request, __: bytes) -> tuple[int, Any]:
+        shared = {s.line.id for s in store.lines(auth.sender) if ctx.party in s.line.parties}
+        chains = [
+            {"line": line, "party": party, "seq": head.seq, "id": head.id}
+            for (line, party), head in sorted(store.heads().items())
+            if line in shared
+        ]
+        return 200, {"party": ctx.party, "chains": chains}
+
+    def ping(auth: AuthenticRequest, _: Request, __: bytes) -> tuple[int, Any]:
+        return 200, {"party": ctx.party, "to": auth.sender}
+
+    @app.post(PREFIX + "/events")
+    async def post_events(request: Request) -> Response:
+        return await guarded(request, push)
+
+    @app.get(PREFIX + "/events")
+    async def get_events(request: Request) -> Response:
+        return await guarded(request, pull)
+
+    @app.get(PREFIX + "/heads")
+    async def get_heads(request: Request) -> Response:
+        return await guarded(request, heads)
+
+    @app.post(PREFIX + "/ping")
+    async def post_ping(request: Request) -> Response:
+        return await guarded(request, ping)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "party": ctx.party}
+
+    return app

@@ -1,0 +1,154 @@
+"""A peer's node, seen from here: signed requests over httpx, failing over between the
+peer's transport URLs (primary first), and answers checked against its pinned key.
+
+All network I/O goes through ``httpx.Client``, so tests hand in one whose transport is
+the other node's ASGI app, or a transport that fails on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from hotline.domain.clock import Clock
+from hotline.domain.crypto import PublicKey, SigningKey, b64decode, b64encode
+from hotline.domain.errors import InvalidInput, PeerUnavailable, RequestRefused
+from hotline.domain.events import Event
+from hotline.domain.ledger import ChainHead
+from hotline.domain.requests import NONCE_BYTES, check_answer, sign_request
+
+PREFIX = "/federation/v1"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    data: Any
+    url: str
+    rtt: float
+
+
+def encode_events(events: Sequence[Event]) -> list[dict[str, str]]:
+    return [{"raw": b64encode(e.raw), "sig": b64encode(e.sig)} for e in events]
+
+
+def decode_events(items: Any) -> list[tuple[bytes, bytes]]:
+    """(raw, sig) pairs from the wire form; InvalidInput if malformed."""
+    if not isinstance(items, list):
+        raise InvalidInput("events", "expected a list of events")
+    try:
+        return [(b64decode(i["raw"], field="raw"), b64decode(i["sig"], field="sig")) for i in items]
+    except (KeyError, TypeError) as exc:
+        raise InvalidInput("events", "each event is {raw, sig}") from exc
+
+
+def head_of(data: Any) -> ChainHead:
+    if not isinstance(data, Mapping):
+        return ChainHead()
+    return ChainHead(seq=int(data.get("seq", 0)), id=data.get("id"))
+
+
+class PeerClient:
+    def __init__(
+        self,
+        *,
+        own: str,
+        key: SigningKey,
+        peer: str,
+        peer_key: PublicKey,
+        urls: Sequence[str],
+        http: httpx.Client,
+        clock: Clock,
+        random: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        self.own, self.key, self.peer, self.peer_key = own, key, peer, peer_key
+        self.urls = tuple(urls)
+        self.http, self.clock, self.random = http, clock, random
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        urls: Sequence[str] | None = None,
+    ) -> Answer:
+        """Send one signed request, trying each URL in turn until one gives an answer
+        signed by the peer. Raises PeerUnavailable when none does."""
+        query = urlencode(sorted((params or {}).items()))
+        content = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        failures = []
+        for base in urls or self.urls:
+            nonce = self.random(NONCE_BYTES)
+            headers = sign_request(
+                self.key,
+                method=method,
+                path=PREFIX + path,
+                query=query,
+                body=content,
+                sender=self.own,
+                recipient=self.peer,
+                now=self.clock.now(),
+                nonce=nonce,
+            )
+            headers["content-type"] = "application/json"
+            target = base + PREFIX + path + (f"?{query}" if query else "")
+            started = time.perf_counter()
+            try:
+                response = self.http.request(method, target, content=content, headers=headers)
+            except httpx.HTTPError as exc:
+                failures.append(f"{base}: {exc.__class__.__name__}: {exc}")
+                continue
+            rtt = time.perf_counter() - started
+            try:
+                check_answer(
+                    response.headers,
+                    status=response.status_code,
+                    body=response.content,
+                    expected_sender=self.peer,
+                    request_nonce=b64encode(nonce),
+                    key=self.peer_key,
+                )
+                data = response.json() if response.content else None
+            except (RequestRefused, ValueError) as exc:
+                failures.append(f"{base}: answer not trusted ({exc})")
+                continue
+            return Answer(response.status_code, data, base, rtt)
+        raise PeerUnavailable(
+            f"{self.peer} unreachable: " + "; ".join(failures), hint="see `hotline peer status`"
+        )
+
+    def push(self, line: str, party: str, events: Sequence[Event]) -> Answer:
+        return self.call(
+            "POST", "/events", body={"line": line, "party": party, "events": encode_events(events)}
+        )
+
+    def pull(self, line: str, party: str, after_seq: int, limit: int) -> Answer:
+        return self.call(
+            "GET",
+            "/events",
+            params={"line": line, "party": party, "after_seq": after_seq, "limit": limit},
+        )
+
+    def heads(self) -> dict[tuple[str, str], ChainHead]:
+        answer = self.call("GET", "/heads")
+        if answer.status != 200:
+            raise PeerUnavailable(f"{self.peer} refused heads: {answer.data}")
+        return {
+            (c["line"], c["party"]): ChainHead(c["seq"], c["id"]) for c in answer.data["chains"]
+        }
+
+    def ping(self, url: str) -> float:
+        """Round-trip time, in seconds, of an authenticated ping over one path."""
+        answer = self.call("POST", "/ping", body={"from": self.own}, urls=[url])
+        if answer.status != 200:
+            raise PeerUnavailable(f"{self.peer} refused the ping: {answer.data}")
+        return answer.rtt

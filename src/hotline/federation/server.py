@@ -1,0 +1,70 @@
+"""`hotline serve`: the node's HTTP API and its workers in one process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+import httpx
+import uvicorn
+
+from hotline.app import Node, federation, federation_app
+from hotline.domain.errors import InvalidInput
+from hotline.federation.workers import run_loop
+
+PEER_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` -> (host, port)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InvalidInput("listen", f"{text!r} is not HOST:PORT", hint="e.g. 127.0.0.1:8100")
+    return host, int(port)
+
+
+def serve(node: Node, listen: str, *, announce: Callable[[str], None] = print) -> None:
+    """Serve the federation API and run delivery, catch-up and link tests until stopped
+    (SIGINT or SIGTERM). Workers survive errors; they stop with the server."""
+    host, port = parse_listen(listen)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    stop = threading.Event()
+    with httpx.Client(timeout=PEER_TIMEOUT) as http:
+        fed = federation(node, http)
+        timing = fed.timing
+        loops = {
+            "delivery": (fed.deliver_once, timing.poll, bool),
+            "catch-up": (fed.catch_up_once, timing.catchup_interval, lambda _: False),
+            "link tests": (fed.linktest_once, timedelta(seconds=1), lambda _: False),
+        }
+        threads = [
+            threading.Thread(
+                target=run_loop, args=(stop, step, pause, busy), name=name, daemon=True
+            )
+            for name, (step, pause, busy) in loops.items()
+        ]
+        server = uvicorn.Server(
+            uvicorn.Config(
+                federation_app(node),
+                host=host,
+                port=port,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+            )
+        )
+        for thread in threads:
+            thread.start()
+        announce(
+            f"node {node.party} serving on http://{host}:{port} "
+            f"(federation API under /federation/v1); Ctrl-C stops it"
+        )
+        try:
+            server.run()
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=10)

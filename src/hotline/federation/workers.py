@@ -1,0 +1,347 @@
+"""What a node does on its own: deliver its chains to peers, catch up on theirs, and test
+the links. Each ``*_once`` method does one round and returns; ``serve`` runs them in
+loops. The delivery queue is the ledger itself plus a cursor per (peer, line, chain): an
+event is queued for every peer of its line the moment it is committed, and stays queued
+until the peer's signed answer says it holds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+
+from hotline.domain.clock import format_time, parse_time
+from hotline.domain.errors import HotlineError, PeerUnavailable
+from hotline.domain.events import Event, EventKind
+from hotline.domain.ledger import ChainHead
+from hotline.domain.linktest import LinkState, PathResult, is_due, linktest_content, state_of
+from hotline.domain.policy import LineKind, LineState, LineStatus
+from hotline.federation.client import PeerClient, decode_events, head_of
+from hotline.services.receiver import Receiver
+from hotline.services.writer import LedgerWriter
+from hotline.storage.peers import Peer, PeerStore
+
+log = logging.getLogger("hotline.federation")
+
+
+@dataclass(frozen=True)
+class Timing:
+    batch: int = 200
+    retry_first: timedelta = timedelta(milliseconds=500)
+    retry_max: timedelta = timedelta(seconds=30)
+    linktest_interval: timedelta = timedelta(hours=1)
+    catchup_interval: timedelta = timedelta(seconds=10)
+    poll: timedelta = timedelta(milliseconds=20)
+
+
+@dataclass(frozen=True)
+class ChainView:
+    """One chain of a shared line, as this node and the peer each hold it."""
+
+    peer: str
+    line: str
+    party: str
+    ours: ChainHead
+    theirs: ChainHead
+    state: str  # in step / ahead / behind / divergent
+
+
+class Federation:
+    def __init__(
+        self,
+        *,
+        party: str,
+        writer: LedgerWriter,
+        peers: PeerStore,
+        receiver: Receiver,
+        http: httpx.Client,
+        timing: Timing,
+    ) -> None:
+        self.party = party
+        self.writer = writer
+        self.store = writer.store
+        self.peers = peers
+        self.receiver = receiver
+        self.http = http
+        self.timing = timing
+        self._clients: dict[str, tuple[Peer, PeerClient]] = {}
+        self._last_pos = -1
+        self._behind = True
+
+    # -- clients -------------------------------------------------------------------------
+
+    def client(self, peer: Peer) -> PeerClient:
+        cached = self._clients.get(peer.party)
+        if cached is None or cached[0] != peer:
+            key = self.store.party(peer.party).node_key
+            if key is None:
+                raise PeerUnavailable(f"no node key pinned for {peer.party}")
+            client = PeerClient(
+                own=self.party,
+                key=self.writer.key(self.party),
+                peer=peer.party,
+                peer_key=key,
+                urls=peer.urls,
+                http=self.http,
+                clock=self.writer.clock,
+            )
+            cached = (peer, client)
+            self._clients[peer.party] = cached
+        return cached[1]
+
+    def _shared(self) -> list[tuple[Peer, LineState]]:
+        pinned = {p.party: p for p in self.peers.peers()}
+        return [
+            (pinned[other], state)
+            for state in self.store.lines(self.party)
+            for other in state.line.parties
+            if other != self.party and other in pinned
+        ]
+
+    # -- delivery ------------------------------------------------------------------------
+
+    def deliver_once(self) -> int:
+        """Push every chain of ours that a peer does not hold yet; the number delivered."""
+        position = self.store.last_pos()
+        if position == self._last_pos and not self._behind:
+            return 0
+        self._last_pos = position
+        now = self.writer.now()
+        heads = self.store.heads(parties=[self.party])
+        cursors = self.peers.cursors()
+        delivered, behind = 0, False
+        for peer, state in self._shared():
+            head = heads.get((state.line.id, self.party))
+            key = (peer.party, state.line.id, self.party)
+            cursor = cursors.get(key)
+            acked = cursor.acked_seq if cursor else 0
+            if head is None or head.seq <= acked:
+                continue
+            behind = True
+            if cursor and cursor.next_attempt_at and parse_time(cursor.next_attempt_at) > now:
+                continue
+            delivered += self._push(
+                peer, state.line.id, key, acked, cursor.failures if cursor else 0
+            )
+        self._behind = behind
+        return delivered
+
+    def _push(
+        self, peer: Peer, line: str, key: tuple[str, str, str], acked: int, failures: int
+    ) -> int:
+        events = self.store.chain(line, self.party, acked, self.timing.batch)
+        try:
+            answer = self.client(peer).push(line, self.party, events)
+        except PeerUnavailable as exc:
+            self._failed(key, exc.message, failures)
+            return 0
+        data = answer.data if isinstance(answer.data, dict) else {}
+        head = head_of(data.get("head"))
+        if head.seq and self._ours_at(line, head.seq) != head.id:
+            self._failed(
+                key, f"divergence: {peer.party} holds seq {head.seq} as {head.id}", failures
+            )
+            return 0
+        if answer.status == 409:  # a gap: the peer holds less than we thought
+            self.peers.rewind(key, head.seq, head.id)
+            return 0
+        if answer.status != 200 and head.seq <= acked:
+            self._failed(
+                key, f"{answer.status} {data.get('error')}: {data.get('detail')}", failures
+            )
+            return 0
+        self.peers.delivered(key, head.seq, head.id, format_time(self.writer.now()))
+        if answer.status != 200:  # part of the batch was stored, then one was refused
+            self._failed(
+                key, f"{answer.status} {data.get('error')}: {data.get('detail')}", failures
+            )
+        receipt = data.get("receipt")
+        if receipt:  # it also comes in the peer's own chain; placing it now saves time
+            with contextlib.suppress(HotlineError):
+                self.receiver.accept(peer.party, line, peer.party, decode_events([receipt]))
+        return max(0, head.seq - acked)
+
+    def _ours_at(self, line: str, seq: int) -> str | None:
+        events = self.store.chain(line, self.party, seq - 1, 1)
+        return events[0].id if events and events[0].seq == seq else None
+
+    def _failed(self, key: tuple[str, str, str], error: str, failures: int) -> None:
+        now = self.writer.now()
+        delay = min(self.timing.retry_first * (2 ** min(failures, 16)), self.timing.retry_max)
+        self.peers.failed(key, error, format_time(now), format_time(now + delay), failures + 1)
+
+    # -- catch-up ------------------------------------------------------------------------
+
+    def catch_up_once(self) -> list[ChainView]:
+        """Compare heads with every peer; pull what we lack, re-queue what they lost."""
+        views: list[ChainView] = []
+        for peer in self.peers.peers():
+            try:
+                views.extend(self.catch_up_with(peer))
+            except PeerUnavailable:
+                continue
+        return views
+
+    def compare_with(self, peer: Peer) -> list[ChainView]:
+        """Every chain of the lines shared with ``peer``, as each side holds it (changes
+        nothing). Raises PeerUnavailable."""
+        client = self.client(peer)
+        theirs = client.heads()
+        lines = {s.line.id for p, s in self._shared() if p.party == peer.party}
+        ours = self.store.heads()
+        keys = sorted({k for k in (*theirs, *ours) if k[0] in lines})
+        return [
+            self._view(
+                client,
+                peer.party,
+                line,
+                party,
+                ours.get((line, party), ChainHead()),
+                theirs.get((line, party), ChainHead()),
+            )
+            for line, party in keys
+        ]
+
+    def catch_up_with(self, peer: Peer) -> list[ChainView]:
+        client = self.client(peer)
+        theirs = client.heads()
+        lines = {s.line.id for p, s in self._shared() if p.party == peer.party}
+        ours = self.store.heads()
+        cursors = self.peers.cursors()
+        for (line, party), head in theirs.items():
+            if party == peer.party and line in lines:
+                self._pull(client, line, party, ours.get((line, party), ChainHead()), head)
+            elif party == self.party:
+                cursor = cursors.get((peer.party, line, party))
+                if cursor is not None and head.seq < cursor.acked_seq:
+                    self.peers.rewind((peer.party, line, party), head.seq, head.id)
+                    self._behind = True
+        ours = self.store.heads()
+        return [
+            self._view(client, peer.party, line, party, ours.get((line, party), ChainHead()), head)
+            for (line, party), head in sorted(theirs.items())
+            if line in lines
+        ]
+
+    def _pull(
+        self, client: PeerClient, line: str, party: str, ours: ChainHead, theirs: ChainHead
+    ) -> None:
+        while ours.seq < theirs.seq:
+            answer = client.pull(line, party, ours.seq, 1000)
+            if answer.status != 200 or not answer.data.get("events"):
+                return
+            result = self.receiver.accept(
+                client.peer, line, party, decode_events(answer.data["events"])
+            )
+            if result.refused is not None or result.head.seq <= ours.seq:
+                return
+            ours = result.head
+
+    def _view(
+        self,
+        client: PeerClient,
+        peer: str,
+        line: str,
+        party: str,
+        ours: ChainHead,
+        theirs: ChainHead,
+    ) -> ChainView:
+        common = min(ours.seq, theirs.seq)
+        state = "in step" if ours == theirs else ("ahead" if ours.seq > theirs.seq else "behind")
+        if common:
+            mine = self.store.chain(line, party, common - 1, 1)
+            if common == theirs.seq:
+                their_id = theirs.id
+            else:
+                got = client.pull(line, party, common - 1, 1).data.get("events") or []
+                pairs = decode_events(got)
+                their_id = Event.from_raw(*pairs[0]).id if pairs else None
+            if not mine or mine[0].id != their_id:
+                state = "divergent"
+        return ChainView(peer, line, party, ours, theirs, state)
+
+    # -- link tests ----------------------------------------------------------------------
+
+    def linktest_once(self, now: datetime | None = None) -> list[tuple[str, LinkState]]:
+        """Run the link tests that are due: on each active service line where this node
+        starts the current round, ping every path of the peer and record the result."""
+        moment = now or self.writer.now()
+        done = []
+        states = self.peers.link_states()
+        for peer, state in self._shared():
+            if state.line.kind is not LineKind.SERVICE or state.status is not LineStatus.ACTIVE:
+                continue
+            last = states.get(peer.party, {}).get("round")
+            due = is_due(
+                now=moment,
+                interval=self.timing.linktest_interval,
+                parties=state.line.parties,
+                own=self.party,
+                last_round=last,
+            )
+            if due is None:
+                continue
+            paths = []
+            for url in peer.urls:
+                try:
+                    rtt = self.client(peer).ping(url)
+                    paths.append(PathResult(url, True, round(rtt * 1000, 2)))
+                except PeerUnavailable as exc:
+                    paths.append(PathResult(url, False, None, exc.message[:200]))
+            content = linktest_content(peer.party, due, paths)
+            with self.store.write() as tx:
+                self.writer.append(
+                    tx,
+                    state.line,
+                    EventKind.LINKTEST,
+                    self.party,
+                    content,
+                    hosted=frozenset({self.party}),
+                    now=moment,
+                )
+            link = state_of(paths)
+            at = format_time(moment)
+            self.peers.set_link_state(
+                peer.party, link.value, due, at, {"by": self.party, "paths": content["paths"]}
+            )
+            alert_key = f"link:{peer.party}"
+            if link is LinkState.UP:
+                self.peers.close_alert(alert_key, at)
+            else:
+                failed = ", ".join(p.url for p in paths if not p.ok)
+                self.peers.open_alert(
+                    alert_key,
+                    "link",
+                    f"link to {peer.party} {link.value}",
+                    f"round {due}: no answer on {failed}",
+                    at,
+                )
+            states[peer.party] = {"round": due}
+            done.append((peer.party, link))
+        return done
+
+
+def run_loop(
+    stop: threading.Event,
+    step: Callable[[], object],
+    pause: timedelta,
+    busy: Callable[[object], bool] = lambda _: False,
+) -> None:
+    """Call ``step`` until ``stop`` is set, pausing ``pause`` unless it was busy. Errors
+    are survived: a worker that dies silently would leave the line unwatched."""
+    while not stop.is_set():
+        try:
+            result = step()
+        except Exception:
+            import logging
+
+            logging.getLogger("hotline.federation").exception("worker step failed")
+            result = None
+        if not busy(result):
+            stop.wait(pause.total_seconds())

@@ -1,0 +1,248 @@
+"""The receiving side of federation: events a peer pushes, or this node pulls.
+
+A batch is one chain's events in order. Each is checked (signature, chain, content) and
+placed against the chain head this node holds: the next one is stored, a duplicate is
+skipped, a gap stops the batch (the sender is told where this node stands), and a fork or
+any refused event stops it too and is recorded with its bytes as evidence. What was
+stored is receipted by this node in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hotline.domain.clock import format_time
+from hotline.domain.errors import HotlineError, InvalidInput, NotFound, RequestRefused
+from hotline.domain.events import Event, EventKind
+from hotline.domain.identity import is_node_author, party_of
+from hotline.domain.intake import check_authentic, check_message
+from hotline.domain.ledger import ChainHead, Placement, place, receipt_content
+from hotline.domain.linktest import LinkState
+from hotline.domain.policy import Line, LineState, LineStatus, check_member
+from hotline.services.writer import LedgerWriter
+from hotline.storage.peers import PeerStore
+from hotline.storage.store import WriteTx
+
+NODE_KINDS = frozenset(
+    {EventKind.RECEIPT, EventKind.LINE_PROPOSE, EventKind.LINE_ACCEPT, EventKind.LINKTEST}
+)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    stored: int
+    duplicates: int
+    head: ChainHead
+    receipt: Event | None
+    gap: bool
+    refused: RequestRefused | None
+
+
+class Receiver:
+    def __init__(self, writer: LedgerWriter, peers: PeerStore, own_party: str) -> None:
+        self.writer = writer
+        self.store = writer.store
+        self.peers = peers
+        self.own = own_party
+
+    def accept(
+        self, sender: str, line_id: str, party: str, items: Sequence[tuple[bytes, bytes]]
+    ) -> BatchResult:
+        """Check and store a batch of (line, party)'s events sent by ``sender``'s node."""
+        if party != sender:
+            wrong = RequestRefused("wrong chain", f"{sender} pushed {party}'s chain")
+            self._record(sender, wrong, line_id, party)
+            return BatchResult(0, 0, ChainHead(), None, False, wrong)
+        keys = self.store.key_directory()
+        stored = duplicates = 0
+        refused: RequestRefused | None = None
+        bad: Event | None = None
+        gap = False
+        receipt = None
+        line: Line | None = None
+        worth_receipt = False  # receipts are not receipted: that would never end
+        after_commit: list[Event] = []
+        with self.store.write() as tx:
+            head = tx.head(line_id, party)
+            for raw, sig in items:
+                try:
+                    event = Event.from_raw(raw, sig)
+                except InvalidInput as exc:
+                    refused = RequestRefused("malformed", str(exc))
+                    break
+                try:
+                    if event.body.get("line") != line_id:
+                        raise RequestRefused("malformed", "event of another line in the batch")
+                    check_authentic(event, keys, sender)
+                    at = tx.id_at(line_id, party, event.seq) if event.seq <= head.seq else None
+                    placement = place(head, event, at)
+                    if placement is Placement.DUPLICATE:
+                        duplicates += 1
+                        continue
+                    if placement is Placement.GAP:
+                        gap = True
+                        break
+                    if placement is Placement.FORK:
+                        raise RequestRefused(
+                            "fork",
+                            f"{party} seq {event.seq} differs from the stored event "
+                            f"{at or head.id}: evidence kept, chain unchanged",
+                        )
+                    line = self._check_and_apply(tx, event, after_commit)
+                except RequestRefused as exc:
+                    refused, bad = exc, event
+                    break
+                tx.append(event)
+                head = head.after(event)
+                stored += 1
+                worth_receipt = worth_receipt or event.kind != EventKind.RECEIPT
+            if worth_receipt and line is not None:
+                receipt = self.writer.append(
+                    tx,
+                    line,
+                    EventKind.RECEIPT,
+                    self.own,
+                    receipt_content(party, head.seq, head.id or ""),
+                    hosted=frozenset({self.own}),
+                )
+        for test in after_commit:  # bookkeeping only once the event is stored
+            content = test.content
+            self.peers.set_link_state(
+                test.party,
+                str(content["state"]),
+                content.get("round"),
+                str(test.body["ts"]),
+                {"by": test.party, "paths": content.get("paths")},
+            )
+        if refused is not None:
+            self._record(sender, refused, line_id, party, bad)
+        return BatchResult(stored, duplicates, head, receipt, gap, refused)
+
+    def _record(
+        self,
+        sender: str,
+        refused: RequestRefused,
+        line: str | None,
+        party: str | None,
+        event: Event | None = None,
+    ) -> None:
+        self.peers.record_rejection(
+            at=format_time(self.writer.now()),
+            peer=sender,
+            kind="event",
+            refused=refused,
+            line=line,
+            party=party,
+            seq=_seq(event),
+            event_id=event.id if event else None,
+            raw=event.raw if event else None,
+            sig=event.sig if event else None,
+        )
+
+    def _line(self, line_id: str) -> LineState:
+        try:
+            return self.store.line(line_id)
+        except NotFound:
+            raise RequestRefused("unknown line", f"no line {line_id!r} here") from None
+
+    def _check_and_apply(self, tx: WriteTx, event: Event, after_commit: list[Event]) -> Line:
+        """Content checks by kind, and what storing the event changes on this node.
+        Returns the event's line."""
+        kind, author = event.kind, event.author
+        if is_node_author(author) != (kind in NODE_KINDS):
+            raise RequestRefused("malformed", f"{kind} events are not written by {author}")
+        if kind == EventKind.LINE_PROPOSE:
+            return self._proposal(tx, event)
+        state = self._line(event.line)
+        if self.own not in state.line.parties or event.party not in state.line.parties:
+            raise RequestRefused(
+                "not a party", f"line {event.line} is not between {event.party} and {self.own}"
+            )
+        content: Any = event.content
+        if kind == EventKind.MESSAGE:
+            if state.status is not LineStatus.ACTIVE:
+                raise RequestRefused("line not active", f"line {event.line} is not active")
+            check_message(state.line, event)
+        elif kind == EventKind.ACK:
+            self._check_ack(state.line, event, content)
+        elif kind == EventKind.RECEIPT:
+            if content.get("of") == self.own:
+                ours = tx.id_at(event.line, self.own, int(content.get("upto_seq", 0)))
+                if ours != content.get("upto_id"):
+                    raise RequestRefused(
+                        "divergence",
+                        f"{event.party} receipts our seq {content.get('upto_seq')}"
+                        f" as {content.get('upto_id')}, we hold {ours}",
+                    )
+        elif kind == EventKind.LINE_ACCEPT:
+            if event.party in state.accepted_by:
+                raise RequestRefused("duplicate acceptance", f"{event.party} already accepted")
+            if content.get("terms_id") != state.line.terms_id():
+                raise RequestRefused("terms mismatch", "accepts terms other than proposed")
+            tx.record_acceptance(event.line, event.party, event.id)
+        elif (
+            kind == EventKind.LINKTEST
+            and content.get("peer") == self.own
+            and content.get("state") in set(LinkState)
+        ):
+            after_commit.append(event)
+        return state.line
+
+    def _proposal(self, tx: WriteTx, event: Event) -> Line:
+        terms = event.content.get("terms")
+        try:
+            line = Line.from_terms(terms if isinstance(terms, dict) else {})
+        except InvalidInput as exc:
+            raise RequestRefused("malformed", f"proposed terms: {exc}") from exc
+        if line.id != event.line or event.seq != 1:
+            raise RequestRefused("malformed", "a proposal opens its proposer's chain of its line")
+        if self.own not in line.parties or event.party not in line.parties:
+            raise RequestRefused(
+                "not a party", f"line {line.id} is not between {event.party} and {self.own}"
+            )
+        known = {p.id for p in self.store.principals()}
+        unknown = [p for p in line.policy.principals if p not in known]
+        if unknown:
+            raise RequestRefused(
+                "unknown principal",
+                ", ".join(unknown) + " not pinned here",
+                hint="import the peer's newer bundle",
+            )
+        try:
+            self.store.line(line.id)
+        except NotFound:
+            pass
+        else:
+            raise RequestRefused("line exists", f"line {line.id} already exists here")
+        tx.add_line(
+            LineState(
+                line=line,
+                status=LineStatus.PROPOSED,
+                proposed_by=event.party,
+                accepted_by=frozenset(),
+                created_at=str(event.body["ts"]),
+            )
+        )
+        tx.record_acceptance(line.id, event.party, event.id)
+        return line
+
+    def _check_ack(self, line: Line, event: Event, content: Any) -> None:
+        ref = content.get("ref")
+        target = self.store.resolve([ref]).get(ref) if isinstance(ref, str) else None
+        if target is None or target.line != line.id or target.kind != EventKind.MESSAGE:
+            raise RequestRefused("bad reference", f"acknowledges {ref}, not a message here")
+        if target.party == party_of(event.author):
+            raise RequestRefused("bad reference", "acknowledges a message of its own party")
+        try:
+            check_member(line, event.author)
+        except HotlineError as exc:
+            raise RequestRefused("policy", exc.message) from exc
+
+
+def _seq(event: Event | None) -> int | None:
+    if event is None:
+        return None
+    seq = event.body.get("seq")
+    return seq if isinstance(seq, int) else None

@@ -1,0 +1,302 @@
+"""Federation state: pinned peers, delivery cursors, refusals, nonces, alerts, link state.
+
+None of this is the ledger: it is the node's bookkeeping around it. Refusals are kept as
+evidence (with the refused bytes when there were any).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from hotline.domain.errors import NotFound, RequestRefused, StorageUnavailable
+from hotline.storage.engine import WRITE_OPTION
+from hotline.storage.schema import alerts, link_state, nonces, peer_cursors, peers, rejections
+
+
+@dataclass(frozen=True)
+class Peer:
+    party: str
+    urls: tuple[str, ...]
+    fingerprint: str
+    imported_at: str
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """How far a peer has confirmed holding one of our chains, and how delivery goes."""
+
+    peer: str
+    line: str
+    party: str
+    acked_seq: int
+    acked_id: str | None
+    last_success_at: str | None
+    last_error: str | None
+    last_error_at: str | None
+    failures: int
+    next_attempt_at: str | None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    id: int
+    at: str
+    peer: str | None
+    kind: str
+    reason: str
+    detail: str
+    line: str | None
+    party: str | None
+    seq: int | None
+    event_id: str | None
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    key: str
+    kind: str
+    subject: str
+    detail: str
+    state: str
+    opened_at: str
+    closed_at: str | None
+
+
+class PeerStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def _conn(self, write: bool = False) -> Iterator[Connection]:
+        try:
+            options = {WRITE_OPTION: True} if write else {}
+            with self.engine.connect().execution_options(**options) as c, c.begin():
+                yield c
+        except sa.exc.OperationalError as exc:
+            raise StorageUnavailable(f"the database refused: {exc.orig}") from exc
+
+    # -- peers -----------------------------------------------------------------------
+
+    def save_peer(
+        self,
+        party: str,
+        urls: tuple[str, ...],
+        fingerprint: str,
+        bundle: str,
+        at: str,
+        c: Connection | None = None,
+    ) -> None:
+        values = {
+            "urls": json.dumps(list(urls)),
+            "fingerprint": fingerprint,
+            "bundle": bundle,
+            "imported_at": at,
+        }
+        with self._conn(write=True) if c is None else _same(c) as conn:
+            done = conn.execute(sa.update(peers).where(peers.c.party == party).values(**values))
+            if done.rowcount == 0:
+                conn.execute(sa.insert(peers).values(party=party, **values))
+
+    def peers(self) -> list[Peer]:
+        with self._conn() as c:
+            rows = c.execute(sa.select(peers).order_by(peers.c.party)).all()
+        return [
+            Peer(r.party, tuple(json.loads(r.urls)), r.fingerprint, r.imported_at) for r in rows
+        ]
+
+    def peer(self, party: str) -> Peer:
+        for found in self.peers():
+            if found.party == party:
+                return found
+        raise NotFound("peer", party, hint="import its bundle: hotline peer import FILE")
+
+    # -- delivery cursors --------------------------------------------------------------
+
+    def cursors(self) -> dict[tuple[str, str, str], Cursor]:
+        with self._conn() as c:
+            rows = c.execute(sa.select(peer_cursors)).all()
+        return {(r.peer, r.line, r.party): Cursor(**r._mapping) for r in rows}
+
+    def _upsert_cursor(
+        self, c: Connection, key: tuple[str, str, str], values: Mapping[str, Any]
+    ) -> None:
+        peer, line, party = key
+        where = (
+            peer_cursors.c.peer == peer,
+            peer_cursors.c.line == line,
+            peer_cursors.c.party == party,
+        )
+        if c.execute(sa.update(peer_cursors).where(*where).values(**values)).rowcount == 0:
+            c.execute(
+                sa.insert(peer_cursors).values(
+                    peer=peer, line=line, party=party, **{"acked_seq": 0, "failures": 0, **values}
+                )
+            )
+
+    def delivered(self, key: tuple[str, str, str], seq: int, event_id: str | None, at: str) -> None:
+        """The peer holds the chain up to ``seq``: move the cursor there (never back)."""
+        with self._conn(write=True) as c:
+            current = c.execute(
+                sa.select(peer_cursors.c.acked_seq).where(
+                    peer_cursors.c.peer == key[0],
+                    peer_cursors.c.line == key[1],
+                    peer_cursors.c.party == key[2],
+                )
+            ).scalar_one_or_none()
+            values: dict[str, Any] = {"last_success_at": at, "failures": 0, "next_attempt_at": None}
+            if current is None or seq >= current:
+                values.update(acked_seq=seq, acked_id=event_id)
+            self._upsert_cursor(c, key, values)
+
+    def rewind(self, key: tuple[str, str, str], seq: int, event_id: str | None) -> None:
+        """The peer holds less than we thought (it asked for a range, or lost data)."""
+        with self._conn(write=True) as c:
+            self._upsert_cursor(c, key, {"acked_seq": seq, "acked_id": event_id})
+
+    def failed(
+        self, key: tuple[str, str, str], error: str, at: str, retry_at: str, failures: int
+    ) -> None:
+        with self._conn(write=True) as c:
+            self._upsert_cursor(
+                c,
+                key,
+                {
+                    "last_error": error,
+                    "last_error_at": at,
+                    "failures": failures,
+                    "next_attempt_at": retry_at,
+                },
+            )
+
+    # -- refusals and nonces --------------------------------------------------------------
+
+    def record_rejection(
+        self,
+        *,
+        at: str,
+        peer: str | None,
+        kind: str,
+        refused: RequestRefused,
+        line: str | None = None,
+        party: str | None = None,
+        seq: int | None = None,
+        event_id: str | None = None,
+        raw: bytes | None = None,
+        sig: bytes | None = None,
+    ) -> None:
+        with self._conn(write=True) as c:
+            c.execute(
+                sa.insert(rejections).values(
+                    at=at,
+                    peer=peer,
+                    kind=kind,
+                    reason=refused.reason,
+                    detail=refused.detail,
+                    line=line,
+                    party=party,
+                    seq=seq,
+                    event_id=event_id,
+                    raw=raw,
+                    sig=sig,
+                )
+            )
+
+    def rejections(self, limit: int = 100) -> list[Rejection]:
+        with self._conn() as c:
+            rows = c.execute(
+                sa.select(*(col for col in rejections.c if col.name not in ("raw", "sig")))
+                .order_by(rejections.c.id.desc())
+                .limit(limit)
+            ).all()
+        return [Rejection(**r._mapping) for r in rows]
+
+    def use_nonce(self, party: str, nonce: str, at: str, forget_before: str) -> bool:
+        """Record a nonce; False if it was seen already (a replay)."""
+        with self._conn(write=True) as c:
+            c.execute(sa.delete(nonces).where(nonces.c.seen_at < forget_before))
+            seen = c.execute(
+                sa.select(nonces.c.nonce).where(nonces.c.party == party, nonces.c.nonce == nonce)
+            ).first()
+            if seen is not None:
+                return False
+            c.execute(sa.insert(nonces).values(party=party, nonce=nonce, seen_at=at))
+            return True
+
+    # -- alerts and link state ------------------------------------------------------------
+
+    def open_alert(self, key: str, kind: str, subject: str, detail: str, at: str) -> None:
+        """Open an alert, or refresh its detail if one with this key is open."""
+        with self._conn(write=True) as c:
+            done = c.execute(
+                sa.update(alerts)
+                .where(alerts.c.key == key, alerts.c.state == "open")
+                .values(detail=detail)
+            )
+            if done.rowcount == 0:
+                c.execute(
+                    sa.insert(alerts).values(
+                        key=key,
+                        kind=kind,
+                        subject=subject,
+                        detail=detail,
+                        state="open",
+                        opened_at=at,
+                    )
+                )
+
+    def close_alert(self, key: str, at: str) -> None:
+        with self._conn(write=True) as c:
+            c.execute(
+                sa.update(alerts)
+                .where(alerts.c.key == key, alerts.c.state == "open")
+                .values(state="closed", closed_at=at)
+            )
+
+    def alerts(self, *, open_only: bool = True) -> list[Alert]:
+        query = sa.select(alerts).order_by(alerts.c.id.desc())
+        if open_only:
+            query = query.where(alerts.c.state == "open")
+        with self._conn() as c:
+            return [Alert(**r._mapping) for r in c.execute(query)]
+
+    def set_link_state(
+        self, peer: str, state: str, round_number: int | None, at: str, detail: Mapping[str, Any]
+    ) -> None:
+        values = {
+            "state": state,
+            "round": round_number,
+            "tested_at": at,
+            "detail": json.dumps(detail, sort_keys=True),
+        }
+        with self._conn(write=True) as c:
+            done = c.execute(
+                sa.update(link_state).where(link_state.c.peer == peer).values(**values)
+            )
+            if done.rowcount == 0:
+                c.execute(sa.insert(link_state).values(peer=peer, **values))
+
+    def link_states(self) -> dict[str, dict[str, Any]]:
+        with self._conn() as c:
+            rows = c.execute(sa.select(link_state)).all()
+        return {
+            r.peer: {
+                "state": r.state,
+                "round": r.round,
+                "tested_at": r.tested_at,
+                "detail": json.loads(r.detail),
+            }
+            for r in rows
+        }
+
+
+@contextmanager
+def _same(c: Connection) -> Iterator[Connection]:
+    yield c
