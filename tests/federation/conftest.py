@@ -1,0 +1,123 @@
+"""Two nodes (US and RU) in one process, joined over their real federation apps.
+
+Each node has its own data folder, database and keys; requests between them go through
+an httpx transport that hands each request to the ASGI app of the node its URL names, so
+everything but the TCP socket is real. ``Net.down`` cuts a URL off, to test outages and
+failover. The clocks are fake and shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from hotline.app import Node, federation, federation_app, init_node
+from hotline.domain.policy import LineKind
+from hotline.federation.workers import Federation
+from tests.conftest import FakeClock, FakeRandom
+
+US_URL = "http://us.test:8100"
+US_BACKUP = "http://us-backup.test:8100"
+RU_URL = "http://ru.test:8100"
+RU_BACKUP = "http://ru-backup.test:8100"
+
+
+@dataclass
+class Net:
+    """Routes requests by host to the node apps; hosts in ``down`` refuse connections."""
+
+    apps: dict[str, TestClient] = field(default_factory=dict)
+    down: set[str] = field(default_factory=set)
+    requests: list[httpx.Request] = field(default_factory=list)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        base = f"{request.url.scheme}://{request.url.host}:{request.url.port}"
+        self.requests.append(request)
+        if base in self.down or base not in self.apps:
+            raise httpx.ConnectError(f"connection refused: {base}", request=request)
+        client = self.apps[base]
+        answer = client.request(
+            request.method,
+            request.url.raw_path.decode(),
+            content=request.content,
+            headers=dict(request.headers),
+        )
+        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(transport=httpx.MockTransport(self.handle))
+
+
+@dataclass
+class Pair:
+    us: Node
+    ru: Node
+    us_fed: Federation
+    ru_fed: Federation
+    net: Net
+    clock: FakeClock
+
+    def settle(self, rounds: int = 10) -> None:
+        """Deliver both ways until nothing moves."""
+        for _ in range(rounds):
+            moved = self.us_fed.deliver_once() + self.ru_fed.deliver_once()
+            if not moved:
+                return
+
+
+def make_pair(tmp_path: Path, clock: FakeClock, *, service_line: bool = True) -> Pair:
+    us = init_node({}, tmp_path / "us", "US", "United States", clock=clock, random=FakeRandom("us"))
+    ru = init_node(
+        {}, tmp_path / "ru", "RU", "Russian Federation", clock=clock, random=FakeRandom("ru")
+    )
+    us.directory.add_principal("US/EUCOM-JOC", "EUCOM JOC", ["watch_officer"])
+    us.directory.add_principal("US/DATT-MOSCOW", "Defence attaché", ["relay"])
+    ru.directory.add_principal("RU/NDMC", "NDMC", ["watch_officer"])
+    ru.directory.add_principal("RU/MINDEF", "Ministry of Defence", ["leader"])
+    us.peering.pin(ru.peering.export([RU_URL, RU_BACKUP]))
+    ru.peering.pin(us.peering.export([US_URL, US_BACKUP]))
+    net = Net()
+    net.apps[US_URL] = net.apps[US_BACKUP] = TestClient(federation_app(us))
+    net.apps[RU_URL] = net.apps[RU_BACKUP] = TestClient(federation_app(ru))
+    pair = Pair(us, ru, federation(us, net.client()), federation(ru, net.client()), net, clock)
+    us.lines.propose(
+        line_id="us-ru-deconfliction",
+        kind=LineKind.DECONFLICTION,
+        title="deconfliction",
+        members=["US/EUCOM-JOC", "RU/NDMC"],
+    )
+    us.lines.propose(
+        line_id="us-ru-attache",
+        kind=LineKind.RELAY,
+        title="attaché",
+        members=["US/DATT-MOSCOW", "RU/MINDEF"],
+    )
+    if service_line:
+        us.lines.propose(
+            line_id="us-ru-service",
+            kind=LineKind.SERVICE,
+            title="service",
+            members=["US/EUCOM-JOC", "RU/NDMC"],
+        )
+    pair.settle()
+    for line in ("us-ru-deconfliction", "us-ru-attache") + (
+        ("us-ru-service",) if service_line else ()
+    ):
+        ru.lines.accept(line, "RU")
+    pair.settle()
+    return pair
+
+
+@pytest.fixture
+def pair(tmp_path: Path, clock: FakeClock) -> Iterator[Pair]:
+    made = make_pair(tmp_path, clock)
+    try:
+        yield made
+    finally:
+        made.us.close()
+        made.ru.close()
