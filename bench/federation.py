@@ -1,0 +1,264 @@
+"""Federation benchmark: two nodes as separate processes on loopback, SQLite each.
+
+Prints figures; asserts nothing.
+
+    .venv/bin/python bench/federation.py [--rate 200] [--seconds 10] [--burst 5000]
+                                         [--catchup 10000]
+
+Figures:
+- latency: messages sent on US at a steady rate; for each, the time from the send
+  returning (committed) to US holding RU's signed receipt covering it. p50 / p99 / max.
+- throughput: a burst sent as fast as one sender can; messages per second from the first
+  send to US holding RU's receipt for the last.
+- catch-up: RU stopped, N messages sent on US, RU restarted; seconds from RU's restart to
+  RU holding all N (and US holding the receipt for the last).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from hotline.app import Node, open_node
+from hotline.domain.message import MessageDraft
+from hotline.domain.policy import MessageKind
+from hotline.domain.precedence import Precedence
+
+LINE = "us-ru-deconfliction"
+DRAFT = MessageDraft(
+    MessageKind.NOTIFICATION,
+    Precedence.PRIORITY,
+    "Scheduled patrol",
+    "Two aircraft, international airspace over the Baltic Sea, 14-18 UTC.",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli(home: Path, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "hotline", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=ENV,
+    )
+    if done.returncode:
+        sys.exit(f"hotline {' '.join(args)} failed: {done.stderr}")
+    return done.stdout
+
+
+ENV = {**os.environ, "HOTLINE_CATCHUP_INTERVAL": "1s", "HOTLINE_DELIVERY_BATCH": "500"}
+
+
+class Server:
+    def __init__(self, home: Path, port: int) -> None:
+        self.home, self.port, self.proc = home, port, None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "hotline",
+                "--home",
+                str(self.home),
+                "serve",
+                "--listen",
+                f"127.0.0.1:{self.port}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=ENV,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=0.5).is_success:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        sys.exit(f"node at {self.home} did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+class ReceiptWatch:
+    """Watches US's store for RU's receipts of US's chain; notes when each seq was covered."""
+
+    def __init__(self, node: Node) -> None:
+        self.node, self.covered_at, self.upto = node, {}, 0
+        self.after = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for event in self.node.store.chain(LINE, "RU", self.after, 1000):
+                self.after = event.seq
+                content = event.content
+                if event.kind == "receipt" and content.get("of") == "US":
+                    now = time.perf_counter()
+                    for seq in range(self.upto + 1, int(content["upto_seq"]) + 1):
+                        self.covered_at[seq] = now
+                    self.upto = max(self.upto, int(content["upto_seq"]))
+            time.sleep(0.001)
+
+    def wait_for(self, seq: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.upto < seq and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self.upto >= seq
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--burst", type=int, default=5000)
+    parser.add_argument("--catchup", type=int, default=10000)
+    args = parser.parse_args()
+
+    root = Path(tempfile.mkdtemp(prefix="hotline-fedbench-"))
+    us_home, ru_home = root / "us", root / "ru"
+    us_port, ru_port = free_port(), free_port()
+    cli(us_home, "init", "--party", "US")
+    cli(ru_home, "init", "--party", "RU")
+    cli(us_home, "principal", "add", "US/EUCOM-JOC", "--role", "watch_officer")
+    cli(ru_home, "principal", "add", "RU/NDMC", "--role", "watch_officer")
+    cli(
+        us_home,
+        "peer",
+        "export",
+        "--url",
+        f"http://127.0.0.1:{us_port}",
+        "--out",
+        str(root / "us.json"),
+    )
+    cli(
+        ru_home,
+        "peer",
+        "export",
+        "--url",
+        f"http://127.0.0.1:{ru_port}",
+        "--out",
+        str(root / "ru.json"),
+    )
+    cli(us_home, "peer", "import", str(root / "ru.json"), "--yes")
+    cli(ru_home, "peer", "import", str(root / "us.json"), "--yes")
+    us, ru = Server(us_home, us_port), Server(ru_home, ru_port)
+    us.start()
+    ru.start()
+    try:
+        cli(
+            us_home,
+            "line",
+            "create",
+            LINE,
+            "--kind",
+            "deconfliction",
+            "--member",
+            "US/EUCOM-JOC",
+            "--member",
+            "RU/NDMC",
+        )
+        deadline = time.monotonic() + 20
+        while LINE not in cli(ru_home, "line", "list", "--json"):
+            if time.monotonic() > deadline:
+                sys.exit("the proposal did not arrive")
+            time.sleep(0.05)
+        cli(ru_home, "line", "accept", LINE, "--party", "RU")
+        node = open_node({}, us_home)
+        while json.loads(cli(us_home, "line", "list", "--json"))[0]["status"] != "active":
+            time.sleep(0.05)
+        watch = ReceiptWatch(node)
+        watch.thread.start()
+        print(
+            f"hotline federation benchmark - Python {platform.python_version()}, "
+            f"{os.cpu_count()} cores; two nodes on loopback, SQLite (synchronous=FULL)"
+        )
+
+        # latency at a steady rate
+        sent: dict[int, float] = {}
+        interval, count = 1.0 / args.rate, int(args.rate * args.seconds)
+        start = time.perf_counter()
+        for i in range(count):
+            target = start + i * interval
+            while (now := time.perf_counter()) < target:
+                time.sleep(min(0.001, target - now))
+            event = node.messages.send(LINE, "US/EUCOM-JOC", DRAFT)
+            sent[event.seq] = time.perf_counter()
+        achieved = count / (time.perf_counter() - start)
+        watch.wait_for(max(sent), 30)
+        lat = sorted(
+            (watch.covered_at[s] - t) * 1000 for s, t in sent.items() if s in watch.covered_at
+        )
+        qs = statistics.quantiles(lat, n=100)
+        print(
+            f"latency send -> RU's signed receipt at {achieved:.0f} msg/s for "
+            f"{args.seconds:.0f} s ({len(lat)}/{count} receipted): p50 {qs[49]:.1f} ms, "
+            f"p99 {qs[98]:.1f} ms, max {lat[-1]:.1f} ms"
+        )
+
+        # throughput: a burst
+        first = None
+        start = time.perf_counter()
+        for _ in range(args.burst):
+            event = node.messages.send(LINE, "US/EUCOM-JOC", DRAFT)
+            first = first or event.seq
+        sent_in = time.perf_counter() - start
+        ok = watch.wait_for(event.seq, 120)
+        elapsed = time.perf_counter() - start
+        print(
+            f"throughput: {args.burst} messages sent in {sent_in:.2f} s, all receipted "
+            f"after {elapsed:.2f} s = {args.burst / elapsed:,.0f} msg/s end to end"
+            + ("" if ok else " (NOT all receipted)")
+        )
+
+        # catch-up after an outage
+        ru.stop()
+        for _ in range(args.catchup):
+            event = node.messages.send(LINE, "US/EUCOM-JOC", DRAFT)
+        last = event.seq
+        start = time.perf_counter()
+        ru.start()
+        ok = watch.wait_for(last, 120)
+        elapsed = time.perf_counter() - start
+        print(
+            f"catch-up: {args.catchup} events queued during RU's outage, held and receipted "
+            f"{elapsed:.2f} s after RU's restart" + ("" if ok else " (NOT complete)")
+        )
+        watch.stop.set()
+        node.close()
+        report = cli(us_home, "verify", "--peer", "RU", "--json")
+        print(f"both ledgers verify and agree: {json.loads(report)['ok']}")
+    finally:
+        us.stop()
+        ru.stop()
+
+
+if __name__ == "__main__":
+    main()
