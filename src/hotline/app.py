@@ -56,6 +56,7 @@ class Node:
 
     def close(self) -> None:
         self.store.engine.dispose()
+        self.peers.engine.dispose()
 
 
 def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], bytes]) -> Node:
@@ -63,7 +64,15 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
     store = Store(engine)
     writer = LedgerWriter(store, KeyStore(settings.keys_dir), clock)
     directory = Directory(writer, random)
-    peers = PeerStore(engine)
+    # Delivery cursors, nonces, link state and alerts are bookkeeping, not the record: on
+    # SQLite they commit without waiting for the disk (a cursor lost to a power cut only
+    # means events are pushed again, and the peer drops the duplicates).
+    bookkeeping = (
+        make_engine(settings.database_url, sqlite_synchronous="NORMAL")
+        if engine.dialect.name == "sqlite"
+        else engine
+    )
+    peers = PeerStore(bookkeeping)
     return Node(
         settings=settings,
         party=party,

@@ -37,7 +37,7 @@ class Timing:
     retry_max: timedelta = timedelta(seconds=30)
     linktest_interval: timedelta = timedelta(hours=1)
     catchup_interval: timedelta = timedelta(seconds=10)
-    poll: timedelta = timedelta(milliseconds=20)
+    poll: timedelta = timedelta(milliseconds=5)
 
 
 @dataclass(frozen=True)
@@ -156,15 +156,15 @@ class Federation:
                 key, f"{answer.status} {data.get('error')}: {data.get('detail')}", failures
             )
             return 0
+        receipt = data.get("receipt")
+        if receipt:  # it also comes in the peer's own chain; placing it now saves time
+            with contextlib.suppress(HotlineError):
+                self.receiver.accept(peer.party, line, peer.party, decode_events([receipt]))
         self.peers.delivered(key, head.seq, head.id, format_time(self.writer.now()))
         if answer.status != 200:  # part of the batch was stored, then one was refused
             self._failed(
                 key, f"{answer.status} {data.get('error')}: {data.get('detail')}", failures
             )
-        receipt = data.get("receipt")
-        if receipt:  # it also comes in the peer's own chain; placing it now saves time
-            with contextlib.suppress(HotlineError):
-                self.receiver.accept(peer.party, line, peer.party, decode_events([receipt]))
         return max(0, head.seq - acked)
 
     def _ours_at(self, line: str, seq: int) -> str | None:

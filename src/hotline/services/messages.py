@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,35 +55,42 @@ class Messages:
     def send(self, line_id: str, sender: str, draft: MessageDraft) -> Event:
         """Sign and record a message. Raises on anything the line's policy refuses;
         nothing is stored then."""
+        return self.send_many(line_id, sender, [draft])[0]
+
+    def send_many(self, line_id: str, sender: str, drafts: Sequence[MessageDraft]) -> list[Event]:
+        """Sign and record several messages in one transaction (one commit), in order.
+        Every one is checked first: if any is refused, none is stored."""
         author = parse_principal_id(sender)
         state = self.store.line(line_id)
         self.store.require_principal(author)
-        content = draft.content()
         party = party_of(author)
+        self._check_active(state)
 
         def other_lines() -> Iterator[Line]:  # read only if the kind is refused
             yield from (s.line for s in self.store.lines(party) if s.status is LineStatus.ACTIVE)
 
-        check_send(state.line, author, draft.kind, draft.precedence, draft.body, other_lines())
-        self._check_active(state)
-        for addressee in content["to"]:
-            check_member(state.line, addressee)
-            if party_of(addressee) == party:
-                raise InvalidInput("to", f"{addressee} is of the sender's own party")
-        if content["refs"]:
-            found = self.store.resolve(content["refs"])
-            for ref in content["refs"]:
-                if ref not in found:
-                    raise NotFound("event", ref, hint="--ref names an event on the record")
+        contents = []
+        for draft in drafts:
+            content = draft.content()
+            check_send(state.line, author, draft.kind, draft.precedence, draft.body, other_lines())
+            for addressee in content["to"]:
+                check_member(state.line, addressee)
+                if party_of(addressee) == party:
+                    raise InvalidInput("to", f"{addressee} is of the sender's own party")
+            if content["refs"]:
+                found = self.store.resolve(content["refs"])
+                for ref in content["refs"]:
+                    if ref not in found:
+                        raise NotFound("event", ref, hint="--ref names an event on the record")
+            contents.append(content)
+        hosted = self.directory.hosted()
         with self.store.write() as tx:
-            return self.writer.append(
-                tx,
-                state.line,
-                EventKind.MESSAGE,
-                author,
-                content,
-                hosted=self.directory.hosted(),
-            )
+            return [
+                self.writer.append(
+                    tx, state.line, EventKind.MESSAGE, author, content, hosted=hosted
+                )
+                for content in contents
+            ]
 
     def ack(
         self, event_ref: str, principal: str, *, reply: str | None = None, lang: str = "en"

@@ -487,21 +487,18 @@ class Store:
             return [_event(r) for r in rows]
 
     def heads(self, parties: Collection[str] | None = None) -> dict[tuple[str, str], ChainHead]:
-        """(line, party) -> head of every chain (of ``parties`` only, if given)."""
-        top = sa.select(events.c.line, events.c.party, sa.func.max(events.c.seq).label("seq"))
+        """(line, party) -> head of every non-empty chain (of ``parties`` only, if given).
+        One index seek per chain of each line, not a scan of the ledger."""
+        query = sa.select(line_parties.c.line, line_parties.c.party)
         if parties is not None:
-            top = top.where(events.c.party.in_(list(parties)))
-        top_sq = top.group_by(events.c.line, events.c.party).subquery()
-        query = sa.select(top_sq.c.line, top_sq.c.party, top_sq.c.seq, events.c.id).join(
-            events,
-            sa.and_(
-                events.c.line == top_sq.c.line,
-                events.c.party == top_sq.c.party,
-                events.c.seq == top_sq.c.seq,
-            ),
-        )
+            query = query.where(line_parties.c.party.in_(list(parties)))
+        heads = {}
         with self._read() as c:
-            return {(r.line, r.party): ChainHead(r.seq, r.id) for r in c.execute(query)}
+            for chain in c.execute(query).all():
+                row = c.execute(_HEAD, {"line": chain.line, "party": chain.party}).first()
+                if row is not None:
+                    heads[(chain.line, chain.party)] = ChainHead(seq=row.seq, id=row.id)
+        return heads
 
     def last_pos(self) -> int:
         """The storage position of the newest event (0 if none): cheap change detection."""
