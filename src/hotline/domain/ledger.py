@@ -59,8 +59,16 @@ def ack_content(ref: str, reply: str | None = None, lang: str | None = None) -> 
     return content
 
 
-def propose_content(terms: dict[str, Any]) -> dict[str, Any]:
-    return {"terms": terms}
+def propose_content(
+    terms: dict[str, Any], directory: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A proposal: the terms, and the directory entries (id, name, roles, public key) of
+    the proposer's principals on the line, so that the other node can register any it
+    has not pinned yet, on the authority of the proposer's node signature."""
+    content: dict[str, Any] = {"terms": terms}
+    if directory:
+        content["directory"] = directory
+    return content
 
 
 def accept_content(terms_id: str) -> dict[str, Any]:

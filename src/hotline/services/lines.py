@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from typing import Any
 
 from hotline.domain.clock import format_time
 from hotline.domain.errors import InvalidInput, NotFound, Refused
@@ -11,6 +12,7 @@ from hotline.domain.events import EventKind
 from hotline.domain.identity import parse_party_id
 from hotline.domain.ledger import accept_content, propose_content
 from hotline.domain.policy import (
+    Line,
     LineKind,
     LineState,
     LineStatus,
@@ -81,11 +83,24 @@ class Lines:
                 line,
                 EventKind.LINE_PROPOSE,
                 proposer,
-                propose_content(line.terms()),
+                propose_content(line.terms(), self._directory(line, proposer)),
                 hosted=hosted,
             )
             tx.record_acceptance(line.id, proposer, event.id)
         return self.store.line(line.id)
+
+    def _directory(self, line: Line, party: str) -> list[dict[str, Any]]:
+        members = set(line.principals_of(party))
+        return [
+            {
+                "id": p.id,
+                "name": p.name,
+                "roles": [r.value for r in p.roles],
+                "public_key": p.key.text(),
+            }
+            for p in self.store.principals(party)
+            if p.id in members
+        ]
 
     def accept(self, line_id: str, party: str) -> LineState:
         """Sign ``party``'s acceptance of the line's terms, by its node hosted here."""

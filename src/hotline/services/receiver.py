@@ -14,9 +14,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from hotline.domain.clock import format_time
-from hotline.domain.errors import HotlineError, InvalidInput, NotFound, RequestRefused
+from hotline.domain.crypto import PublicKey
+from hotline.domain.errors import (
+    AlreadyExists,
+    HotlineError,
+    InvalidInput,
+    NotFound,
+    RequestRefused,
+)
 from hotline.domain.events import Event, EventKind
-from hotline.domain.identity import is_node_author, party_of
+from hotline.domain.identity import (
+    Principal,
+    is_node_author,
+    parse_principal_id,
+    parse_roles,
+    party_of,
+)
 from hotline.domain.intake import check_authentic, check_message
 from hotline.domain.ledger import ChainHead, Placement, place, receipt_content
 from hotline.domain.linktest import LinkState
@@ -203,6 +216,14 @@ class Receiver:
                 "not a party", f"line {line.id} is not between {event.party} and {self.own}"
             )
         known = {p.id for p in self.store.principals()}
+        offered = self._offered_principals(event)
+        for principal in offered:
+            if principal.id not in known and principal.id in line.policy.principals:
+                try:
+                    tx.add_principal(principal, str(event.body["ts"]))
+                except AlreadyExists as exc:
+                    raise RequestRefused("key conflict", exc.message) from exc
+                known.add(principal.id)
         unknown = [p for p in line.policy.principals if p not in known]
         if unknown:
             raise RequestRefused(
@@ -227,6 +248,26 @@ class Receiver:
         )
         tx.record_acceptance(line.id, event.party, event.id)
         return line
+
+    @staticmethod
+    def _offered_principals(event: Event) -> list[Principal]:
+        """Directory entries in a proposal: the proposer's own principals only."""
+        offered = []
+        entries = event.content.get("directory")
+        for entry in entries if isinstance(entries, list) else []:
+            try:
+                principal = Principal(
+                    id=parse_principal_id(entry["id"]),
+                    name=str(entry["name"]),
+                    roles=parse_roles(list(entry["roles"])),
+                    key=PublicKey.from_text(entry["public_key"]),
+                )
+            except (KeyError, TypeError, AttributeError, InvalidInput) as exc:
+                raise RequestRefused("malformed", f"directory entry: {exc}") from exc
+            if principal.party != event.party:
+                raise RequestRefused("malformed", f"{event.party} cannot vouch for {principal.id}")
+            offered.append(principal)
+        return offered
 
     def _check_ack(self, line: Line, event: Event, content: Any) -> None:
         ref = content.get("ref")
