@@ -3,14 +3,16 @@ a peer lost, and comparing chains with a peer."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from hotline.domain.events import Event, EventKind, sign_event
 from hotline.domain.message import MessageDraft
-from hotline.domain.policy import MessageKind
+from hotline.domain.policy import LineKind, MessageKind
 from hotline.domain.precedence import Precedence
 from hotline.federation.workers import ChainView
 from hotline.services.verification import verify_store
@@ -38,9 +40,9 @@ def run_until_settled(pair: Pair, rounds: int = 20) -> None:
     for _ in range(rounds):
         views = pair.us_fed.catch_up_once() + pair.ru_fed.catch_up_once()
         pair.settle()
-        if views and all(v.state == "in step" for v in views):
-            if pair.us.store.heads() == pair.ru.store.heads():
-                return
+        in_step = views and all(v.state == "in step" for v in views)
+        if in_step and pair.us.store.heads() == pair.ru.store.heads():
+            return
         pair.clock.advance(seconds=31)
     raise AssertionError("the two nodes did not settle")
 
@@ -71,9 +73,10 @@ def test_after_an_outage_fifty_messages_arrive_in_order_once(pair: Pair) -> None
     assert sorted(inbox) == sorted(e.id for e in sent)
     assert Counter(r.id for r in pair.ru.store.rows()).most_common(1)[0][1] == 1
     assert pair.us.store.heads() == pair.ru.store.heads()
-    assert pair.us.peers.cursors()[("RU", LINE, "US")].acked_id == pair.us.store.heads()[
-        (LINE, "US")
-    ].id
+    assert (
+        pair.us.peers.cursors()[("RU", LINE, "US")].acked_id
+        == pair.us.store.heads()[(LINE, "US")].id
+    )
     assert verify_store(pair.us.store).ok
     assert verify_store(pair.ru.store).ok
 
@@ -207,12 +210,65 @@ def test_compare_with_reports_divergence_at_the_same_seq(pair: Pair) -> None:
 
     # US one event further: the common seq differs, so it is divergence, not "ahead"
     send(pair, "US", 1)
-    assert states(pair.us_fed.compare_with(pair.us.peers.peer("RU")))[(LINE, "US")] == (
-        "divergent"
-    )
+    assert states(pair.us_fed.compare_with(pair.us.peers.peer("RU")))[(LINE, "US")] == ("divergent")
     # and delivery does not paper over it: RU refuses the fork, US records the divergence
     pair.us_fed.deliver_once()
     assert pair.ru.store.heads()[(LINE, "US")].id == other.id
     assert pair.ru.peers.rejections()[0].reason == "fork"
     cursor = pair.us.peers.cursors()[("RU", LINE, "US")]
     assert cursor.last_error is not None and "divergence" in cursor.last_error
+
+
+def copy_database(source: str, target: str) -> None:
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
+def test_a_peer_restored_from_before_a_whole_chain_gets_it_again(
+    pair: Pair, tmp_path: Path
+) -> None:
+    pair.ru.lines.propose(
+        line_id="ru-us-extra",
+        kind=LineKind.DECONFLICTION,
+        title="proposed by RU",
+        members=["RU/NDMC", "US/EUCOM-JOC"],
+    )
+    live = str(tmp_path / "ru" / "hotline.db")
+    saved = str(tmp_path / "ru-backup.db")
+    copy_database(live, saved)  # RU's backup: it holds none of US's chain on the line
+    pair.settle()
+    pair.us.lines.accept("ru-us-extra", "US")
+    sent = pair.us.messages.send(
+        "ru-us-extra",
+        "US/EUCOM-JOC",
+        MessageDraft(MessageKind.NOTIFICATION, Precedence.ROUTINE, "Flight", "RC-135."),
+    )
+    run_until_settled(pair)
+    assert pair.ru.store.heads()[("ru-us-extra", "US")].id == (
+        pair.us.store.heads()[("ru-us-extra", "US")].id
+    )
+
+    pair.ru.store.engine.dispose()
+    copy_database(saved, live)  # RU is restored from the backup
+    assert ("ru-us-extra", "US") not in pair.ru.store.heads()
+    view = states(pair.us_fed.compare_with(pair.us.peers.peer("RU")))
+    assert view[("ru-us-extra", "US")] == "ahead"
+
+    pair.us_fed.catch_up_once()
+    assert pair.us.peers.cursors()[("RU", "ru-us-extra", "US")].acked_seq == 0
+    pair.us_fed.deliver_once()
+    assert sent.id in [i.message.id for i in pair.ru.messages.inbox("RU")]
+
+
+def test_catch_up_pulls_a_line_the_peer_proposed_during_an_outage(pair: Pair) -> None:
+    pair.net.down |= {RU_URL, RU_BACKUP}  # US cannot push; RU can still pull
+    pair.us.lines.propose(
+        line_id="us-ru-attache-2",
+        kind=LineKind.RELAY,
+        title="second attaché line",
+        members=["US/DATT-MOSCOW", "RU/MINDEF"],
+    )
+    pair.settle()
+    views = pair.ru_fed.catch_up_once()
+    assert ("us-ru-attache-2", "US") in states(views)
+    assert pair.ru.store.line("us-ru-attache-2").proposed_by == "US"

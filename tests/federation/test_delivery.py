@@ -3,14 +3,16 @@ and backoff."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 from hotline.domain.clock import parse_time
 from hotline.domain.events import Event, EventKind
 from hotline.domain.message import MessageDraft
-from hotline.domain.policy import MessageKind
+from hotline.domain.policy import LineKind, LineStatus, MessageKind
 from hotline.domain.precedence import Precedence
 from hotline.federation.workers import Federation, Timing
 from hotline.services.verification import verify_store
@@ -62,7 +64,7 @@ def fresh_federation(pair: Pair, side: str) -> Federation:
     )
 
 
-def pushes(pair: Pair) -> list[tuple[str, dict[str, object]]]:
+def pushes(pair: Pair) -> list[tuple[str, dict[str, Any]]]:
     """(host, body) of every push request the network saw."""
     return [
         (r.url.host, json.loads(r.content))
@@ -270,7 +272,7 @@ def test_unreachable_peer_backs_off_exponentially_and_loses_nothing(pair: Pair) 
         pair.clock.moment = parse_time(state.next_attempt_at) + timedelta(milliseconds=1)
         assert pair.us_fed.deliver_once() == 0
     assert waits[0] == pair.us_fed.timing.retry_first
-    for earlier, later in zip(waits, waits[1:], strict=False):
+    for earlier, later in itertools.pairwise(waits):
         assert later == min(earlier * 2, retry_max)
     assert waits[-1] == retry_max
     assert not [e for e in sent if e.id in set(stored_ids(pair, "RU"))]
@@ -286,3 +288,37 @@ def test_unreachable_peer_backs_off_exponentially_and_loses_nothing(pair: Pair) 
     assert done.failures == 0 and done.next_attempt_at is None
     assert pair.us.store.heads() == pair.ru.store.heads()
     assert verify_store(pair.ru.store).ok
+
+
+def test_a_line_accepted_and_used_in_one_batch_is_stored_at_once(pair: Pair) -> None:
+    pair.ru.lines.propose(
+        line_id="ru-us-extra",
+        kind=LineKind.DECONFLICTION,
+        title="proposed by RU",
+        members=["RU/NDMC", "US/EUCOM-JOC"],
+    )
+    pair.settle()
+    pair.us.lines.accept("ru-us-extra", "US")
+    sent = send(pair, "US", 1, line="ru-us-extra")
+    pair.settle()  # one push carries the acceptance and the message
+    assert pair.ru.store.line("ru-us-extra").status is LineStatus.ACTIVE
+    assert pair.ru.peers.rejections() == []
+    assert [i.message.id for i in pair.ru.messages.inbox("RU")] == ids(sent)
+
+
+def test_a_line_accepted_and_used_is_delivered_in_the_end(pair: Pair) -> None:
+    pair.ru.lines.propose(
+        line_id="ru-us-extra",
+        kind=LineKind.DECONFLICTION,
+        title="proposed by RU",
+        members=["RU/NDMC", "US/EUCOM-JOC"],
+    )
+    pair.settle()
+    pair.us.lines.accept("ru-us-extra", "US")
+    sent = send(pair, "US", 1, line="ru-us-extra")
+    for _ in range(5):
+        pair.settle()
+        pair.clock.advance(seconds=31)
+    assert pair.ru.store.line("ru-us-extra").status is LineStatus.ACTIVE
+    assert [i.message.id for i in pair.ru.messages.inbox("RU")] == ids(sent)
+    assert pair.us.store.heads() == pair.ru.store.heads()

@@ -199,11 +199,6 @@ def test_no_link_test_on_a_line_that_is_not_active(pair: Pair) -> None:
     assert pair.us.store.events("us-ru-service-2", kinds=[EventKind.LINKTEST.value]) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: services/receiver.py:107-113 sets the link state from any received "
-    "linktest, so an older round delivered late overwrites a newer round's state",
-)
 def test_a_late_result_of_an_older_round_does_not_overwrite_a_newer_one(pair: Pair) -> None:
     first = start_round_of(pair, "US")
     pair.net.down |= {RU_URL, RU_BACKUP}  # US cannot reach RU; RU still reaches US
@@ -220,3 +215,14 @@ def test_a_late_result_of_an_older_round_does_not_overwrite_a_newer_one(pair: Pa
     assert [e.content["round"] for e in linktests(pair, "RU", "US")] == [first]
     state = pair.ru.peers.link_states()["US"]
     assert (state["round"], state["state"]) == (first + 1, "up")
+
+
+def test_the_open_alert_names_the_current_link_state(pair: Pair) -> None:
+    start_round_of(pair, "US")
+    pair.net.down.add(RU_BACKUP)
+    assert pair.us_fed.linktest_once() == [("RU", LinkState.DEGRADED)]
+    start_round_of(pair, "US")
+    pair.net.down.add(RU_URL)
+    assert pair.us_fed.linktest_once() == [("RU", LinkState.DOWN)]
+    (alert,) = alerts(pair, "US")
+    assert "down" in alert.subject

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +12,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from hotline.app import Node, init_node
+from hotline.app import Node, federation_app, init_node
 from hotline.domain.crypto import SigningKey
 from hotline.domain.errors import NotFound
 from hotline.domain.events import Event, EventKind, sign_event
@@ -70,7 +71,8 @@ def signed_headers(
 
 
 def to_ru(pair: Pair, body: bytes, headers: dict[str, str]) -> httpx.Response:
-    return pair.net.apps[RU_URL].post(EVENTS, content=body, headers=headers)
+    answer: httpx.Response = pair.net.apps[RU_URL].post(EVENTS, content=body, headers=headers)
+    return answer
 
 
 def assert_signed_by_ru(pair: Pair, answer: httpx.Response, nonce: str) -> None:
@@ -179,6 +181,22 @@ def test_us_node_key_cannot_speak_for_another_party(pair: Pair, pending: Event) 
     headers = signed_headers(pair, body, sender="RU")  # RU is hosted there: no peer key
     answer = to_ru(pair, body, headers)
     refused_request(pair, answer, "unknown party", headers["hotline-nonce"], before)
+
+
+def test_refusal_names_the_party_even_without_a_client_address(pair: Pair, pending: Event) -> None:
+    body = push_body([pending])
+    headers = signed_headers(pair, body)
+    sig = headers[SIGNATURE]
+    headers[SIGNATURE] = ("B" if sig[0] == "A" else "A") + sig[1:]
+    transport = httpx.ASGITransport(app=federation_app(pair.ru), client=None)  # type: ignore[arg-type]
+
+    async def post() -> httpx.Response:
+        async with httpx.AsyncClient(transport=transport, base_url=RU_URL) as client:
+            return await client.post(EVENTS, content=body, headers=headers)
+
+    answer = asyncio.run(post())
+    assert answer.status_code == 401
+    assert pair.ru.peers.rejections()[0].peer == "US"
 
 
 # -- events inside a correctly signed push ------------------------------------------------

@@ -82,11 +82,10 @@ def create_app(ctx: FederationContext) -> FastAPI:
             ):
                 raise RequestRefused("replay", f"nonce {auth.nonce} was used before")
         except RequestRefused as refused:
+            client = request.client.host if request.client else None
             ctx.peers.record_rejection(
                 at=format_time(now),
-                peer=headers.get("hotline-party") or request.client.host
-                if request.client
-                else None,
+                peer=headers.get("hotline-party") or client,
                 kind="request",
                 refused=refused,
             )

@@ -209,25 +209,23 @@ class Federation:
         ]
 
     def catch_up_with(self, peer: Peer) -> list[ChainView]:
+        """Pull every chain of ``peer``'s that it holds further than we do (lines it
+        proposed while we could not hear it included: the proposal comes first), and
+        re-queue any of ours it holds less of than our cursor says (a restored peer)."""
         client = self.client(peer)
         theirs = client.heads()
-        lines = {s.line.id for p, s in self._shared() if p.party == peer.party}
         ours = self.store.heads()
-        cursors = self.peers.cursors()
-        for (line, party), head in theirs.items():
-            if party == peer.party and line in lines:
+        for (line, party), head in sorted(theirs.items()):
+            if party == peer.party and head.seq > ours.get((line, party), ChainHead()).seq:
                 self._pull(client, line, party, ours.get((line, party), ChainHead()), head)
-            elif party == self.party:
-                cursor = cursors.get((peer.party, line, party))
-                if cursor is not None and head.seq < cursor.acked_seq:
-                    self.peers.rewind((peer.party, line, party), head.seq, head.id)
-                    self._behind = True
-        ours = self.store.heads()
-        return [
-            self._view(client, peer.party, line, party, ours.get((line, party), ChainHead()), head)
-            for (line, party), head in sorted(theirs.items())
-            if line in lines
-        ]
+        for key, cursor in self.peers.cursors().items():
+            if key[0] != peer.party or key[2] != self.party:
+                continue
+            held = theirs.get((key[1], key[2]), ChainHead())
+            if held.seq < cursor.acked_seq:
+                self.peers.rewind(key, held.seq, held.id)
+                self._behind = True
+        return self.compare_with(peer)
 
     def _pull(
         self, client: PeerClient, line: str, party: str, ours: ChainHead, theirs: ChainHead

@@ -19,7 +19,6 @@ from hotline.domain.errors import (
     AlreadyExists,
     HotlineError,
     InvalidInput,
-    NotFound,
     RequestRefused,
 )
 from hotline.domain.events import Event, EventKind
@@ -120,8 +119,12 @@ class Receiver:
                     receipt_content(party, head.seq, head.id or ""),
                     hosted=frozenset({self.own}),
                 )
+        known = self.peers.link_states() if after_commit else {}
         for test in after_commit:  # bookkeeping only once the event is stored
             content = test.content
+            last = known.get(test.party, {}).get("round")
+            if isinstance(last, int) and int(content.get("round", -1)) < last:
+                continue  # a late result of an older round says nothing about now
             self.peers.set_link_state(
                 test.party,
                 str(content["state"]),
@@ -154,11 +157,12 @@ class Receiver:
             sig=event.sig if event else None,
         )
 
-    def _line(self, line_id: str) -> LineState:
-        try:
-            return self.store.line(line_id)
-        except NotFound:
-            raise RequestRefused("unknown line", f"no line {line_id!r} here") from None
+    @staticmethod
+    def _line(tx: WriteTx, line_id: str) -> LineState:
+        state = tx.line(line_id)  # inside the transaction: earlier events of the batch count
+        if state is None:
+            raise RequestRefused("unknown line", f"no line {line_id!r} here")
+        return state
 
     def _check_and_apply(self, tx: WriteTx, event: Event, after_commit: list[Event]) -> Line:
         """Content checks by kind, and what storing the event changes on this node.
@@ -168,7 +172,7 @@ class Receiver:
             raise RequestRefused("malformed", f"{kind} events are not written by {author}")
         if kind == EventKind.LINE_PROPOSE:
             return self._proposal(tx, event)
-        state = self._line(event.line)
+        state = self._line(tx, event.line)
         if self.own not in state.line.parties or event.party not in state.line.parties:
             raise RequestRefused(
                 "not a party", f"line {event.line} is not between {event.party} and {self.own}"
@@ -231,11 +235,7 @@ class Receiver:
                 ", ".join(unknown) + " not pinned here",
                 hint="import the peer's newer bundle",
             )
-        try:
-            self.store.line(line.id)
-        except NotFound:
-            pass
-        else:
+        if tx.line(line.id) is not None:
             raise RequestRefused("line exists", f"line {line.id} already exists here")
         tx.add_line(
             LineState(

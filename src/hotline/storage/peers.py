@@ -233,12 +233,12 @@ class PeerStore:
     # -- alerts and link state ------------------------------------------------------------
 
     def open_alert(self, key: str, kind: str, subject: str, detail: str, at: str) -> None:
-        """Open an alert, or refresh its detail if one with this key is open."""
+        """Open an alert, or refresh its subject and detail if one with this key is open."""
         with self._conn(write=True) as c:
             done = c.execute(
                 sa.update(alerts)
                 .where(alerts.c.key == key, alerts.c.state == "open")
-                .values(detail=detail)
+                .values(subject=subject, detail=detail)
             )
             if done.rowcount == 0:
                 c.execute(

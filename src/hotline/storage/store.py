@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -74,12 +74,47 @@ def _event(row: Any) -> Event:
     return Event.from_raw(_bytes(row.raw), _bytes(row.sig))
 
 
+def _read_lines(
+    c: Connection, parse: Callable[[str], Line], party: str | None, line_id: str | None
+) -> list[LineState]:
+    query = sa.select(lines).order_by(lines.c.id)
+    if line_id is not None:
+        query = query.where(lines.c.id == line_id)
+    if party is not None:
+        query = query.where(
+            lines.c.id.in_(sa.select(line_parties.c.line).where(line_parties.c.party == party))
+        )
+    rows = c.execute(query).all()
+    accepted: dict[str, set[str]] = {}
+    signed = sa.select(line_parties).where(line_parties.c.accepted_event.is_not(None))
+    if line_id is not None:
+        signed = signed.where(line_parties.c.line == line_id)
+    for lp in c.execute(signed):
+        accepted.setdefault(lp.line, set()).add(lp.party)
+    return [
+        LineState(
+            line=parse(r.terms),
+            status=LineStatus(r.status),
+            proposed_by=r.proposed_by,
+            accepted_by=frozenset(accepted.get(r.id, ())),
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
+
+
 class WriteTx:
     """One write transaction. Chains read here cannot move until it commits."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, parse: Callable[[str], Line]) -> None:
         self._c = connection
+        self._parse = parse
         self._postgres = connection.dialect.name == "postgresql"
+
+    def line(self, line_id: str) -> LineState | None:
+        """A line as this transaction sees it (its own changes included)."""
+        found = _read_lines(self._c, self._parse, None, line_id)
+        return found[0] if found else None
 
     def set_info(self, key: str, value: str) -> None:
         self._c.execute(sa.delete(node_info).where(node_info.c.key == key))
@@ -252,7 +287,7 @@ class Store:
                 self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn,
                 conn.begin(),
             ):
-                yield WriteTx(conn)
+                yield WriteTx(conn, self._parsed_line)
         except sa.exc.IntegrityError as exc:
             raise ChainConflict(
                 f"the write conflicts with what is stored: {exc.orig}",
@@ -368,31 +403,8 @@ class Store:
 
     def lines(self, party: str | None = None, *, line_id: str | None = None) -> list[LineState]:
         """Lines this node holds (``party``'s only, or the one ``line_id``, if given)."""
-        query = sa.select(lines).order_by(lines.c.id)
-        if line_id is not None:
-            query = query.where(lines.c.id == line_id)
-        if party is not None:
-            query = query.where(
-                lines.c.id.in_(sa.select(line_parties.c.line).where(line_parties.c.party == party))
-            )
         with self._read() as c:
-            rows = c.execute(query).all()
-            accepted: dict[str, set[str]] = {}
-            signed = sa.select(line_parties).where(line_parties.c.accepted_event.is_not(None))
-            if line_id is not None:
-                signed = signed.where(line_parties.c.line == line_id)
-            for lp in c.execute(signed):
-                accepted.setdefault(lp.line, set()).add(lp.party)
-        return [
-            LineState(
-                line=self._parsed_line(r.terms),
-                status=LineStatus(r.status),
-                proposed_by=r.proposed_by,
-                accepted_by=frozenset(accepted.get(r.id, ())),
-                created_at=r.created_at,
-            )
-            for r in rows
-        ]
+            return _read_lines(c, self._parsed_line, party, line_id)
 
     def line(self, line_id: str) -> LineState:
         for state in self.lines(line_id=line_id):
