@@ -7,6 +7,7 @@ their documentation; ``docs/settings.md`` must describe every one (a test checks
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tomllib
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from hotline.domain.errors import InvalidInput
+from hotline.domain.precedence import parse_duration
 
 CONFIG_FILE = "hotline.toml"
 DEFAULT_HOME = Path.home() / ".hotline"
@@ -136,15 +138,35 @@ def load_settings(environ: Mapping[str, str], home: Path | None = None) -> Setti
         value = environ.get(env) or stored.get(name)
         return str(value) if value is not None else default
 
-    return Settings(
-        home=base,
-        party=pick("party", "HOTLINE_PARTY", None),
-        database_url=pick("database_url", "HOTLINE_DATABASE_URL", None)
-        or default_database_url(base),
-        sqlite_synchronous=(
-            pick("sqlite_synchronous", "HOTLINE_SQLITE_SYNCHRONOUS", "FULL") or "FULL"
-        ).upper(),
-    )
+    values: dict[str, object] = {}
+    for field in dataclasses.fields(Settings):
+        if field.name == "home":
+            continue
+        doc = _DOCS[field.name]
+        default = None if doc.default.startswith(("(", "sqlite:")) else doc.default
+        text = pick(field.name, doc.env, default)
+        if field.type == "timedelta":
+            values[field.name] = _duration(text, field.name)
+        elif field.type == "int":
+            values[field.name] = _count(text)
+        else:
+            values[field.name] = text
+    values["database_url"] = values["database_url"] or default_database_url(base)
+    values["sqlite_synchronous"] = str(values["sqlite_synchronous"] or "FULL").upper()
+    return Settings(home=base, **values)  # type: ignore[arg-type]
+
+
+_DOCS = {doc.name: doc for doc in SETTINGS}
+
+
+def _duration(value: str | None, name: str) -> timedelta:
+    return parse_duration(value or "", field=name)
+
+
+def _count(value: str | None) -> int:
+    if value is None or not value.isdigit() or not 1 <= int(value) <= 10_000:
+        raise InvalidInput("delivery_batch", f"{value!r} is not a number from 1 to 10000")
+    return int(value)
 
 
 def write_config(path: Path, values: Mapping[str, str]) -> None:

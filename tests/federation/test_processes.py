@@ -46,7 +46,8 @@ ENV = {
     "COLUMNS": "200",
 }
 #: Generous: on a loaded two-core machine a restart alone takes seconds, and a peer that
-#: was down is retried after a backoff of up to 30 s (catch-up runs every 10 s).
+#: was down is retried after a backoff of up to 30 s. Catch-up runs every 10 s whatever
+#: HOTLINE_CATCHUP_INTERVAL says (a bug, pinned at the end of this file).
 SETTLE_S = 90.0
 T = TypeVar("T")
 
@@ -266,55 +267,55 @@ class Lab:
     servers: list[Server] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)
 
-    def pair(self, *, us_dead_primary: bool = False, ru_dead_primary: bool = False) -> Pair:
-        """Two served nodes, peered with `peer export`/`peer import`, and the line
-        proposed by US and accepted by RU on the command line. A dead primary URL puts
-        a port nobody listens on first in that node's bundle, its real URL second."""
-        us_home, ru_home = self.tmp / "us", self.tmp / "ru"
-        shutil.copytree(self.templates[0], us_home)
-        shutil.copytree(self.templates[1], ru_home)
-        ports = set()
-        while len(ports) < 4:
-            ports.add(free_port())
-        us_port, ru_port, us_dead, ru_dead = ports
-        us = Server("US", us_home, us_port, self.tmp / "us.log")
-        ru = Server("RU", ru_home, ru_port, self.tmp / "ru.log")
-        self.servers += [us, ru]
+    def server(self, party: str, template: Path, taken: set[int]) -> Server:
+        """A copy of a template node, to be served on a free port (not in ``taken``)."""
+        home = self.tmp / party.lower()
+        shutil.copytree(template, home)
+        port = free_port()
+        while port in taken:
+            port = free_port()
+        taken.add(port)
+        server = Server(party, home, port, self.tmp / f"{party.lower()}.log")
+        self.servers.append(server)
+        return server
 
-        def urls(server: Server, dead: int, dead_primary: bool) -> list[str]:
-            listed = [f"http://127.0.0.1:{dead}"] if dead_primary else []
-            return [arg for url in [*listed, server.url] for arg in ("--url", url)]
-
-        us_bundle, ru_bundle = self.tmp / "us.json", self.tmp / "ru.json"
-        both(
-            lambda: cli(
-                us_home,
-                "peer",
-                "export",
-                *urls(us, us_dead, us_dead_primary),
-                "--out",
-                str(us_bundle),
-            ),
-            lambda: cli(
-                ru_home,
-                "peer",
-                "export",
-                *urls(ru, ru_dead, ru_dead_primary),
-                "--out",
-                str(ru_bundle),
-            ),
-        )
-        both(
-            lambda: cli(us_home, "peer", "import", str(ru_bundle), "--yes"),
-            lambda: cli(ru_home, "peer", "import", str(us_bundle), "--yes"),
-        )
-        us.start()
+    def pair(
+        self, *, line: bool = True, us_dead_primary: bool = False, ru_dead_primary: bool = False
+    ) -> Pair:
+        """Two served nodes peered with `peer export` / `peer import`, and (with ``line``)
+        the line proposed by US and accepted by RU on the command line. A dead primary
+        puts a port nobody listens on first in that node's bundle, its real URL second."""
+        taken: set[int] = set()
+        us = self.server("US", self.templates[0], taken)
+        ru = self.server("RU", self.templates[1], taken)
+        us.start()  # it picks up the peer once pinned; starting now saves time
         ru.start()
+
+        def export(server: Server, dead_primary: bool) -> None:
+            urls = [server.url]
+            if dead_primary:
+                dead = free_port()
+                while dead in taken:
+                    dead = free_port()
+                urls.insert(0, f"http://127.0.0.1:{dead}")
+            args = [arg for url in urls for arg in ("--url", url)]
+            cli(server.home, "peer", "export", *args, "--out", str(bundle(server)))
+
+        def bundle(server: Server) -> Path:
+            return self.tmp / f"{server.party.lower()}.json"
+
+        both(lambda: export(us, us_dead_primary), lambda: export(ru, ru_dead_primary))
+        both(
+            lambda: cli(us.home, "peer", "import", str(bundle(ru)), "--yes"),
+            lambda: cli(ru.home, "peer", "import", str(bundle(us)), "--yes"),
+        )
         us.wait_ready()
         ru.wait_ready()
-        pair = Pair(us, ru, self.open(us_home), self.open(ru_home))
+        pair = Pair(us, ru, self.open(us.home), self.open(ru.home))
+        if not line:
+            return pair
         cli(
-            us_home,
+            us.home,
             "line",
             "create",
             LINE,
@@ -330,7 +331,7 @@ class Lab:
             lambda: any(s.line.id == LINE for s in pair.ru_node.store.lines()),
             explain=pair.explain,
         )
-        cli(ru_home, "line", "accept", LINE, "--party", "RU")
+        cli(ru.home, "line", "accept", LINE, "--party", "RU")
         wait_for(
             "the line to be active on US",
             lambda: pair.us_node.store.line(LINE).status is LineStatus.ACTIVE,
@@ -398,11 +399,14 @@ def assert_ru_holds_exactly(pair: Pair, sent: list[str]) -> None:
     theirs = pair.ru_node.store.chain(LINE, "US", 0, 1_000_000)
     assert [e.seq for e in theirs] == list(range(1, len(theirs) + 1))
     assert [e.id for e in theirs] == [e.id for e in ours]
-    log = cli_json(pair.ru.home, "log", LINE)
+    log, listed = both(
+        lambda: cli_json(pair.ru.home, "log", LINE),
+        lambda: cli_json(pair.ru.home, "inbox", "--all"),
+    )
     logged = [e["id"] for e in log if e["body"]["party"] == "US" and e["body"]["kind"] == "message"]
     assert logged == sent
     assert len(set(logged)) == len(logged)
-    inbox = [item["id"] for item in cli_json(pair.ru.home, "inbox", "--all")]
+    inbox = [item["id"] for item in listed]
     assert len(inbox) == len(set(inbox)) == len(sent)
     assert set(inbox) == set(sent)
 
@@ -417,8 +421,7 @@ def test_messages_and_an_ack_cross_between_processes(lab: Lab) -> None:
 
     inbox = cli_json(pair.ru.home, "inbox")
     assert [item["id"] for item in inbox] == sent
-    seqs = {e.id: e.seq for e in pair.ru_node.store.chain(LINE, "US", 0, 1000)}
-    assert [seqs[i] for i in sent] == sorted(seqs[i] for i in sent)
+    assert messages_of(pair.ru_node.store.chain(LINE, "US", 0, 1000)) == sent
     assert all(item["from"] == US_DESK and item["acked_by"] is None for item in inbox)
 
     cli(pair.ru.home, "ack", sent[3], "--as", RU_DESK, "--reply", "Understood")
@@ -429,11 +432,15 @@ def test_messages_and_an_ack_cross_between_processes(lab: Lab) -> None:
         ),
         explain=pair.explain,
     )
-    seen = {item["id"]: item for item in cli_json(pair.us.home, "inbox", "--party", "RU", "--all")}
+    on_us, on_ru = both(
+        lambda: cli_json(pair.us.home, "inbox", "--party", "RU", "--all"),
+        lambda: cli_json(pair.ru.home, "inbox"),
+    )
+    seen = {item["id"]: item for item in on_us}
     assert set(seen) == set(sent)
     assert seen[sent[3]]["acked_by"] == RU_DESK
     assert [i for i, item in seen.items() if item["acked_by"]] == [sent[3]]
-    assert sent[3] not in {item["id"] for item in cli_json(pair.ru.home, "inbox")}
+    assert [item["id"] for item in on_ru] == sent[:3] + sent[4:]
 
     pair.wait_settled()
     pair.verify_both()
@@ -475,7 +482,7 @@ def test_a_node_back_from_an_outage_catches_up(lab: Lab) -> None:
     wait_for("RU to hold the first messages", lambda: pair.ru_holds(before), explain=pair.explain)
 
     status = pair.ru.stop(signal.SIGTERM)
-    assert status in (0, -signal.SIGTERM)
+    assert status == 0
     during = pair.send(100)
     pair.ru.restart()
 
@@ -491,12 +498,15 @@ def test_a_node_back_from_an_outage_catches_up(lab: Lab) -> None:
 
 def test_delivery_fails_over_to_the_backup_url(lab: Lab) -> None:
     pair = lab.pair(us_dead_primary=True, ru_dead_primary=True)
-    for home, peer, real in ((pair.us.home, "RU", pair.ru.url), (pair.ru.home, "US", pair.us.url)):
-        [pinned] = cli_json(home, "peer", "list")
-        assert pinned["party"] == peer
+    listed = both(
+        lambda: cli_json(pair.us.home, "peer", "list"),
+        lambda: cli_json(pair.ru.home, "peer", "list"),
+    )
+    for [pinned], peer in zip(listed, (pair.ru, pair.us), strict=True):
+        assert pinned["party"] == peer.party
         assert len(pinned["urls"]) == 2
-        assert pinned["urls"][0] != real
-        assert pinned["urls"][1] == real
+        assert pinned["urls"][0] != peer.url
+        assert pinned["urls"][1] == peer.url
 
     sent = pair.send(10)
     wait_for("RU to hold the messages", lambda: pair.ru_holds(sent), explain=pair.explain)
@@ -519,7 +529,7 @@ def test_delivery_fails_over_to_the_backup_url(lab: Lab) -> None:
 
 
 def test_an_unsigned_request_from_outside_is_refused_and_recorded(lab: Lab) -> None:
-    pair = lab.pair()
+    pair = lab.pair(line=False)
     before = cli_json(pair.us.home, "status")
     events = pair.us_node.store.count_events()
 
@@ -540,14 +550,13 @@ def test_an_unsigned_request_from_outside_is_refused_and_recorded(lab: Lab) -> N
     assert refused[0].kind == "request"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: config.py:139-147 load_settings reads only home, party, "
-    "database_url and sqlite_synchronous; HOTLINE_CATCHUP_INTERVAL (and listen, "
-    "request_skew, linktest_interval, retry_max, delivery_batch) are ignored, from the "
-    "environment and from hotline.toml alike, though docs/settings.md and config.py's "
-    "docstring say each setting is read from the environment first",
-)
-def test_serve_honours_hotline_catchup_interval(templates: tuple[Path, Path]) -> None:
+def test_hotline_catchup_interval_reaches_the_settings(templates: tuple[Path, Path]) -> None:
     settings = load_settings(ENV, templates[0])
     assert settings.catchup_interval == timedelta(seconds=1)
+
+
+def test_sigterm_stops_serve_cleanly(lab: Lab) -> None:
+    server = lab.server("US", lab.templates[0], set())
+    server.start()
+    server.wait_ready()
+    assert server.stop(signal.SIGTERM) == 0

@@ -177,7 +177,15 @@ def peer_status(as_json: JsonOption = False) -> None:
                             if party == node.party
                             else None,
                             "last_success": cursor.last_success_at if cursor else None,
-                            "last_error": (cursor.last_error if cursor else None) or reach,
+                            "last_error": reach or (cursor.last_error if cursor else None),
+                            "last_error_at": None if reach or not cursor else cursor.last_error_at,
+                            "recovered": bool(
+                                not reach
+                                and cursor
+                                and cursor.last_error_at
+                                and cursor.last_success_at
+                                and cursor.last_success_at > cursor.last_error_at
+                            ),
                         }
                     )
     if as_json:
@@ -193,7 +201,7 @@ def peer_status(as_json: JsonOption = False) -> None:
             "?" if r["their_head"] is None else str(r["their_head"]),
             "" if r["queued"] is None else str(r["queued"]),
             r["last_success"] or "-",
-            (r["last_error"] or "")[:80],
+            ("(recovered) " if r["recovered"] else "") + (r["last_error"] or "")[:80],
         )
     out.print(table)
 

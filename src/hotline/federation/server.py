@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -15,6 +16,15 @@ from hotline.domain.errors import InvalidInput
 from hotline.federation.workers import run_loop
 
 PEER_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _Stopped(Exception):
+    """Raised by the stop signal once the server has shut down."""
+
+
+def _stop_quietly(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -62,9 +72,16 @@ def serve(node: Node, listen: str, *, announce: Callable[[str], None] = print) -
             f"node {node.party} serving on http://{host}:{port} "
             f"(federation API under /federation/v1); Ctrl-C stops it"
         )
+        # uvicorn restores the handlers it found and raises the signal again once it has
+        # shut down; with these in place that ends here, so the workers stop cleanly.
+        previous = {sig: signal.signal(sig, _stop_quietly) for sig in STOP_SIGNALS}
         try:
             server.run()
+        except _Stopped:
+            pass
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             stop.set()
             for thread in threads:
                 thread.join(timeout=10)
