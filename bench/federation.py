@@ -126,7 +126,7 @@ class ReceiptWatch:
                     for seq in range(self.upto + 1, int(content["upto_seq"]) + 1):
                         self.covered_at[seq] = now
                     self.upto = max(self.upto, int(content["upto_seq"]))
-            time.sleep(0.001)
+            time.sleep(0.002)
 
     def wait_for(self, seq: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
