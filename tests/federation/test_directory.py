@@ -53,3 +53,29 @@ def test_a_line_naming_a_principal_not_pinned_here_cannot_be_proposed(pair: Pair
             members=["US/CJCS", "RU/CGS"],
         )
     assert "us-ru-chiefs" not in {s.line.id for s in pair.ru.store.lines()}
+
+
+def test_a_rotated_key_reaches_the_peer_and_old_events_still_verify(pair: Pair) -> None:
+    draft = MessageDraft(MessageKind.NOTIFICATION, Precedence.ROUTINE, "Before", "Old key.")
+    before = pair.us.messages.send("us-ru-deconfliction", "US/EUCOM-JOC", draft)
+    pair.settle()
+    old_key = pair.us.store.principal("US/EUCOM-JOC").key
+    principal, retired, lines = pair.us.directory.rotate_key("US/EUCOM-JOC")
+    assert retired == old_key.key_id
+    assert principal.key != old_key
+    assert set(lines) == {"us-ru-deconfliction", "us-ru-service"}
+    pair.settle()
+    assert pair.ru.store.principal("US/EUCOM-JOC").key == principal.key
+    after = pair.us.messages.send(
+        "us-ru-deconfliction",
+        "US/EUCOM-JOC",
+        MessageDraft(MessageKind.NOTIFICATION, Precedence.ROUTINE, "After", "New key."),
+    )
+    assert after.key_id == principal.key.key_id
+    assert before.key_id == old_key.key_id
+    pair.settle()
+    assert {i.message.id for i in pair.ru.messages.inbox("RU")} == {before.id, after.id}
+    assert not pair.ru.peers.rejections()
+    assert verify_store(pair.us.store).ok
+    assert verify_store(pair.ru.store).ok
+    assert pair.us.store.heads() == pair.ru.store.heads()

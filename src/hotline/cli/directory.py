@@ -129,3 +129,17 @@ def principal_show(
     """Show a principal, with its public key."""
     with node_context() as node:
         print_json(render.principal_json(node.store.principal(principal_id.upper())))
+
+
+@principal_app.command("rotate-key")
+def principal_rotate_key(
+    principal_id: Annotated[str, typer.Argument(metavar="PRINCIPAL", help="PARTY/DESK.")],
+) -> None:
+    """Give a principal a new key; the old one is retired but kept, so what it signed
+    still verifies, and the new key is announced to peers on the principal's lines."""
+    with node_context() as node:
+        principal, retired, lines = node.directory.rotate_key(principal_id)
+        out.print(
+            f"{principal.id}: new key {principal.key.key_id}"
+            f" (retired {retired or '-'}); announced on {', '.join(lines) or 'no line'}"
+        )

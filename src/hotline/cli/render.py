@@ -46,6 +46,10 @@ def summary(event: Event) -> str:
             return f"proposes {c['terms']['kind']} line, terms {short(content_id(c['terms']))}"
         case EventKind.LINE_ACCEPT:
             return f"accepts terms {short(c['terms_id'])}"
+        case EventKind.KEY_ROTATE:
+            return f"new key for {c['principal']} (replaces {c.get('replaces') or '-'})"
+        case EventKind.LINKTEST:
+            return f"link test round {c['round']} with {c['peer']}: {c['state']}"
     return event.kind
 
 

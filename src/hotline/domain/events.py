@@ -40,6 +40,7 @@ class EventKind(StrEnum):
     LINE_PROPOSE = "line.propose"
     LINE_ACCEPT = "line.accept"
     LINKTEST = "linktest"
+    KEY_ROTATE = "key.rotate"
 
 
 @dataclass(frozen=True)

@@ -73,3 +73,8 @@ def propose_content(
 
 def accept_content(terms_id: str) -> dict[str, Any]:
     return {"terms_id": terms_id}
+
+
+def rotate_content(principal: str, public_key: str, replaces: str | None) -> dict[str, Any]:
+    """A principal's new public key, announced by its party's node."""
+    return {"principal": principal, "public_key": public_key, "replaces": replaces}

@@ -139,8 +139,10 @@ class Federation:
         self, peer: Peer, line: str, key: tuple[str, str, str], acked: int, failures: int
     ) -> int:
         events = self.store.chain(line, self.party, acked, self.timing.batch)
-        if all(e.kind == EventKind.RECEIPT for e in events) and events and (
-            self.writer.now() - events[0].ts < self.timing.receipt_delay
+        if (
+            all(e.kind == EventKind.RECEIPT for e in events)
+            and events
+            and (self.writer.now() - events[0].ts < self.timing.receipt_delay)
         ):
             return 0  # the peer has these receipts from our answers; send them at leisure
         try:

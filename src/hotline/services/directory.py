@@ -8,6 +8,7 @@ from collections.abc import Callable
 from hotline.domain.clock import format_time
 from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import AlreadyExists, InvalidInput, NotFound
+from hotline.domain.events import EventKind
 from hotline.domain.identity import (
     Party,
     Principal,
@@ -15,6 +16,7 @@ from hotline.domain.identity import (
     parse_principal_id,
     parse_roles,
 )
+from hotline.domain.ledger import rotate_content
 from hotline.services.writer import LedgerWriter
 from hotline.storage.store import WriteTx
 
@@ -92,3 +94,36 @@ class Directory:
 
     def hosted(self) -> frozenset[str]:
         return self.store.hosted_parties()
+
+    def rotate_key(self, principal_id: str) -> tuple[Principal, str | None, list[str]]:
+        """Give a principal of a hosted party a new key pair. The old public key stays on
+        record (retired) so that what it signed still verifies; a ``key.rotate`` event,
+        signed by the party's node, announces the new key on every line the principal is
+        on. Returns the principal with its new key, the retired key id and those lines."""
+        pid = parse_principal_id(principal_id)
+        old = self.store.principal(pid)
+        party = self.store.party(old.party)
+        if not party.hosted:
+            raise InvalidInput(
+                "principal",
+                f"{pid} is not of a party hosted on this node",
+                hint="its own node rotates its key",
+            )
+        new_key = self.writer.keystore.replace(pid, self.random(32), old.key.key_id)
+        now = self.writer.now()
+        hosted = self.hosted()
+        lines = [s.line for s in self.store.lines(party.id) if pid in s.line.policy.principals]
+        with self.store.write() as tx:
+            retired = tx.rotate_key(pid, new_key.public, format_time(now))
+            for line in lines:
+                self.writer.append(
+                    tx,
+                    line,
+                    EventKind.KEY_ROTATE,
+                    party.id,
+                    rotate_content(pid, new_key.public.text(), retired),
+                    hosted=hosted,
+                    now=now,
+                )
+        self.writer.forget(pid)
+        return self.store.principal(pid), retired, [line.id for line in lines]

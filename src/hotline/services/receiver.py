@@ -19,6 +19,7 @@ from hotline.domain.errors import (
     AlreadyExists,
     HotlineError,
     InvalidInput,
+    NotFound,
     RequestRefused,
 )
 from hotline.domain.events import Event, EventKind
@@ -38,7 +39,13 @@ from hotline.storage.peers import PeerStore
 from hotline.storage.store import WriteTx
 
 NODE_KINDS = frozenset(
-    {EventKind.RECEIPT, EventKind.LINE_PROPOSE, EventKind.LINE_ACCEPT, EventKind.LINKTEST}
+    {
+        EventKind.RECEIPT,
+        EventKind.LINE_PROPOSE,
+        EventKind.LINE_ACCEPT,
+        EventKind.LINKTEST,
+        EventKind.KEY_ROTATE,
+    }
 )
 
 
@@ -193,6 +200,8 @@ class Receiver:
                         f"{event.party} receipts our seq {content.get('upto_seq')}"
                         f" as {content.get('upto_id')}, we hold {ours}",
                     )
+        elif kind == EventKind.KEY_ROTATE:
+            self._rotation(tx, event, content)
         elif kind == EventKind.LINE_ACCEPT:
             if event.party in state.accepted_by:
                 raise RequestRefused("duplicate acceptance", f"{event.party} already accepted")
@@ -248,6 +257,23 @@ class Receiver:
         )
         tx.record_acceptance(line.id, event.party, event.id)
         return line
+
+    def _rotation(self, tx: WriteTx, event: Event, content: Any) -> None:
+        """A principal's new key, announced by its own party's node."""
+        try:
+            principal = parse_principal_id(content["principal"])
+            key = PublicKey.from_text(content["public_key"])
+        except (KeyError, TypeError, AttributeError, InvalidInput) as exc:
+            raise RequestRefused("malformed", f"key rotation: {exc}") from exc
+        if party_of(principal) != event.party:
+            raise RequestRefused("malformed", f"{event.party} cannot rotate {principal}'s key")
+        try:
+            self.store.principal(principal)
+            tx.rotate_key(principal, key, str(event.body["ts"]))
+        except NotFound as exc:
+            raise RequestRefused("unknown principal", exc.message) from exc
+        except AlreadyExists as exc:
+            raise RequestRefused("key conflict", exc.message) from exc
 
     @staticmethod
     def _offered_principals(event: Event) -> list[Principal]:

@@ -35,6 +35,10 @@ class LedgerWriter:
             self._keys[owner] = self.keystore.load(owner)
         return self._keys[owner]
 
+    def forget(self, owner: str) -> None:
+        """Drop a cached key (it was rotated)."""
+        self._keys.pop(owner, None)
+
     def now(self) -> datetime:
         return truncate_ms(self.clock.now())
 

@@ -45,6 +45,14 @@ class KeyStore:
         os.replace(temporary, target)
         return key
 
+    def replace(self, owner: str, seed: bytes, retired_id: str) -> SigningKey:
+        """Make a new key for ``owner``; the old file is kept as ``<name>.<key id>.retired``
+        (mode 600) rather than destroyed, for the record."""
+        current = self.path(owner)
+        if current.exists():
+            os.replace(current, current.with_suffix(f".{retired_id}.retired"))
+        return self.create(owner, seed)
+
     def discard(self, owner: str) -> None:
         """Remove a key that was made for a registration that did not complete."""
         self.path(owner).unlink(missing_ok=True)

@@ -157,6 +157,30 @@ class WriteTx:
             )
         )
 
+    def rotate_key(self, owner: str, key: PublicKey, at: str) -> str | None:
+        """Register ``key`` as ``owner``'s current key and retire the one it replaces
+        (kept: events it signed stay verifiable). Returns the retired key id, if any.
+        Registering a key already current for the owner changes nothing."""
+        rows = self._c.execute(
+            sa.select(keys.c.key_id, keys.c.owner, keys.c.retired_at).where(
+                keys.c.key_id == key.key_id
+            )
+        ).first()
+        if rows is not None:
+            if rows.owner != owner:
+                raise AlreadyExists(f"key {key.key_id} is already registered to {rows.owner}")
+            return None
+        current = self._c.execute(
+            sa.select(keys.c.key_id).where(keys.c.owner == owner, keys.c.retired_at.is_(None))
+        ).scalar_one_or_none()
+        self._c.execute(
+            sa.update(keys)
+            .where(keys.c.owner == owner, keys.c.retired_at.is_(None))
+            .values(retired_at=at)
+        )
+        self.add_key(owner, key, at)
+        return current
+
     def add_line(self, state: LineState) -> None:
         line = state.line
         if self._c.execute(sa.select(lines.c.id).where(lines.c.id == line.id)).first():
