@@ -38,9 +38,6 @@ class Timing:
     linktest_interval: timedelta = timedelta(hours=1)
     catchup_interval: timedelta = timedelta(seconds=10)
     poll: timedelta = timedelta(milliseconds=5)
-    #: A chain with only receipts pending waits this long before it is pushed: each was
-    #: also returned in the answer to the push it receipts, so nothing waits on it.
-    receipt_delay: timedelta = timedelta(milliseconds=250)
 
 
 @dataclass(frozen=True)
@@ -139,12 +136,6 @@ class Federation:
         self, peer: Peer, line: str, key: tuple[str, str, str], acked: int, failures: int
     ) -> int:
         events = self.store.chain(line, self.party, acked, self.timing.batch)
-        if (
-            all(e.kind == EventKind.RECEIPT for e in events)
-            and events
-            and (self.writer.now() - events[0].ts < self.timing.receipt_delay)
-        ):
-            return 0  # the peer has these receipts from our answers; send them at leisure
         try:
             answer = self.client(peer).push(line, self.party, events)
         except PeerUnavailable as exc:
