@@ -34,6 +34,7 @@ from hotline.domain.intake import check_authentic, check_message
 from hotline.domain.ledger import ChainHead, Placement, place, receipt_content
 from hotline.domain.linktest import LinkState
 from hotline.domain.policy import Line, LineState, LineStatus, check_member
+from hotline.domain.verify import KeyDirectory
 from hotline.services.writer import LedgerWriter
 from hotline.storage.peers import PeerStore
 from hotline.storage.store import WriteTx
@@ -65,6 +66,14 @@ class Receiver:
         self.store = writer.store
         self.peers = peers
         self.own = own_party
+        self._key_cache: KeyDirectory | None = None
+
+    def _keys(self, *, refresh: bool = False) -> KeyDirectory:
+        """The key directory, read once and again only when a key is not in it. Keys
+        are only ever added, so a cached directory is never wrong, only short."""
+        if refresh or self._key_cache is None:
+            self._key_cache = self.store.key_directory()
+        return self._key_cache
 
     def accept(
         self, sender: str, line_id: str, party: str, items: Sequence[tuple[bytes, bytes]]
@@ -74,7 +83,7 @@ class Receiver:
             wrong = RequestRefused("wrong chain", f"{sender} pushed {party}'s chain")
             self._record(sender, wrong, line_id, party)
             return BatchResult(0, 0, ChainHead(), None, False, wrong)
-        keys = self.store.key_directory()
+        keys = self._keys()
         stored = duplicates = 0
         refused: RequestRefused | None = None
         bad: Event | None = None
@@ -94,7 +103,13 @@ class Receiver:
                 try:
                     if event.body.get("line") != line_id:
                         raise RequestRefused("malformed", "event of another line in the batch")
-                    check_authentic(event, keys, sender)
+                    try:
+                        check_authentic(event, keys, sender)
+                    except RequestRefused as exc:
+                        if exc.reason != "unknown key":
+                            raise
+                        keys = self._keys(refresh=True)  # a key pinned since: look again
+                        check_authentic(event, keys, sender)
                     at = tx.id_at(line_id, party, event.seq) if event.seq <= head.seq else None
                     placement = place(head, event, at)
                     if placement is Placement.DUPLICATE:

@@ -8,6 +8,8 @@ transaction-scoped advisory lock (see ``store.py``).
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from importlib.resources import files
 from typing import Any
 
@@ -75,12 +77,40 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        writing = connection.get_execution_options().get(WRITE_OPTION, False)
         # Straight to the driver: this runs on every transaction, and SQLAlchemy's
         # statement machinery would cost as much as the rest of an append.
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if writing else "BEGIN")
+        raw = connection.connection.driver_connection
+        if connection.get_execution_options().get(WRITE_OPTION, False):
+            _begin_immediate(raw)
+        else:
+            raw.execute("BEGIN")
 
     return engine
+
+
+#: How long a writer waits for SQLite's write lock before giving up.
+LOCK_WAIT = 30.0
+
+
+def _begin_immediate(raw: sqlite3.Connection) -> None:
+    """Take SQLite's write lock, retrying every fraction of a millisecond while another
+    writer holds it. SQLite's own busy handler sleeps 1, 2, 5, 10... up to 100 ms between
+    tries, which turns a lock held for one commit into tens of milliseconds of waiting."""
+    deadline = time.monotonic() + LOCK_WAIT
+    pause = 0.0002
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 1.5, 0.005)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT * 1000)}")
 
 
 def _alembic_config(connection: sa.Connection) -> Any:

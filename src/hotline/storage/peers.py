@@ -19,6 +19,8 @@ from hotline.domain.errors import NotFound, RequestRefused, StorageUnavailable
 from hotline.storage.engine import WRITE_OPTION
 from hotline.storage.schema import alerts, link_state, nonces, peer_cursors, peers, rejections
 
+_INSERT_NONCE = sa.insert(nonces)
+
 
 @dataclass(frozen=True)
 class Peer:
@@ -73,6 +75,7 @@ class Alert:
 class PeerStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._nonce_uses = 0
 
     @contextmanager
     def _conn(self, write: bool = False) -> Iterator[Connection]:
@@ -219,16 +222,17 @@ class PeerStore:
         return [Rejection(**r._mapping) for r in rows]
 
     def use_nonce(self, party: str, nonce: str, at: str, forget_before: str) -> bool:
-        """Record a nonce; False if it was seen already (a replay)."""
-        with self._conn(write=True) as c:
-            c.execute(sa.delete(nonces).where(nonces.c.seen_at < forget_before))
-            seen = c.execute(
-                sa.select(nonces.c.nonce).where(nonces.c.party == party, nonces.c.nonce == nonce)
-            ).first()
-            if seen is not None:
-                return False
-            c.execute(sa.insert(nonces).values(party=party, nonce=nonce, seen_at=at))
-            return True
+        """Record a nonce; False if it was seen already (a replay). Nonces older than
+        ``forget_before`` are dropped now and then (stale requests are refused anyway)."""
+        self._nonce_uses += 1
+        try:
+            with self._conn(write=True) as c:
+                if self._nonce_uses % 500 == 1:
+                    c.execute(sa.delete(nonces).where(nonces.c.seen_at < forget_before))
+                c.execute(_INSERT_NONCE, {"party": party, "nonce": nonce, "seen_at": at})
+        except sa.exc.IntegrityError:
+            return False
+        return True
 
     # -- alerts and link state ------------------------------------------------------------
 
