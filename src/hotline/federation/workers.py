@@ -73,6 +73,7 @@ class Federation:
         self._clients: dict[str, tuple[Peer, PeerClient]] = {}
         self._last_pos = -1
         self._behind = True
+        self._retry_at: datetime | None = None
 
     # -- clients -------------------------------------------------------------------------
 
@@ -109,13 +110,14 @@ class Federation:
     def deliver_once(self) -> int:
         """Push every chain of ours that a peer does not hold yet; the number delivered."""
         position = self.store.last_pos()
-        if position == self._last_pos and not self._behind:
-            return 0
-        self._last_pos = position
         now = self.writer.now()
+        idle = position == self._last_pos and not self._behind
+        if idle and (self._retry_at is None or now < self._retry_at):
+            return 0  # nothing new, nothing left to push, no retry due yet
+        self._last_pos = position
         heads = self.store.heads(parties=[self.party])
         cursors = self.peers.cursors()
-        delivered, behind = 0, False
+        delivered, behind, retry_at = 0, False, None
         for peer, state in self._shared():
             head = heads.get((state.line.id, self.party))
             key = (peer.party, state.line.id, self.party)
@@ -123,13 +125,16 @@ class Federation:
             acked = cursor.acked_seq if cursor else 0
             if head is None or head.seq <= acked:
                 continue
-            behind = True
             if cursor and cursor.next_attempt_at and parse_time(cursor.next_attempt_at) > now:
+                due = parse_time(cursor.next_attempt_at)
+                retry_at = due if retry_at is None else min(retry_at, due)
                 continue
+            behind = True
             delivered += self._push(
                 peer, state.line.id, key, acked, cursor.failures if cursor else 0
             )
         self._behind = behind
+        self._retry_at = retry_at
         return delivered
 
     def _push(
