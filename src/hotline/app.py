@@ -82,7 +82,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         lines=Lines(writer, directory, party),
         messages=Messages(writer, directory),
         peers=peers,
-        receiver=Receiver(writer, peers, party),
+        receiver=Receiver(writer, peers, party, settings.request_skew),
         peering=Peering(writer, peers, party),
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -172,4 +173,9 @@ def _count(value: str | None) -> int:
 def write_config(path: Path, values: Mapping[str, str]) -> None:
     """Write a flat TOML file of string values (JSON string escapes are valid TOML)."""
     text = "".join(f"{key} = {json.dumps(value)}\n" for key, value in values.items())
-    path.write_text("# hotline node configuration\n" + text, "utf-8")
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write("# hotline node configuration\n" + text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)

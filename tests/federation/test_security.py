@@ -422,7 +422,11 @@ def test_a_peer_sees_only_the_lines_it_is_a_party_of(pair: Pair, tmp_path: Path)
         ua.close()
 
 
-def test_pulling_an_unknown_line_is_not_found(pair: Pair) -> None:
+def test_an_unknown_line_is_refused_like_a_line_not_shared(pair: Pair) -> None:
+    """A peer cannot probe which lines exist between other parties: an unknown line id is
+    refused exactly as a line it is not on would be, and the refusal is recorded."""
     client = pair.us_fed.client(pair.us.peers.peer("RU"))
     answer = client.pull("no-such-line", "RU", 0, 10)
-    assert answer.status == 404
+    assert answer.status == 403
+    assert answer.data["error"] == "not a party"
+    assert any(r.reason == "not a party" and r.peer == "US" for r in pair.ru.peers.rejections())

@@ -27,13 +27,15 @@ EXIT_CODES: dict[type[errors.HotlineError], int] = {
     errors.KeyUnavailable: 6,
     errors.ChainConflict: 7,
     errors.StorageUnavailable: 8,
+    errors.PeerUnavailable: 9,
 }
 
 #: Exit code of an unexpected failure (a bug), as EX_SOFTWARE in sysexits.h.
 INTERNAL_ERROR = 70
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# markup=False: subjects, names and titles come from other parties and must print as sent.
+out = Console(highlight=False, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
 
 app = typer.Typer(
     help="hotline: signed, hash-chained lines between rival militaries.",

@@ -43,7 +43,7 @@ def party_add(
     with node_context() as node:
         party = node.directory.add_party(party_id, name, hosted=hosted, node_key=node_key)
         where = "hosted on this node" if party.hosted else "remote"
-        out.print(f"added party [bold]{party.id}[/] ({party.name}), {where}")
+        out.print(f"added party {party.id} ({party.name}), {where}")
 
 
 @party_app.command("list")
@@ -97,7 +97,7 @@ def principal_add(
             else "public key only"
         )
         out.print(
-            f"added principal [bold]{principal.id}[/] "
+            f"added principal {principal.id} "
             f"({', '.join(r.value for r in principal.roles)}), key {principal.key.key_id}, "
             f"{where}"
         )

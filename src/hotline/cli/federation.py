@@ -96,7 +96,7 @@ def peer_import(
     with node_context() as node:
         bundle = node.peering.read(data)
         out.print(f"party        {bundle.party} ({bundle.name})")
-        out.print(f"fingerprint  [bold]{bundle.fingerprint}[/]")
+        out.print(f"fingerprint  {bundle.fingerprint}")
         out.print(f"urls         {', '.join(bundle.urls)}")
         out.print(f"principals   {', '.join(p.id for p in bundle.principals) or '-'}")
         if fingerprint is None and not yes:
@@ -256,13 +256,13 @@ def status(as_json: JsonOption = False) -> None:
                 }
                 for a in alerts
             ],
-            "refusals": len(node.peers.rejections(limit=1000)),
+            "refusals": node.peers.count_rejections(),
         }
     if as_json:
         print_json(report)
         return
     out.print(
-        f"node [bold]{report['party']}[/]  {', '.join(report['urls']) or 'no URLs set'}"
+        f"node {report['party']}  {', '.join(report['urls']) or 'no URLs set'}"
         f"  {report['events']} events"
     )
     for p in report["peers"]:
@@ -271,7 +271,7 @@ def status(as_json: JsonOption = False) -> None:
             f" (tested {p['tested_at'] or 'never'}), {p['queued']} queued"
         )
     for a in report["alerts"]:
-        out.print(f"  [red]ALERT[/] {a['subject']}: {a['detail']} (since {a['opened_at']})")
+        out.print(f"  ALERT {a['subject']}: {a['detail']} (since {a['opened_at']})")
     if not report["alerts"]:
         out.print("  no open alerts")
     if report["refusals"]:

@@ -81,7 +81,7 @@ def line_create(
             by=by,
         )
         out.print(
-            f"proposed line [bold]{state.line.id}[/] ({state.line.kind.value}) "
+            f"proposed line {state.line.id} ({state.line.kind.value}) "
             f"signed by {state.proposed_by}; status {state.status.value}"
         )
         if state.waiting_for:
@@ -101,9 +101,7 @@ def line_accept(
     """Accept a line's terms on behalf of a party hosted on this node."""
     with node_context() as node:
         state = node.lines.accept(line_id, party)
-        out.print(
-            f"{party.upper()} accepted line [bold]{state.line.id}[/]; status {state.status.value}"
-        )
+        out.print(f"{party.upper()} accepted line {state.line.id}; status {state.status.value}")
 
 
 @line_app.command("list")
@@ -138,7 +136,7 @@ def line_show(
         print_json(render.line_json(state))
         return
     line = state.line
-    out.print(f"[bold]{line.id}[/] - {line.title}")
+    out.print(f"{line.id} - {line.title}")
     out.print(f"  kind       {line.kind.value}")
     out.print(
         f"  status     {state.status.value} (signed by {', '.join(sorted(state.accepted_by))})"

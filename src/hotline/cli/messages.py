@@ -131,8 +131,8 @@ def send(
         state = node.store.line(event.line)
         due = event.ts + state.line.policy.deadline(draft.precedence)
         out.print(
-            f"sent {draft.precedence.value} {draft.kind.value} [bold]"
-            f"{render.short(event.id)}[/] on {event.line} (seq {event.seq}); "
+            f"sent {draft.precedence.value} {draft.kind.value} "
+            f"{render.short(event.id)} on {event.line} (seq {event.seq}); "
             f"ack due {render.clock_time(due)}"
         )
 

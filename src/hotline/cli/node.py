@@ -47,7 +47,7 @@ def init(
     node = init_node(os.environ, state["home"], party, name, database_url=database)
     try:
         key = node.store.party(node.party).node_key
-        out.print(f"created node of [bold]{node.party}[/] at {node.settings.home}")
+        out.print(f"created node of {node.party} at {node.settings.home}")
         out.print(f"  database   {node.settings.database_url}")
         out.print(
             f"  node key   {key.key_id if key else '-'} "
@@ -142,7 +142,7 @@ def verify(
     else:
         if report.ok:
             out.print(
-                f"[green]ok[/]: {report.events} events in {len(report.chains)} chains "
+                f"ok: {report.events} events in {len(report.chains)} chains "
                 "verified (ids, signatures, links, references)"
             )
         else:

@@ -32,7 +32,14 @@ def clock_time(moment: datetime) -> str:
 
 
 def summary(event: Event) -> str:
-    """One line saying what an event is."""
+    """One line saying what an event is (its kind alone when its content is odd)."""
+    try:
+        return _summary(event)
+    except (KeyError, TypeError, AttributeError):
+        return event.kind
+
+
+def _summary(event: Event) -> str:
     c = event.content
     match event.kind:
         case EventKind.MESSAGE:

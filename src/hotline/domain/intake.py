@@ -7,8 +7,11 @@ content must be what a sender on this side would have been allowed to send.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
+from hotline.domain.clock import format_time, parse_time
 from hotline.domain.errors import HotlineError, InvalidInput, RequestRefused
 from hotline.domain.events import Event, EventKind
 from hotline.domain.message import MessageDraft
@@ -80,3 +83,80 @@ def check_message(line: Line, event: Event) -> None:
         check_send(line, event.author, draft.kind, draft.precedence, draft.body)
     except HotlineError as exc:
         raise RequestRefused("policy", exc.message) from exc
+
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _require(ok: bool, kind: str, what: str) -> None:
+    if not ok:
+        raise RequestRefused("malformed", f"{kind} content: {what}")
+
+
+def check_content(event: Event) -> None:
+    """The content of node events and acks must have their form; messages are checked by
+    :func:`check_message`, proposals by the line terms they carry."""
+    content: Any = event.body.get("content")
+    kind = event.kind
+    _require(isinstance(content, dict), kind, "not an object")
+    if kind == EventKind.RECEIPT:
+        _require(isinstance(content.get("of"), str), kind, "'of' must name a party")
+        seq = content.get("upto_seq")
+        _require(
+            isinstance(seq, int) and not isinstance(seq, bool) and seq >= 1,
+            kind,
+            "'upto_seq' must be a positive whole number",
+        )
+        _require(
+            isinstance(content.get("upto_id"), str) and bool(_HEX64.match(content["upto_id"])),
+            kind,
+            "'upto_id' must be an event id",
+        )
+    elif kind == EventKind.ACK:
+        _require(
+            isinstance(content.get("ref"), str) and bool(_HEX64.match(content["ref"])),
+            kind,
+            "'ref' must be an event id",
+        )
+        reply = content.get("reply")
+        _require(
+            reply is None
+            or (
+                isinstance(reply, dict)
+                and isinstance(reply.get("body"), str)
+                and isinstance(reply.get("lang"), str)
+            ),
+            kind,
+            "'reply' must be {body, lang}",
+        )
+    elif kind == EventKind.LINE_ACCEPT:
+        _require(isinstance(content.get("terms_id"), str), kind, "'terms_id' missing")
+    elif kind == EventKind.LINKTEST:
+        _require(isinstance(content.get("peer"), str), kind, "'peer' must name a party")
+        _require(isinstance(content.get("round"), int), kind, "'round' must be a number")
+        _require(
+            content.get("state") in {"up", "degraded", "down", "unknown"},
+            kind,
+            "'state' must be up, degraded, down or unknown",
+        )
+        _require(isinstance(content.get("paths"), list), kind, "'paths' must be a list")
+    elif kind == EventKind.KEY_ROTATE:
+        _require(isinstance(content.get("principal"), str), kind, "'principal' missing")
+        _require(isinstance(content.get("public_key"), str), kind, "'public_key' missing")
+
+
+def check_time(event: Event, now: datetime, skew: timedelta) -> None:
+    """An event's time must be in the recorded form and not ahead of ours by more than
+    ``skew`` (deadlines are counted from it)."""
+    ts = event.body.get("ts")
+    try:
+        moment = parse_time(ts if isinstance(ts, str) else "")
+    except InvalidInput as exc:
+        raise RequestRefused("malformed", f"event time: {exc}") from exc
+    if format_time(moment) != ts:
+        raise RequestRefused("malformed", f"event time {ts!r} is not in the recorded form")
+    if moment - now > skew:
+        raise RequestRefused(
+            "bad time",
+            f"event time {ts} is ahead of ours by more than {int(skew.total_seconds())} s",
+        )

@@ -32,6 +32,8 @@ def fingerprint(key: PublicKey) -> str:
 
 def parse_url(text: str) -> str:
     """Check a transport URL (http or https, with a host)."""
+    if not text.isprintable():
+        raise InvalidInput("url", "a URL holds no control characters")
     parts = urlsplit(text.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(
@@ -123,9 +125,12 @@ def open_bundle(data: Any) -> PeerBundle:
                     key=PublicKey.from_text(entry["public_key"]),
                 )
             )
+        name = str(body["name"])
+        if not name.isprintable():
+            raise InvalidInput("bundle", "the party name holds control characters")
         return PeerBundle(
             party=party,
-            name=str(body["name"]),
+            name=name,
             node_key=key,
             urls=tuple(parse_url(u) for u in body["urls"]),
             principals=tuple(principals),

@@ -163,13 +163,29 @@ def check_event(row: StoredEvent, keys: KeyDirectory) -> tuple[Problem | None, A
 
 
 _REFERRING = frozenset(
-    {EventKind.ACK, EventKind.RECEIPT, EventKind.LINE_PROPOSE, EventKind.LINE_ACCEPT}
+    {
+        EventKind.ACK,
+        EventKind.RECEIPT,
+        EventKind.LINE_PROPOSE,
+        EventKind.LINE_ACCEPT,
+        EventKind.KEY_ROTATE,
+    }
 )
 
+#: What the chain-wide checks need of an event already checked on its own: the content of
+#: an event that refers to others (None for the rest), and the id of the key that signed.
+Gist = tuple[Any, str | None]
 
-def referenced(kind: str, body: Any) -> Any:
-    """The content of an event that refers to others (checked at the end), else None."""
-    return body.get("content") if kind in _REFERRING and isinstance(body, dict) else None
+
+def referenced(kind: str, body: Any) -> Gist:
+    """The :data:`Gist` of a checked event's body."""
+    if not isinstance(body, dict):
+        return None, None
+    key = body.get("key")
+    return (
+        body.get("content") if kind in _REFERRING else None,
+        key if isinstance(key, str) else None,
+    )
 
 
 class Verifier:
@@ -189,6 +205,7 @@ class Verifier:
         self._line_terms = None if line_terms is None else dict(line_terms)
         self._line_records = line_records
         self._signed: dict[str, dict[str, str]] = {}
+        self._retired: dict[tuple[str, str], dict[str, int]] = {}
         self.report = Report()
         self._chain: tuple[str, str] | None = None
         self._head = ChainHead()
@@ -201,18 +218,19 @@ class Verifier:
     def feed(self, row: StoredEvent) -> None:
         """Check one row on its own and against its chain."""
         problem, body = check_event(row, self._keys)
-        self.link(row, problem, None if body is None else referenced(row.kind, body))
+        self.link(row, problem, referenced(row.kind, body))
 
     def feed_all(self, rows: Iterable[StoredEvent]) -> Report:
         for row in rows:
             self.feed(row)
         return self.report
 
-    def link(self, row: StoredEvent, problem: Problem | None, content: Any) -> None:
+    def link(self, row: StoredEvent, problem: Problem | None, gist: Gist) -> None:
         """Place a row already checked by :func:`check_event` into its chain.
 
-        ``content`` is what :func:`referenced` returned for it (None if nothing).
+        ``gist`` is what :func:`referenced` returned for it.
         """
+        content, key_id = gist
         self.report.events += 1
         chain = (row.line, row.party)
         if chain != self._chain:
@@ -221,6 +239,16 @@ class Verifier:
             return
         if problem is None:
             problem = self._chain_problem(row)
+        retired = self._retired.get(chain, {})
+        if problem is None and key_id in retired:
+            problem = Problem(
+                Reason.UNKNOWN_KEY,
+                row.id,
+                row.line,
+                row.party,
+                row.seq,
+                f"signed with key {key_id}, retired at seq {retired[key_id]} of this chain",
+            )
         if problem is not None:
             self._broken = True
             self.report.problems.append(problem)
@@ -254,6 +282,23 @@ class Verifier:
     def _note_references(self, row: StoredEvent, content: Any) -> None:
         if not isinstance(content, dict):
             return
+        try:
+            self._note(row, content)
+        except (TypeError, ValueError):
+            self.report.problems.append(
+                Problem(
+                    Reason.MALFORMED,
+                    row.id,
+                    row.line,
+                    row.party,
+                    row.seq,
+                    f"the content of this {row.kind} is not of its form",
+                )
+            )
+
+    def _note(self, row: StoredEvent, content: dict[str, Any]) -> None:
+        if row.kind == EventKind.KEY_ROTATE and isinstance(content.get("replaces"), str):
+            self._retired.setdefault((row.line, row.party), {})[content["replaces"]] = row.seq
         if row.kind == EventKind.ACK:
             self._acks.append((row, str(content.get("ref"))))
         elif row.kind == EventKind.RECEIPT:

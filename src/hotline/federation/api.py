@@ -85,7 +85,7 @@ def create_app(ctx: FederationContext) -> FastAPI:
             client = request.client.host if request.client else None
             ctx.peers.record_rejection(
                 at=format_time(now),
-                peer=headers.get("hotline-party") or client,
+                peer=(headers.get("hotline-party") or client or "")[:64] or None,
                 kind="request",
                 refused=refused,
             )
@@ -97,22 +97,34 @@ def create_app(ctx: FederationContext) -> FastAPI:
         nonce = request.headers.get("hotline-nonce", "")
         try:
             auth = await run_in_threadpool(authenticate, request, body)
-        except RequestRefused as refused:
-            return answer(401, {"error": refused.reason, "detail": refused.detail}, nonce)
+        except RequestRefused as unauthentic:
+            return answer(401, {"error": unauthentic.reason, "detail": unauthentic.detail}, nonce)
         try:
             status, payload = await run_in_threadpool(handle, auth, request, body)
-        except InvalidInput as exc:
-            return answer(400, {"error": "malformed", "detail": exc.message}, nonce)
-        except NotFound as exc:
-            return answer(404, {"error": "not found", "detail": exc.message}, nonce)
-        except RequestRefused as exc:
-            return answer(403, {"error": exc.reason, "detail": exc.detail}, nonce)
+        except (InvalidInput, RequestRefused) as exc:
+            refused = (
+                exc if isinstance(exc, RequestRefused) else RequestRefused("malformed", exc.message)
+            )
+            await run_in_threadpool(
+                ctx.peers.record_rejection,
+                at=format_time(ctx.clock.now()),
+                peer=auth.sender,
+                kind="request",
+                refused=refused,
+            )
+            status = 400 if refused.reason == "malformed" else 403
+            return answer(status, {"error": refused.reason, "detail": refused.detail}, nonce)
         return answer(status, payload, nonce)
 
     def shared_line(auth: AuthenticRequest, line_id: str) -> None:
-        state = store.line(line_id)
-        if auth.sender not in state.line.parties or ctx.party not in state.line.parties:
-            raise RequestRefused("not a party", f"{auth.sender} is not a party of {line_id}")
+        """Refuse alike a line that does not exist and one the caller is not on, so that
+        a peer cannot learn which lines other parties have."""
+        try:
+            state = store.line(line_id)
+        except NotFound:
+            state = None
+        if state is None or {auth.sender, ctx.party} - set(state.line.parties):
+            raise RequestRefused("not a party", f"{auth.sender} is not a party of {line_id!r}")
 
     def push(auth: AuthenticRequest, _: Request, body: bytes) -> tuple[int, Any]:
         try:

@@ -109,21 +109,29 @@ class Directory:
                 f"{pid} is not of a party hosted on this node",
                 hint="its own node rotates its key",
             )
-        new_key = self.writer.keystore.replace(pid, self.random(32), old.key.key_id)
+        keystore = self.writer.keystore
+        new_key = keystore.stage(pid, self.random(32))
         now = self.writer.now()
         hosted = self.hosted()
         lines = [s.line for s in self.store.lines(party.id) if pid in s.line.policy.principals]
-        with self.store.write() as tx:
-            retired = tx.rotate_key(pid, new_key.public, format_time(now))
-            for line in lines:
-                self.writer.append(
-                    tx,
-                    line,
-                    EventKind.KEY_ROTATE,
-                    party.id,
-                    rotate_content(pid, new_key.public.text(), retired),
-                    hosted=hosted,
-                    now=now,
-                )
+        try:
+            with self.store.write() as tx:
+                retired = tx.rotate_key(pid, new_key.public, format_time(now))
+                for line in lines:
+                    self.writer.append(
+                        tx,
+                        line,
+                        EventKind.KEY_ROTATE,
+                        party.id,
+                        rotate_content(pid, new_key.public.text(), retired),
+                        hosted=hosted,
+                        now=now,
+                    )
+        except BaseException:
+            keystore.drop_staged(pid)  # the old key stays current, file and record alike
+            raise
+        # Recorded: the new key takes over. Should this step be cut short, the writer
+        # refuses to sign with a key the record does not hold as current (writer.key).
+        keystore.promote(pid, old.key.key_id)
         self.writer.forget(pid)
         return self.store.principal(pid), retired, [line.id for line in lines]

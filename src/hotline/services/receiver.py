@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from hotline.domain.clock import format_time
@@ -30,7 +31,7 @@ from hotline.domain.identity import (
     parse_roles,
     party_of,
 )
-from hotline.domain.intake import check_authentic, check_message
+from hotline.domain.intake import check_authentic, check_content, check_message, check_time
 from hotline.domain.ledger import ChainHead, Placement, place, receipt_content
 from hotline.domain.linktest import LinkState
 from hotline.domain.policy import Line, LineState, LineStatus, check_member
@@ -61,11 +62,18 @@ class BatchResult:
 
 
 class Receiver:
-    def __init__(self, writer: LedgerWriter, peers: PeerStore, own_party: str) -> None:
+    def __init__(
+        self,
+        writer: LedgerWriter,
+        peers: PeerStore,
+        own_party: str,
+        skew: timedelta = timedelta(minutes=5),
+    ) -> None:
         self.writer = writer
         self.store = writer.store
         self.peers = peers
         self.own = own_party
+        self.skew = skew
         self._key_cache: KeyDirectory | None = None
 
     def _keys(self, *, refresh: bool = False) -> KeyDirectory:
@@ -110,6 +118,15 @@ class Receiver:
                             raise
                         keys = self._keys(refresh=True)  # a key pinned since: look again
                         check_authentic(event, keys, sender)
+                    if event.key_id in tx.retired_key_ids():
+                        raise RequestRefused(
+                            "retired key",
+                            f"{event.author} signed with key {event.key_id}, "
+                            "which its node has replaced",
+                        )
+                    check_time(event, self.writer.now(), self.skew)
+                    if event.kind not in (EventKind.MESSAGE, EventKind.LINE_PROPOSE):
+                        check_content(event)
                     at = tx.id_at(line_id, party, event.seq) if event.seq <= head.seq else None
                     placement = place(head, event, at)
                     if placement is Placement.DUPLICATE:
@@ -124,7 +141,10 @@ class Receiver:
                             f"{party} seq {event.seq} differs from the stored event "
                             f"{at or head.id}: evidence kept, chain unchanged",
                         )
-                    line = self._check_and_apply(tx, event, after_commit)
+                    with tx.savepoint():  # a refusal leaves no trace of this event
+                        line = self._check_and_apply(tx, event, after_commit)
+                    if event.kind == EventKind.KEY_ROTATE:  # later events may use the key
+                        keys = {**keys, **tx.keys_of(event.content["principal"])}
                 except RequestRefused as exc:
                     refused, bad = exc, event
                     break

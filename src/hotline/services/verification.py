@@ -8,10 +8,10 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
-from typing import Any
 
 from hotline.domain.crypto import PublicKey
 from hotline.domain.verify import (
+    Gist,
     KeyDirectory,
     Problem,
     Report,
@@ -61,9 +61,9 @@ def verify_store(
     return verifier.finish(store.resolve)
 
 
-def _check(row: StoredEvent, keys: KeyDirectory) -> tuple[Problem | None, Any]:
+def _check(row: StoredEvent, keys: KeyDirectory) -> tuple[Problem | None, Gist]:
     problem, body = check_event(row, keys)
-    return problem, None if body is None else referenced(row.kind, body)
+    return problem, referenced(row.kind, body)
 
 
 def _init_worker(material: dict[str, tuple[str, bytes]]) -> None:
@@ -71,13 +71,13 @@ def _init_worker(material: dict[str, tuple[str, bytes]]) -> None:
     _worker_keys.update({k: (owner, PublicKey(raw)) for k, (owner, raw) in material.items()})
 
 
-def _check_batch(rows: list[StoredEvent]) -> list[tuple[Problem | None, Any]]:
+def _check_batch(rows: list[StoredEvent]) -> list[tuple[Problem | None, Gist]]:
     return [_check(row, _worker_keys) for row in rows]
 
 
 def _checked_in_pool(
     rows: Iterable[StoredEvent], keys: KeyDirectory, workers: int
-) -> Iterator[tuple[StoredEvent, Problem | None, Any]]:
+) -> Iterator[tuple[StoredEvent, Problem | None, Gist]]:
     """Check rows in worker processes, yielding results in the order of ``rows``."""
     material = {k: (owner, key.raw) for k, (owner, key) in keys.items()}
     methods = multiprocessing.get_all_start_methods()
@@ -85,7 +85,9 @@ def _checked_in_pool(
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init_worker, initargs=(material,)
     ) as pool:
-        pending: deque[tuple[list[StoredEvent], Future[list[tuple[Problem | None, Any]]]]] = deque()
+        pending: deque[tuple[list[StoredEvent], Future[list[tuple[Problem | None, Gist]]]]] = (
+            deque()
+        )
         source = iter(rows)
         while batch := list(islice(source, BATCH)):
             pending.append((batch, pool.submit(_check_batch, batch)))
@@ -96,8 +98,8 @@ def _checked_in_pool(
 
 
 def _drain(
-    item: tuple[list[StoredEvent], Future[list[tuple[Problem | None, Any]]]],
-) -> Iterator[tuple[StoredEvent, Problem | None, Any]]:
+    item: tuple[list[StoredEvent], Future[list[tuple[Problem | None, Gist]]]],
+) -> Iterator[tuple[StoredEvent, Problem | None, Gist]]:
     batch, future = item
     for row, (problem, content) in zip(batch, future.result(), strict=True):
         yield row, problem, content

@@ -14,6 +14,7 @@ from typing import Any
 
 from hotline.domain.clock import Clock, truncate_ms
 from hotline.domain.crypto import SigningKey
+from hotline.domain.errors import KeyUnavailable
 from hotline.domain.events import Event, EventKind, sign_event
 from hotline.domain.identity import party_of
 from hotline.domain.ledger import receipt_content
@@ -30,9 +31,20 @@ class LedgerWriter:
         self._keys: dict[str, SigningKey] = {}
 
     def key(self, owner: str) -> SigningKey:
-        """The private key of a principal or node (cached). Raises KeyUnavailable."""
+        """The private key of a principal or node (cached). Raises KeyUnavailable, also
+        when the key on disk is not the one the record holds as the owner's current key:
+        nothing is ever signed with a key a peer would not accept."""
         if owner not in self._keys:
-            self._keys[owner] = self.keystore.load(owner)
+            key = self.keystore.load(owner)
+            current = self.store.current_key_id(owner)
+            if current is not None and current != key.public.key_id:
+                raise KeyUnavailable(
+                    f"the key file of {owner} holds key {key.public.key_id}, but the record "
+                    f"holds {current} as its current key",
+                    hint=f"a key rotation was interrupted: see {self.keystore.path(owner)} "
+                    "and its .new / .retired neighbours",
+                )
+            self._keys[owner] = key
         return self._keys[owner]
 
     def forget(self, owner: str) -> None:

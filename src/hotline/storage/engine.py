@@ -2,7 +2,7 @@
 
 Every write transaction on SQLite starts with ``BEGIN IMMEDIATE``, so the writer holds
 the lock from its first read of a chain head to its commit: two processes can never
-sign against the same head. On PostgreSQL the same is done per chain with a
+sign against the same head. On PostgreSQL the same is done per line with a
 transaction-scoped advisory lock (see ``store.py``).
 """
 
@@ -105,8 +105,13 @@ def _begin_immediate(raw: sqlite3.Connection) -> None:
                 raw.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
+                if "locked" not in str(exc):
+                    raise StorageUnavailable(f"cannot start a write: {exc}") from exc
+                if time.monotonic() > deadline:
+                    raise StorageUnavailable(
+                        f"the database stayed locked for {LOCK_WAIT:.0f} s",
+                        hint="another process holds a long write; try again",
+                    ) from exc
                 time.sleep(pause)
                 pause = min(pause * 1.5, 0.005)
     finally:

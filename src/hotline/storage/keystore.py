@@ -28,14 +28,17 @@ class KeyStore:
 
     def create(self, owner: str, seed: bytes) -> SigningKey:
         """Store a new key for ``owner``. Raises AlreadyExists if one is there."""
-        key = SigningKey(seed)
         target = self.path(owner)
         if target.exists():
             raise AlreadyExists(f"a private key for {owner} already exists at {target}")
+        return self._write(target, seed)
+
+    def _write(self, target: Path, seed: bytes) -> SigningKey:
+        key = SigningKey(seed)
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         for folder in (self.folder, target.parent):
             os.chmod(folder, 0o700)
-        temporary = target.with_suffix(".key.tmp")
+        temporary = target.with_name(target.name + ".tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             os.write(fd, (b64encode(seed) + "\n").encode("ascii"))
@@ -43,15 +46,24 @@ class KeyStore:
         finally:
             os.close(fd)
         os.replace(temporary, target)
+        _sync_folder(target.parent)
         return key
 
-    def replace(self, owner: str, seed: bytes, retired_id: str) -> SigningKey:
-        """Make a new key for ``owner``; the old file is kept as ``<name>.<key id>.retired``
-        (mode 600) rather than destroyed, for the record."""
+    def stage(self, owner: str, seed: bytes) -> SigningKey:
+        """Write a replacement key beside the current one (``.key.new``); it takes over
+        only with :meth:`promote`, after the database has recorded it."""
+        return self._write(self.path(owner).with_suffix(".key.new"), seed)
+
+    def promote(self, owner: str, retired_id: str) -> None:
+        """Make the staged key current; the old file is kept as ``.<key id>.retired``."""
         current = self.path(owner)
         if current.exists():
             os.replace(current, current.with_suffix(f".{retired_id}.retired"))
-        return self.create(owner, seed)
+        os.replace(current.with_suffix(".key.new"), current)
+        _sync_folder(current.parent)
+
+    def drop_staged(self, owner: str) -> None:
+        self.path(owner).with_suffix(".key.new").unlink(missing_ok=True)
 
     def discard(self, owner: str) -> None:
         """Remove a key that was made for a registration that did not complete."""
@@ -73,3 +85,12 @@ class KeyStore:
                 hint=f"chmod 600 {target}",
             )
         return SigningKey(b64decode(target.read_text("ascii").strip(), field=str(target)))
+
+
+def _sync_folder(folder: Path) -> None:
+    """fsync a folder, so that a rename in it survives a power cut."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

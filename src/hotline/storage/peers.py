@@ -221,6 +221,10 @@ class PeerStore:
             ).all()
         return [Rejection(**r._mapping) for r in rows]
 
+    def count_rejections(self) -> int:
+        with self._conn() as c:
+            return int(c.execute(sa.select(sa.func.count()).select_from(rejections)).scalar_one())
+
     def use_nonce(self, party: str, nonce: str, at: str, forget_before: str) -> bool:
         """Record a nonce; False if it was seen already (a replay). Nonces older than
         ``forget_before`` are dropped now and then (stale requests are refused anyway)."""

@@ -1,8 +1,10 @@
 """Tables. Alembic migrations under ``migrations/`` create them; this module describes them.
 
 ``events`` is the ledger and is append-only (database triggers refuse UPDATE and DELETE).
-The other tables are the node's directory and indexes; what in them matters for trust
-(line terms, public keys) is checked against the signed record by ``hotline verify``.
+The other tables are the node's directory and indexes. Line terms and line status are
+checked against the signed record by ``hotline verify``; public keys are trusted as pinned
+(from peer bundles, signed proposals and key rotations), and a changed key shows up as
+signatures that no longer verify.
 """
 
 from __future__ import annotations

@@ -111,6 +111,23 @@ class WriteTx:
         self._parse = parse
         self._postgres = connection.dialect.name == "postgresql"
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Undo what the block wrote if it raises (the transaction goes on)."""
+        with self._c.begin_nested():
+            yield
+
+    def retired_key_ids(self) -> set[str]:
+        rows = self._c.execute(sa.select(keys.c.key_id).where(keys.c.retired_at.is_not(None)))
+        return {r.key_id for r in rows}
+
+    def keys_of(self, owner: str) -> dict[str, tuple[str, PublicKey]]:
+        """The owner's keys as this transaction sees them."""
+        rows = self._c.execute(
+            sa.select(keys.c.key_id, keys.c.public_key).where(keys.c.owner == owner)
+        )
+        return {r.key_id: (owner, PublicKey.from_text(r.public_key)) for r in rows}
+
     def line(self, line_id: str) -> LineState | None:
         """A line as this transaction sees it (its own changes included)."""
         found = _read_lines(self._c, self._parse, None, line_id)
@@ -409,6 +426,16 @@ class Store:
             .order_by(keys.c.created_at)
         ).all()
         return {r.owner: PublicKey.from_text(r.public_key) for r in rows}
+
+    def current_key_id(self, owner: str) -> str | None:
+        """The id of the owner's key in force (not retired), if any."""
+        with self._read() as c:
+            return c.execute(
+                sa.select(keys.c.key_id)
+                .where(keys.c.owner == owner, keys.c.retired_at.is_(None))
+                .order_by(keys.c.created_at.desc())
+                .limit(1)
+            ).scalar_one_or_none()
 
     def key_directory(self) -> dict[str, tuple[str, PublicKey]]:
         """Every key ever registered (retired ones too: old events stay verifiable)."""
