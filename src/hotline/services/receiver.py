@@ -100,6 +100,7 @@ class Receiver:
         line: Line | None = None
         worth_receipt = False  # receipts are not receipted: that would never end
         after_commit: list[Event] = []
+        retired: set[str] | None = None  # read once per batch, again after a rotation
         with self.store.write() as tx:
             head = tx.head(line_id, party)
             for raw, sig in items:
@@ -118,7 +119,9 @@ class Receiver:
                             raise
                         keys = self._keys(refresh=True)  # a key pinned since: look again
                         check_authentic(event, keys, sender)
-                    if event.key_id in tx.retired_key_ids():
+                    if retired is None:
+                        retired = tx.retired_key_ids()
+                    if event.key_id in retired:
                         raise RequestRefused(
                             "retired key",
                             f"{event.author} signed with key {event.key_id}, "
@@ -145,6 +148,7 @@ class Receiver:
                         line = self._check_and_apply(tx, event, after_commit)
                     if event.kind == EventKind.KEY_ROTATE:  # later events may use the key
                         keys = {**keys, **tx.keys_of(event.content["principal"])}
+                        retired = None
                 except RequestRefused as exc:
                     refused, bad = exc, event
                     break
