@@ -51,6 +51,13 @@ NODE_KINDS = frozenset(
 )
 
 
+#: Kinds whose checks also change this node's directory or lines: each is applied in a
+#: savepoint, so that a refusal found half-way leaves nothing behind.
+WRITES_BEYOND_THE_EVENT = frozenset(
+    {EventKind.LINE_PROPOSE, EventKind.LINE_ACCEPT, EventKind.KEY_ROTATE}
+)
+
+
 @dataclass(frozen=True)
 class BatchResult:
     stored: int
@@ -101,6 +108,7 @@ class Receiver:
         worth_receipt = False  # receipts are not receipted: that would never end
         after_commit: list[Event] = []
         retired: set[str] | None = None  # read once per batch, again after a rotation
+        states: dict[str, LineState] = {}  # lines as this batch sees them
         with self.store.write() as tx:
             head = tx.head(line_id, party)
             for raw, sig in items:
@@ -144,8 +152,13 @@ class Receiver:
                             f"{party} seq {event.seq} differs from the stored event "
                             f"{at or head.id}: evidence kept, chain unchanged",
                         )
-                    with tx.savepoint():  # a refusal leaves no trace of this event
-                        line = self._check_and_apply(tx, event, after_commit)
+                    if event.kind in WRITES_BEYOND_THE_EVENT:
+                        states.clear()  # lines may change: read them afresh
+                        with tx.savepoint():  # a refusal leaves no trace of this event
+                            line = self._check_and_apply(tx, event, after_commit, states)
+                        states.clear()
+                    else:
+                        line = self._check_and_apply(tx, event, after_commit, states)
                     if event.kind == EventKind.KEY_ROTATE:  # later events may use the key
                         keys = {**keys, **tx.keys_of(event.content["principal"])}
                         retired = None
@@ -204,13 +217,21 @@ class Receiver:
         )
 
     @staticmethod
-    def _line(tx: WriteTx, line_id: str) -> LineState:
-        state = tx.line(line_id)  # inside the transaction: earlier events of the batch count
-        if state is None:
-            raise RequestRefused("unknown line", f"no line {line_id!r} here")
-        return state
+    def _line(tx: WriteTx, line_id: str, states: dict[str, LineState]) -> LineState:
+        if line_id not in states:
+            state = tx.line(line_id)  # in the transaction: earlier events of the batch count
+            if state is None:
+                raise RequestRefused("unknown line", f"no line {line_id!r} here")
+            states[line_id] = state
+        return states[line_id]
 
-    def _check_and_apply(self, tx: WriteTx, event: Event, after_commit: list[Event]) -> Line:
+    def _check_and_apply(
+        self,
+        tx: WriteTx,
+        event: Event,
+        after_commit: list[Event],
+        states: dict[str, LineState],
+    ) -> Line:
         """Content checks by kind, and what storing the event changes on this node.
         Returns the event's line."""
         kind, author = event.kind, event.author
@@ -218,7 +239,7 @@ class Receiver:
             raise RequestRefused("malformed", f"{kind} events are not written by {author}")
         if kind == EventKind.LINE_PROPOSE:
             return self._proposal(tx, event)
-        state = self._line(tx, event.line)
+        state = self._line(tx, event.line, states)
         if self.own not in state.line.parties or event.party not in state.line.parties:
             raise RequestRefused(
                 "not a party", f"line {event.line} is not between {event.party} and {self.own}"
