@@ -47,7 +47,8 @@ from hotline.storage.engine import (
     upgrade,
 )
 from hotline.storage.schema import metadata
-from hotline.storage.store import Store, WriteTx
+from hotline.storage.store import Store
+from hotline.storage.transaction import WriteTx
 from tests.conftest import FakeClock
 
 DECONFLICTION = "us-ru-deconfliction"

@@ -18,7 +18,7 @@ from hotline.domain.identity import (
 )
 from hotline.domain.ledger import rotate_content
 from hotline.services.writer import LedgerWriter
-from hotline.storage.store import WriteTx
+from hotline.storage.transaction import WriteTx
 
 
 class Directory:

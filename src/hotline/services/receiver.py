@@ -38,7 +38,7 @@ from hotline.domain.policy import Line, LineState, LineStatus, check_member
 from hotline.domain.verify import KeyDirectory
 from hotline.services.writer import LedgerWriter
 from hotline.storage.peers import PeerStore
-from hotline.storage.store import WriteTx
+from hotline.storage.transaction import WriteTx
 
 NODE_KINDS = frozenset(
     {

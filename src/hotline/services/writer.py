@@ -20,7 +20,8 @@ from hotline.domain.identity import party_of
 from hotline.domain.ledger import receipt_content
 from hotline.domain.policy import Line
 from hotline.storage.keystore import KeyStore
-from hotline.storage.store import Store, WriteTx
+from hotline.storage.store import Store
+from hotline.storage.transaction import WriteTx
 
 
 class LedgerWriter:

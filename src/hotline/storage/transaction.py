@@ -1,0 +1,277 @@
+"""The write transaction: the one way anything is written to the ledger and directory.
+
+Opened by :meth:`hotline.storage.store.Store.write`; every chain it reads stays put until
+it commits (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock per line).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from hotline.domain.crypto import PublicKey
+from hotline.domain.errors import (
+    AlreadyExists,
+)
+from hotline.domain.events import Event
+from hotline.domain.identity import Party, Principal
+from hotline.domain.ledger import ChainHead
+from hotline.domain.policy import Line, LineState, LineStatus
+from hotline.domain.verify import expected_ref
+from hotline.storage.schema import events, keys, line_parties, lines, node_info, parties, principals
+
+# Statements on the append path are built once: building them costs more than running them.
+HEAD_QUERY = (
+    sa.select(events.c.seq, events.c.id)
+    .where(events.c.line == sa.bindparam("line"), events.c.party == sa.bindparam("party"))
+    .order_by(events.c.seq.desc())
+    .limit(1)
+)
+_INSERT_EVENT = sa.insert(events)
+#: PostgreSQL serialization failure and deadlock: the transaction may simply be retried.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def as_bytes(value: Any) -> bytes:
+    """A stored blob as bytes. A tampered row may hold text or NULL where a blob was
+    written; it is passed on as bytes so that verification, not a crash, reports it."""
+    if value is None:
+        return b""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    return bytes(value)
+
+
+def event_of(row: Any) -> Event:
+    return Event.from_raw(as_bytes(row.raw), as_bytes(row.sig))
+
+
+def read_lines(
+    c: Connection, parse: Callable[[str], Line], party: str | None, line_id: str | None
+) -> list[LineState]:
+    query = sa.select(lines).order_by(lines.c.id)
+    if line_id is not None:
+        query = query.where(lines.c.id == line_id)
+    if party is not None:
+        query = query.where(
+            lines.c.id.in_(sa.select(line_parties.c.line).where(line_parties.c.party == party))
+        )
+    rows = c.execute(query).all()
+    accepted: dict[str, set[str]] = {}
+    signed = sa.select(line_parties).where(line_parties.c.accepted_event.is_not(None))
+    if line_id is not None:
+        signed = signed.where(line_parties.c.line == line_id)
+    for lp in c.execute(signed):
+        accepted.setdefault(lp.line, set()).add(lp.party)
+    return [
+        LineState(
+            line=parse(r.terms),
+            status=LineStatus(r.status),
+            proposed_by=r.proposed_by,
+            accepted_by=frozenset(accepted.get(r.id, ())),
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
+
+
+class WriteTx:
+    """One write transaction. Chains read here cannot move until it commits."""
+
+    def __init__(self, connection: Connection, parse: Callable[[str], Line]) -> None:
+        self._c = connection
+        self._parse = parse
+        self._postgres = connection.dialect.name == "postgresql"
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Undo what the block wrote if it raises (the transaction goes on)."""
+        with self._c.begin_nested():
+            yield
+
+    def retired_key_ids(self) -> set[str]:
+        rows = self._c.execute(sa.select(keys.c.key_id).where(keys.c.retired_at.is_not(None)))
+        return {r.key_id for r in rows}
+
+    def keys_of(self, owner: str) -> dict[str, tuple[str, PublicKey]]:
+        """The owner's keys as this transaction sees them."""
+        rows = self._c.execute(
+            sa.select(keys.c.key_id, keys.c.public_key).where(keys.c.owner == owner)
+        )
+        return {r.key_id: (owner, PublicKey.from_text(r.public_key)) for r in rows}
+
+    def line(self, line_id: str) -> LineState | None:
+        """A line as this transaction sees it (its own changes included)."""
+        found = read_lines(self._c, self._parse, None, line_id)
+        return found[0] if found else None
+
+    def set_info(self, key: str, value: str) -> None:
+        self._c.execute(sa.delete(node_info).where(node_info.c.key == key))
+        self._c.execute(sa.insert(node_info).values(key=key, value=value))
+
+    def add_party(self, party: Party, created_at: str) -> None:
+        if self._c.execute(sa.select(parties.c.id).where(parties.c.id == party.id)).first():
+            raise AlreadyExists(f"party {party.id} already exists")
+        self._c.execute(
+            sa.insert(parties).values(
+                id=party.id, name=party.name, hosted=party.hosted, created_at=created_at
+            )
+        )
+        if party.node_key is not None:
+            self.add_key(party.id, party.node_key, created_at)
+
+    def add_principal(self, principal: Principal, created_at: str) -> None:
+        found = self._c.execute(sa.select(principals.c.id).where(principals.c.id == principal.id))
+        if found.first():
+            raise AlreadyExists(f"principal {principal.id} already exists")
+        self._c.execute(
+            sa.insert(principals).values(
+                id=principal.id,
+                party=principal.party,
+                name=principal.name,
+                roles=",".join(r.value for r in principal.roles),
+                created_at=created_at,
+            )
+        )
+        self.add_key(principal.id, principal.key, created_at)
+
+    def add_key(self, owner: str, key: PublicKey, created_at: str) -> None:
+        taken = self._c.execute(sa.select(keys.c.owner).where(keys.c.key_id == key.key_id))
+        row = taken.first()
+        if row is not None:
+            raise AlreadyExists(f"key {key.key_id} is already registered to {row.owner}")
+        self._c.execute(
+            sa.insert(keys).values(
+                key_id=key.key_id, owner=owner, public_key=key.text(), created_at=created_at
+            )
+        )
+
+    def rotate_key(self, owner: str, key: PublicKey, at: str) -> str | None:
+        """Register ``key`` as ``owner``'s current key and retire the one it replaces
+        (kept: events it signed stay verifiable). Returns the retired key id, if any.
+        Registering a key already current for the owner changes nothing."""
+        rows = self._c.execute(
+            sa.select(keys.c.key_id, keys.c.owner, keys.c.retired_at).where(
+                keys.c.key_id == key.key_id
+            )
+        ).first()
+        if rows is not None:
+            if rows.owner != owner:
+                raise AlreadyExists(f"key {key.key_id} is already registered to {rows.owner}")
+            return None
+        current = self._c.execute(
+            sa.select(keys.c.key_id).where(keys.c.owner == owner, keys.c.retired_at.is_(None))
+        ).scalar_one_or_none()
+        self._c.execute(
+            sa.update(keys)
+            .where(keys.c.owner == owner, keys.c.retired_at.is_(None))
+            .values(retired_at=at)
+        )
+        self.add_key(owner, key, at)
+        return current
+
+    def add_line(self, state: LineState) -> None:
+        line = state.line
+        if self._c.execute(sa.select(lines.c.id).where(lines.c.id == line.id)).first():
+            raise AlreadyExists(f"line {line.id} already exists")
+        self._c.execute(
+            sa.insert(lines).values(
+                id=line.id,
+                kind=line.kind.value,
+                title=line.title,
+                terms=json.dumps(line.terms(), sort_keys=True),
+                terms_id=line.terms_id(),
+                status=state.status.value,
+                proposed_by=state.proposed_by,
+                created_at=state.created_at,
+            )
+        )
+        self._c.execute(
+            sa.insert(line_parties), [{"line": line.id, "party": p} for p in line.parties]
+        )
+
+    def has_accepted(self, line_id: str, party: str) -> bool:
+        row = self._c.execute(
+            sa.select(line_parties.c.accepted_event).where(
+                line_parties.c.line == line_id, line_parties.c.party == party
+            )
+        ).first()
+        return row is not None and row.accepted_event is not None
+
+    def record_acceptance(self, line_id: str, party: str, event_id: str) -> LineStatus:
+        """Note ``party``'s signature on the terms; the line is active once all have signed."""
+        self._c.execute(
+            sa.update(line_parties)
+            .where(line_parties.c.line == line_id, line_parties.c.party == party)
+            .values(accepted_event=event_id)
+        )
+        waiting = self._c.execute(
+            sa.select(sa.func.count())
+            .select_from(line_parties)
+            .where(line_parties.c.line == line_id, line_parties.c.accepted_event.is_(None))
+        ).scalar_one()
+        status = LineStatus.ACTIVE if waiting == 0 else LineStatus.PROPOSED
+        self._c.execute(sa.update(lines).where(lines.c.id == line_id).values(status=status.value))
+        return status
+
+    def head(self, line: str, party: str) -> ChainHead:
+        """The head of (line, party)'s chain; the line is locked until this transaction
+        ends (SQLite: the whole database, from BEGIN IMMEDIATE)."""
+        if self._postgres:
+            # One lock per line, not per chain: an append also writes the receipts of the
+            # line's other hosted parties, and per-chain locks taken in opposite orders by
+            # two parties sending at once would deadlock.
+            digest = hashlib.sha256(f"hotline-line\x00{line}".encode()).digest()
+            self._c.execute(
+                sa.select(
+                    sa.func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))
+                )
+            )
+        row = self._c.execute(HEAD_QUERY, {"line": line, "party": party}).first()
+        return ChainHead() if row is None else ChainHead(seq=row.seq, id=row.id)
+
+    def id_at(self, line: str, party: str, seq: int) -> str | None:
+        """The id of (line, party)'s event at ``seq``, if stored."""
+        return self._c.execute(
+            sa.select(events.c.id).where(
+                events.c.line == line, events.c.party == party, events.c.seq == seq
+            )
+        ).scalar_one_or_none()
+
+    def acks_of(self, message_id: str) -> list[Event]:
+        rows = self._c.execute(
+            sa.select(events.c.raw, events.c.sig)
+            .where(events.c.ref == message_id, events.c.kind == "ack")
+            .order_by(events.c.pos)
+        )
+        return [event_of(r) for r in rows]
+
+    def append(self, event: Event) -> None:
+        """Insert a signed event. It must extend the chain head read in this transaction."""
+        self.append_many([event])
+
+    def append_many(self, batch: Iterable[Event]) -> None:
+        rows = [
+            {
+                "id": e.id,
+                "line": e.line,
+                "party": e.party,
+                "seq": e.seq,
+                "prev": e.prev,
+                "kind": e.kind,
+                "author": e.author,
+                "ts": e.body["ts"],
+                "ref": expected_ref(e.kind, e.content),
+                "raw": e.raw,
+                "sig": e.sig,
+            }
+            for e in batch
+        ]
+        if rows:
+            self._c.execute(_INSERT_EVENT, rows)
