@@ -75,14 +75,7 @@ def party_json(party: Party) -> dict[str, Any]:
 
 
 def principal_json(principal: Principal) -> dict[str, Any]:
-    return {
-        "id": principal.id,
-        "party": principal.party,
-        "name": principal.name,
-        "roles": [r.value for r in principal.roles],
-        "public_key": principal.key.text(),
-        "key_id": principal.key.key_id,
-    }
+    return {**principal.entry(), "party": principal.party, "key_id": principal.key.key_id}
 
 
 def line_json(state: LineState) -> dict[str, Any]:

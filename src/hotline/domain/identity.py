@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import InvalidInput
@@ -105,3 +106,25 @@ class Principal:
     @property
     def party(self) -> str:
         return party_of(self.id)
+
+    def entry(self) -> dict[str, Any]:
+        """The directory entry other nodes register it from (bundles, proposals)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "roles": [r.value for r in self.roles],
+            "public_key": self.key.text(),
+        }
+
+    @classmethod
+    def from_entry(cls, entry: Any) -> Principal:
+        """Parse a directory entry. Raises InvalidInput saying what is wrong."""
+        try:
+            return cls(
+                id=parse_principal_id(entry["id"]),
+                name=str(entry["name"]),
+                roles=parse_roles(list(entry["roles"])),
+                key=PublicKey.from_text(entry["public_key"]),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise InvalidInput("principal", f"malformed directory entry: {exc!r}") from exc

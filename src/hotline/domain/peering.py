@@ -19,7 +19,7 @@ from hotline.domain.canonical import canonical
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.crypto import PublicKey, SigningKey, b64decode, b64encode
 from hotline.domain.errors import InvalidInput
-from hotline.domain.identity import Principal, Role, parse_party_id, parse_principal_id, parse_roles
+from hotline.domain.identity import Principal, parse_party_id
 
 BUNDLE_VERSION = 1
 
@@ -79,15 +79,7 @@ def make_bundle(
         "name": name,
         "node_key": key.public.text(),
         "urls": checked,
-        "principals": [
-            {
-                "id": p.id,
-                "name": p.name,
-                "roles": [r.value for r in p.roles],
-                "public_key": p.key.text(),
-            }
-            for p in principals
-        ],
+        "principals": [p.entry() for p in principals],
         "issued": format_time(issued),
     }
     return {"bundle": body, "sig": b64encode(key.sign(canonical(body)))}
@@ -113,18 +105,10 @@ def open_bundle(data: Any) -> PeerBundle:
             )
         principals = []
         for entry in body["principals"]:
-            pid = parse_principal_id(entry["id"])
-            if pid.partition("/")[0] != party:
-                raise InvalidInput("bundle", f"{pid} is not of party {party}")
-            roles: tuple[Role, ...] = parse_roles(list(entry["roles"]))
-            principals.append(
-                Principal(
-                    id=pid,
-                    name=str(entry["name"]),
-                    roles=roles,
-                    key=PublicKey.from_text(entry["public_key"]),
-                )
-            )
+            principal = Principal.from_entry(entry)
+            if principal.party != party:
+                raise InvalidInput("bundle", f"{principal.id} is not of party {party}")
+            principals.append(principal)
         name = str(body["name"])
         if not name.isprintable():
             raise InvalidInput("bundle", "the party name holds control characters")

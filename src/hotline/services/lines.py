@@ -91,16 +91,7 @@ class Lines:
 
     def _directory(self, line: Line, party: str) -> list[dict[str, Any]]:
         members = set(line.principals_of(party))
-        return [
-            {
-                "id": p.id,
-                "name": p.name,
-                "roles": [r.value for r in p.roles],
-                "public_key": p.key.text(),
-            }
-            for p in self.store.principals(party)
-            if p.id in members
-        ]
+        return [p.entry() for p in self.store.principals(party) if p.id in members]
 
     def accept(self, line_id: str, party: str) -> LineState:
         """Sign ``party``'s acceptance of the line's terms, by its node hosted here."""

@@ -28,7 +28,6 @@ from hotline.domain.identity import (
     Principal,
     is_node_author,
     parse_principal_id,
-    parse_roles,
     party_of,
 )
 from hotline.domain.intake import check_authentic, check_content, check_message, check_time
@@ -342,13 +341,8 @@ class Receiver:
         entries = event.content.get("directory")
         for entry in entries if isinstance(entries, list) else []:
             try:
-                principal = Principal(
-                    id=parse_principal_id(entry["id"]),
-                    name=str(entry["name"]),
-                    roles=parse_roles(list(entry["roles"])),
-                    key=PublicKey.from_text(entry["public_key"]),
-                )
-            except (KeyError, TypeError, AttributeError, InvalidInput) as exc:
+                principal = Principal.from_entry(entry)
+            except InvalidInput as exc:
                 raise RequestRefused("malformed", f"directory entry: {exc}") from exc
             if principal.party != event.party:
                 raise RequestRefused("malformed", f"{event.party} cannot vouch for {principal.id}")
