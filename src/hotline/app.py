@@ -22,11 +22,14 @@ from hotline.domain.errors import AlreadyExists, StorageUnavailable
 from hotline.domain.identity import Party, parse_party_id
 from hotline.federation.api import FederationContext, create_app
 from hotline.federation.workers import Federation, Timing
+from hotline.services.contacts import Contacts
 from hotline.services.directory import Directory
+from hotline.services.escalation import Escalations
 from hotline.services.lines import Lines
 from hotline.services.messages import Messages
 from hotline.services.peering import Peering
 from hotline.services.receiver import Receiver
+from hotline.services.relays import Relays
 from hotline.services.writer import LedgerWriter
 from hotline.storage.engine import check_schema, make_engine, upgrade
 from hotline.storage.keystore import KeyStore
@@ -53,6 +56,9 @@ class Node:
     peers: PeerStore
     receiver: Receiver
     peering: Peering
+    escalations: Escalations
+    contacts: Contacts
+    relays: Relays
 
     def close(self) -> None:
         self.store.engine.dispose()
@@ -84,6 +90,9 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         peers=peers,
         receiver=Receiver(writer, peers, party, settings.request_skew),
         peering=Peering(writer, peers, party),
+        escalations=Escalations(writer, directory, peers, party),
+        contacts=Contacts(writer, directory),
+        relays=Relays(writer, directory),
     )
 
 

@@ -86,6 +86,13 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "from 0.5 s up to this).",
     ),
     SettingDoc(
+        "escalation_interval",
+        "HOTLINE_ESCALATION_INTERVAL",
+        "1s",
+        "How often `hotline serve` runs the escalation scheduler (deadlines, resends, "
+        "relays, alerts, expiring contact requests).",
+    ),
+    SettingDoc(
         "delivery_batch",
         "HOTLINE_DELIVERY_BATCH",
         "200",
@@ -105,6 +112,7 @@ class Settings:
     linktest_interval: timedelta = timedelta(hours=1)
     catchup_interval: timedelta = timedelta(seconds=10)
     retry_max: timedelta = timedelta(seconds=30)
+    escalation_interval: timedelta = timedelta(seconds=1)
     delivery_batch: int = 200
 
     @property

@@ -11,6 +11,7 @@ from typing import NoReturn
 # Importing the command modules registers their commands, in this order in --help.
 from hotline.cli import node
 from hotline.cli import messages, directory, lines, federation
+from hotline.cli import escalation, contact
 from hotline.cli.base import EXIT_CODES, INTERNAL_ERROR, app, err
 from hotline.domain import errors
 
@@ -18,7 +19,9 @@ __all__ = [
     "EXIT_CODES",
     "INTERNAL_ERROR",
     "app",
+    "contact",
     "directory",
+    "escalation",
     "federation",
     "lines",
     "main",

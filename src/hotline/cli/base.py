@@ -61,6 +61,21 @@ peer_app = typer.Typer(
 )
 app.add_typer(peer_app, name="peer")
 app.add_typer(db_app, name="db")
+escalation_app = typer.Typer(
+    help="Escalation policies: what happens when a message is not acknowledged in time.",
+    no_args_is_help=True,
+)
+app.add_typer(escalation_app, name="escalation")
+contact_app = typer.Typer(
+    help="Contact requests: ask for a call, answer, record it; count refusals.",
+    no_args_is_help=True,
+)
+app.add_typer(contact_app, name="contact")
+relay_app = typer.Typer(
+    help="Messages relayed to this side (e.g. via the attaché), to pass on to their desk.",
+    no_args_is_help=True,
+)
+app.add_typer(relay_app, name="relay")
 
 HomeOption = Annotated[
     Path | None,

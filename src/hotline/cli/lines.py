@@ -56,6 +56,14 @@ def line_create(
             help="Ack deadline override, e.g. FLASH=5m (repeat).",
         ),
     ] = None,
+    contact_window: Annotated[
+        str | None,
+        typer.Option(
+            "--contact-window",
+            metavar="DURATION",
+            help="Time to answer a contact request on this line (default 48h).",
+        ),
+    ] = None,
     by: Annotated[
         str | None,
         typer.Option("--by", metavar="PARTY", help="Proposing party (default: this node's)."),
@@ -78,6 +86,9 @@ def line_create(
             members=member,
             kinds=[parse_message_kind(k) for k in allow] if allow else None,
             deadlines=deadlines,
+            contact_window=parse_duration(contact_window, field="contact window")
+            if contact_window
+            else None,
             by=by,
         )
         out.print(

@@ -170,6 +170,8 @@ def inbox(
     )
     for i in items:
         left = f"acked by {i.ack.author}" if i.ack else render.time_left(i.time_left(moment))
+        if i.escalations and not i.ack:
+            left += " (" + ", ".join(sorted(set(i.escalations))) + ")"
         style = "bold red" if i.precedence.value == "FLASH" and not i.ack else None
         table.add_row(
             render.short(i.message.id),

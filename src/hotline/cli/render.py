@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from hotline.domain.canonical import content_id
@@ -10,6 +10,7 @@ from hotline.domain.crypto import b64encode
 from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import Party, Principal
 from hotline.domain.policy import LineState
+from hotline.domain.precedence import format_duration
 from hotline.services.messages import InboxItem
 
 
@@ -25,6 +26,10 @@ def time_left(seconds: float) -> str:
     minutes, secs = divmod(rest, 60)
     text = f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
     return f"OVERDUE {text}" if overdue else text
+
+
+def duration(delta: timedelta) -> str:
+    return format_duration(delta)
 
 
 def clock_time(moment: datetime) -> str:
@@ -57,7 +62,40 @@ def _summary(event: Event) -> str:
             return f"new key for {c['principal']} (replaces {c.get('replaces') or '-'})"
         case EventKind.LINKTEST:
             return f"link test round {c['round']} with {c['peer']}: {c['state']}"
+        case EventKind.ESCALATION:
+            return _escalation(c)
+        case EventKind.RELAY_FORWARD:
+            return f"forwards relayed {short(c['message'])} to {', '.join(c['to'])}"
+        case EventKind.CONTACT_REQUEST:
+            return f"requests a call with {c['to']}: {c['topic']} (answer by {c['respond_by']})"
+        case EventKind.CONTACT_ACCEPT:
+            return f"accepts call {short(c['ref'])}, proposes {c['time']}"
+        case EventKind.CONTACT_DECLINE:
+            return f"declines call {short(c['ref'])}" + (
+                f": {c['reason']}" if "reason" in c else ""
+            )
+        case EventKind.CONTACT_CANCEL:
+            return f"cancels call {short(c['ref'])}" + (f": {c['reason']}" if "reason" in c else "")
+        case EventKind.CONTACT_EXPIRE:
+            return f"call request {short(c['ref'])} expired unanswered"
+        case EventKind.CONTACT_HELD:
+            return f"call {short(c['ref'])} held at {c['at']}: {c['summary']}"
     return event.kind
+
+
+def _escalation(c: Any) -> str:
+    ref = short(c["ref"])
+    if c["action"] == "stop":
+        return f"escalation of {ref} stops: {c['reason']}"
+    what = {
+        "resend": f"resends {ref}",
+        "relay": f"relays {ref} from {c.get('from_line', '?')} to {', '.join(c.get('to') or [])}",
+        "alert": f"alerts {', '.join(c.get('to') or []) or 'nobody'} about {ref}",
+    }.get(c["action"], f"{c['action']} {ref}")
+    if c.get("outcome", "done") != "done":
+        what = f"{c['action']} of {ref} {c['outcome']}"
+    round_ = f", round {c['cycle'] + 1}" if c.get("cycle") else ""
+    return f"escalation step {c['step']}{round_}: {what}"
 
 
 def event_json(event: Event) -> dict[str, Any]:
@@ -103,4 +141,5 @@ def inbox_json(item: InboxItem, now: datetime) -> dict[str, Any]:
         "seconds_left": round(item.time_left(now), 3),
         "acked_by": item.ack.author if item.ack else None,
         "acked_at": item.ack.body["ts"] if item.ack else None,
+        "escalations": list(item.escalations),
     }

@@ -41,6 +41,14 @@ class EventKind(StrEnum):
     LINE_ACCEPT = "line.accept"
     LINKTEST = "linktest"
     KEY_ROTATE = "key.rotate"
+    ESCALATION = "escalation"
+    RELAY_FORWARD = "relay.forward"
+    CONTACT_REQUEST = "contact.request"
+    CONTACT_ACCEPT = "contact.accept"
+    CONTACT_DECLINE = "contact.decline"
+    CONTACT_CANCEL = "contact.cancel"
+    CONTACT_EXPIRE = "contact.expire"
+    CONTACT_HELD = "contact.held"
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,17 @@ content must be what a sender on this side would have been allowed to send.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from hotline.domain.clock import format_time, parse_time
+from hotline.domain.crypto import b64decode
 from hotline.domain.errors import HotlineError, InvalidInput, RequestRefused
 from hotline.domain.events import Event, EventKind
+from hotline.domain.identity import party_of
 from hotline.domain.message import MessageDraft
-from hotline.domain.policy import Line, check_send, parse_message_kind
+from hotline.domain.policy import Line, check_member, check_send, parse_message_kind
 from hotline.domain.precedence import parse_precedence
 from hotline.domain.verify import KeyDirectory, StoredEvent, check_event, expected_ref
 
@@ -57,8 +60,9 @@ def check_authentic(event: Event, keys: KeyDirectory, sender: str) -> StoredEven
     return row
 
 
-def check_message(line: Line, event: Event) -> None:
-    """A message must be in normal form and allowed by the line's policy."""
+def check_message(line: Line, event: Event, others: Iterable[Line] = ()) -> None:
+    """A message must be in normal form and allowed by the line's policy. ``others``:
+    the lines its sender is on, read only to name those that would take a refused kind."""
     content: Any = event.content
     try:
         draft = MessageDraft(
@@ -80,9 +84,10 @@ def check_message(line: Line, event: Event) -> None:
     if normal != dict(content):
         raise RequestRefused("malformed", "message content is not in normal form")
     try:
-        check_send(line, event.author, draft.kind, draft.precedence, draft.body)
+        check_send(line, event.author, draft.kind, draft.precedence, draft.body, others)
     except HotlineError as exc:
-        raise RequestRefused("policy", exc.message) from exc
+        hint = f" ({exc.hint})" if exc.hint else ""
+        raise RequestRefused("policy", exc.message + hint) from exc
 
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -160,3 +165,82 @@ def check_time(event: Event, now: datetime, skew: timedelta) -> None:
             "bad time",
             f"event time {ts} is ahead of ours by more than {int(skew.total_seconds())} s",
         )
+
+
+ESCALATION_ACTIONS = frozenset({"resend", "relay", "alert", "stop"})
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def check_escalation(
+    line: Line, event: Event, message: Event | None, keys: KeyDirectory, line_here: bool
+) -> None:
+    """An escalation a peer's node recorded about one of its messages. ``message`` is
+    that message as stored here (None if not); ``line_here`` says whether the message's
+    line (for a relay: the line it came from) is a line here between the same parties.
+
+    A relay carries the original's bytes and signature: they must verify, be the
+    message named, and be of a kind this line takes (a relay cannot carry onto a line
+    what the line's policy refuses)."""
+    c: Any = event.content
+    _require(c.get("action") in ESCALATION_ACTIONS, event.kind, "unknown action")
+    _require(isinstance(c.get("ref"), str) and bool(_HEX64.match(c["ref"])), event.kind, "'ref'")
+    _require(_count(c.get("step")) and _count(c.get("cycle")), event.kind, "'step', 'cycle'")
+    for key in ("reason", "outcome", "due"):
+        _require(isinstance(c.get(key), str), event.kind, f"'{key}' must be text")
+    relayed = c["action"] == "relay" and c["outcome"] == "done"
+    if not relayed:
+        if message is None or message.line != event.line:
+            raise RequestRefused(
+                "bad reference", f"escalation of {c['ref'][:12]}, not a message on {event.line}"
+            )
+    else:
+        original = c.get("original")
+        _require(isinstance(original, dict), event.kind, "a relay carries 'original'")
+        try:
+            copy = Event.from_raw(b64decode(original["raw"]), b64decode(original["sig"]))
+        except (KeyError, TypeError, InvalidInput) as exc:
+            raise RequestRefused("malformed", f"relayed original: {exc}") from exc
+        problem, _ = check_event(row_of(copy), keys)
+        if problem is not None:
+            raise RequestRefused(problem.reason.value, f"relayed original: {problem.detail}")
+        if copy.id != c["ref"] or copy.kind != EventKind.MESSAGE or copy.party != event.party:
+            raise RequestRefused("bad reference", "the relayed original is not the message named")
+        if c.get("from_line") != copy.line or not line_here:
+            raise RequestRefused("bad reference", f"relayed from {copy.line}, not a line here")
+        if message is not None and message.id != copy.id:
+            raise RequestRefused("bad reference", "the relayed original differs from ours")
+        kind = copy.content.get("kind")
+        if kind not in {k.value for k in line.policy.kinds}:
+            raise RequestRefused(
+                "policy", f"a {kind} is not allowed on line {line.id} ({line.kind.value} line)"
+            )
+        message = copy
+    if message.kind != EventKind.MESSAGE or message.party != event.party:
+        raise RequestRefused("bad reference", "an escalation is about a message of its party")
+
+
+def check_forward(line: Line, event: Event, relay: Event | None) -> None:
+    """A relay principal passed on a relayed message to desks of its own party."""
+    c: Any = event.content
+    _require(isinstance(c.get("ref"), str), event.kind, "'ref' must name the relay")
+    if (
+        relay is None
+        or relay.kind != EventKind.ESCALATION
+        or relay.line != event.line
+        or relay.content.get("action") != "relay"
+    ):
+        raise RequestRefused("bad reference", "a forward names a relay on its own line")
+    _require(c.get("message") == relay.content.get("ref"), event.kind, "'message' is not relayed")
+    to = c.get("to")
+    _require(
+        isinstance(to, list) and all(isinstance(p, str) and party_of(p) == event.party for p in to),
+        event.kind,
+        "'to' lists desks of the forwarding party",
+    )
+    try:
+        check_member(line, event.author)
+    except HotlineError as exc:
+        raise RequestRefused("policy", exc.message) from exc

@@ -78,3 +78,35 @@ def accept_content(terms_id: str) -> dict[str, Any]:
 def rotate_content(principal: str, public_key: str, replaces: str | None) -> dict[str, Any]:
     """A principal's new public key, announced by its party's node."""
     return {"principal": principal, "public_key": public_key, "replaces": replaces}
+
+
+def escalation_content(
+    *,
+    action: str,
+    ref: str,
+    step: int,
+    cycle: int,
+    due: str,
+    reason: str,
+    outcome: str = "done",
+    **extra: Any,
+) -> dict[str, Any]:
+    """What the escalation engine did about message ``ref`` (or a stop: who answered):
+    the policy step and round, when it was due, why, and how it went."""
+    content: dict[str, Any] = {
+        "action": action,
+        "ref": ref,
+        "step": step,
+        "cycle": cycle,
+        "due": due,
+        "reason": reason,
+        "outcome": outcome,
+    }
+    content.update({k: v for k, v in extra.items() if v is not None})
+    return content
+
+
+def forward_content(ref: str, message: str, to: list[str]) -> dict[str, Any]:
+    """A relay principal passed relayed message ``message`` (relay event ``ref``) on to
+    the desks ``to`` of its own party."""
+    return {"ref": ref, "message": message, "to": to}

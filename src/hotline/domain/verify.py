@@ -109,9 +109,25 @@ KeyDirectory = Mapping[str, tuple[str, PublicKey]]
 Resolver = Callable[[Collection[str]], Mapping[str, RefTarget]]
 
 
+#: Kinds that point at another event (``content.ref``): an ack or an escalation at its
+#: message, an answer at its contact request, a forward at the relay it passes on.
+REF_KINDS = frozenset(
+    {
+        EventKind.ACK,
+        EventKind.ESCALATION,
+        EventKind.RELAY_FORWARD,
+        EventKind.CONTACT_ACCEPT,
+        EventKind.CONTACT_DECLINE,
+        EventKind.CONTACT_CANCEL,
+        EventKind.CONTACT_EXPIRE,
+        EventKind.CONTACT_HELD,
+    }
+)
+
+
 def expected_ref(kind: Any, content: Any) -> str | None:
-    """The event an event points at, kept in its own column for look-ups: an ack's message."""
-    if kind == EventKind.ACK and isinstance(content, dict) and isinstance(content.get("ref"), str):
+    """The event an event points at, kept in its own column for look-ups."""
+    if kind in REF_KINDS and isinstance(content, dict) and isinstance(content.get("ref"), str):
         return str(content["ref"])
     return None
 
@@ -162,15 +178,21 @@ def check_event(row: StoredEvent, keys: KeyDirectory) -> tuple[Problem | None, A
     return None, body
 
 
-_REFERRING = frozenset(
+_REFERRING = REF_KINDS | frozenset(
     {
-        EventKind.ACK,
         EventKind.RECEIPT,
         EventKind.LINE_PROPOSE,
         EventKind.LINE_ACCEPT,
         EventKind.KEY_ROTATE,
     }
 )
+
+#: What an event of each kind with a ``ref`` (other than acks) must refer to; contact
+#: events refer to their request.
+_LINK_TARGET: dict[str, EventKind] = {
+    EventKind.ESCALATION: EventKind.MESSAGE,
+    EventKind.RELAY_FORWARD: EventKind.ESCALATION,
+}
 
 #: What the chain-wide checks need of an event already checked on its own: the content of
 #: an event that refers to others (None for the rest), and the id of the key that signed.
@@ -211,6 +233,7 @@ class Verifier:
         self._head = ChainHead()
         self._broken = False
         self._acks: list[tuple[StoredEvent, str]] = []
+        self._links: list[tuple[StoredEvent, str]] = []
         self._receipts: list[tuple[StoredEvent, str, int, str]] = []
         self._proposed: dict[str, tuple[StoredEvent, str]] = {}
         self._accepts: list[tuple[StoredEvent, str]] = []
@@ -301,6 +324,8 @@ class Verifier:
             self._retired.setdefault((row.line, row.party), {})[content["replaces"]] = row.seq
         if row.kind == EventKind.ACK:
             self._acks.append((row, str(content.get("ref"))))
+        elif row.kind in REF_KINDS:
+            self._links.append((row, str(content.get("ref"))))
         elif row.kind == EventKind.RECEIPT:
             self._receipts.append(
                 (
@@ -320,7 +345,11 @@ class Verifier:
 
     def finish(self, resolve: Resolver) -> Report:
         """Resolve references (acks, receipts, accepted terms) and return the report."""
-        wanted = {ref for _, ref in self._acks} | {uid for _, _, _, uid in self._receipts}
+        wanted = (
+            {ref for _, ref in self._acks}
+            | {ref for _, ref in self._links}
+            | {uid for _, _, _, uid in self._receipts}
+        )
         found = resolve(wanted) if wanted else {}
 
         def bad(row: StoredEvent, detail: str, reason: Reason = Reason.BAD_REFERENCE) -> None:
@@ -336,6 +365,17 @@ class Verifier:
                 bad(row, f"acknowledges {ref}, which is not a message on line {row.line}")
             elif target.party == row.party:
                 bad(row, f"acknowledges {ref}, a message of its own party")
+        for row, ref in self._links:
+            target = found.get(ref)
+            wants = _LINK_TARGET.get(row.kind, EventKind.CONTACT_REQUEST)
+            if target is None:
+                bad(row, f"refers to {ref}, which is not on the record")
+            elif target.kind != wants:
+                bad(row, f"refers to {ref}, a {target.kind}, not a {wants.value}")
+            elif row.kind == EventKind.ESCALATION and target.party != row.party:
+                bad(row, f"escalates {ref}, a message of another party")
+            elif row.kind != EventKind.ESCALATION and target.line != row.line:
+                bad(row, f"refers to {ref}, which is not on line {row.line}")
         for row, of, upto_seq, upto_id in self._receipts:
             target = found.get(upto_id)
             if target is None or (target.line, target.party, target.seq) != (

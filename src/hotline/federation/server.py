@@ -36,7 +36,8 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 
 def serve(node: Node, listen: str, *, announce: Callable[[str], None] = print) -> None:
-    """Serve the federation API and run delivery, catch-up and link tests until stopped
+    """Serve the federation API and run delivery, catch-up, link tests and the
+    escalation scheduler until stopped
     (SIGINT or SIGTERM). Workers survive errors; they stop with the server."""
     host, port = parse_listen(listen)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -49,6 +50,11 @@ def serve(node: Node, listen: str, *, announce: Callable[[str], None] = print) -
             "delivery": (fed.deliver_once, timing.poll, bool),
             "catch-up": (fed.catch_up_once, timing.catchup_interval, lambda _: False),
             "link tests": (fed.linktest_once, timedelta(seconds=1), lambda _: False),
+            "escalation": (
+                node.escalations.tick,
+                node.settings.escalation_interval,
+                lambda _: False,
+            ),
         }
         threads = [
             threading.Thread(

@@ -31,6 +31,7 @@ class InboxItem:
     line: LineState
     deadline: datetime
     ack: Event | None
+    escalations: tuple[str, ...] = ()  # what the sender's node did: resend, relay, alert
 
     @property
     def precedence(self) -> Precedence:
@@ -142,8 +143,18 @@ class Messages:
             for a in self.store.acks_of([m.id for m in messages])
             if a.party == party
         }
+        steps: dict[str, list[str]] = {}
+        for e in self.store.referring([m.id for m in messages], [EventKind.ESCALATION.value]):
+            if e.content.get("action") != "stop" and e.content.get("outcome") == "done":
+                steps.setdefault(str(e.content["ref"]), []).append(str(e.content["action"]))
         items = [
-            InboxItem(m, states[m.line], deadline_of(m, states[m.line]), acks.get(m.id))
+            InboxItem(
+                m,
+                states[m.line],
+                deadline_of(m, states[m.line]),
+                acks.get(m.id),
+                tuple(steps.get(m.id, ())),
+            )
             for m in messages
         ]
         if not include_acked:

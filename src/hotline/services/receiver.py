@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from hotline.domain.clock import format_time
+from hotline.domain.contact import CONTACT_KINDS, check_form, fold
 from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import (
     AlreadyExists,
@@ -30,7 +31,14 @@ from hotline.domain.identity import (
     parse_principal_id,
     party_of,
 )
-from hotline.domain.intake import check_authentic, check_content, check_message, check_time
+from hotline.domain.intake import (
+    check_authentic,
+    check_content,
+    check_escalation,
+    check_forward,
+    check_message,
+    check_time,
+)
 from hotline.domain.ledger import ChainHead, Placement, place, receipt_content
 from hotline.domain.linktest import LinkState
 from hotline.domain.policy import Line, LineState, LineStatus, check_member
@@ -46,6 +54,8 @@ NODE_KINDS = frozenset(
         EventKind.LINE_ACCEPT,
         EventKind.LINKTEST,
         EventKind.KEY_ROTATE,
+        EventKind.ESCALATION,
+        EventKind.CONTACT_EXPIRE,
     }
 )
 
@@ -247,7 +257,16 @@ class Receiver:
         if kind == EventKind.MESSAGE:
             if state.status is not LineStatus.ACTIVE:
                 raise RequestRefused("line not active", f"line {event.line} is not active")
-            check_message(state.line, event)
+            others = (
+                s.line for s in self.store.lines() if event.author in s.line.policy.principals
+            )
+            check_message(state.line, event, others)
+        elif kind == EventKind.ESCALATION:
+            self._check_escalation(tx, state.line, event, content)
+        elif kind == EventKind.RELAY_FORWARD:
+            check_forward(state.line, event, tx.event(str(content.get("ref"))))
+        elif kind in CONTACT_KINDS:
+            self._check_contact(tx, state.line, event, content)
         elif kind == EventKind.ACK:
             self._check_ack(state.line, event, content)
         elif kind == EventKind.RECEIPT:
@@ -274,6 +293,28 @@ class Receiver:
         ):
             after_commit.append(event)
         return state.line
+
+    def _check_escalation(self, tx: WriteTx, line: Line, event: Event, content: Any) -> None:
+        message = tx.event(str(content.get("ref")))
+        came_from = tx.line(str(content.get("from_line") or event.line))
+        line_here = came_from is not None and set(came_from.line.parties) == set(line.parties)
+        check_escalation(line, event, message, self._keys(), line_here)
+
+    def _check_contact(self, tx: WriteTx, line: Line, event: Event, content: Any) -> None:
+        request = None
+        if event.kind != EventKind.CONTACT_REQUEST:
+            ref = str(content.get("ref"))
+            asked = tx.event(ref)
+            if asked is not None and asked.kind == EventKind.CONTACT_REQUEST:
+                later = [k.value for k in CONTACT_KINDS - {EventKind.CONTACT_REQUEST}]
+                request = fold(asked, tx.referring(ref, later))
+        try:
+            check_form(event, request, line, self.skew)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RequestRefused("malformed", f"{event.kind} content: {exc!r}") from exc
+        except HotlineError as exc:
+            reason = "malformed" if isinstance(exc, InvalidInput) else "policy"
+            raise RequestRefused(reason, exc.message) from exc
 
     def _proposal(self, tx: WriteTx, event: Event) -> Line:
         terms = event.content.get("terms")

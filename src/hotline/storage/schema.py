@@ -100,6 +100,7 @@ events = Table(
     UniqueConstraint("line", "party", "seq", name="uq_events_chain_seq"),
     Index("ix_events_ref", "ref"),
     Index("ix_events_line_kind", "line", "kind"),
+    Index("ix_events_kind_pos", "kind", "pos"),
 )
 
 # -- federation (migration 0002) ---------------------------------------------------------
@@ -175,4 +176,15 @@ link_state = Table(
     Column("round", Integer, nullable=True),
     Column("tested_at", String(32), nullable=False),
     Column("detail", Text, nullable=False),
+)
+
+# -- escalation (migration 0003) ---------------------------------------------------------
+
+escalation_policies = Table(
+    "escalation_policies",
+    metadata,
+    Column("line", String(64), ForeignKey("lines.id"), primary_key=True),
+    Column("format", String(8), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("updated_at", String(32), nullable=False),
 )

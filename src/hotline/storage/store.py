@@ -28,7 +28,16 @@ from hotline.domain.ledger import ChainHead
 from hotline.domain.policy import Line, LineState
 from hotline.domain.verify import RefTarget, StoredEvent, StoredLine
 from hotline.storage.engine import WRITE_OPTION
-from hotline.storage.schema import events, keys, line_parties, lines, node_info, parties, principals
+from hotline.storage.schema import (
+    escalation_policies,
+    events,
+    keys,
+    line_parties,
+    lines,
+    node_info,
+    parties,
+    principals,
+)
 from hotline.storage.transaction import (
     HEAD_QUERY,
     RETRYABLE_SQLSTATES,
@@ -270,6 +279,47 @@ class Store:
                     .order_by(events.c.pos)
                 )
             ]
+
+    def events_after(
+        self, pos: int, kinds: Collection[str], limit: int | None = None
+    ) -> list[tuple[int, Event]]:
+        """Events of ``kinds`` stored after position ``pos``, with their positions."""
+        query = (
+            sa.select(events.c.pos, events.c.raw, events.c.sig)
+            .where(events.c.pos > pos, events.c.kind.in_(list(kinds)))
+            .order_by(events.c.pos)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as c:
+            return [(int(r.pos), event_of(r)) for r in c.execute(query)]
+
+    def referring(self, ids: Collection[str], kinds: Collection[str]) -> list[Event]:
+        """Events of ``kinds`` that refer to any of ``ids`` (acks, escalations, answers)."""
+        wanted = list(ids)
+        found: list[Event] = []
+        with self._read() as c:
+            for start in range(0, len(wanted), 500):
+                found.extend(
+                    event_of(r)
+                    for r in c.execute(
+                        sa.select(events.c.raw, events.c.sig)
+                        .where(
+                            events.c.ref.in_(wanted[start : start + 500]),
+                            events.c.kind.in_(list(kinds)),
+                        )
+                        .order_by(events.c.pos)
+                    )
+                )
+        return found
+
+    def escalation_policy(self, line: str) -> tuple[str, str, str] | None:
+        """(format, source, updated_at) of the policy set for ``line``; None: the default."""
+        with self._read() as c:
+            row = c.execute(
+                sa.select(escalation_policies).where(escalation_policies.c.line == line)
+            ).first()
+        return None if row is None else (row.format, row.source, row.updated_at)
 
     def event(self, ident: str) -> Event:
         """An event by id or by a unique prefix of at least 6 hex characters."""

@@ -24,7 +24,16 @@ from hotline.domain.identity import Party, Principal
 from hotline.domain.ledger import ChainHead
 from hotline.domain.policy import Line, LineState, LineStatus
 from hotline.domain.verify import expected_ref
-from hotline.storage.schema import events, keys, line_parties, lines, node_info, parties, principals
+from hotline.storage.schema import (
+    escalation_policies,
+    events,
+    keys,
+    line_parties,
+    lines,
+    node_info,
+    parties,
+    principals,
+)
 
 # Statements on the append path are built once: building them costs more than running them.
 HEAD_QUERY = (
@@ -251,6 +260,35 @@ class WriteTx:
             .order_by(events.c.pos)
         )
         return [event_of(r) for r in rows]
+
+    def event(self, event_id: str) -> Event | None:
+        row = self._c.execute(
+            sa.select(events.c.raw, events.c.sig).where(events.c.id == event_id)
+        ).first()
+        return None if row is None else event_of(row)
+
+    def referring(self, ref: str, kinds: Iterable[str]) -> list[Event]:
+        """Events of ``kinds`` referring to ``ref``, as this transaction sees them."""
+        rows = self._c.execute(
+            sa.select(events.c.raw, events.c.sig)
+            .where(events.c.ref == ref, events.c.kind.in_(list(kinds)))
+            .order_by(events.c.pos)
+        )
+        return [event_of(r) for r in rows]
+
+    def set_escalation_policy(self, line: str, fmt: str, source: str, at: str) -> None:
+        self._c.execute(sa.delete(escalation_policies).where(escalation_policies.c.line == line))
+        self._c.execute(
+            sa.insert(escalation_policies).values(
+                line=line, format=fmt, source=source, updated_at=at
+            )
+        )
+
+    def clear_escalation_policy(self, line: str) -> bool:
+        done = self._c.execute(
+            sa.delete(escalation_policies).where(escalation_policies.c.line == line)
+        )
+        return bool(done.rowcount)
 
     def append(self, event: Event) -> None:
         """Insert a signed event. It must extend the chain head read in this transaction."""

@@ -1,0 +1,189 @@
+"""The escalation engine: what is open, and which action is due when.
+
+It holds messages awaiting an acknowledgement (with their planned steps, see
+:mod:`hotline.domain.escalation`) and contact requests awaiting an answer, and, given
+the time, returns the actions due. It does no I/O and reads no clock: the node's
+scheduler feeds it from the ledger and records each action there.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from hotline.domain.escalation import Action, PlannedStep, Step
+
+# -- the engine --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Due:
+    """An action the engine says is due. ``step`` is 0 and ``cycle`` 0 for ``expire``
+    and ``stop``."""
+
+    ref: str
+    line: str
+    party: str
+    action: Action
+    step: Step | None
+    cycle: int
+    due: datetime
+    late: timedelta  # how long after its time it is being done (outages, restarts)
+    by: str | None = None  # stop: who acknowledged
+    at: datetime | None = None  # stop: when
+
+    @property
+    def number(self) -> int:
+        return self.step.number if self.step else 0
+
+
+@dataclass
+class _Open:
+    ref: str
+    line: str
+    party: str
+    sent: datetime
+    plan: Sequence[PlannedStep]  # shared between items of one line and precedence
+    done: set[tuple[int, int]] = field(default_factory=set)  # (step number, cycle)
+    next: int = 0  # index into plan of the first step not yet returned
+    request: bool = False  # a contact request: one step, expire
+    closed: bool = False
+
+
+class Engine:
+    """What is open and what is due. Feed it with :meth:`track_message`,
+    :meth:`track_request`, :meth:`done` and :meth:`close`; ask it with :meth:`due`.
+
+    Each tick looks only at items whose next step is due (a heap keyed by time), so a
+    tick costs the actions it returns, not the number of open items.
+    """
+
+    def __init__(self) -> None:
+        self._open: dict[str, _Open] = {}
+        self._heap: list[tuple[datetime, str]] = []
+        self._stops: dict[str, Due] = {}
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+    def __contains__(self, ref: object) -> bool:
+        return ref in self._open
+
+    def track_message(
+        self, ref: str, line: str, party: str, sent: datetime, plan: Sequence[PlannedStep]
+    ) -> None:
+        """A message of ``party`` awaiting acknowledgement (tracking twice changes nothing)."""
+        if ref in self._open or not plan:
+            return
+        item = _Open(ref, line, party, sent, plan)
+        self._open[ref] = item
+        heapq.heappush(self._heap, (sent + plan[0].offset, ref))
+
+    def track_request(self, ref: str, line: str, party: str, respond_by: datetime) -> None:
+        """A contact request of ``party`` awaiting an answer until ``respond_by``."""
+        if ref in self._open:
+            return
+        item = _Open(ref, line, party, respond_by, (), request=True)
+        self._open[ref] = item
+        heapq.heappush(self._heap, (respond_by, ref))
+
+    def done(self, ref: str, number: int, cycle: int) -> None:
+        """A step recorded on the ledger (by this node before, or before a restart)."""
+        item = self._open.get(ref)
+        if item is None:
+            return
+        if item.request:
+            self._drop(ref)
+            return
+        item.done.add((number, cycle))
+        start = item.next
+        while item.next < len(item.plan) and _key(item.plan[item.next]) in item.done:
+            item.next += 1
+        if item.next != start and item.next < len(item.plan):
+            heapq.heappush(self._heap, (item.sent + item.plan[item.next].offset, ref))
+
+    def close(self, ref: str, by: str, at: datetime) -> None:
+        """Acknowledged (or answered): no more steps. If any was taken, a ``stop`` is due
+        so that the record says who answered and when."""
+        item = self._open.pop(ref, None)
+        if item is None or item.closed:
+            return
+        item.closed = True
+        if item.done and not item.request:
+            self._stops[ref] = Due(
+                ref, item.line, item.party, Action.STOP, None, 0, at, timedelta(0), by, at
+            )
+
+    def stopped(self, ref: str) -> None:
+        """The stop of ``ref`` is on the record already."""
+        self._stops.pop(ref, None)
+
+    def _drop(self, ref: str) -> None:
+        item = self._open.pop(ref, None)
+        if item is not None:
+            item.closed = True
+
+    def next_due(self) -> datetime | None:
+        """When the next step falls due (None when nothing is open)."""
+        while self._heap and self._stale(self._heap[0]):
+            heapq.heappop(self._heap)
+        return self._heap[0][0] if self._heap else None
+
+    def _stale(self, entry: tuple[datetime, str]) -> bool:
+        item = self._open.get(entry[1])
+        if item is None:
+            return True
+        if item.request:
+            return False
+        return item.next >= len(item.plan) or item.sent + item.plan[item.next].offset != entry[0]
+
+    def due(self, now: datetime) -> list[Due]:
+        """Every action due at ``now``, oldest first; each step of each item is returned
+        once, in the order of its policy, however many fell due since the last call."""
+        actions, self._stops = list(self._stops.values()), {}
+        while self._heap and self._heap[0][0] <= now:
+            when, ref = heapq.heappop(self._heap)
+            item = self._open.get(ref)
+            if item is None or self._stale((when, ref)):
+                continue
+            if item.request:
+                actions.append(
+                    Due(ref, item.line, item.party, Action.EXPIRE, None, 0, when, now - when)
+                )
+                self._drop(ref)
+                continue
+            while item.next < len(item.plan):
+                planned = item.plan[item.next]
+                at = item.sent + planned.offset
+                if at > now:
+                    heapq.heappush(self._heap, (at, ref))
+                    break
+                if _key(planned) not in item.done:
+                    actions.append(
+                        Due(
+                            ref,
+                            item.line,
+                            item.party,
+                            planned.step.action,
+                            planned.step,
+                            planned.cycle,
+                            at,
+                            now - at,
+                        )
+                    )
+                    item.done.add(_key(planned))
+                item.next += 1
+        return actions
+
+    def history(self, ref: str) -> tuple[int, int] | None:
+        """(steps done, steps planned) for an open message; None if not open."""
+        item = self._open.get(ref)
+        if item is None:
+            return None
+        return len(item.done), len(item.plan)
+
+
+def _key(planned: PlannedStep) -> tuple[int, int]:
+    return planned.step.number, planned.cycle

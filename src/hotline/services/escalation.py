@@ -1,0 +1,465 @@
+"""The escalation scheduler: feeds the pure engine from the ledger, and records on the
+ledger every action it takes.
+
+The engine's view is rebuilt from the ledger when the scheduler starts (steps already
+taken are on the record, so none is taken twice), then kept up to date from the events
+stored since. Each action is written in a transaction that first looks again at the
+record: a step that another process recorded meanwhile, or a message acknowledged
+meanwhile, is left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from hotline.domain.clock import format_time, parse_time
+from hotline.domain.contact import ANSWERS, CONTACT_KINDS, ContactStatus, fold, reason_content
+from hotline.domain.crypto import b64encode
+from hotline.domain.engine import Due, Engine
+from hotline.domain.errors import HotlineError, InvalidInput, NotFound
+from hotline.domain.escalation import (
+    DEFAULT_POLICY,
+    DEFAULT_POLICY_TOML,
+    Action,
+    EscalationPolicy,
+    PlannedStep,
+    parse_policy,
+)
+from hotline.domain.events import Event, EventKind
+from hotline.domain.identity import party_of
+from hotline.domain.ledger import escalation_content
+from hotline.domain.policy import Line, LineKind, LineState, LineStatus, MessageKind
+from hotline.domain.precedence import Precedence, format_duration
+from hotline.services.directory import Directory
+from hotline.services.writer import LedgerWriter
+from hotline.storage.peers import PeerStore
+from hotline.storage.transaction import WriteTx
+
+log = logging.getLogger("hotline.escalation")
+
+WATCHED = (
+    EventKind.MESSAGE.value,
+    EventKind.ACK.value,
+    EventKind.ESCALATION.value,
+    EventKind.CONTACT_REQUEST.value,
+    *(k.value for k in CONTACT_KINDS - {EventKind.CONTACT_REQUEST}),
+)
+#: On PostgreSQL an event may commit after one with a higher position was read: the
+#: scheduler reads this many positions back again (and skips those it has seen).
+PG_OVERLAP = 2000
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    line: str
+    policy: EscalationPolicy
+    source: str
+    format: str
+    default: bool
+    updated_at: str | None
+
+
+def awaited(message: Event, line: Line) -> frozenset[str]:
+    """The parties whose acknowledgement a message waits for: its addressees' parties,
+    or every other party of the line."""
+    to = message.content.get("to") or []
+    parties = {party_of(p) for p in to} - {message.party}
+    return frozenset(parties or line.other_parties(message.party))
+
+
+class Escalations:
+    def __init__(
+        self, writer: LedgerWriter, directory: Directory, peers: PeerStore, party: str
+    ) -> None:
+        self.writer = writer
+        self.store = writer.store
+        self.directory = directory
+        self.peers = peers
+        self.party = party
+        self.engine: Engine | None = None
+        self._pos = 0
+        self._recent: set[int] = set()
+        self._awaiting: dict[str, set[str]] = {}
+        self._lines: dict[str, LineState] = {}
+        self._plans: dict[tuple[str, Precedence], tuple[PlannedStep, ...]] = {}
+        self._policy_stamp: tuple[tuple[str, str], ...] | None = None
+        self._hosted: frozenset[str] = frozenset()
+
+    # -- policies --------------------------------------------------------------------
+
+    def policy(self, line_id: str) -> PolicyView:
+        """The escalation policy of a line: the one set for it, or the default."""
+        state = self.store.line(line_id)
+        stored = self.store.escalation_policy(state.line.id)
+        if stored is None:
+            return PolicyView(
+                state.line.id, DEFAULT_POLICY, DEFAULT_POLICY_TOML, "toml", True, None
+            )
+        fmt, source, at = stored
+        try:
+            policy = parse_policy(source, fmt)
+        except InvalidInput:
+            log.error("the escalation policy stored for %s does not parse: default used", line_id)
+            policy = DEFAULT_POLICY
+        return PolicyView(state.line.id, policy, source, fmt, False, at)
+
+    def set_policy(self, line_id: str, text: str, fmt: str) -> PolicyView:
+        """Check a policy against the line (every precedence, the relay line named) and
+        store it. Raises InvalidInput or NotFound; nothing is stored then."""
+        state = self.store.line(line_id)
+        policy = parse_policy(text, fmt)
+        policy.check(state.line.policy.deadlines)
+        for step in policy.steps:
+            if step.via is None:
+                continue
+            if step.via == state.line.id:
+                raise InvalidInput(
+                    "policy",
+                    f"step {step.number} relays via {step.via}, the line itself",
+                    hint="to send again on the same line, use a resend step",
+                )
+            try:
+                via = self.store.line(step.via)
+            except NotFound:
+                raise NotFound(
+                    "line", step.via, hint=f"step {step.number} relays via a line this node lacks"
+                ) from None
+            missing = set(state.line.parties) - set(via.line.parties)
+            if missing:
+                raise InvalidInput(
+                    "policy",
+                    f"step {step.number} relays via {step.via}, which does not reach "
+                    + ", ".join(sorted(missing)),
+                )
+        with self.store.write() as tx:
+            tx.set_escalation_policy(
+                state.line.id, "yaml" if fmt == "yml" else fmt, text, format_time(self.writer.now())
+            )
+        return self.policy(state.line.id)
+
+    def reset_policy(self, line_id: str) -> bool:
+        """Go back to the default policy. True if a policy had been set."""
+        state = self.store.line(line_id)
+        with self.store.write() as tx:
+            return tx.clear_escalation_policy(state.line.id)
+
+    def plan(self, line: Line, precedence: Precedence) -> tuple[PlannedStep, ...]:
+        key = (line.id, precedence)
+        if key not in self._plans:
+            self._plans[key] = self.policy(line.id).policy.plan(line.policy.deadline(precedence))
+        return self._plans[key]
+
+    # -- the scheduler -----------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        """Forget the engine's view; the next tick reads it again from the ledger."""
+        self.engine = None
+
+    def tick(self, now: datetime | None = None) -> list[Event]:
+        """Bring the engine up to date with the ledger, and record every action due."""
+        moment = now or self.writer.now()
+        stamp = self._stamp()
+        if self.engine is None or stamp != self._policy_stamp:
+            self._start(stamp)
+        else:
+            self._feed()
+        assert self.engine is not None
+        written: list[Event] = []
+        for due in self.engine.due(moment):
+            try:
+                event = self._execute(due, moment)
+            except HotlineError as exc:
+                log.warning("escalation of %s not recorded: %s", due.ref[:12], exc.message)
+                self.engine = None  # read the record again on the next tick: nothing skipped
+                break
+            except Exception:
+                self.engine = None
+                raise
+            if event is not None:
+                written.append(event)
+                self._bookkeeping(event, moment)
+        return written
+
+    def _bookkeeping(self, event: Event, now: datetime) -> None:
+        """Open or close the node's alert once the event is stored (a separate database
+        connection: never written to while the ledger's write transaction is open)."""
+        c = event.content
+        if event.kind != EventKind.ESCALATION:
+            return
+        key = f"escalation:{c['ref']}"
+        if c["action"] == Action.STOP:
+            self.peers.close_alert(key, format_time(now))
+        elif c["action"] == Action.ALERT and c.get("outcome") == "done":
+            self.peers.open_alert(
+                key,
+                "escalation",
+                f"message {str(c['ref'])[:12]} on {event.line} unacknowledged",
+                f"alerted {', '.join(c.get('to') or [])}: {c['reason']}",
+                format_time(now),
+            )
+
+    def _stamp(self) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (s.line.id, view[2])
+            for s in self.store.lines()
+            if (view := self.store.escalation_policy(s.line.id)) is not None
+        )
+
+    def _start(self, stamp: tuple[tuple[str, str], ...]) -> None:
+        self.engine = Engine()
+        self._policy_stamp = stamp
+        self._pos, self._recent = 0, set()
+        self._awaiting.clear()
+        self._plans.clear()
+        self._lines.clear()
+        self._feed()
+
+    def _feed(self) -> None:
+        self._hosted = self.directory.hosted()
+        overlap = PG_OVERLAP if self.store.engine.dialect.name == "postgresql" else 0
+        start = max(0, self._pos - overlap)
+        for pos, event in self.store.events_after(start, WATCHED):
+            if pos <= self._pos and pos in self._recent:
+                continue
+            self._observe(event)
+            if overlap:
+                self._recent.add(pos)
+            self._pos = max(self._pos, pos)
+        if overlap:
+            floor = self._pos - overlap
+            self._recent = {p for p in self._recent if p > floor}
+
+    def _line(self, line_id: str) -> LineState | None:
+        if line_id not in self._lines:
+            self._lines = {s.line.id: s for s in self.store.lines()}
+        return self._lines.get(line_id)
+
+    def _observe(self, event: Event) -> None:
+        engine = self.engine
+        assert engine is not None
+        kind, c = event.kind, event.content
+        if kind == EventKind.MESSAGE:
+            state = self._line(event.line)
+            if event.party not in self._hosted or state is None:
+                return
+            self._awaiting[event.id] = set(awaited(event, state.line))
+            precedence = Precedence(c["precedence"])
+            engine.track_message(
+                event.id, event.line, event.party, event.ts, self.plan(state.line, precedence)
+            )
+        elif kind == EventKind.ACK:
+            waiting = self._awaiting.get(str(c.get("ref")))
+            if waiting is None:
+                return
+            waiting.discard(event.party)
+            if not waiting:
+                del self._awaiting[str(c["ref"])]
+                engine.close(str(c["ref"]), event.author, event.ts)
+        elif kind == EventKind.ESCALATION:
+            if event.party not in self._hosted:
+                return
+            if c.get("action") == Action.STOP:
+                engine.stopped(str(c.get("ref")))
+            else:
+                engine.done(str(c.get("ref")), int(c.get("step", 0)), int(c.get("cycle", 0)))
+        elif kind == EventKind.CONTACT_REQUEST:
+            if event.party in self._hosted:
+                engine.track_request(
+                    event.id, event.line, event.party, parse_time(str(c["respond_by"]))
+                )
+        elif kind == EventKind.CONTACT_EXPIRE:
+            engine.done(str(c.get("ref")), 0, 0)
+        elif kind in ANSWERS or kind == EventKind.CONTACT_CANCEL:
+            engine.close(str(c.get("ref")), event.author, event.ts)
+
+    # -- actions -----------------------------------------------------------------------
+
+    def _execute(self, due: Due, now: datetime) -> Event | None:
+        with self.store.write() as tx:
+            tx.head(due.line, due.party)  # holds the chain: a second scheduler waits, then sees
+            if due.action is Action.EXPIRE:
+                return self._expire(tx, due)
+            earlier = tx.referring(due.ref, [EventKind.ESCALATION.value])
+            for e in earlier:
+                c = e.content
+                if due.action is Action.STOP and c.get("action") == Action.STOP:
+                    return None
+                if (c.get("step"), c.get("cycle")) == (due.number, due.cycle) and (
+                    due.action is not Action.STOP
+                ):
+                    return None
+            message = tx.event(due.ref)
+            if message is None:
+                return None
+            state = self._line(message.line)
+            if state is None:
+                return None
+            if due.action is Action.STOP:
+                content = escalation_content(
+                    action=Action.STOP.value,
+                    ref=due.ref,
+                    step=0,
+                    cycle=0,
+                    due=format_time(due.due),
+                    reason=f"acknowledged by {due.by} at {format_time(due.at or due.due)}",
+                    by=due.by,
+                    acked_at=format_time(due.at or due.due),
+                )
+                return self._append(tx, state.line, due.party, content)
+            waiting = set(awaited(message, state.line)) - {
+                a.party for a in tx.referring(due.ref, [EventKind.ACK.value])
+            }
+            if not waiting:
+                return None  # acknowledged meanwhile: the next feed closes it
+            return self._step(tx, due, message, state, waiting, now)
+
+    def _append(self, tx: WriteTx, line: Line, party: str, content: dict[str, Any]) -> Event:
+        return self.writer.append(
+            tx, line, EventKind.ESCALATION, party, content, hosted=self._hosted
+        )
+
+    def _reason(self, due: Due, message: Event, state: LineState, waiting: set[str]) -> str:
+        c = message.content
+        deadline = message.ts + state.line.policy.deadline(Precedence(c["precedence"]))
+        text = (
+            f"{c['precedence']} {c['kind']} {message.id[:12]} not acknowledged by "
+            f"{', '.join(sorted(waiting))}; deadline {format_time(deadline)}; "
+            f"{due.step.describe() if due.step else due.action.value}"
+            + (f", round {due.cycle + 1}" if due.cycle else "")
+        )
+        if due.late > timedelta(minutes=1):
+            late = timedelta(seconds=int(due.late.total_seconds()))
+            text += f"; done {format_duration(late)} late"
+        return text
+
+    def _step(
+        self,
+        tx: WriteTx,
+        due: Due,
+        message: Event,
+        state: LineState,
+        waiting: set[str],
+        now: datetime,
+    ) -> Event:
+        assert due.step is not None
+        common: dict[str, Any] = {
+            "action": due.action.value,
+            "ref": due.ref,
+            "step": due.number,
+            "cycle": due.cycle,
+            "due": format_time(due.due),
+            "reason": self._reason(due, message, state, waiting),
+        }
+        if due.action is Action.RESEND:
+            return self._append(tx, state.line, due.party, escalation_content(**common))
+        if due.action is Action.ALERT:
+            roles = {r.value for r in due.step.roles}
+            to = [
+                p.id for p in self.store.principals(due.party) if roles & {r.value for r in p.roles}
+            ]
+            outcome = (
+                "done"
+                if to
+                else f"skipped: no principal of {due.party} has role "
+                + (" or ".join(sorted(roles)))
+            )
+            return self._append(
+                tx,
+                state.line,
+                due.party,
+                escalation_content(**common, outcome=outcome, roles=sorted(roles), to=to),
+            )
+        via, recipients, why = self._route(due, message, state, waiting)
+        if via is None:
+            return self._append(
+                tx, state.line, due.party, escalation_content(**common, outcome=f"skipped: {why}")
+            )
+        return self._append(
+            tx,
+            via.line,
+            due.party,
+            escalation_content(
+                **common,
+                from_line=state.line.id,
+                to=recipients,
+                original={"raw": b64encode(message.raw), "sig": b64encode(message.sig)},
+            ),
+        )
+
+    def _route(
+        self, due: Due, message: Event, state: LineState, waiting: set[str]
+    ) -> tuple[LineState | None, list[str], str]:
+        """The line a relay goes over, and who receives it there; or why there is none."""
+        assert due.step is not None
+        kind = MessageKind(message.content["kind"])
+        if due.step.via is not None:
+            candidates = [s for s in self.store.lines() if s.line.id == due.step.via]
+            if not candidates:
+                return None, [], f"relay line {due.step.via} is not on this node"
+        else:
+            candidates = [
+                s
+                for s in self.store.lines(due.party)
+                if s.line.kind is LineKind.RELAY and s.line.id != state.line.id
+            ]
+        usable = [
+            s
+            for s in candidates
+            if s.status is LineStatus.ACTIVE
+            and waiting <= set(s.line.parties)
+            and kind in s.line.policy.kinds
+        ]
+        if not usable:
+            named = due.step.via or "no relay line"
+            return (
+                None,
+                [],
+                f"{named} is not an active line to {', '.join(sorted(waiting))} "
+                f"that takes a {kind.value}",
+            )
+        via = usable[0]
+        relays = {p.id for p in self.store.principals() if any(r.value == "relay" for r in p.roles)}
+        members = [p for p in via.line.policy.principals if party_of(p) in waiting]
+        return via, [p for p in members if p in relays] or members, ""
+
+    def _expire(self, tx: WriteTx, due: Due) -> Event | None:
+        request = tx.event(due.ref)
+        if request is None:
+            return None
+        later = tx.referring(due.ref, [k.value for k in CONTACT_KINDS])
+        state = fold(request, later)
+        if state.status is not ContactStatus.PENDING:
+            return None
+        line = self._line(due.line)
+        if line is None:
+            return None
+        window = format_duration(state.respond_by - state.requested_at)
+        return self.writer.append(
+            tx,
+            line.line,
+            EventKind.CONTACT_EXPIRE,
+            due.party,
+            reason_content(due.ref, f"no answer from {state.addressee} within {window}"),
+            hosted=self._hosted,
+        )
+
+
+def steps_taken(events: Iterable[Event]) -> list[dict[str, Any]]:
+    """The escalation events about one item, as the overdue report shows them."""
+    return [
+        {
+            "at": e.body["ts"],
+            "action": e.content.get("action"),
+            "step": e.content.get("step"),
+            "cycle": e.content.get("cycle"),
+            "line": e.line,
+            "outcome": e.content.get("outcome"),
+            "to": e.content.get("to"),
+            "event": e.id,
+        }
+        for e in events
+    ]

@@ -1,0 +1,72 @@
+"""The escalation scheduler against each database (SQLite, and PostgreSQL when
+reachable): steps recorded once, a hosted party's messages escalated by its own node,
+contact requests expired, policies stored and checked, and the record still verifies."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotline.app import Node
+from hotline.domain.errors import InvalidInput, NotFound
+from hotline.domain.events import EventKind
+from hotline.domain.message import MessageDraft
+from hotline.domain.policy import MessageKind
+from hotline.domain.precedence import Precedence
+from hotline.services.escalation import Escalations
+from hotline.services.verification import verify_store
+from tests.conftest import FakeClock
+
+LINE = "us-ru-deconfliction"
+
+
+def flash(n: int) -> MessageDraft:
+    return MessageDraft(MessageKind.NOTIFICATION, Precedence.FLASH, f"Track {n}", "Over the sea.")
+
+
+def test_each_step_is_recorded_once_across_schedulers(lab_node: Node, clock: FakeClock) -> None:
+    sent = lab_node.messages.send_many(LINE, "US/EUCOM-JOC", [flash(n) for n in range(5)])
+    theirs = lab_node.messages.send(LINE, "RU/NDMC", flash(99))  # RU is hosted here too
+    second = Escalations(lab_node.writer, lab_node.directory, lab_node.peers, "US")
+    assert lab_node.escalations.tick() == [] and second.tick() == []
+    clock.advance(minutes=10)
+    done = lab_node.escalations.tick() + second.tick()
+    assert sorted(e.content["ref"] for e in done) == sorted([m.id for m in sent] + [theirs.id])
+    assert {e.author for e in done} == {"US", "RU"}
+    lab_node.messages.ack(sent[0].id, "RU/NDMC")
+    clock.advance(minutes=5)
+    later = lab_node.escalations.tick() + second.tick()
+    kinds = sorted((e.content["action"], e.content["ref"] == sent[0].id) for e in later)
+    assert kinds.count(("stop", True)) == 1
+    assert ("relay", True) not in kinds
+    assert len([k for k in kinds if k[0] == "relay"]) == 5  # four US messages and RU's
+    report = verify_store(lab_node.store)
+    assert report.ok, report.problems
+
+
+def test_a_policy_is_checked_against_the_line_before_it_is_stored(lab_node: Node) -> None:
+    with pytest.raises(InvalidInput, match="policy: for PRIORITY: step 2 comes before step 1"):
+        lab_node.escalations.set_policy(
+            LINE,
+            '[[steps]]\naction = "resend"\nafter = "50%"\n'
+            '[[steps]]\naction = "alert"\nafter = "20m"\nroles = ["leader"]\n',
+            "toml",
+        )
+    with pytest.raises(NotFound):
+        lab_node.escalations.set_policy(
+            LINE, '[[steps]]\naction = "relay"\nafter = "0"\nvia = "nowhere"\n', "toml"
+        )
+    assert lab_node.escalations.policy(LINE).default
+    view = lab_node.escalations.set_policy(
+        LINE, "steps:\n  - {action: relay, after: '0', via: us-ru-attache}\n", "yaml"
+    )
+    assert not view.default and view.policy.steps[0].via == "us-ru-attache"
+    assert lab_node.escalations.reset_policy(LINE)
+    assert lab_node.escalations.policy(LINE).default
+
+
+def test_a_contact_request_on_a_line_of_another_kind_is_refused(lab_node: Node) -> None:
+    from hotline.domain.errors import PolicyRefused
+
+    with pytest.raises(PolicyRefused, match="leaders line"):
+        lab_node.contacts.request("US/EUCOM-JOC", "RU/NDMC", "call", line=LINE)
+    assert lab_node.store.events(LINE, kinds=[EventKind.CONTACT_REQUEST.value]) == []
