@@ -171,7 +171,7 @@ class Escalations:
         written: list[Event] = []
         for due in self.engine.due(moment):
             try:
-                event = self._execute(due, moment)
+                event = self._execute(due)
             except HotlineError as exc:
                 log.warning("escalation of %s not recorded: %s", due.ref[:12], exc.message)
                 self.engine = None  # read the record again on the next tick: nothing skipped
@@ -203,11 +203,8 @@ class Escalations:
             )
 
     def _stamp(self) -> tuple[tuple[str, str], ...]:
-        return tuple(
-            (s.line.id, view[2])
-            for s in self.store.lines()
-            if (view := self.store.escalation_policy(s.line.id)) is not None
-        )
+        """When each line's policy was last set: a change means new plans."""
+        return tuple(sorted(self.store.escalation_policies().items()))
 
     def _start(self, stamp: tuple[tuple[str, str], ...]) -> None:
         self.engine = Engine()
@@ -278,7 +275,7 @@ class Escalations:
 
     # -- actions -----------------------------------------------------------------------
 
-    def _execute(self, due: Due, now: datetime) -> Event | None:
+    def _execute(self, due: Due) -> Event | None:
         with self.store.write() as tx:
             tx.head(due.line, due.party)  # holds the chain: a second scheduler waits, then sees
             if due.action is Action.EXPIRE:
@@ -315,7 +312,7 @@ class Escalations:
             }
             if not waiting:
                 return None  # acknowledged meanwhile: the next feed closes it
-            return self._step(tx, due, message, state, waiting, now)
+            return self._step(tx, due, message, state, waiting)
 
     def _append(self, tx: WriteTx, line: Line, party: str, content: dict[str, Any]) -> Event:
         return self.writer.append(
@@ -343,7 +340,6 @@ class Escalations:
         message: Event,
         state: LineState,
         waiting: set[str],
-        now: datetime,
     ) -> Event:
         assert due.step is not None
         common: dict[str, Any] = {

@@ -321,6 +321,14 @@ class Store:
             ).first()
         return None if row is None else (row.format, row.source, row.updated_at)
 
+    def escalation_policies(self) -> dict[str, str]:
+        """Line id -> when its escalation policy was set, for every line that has one."""
+        with self._read() as c:
+            rows = c.execute(
+                sa.select(escalation_policies.c.line, escalation_policies.c.updated_at)
+            )
+            return {r.line: r.updated_at for r in rows}
+
     def event(self, ident: str) -> Event:
         """An event by id or by a unique prefix of at least 6 hex characters."""
         prefix = ident.strip().lower()
