@@ -10,6 +10,7 @@ the command line; waits poll with deadlines (the harness of test_processes.py).
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -336,12 +337,12 @@ def test_contact_requests_are_answered_expire_and_are_counted_on_both_nodes(lab:
         return (now[ids["declined"]], now[ids["held"]]) == ("declined", "accepted")
 
     wait_for("US to see RU's answers", answered_on_us, timeout=SOON_S, explain=pair.explain)
-    declined = cli_json(pair.us.home, "contact", "show", ids["declined"])
+    declined = json.loads(cli(pair.us.home, "contact", "show", ids["declined"]).stdout)
     assert (declined["answered_by"], declined["reason"]) == (
         RU_LEADER,
         "The minister is unavailable.",
     )
-    accepted = cli_json(pair.us.home, "contact", "show", ids["held"])
+    accepted = json.loads(cli(pair.us.home, "contact", "show", ids["held"]).stdout)
     assert accepted["answered_by"] == RU_LEADER
     assert at(accepted["proposed_time"]) == call_at
 

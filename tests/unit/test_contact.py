@@ -452,6 +452,32 @@ def test_check_step(
     assert refusal in str(info.value)
 
 
+@pytest.mark.parametrize("minutes", [239, 240])
+def test_answer_in_window_after_an_early_expiry_is_allowed(minutes: int) -> None:
+    request_event, (expire,) = script([Step(EXPIRE, "US", 240)])
+    expired = fold(request_event, [expire])
+    now = T0 + minutes * M
+    # what the fold would make of it: the answer counts
+    accept = Ledger().follow(request_event, ACCEPT, "RU/MINDEF", now)
+    assert apply(expired, accept).status is ACCEPTED
+    check_step(expired, ACCEPT, "RU/MINDEF", now, LEADERS)
+
+
+def test_a_request_past_its_window_cannot_be_cancelled_out_of_the_count() -> None:
+    """Silence is counted: once the window has closed unanswered, the requester cannot
+    turn it into a cancellation before its node records the expiry."""
+    request = state([])
+    with pytest.raises(PolicyRefused, match="closed unanswered"):
+        check_step(request, CANCEL, "US/SECDEF", T0 + WINDOW + M, LEADERS)
+    check_step(request, CANCEL, "US/SECDEF", T0 + WINDOW - M, LEADERS)
+
+
+def test_an_answer_after_an_expiry_and_after_the_window_is_refused() -> None:
+    request_event, (expire,) = script([Step(EXPIRE, "US", 240)])
+    with pytest.raises(PolicyRefused, match="already expired"):
+        check_step(fold(request_event, [expire]), ACCEPT, "RU/MINDEF", T0 + 241 * M, LEADERS)
+
+
 @pytest.mark.parametrize(
     ("line", "requester", "addressee", "refusal"),
     [

@@ -257,7 +257,10 @@ def check_step(
                 f"only {party_of(request.addressee)} answers this request",
                 hint=f"the addressee is {request.addressee}",
             )
-        if status is not ContactStatus.PENDING:
+        # an expiry recorded early (the requester's clock ahead) does not shorten the window
+        if status not in (ContactStatus.PENDING, ContactStatus.EXPIRED) or (
+            status is ContactStatus.EXPIRED and now > request.respond_by
+        ):
             raise PolicyRefused(f"request {request.id[:12]} is already {status.value}")
         if now > request.respond_by:
             raise PolicyRefused(
@@ -267,6 +270,11 @@ def check_step(
             )
     elif kind == EventKind.CONTACT_CANCEL:
         if status is ContactStatus.PENDING:
+            if now > request.respond_by:
+                raise PolicyRefused(
+                    f"the window of request {request.id[:12]} closed unanswered; "
+                    "it is recorded as expired, not cancelled"
+                )
             if party_of(author) != party_of(request.requester):
                 raise PolicyRefused(
                     "a pending request is cancelled by the side that asked",

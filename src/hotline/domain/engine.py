@@ -175,6 +175,7 @@ class Engine:
                     )
                     item.done.add(_key(planned))
                 item.next += 1
+        actions.sort(key=lambda a: a.due)  # stable: each item's steps stay in policy order
         return actions
 
     def history(self, ref: str) -> tuple[int, int] | None:

@@ -254,7 +254,7 @@ def parse_policy(text: str, fmt: str = "toml") -> EscalationPolicy:
 
 def policy_from_json(data: Any) -> EscalationPolicy:
     if not isinstance(data, dict) or set(data) - {"steps"}:
-        extra = sorted(set(data) - {"steps"}) if isinstance(data, dict) else []
+        extra = sorted(str(k) for k in set(data) - {"steps"}) if isinstance(data, dict) else []
         raise InvalidInput(
             "policy",
             "a policy is a list of steps" + (f"; unknown key(s) {extra}" if extra else ""),
@@ -283,7 +283,7 @@ def _step(number: int, raw: Any, *, last: bool) -> Step:
             hint="actions are resend, relay, alert and repeat",
         )
     action = Action(name)
-    unknown = sorted(set(raw) - _FIELDS[action])
+    unknown = sorted(str(k) for k in set(raw) - _FIELDS[action])
     if unknown:
         raise InvalidInput(
             "policy",
@@ -306,10 +306,13 @@ def _step(number: int, raw: Any, *, last: bool) -> Step:
         via = raw.get("via")
         if via is not None and not isinstance(via, str):
             raise InvalidInput("policy", f"{where} (relay): 'via' names a line")
-        return Step(number, action, after, via=parse_line_id(via) if via else None)
+        try:
+            return Step(number, action, after, via=parse_line_id(via) if via else None)
+        except InvalidInput as exc:
+            raise InvalidInput("policy", f"{where} (relay): {exc.message}", hint=exc.hint) from None
     if action is Action.ALERT:
         roles = raw.get("roles")
-        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):
             raise InvalidInput(
                 "policy", f"{where} (alert): 'roles' is a list of roles, e.g. [\"leader\"]"
             )
