@@ -67,6 +67,22 @@ run hotline inbox --party RU --all
 step "The line's record: both parties' chains, messages, receipts and the acknowledgement"
 run hotline log us-ru-deconfliction
 
+step "Deadlines escalate: the policy of the deconfliction line (resend, relay via the attache, alert leadership)"
+run hotline escalation show us-ru-deconfliction
+
+step "The Secretary of Defense asks for a call; the minister declines; another request goes unanswered"
+run hotline principal add US/SECDEF --role leader --name "Secretary of Defense"
+run hotline line create us-ru-leaders --kind leaders --title "Defence leaders" \
+    --member US/SECDEF --member RU/MINDEF
+run hotline line accept us-ru-leaders --party RU
+run hotline contact request --from US/SECDEF --to RU/MINDEF --topic "Strikes near the Polish border"
+asked=$(hotline contact list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+run hotline contact decline "${asked:0:12}" --as RU/MINDEF --reason "The minister is unavailable."
+run hotline contact request --from US/SECDEF --to RU/MINDEF --topic "Incident over the Black Sea" --window 1s
+sleep 1.2
+run hotline escalation run
+run hotline contact stats --days 30
+
 step "Verify: every id re-derived, every signature and link checked"
 run hotline verify
 

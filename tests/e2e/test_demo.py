@@ -24,6 +24,7 @@ def test_demo_walkthrough_runs_and_catches_the_edit() -> None:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "a protest is not allowed on line us-ru-deconfliction" in done.stderr
-    assert "ok: 14 events in 4 chains verified" in done.stdout
+    assert "2 requests in 30 days: 0 accepted, 1 declined, 1 unanswered" in done.stdout
+    assert "ok: 26 events in 6 chains verified" in done.stdout
     assert "bad id: line us-ru-deconfliction, chain US, seq 3" in done.stderr
     assert "demo complete" in done.stdout
