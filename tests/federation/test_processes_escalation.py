@@ -13,18 +13,21 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hotline.app import Node
 from hotline.domain.policy import LineStatus
 from tests.federation.test_processes import (
     RU_DESK,
     US_DESK,
     Lab,
     Pair,
+    Server,
     both,
     cli,
     cli_json,
@@ -117,12 +120,9 @@ def log_events(home: Path, line: str, kind: str) -> list[dict[str, Any]]:
 
 def escalations(home: Path, ref: str, *lines: str) -> list[dict[str, Any]]:
     """Escalation events about message ``ref`` on ``lines``, as ``hotline log`` shows them."""
-    return [
-        e
-        for line in lines
-        for e in log_events(home, line, "escalation")
-        if e["body"]["content"]["ref"] == ref
-    ]
+    with ThreadPoolExecutor(len(lines)) as pool:
+        logs = list(pool.map(lambda line: log_events(home, line, "escalation"), lines))
+    return [e for log in logs for e in log if e["body"]["content"]["ref"] == ref]
 
 
 def content(event: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +137,8 @@ def at(text: str) -> datetime:
 def verify_both(pair: Pair) -> None:
     """`hotline verify` on each node, then `verify --peer`: every shared chain in step."""
     pair.wait_settled()
-    for server, peer in ((pair.us, "RU"), (pair.ru, "US")):
+
+    def check(server: Server, peer: str) -> None:
         report = cli_json(server.home, "verify")
         assert report["ok"] is True, (server.party, report)
         assert report["problems"] == [], (server.party, report)
@@ -146,6 +147,8 @@ def verify_both(pair: Pair) -> None:
         states = {(v["line"], v["party"]): v["state"] for v in compared["peer"]}
         assert states, (server.party, compared)
         assert set(states.values()) == {"in step"}, (server.party, compared)
+
+    both(lambda: check(pair.us, "RU"), lambda: check(pair.ru, "US"))
 
 
 # -- tests -------------------------------------------------------------------------------
@@ -173,44 +176,56 @@ def test_an_unacknowledged_flash_is_relayed_forwarded_and_stopped(lab: Lab) -> N
         "--body",
         "Test launch from Kapustin Yar.",
     )
-    (sent,) = log_events(pair.us.home, FLASH_LINE, "message")
-    message = sent["id"]
+    (sent,) = pair.us_node.store.events(FLASH_LINE, kinds=["message"])
+    message = sent.id
 
-    # Nobody acknowledges: US's own scheduler resends it, then relays it to RU's relay
-    # principal over the attaché line.
-    def resent_and_relayed() -> bool:
-        actions = {
-            (e["body"]["line"], content(e)["action"])
-            for e in escalations(pair.us.home, message, FLASH_LINE, ATTACHE)
-        }
-        return {(FLASH_LINE, "resend"), (ATTACHE, "relay")} <= actions
+    # Nobody acknowledges: US's own scheduler (in `hotline serve`) resends it, then relays
+    # it to RU's relay principal over the attaché line.
+    def steps_on(node: Node, *lines: str) -> list[tuple[str, str]]:
+        return [
+            (e.line, str(e.content["action"]))
+            for line in lines
+            for e in node.store.events(line, kinds=["escalation"])
+            if e.content["ref"] == message
+        ]
 
-    wait_for("US to resend and relay the message", resent_and_relayed, timeout=SOON_S)
-    (resend, *_) = [
-        e
-        for e in escalations(pair.us.home, message, FLASH_LINE)
-        if content(e)["action"] == "resend"
-    ]
+    wait_for(
+        "US to resend and relay the message",
+        lambda: (
+            {(FLASH_LINE, "resend"), (ATTACHE, "relay")}
+            <= set(steps_on(pair.us_node, FLASH_LINE, ATTACHE))
+        ),
+        timeout=SOON_S,
+        explain=pair.explain,
+    )
+    shown = escalations(pair.us.home, message, FLASH_LINE, ATTACHE)  # `hotline log` on US
+    resend = next(e for e in shown if content(e)["action"] == "resend")
+    assert resend["body"]["line"] == FLASH_LINE
     assert (content(resend)["step"], content(resend)["cycle"]) == (1, 0)
     assert content(resend)["outcome"] == "done"
-    (relay, *_) = escalations(pair.us.home, message, ATTACHE)
-    assert content(relay)["action"] == "relay"
+    relay = next(e for e in shown if content(e)["action"] == "relay")
+    assert relay["body"]["line"] == ATTACHE
+    assert (content(relay)["step"], content(relay)["cycle"]) == (2, 0)
     assert content(relay)["outcome"] == "done"
     assert content(relay)["from_line"] == FLASH_LINE
     assert content(relay)["to"] == [RU_RELAY]
-    assert (content(relay)["step"], content(relay)["cycle"]) == (2, 0)
 
-    overdue = cli_json(pair.us.home, "overdue")
-    assert message in [item["id"] for item in overdue], overdue
-
-    # RU's relay principal sees the original, id and signature verified by RU's node.
-    def relayed_on_ru() -> list[dict[str, Any]]:
-        rows = cli_json(pair.ru.home, "relay", "list", "--as", RU_RELAY)
-        return [r for r in rows if r["message"] == message]
-
-    rows = wait_for("RU to hold the relay", relayed_on_ru, timeout=SOON_S, explain=pair.explain)
-    first = rows[-1]  # newest first: the first relay is last
-    assert first["relay"] == relay["id"]
+    # RU's relay principal sees the original, its id and signature checked by RU's node.
+    wait_for(
+        "RU to hold the relay",
+        lambda: relay["id"] in {e.id for e in pair.ru_node.store.events(ATTACHE)},
+        timeout=SOON_S,
+        explain=pair.explain,
+    )
+    overdue, listed = both(
+        lambda: cli_json(pair.us.home, "overdue"),
+        lambda: cli_json(pair.ru.home, "relay", "list", "--as", RU_RELAY),
+    )
+    (late_item,) = [i for i in overdue if i["id"] == message]
+    assert late_item["owed_by"] == ["RU"], late_item
+    assert {"resend", "relay"} <= {s["action"] for s in late_item["steps"]}, late_item
+    assert all(row["message"] == message for row in listed), listed
+    (first,) = [row for row in listed if row["relay"] == relay["id"]]
     assert first["line"] == ATTACHE
     assert first["from_line"] == FLASH_LINE
     assert first["from"] == US_DESK
@@ -220,64 +235,74 @@ def test_an_unacknowledged_flash_is_relayed_forwarded_and_stopped(lab: Lab) -> N
     assert first["forwarded"] == []
 
     cli(pair.ru.home, "relay", "forward", first["relay"], "--as", RU_RELAY, "--to", RU_DESK)
-    (forwarded,) = [
-        r for r in cli_json(pair.ru.home, "relay", "list", "--as", RU_RELAY) if r["relay"] == relay["id"]
-    ]
+    _, listed = both(
+        lambda: cli(pair.ru.home, "ack", message, "--as", RU_DESK),
+        lambda: cli_json(pair.ru.home, "relay", "list", "--as", RU_RELAY),
+    )
+    (forwarded,) = [row for row in listed if row["relay"] == relay["id"]]
     assert [(f["by"], f["to"]) for f in forwarded["forwarded"]] == [(RU_RELAY, [RU_DESK])]
 
-    cli(pair.ru.home, "ack", message, "--as", RU_DESK)
-
-    # US receives the ack; its scheduler records who acknowledged, once, and stops.
-    def stopped() -> list[dict[str, Any]]:
-        return [
-            e
-            for e in escalations(pair.us.home, message, FLASH_LINE)
-            if content(e)["action"] == "stop"
-        ]
-
-    (stop,) = wait_for("US to record the stop", stopped, timeout=SOON_S, explain=pair.explain)
-    assert content(stop)["by"] == RU_DESK
-    assert content(stop)["outcome"] == "done"
-    (ack,) = log_events(pair.ru.home, FLASH_LINE, "ack")
-    assert content(ack)["ref"] == message
-    assert content(stop)["acked_at"] == ack["body"]["ts"]
-
-    # The forward reached US too, on the attaché line.
+    # US receives the ack (and the forward); its scheduler records who acknowledged.
     wait_for(
-        "US to hold RU's forward",
-        lambda: log_events(pair.us.home, ATTACHE, "relay.forward"),
+        "US to record the stop",
+        lambda: (FLASH_LINE, "stop") in steps_on(pair.us_node, FLASH_LINE),
         timeout=SOON_S,
         explain=pair.explain,
     )
-    (forward,) = log_events(pair.us.home, ATTACHE, "relay.forward")
+    wait_for(
+        "US to hold RU's forward",
+        lambda: pair.us_node.store.events(ATTACHE, kinds=["relay.forward"]),
+        timeout=SOON_S,
+        explain=pair.explain,
+    )
+    verify_both(pair)  # takes several scheduler ticks: a step after the stop would show
+
+    with ThreadPoolExecutor(4) as pool:
+        on_us = pool.submit(escalations, pair.us.home, message, FLASH_LINE, ATTACHE)
+        on_ru = pool.submit(escalations, pair.ru.home, message, FLASH_LINE)
+        acks = pool.submit(log_events, pair.ru.home, FLASH_LINE, "ack")
+        forwards = pool.submit(log_events, pair.us.home, ATTACHE, "relay.forward")
+        overdue_after = pool.submit(cli_json, pair.us.home, "overdue")
+    record = on_us.result()
+
+    (stop,) = [e for e in record if content(e)["action"] == "stop"]
+    (ack,) = acks.result()
+    assert stop["body"]["line"] == FLASH_LINE
+    assert content(ack)["ref"] == message
+    assert content(stop)["by"] == RU_DESK
+    assert content(stop)["acked_at"] == ack["body"]["ts"]
+    assert content(stop)["outcome"] == "done"
+    (forward,) = forwards.result()
     assert (forward["body"]["author"], content(forward)["to"]) == (RU_RELAY, [RU_DESK])
     assert content(forward)["message"] == message
+    assert message not in [item["id"] for item in overdue_after.result()]
 
-    verify_both(pair)
-    assert message not in [item["id"] for item in cli_json(pair.us.home, "overdue")]
-
-    # Each step is on US's record exactly once, in the order of the policy, none after the
-    # stop (read after verify, which took several scheduler ticks).
-    record = escalations(pair.us.home, message, FLASH_LINE, ATTACHE)
+    # Each step is on US's record exactly once, in the order of the policy, on its line,
+    # and none after the stop.
     steps = [
         (content(e)["step"], content(e)["cycle"]) for e in record if content(e)["action"] != "stop"
     ]
-    repeated = [s for s, n in Counter(steps).items() if n > 1]
+    repeated = [step for step, n in Counter(steps).items() if n > 1]
     assert repeated == [], record
-    assert [content(e)["action"] for e in record].count("stop") == 1
-    plan = [(n, c) for c in range(3) for n in (1, 2, 3)]  # default policy, repeated twice
+    plan = [(n, c) for c in range(3) for n in (1, 2, 3)]  # the default policy, repeated twice
     assert sorted(steps, key=lambda s: (s[1], s[0])) == plan[: len(steps)], steps
     assert {(1, 0), (2, 0)} <= set(steps)
     stop_ts = at(stop["body"]["ts"])
-    late = [e for e in record if content(e)["action"] != "stop" and at(e["body"]["ts"]) > stop_ts]
-    assert late == [], late
-    by_action = {
-        content(e)["action"] for e in record if (content(e)["step"], content(e)["cycle"]) == (3, 0)
-    }
-    assert by_action <= {"alert"}
+    where = {1: ("resend", FLASH_LINE), 2: ("relay", ATTACHE), 3: ("alert", FLASH_LINE)}
     for e in record:
-        if content(e)["action"] == "alert":
-            assert content(e)["to"] == [US_LEADER], e
+        c = content(e)
+        if c["action"] == "stop":
+            continue
+        assert (c["action"], e["body"]["line"]) == where[c["step"]], e
+        assert c["outcome"] == "done", e
+        assert at(e["body"]["ts"]) < stop_ts, e
+        if c["action"] == "alert":
+            assert c["to"] == [US_LEADER], e
+
+    # RU holds US's record of the steps on the deconfliction line, the stop included.
+    assert [e["id"] for e in on_ru.result()] == [
+        e["id"] for e in record if e["body"]["line"] == FLASH_LINE
+    ]
 
 
 def test_contact_requests_are_answered_expire_and_are_counted_on_both_nodes(lab: Lab) -> None:
@@ -304,17 +329,16 @@ def test_contact_requests_are_answered_expire_and_are_counted_on_both_nodes(lab:
             "--window",
             window,
         )
-    by_topic = {r["topic"]: r for r in cli_json(pair.us.home, "contact", "list")}
-    ids = {name: by_topic[topic]["id"] for name, topic in topics.items()}
-    assert all(by_topic[t]["status"] == "pending" for t in topics.values())
-    assert all(by_topic[t]["line"] == LEADERS for t in topics.values())
+    by_topic = {r.topic: r for r in pair.us_node.contacts.requests()}
+    ids = {name: by_topic[topic].id for name, topic in topics.items()}
 
-    def states(home: Path) -> dict[str, str]:
-        return {r["id"]: r["status"] for r in cli_json(home, "contact", "list")}
+    def status(node: Node, name: str) -> str | None:
+        got = {r.id: r.status.value for r in node.contacts.requests()}
+        return got.get(ids[name])
 
     wait_for(
         "RU to receive the requests",
-        lambda: set(states(pair.ru.home)) >= {ids["declined"], ids["held"]},
+        lambda: status(pair.ru_node, "declined") == status(pair.ru_node, "held") == "pending",
         timeout=SOON_S,
         explain=pair.explain,
     )
@@ -332,32 +356,38 @@ def test_contact_requests_are_answered_expire_and_are_counted_on_both_nodes(lab:
     call_text = call_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     cli(pair.ru.home, "contact", "accept", ids["held"], "--as", RU_LEADER, "--time", call_text)
 
-    def answered_on_us() -> bool:
-        now = states(pair.us.home)
-        return (now[ids["declined"]], now[ids["held"]]) == ("declined", "accepted")
-
-    wait_for("US to see RU's answers", answered_on_us, timeout=SOON_S, explain=pair.explain)
-    declined = json.loads(cli(pair.us.home, "contact", "show", ids["declined"]).stdout)
+    wait_for(
+        "US to see RU's answers",
+        lambda: (
+            (status(pair.us_node, "declined"), status(pair.us_node, "held"))
+            == ("declined", "accepted")
+        ),
+        timeout=SOON_S,
+        explain=pair.explain,
+    )
+    declined, accepted = both(
+        lambda: json.loads(cli(pair.us.home, "contact", "show", ids["declined"]).stdout),
+        lambda: json.loads(cli(pair.us.home, "contact", "show", ids["held"]).stdout),
+    )
+    assert declined["status"] == "declined"
     assert (declined["answered_by"], declined["reason"]) == (
         RU_LEADER,
         "The minister is unavailable.",
     )
-    accepted = json.loads(cli(pair.us.home, "contact", "show", ids["held"]).stdout)
+    assert accepted["status"] == "accepted"
     assert accepted["answered_by"] == RU_LEADER
     assert at(accepted["proposed_time"]) == call_at
 
     # The short one expires: US's scheduler records it, and RU learns it from US.
     wait_for(
         "US to expire the unanswered request",
-        lambda: states(pair.us.home)[ids["silent"]] == "expired",
+        lambda: status(pair.us_node, "silent") == "expired",
         timeout=SOON_S,
         explain=pair.explain,
     )
-    (expiry,) = log_events(pair.us.home, LEADERS, "contact.expire")
-    assert (expiry["body"]["party"], content(expiry)["ref"]) == ("US", ids["silent"])
     wait_for(
         "RU to see the request expired",
-        lambda: states(pair.ru.home).get(ids["silent"]) == "expired",
+        lambda: status(pair.ru_node, "silent") == "expired",
         timeout=SOON_S,
         explain=pair.explain,
     )
@@ -376,24 +406,35 @@ def test_contact_requests_are_answered_expire_and_are_counted_on_both_nodes(lab:
     )
     wait_for(
         "RU to see the call held",
-        lambda: states(pair.ru.home).get(ids["held"]) == "held",
+        lambda: status(pair.ru_node, "held") == "held",
         timeout=SOON_S,
         explain=pair.explain,
     )
     pair.wait_settled()
 
+    with ThreadPoolExecutor(5) as pool:
+        expiries = pool.submit(log_events, pair.us.home, LEADERS, "contact.expire")
+        lists = {s.party: pool.submit(cli_json, s.home, "contact", "list") for s in lab.servers}
+        stats = {s.party: pool.submit(cli_json, s.home, "contact", "stats") for s in lab.servers}
+    (expiry,) = expiries.result()
+    assert (expiry["body"]["party"], content(expiry)["ref"]) == ("US", ids["silent"])
+
     expected = {ids["declined"]: "declined", ids["held"]: "held", ids["silent"]: "expired"}
-    us_stats, ru_stats = both(
-        lambda: cli_json(pair.us.home, "contact", "stats"),
-        lambda: cli_json(pair.ru.home, "contact", "stats"),
-    )
-    for side, server, report in (("US", pair.us, us_stats), ("RU", pair.ru, ru_stats)):
-        assert states(server.home) == expected, side
-        (row,) = report["pairs"]
+    for side in ("US", "RU"):
+        assert {r["id"]: r["status"] for r in lists[side].result()} == expected, side
+        (row,) = stats[side].result()["pairs"]
         assert (row["from"], row["to"]) == (US_LEADER, RU_LEADER), (side, row)
         counts = {
             k: row[k]
-            for k in ("requested", "accepted", "held", "declined", "unanswered", "pending")
+            for k in (
+                "requested",
+                "accepted",
+                "held",
+                "declined",
+                "unanswered",
+                "cancelled",
+                "pending",
+            )
         }
         assert counts == {
             "requested": 3,
@@ -401,8 +442,8 @@ def test_contact_requests_are_answered_expire_and_are_counted_on_both_nodes(lab:
             "held": 1,
             "declined": 1,
             "unanswered": 1,
+            "cancelled": 0,
             "pending": 0,
         }, (side, row)
-        assert row["cancelled"] == 0, (side, row)
-    assert us_stats["pairs"] == ru_stats["pairs"]
+    assert stats["US"].result()["pairs"] == stats["RU"].result()["pairs"]
     verify_both(pair)
