@@ -366,8 +366,8 @@ def test_contact_requests_are_answered_expire_and_are_counted_on_both_nodes(lab:
         explain=pair.explain,
     )
     declined, accepted = both(
-        lambda: json.loads(cli(pair.us.home, "contact", "show", ids["declined"]).stdout),
-        lambda: json.loads(cli(pair.us.home, "contact", "show", ids["held"]).stdout),
+        lambda: json.loads(cli(pair.us.home, "contact", "show", ids["declined"], "--json").stdout),
+        lambda: json.loads(cli(pair.us.home, "contact", "show", ids["held"], "--json").stdout),
     )
     assert declined["status"] == "declined"
     assert (declined["answered_by"], declined["reason"]) == (

@@ -210,10 +210,31 @@ def contact_list(
 
 
 @contact_app.command("show")
-def contact_show(request: RequestArg) -> None:
-    """One request and every event about it."""
+def contact_show(request: RequestArg, as_json: JsonOption = False) -> None:
+    """One request, where it stands, and every event about it."""
     with node_context() as node:
-        print_json(request_json(node.contacts.get(request)))
+        found = node.contacts.get(request)
+    data = request_json(found)
+    if as_json:
+        print_json(data)
+        return
+    out.print(f"request {found.id} on {found.line}")
+    out.print(f"  {found.requester} -> {found.addressee}: {found.topic}")
+    for label, key in (
+        ("status", "status"),
+        ("asked", "requested_at"),
+        ("answer by", "respond_by"),
+        ("answered", "answered_at"),
+        ("answered by", "answered_by"),
+        ("call at", "proposed_time"),
+        ("reason", "reason"),
+        ("held at", "held_at"),
+        ("summary", "summary"),
+        ("closed by", "closed_by"),
+    ):
+        if data[key] is not None:
+            out.print(f"  {label:<12}{data[key]}")
+    out.print("  events      " + " ".join(render.short(e) for e in found.events))
 
 
 @contact_app.command("stats")
