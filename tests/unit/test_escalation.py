@@ -861,3 +861,28 @@ def test_requests_and_messages_together() -> None:
 def test_planned_step_is_data() -> None:
     step = FLASH_PLAN[0]
     assert step == PlannedStep(10 * M, DEFAULT_POLICY.steps[0], 0)
+
+
+def test_a_limit_leaves_the_rest_due_for_the_next_call() -> None:
+    engine = Engine()
+    plan = DEFAULT_POLICY.plan(DEFAULT_DEADLINES[Precedence.FLASH])
+    for n in range(5):
+        engine.track_message(f"m{n}", "line", "US", T0 + timedelta(minutes=n), plan)
+    first = engine.due(at(100), limit=10)
+    rest = engine.due(at(100))
+    assert 10 <= len(first) < 5 * len(plan)  # whole items: an item's steps are not split
+    assert len(first) + len(rest) == 5 * len(plan)
+    assert {(d.ref, d.number, d.cycle) for d in first}.isdisjoint(
+        (d.ref, d.number, d.cycle) for d in rest
+    )
+
+
+def test_compact_keeps_what_is_due() -> None:
+    replayed, fresh = flash_engine(), flash_engine()
+    replayed.done("m1", 1, 0)
+    replayed.done("m1", 2, 0)
+    fresh.done("m1", 1, 0)
+    fresh.done("m1", 2, 0)
+    replayed.compact()
+    assert replayed.next_due() == fresh.next_due()
+    assert keys(replayed.due(at(200))) == keys(fresh.due(at(200)))

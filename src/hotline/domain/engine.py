@@ -139,11 +139,25 @@ class Engine:
             return False
         return item.next >= len(item.plan) or item.sent + item.plan[item.next].offset != entry[0]
 
-    def due(self, now: datetime) -> list[Due]:
+    def compact(self) -> None:
+        """One heap entry per open item, at its next step (after a replay of the record
+        has left entries for steps already done)."""
+        self._heap = [
+            (item.sent if item.request else item.sent + item.plan[item.next].offset, ref)
+            for ref, item in self._open.items()
+            if item.request or item.next < len(item.plan)
+        ]
+        heapq.heapify(self._heap)
+
+    def due(self, now: datetime, limit: int | None = None) -> list[Due]:
         """Every action due at ``now``, oldest first; each step of each item is returned
-        once, in the order of its policy, however many fell due since the last call."""
+        once, in the order of its policy, however many fell due since the last call.
+        With ``limit``, items stop being taken once that many actions are due (the rest
+        stay due for the next call)."""
         actions, self._stops = list(self._stops.values()), {}
         while self._heap and self._heap[0][0] <= now:
+            if limit is not None and len(actions) >= limit:
+                break
             when, ref = heapq.heappop(self._heap)
             item = self._open.get(ref)
             if item is None or self._stale((when, ref)):

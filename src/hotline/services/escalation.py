@@ -51,6 +51,10 @@ WATCHED = (
 #: On PostgreSQL an event may commit after one with a higher position was read: the
 #: scheduler reads this many positions back again (and skips those it has seen).
 PG_OVERLAP = 2000
+#: Most actions recorded by one tick (a catch-up after an outage goes on next tick), and
+#: per write transaction.
+TICK_LIMIT = 2000
+TX_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class Escalations:
         self._plans: dict[tuple[str, Precedence], tuple[PlannedStep, ...]] = {}
         self._policy_stamp: tuple[tuple[str, str], ...] | None = None
         self._hosted: frozenset[str] = frozenset()
+        self._roles: dict[str, set[str]] | None = None
 
     # -- policies --------------------------------------------------------------------
 
@@ -160,7 +165,9 @@ class Escalations:
         self.engine = None
 
     def tick(self, now: datetime | None = None) -> list[Event]:
-        """Bring the engine up to date with the ledger, and record every action due."""
+        """Bring the engine up to date with the ledger, and record the actions due: at
+        most :data:`TICK_LIMIT` (the rest on the next tick), :data:`TX_BATCH` to a
+        transaction."""
         moment = now or self.writer.now()
         stamp = self._stamp()
         if self.engine is None or stamp != self._policy_stamp:
@@ -168,21 +175,32 @@ class Escalations:
         else:
             self._feed()
         assert self.engine is not None
+        dues = self.engine.due(moment, limit=TICK_LIMIT)
+        self._roles = None  # principals and lines are read once per tick
+        self._lines.clear()
         written: list[Event] = []
-        for due in self.engine.due(moment):
+        for start in range(0, len(dues), TX_BATCH):
             try:
-                event = self._execute(due)
+                with self.store.write() as tx:
+                    done = [self._execute(tx, due) for due in dues[start : start + TX_BATCH]]
             except HotlineError as exc:
-                log.warning("escalation of %s not recorded: %s", due.ref[:12], exc.message)
+                log.warning("escalation not recorded: %s", exc.message)
                 self.engine = None  # read the record again on the next tick: nothing skipped
                 break
             except Exception:
                 self.engine = None
                 raise
-            if event is not None:
-                written.append(event)
-                self._bookkeeping(event, moment)
+            for event in done:
+                if event is not None:
+                    written.append(event)
+                    self._bookkeeping(event, moment)
         return written
+
+    def _principal_roles(self) -> dict[str, set[str]]:
+        """Principal id -> its role names, read once per tick."""
+        if self._roles is None:
+            self._roles = {p.id: {r.value for r in p.roles} for p in self.store.principals()}
+        return self._roles
 
     def _bookkeeping(self, event: Event, now: datetime) -> None:
         """Open or close the node's alert once the event is stored (a separate database
@@ -214,6 +232,7 @@ class Escalations:
         self._plans.clear()
         self._lines.clear()
         self._feed()
+        self.engine.compact()
 
     def _feed(self) -> None:
         self._hosted = self.directory.hosted()
@@ -229,6 +248,11 @@ class Escalations:
         if overlap:
             floor = self._pos - overlap
             self._recent = {p for p in self._recent if p > floor}
+
+    def _all_lines(self) -> list[LineState]:
+        if not self._lines:
+            self._lines = {s.line.id: s for s in self.store.lines()}
+        return list(self._lines.values())
 
     def _line(self, line_id: str) -> LineState | None:
         if line_id not in self._lines:
@@ -275,44 +299,44 @@ class Escalations:
 
     # -- actions -----------------------------------------------------------------------
 
-    def _execute(self, due: Due) -> Event | None:
-        with self.store.write() as tx:
-            tx.head(due.line, due.party)  # holds the chain: a second scheduler waits, then sees
-            if due.action is Action.EXPIRE:
-                return self._expire(tx, due)
-            earlier = tx.referring(due.ref, [EventKind.ESCALATION.value])
-            for e in earlier:
-                c = e.content
-                if due.action is Action.STOP and c.get("action") == Action.STOP:
-                    return None
-                if (c.get("step"), c.get("cycle")) == (due.number, due.cycle) and (
-                    due.action is not Action.STOP
-                ):
-                    return None
-            message = tx.event(due.ref)
-            if message is None:
+    def _execute(self, tx: WriteTx, due: Due) -> Event | None:
+        """One action, in the tick's transaction: looked up again on the record first."""
+        tx.head(due.line, due.party)  # holds the chain: a second scheduler waits, then sees
+        if due.action is Action.EXPIRE:
+            return self._expire(tx, due)
+        earlier = tx.referring(due.ref, [EventKind.ESCALATION.value])
+        for e in earlier:
+            c = e.content
+            if due.action is Action.STOP and c.get("action") == Action.STOP:
                 return None
-            state = self._line(message.line)
-            if state is None:
+            if (c.get("step"), c.get("cycle")) == (due.number, due.cycle) and (
+                due.action is not Action.STOP
+            ):
                 return None
-            if due.action is Action.STOP:
-                content = escalation_content(
-                    action=Action.STOP.value,
-                    ref=due.ref,
-                    step=0,
-                    cycle=0,
-                    due=format_time(due.due),
-                    reason=f"acknowledged by {due.by} at {format_time(due.at or due.due)}",
-                    by=due.by,
-                    acked_at=format_time(due.at or due.due),
-                )
-                return self._append(tx, state.line, due.party, content)
-            waiting = set(awaited(message, state.line)) - {
-                a.party for a in tx.referring(due.ref, [EventKind.ACK.value])
-            }
-            if not waiting:
-                return None  # acknowledged meanwhile: the next feed closes it
-            return self._step(tx, due, message, state, waiting)
+        message = tx.event(due.ref)
+        if message is None:
+            return None
+        state = self._line(message.line)
+        if state is None:
+            return None
+        if due.action is Action.STOP:
+            content = escalation_content(
+                action=Action.STOP.value,
+                ref=due.ref,
+                step=0,
+                cycle=0,
+                due=format_time(due.due),
+                reason=f"acknowledged by {due.by} at {format_time(due.at or due.due)}",
+                by=due.by,
+                acked_at=format_time(due.at or due.due),
+            )
+            return self._append(tx, state.line, due.party, content)
+        waiting = set(awaited(message, state.line)) - {
+            a.party for a in tx.referring(due.ref, [EventKind.ACK.value])
+        }
+        if not waiting:
+            return None  # acknowledged meanwhile: the next feed closes it
+        return self._step(tx, due, message, state, waiting)
 
     def _append(self, tx: WriteTx, line: Line, party: str, content: dict[str, Any]) -> Event:
         return self.writer.append(
@@ -354,9 +378,11 @@ class Escalations:
             return self._append(tx, state.line, due.party, escalation_content(**common))
         if due.action is Action.ALERT:
             roles = {r.value for r in due.step.roles}
-            to = [
-                p.id for p in self.store.principals(due.party) if roles & {r.value for r in p.roles}
-            ]
+            to = sorted(
+                p
+                for p, has in self._principal_roles().items()
+                if party_of(p) == due.party and roles & has
+            )
             outcome = (
                 "done"
                 if to
@@ -393,20 +419,20 @@ class Escalations:
         assert due.step is not None
         kind = MessageKind(message.content["kind"])
         if due.step.via is not None:
-            candidates = [s for s in self.store.lines() if s.line.id == due.step.via]
+            candidates = [s for s in self._all_lines() if s.line.id == due.step.via]
             if not candidates:
                 return None, [], f"relay line {due.step.via} is not on this node"
         else:
             candidates = [
                 s
-                for s in self.store.lines(due.party)
+                for s in self._all_lines()
                 if s.line.kind is LineKind.RELAY and s.line.id != state.line.id
             ]
         usable = [
             s
             for s in candidates
             if s.status is LineStatus.ACTIVE
-            and waiting <= set(s.line.parties)
+            and waiting | {due.party} <= set(s.line.parties)
             and kind in s.line.policy.kinds
         ]
         if not usable:
@@ -418,7 +444,7 @@ class Escalations:
                 f"that takes a {kind.value}",
             )
         via = usable[0]
-        relays = {p.id for p in self.store.principals() if any(r.value == "relay" for r in p.roles)}
+        relays = {p for p, has in self._principal_roles().items() if "relay" in has}
         members = [p for p in via.line.policy.principals if party_of(p) in waiting]
         return via, [p for p in members if p in relays] or members, ""
 

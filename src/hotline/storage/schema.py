@@ -98,9 +98,8 @@ events = Table(
     Column("raw", LargeBinary, nullable=False),
     Column("sig", LargeBinary, nullable=False),
     UniqueConstraint("line", "party", "seq", name="uq_events_chain_seq"),
-    Index("ix_events_ref", "ref"),
+    Index("ix_events_ref_kind", "ref", "kind", "pos"),
     Index("ix_events_line_kind", "line", "kind"),
-    Index("ix_events_kind_pos", "kind", "pos"),
 )
 
 # -- federation (migration 0002) ---------------------------------------------------------

@@ -24,9 +24,13 @@ def upgrade() -> None:
         sa.Column("source", sa.Text, nullable=False),
         sa.Column("updated_at", sa.String(32), nullable=False),
     )
-    op.create_index("ix_events_kind_pos", "events", ["kind", "pos"])
+    # Acks, escalations and answers are looked up by the event they name and their kind:
+    # one index on both (it also serves look-ups by ref alone) replaces the one on ref.
+    op.create_index("ix_events_ref_kind", "events", ["ref", "kind", "pos"])
+    op.drop_index("ix_events_ref", "events")
 
 
 def downgrade() -> None:
-    op.drop_index("ix_events_kind_pos", "events")
+    op.create_index("ix_events_ref", "events", ["ref"])
+    op.drop_index("ix_events_ref_kind", "events")
     op.drop_table("escalation_policies")
