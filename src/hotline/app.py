@@ -20,19 +20,26 @@ from hotline.config import Settings, load_settings, write_config
 from hotline.domain.clock import Clock, format_time
 from hotline.domain.errors import AlreadyExists, StorageUnavailable
 from hotline.domain.identity import Party, parse_party_id
+from hotline.domain.intent import parse_lead_times
+from hotline.domain.message import parse_lang
 from hotline.federation.api import FederationContext, create_app
 from hotline.federation.workers import Federation, Timing
+from hotline.services.catalogues import Catalogues
 from hotline.services.contacts import Contacts
 from hotline.services.directory import Directory
 from hotline.services.escalation import Escalations
 from hotline.services.lines import Lines
 from hotline.services.messages import Messages
+from hotline.services.notices import Notices
 from hotline.services.peering import Peering
 from hotline.services.receiver import Receiver
 from hotline.services.relays import Relays
+from hotline.services.translations import Translations
+from hotline.services.watch import Watch
 from hotline.services.writer import LedgerWriter
 from hotline.storage.engine import check_schema, make_engine, upgrade
 from hotline.storage.keystore import KeyStore
+from hotline.storage.library import Library
 from hotline.storage.peers import PeerStore
 from hotline.storage.store import Store
 
@@ -59,6 +66,12 @@ class Node:
     escalations: Escalations
     contacts: Contacts
     relays: Relays
+    library: Library
+    catalogues: Catalogues
+    notices: Notices
+    translations: Translations
+    watch: Watch
+    language: str
 
     def close(self) -> None:
         self.store.engine.dispose()
@@ -79,6 +92,8 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         else engine
     )
     peers = PeerStore(bookkeeping)
+    library = Library(engine)
+    messages = Messages(writer, directory, library)
     return Node(
         settings=settings,
         party=party,
@@ -86,13 +101,19 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         writer=writer,
         directory=directory,
         lines=Lines(writer, directory, party),
-        messages=Messages(writer, directory),
+        messages=messages,
         peers=peers,
-        receiver=Receiver(writer, peers, party, settings.request_skew),
+        receiver=Receiver(writer, peers, party, settings.request_skew, library),
         peering=Peering(writer, peers, party),
         escalations=Escalations(writer, directory, peers, party),
         contacts=Contacts(writer, directory),
         relays=Relays(writer, directory),
+        library=library,
+        catalogues=Catalogues(writer, directory, messages, library, party),
+        notices=Notices(messages, parse_lead_times(settings.lead_times)),
+        translations=Translations(writer, directory, settings.machine_translator or None),
+        watch=Watch(writer, directory, library),
+        language=parse_lang(settings.language),
     )
 
 

@@ -93,6 +93,26 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "relays, alerts, expiring contact requests).",
     ),
     SettingDoc(
+        "language",
+        "HOTLINE_LANGUAGE",
+        "en",
+        "The operators' language: catalogue messages and notifications are shown in it.",
+    ),
+    SettingDoc(
+        "lead_times",
+        "HOTLINE_LEAD_TIMES",
+        "missile_launch=24h,naval_exercise=3d,strategic_exercise=14d",
+        "Least notice per activity for a notification of intent; shorter notice must be "
+        "confirmed by the sender, and is recorded.",
+    ),
+    SettingDoc(
+        "machine_translator",
+        "HOTLINE_MACHINE_TRANSLATOR",
+        "",
+        "Name of a machine translation plug-in (entry point group hotline.translators); "
+        "empty: off.",
+    ),
+    SettingDoc(
         "delivery_batch",
         "HOTLINE_DELIVERY_BATCH",
         "200",
@@ -113,6 +133,9 @@ class Settings:
     catchup_interval: timedelta = timedelta(seconds=10)
     retry_max: timedelta = timedelta(seconds=30)
     escalation_interval: timedelta = timedelta(seconds=1)
+    language: str = "en"
+    lead_times: str = "missile_launch=24h,naval_exercise=3d,strategic_exercise=14d"
+    machine_translator: str = ""
     delivery_batch: int = 200
 
     @property

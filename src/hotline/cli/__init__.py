@@ -12,6 +12,7 @@ from typing import NoReturn
 from hotline.cli import node
 from hotline.cli import messages, directory, lines, federation
 from hotline.cli import escalation, contact
+from hotline.cli import notices, catalogue
 from hotline.cli.base import EXIT_CODES, INTERNAL_ERROR, app, err
 from hotline.domain import errors
 
@@ -19,6 +20,7 @@ __all__ = [
     "EXIT_CODES",
     "INTERNAL_ERROR",
     "app",
+    "catalogue",
     "contact",
     "directory",
     "escalation",
@@ -27,6 +29,7 @@ __all__ = [
     "main",
     "messages",
     "node",
+    "notices",
 ]
 
 

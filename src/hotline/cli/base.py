@@ -76,6 +76,26 @@ relay_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(relay_app, name="relay")
+notice_app = typer.Typer(
+    help="Notifications of intent: what we are doing, where and when; amend, cancel.",
+    no_args_is_help=True,
+)
+app.add_typer(notice_app, name="notice")
+catalogue_app = typer.Typer(
+    help="Pre-agreed messages: a code word and a number, read in each side's language.",
+    no_args_is_help=True,
+)
+app.add_typer(catalogue_app, name="catalogue")
+translation_app = typer.Typer(
+    help="Translations by the receiving side, certified by a second translator.",
+    no_args_is_help=True,
+)
+app.add_typer(translation_app, name="translation")
+watch_app = typer.Typer(
+    help="The watch roster: who is on watch at each desk; shifts and handovers.",
+    invoke_without_command=True,
+)
+app.add_typer(watch_app, name="watch")
 
 HomeOption = Annotated[
     Path | None,

@@ -201,12 +201,17 @@ def ack(
     lang: Annotated[
         str, typer.Option("--lang", metavar="LANG", help="Language of the reply.")
     ] = "en",
+    officer: Annotated[
+        str | None,
+        typer.Option("--officer", metavar="NAME", help="Officer acking (default: roster)."),
+    ] = None,
 ) -> None:
-    """Acknowledge a message from the other side."""
+    """Acknowledge a message from the other side (with the officer on watch)."""
     with node_context() as node:
-        done = node.messages.ack(event, principal, reply=reply, lang=lang)
+        done = node.messages.ack(event, principal, reply=reply, lang=lang, officer=officer)
+        by = f" ({done.content['officer']} on watch)" if done.content.get("officer") else ""
         out.print(
-            f"acknowledged {render.short(done.content['ref'])} as {done.author} "
+            f"acknowledged {render.short(done.content['ref'])} as {done.author}{by} "
             f"(event {render.short(done.id)}, seq {done.seq})"
         )
 

@@ -49,6 +49,10 @@ class EventKind(StrEnum):
     CONTACT_CANCEL = "contact.cancel"
     CONTACT_EXPIRE = "contact.expire"
     CONTACT_HELD = "contact.held"
+    CATALOGUE_ADOPT = "catalogue.adopt"
+    TRANSLATION = "translation"
+    CERTIFICATION = "certification"
+    WATCH_HANDOVER = "watch.handover"
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,8 @@ def check_message(line: Line, event: Event, others: Iterable[Line] = ()) -> None
             window=content.get("window"),
             activity=content.get("activity"),
             units=tuple(content.get("units", ())),
+            intent=content.get("intent"),
+            coded=content.get("coded"),
         )
         normal = draft.content()
     except (KeyError, TypeError, AttributeError, InvalidInput) as exc:
@@ -134,6 +136,11 @@ def check_content(event: Event) -> None:
             kind,
             "'reply' must be {body, lang}",
         )
+        _require(
+            content.get("officer") is None or isinstance(content.get("officer"), str),
+            kind,
+            "'officer' must be a name",
+        )
     elif kind == EventKind.LINE_ACCEPT:
         _require(isinstance(content.get("terms_id"), str), kind, "'terms_id' missing")
     elif kind == EventKind.LINKTEST:
@@ -145,6 +152,23 @@ def check_content(event: Event) -> None:
             "'state' must be up, degraded, down or unknown",
         )
         _require(isinstance(content.get("paths"), list), kind, "'paths' must be a list")
+    elif kind == EventKind.CATALOGUE_ADOPT:
+        _require(
+            isinstance(content.get("catalogue"), str) and bool(_HEX64.match(content["catalogue"])),
+            kind,
+            "'catalogue' must be a catalogue id",
+        )
+        _require(isinstance(content.get("name"), str), kind, "'name' missing")
+        _require(_count(content.get("version")), kind, "'version' must be a number")
+    elif kind == EventKind.WATCH_HANDOVER:
+        _require(content.get("desk") == event.author, kind, "'desk' is the author's own")
+        _require(isinstance(content.get("to"), str), kind, "'to' names the next officer")
+        _require(isinstance(content.get("note"), str), kind, "'note' must be text")
+        _require(
+            content.get("from") is None or isinstance(content.get("from"), str),
+            kind,
+            "'from' names the officer handing over",
+        )
     elif kind == EventKind.KEY_ROTATE:
         _require(isinstance(content.get("principal"), str), kind, "'principal' missing")
         _require(isinstance(content.get("public_key"), str), kind, "'public_key' missing")

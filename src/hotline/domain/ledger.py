@@ -51,11 +51,16 @@ def receipt_content(of_party: str, upto_seq: int, upto_id: str) -> dict[str, Any
     return {"of": of_party, "upto_seq": upto_seq, "upto_id": upto_id}
 
 
-def ack_content(ref: str, reply: str | None = None, lang: str | None = None) -> dict[str, Any]:
-    """A human acknowledgement of message ``ref``, with an optional reply text."""
+def ack_content(
+    ref: str, reply: str | None = None, lang: str | None = None, officer: str | None = None
+) -> dict[str, Any]:
+    """A human acknowledgement of message ``ref``, with an optional reply text, and the
+    officer on watch at the acknowledging desk (from the roster), if known."""
     content: dict[str, Any] = {"ref": ref}
     if reply:
         content["reply"] = {"body": reply, "lang": lang or "en"}
+    if officer:
+        content["officer"] = officer
     return content
 
 

@@ -7,7 +7,9 @@ Content is a JSON object::
      "area": {...}, "window": {"start": "...", "end": "..."},
      "activity": "...", "units": ["..."]}
 
-``area``, ``window``, ``activity`` and ``units`` are optional. An area is a GeoJSON
+``area``, ``window``, ``activity`` and ``units`` are optional, except in a notification of
+intent (an ``intent`` block, :mod:`hotline.domain.intent`); a catalogue message carries a
+``coded`` block (:mod:`hotline.domain.catalogue`). An area is a GeoJSON
 Polygon (lon, lat in WGS84) or a circle ``{"center": [lon, lat], "radius": 25,
 "unit": "km"}`` (unit ``km`` or ``NM``).
 """
@@ -20,9 +22,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hotline.domain.catalogue import check_coded
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.errors import InvalidInput
 from hotline.domain.identity import parse_principal_id
+from hotline.domain.intent import check_intent
 from hotline.domain.policy import MessageKind
 from hotline.domain.precedence import Precedence
 
@@ -145,6 +149,8 @@ class MessageDraft:
     window: Mapping[str, str] | None = None
     activity: str | None = None
     units: tuple[str, ...] = ()
+    intent: Mapping[str, Any] | None = None  # a notification of intent: see domain/intent.py
+    coded: Mapping[str, Any] | None = None  # a catalogue message: see domain/catalogue.py
 
     def content(self) -> dict[str, Any]:
         """Checked, normal-form content for the event. Raises InvalidInput."""
@@ -178,4 +184,8 @@ class MessageDraft:
             content["activity"] = self.activity.strip()
         if self.units:
             content["units"] = [u.strip() for u in self.units if u.strip()]
+        if self.intent is not None:
+            content["intent"] = check_intent({**content, "intent": self.intent})
+        if self.coded is not None:
+            content["coded"] = check_coded(self.coded)
         return content

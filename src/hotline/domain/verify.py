@@ -121,6 +121,8 @@ REF_KINDS = frozenset(
         EventKind.CONTACT_CANCEL,
         EventKind.CONTACT_EXPIRE,
         EventKind.CONTACT_HELD,
+        EventKind.TRANSLATION,
+        EventKind.CERTIFICATION,
     }
 )
 
@@ -192,6 +194,8 @@ _REFERRING = REF_KINDS | frozenset(
 _LINK_TARGET: dict[str, EventKind] = {
     EventKind.ESCALATION: EventKind.MESSAGE,
     EventKind.RELAY_FORWARD: EventKind.ESCALATION,
+    EventKind.TRANSLATION: EventKind.MESSAGE,
+    EventKind.CERTIFICATION: EventKind.TRANSLATION,
 }
 
 #: What the chain-wide checks need of an event already checked on its own: the content of

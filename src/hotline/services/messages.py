@@ -19,8 +19,10 @@ from hotline.domain.ledger import ack_content
 from hotline.domain.message import MessageDraft, parse_lang
 from hotline.domain.policy import Line, LineState, LineStatus, check_member, check_send
 from hotline.domain.precedence import Precedence
+from hotline.domain.roster import on_watch
 from hotline.services.directory import Directory
 from hotline.services.writer import LedgerWriter
+from hotline.storage.library import Library
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,13 @@ def deadline_of(message: Event, line: LineState) -> datetime:
 
 
 class Messages:
-    def __init__(self, writer: LedgerWriter, directory: Directory) -> None:
+    def __init__(
+        self, writer: LedgerWriter, directory: Directory, library: Library | None = None
+    ) -> None:
         self.writer = writer
         self.store = writer.store
         self.directory = directory
+        self.library = library
 
     def send(self, line_id: str, sender: str, draft: MessageDraft) -> Event:
         """Sign and record a message. Raises on anything the line's policy refuses;
@@ -94,9 +99,16 @@ class Messages:
             ]
 
     def ack(
-        self, event_ref: str, principal: str, *, reply: str | None = None, lang: str = "en"
+        self,
+        event_ref: str,
+        principal: str,
+        *,
+        reply: str | None = None,
+        lang: str = "en",
+        officer: str | None = None,
     ) -> Event:
-        """Acknowledge a message of another party as ``principal``."""
+        """Acknowledge a message of another party as ``principal``, recorded with the
+        officer on watch at that desk (``officer``, or the roster's at this moment)."""
         author = parse_principal_id(principal)
         self.store.require_principal(author)
         message = self.store.event(event_ref)
@@ -110,7 +122,13 @@ class Messages:
                 hint="the acknowledgement comes from the receiving side",
             )
         self._check_active(state)
-        content = ack_content(message.id, reply, parse_lang(lang) if reply else None)
+        if officer is None and self.library is not None:
+            now = self.writer.now()
+            shift = on_watch(self.library.shifts(now, author), author, now)
+            officer = shift.officer if shift else None
+        content = ack_content(
+            message.id, reply, parse_lang(lang) if reply else None, (officer or "").strip()
+        )
         with self.store.write() as tx:
             tx.head(state.line.id, party_of(author))  # holds the chain: no ack can race this
             for earlier in tx.acks_of(message.id):

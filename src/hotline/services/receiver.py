@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from hotline.domain.catalogue import adoptions_of, ever_agreed, fill
 from hotline.domain.clock import format_time
 from hotline.domain.contact import CONTACT_KINDS, check_form, fold
 from hotline.domain.crypto import PublicKey
@@ -42,8 +43,11 @@ from hotline.domain.intake import (
 from hotline.domain.ledger import ChainHead, Placement, place, receipt_content
 from hotline.domain.linktest import LinkState
 from hotline.domain.policy import Line, LineState, LineStatus, check_member
+from hotline.domain.translation import check_certifier, check_translator
+from hotline.domain.translation import check_form as check_translation_form
 from hotline.domain.verify import KeyDirectory
 from hotline.services.writer import LedgerWriter
+from hotline.storage.library import Library
 from hotline.storage.peers import PeerStore
 from hotline.storage.transaction import WriteTx
 
@@ -56,6 +60,7 @@ NODE_KINDS = frozenset(
         EventKind.KEY_ROTATE,
         EventKind.ESCALATION,
         EventKind.CONTACT_EXPIRE,
+        EventKind.CATALOGUE_ADOPT,
     }
 )
 
@@ -84,7 +89,9 @@ class Receiver:
         peers: PeerStore,
         own_party: str,
         skew: timedelta = timedelta(minutes=5),
+        library: Library | None = None,
     ) -> None:
+        self.library = library
         self.writer = writer
         self.store = writer.store
         self.peers = peers
@@ -261,6 +268,22 @@ class Receiver:
                 s.line for s in self.store.lines() if event.author in s.line.policy.principals
             )
             check_message(state.line, event, others)
+            if "coded" in content:
+                self._check_coded(tx, state.line, event, content["coded"])
+            intent = content.get("intent")
+            if isinstance(intent, dict) and "of" in intent:
+                changed = tx.event(str(intent["of"]))
+                if (
+                    changed is None
+                    or changed.line != event.line
+                    or changed.party != event.party
+                    or not isinstance(changed.content.get("intent"), dict)
+                ):
+                    raise RequestRefused(
+                        "bad reference", "an amendment or cancellation names a notification"
+                    )
+        elif kind in (EventKind.TRANSLATION, EventKind.CERTIFICATION):
+            self._check_translation(tx, state.line, event)
         elif kind == EventKind.ESCALATION:
             self._check_escalation(tx, state.line, event, content)
         elif kind == EventKind.RELAY_FORWARD:
@@ -293,6 +316,50 @@ class Receiver:
         ):
             after_commit.append(event)
         return state.line
+
+    def _check_coded(self, tx: WriteTx, line: Line, event: Event, block: Any) -> None:
+        """A catalogue message must use a catalogue the parties agreed on this line, and
+        its slots must be of their types."""
+        adopts = tx.events_of(line.id, [EventKind.CATALOGUE_ADOPT.value])
+        used = str(block["catalogue"])
+        if used not in ever_agreed(adopts, line.parties):
+            ours = adoptions_of(adopts).get(self.own)
+            raise RequestRefused(
+                "catalogue",
+                f"catalogue version mismatch on line {line.id}: the message uses catalogue "
+                f"{used[:12]}, which the parties have not both adopted there; "
+                f"{self.own} has {ours[:12] if ours else 'none'} in force",
+            )
+        held = self.library.held(used) if self.library is not None else None
+        if held is None:
+            raise RequestRefused("catalogue", f"catalogue {used[:12]} is not held here")
+        try:
+            entry = held.entry(str(block["code"]), int(block["number"]))
+            typed = fill(entry, block["slots"])
+        except InvalidInput as exc:
+            raise RequestRefused("catalogue", exc.message) from exc
+        if typed != block["slots"]:
+            raise RequestRefused("catalogue", "slot values are not in normal form")
+
+    def _check_translation(self, tx: WriteTx, line: Line, event: Event) -> None:
+        try:
+            check_translation_form(event)
+            roles = self.store.principal(event.author).roles
+            target = tx.event(str(event.content.get("ref")))
+            if target is None or target.line != event.line:
+                raise RequestRefused("bad reference", f"{event.kind} of an event not on the line")
+            if event.kind == EventKind.TRANSLATION:
+                check_translator(event.author, roles, target, line.parties)
+            else:
+                check_certifier(event.author, roles, target)
+        except NotFound as exc:
+            raise RequestRefused("unknown principal", exc.message) from exc
+        except InvalidInput as exc:
+            raise RequestRefused("malformed", exc.message) from exc
+        except HotlineError as exc:
+            if isinstance(exc, RequestRefused):
+                raise
+            raise RequestRefused("policy", exc.message) from exc
 
     def _check_escalation(self, tx: WriteTx, line: Line, event: Event, content: Any) -> None:
         message = tx.event(str(content.get("ref")))

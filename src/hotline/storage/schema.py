@@ -187,3 +187,28 @@ escalation_policies = Table(
     Column("source", Text, nullable=False),
     Column("updated_at", String(32), nullable=False),
 )
+
+# -- catalogues and the watch roster (migration 0004) ------------------------------------
+
+catalogues = Table(
+    "catalogues",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("imported_at", String(32), nullable=False),
+    UniqueConstraint("name", "version", name="uq_catalogues_name_version"),
+)
+
+shifts = Table(
+    "shifts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("desk", String(80), nullable=False),
+    Column("officer", Text, nullable=False),
+    Column("start", String(32), nullable=False),
+    Column("end", String(32), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Index("ix_shifts_desk_start", "desk", "start"),
+)

@@ -276,6 +276,15 @@ class WriteTx:
         )
         return [event_of(r) for r in rows]
 
+    def events_of(self, line: str, kinds: Iterable[str]) -> list[Event]:
+        """A line's events of ``kinds``, in the order stored, as this transaction sees them."""
+        rows = self._c.execute(
+            sa.select(events.c.raw, events.c.sig)
+            .where(events.c.line == line, events.c.kind.in_(list(kinds)))
+            .order_by(events.c.pos)
+        )
+        return [event_of(r) for r in rows]
+
     def set_escalation_policy(self, line: str, fmt: str, source: str, at: str) -> None:
         self._c.execute(sa.delete(escalation_policies).where(escalation_policies.c.line == line))
         self._c.execute(
