@@ -207,7 +207,7 @@ def read(
         message, translations = node.translations.of(event)
         coded = node.catalogues.render(message, reader)
     c = message.content
-    area = describe_area(c["area"]) if isinstance(c.get("area"), dict) else None
+    area = describe_area(c["area"], reader) if isinstance(c.get("area"), dict) else None
     intent = render_intent(c, reader, area) if isinstance(c.get("intent"), dict) else None
     data = {
         "id": message.id,

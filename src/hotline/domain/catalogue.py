@@ -271,19 +271,40 @@ def fill(entry: Entry, values: Mapping[str, Any]) -> dict[str, Any]:
     return {s.name: slot_value(s, values[s.name]) for s in entry.slots}
 
 
-def describe_area(area: Mapping[str, Any]) -> str:
+_AREA_WORDS = {
+    "en": ("around", "polygon of {n} points from", {"km": "km", "NM": "NM"}, ("N", "S", "E", "W")),
+    "ru": (
+        "вокруг",
+        "многоугольник из {n} точек от",
+        {"km": "км", "NM": "мор. миль"},
+        ("С", "Ю", "В", "З"),
+    ),
+}
+
+
+def _position(lon: float, lat: float, hemispheres: tuple[str, str, str, str]) -> str:
+    north, south, east, west = hemispheres
+    return (
+        f"{abs(lat):.4f}{north if lat >= 0 else south} {abs(lon):.4f}{east if lon >= 0 else west}"
+    )
+
+
+def describe_area(area: Mapping[str, Any], lang: str = "en") -> str:
+    """An area in words, in ``lang`` (English where not covered)."""
+    around, polygon, units, hemispheres = _AREA_WORDS.get(lang, _AREA_WORDS["en"])
     if "center" in area:
         lon, lat = area["center"]
-        return f"{area['radius']} {area['unit']} around {lat:.4f}N {lon:.4f}E"
+        unit = units.get(area["unit"], area["unit"])
+        return f"{area['radius']} {unit} {around} {_position(lon, lat, hemispheres)}"
     ring = area["coordinates"][0]
-    return f"polygon of {len(ring) - 1} points from {ring[0][1]:.4f}N {ring[0][0]:.4f}E"
+    return f"{polygon.format(n=len(ring) - 1)} {_position(ring[0][0], ring[0][1], hemispheres)}"
 
 
 def render(entry: Entry, slots: Mapping[str, Any], lang: str) -> str:
     """The entry's text in ``lang`` (English if the catalogue lacks it), slots filled."""
     text = entry.text.get(lang) or entry.text["en"]
     shown = {
-        name: describe_area(value) if isinstance(value, dict) else str(value)
+        name: describe_area(value, lang) if isinstance(value, dict) else str(value)
         for name, value in slots.items()
     }
     return _FIELD.sub(lambda m: shown.get(m.group(1), m.group(0)), text)

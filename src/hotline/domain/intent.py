@@ -61,7 +61,7 @@ class ShortNotice(Refused):
 
     def __init__(self, activity: Activity, required: timedelta, given: timedelta) -> None:
         super().__init__(
-            f"a {activity.value.replace('_', ' ')} needs {format_duration(required)} notice; "
+            f"a {activity.value.replace('_', ' ')} needs {_human(required)} notice; "
             f"this one gives {_human(given)}",
             hint="send it anyway with --confirm-short-notice (recorded on the event), "
             "or move the window",
@@ -71,10 +71,18 @@ class ShortNotice(Refused):
 
 
 def _human(delta: timedelta) -> str:
+    """``11h 59m``, ``3d``, ``45m``, ``20s``: the notice given or required, in words."""
     seconds = max(0, int(delta.total_seconds()))
-    if seconds < 60:
-        return f"{seconds}s"
-    return format_duration(timedelta(seconds=seconds - seconds % 60))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [
+        f"{days}d" if days else "",
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+    ]
+    text = " ".join(p for p in parts if p)
+    return text or f"{secs}s"
 
 
 def parse_activity(text: str) -> Activity:
@@ -130,7 +138,7 @@ def intent_block(
         block["of"] = of
     if short is not None and short.short and short.required is not None:
         block["short_notice"] = {
-            "required": format_duration(short.required),
+            "required": _human(short.required),
             "given": _human(short.given),
             "confirmed_by": confirmed_by,
         }
