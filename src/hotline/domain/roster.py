@@ -16,7 +16,6 @@ CSV: ``desk,officer,start,end[,tz]`` with a header row. YAML::
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,7 +83,7 @@ def make_shift(desk: str, officer: str, start: Any, end: Any, tz: str | None) ->
 
 def parse_csv(text: str, tz: str | None = None) -> list[Shift]:
     """Shifts from CSV with a header ``desk,officer,start,end`` (and optionally ``tz``)."""
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(text.splitlines())
     needed = {"desk", "officer", "start", "end"}
     if reader.fieldnames is None or not needed <= set(reader.fieldnames):
         raise InvalidInput("roster", "the CSV header must name desk, officer, start, end")
