@@ -83,6 +83,26 @@ sleep 1.2
 run hotline escalation run
 run hotline contact stats --days 30
 
+step "A launch notified only 12 hours ahead: refused until the sender confirms the short notice, which is recorded"
+start=$(python3 -c 'from datetime import datetime,timedelta,UTC; print((datetime.now(UTC)+timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
+end=$(python3 -c 'from datetime import datetime,timedelta,UTC; print((datetime.now(UTC)+timedelta(hours=13)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
+refused hotline notice send --line us-ru-deconfliction --as US/EUCOM-JOC --activity missile_launch \
+    --start "$start" --end "$end" --area '{"center":[-120.6,34.7],"radius":10,"unit":"km"}' \
+    --unit "Test squadron" --remark "Scheduled test launch."
+run hotline notice send --line us-ru-deconfliction --as US/EUCOM-JOC --activity missile_launch \
+    --start "$start" --end "$end" --area '{"center":[-120.6,34.7],"radius":10,"unit":"km"}' \
+    --unit "Test squadron" --remark "Scheduled test launch." --confirm-short-notice
+notice=$(hotline notice list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+run hotline read "${notice:0:12}" --lang ru
+
+step "A pre-agreed message: a code word and a number on the wire, read by each side in its own language"
+run hotline catalogue import starter
+run hotline catalogue adopt us-ru-deconfliction starter
+run hotline catalogue adopt us-ru-deconfliction starter --party RU
+run hotline catalogue send --line us-ru-deconfliction --as US/EUCOM-JOC OLIVE 1 --slot activity="air patrol"
+coded=$(hotline log us-ru-deconfliction --json | python3 -c 'import json,sys; print([e["id"] for e in json.load(sys.stdin) if e["body"]["kind"]=="message"][-1])')
+run hotline read "${coded:0:12}" --lang ru
+
 step "Verify: every id re-derived, every signature and link checked"
 run hotline verify
 

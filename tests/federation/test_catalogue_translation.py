@@ -27,7 +27,6 @@ from hotline.services.verification import verify_store
 from tests.federation.conftest import RU_BACKUP, RU_URL, US_BACKUP, US_URL, Pair
 
 LINE = "us-ru-deconfliction"
-SERVICE = "us-ru-service"
 
 LAUNCH_AREA = {"center": [45.75, 48.58], "radius": 10, "unit": "km"}
 IMPACT_AREA = {"center": [73.5, 46.4], "radius": 50, "unit": "NM"}
@@ -49,9 +48,11 @@ ARROW_RU = (
 V2_EN_TAIL = "This launch is a scheduled test and is not directed at you."
 
 
-def forge(pair: Pair, frm: str, line: str, kind: EventKind, author: str, content: Any) -> Any:
+def forge(
+    pair: Pair, frm: str, line: str, kind: EventKind, author: str, content: Any
+) -> tuple[Answer, Event]:
     """Sign an event as ``frm``'s node would, bypassing its checks, and push it to the
-    other node. Returns the answer; the sender's own record is left as it was."""
+    other node. Returns the answer and the event; the sender's record is left as it was."""
     sender, receiver = (pair.us, pair.ru) if frm == "US" else (pair.ru, pair.us)
     fed, other = (pair.us_fed, "RU") if frm == "US" else (pair.ru_fed, "US")
     head = receiver.store.heads()[(line, frm)]
@@ -152,7 +153,7 @@ def test_a_catalogue_message_travels_coded_and_each_node_renders_it(pair: Pair) 
     assert "Мы проведём" not in json.dumps(content, ensure_ascii=False)
     assert dict(held.content) == content
 
-    # A message that is not coded, or coded with a catalogue not held, renders as None.
+    # A message that is not coded has no catalogue rendering.
     plain = pair.us.messages.send(
         LINE, "US/EUCOM-JOC", MessageDraft(MessageKind.FREE, Precedence.ROUTINE, "Hi", "Hello.")
     )
@@ -587,6 +588,36 @@ def test_the_receiver_refuses_a_change_to_another_partys_notification(pair: Pair
     assert (answer.status, answer.data["error"]) == (422, "bad reference")
     assert states(pair.ru) == {theirs.id: "active"}
     assert states(pair.us) == {theirs.id: "active"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="receiver.py _check_and_apply accepts a cancel whose 'of' names an amendment "
+    "(any event with an intent block), but Notices.view_of only folds changes whose 'of' "
+    "is the original notification: the cancellation is stored and never shown",
+)
+def test_a_cancel_naming_an_amendment_is_refused_or_shown(pair: Pair) -> None:
+    """The sender's node always names the original; a peer naming the amendment instead
+    must either be refused or have its cancellation show on the receiving node."""
+    us = pair.us.notices
+    sent = us.send(LINE, "US/EUCOM-JOC", **launch_fields(pair, timedelta(hours=30)))
+    amended = us.amend(sent.id, "US/EUCOM-JOC", **launch_fields(pair, timedelta(hours=36)))
+    pair.settle()
+    forged = MessageDraft(
+        MessageKind.NOTIFICATION,
+        Precedence.IMMEDIATE,
+        "Cancelled: missile launch",
+        "The test is called off.",
+        refs=(amended.id,),
+        activity="missile_launch",
+        intent=intent_block(IntentOp.CANCEL, amended.id),
+    )
+    answer, _ = forge(pair, "US", LINE, EventKind.MESSAGE, "US/EUCOM-JOC", forged.content())
+    if answer.status == 200:  # stored on RU's record: RU's operators must see it
+        (view,) = pair.ru.notices.notices()
+        assert view.state == "cancelled"
+    else:
+        assert (answer.status, answer.data["error"]) == (422, "bad reference")
 
 
 # -- acks and the watch -----------------------------------------------------------------

@@ -136,7 +136,7 @@ def test_parse_activity_normalises(text: str, activity: Activity) -> None:
 @pytest.mark.parametrize(
     ("area", "words"),
     [
-        ({"type": "Polygon", "coordinates": [SQUARE[:-1] + [[30.5, 45.5]]]}, "not closed"),
+        ({"type": "Polygon", "coordinates": [[*SQUARE[:-1], [30.5, 45.5]]]}, "not closed"),
         (
             {"type": "Polygon", "coordinates": [[[30.0, 95.0], [31.0, 45.0], [31.0, 46.0]] * 2]},
             "latitude 95.0",
