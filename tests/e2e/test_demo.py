@@ -26,7 +26,7 @@ def test_demo_walkthrough_runs_and_catches_the_edit() -> None:
     assert "a protest is not allowed on line us-ru-deconfliction" in done.stderr
     assert "2 requests in 30 days: 0 accepted, 1 declined, 1 unanswered" in done.stdout
     assert "ok: 34 events in 6 chains verified" in done.stdout
-    assert "a missile launch needs 1d notice" in done.stderr
+    assert "a missile launch needs 24h notice" in done.stderr
     assert "Проводимое сейчас мероприятие (air patrol) не направлено против вас." in done.stdout
     assert "bad id: line us-ru-deconfliction, chain US, seq 3" in done.stderr
     assert "demo complete" in done.stdout

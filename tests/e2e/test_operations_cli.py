@@ -53,13 +53,13 @@ def test_a_launch_notice_12_hours_ahead_asks_for_confirmation(ops: Run) -> None:
     )
     refused = ops(*args)
     assert refused.code == 5
-    assert "a missile launch needs 1d notice" in refused.err
+    assert "a missile launch needs 24h notice" in refused.err
     assert "--confirm-short-notice" in refused.err
     assert ops("notice", "list", "--json", ok=True).json() == []  # nothing stored
     sent = ops(*args, "--confirm-short-notice", ok=True)
     assert "short notice recorded" in sent.out and "confirmed by US/EUCOM-JOC" in sent.out
     (notice,) = ops("notice", "list", "--json", ok=True).json()
-    assert notice["short_notice"]["required"] == "1d"
+    assert notice["short_notice"]["required"] == "24h"
     assert notice["short_notice"]["confirmed_by"] == "US/EUCOM-JOC"
     read = ops("read", notice["id"][:12], "--lang", "ru", ok=True).out
     assert "Уведомление о намерениях" in read and "пуск ракеты" in read

@@ -363,11 +363,6 @@ def test_recorded_short_notice_passes_the_check() -> None:
     assert content["intent"] == block
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="intent.py _human writes 24 h as '1d'; the module docstring records "
-    "'required': '24h' for the 24 h launch rule",
-)
 def test_missile_rule_reads_as_24h() -> None:
     short = notice(Activity.MISSILE_LAUNCH, NOW + 12 * H, NOW, DEFAULT_LEAD_TIMES)
     block = intent_block(IntentOp.NOTIFY, short=short, confirmed_by="US/EUCOM-JOC")

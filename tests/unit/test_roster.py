@@ -365,12 +365,6 @@ def test_yaml_errors(text: str, words: str) -> None:
     assert words in error.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="roster.py zone() catches only ZoneInfoNotFoundError/ValueError: a non-text tz "
-    "in a YAML roster (tz: 3) raises TypeError, not InvalidInput",
-)
 def test_yaml_non_text_tz_is_refused() -> None:
     text = (
         "tz: 3\nshifts:\n  - {desk: US/EUCOM-JOC, officer: A, start: 2026-03-01T00:00, "
@@ -379,11 +373,6 @@ def test_yaml_non_text_tz_is_refused() -> None:
     invalid("roster", lambda: parse_yaml(text))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="roster.py make_shift: str(None) makes a YAML 'officer:' left empty an officer "
-    "named 'None' instead of refusing it",
-)
 def test_yaml_empty_officer_is_refused() -> None:
     text = (
         "shifts:\n  - {desk: US/EUCOM-JOC, officer: , start: 2026-03-01T00:00Z, "

@@ -367,11 +367,6 @@ def test_check_form_refuses(kind: EventKind, content: dict[str, Any], field: str
     invalid(field, lambda: check_form(event))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="translation.py check_form checks only a certification's verdict: a peer's "
-    "correction with a non-text body passes, and the fold shows str(body) ('None')",
-)
 def test_check_form_refuses_a_correction_without_text() -> None:
     event = Ledger().sign(
         EventKind.CERTIFICATION,

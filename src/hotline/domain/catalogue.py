@@ -219,7 +219,7 @@ def slot_value(slot: Slot, value: Any) -> Any:
     if slot.type == "int":
         if isinstance(value, str) and re.fullmatch(r"-?\d{1,12}", value.strip()):
             return int(value)
-        if not isinstance(value, int) or isinstance(value, bool):
+        if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= 10**12:
             raise InvalidInput("slot", f"{where}: {value!r} is not a whole number")
         return value
     if slot.type == "number":
@@ -227,11 +227,11 @@ def slot_value(slot: Slot, value: Any) -> Any:
             number = float(value) if isinstance(value, str) else value
         except ValueError:
             number = None
-        if (
-            not isinstance(number, int | float)
-            or isinstance(number, bool)
-            or not math.isfinite(number)
-        ):
+        try:
+            finite = isinstance(number, int | float) and math.isfinite(number)
+        except OverflowError:
+            finite = False
+        if not finite or isinstance(number, bool):
             raise InvalidInput("slot", f"{where}: {value!r} is not a number")
         return number
     if slot.type == "time":

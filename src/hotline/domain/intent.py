@@ -73,6 +73,8 @@ class ShortNotice(Refused):
 def _human(delta: timedelta) -> str:
     """``11h 59m``, ``3d``, ``45m``, ``20s``: the notice given or required, in words."""
     seconds = max(0, int(delta.total_seconds()))
+    if seconds < 2 * 86400 and seconds % 3600 == 0 and seconds:
+        return f"{seconds // 3600}h"  # 24h, as the agreements write it
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
@@ -166,6 +168,7 @@ def check_intent(content: Mapping[str, Any]) -> dict[str, Any]:
             raise InvalidInput("intent", "a new notification refers to none ('of')")
     else:
         of = block.get("of")
+        of = of.strip().lower() if isinstance(of, str) else of
         if not isinstance(of, str) or not _EVENT_ID.match(of):
             raise InvalidInput(
                 "intent", f"an {op.value} names the notification it changes ('of': event id)"

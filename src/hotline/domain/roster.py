@@ -42,7 +42,9 @@ class Shift:
         return self.start <= moment < self.end
 
 
-def zone(name: str) -> ZoneInfo:
+def zone(name: object) -> ZoneInfo:
+    if not isinstance(name, str):
+        raise InvalidInput("tz", f"{name!r} is not a time zone name", hint="e.g. Europe/Moscow")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -72,7 +74,7 @@ def local_time(value: Any, tz: str | None, field: str) -> datetime:
 
 
 def make_shift(desk: str, officer: str, start: Any, end: Any, tz: str | None) -> Shift:
-    name = str(officer).strip()
+    name = "" if officer is None else str(officer).strip()
     if not name or len(name) > OFFICER_MAX:
         raise InvalidInput("officer", f"an officer's name is 1 to {OFFICER_MAX} characters")
     begins, ends = local_time(start, tz, "start"), local_time(end, tz, "end")

@@ -151,3 +151,12 @@ def check_form(event: Event) -> None:
                 raise InvalidInput("translation", f"'{key}' is text")
     elif c.get("verdict") not in ("certified", "corrected"):
         raise InvalidInput("certification", "'verdict' is certified or corrected")
+    elif c["verdict"] == "corrected":
+        body, subject = c.get("body"), c.get("subject")
+        if body is None and subject is None:
+            raise InvalidInput("certification", "a correction gives a corrected text")
+        for value in (body, subject):
+            if value is not None and not isinstance(value, str):
+                raise InvalidInput("certification", "a corrected text is text")
+        if body is not None:
+            certification_content(str(c.get("ref")), subject, body)
