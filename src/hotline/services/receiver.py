@@ -278,9 +278,11 @@ class Receiver:
                     or changed.line != event.line
                     or changed.party != event.party
                     or not isinstance(changed.content.get("intent"), dict)
+                    or changed.content["intent"].get("op") != "notify"
                 ):
                     raise RequestRefused(
-                        "bad reference", "an amendment or cancellation names a notification"
+                        "bad reference",
+                        "an amendment or cancellation names the original notification",
                     )
         elif kind in (EventKind.TRANSLATION, EventKind.CERTIFICATION):
             self._check_translation(tx, state.line, event)
