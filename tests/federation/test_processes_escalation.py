@@ -43,7 +43,7 @@ US_RELAY = "US/DATT-MOSCOW"
 RU_RELAY = "RU/MOD-ILO"
 #: Waits for something the scheduler (every 1 s) or delivery does: generous, for a
 #: loaded two-core machine.
-SOON_S = 45.0
+SOON_S = 90.0
 
 # -- fixtures ----------------------------------------------------------------------------
 

@@ -352,6 +352,8 @@ class Receiver:
                 raise RequestRefused("bad reference", f"{event.kind} of an event not on the line")
             if event.kind == EventKind.TRANSLATION:
                 check_translator(event.author, roles, target, line.parties)
+                if event.content.get("lang") == target.content.get("lang"):
+                    raise RequestRefused("malformed", "a translation into the original's language")
             else:
                 check_certifier(event.author, roles, target)
         except NotFound as exc:
