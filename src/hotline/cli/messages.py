@@ -158,6 +158,12 @@ def inbox(
         items = node.messages.inbox(
             who, principal=principal.upper() if principal else None, include_acked=show_all
         )
+        # pre-agreed messages read in the operator's language
+        titles = {
+            i.message.id: rendered[0]
+            for i in items
+            if (rendered := node.catalogues.render(i.message, node.language)) is not None
+        }
     moment = now()
     if as_json:
         print_json([render.inbox_json(i, moment) for i in items])
@@ -179,7 +185,7 @@ def inbox(
             i.line.line.id,
             i.message.author,
             i.message.content["kind"],
-            i.message.content["subject"],
+            titles.get(i.message.id, i.message.content["subject"]),
             render.clock_time(i.deadline),
             left,
             style=style,
