@@ -24,6 +24,7 @@ from hotline.domain.intent import parse_lead_times
 from hotline.domain.message import parse_lang
 from hotline.federation.api import FederationContext, create_app
 from hotline.federation.workers import Federation, Timing
+from hotline.services.awareness import Awareness, parse_territories
 from hotline.services.catalogues import Catalogues
 from hotline.services.contacts import Contacts
 from hotline.services.directory import Directory
@@ -41,6 +42,7 @@ from hotline.storage.engine import check_schema, make_engine, upgrade
 from hotline.storage.keystore import KeyStore
 from hotline.storage.library import Library
 from hotline.storage.peers import PeerStore
+from hotline.storage.picture import PictureStore
 from hotline.storage.store import Store
 
 
@@ -72,6 +74,7 @@ class Node:
     translations: Translations
     watch: Watch
     language: str
+    awareness: Awareness
 
     def close(self) -> None:
         self.store.engine.dispose()
@@ -94,6 +97,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
     peers = PeerStore(bookkeeping)
     library = Library(engine)
     messages = Messages(writer, directory, library)
+    notices = Notices(messages, parse_lead_times(settings.lead_times))
     return Node(
         settings=settings,
         party=party,
@@ -110,10 +114,16 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         relays=Relays(writer, directory),
         library=library,
         catalogues=Catalogues(writer, directory, messages, library, party),
-        notices=Notices(messages, parse_lead_times(settings.lead_times)),
+        notices=notices,
         translations=Translations(writer, directory, settings.machine_translator or None),
         watch=Watch(writer, directory, library),
         language=parse_lang(settings.language),
+        awareness=Awareness(
+            PictureStore(bookkeeping),
+            notices,
+            party,
+            parse_territories(settings.territories) or None,
+        ),
     )
 
 

@@ -113,6 +113,32 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "empty: off.",
     ),
     SettingDoc(
+        "territories",
+        "HOTLINE_TERRITORIES",
+        "",
+        "Party -> countries for the border rules, e.g. RU=RU,BY;NATO=PL,LT,LV,EE. Empty: "
+        "each party named like a country (RU, PL) or an alliance (NATO) gets its land.",
+    ),
+    SettingDoc(
+        "cot_listen",
+        "HOTLINE_COT_LISTEN",
+        "",
+        "Where `hotline serve` listens for Cursor on Target (HOST:PORT, TCP and UDP). "
+        "Empty: no listener.",
+    ),
+    SettingDoc(
+        "cot_parties",
+        "HOTLINE_COT_PARTIES",
+        "",
+        "CoT affiliation -> party for the listener, e.g. f=US,h=RU. Unmapped: no party.",
+    ),
+    SettingDoc(
+        "awareness_interval",
+        "HOTLINE_AWARENESS_INTERVAL",
+        "2s",
+        "How often `hotline serve` runs the awareness rules on the live picture.",
+    ),
+    SettingDoc(
         "delivery_batch",
         "HOTLINE_DELIVERY_BATCH",
         "200",
@@ -136,6 +162,10 @@ class Settings:
     language: str = "en"
     lead_times: str = "missile_launch=24h,naval_exercise=3d,strategic_exercise=14d"
     machine_translator: str = ""
+    territories: str = ""
+    cot_listen: str = ""
+    cot_parties: str = ""
+    awareness_interval: timedelta = timedelta(seconds=2)
     delivery_batch: int = 200
 
     @property

@@ -13,6 +13,7 @@ from hotline.cli import node
 from hotline.cli import messages, directory, lines, federation
 from hotline.cli import escalation, contact
 from hotline.cli import notices, catalogue
+from hotline.cli import awareness
 from hotline.cli.base import EXIT_CODES, INTERNAL_ERROR, app, err
 from hotline.domain import errors
 
@@ -20,6 +21,7 @@ __all__ = [
     "EXIT_CODES",
     "INTERNAL_ERROR",
     "app",
+    "awareness",
     "catalogue",
     "contact",
     "directory",

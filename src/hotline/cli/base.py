@@ -96,6 +96,11 @@ watch_app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(watch_app, name="watch")
+alerts_app = typer.Typer(
+    help="Awareness alerts: tracks near borders, each other, or unannounced.",
+    invoke_without_command=True,
+)
+app.add_typer(alerts_app, name="alerts")
 
 HomeOption = Annotated[
     Path | None,

@@ -14,6 +14,7 @@ import uvicorn
 from hotline.app import Node, federation, federation_app
 from hotline.domain.errors import InvalidInput
 from hotline.federation.workers import run_loop
+from hotline.ingest.listener import CotListener, parse_affiliations
 
 PEER_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -72,6 +73,29 @@ def serve(node: Node, listen: str, *, announce: Callable[[str], None] = print) -
                 lifespan="off",
             )
         )
+        listener = None
+        if node.settings.cot_listen:
+            cot_host, cot_port = parse_listen(node.settings.cot_listen)
+            listener = CotListener(
+                cot_host,
+                cot_port,
+                parse_affiliations(node.settings.cot_parties),
+                node.awareness.ingest,
+            )
+            listener.start()
+            announce(f"listening for Cursor on Target on {cot_host}:{listener.port} (TCP, UDP)")
+        threads.append(
+            threading.Thread(
+                target=run_loop,
+                args=(
+                    stop,
+                    lambda: node.awareness.evaluate(node.writer.now()),
+                    node.settings.awareness_interval,
+                ),
+                name="awareness",
+                daemon=True,
+            )
+        )
         for thread in threads:
             thread.start()
         announce(
@@ -89,5 +113,7 @@ def serve(node: Node, listen: str, *, announce: Callable[[str], None] = print) -
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             stop.set()
+            if listener is not None:
+                listener.stop()
             for thread in threads:
                 thread.join(timeout=10)

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from hotline.domain.errors import StorageUnavailable
 
 #: The newest migration. A test checks it equals Alembic's head.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -211,4 +212,39 @@ shifts = Table(
     Column("end", String(32), nullable=False),
     Column("created_at", String(32), nullable=False),
     Index("ix_shifts_desk_start", "desk", "start"),
+)
+
+# -- situational awareness (migration 0005) ----------------------------------------------
+
+tracks = Table(
+    "tracks",
+    metadata,
+    Column("uid", String(128), primary_key=True),
+    Column("party", String(16), nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("alt", Float, nullable=True),
+    Column("speed", Float, nullable=True),
+    Column("course", Float, nullable=True),
+    Column("callsign", String(64), nullable=True),
+    Column("source", String(32), nullable=False),
+    Column("time", String(32), nullable=False),
+)
+
+awareness_alerts = Table(
+    "awareness_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(300), nullable=False, index=True),
+    Column("rule", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("opened_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Column("acked_by", String(80), nullable=True),
+    Column("acked_at", String(32), nullable=True),
+    Column("closed_at", String(32), nullable=True),
 )

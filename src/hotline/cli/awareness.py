@@ -1,0 +1,262 @@
+"""Situational awareness: ingest a feed, tracks, alerts, and drafts from alerts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from hotline.cli import render
+from hotline.cli.base import JsonOption, alerts_app, app, node_context, now, out, print_json
+from hotline.domain import errors
+from hotline.domain.alerting import Alert
+from hotline.domain.clock import format_time
+from hotline.ingest.cot import Splitter, parse_event
+from hotline.ingest.feeds import (
+    Batch,
+    FeedMapping,
+    read_aircraft_json,
+    read_ais,
+    read_csv,
+    read_opensky,
+)
+from hotline.ingest.listener import parse_affiliations
+
+FORMATS = ("cot", "aircraft-json", "opensky", "ais", "csv")
+
+
+def _mapping(items: list[str] | None, default: str | None) -> FeedMapping:
+    prefixes = {}
+    for item in items or []:
+        prefix, sep, party = item.partition("=")
+        if not sep:
+            raise errors.InvalidInput("map", f"{item!r} is not PREFIX=PARTY")
+        prefixes[prefix.strip()] = party.strip().upper()
+    return FeedMapping(default.upper() if default else None, prefixes)
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A feed file.")],
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help=", ".join(FORMATS))],
+    party: Annotated[
+        str | None, typer.Option("--party", metavar="PARTY", help="Party of unmapped tracks.")
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="PREFIX=PARTY",
+            help="Callsign / hex / MMSI prefix (or CoT affiliation letter) -> party (repeat).",
+        ),
+    ] = None,
+) -> None:
+    """Ingest tracks from a file: CoT XML, readsb aircraft.json, OpenSky states, AIS NMEA
+    or CSV. Bad records are counted and reported; the good ones are kept."""
+    if fmt not in FORMATS:
+        raise errors.InvalidInput("format", f"unknown format {fmt!r}", hint=", ".join(FORMATS))
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise errors.InvalidInput("file", f"cannot read {file}: {exc.strerror}") from exc
+    feed = _mapping(mapping, party)
+    batch = Batch()
+    try:
+        if fmt == "cot":
+            letters = parse_affiliations(",".join(mapping or []))
+            splitter = Splitter()
+            for event in splitter.feed(raw):
+                try:
+                    batch.tracks.append(parse_event(event, letters))
+                except errors.InvalidInput as exc:
+                    batch.problems.append(exc.message)
+        elif fmt == "ais":
+            batch = read_ais(raw.decode("utf-8", "replace").splitlines(), feed, now())
+        elif fmt == "csv":
+            batch = read_csv(raw.decode("utf-8"), feed)
+        else:
+            data: Any = json.loads(raw)
+            reader = read_aircraft_json if fmt == "aircraft-json" else read_opensky
+            batch = reader(data, feed)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.InvalidInput("file", f"not a {fmt} file: {exc}") from exc
+    with node_context() as node:
+        node.awareness.ingest(batch.tracks)
+    out.print(f"ingested {len(batch.tracks)} tracks; {len(batch.problems)} records refused")
+    for problem in batch.problems[:20]:
+        out.print(f"  {problem}")
+
+
+@app.command()
+def tracks(
+    party: Annotated[
+        str | None, typer.Option("--party", metavar="PARTY", help="Only this party's.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The latest position of each track."""
+    with node_context() as node:
+        found = node.awareness.picture.tracks()
+    if party:
+        found = [t for t in found if (t.party or "") == party.upper()]
+    rows: list[dict[str, Any]] = [
+        {
+            "uid": t.uid,
+            "party": t.party,
+            "kind": t.kind.value,
+            "lat": t.lat,
+            "lon": t.lon,
+            "alt_m": t.alt,
+            "speed_mps": t.speed,
+            "course_deg": t.course,
+            "callsign": t.callsign,
+            "time": format_time(t.time),
+            "source": t.source,
+        }
+        for t in found
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        out.print("no tracks")
+        return
+    table = Table("UID", "PARTY", "KIND", "LAT", "LON", "ALT m", "SPEED m/s", "COURSE", "TIME")
+    for r in rows:
+        table.add_row(
+            r["uid"],
+            r["party"] or "-",
+            r["kind"],
+            f"{r['lat']:.4f}",
+            f"{r['lon']:.4f}",
+            _num(r["alt_m"]),
+            _num(r["speed_mps"]),
+            _num(r["course_deg"]),
+            r["time"],
+        )
+    out.print(table)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def alert_json(a: Alert) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "key": a.key,
+        "rule": a.rule,
+        "severity": a.severity,
+        "state": a.state.value,
+        "summary": a.summary(),
+        "uid": a.uid,
+        "party": a.party,
+        "other": a.other,
+        "band_m": a.band,
+        "value": round(a.value, 1),
+        "kind": a.kind.value,
+        "lat": a.lat,
+        "lon": a.lon,
+        "opened_at": format_time(a.opened_at),
+        "updated_at": format_time(a.updated_at),
+        "detail": dict(a.detail),
+    }
+
+
+@alerts_app.callback()
+def alerts(
+    ctx: typer.Context,
+    show_all: Annotated[bool, typer.Option("--all", help="Closed alerts too.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Awareness alerts, newest first: open and acknowledged (and closed with --all)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with node_context() as node:
+        found = node.awareness.picture.alerts(include_closed=show_all)
+    if as_json:
+        print_json([alert_json(a) for a in found])
+        return
+    if not found:
+        out.print("no alerts")
+        return
+    table = Table("ID", "SEVERITY", "RULE", "STATE", "WHAT", "SINCE")
+    for a in found:
+        table.add_row(
+            str(a.id),
+            a.severity,
+            a.rule,
+            a.state.value,
+            a.summary(),
+            render.clock_time(a.opened_at),
+        )
+    out.print(table)
+
+
+@alerts_app.command("evaluate")
+def alerts_evaluate() -> None:
+    """Run the rules once on the live picture (`hotline serve` does it continuously)."""
+    with node_context() as node:
+        changes = node.awareness.evaluate(now())
+    out.print(
+        f"{len(changes.opened)} opened, {len(changes.changed)} changed, "
+        f"{len(changes.closed)} closed"
+    )
+    for a in changes.opened:
+        out.print(f"  new {a.severity} {a.rule}: {a.summary()}")
+
+
+@alerts_app.command("ack")
+def alerts_ack(
+    ident: Annotated[int, typer.Argument(metavar="ID", help="The alert.")],
+    principal: Annotated[str, typer.Option("--as", metavar="PRINCIPAL", help="Who.")],
+) -> None:
+    """Acknowledge an alert (it stays until its condition clears)."""
+    with node_context() as node:
+        node.store.principal(principal.upper())
+        alert = node.awareness.picture.acknowledge(ident, principal.upper(), now())
+    out.print(f"alert {ident} {alert.state.value}: {alert.summary()}")
+
+
+@alerts_app.command("close")
+def alerts_close(ident: Annotated[int, typer.Argument(metavar="ID", help="The alert.")]) -> None:
+    """Close an alert by hand."""
+    with node_context() as node:
+        alert = node.awareness.picture.close(ident, now())
+    out.print(f"alert {ident} {alert.state.value}")
+
+
+@app.command()
+def draft(
+    alert: Annotated[int, typer.Option("--alert", metavar="ID", help="The alert.")],
+    send: Annotated[bool, typer.Option("--send", help="Send it as drafted.")] = False,
+    sender: Annotated[
+        str | None, typer.Option("--as", metavar="PRINCIPAL", help="Sender, with --send.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A query or notification drafted from an alert, on the line whose policy fits,
+    with area and time filled in: review it, then send it with --send --as."""
+    with node_context() as node:
+        line, message = node.awareness.draft(alert, now())
+        content = message.content()
+        if send:
+            if not sender:
+                raise errors.InvalidInput("as", "--send needs --as PRINCIPAL")
+            event = node.messages.send(line.line.id, sender, message)
+            out.print(f"sent {content['kind']} {render.short(event.id)} on {line.line.id}")
+            return
+    if as_json:
+        print_json({"line": line.line.id, "content": content})
+        return
+    out.print(f"draft on {line.line.id} ({line.line.kind.value}):")
+    out.print(f"  {content['precedence']} {content['kind']}: {content['subject']}")
+    out.print(f"  {content['body']}")
+    out.print(
+        f"  area {json.dumps(content['area'])}, {content['window']['start']} - "
+        f"{content['window']['end']}"
+    )
+    out.print(f"send it with: hotline draft --alert {alert} --send --as PRINCIPAL")

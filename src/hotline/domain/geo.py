@@ -1,0 +1,330 @@
+"""Geometry of the theatre: parties' territories, corridors along their borders, and the
+rules that test tracks against them and against each other.
+
+Positions are projected once (ETRS89 Lambda azimuthal equal-area, EPSG:3035) so that the
+tests run vectorised in shapely 2 and numpy; a distance that decides an alert is then
+measured on the WGS84 ellipsoid (pyproj.Geod) between the track and the nearest point of
+the border. Nothing here reads a file or a clock: the borders and the time are given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from pyproj import Geod, Transformer
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from hotline.domain.tracks import NM, Track, TrackKind
+
+Array = NDArray[np.float64]
+GEOD = Geod(ellps="WGS84")
+PROJECTED = "EPSG:3035"
+
+DEFAULT_CORRIDORS_M = (30_000.0, 50_000.0, 100_000.0)
+DEFAULT_MARGIN_M = 2_000.0
+DEFAULT_CPA_M = 5 * NM
+DEFAULT_TCPA_S = 180.0
+VERTICAL_M = 1000 * 0.3048  # 1,000 ft (RVSM)
+DEFAULT_STALE = {
+    TrackKind.AIRCRAFT: timedelta(minutes=2),
+    TrackKind.MISSILE: timedelta(seconds=30),
+    TrackKind.UAV: timedelta(minutes=2),
+    TrackKind.SHIP: timedelta(minutes=15),
+    TrackKind.GROUND: timedelta(minutes=15),
+    TrackKind.UNKNOWN: timedelta(minutes=5),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a rule found: ``value`` is a distance in metres (proximity, incursion: 0,
+    cpa: DCPA), or seconds (stale)."""
+
+    rule: str  # proximity, incursion, cpa, unannounced, stale
+    uid: str
+    party: str | None
+    other: str | None  # the other party (territory or track)
+    value: float
+    band: float | None  # the corridor (proximity) or threshold crossed
+    kind: TrackKind
+    lat: float
+    lon: float
+    detail: Mapping[str, Any]
+
+
+class Theatre:
+    """Parties' territories, projected and prepared, with their corridors."""
+
+    def __init__(
+        self,
+        territories: Mapping[str, BaseGeometry],
+        corridors: Sequence[float] = DEFAULT_CORRIDORS_M,
+        margin: float = DEFAULT_MARGIN_M,
+    ) -> None:
+        """``territories``: party -> land, in longitude/latitude (WGS84). ``margin``: how
+        far beyond a corridor a track must go before it counts as out of it (hysteresis)."""
+        self.to_xy = Transformer.from_crs("EPSG:4326", PROJECTED, always_xy=True)
+        self.to_ll = Transformer.from_crs(PROJECTED, "EPSG:4326", always_xy=True)
+        self.corridors = tuple(sorted(corridors))
+        self.margin = margin
+        self.parties = tuple(sorted(territories))
+        self.land: dict[str, BaseGeometry] = {}
+        self.edge: dict[str, BaseGeometry] = {}
+        self.bands: dict[str, list[tuple[BaseGeometry, BaseGeometry]]] = {}
+        self.near: dict[str, BaseGeometry] = {}
+        for party, geometry in territories.items():
+            projected = shapely.transform(geometry, self._project_coords)
+            shapely.prepare(projected)
+            self.land[party] = projected
+            self.edge[party] = projected.boundary
+            bands: list[tuple[BaseGeometry, BaseGeometry]] = []
+            for corridor in self.corridors:
+                entry = projected.buffer(corridor, quad_segs=4)
+                leave = projected.buffer(corridor + margin, quad_segs=4)
+                shapely.prepare(entry)
+                shapely.prepare(leave)
+                bands.append((entry, leave))
+            self.bands[party] = bands
+            self.near[party] = bands[-1][1]
+
+    def _project_coords(self, coords: Array) -> Array:
+        x, y = self.to_xy.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    def project(self, lon: Array, lat: Array) -> tuple[Array, Array]:
+        x, y = self.to_xy.transform(lon, lat)
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+    def project_area(self, area: Mapping[str, Any]) -> BaseGeometry:
+        """A message area (polygon, or a circle with a radius in km or NM), projected."""
+        if "center" in area:
+            x, y = self.project(np.array([area["center"][0]]), np.array([area["center"][1]]))
+            metres = float(area["radius"]) * (NM if area.get("unit") == "NM" else 1000.0)
+            return shapely.Point(x[0], y[0]).buffer(metres, quad_segs=16)
+        return shapely.transform(shape(dict(area)), self._project_coords)
+
+    def distance_to_border(self, party: str, lon: Array, lat: Array, x: Array, y: Array) -> Array:
+        """Geodesic distance (m) from each position to ``party``'s border: to the nearest
+        point of its boundary found in the projection, measured on the ellipsoid."""
+        points = shapely.points(x, y)
+        lines = shapely.shortest_line(points, self.edge[party])
+        coords = shapely.get_coordinates(lines).reshape(-1, 2, 2)
+        blon, blat = self.to_ll.transform(coords[:, 1, 0], coords[:, 1, 1])
+        _, _, dist = GEOD.inv(lon, lat, blon, blat)
+        return np.asarray(dist, dtype=float)
+
+
+def territories_from(
+    countries: Iterable[Mapping[str, Any]], members: Mapping[str, Iterable[str]]
+) -> dict[str, BaseGeometry]:
+    """Party -> union of its countries' outlines. ``countries`` are entries of the border
+    file (``a2``, ``a3``, ``geometry``); ``members`` maps a party to country codes."""
+    outlines = {}
+    for c in countries:
+        geometry = shape(c["geometry"])
+        outlines[str(c["a2"]).upper()] = geometry
+        outlines[str(c["a3"]).upper()] = geometry
+    found = {}
+    for party, codes in members.items():
+        parts = [outlines[code.upper()] for code in codes if code.upper() in outlines]
+        if parts:
+            found[party] = shapely.union_all(parts)
+    return found
+
+
+@dataclass
+class Picture:
+    """Live tracks as arrays, for the vectorised rules."""
+
+    tracks: list[Track]
+    lon: Array
+    lat: Array
+    x: Array
+    y: Array
+
+    @classmethod
+    def of(cls, theatre: Theatre, tracks: Sequence[Track]) -> Picture:
+        lon = np.fromiter((t.lon for t in tracks), float, len(tracks))
+        lat = np.fromiter((t.lat for t in tracks), float, len(tracks))
+        x, y = theatre.project(lon, lat)
+        return cls(list(tracks), lon, lat, x, y)
+
+
+def border_rules(theatre: Theatre, picture: Picture, *, measure: bool = True) -> list[Finding]:
+    """Incursion into, and proximity to, each other party's territory, by corridor.
+
+    Each finding names the tightest corridor the track is in (``band``) and, in
+    ``detail["holds"]``, the tightest one it has not left by more than the margin, for
+    hysteresis. With ``measure``, ``value`` is the distance to the border on the
+    ellipsoid; without, it is the corridor's width (cheaper, for screening).
+    """
+    found: list[Finding] = []
+    if not picture.tracks:
+        return found
+    parties = np.array([t.party or "" for t in picture.tracks], dtype=object)
+    for other in theatre.parties:
+        candidates = np.nonzero(
+            (parties != other)
+            & (parties != "")
+            & shapely.contains_xy(theatre.near[other], picture.x, picture.y)
+        )[0]
+        if candidates.size == 0:
+            continue
+        cx, cy = picture.x[candidates], picture.y[candidates]
+        inside = shapely.contains_xy(theatre.land[other], cx, cy)
+        entry = np.full(candidates.size, np.nan)
+        holds = np.full(candidates.size, np.nan)
+        for corridor, (enter, leave) in reversed(
+            list(zip(theatre.corridors, theatre.bands[other], strict=True))
+        ):
+            in_leave = shapely.contains_xy(leave, cx, cy)
+            holds[in_leave] = corridor
+            entry[in_leave & shapely.contains_xy(enter, cx, cy)] = corridor
+        dist = (
+            theatre.distance_to_border(
+                other, picture.lon[candidates], picture.lat[candidates], cx, cy
+            )
+            if measure
+            else np.where(np.isnan(entry), holds, entry)
+        )
+        for k, index in enumerate(candidates):
+            track = picture.tracks[int(index)]
+            if inside[k]:
+                found.append(_finding("incursion", track, other, 0.0, 0.0, depth_m=float(dist[k])))
+                continue
+            band = None if np.isnan(entry[k]) else float(entry[k])
+            found.append(
+                _finding(
+                    "proximity",
+                    track,
+                    other,
+                    float(dist[k]),
+                    band,
+                    holds=None if np.isnan(holds[k]) else float(holds[k]),
+                )
+            )
+    return found
+
+
+def _finding(
+    rule: str, track: Track, other: str | None, value: float, band: float | None, **detail: Any
+) -> Finding:
+    return Finding(
+        rule, track.uid, track.party, other, value, band, track.kind, track.lat, track.lon, detail
+    )
+
+
+def cpa_pairs(
+    picture: Picture,
+    *,
+    dcpa_m: float = DEFAULT_CPA_M,
+    tcpa_s: float = DEFAULT_TCPA_S,
+    vertical_m: float = VERTICAL_M,
+) -> list[Finding]:
+    """Pairs of tracks of different parties that will pass within ``dcpa_m`` in the next
+    ``tcpa_s`` seconds (aircraft: and within ``vertical_m`` of each other's altitude)."""
+    n = len(picture.tracks)
+    if n < 2:
+        return []
+    vel = np.array([t.velocity for t in picture.tracks], dtype=float).reshape(n, 2)
+    speed = np.hypot(vel[:, 0], vel[:, 1])
+    reach = dcpa_m + 2 * float(speed.max(initial=0.0)) * tcpa_s
+    points = np.asarray(shapely.points(picture.x, picture.y))
+    tree = shapely.STRtree(points)
+    left, right = tree.query(points, predicate="dwithin", distance=reach)
+    keep = left < right
+    left, right = left[keep], right[keep]
+    parties = np.array([t.party or "" for t in picture.tracks], dtype=object)
+    opposed = (parties[left] != "") & (parties[right] != "") & (parties[left] != parties[right])
+    left, right = left[opposed], right[opposed]
+    if left.size == 0:
+        return []
+    rx, ry = picture.x[right] - picture.x[left], picture.y[right] - picture.y[left]
+    vx, vy = vel[right, 0] - vel[left, 0], vel[right, 1] - vel[left, 1]
+    v2 = vx * vx + vy * vy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tcpa = np.where(v2 > 0, -(rx * vx + ry * vy) / v2, 0.0)
+    tcpa = np.clip(tcpa, 0.0, None)
+    dcpa = np.hypot(rx + vx * tcpa, ry + vy * tcpa)
+    hit = np.nonzero((dcpa < dcpa_m) & (tcpa <= tcpa_s))[0]
+    found = []
+    for k in hit:
+        a, b = picture.tracks[int(left[k])], picture.tracks[int(right[k])]
+        airborne = TrackKind.AIRCRAFT, TrackKind.UAV
+        if (
+            a.kind in airborne
+            and b.kind in airborne
+            and a.alt is not None
+            and b.alt is not None
+            and abs(a.alt - b.alt) >= vertical_m
+        ):
+            continue
+        first, second = (a, b) if (a.party or "") <= (b.party or "") else (b, a)
+        found.append(
+            _finding(
+                "cpa",
+                first,
+                second.party,
+                float(dcpa[k]),
+                dcpa_m,
+                with_uid=second.uid,
+                tcpa_s=float(tcpa[k]),
+                now_m=float(np.hypot(rx[k], ry[k])),
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Announced:
+    """A live notification of intent of ``party``: its area (projected) and window."""
+
+    party: str
+    area: BaseGeometry
+    start: datetime
+    end: datetime
+    ref: str
+
+
+def unannounced(
+    theatre: Theatre, picture: Picture, notices: Sequence[Announced], now: datetime
+) -> list[Finding]:
+    """Tracks of a party near another party's territory, in no area that a live
+    notification of their own party announced for now."""
+    found: list[Finding] = []
+    live = [n for n in notices if n.start <= now <= n.end]
+    for index, track in enumerate(picture.tracks):
+        if track.party is None or track.kind is TrackKind.UNKNOWN:
+            continue
+        x, y = picture.x[index], picture.y[index]
+        near = [
+            other
+            for other in theatre.parties
+            if other != track.party and shapely.contains_xy(theatre.near[other], x, y)
+        ]
+        if not near:
+            continue
+        covered = any(n.party == track.party and shapely.contains_xy(n.area, x, y) for n in live)
+        if not covered:
+            found.append(_finding("unannounced", track, near[0], 0.0, None, near=near))
+    return found
+
+
+def stale(
+    tracks: Iterable[Track], now: datetime, limits: Mapping[TrackKind, timedelta] = DEFAULT_STALE
+) -> list[Finding]:
+    """Tracks not heard from for longer than their kind allows."""
+    found = []
+    for t in tracks:
+        age = (now - t.time).total_seconds()
+        limit = limits.get(t.kind, DEFAULT_STALE[TrackKind.UNKNOWN]).total_seconds()
+        if age > limit:
+            found.append(_finding("stale", t, None, age, limit))
+    return found

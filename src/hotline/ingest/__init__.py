@@ -1,0 +1,1 @@
+"""Track feeds: Cursor on Target, ADS-B (readsb aircraft.json, OpenSky), AIS, CSV."""

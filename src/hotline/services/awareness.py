@@ -1,0 +1,241 @@
+"""Situational awareness: tracks in, rules run, alerts kept, drafts made from alerts."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from importlib.resources import files
+from typing import Any
+
+from hotline.domain.alerting import Alert, AlertBook, Changes
+from hotline.domain.errors import InvalidInput, NotFound, PolicyRefused
+from hotline.domain.geo import (
+    Announced,
+    Picture,
+    Theatre,
+    border_rules,
+    cpa_pairs,
+    stale,
+    territories_from,
+    unannounced,
+)
+from hotline.domain.identity import parse_party_id
+from hotline.domain.message import MessageDraft
+from hotline.domain.policy import LineKind, LineState, LineStatus, MessageKind
+from hotline.domain.precedence import Precedence
+from hotline.domain.tracks import Track
+from hotline.services.notices import Notices
+from hotline.storage.picture import PictureStore
+
+#: Alliances a party id may name, by member country (ISO 3166 alpha-2).
+ALLIANCES = {
+    "NATO": tuple(
+        [
+            "AL",
+            "BE",
+            "BG",
+            "CA",
+            "HR",
+            "CZ",
+            "DK",
+            "EE",
+            "FI",
+            "FR",
+            "DE",
+            "GR",
+            "HU",
+            "IS",
+            "IT",
+            "LV",
+            "LT",
+            "LU",
+            "ME",
+            "NL",
+            "MK",
+            "NO",
+            "PL",
+            "PT",
+            "RO",
+            "SK",
+            "SI",
+            "ES",
+            "SE",
+            "TR",
+            "GB",
+            "US",
+        ]
+    ),
+    "CSTO": tuple(["RU", "BY", "AM", "KZ", "KG", "TJ"]),
+}
+RULES = ("proximity", "incursion", "cpa", "unannounced", "stale")
+FORGET_AFTER = timedelta(hours=1)  # tracks older than this are not evaluated
+
+
+def load_countries() -> list[dict[str, Any]]:
+    """The border file shipped with hotline (see scripts/make_borders.py)."""
+    raw = files("hotline").joinpath("data/borders.json.gz").read_bytes()
+    countries: list[dict[str, Any]] = json.loads(gzip.decompress(raw))["countries"]
+    return countries
+
+
+def parse_territories(text: str) -> dict[str, list[str]]:
+    """``RU=RU,BY;NATO=PL,LT`` -> party -> country codes. Raises InvalidInput."""
+    found: dict[str, list[str]] = {}
+    for item in filter(None, (part.strip() for part in text.split(";"))):
+        party, sep, codes = item.partition("=")
+        if not sep or not codes.strip():
+            raise InvalidInput("territories", f"{item!r} is not PARTY=CC,CC")
+        found[parse_party_id(party)] = [c.strip().upper() for c in codes.split(",") if c.strip()]
+    return found
+
+
+class Awareness:
+    def __init__(
+        self,
+        picture: PictureStore,
+        notices: Notices,
+        party: str,
+        territories: Mapping[str, Sequence[str]] | None = None,
+        corridors: Sequence[float] = (30_000.0, 50_000.0, 100_000.0),
+    ) -> None:
+        self.picture = picture
+        self.notices = notices
+        self.store = notices.store
+        self.party = party
+        self._members = territories
+        self.corridors = tuple(corridors)
+        self._theatre: Theatre | None = None
+        self._book: AlertBook | None = None
+
+    def members(self) -> dict[str, list[str]]:
+        """Party -> its countries: as configured, else each known party that names a
+        country (RU, PL) or an alliance (NATO)."""
+        if self._members:
+            return {p: list(c) for p, c in self._members.items()}
+        found = {}
+        for party in self.store.parties():
+            if party.id in ALLIANCES:
+                found[party.id] = list(ALLIANCES[party.id])
+            elif len(party.id) == 2:
+                found[party.id] = [party.id]
+        return found
+
+    @property
+    def theatre(self) -> Theatre:
+        if self._theatre is None:
+            self._theatre = Theatre(
+                territories_from(load_countries(), self.members()), self.corridors
+            )
+        return self._theatre
+
+    def ingest(self, batch: Sequence[Track]) -> int:
+        self.picture.upsert(batch)
+        return len(batch)
+
+    def announced(self, now: datetime) -> list[Announced]:
+        """Live notifications of intent (not cancelled), with their areas projected."""
+        found = []
+        for view in self.notices.notices(None):
+            c = view.current.content
+            if view.cancelled is not None or "window" not in c or "area" not in c:
+                continue
+            start = datetime.fromisoformat(c["window"]["start"].replace("Z", "+00:00"))
+            end = datetime.fromisoformat(c["window"]["end"].replace("Z", "+00:00"))
+            if end < now:
+                continue
+            found.append(
+                Announced(
+                    view.original.party,
+                    self.theatre.project_area(c["area"]),
+                    start,
+                    end,
+                    view.original.id,
+                )
+            )
+        return found
+
+    def evaluate(self, now: datetime) -> Changes:
+        """Run every rule on the live picture and update the alerts."""
+        tracks = self.picture.tracks(since=now - FORGET_AFTER)
+        if not tracks:
+            live = self._book.live if self._book is not None else self.picture.live_alerts()
+            if not live:
+                return Changes()  # nothing to watch: the theatre is not even built
+        theatre = self.theatre
+        fresh = [t for t in tracks if not stale([t], now)]
+        picture = Picture.of(theatre, fresh)
+        findings = [
+            *border_rules(theatre, picture),
+            *cpa_pairs(picture),
+            *unannounced(theatre, picture, self.announced(now), now),
+            *stale(tracks, now),
+        ]
+        if self._book is None:
+            self._book = AlertBook(self.picture.live_alerts(), corridors=self.corridors)
+        changes = self._book.update(findings, now, RULES)
+        if changes:
+            self.picture.save(changes)
+        return changes
+
+    # -- drafts ------------------------------------------------------------------------
+
+    def draft(self, alert_id: int, now: datetime) -> tuple[LineState, MessageDraft]:
+        """A message for the watch officer to review and send: a query to the party
+        whose track it is, or a notification to the party whose border our track nears,
+        on the line between us whose policy takes it (deconfliction first)."""
+        alert, _ = self.picture.alert(alert_id)
+        ours = alert.party == self.party
+        other = alert.other if ours else alert.party
+        if other is None or other == self.party:
+            raise PolicyRefused(
+                f"alert {alert_id} concerns no other party", hint="nothing to tell anyone"
+            )
+        kind = MessageKind.NOTIFICATION if ours else MessageKind.QUERY
+        line = self._line_for(other, kind)
+        radius = 10.0 if alert.rule != "cpa" else 20.0
+        subject = ("Notification: " if ours else "Query: ") + alert.summary()
+        body = f"{alert.summary()}. " + (
+            "This activity is not directed at you."
+            if ours
+            else "Please explain the purpose of this activity."
+        )
+        draft = MessageDraft(
+            kind=kind,
+            precedence=Precedence.FLASH if alert.severity == "critical" else Precedence.IMMEDIATE,
+            subject=subject[:200],
+            body=body,
+            area={
+                "center": [round(alert.lon, 5), round(alert.lat, 5)],
+                "radius": radius,
+                "unit": "km",
+            },
+            window={
+                "start": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "end": (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+            activity=alert.kind.value,
+            units=(alert.uid,),
+        )
+        return line, draft
+
+    def _line_for(self, other: str, kind: MessageKind) -> LineState:
+        usable = [
+            s
+            for s in self.store.lines(self.party)
+            if s.status is LineStatus.ACTIVE
+            and other in s.line.parties
+            and kind in s.line.policy.kinds
+        ]
+        if not usable:
+            raise NotFound(
+                "line",
+                f"to {other} taking a {kind.value}",
+                hint="agree a deconfliction line with that party first",
+            )
+        usable.sort(key=lambda s: (s.line.kind is not LineKind.DECONFLICTION, s.line.id))
+        return usable[0]
+
+    def live(self) -> list[Alert]:
+        return self.picture.live_alerts()
