@@ -24,6 +24,7 @@ from hotline.domain.intent import parse_lead_times
 from hotline.domain.message import parse_lang
 from hotline.federation.api import FederationContext, create_app
 from hotline.federation.workers import Federation, Timing
+from hotline.ingest.api import mount_ingest
 from hotline.services.awareness import Awareness, parse_territories
 from hotline.services.catalogues import Catalogues
 from hotline.services.contacts import Contacts
@@ -123,6 +124,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
             notices,
             party,
             parse_territories(settings.territories) or None,
+            zones_file=Path(settings.zones_file).expanduser() if settings.zones_file else None,
         ),
     )
 
@@ -147,8 +149,8 @@ def federation(node: Node, http: httpx.Client) -> Federation:
 
 
 def federation_app(node: Node) -> FastAPI:
-    """The node's HTTP app (the federation API)."""
-    return create_app(
+    """The node's HTTP app: the federation API, and the track ingest endpoint."""
+    app = create_app(
         FederationContext(
             party=node.party,
             writer=node.writer,
@@ -158,6 +160,8 @@ def federation_app(node: Node) -> FastAPI:
             skew=node.settings.request_skew,
         )
     )
+    mount_ingest(app, node.awareness.ingest, node.settings.ingest_token)
+    return app
 
 
 def open_node(

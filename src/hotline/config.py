@@ -120,6 +120,13 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "each party named like a country (RU, PL) or an alliance (NATO) gets its land.",
     ),
     SettingDoc(
+        "zones_file",
+        "HOTLINE_ZONES_FILE",
+        "",
+        "GeoJSON FeatureCollection of airspaces and caution areas (properties name, kind, "
+        "party); a track of another party inside one raises an alert.",
+    ),
+    SettingDoc(
         "cot_listen",
         "HOTLINE_COT_LISTEN",
         "",
@@ -131,6 +138,12 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "HOTLINE_COT_PARTIES",
         "",
         "CoT affiliation -> party for the listener, e.g. f=US,h=RU. Unmapped: no party.",
+    ),
+    SettingDoc(
+        "ingest_token",
+        "HOTLINE_INGEST_TOKEN",
+        "",
+        "Bearer token for POST /ingest/v1/tracks on the node's HTTP port. Empty: off.",
     ),
     SettingDoc(
         "awareness_interval",
@@ -163,8 +176,10 @@ class Settings:
     lead_times: str = "missile_launch=24h,naval_exercise=3d,strategic_exercise=14d"
     machine_translator: str = ""
     territories: str = ""
+    zones_file: str = ""
     cot_listen: str = ""
     cot_parties: str = ""
+    ingest_token: str = ""
     awareness_interval: timedelta = timedelta(seconds=2)
     delivery_batch: int = 200
 

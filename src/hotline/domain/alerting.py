@@ -36,6 +36,8 @@ def key_of(f: Finding) -> str:
         return f"cpa:{pair[0]}:{pair[1]}"
     if f.rule in ("proximity", "incursion"):
         return f"{f.rule}:{f.uid}:{f.other}"
+    if f.rule == "zone":
+        return f"zone:{f.uid}:{f.detail.get('zone')}"
     return f"{f.rule}:{f.uid}"
 
 
@@ -43,7 +45,7 @@ def severity_of(f: Finding, corridors: tuple[float, ...]) -> str:
     missile = f.kind is TrackKind.MISSILE
     if f.rule == "incursion" or (missile and f.rule in ("proximity", "cpa")):
         return "critical"
-    if f.rule == "cpa":
+    if f.rule in ("cpa", "zone"):
         return "high"
     if f.rule == "proximity" and f.band is not None:
         rank = corridors.index(f.band) if f.band in corridors else len(corridors) - 1
@@ -84,6 +86,8 @@ class Alert:
                 f"{who} and {self.other} {other} will pass within "
                 f"{self.value / 1852:.1f} NM in {tcpa / 60:.1f} min"
             )
+        if self.rule == "zone":
+            return f"{who} inside {self.detail.get('zone_kind')} area {self.detail.get('zone')}"
         if self.rule == "unannounced":
             return f"{who} near {self.other} matches no notification of {self.party}"
         return f"{who} not heard from for {self.value:.0f} s"

@@ -317,6 +317,54 @@ def unannounced(
     return found
 
 
+@dataclass(frozen=True)
+class Zone:
+    """An airspace or caution area from the operator's GeoJSON, projected and prepared.
+    ``owner``: the party whose zone it is (its own tracks do not alert), or None."""
+
+    name: str
+    kind: str
+    owner: str | None
+    area: BaseGeometry
+
+
+def zones_from(theatre: Theatre, collection: Mapping[str, Any]) -> list[Zone]:
+    """Zones from a GeoJSON FeatureCollection of polygons with properties ``name``,
+    ``kind`` (airspace, caution...) and ``party``. Raises ValueError on a bad feature."""
+    zones = []
+    for n, feature in enumerate(collection.get("features") or []):
+        props = feature.get("properties") or {}
+        geometry = shapely.transform(shape(feature["geometry"]), theatre._project_coords)
+        if geometry.geom_type not in ("Polygon", "MultiPolygon"):
+            raise ValueError(f"feature {n}: a zone is a Polygon or MultiPolygon")
+        shapely.prepare(geometry)
+        zones.append(
+            Zone(
+                str(props.get("name") or f"zone {n + 1}"),
+                str(props.get("kind") or "caution"),
+                props.get("party"),
+                geometry,
+            )
+        )
+    return zones
+
+
+def zone_rules(picture: Picture, zones: Sequence[Zone]) -> list[Finding]:
+    """Tracks inside an airspace or caution area that is not their own party's."""
+    found: list[Finding] = []
+    for zone in zones:
+        inside = np.nonzero(shapely.contains_xy(zone.area, picture.x, picture.y))[0]
+        for index in inside:
+            track = picture.tracks[int(index)]
+            if track.party is not None and track.party != zone.owner:
+                found.append(
+                    _finding(
+                        "zone", track, zone.owner, 0.0, None, zone=zone.name, zone_kind=zone.kind
+                    )
+                )
+    return found
+
+
 def stale(
     tracks: Iterable[Track], now: datetime, limits: Mapping[TrackKind, timedelta] = DEFAULT_STALE
 ) -> list[Finding]:

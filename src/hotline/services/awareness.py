@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from hotline.domain.alerting import Alert, AlertBook, Changes
@@ -15,11 +16,14 @@ from hotline.domain.geo import (
     Announced,
     Picture,
     Theatre,
+    Zone,
     border_rules,
     cpa_pairs,
     stale,
     territories_from,
     unannounced,
+    zone_rules,
+    zones_from,
 )
 from hotline.domain.identity import parse_party_id
 from hotline.domain.message import MessageDraft
@@ -69,7 +73,7 @@ ALLIANCES = {
     ),
     "CSTO": tuple(["RU", "BY", "AM", "KZ", "KG", "TJ"]),
 }
-RULES = ("proximity", "incursion", "cpa", "unannounced", "stale")
+RULES = ("proximity", "incursion", "cpa", "unannounced", "stale", "zone")
 FORGET_AFTER = timedelta(hours=1)  # tracks older than this are not evaluated
 
 
@@ -99,7 +103,10 @@ class Awareness:
         party: str,
         territories: Mapping[str, Sequence[str]] | None = None,
         corridors: Sequence[float] = (30_000.0, 50_000.0, 100_000.0),
+        zones_file: Path | None = None,
     ) -> None:
+        self.zones_file = zones_file
+        self._zones: list[Zone] | None = None
         self.picture = picture
         self.notices = notices
         self.store = notices.store
@@ -129,6 +136,24 @@ class Awareness:
                 territories_from(load_countries(), self.members()), self.corridors
             )
         return self._theatre
+
+    @property
+    def zones(self) -> list[Zone]:
+        """Airspaces and caution areas from the ``zones_file`` GeoJSON, if set."""
+        if self._zones is None:
+            if self.zones_file is None:
+                self._zones = []
+            else:
+                try:
+                    collection = json.loads(self.zones_file.read_text("utf-8"))
+                    self._zones = zones_from(self.theatre, collection)
+                except (OSError, ValueError, KeyError, TypeError) as exc:
+                    raise InvalidInput(
+                        "zones_file",
+                        f"cannot use {self.zones_file}: {exc}",
+                        hint="a GeoJSON FeatureCollection of polygons",
+                    ) from exc
+        return self._zones
 
     def ingest(self, batch: Sequence[Track]) -> int:
         self.picture.upsert(batch)
@@ -171,6 +196,7 @@ class Awareness:
             *cpa_pairs(picture),
             *unannounced(theatre, picture, self.announced(now), now),
             *stale(tracks, now),
+            *zone_rules(picture, self.zones),
         ]
         if self._book is None:
             self._book = AlertBook(self.picture.live_alerts(), corridors=self.corridors)
