@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml
 
 $(TESTED): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# sample ADS-B flights for tests: only the data files are read (research licence)
+	$(BIN)/python -m pip install --quiet --no-deps 'traffic==2.13'
 	@touch $@
 
 demo: $(STAMP)

@@ -86,8 +86,8 @@ class Theatre:
             self.edge[party] = projected.boundary
             bands: list[tuple[BaseGeometry, BaseGeometry]] = []
             for corridor in self.corridors:
-                entry = projected.buffer(corridor, quad_segs=4)
-                leave = projected.buffer(corridor + margin, quad_segs=4)
+                entry = projected.buffer(corridor, quad_segs=8)
+                leave = projected.buffer(corridor + margin, quad_segs=8)
                 shapely.prepare(entry)
                 shapely.prepare(leave)
                 bands.append((entry, leave))
