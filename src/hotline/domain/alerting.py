@@ -42,7 +42,7 @@ def key_of(f: Finding) -> str:
 
 
 def severity_of(f: Finding, corridors: tuple[float, ...]) -> str:
-    missile = f.kind is TrackKind.MISSILE
+    missile = f.kind is TrackKind.MISSILE or TrackKind.MISSILE.value in f.detail.get("kinds", ())
     if f.rule == "incursion" or (missile and f.rule in ("proximity", "cpa")):
         return "critical"
     if f.rule in ("cpa", "zone"):

@@ -35,7 +35,10 @@ def parse_time(text: str, *, field: str = "time") -> datetime:
         raise InvalidInput(
             field, f"{text!r} has no time zone", hint="end it with Z for UTC, e.g. ...T14:00:00Z"
         )
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(field, f"{text!r} is out of range") from None
 
 
 def truncate_ms(moment: datetime) -> datetime:

@@ -29,6 +29,7 @@ PROJECTED = "EPSG:3035"
 
 DEFAULT_CORRIDORS_M = (30_000.0, 50_000.0, 100_000.0)
 DEFAULT_MARGIN_M = 2_000.0
+DENSIFY_DEG = 0.05  # longest edge projected as a straight line
 DEFAULT_CPA_M = 5 * NM
 DEFAULT_TCPA_S = 180.0
 VERTICAL_M = 1000 * 0.3048  # 1,000 ft (RVSM)
@@ -80,7 +81,9 @@ class Theatre:
         self.bands: dict[str, list[tuple[BaseGeometry, BaseGeometry]]] = {}
         self.near: dict[str, BaseGeometry] = {}
         for party, geometry in territories.items():
-            projected = shapely.transform(geometry, self._project_coords)
+            projected = shapely.transform(
+                shapely.segmentize(geometry, DENSIFY_DEG), self._project_coords
+            )  # long edges follow the meridians and parallels, not chords in the projection
             shapely.prepare(projected)
             self.land[party] = projected
             self.edge[party] = projected.boundary
@@ -108,7 +111,9 @@ class Theatre:
             x, y = self.project(np.array([area["center"][0]]), np.array([area["center"][1]]))
             metres = float(area["radius"]) * (NM if area.get("unit") == "NM" else 1000.0)
             return shapely.Point(x[0], y[0]).buffer(metres, quad_segs=16)
-        return shapely.transform(shape(dict(area)), self._project_coords)
+        return shapely.transform(
+            shapely.segmentize(shape(dict(area)), DENSIFY_DEG), self._project_coords
+        )
 
     def distance_to_border(self, party: str, lon: Array, lat: Array, x: Array, y: Array) -> Array:
         """Geodesic distance (m) from each position to ``party``'s border: to the nearest
@@ -275,6 +280,7 @@ def cpa_pairs(
                 float(dcpa[k]),
                 dcpa_m,
                 with_uid=second.uid,
+                kinds=sorted({a.kind.value, b.kind.value}),
                 tcpa_s=float(tcpa[k]),
                 now_m=float(np.hypot(rx[k], ry[k])),
             )

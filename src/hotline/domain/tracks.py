@@ -19,7 +19,7 @@ KNOT = 0.514444  # m/s
 FOOT = 0.3048  # m
 NM = 1852.0  # m
 
-_UID = re.compile(r"^[\w.:@/-]{1,128}$")
+_UID = re.compile(r"^[\w.:@/~-]{1,128}$")
 
 
 class TrackKind(StrEnum):

@@ -18,7 +18,6 @@ from xml.etree.ElementTree import Element
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
-from hotline.domain.clock import parse_time
 from hotline.domain.errors import InvalidInput
 from hotline.domain.tracks import Track, TrackKind, make_track
 
@@ -78,11 +77,7 @@ def parse_event(data: bytes | str, parties: Mapping[str, str], *, source: str = 
     when = root.get("time") or root.get("start")
     if not when:
         raise InvalidInput("cot", "<event> has no time")
-    moment = (
-        parse_time(when, field="cot time")
-        if when.endswith(("Z", "z")) or "+" in when[10:]
-        else _naive(when)
-    )
+    moment = _moment(when)
     course = speed = None
     track_el = root.find("detail/track")
     if track_el is not None:
@@ -107,10 +102,12 @@ def parse_event(data: bytes | str, parties: Mapping[str, str], *, source: str = 
     )
 
 
-def _naive(text: str) -> datetime:
+def _moment(text: str) -> datetime:
+    """A CoT time: with a zone it is converted to UTC; without one it is taken as UTC."""
     try:
-        return datetime.fromisoformat(text).replace(tzinfo=UTC)
-    except ValueError:
+        moment = datetime.fromisoformat(text.strip().replace("z", "Z"))
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InvalidInput("cot", f"time {text!r} is not a time") from None
 
 
@@ -136,6 +133,11 @@ class Splitter:
                 self.dropped += start
                 self.buffer = self.buffer[start:]
             end = self.buffer.find(b"</event>")
+            following = self.buffer.find(b"<event", 1)
+            if following > 0 and (end < 0 or following < end) and not self._self_closing():
+                self.dropped += following  # an event that never ended: drop it, keep the next
+                self.buffer = self.buffer[following:]
+                continue
             closed = self.buffer.find(b"/>", 0, self._tag_end())
             if closed >= 0 and (end < 0 or closed < end) and self._self_closing():
                 cut = self.buffer.find(b">") + 1

@@ -78,7 +78,7 @@ def read_aircraft_json(data: Mapping[str, Any], mapping: FeedMapping) -> Batch:
                     source="adsb",
                 )
             )
-        except (KeyError, TypeError, ValueError, InvalidInput) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError, OSError, InvalidInput) as exc:
             batch.problems.append(f"aircraft {n}: {exc}")
     return batch
 
@@ -109,7 +109,15 @@ def read_opensky(data: Mapping[str, Any], mapping: FeedMapping) -> Batch:
                     source="opensky",
                 )
             )
-        except (IndexError, TypeError, ValueError, InvalidInput) as exc:
+        except (
+            LookupError,
+            AttributeError,
+            TypeError,
+            ValueError,
+            OverflowError,
+            OSError,
+            InvalidInput,
+        ) as exc:
             batch.problems.append(f"state {n}: {exc}")
     return batch
 
@@ -129,13 +137,16 @@ def read_ais(lines: Iterable[str], mapping: FeedMapping, received: datetime) -> 
         except (IndexError, ValueError):
             batch.problems.append(f"line {n + 1}: not an AIS sentence")
             continue
+        if number == 1 and pending:  # a new message began: the last one never finished
+            batch.problems.append(f"line {n}: an incomplete multi-part message")
+            pending = []
         pending.append(text.encode("ascii", "replace"))
         if number < total:
             continue
         sentences, pending = pending, []
         try:
-            message: dict[str, Any] = decode(*sentences).asdict()
-        except (AISBaseException, ValueError, TypeError) as exc:
+            message: dict[str, Any] = decode(*sentences, error_if_checksum_invalid=True).asdict()
+        except (AISBaseException, ValueError, TypeError, IndexError) as exc:
             batch.problems.append(f"line {n + 1}: {exc}")
             continue
         if message.get("msg_type") not in (1, 2, 3, 18, 19):
@@ -162,6 +173,8 @@ def read_ais(lines: Iterable[str], mapping: FeedMapping, received: datetime) -> 
             )
         except (KeyError, TypeError, ValueError, InvalidInput) as exc:
             batch.problems.append(f"line {n + 1}: {exc}")
+    if pending:
+        batch.problems.append("the last multi-part message is incomplete")
     return batch
 
 
@@ -172,7 +185,7 @@ def read_csv(text: str, mapping: FeedMapping) -> Batch:
     """CSV with a header: uid, party, kind, lat, lon, time (UTC) and optionally alt_m,
     speed_mps, course_deg, callsign. An empty party falls back to the feed mapping."""
     batch = Batch()
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(text.splitlines(), restval="")
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         batch.problems.append("the CSV header lacks " + ", ".join(missing))
@@ -196,7 +209,7 @@ def read_csv(text: str, mapping: FeedMapping) -> Batch:
                     source="csv",
                 )
             )
-        except (KeyError, ValueError, InvalidInput) as exc:
+        except (KeyError, ValueError, TypeError, AttributeError, InvalidInput) as exc:
             batch.problems.append(f"line {n}: {exc}")
     return batch
 

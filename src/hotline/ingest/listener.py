@@ -4,8 +4,10 @@ logged, never fatal; tracks are handed on in batches."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
+import socket
 import socketserver
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -52,13 +54,23 @@ class CotListener:
         self.counters = Counters()
         self.queue: queue.Queue[Track] = queue.Queue()
         self._stop = threading.Event()
+        self.stopping = self._stop
+        self.clients: set[socket.socket] = set()
         listener = self
 
         class Stream(socketserver.BaseRequestHandler):
+            def setup(self) -> None:
+                with listener.counters.lock:
+                    listener.clients.add(self.request)
+
+            def finish(self) -> None:
+                with listener.counters.lock:
+                    listener.clients.discard(self.request)
+
             def handle(self) -> None:
                 listener.counters.add(connections=1)
                 splitter = Splitter()
-                while True:
+                while not listener.stopping.is_set():
                     try:
                         chunk = self.request.recv(65536)
                     except OSError:
@@ -67,6 +79,12 @@ class CotListener:
                         break
                     for event in splitter.feed(chunk):
                         listener.take(event)
+                rest = splitter.buffer.strip()
+                if rest.startswith(b"<event"):  # cut off by the connection closing
+                    listener.counters.add(malformed=1)
+                    log.warning("CoT event cut off when the connection closed")
+                else:
+                    splitter.dropped += len(rest)
                 listener.counters.add(dropped_bytes=splitter.dropped)
 
         class Datagram(socketserver.BaseRequestHandler):
@@ -90,6 +108,8 @@ class CotListener:
         return int(self.tcp.server_address[1])
 
     def take(self, raw: bytes) -> None:
+        if self._stop.is_set():
+            return
         try:
             track = parse_event(raw, self.parties)
         except InvalidInput as exc:
@@ -123,7 +143,13 @@ class CotListener:
             threading.Thread(target=target, name="cot", daemon=True).start()
 
     def stop(self) -> None:
+        """Stop listening, close the clients' connections, and hand on what was taken."""
         self._stop.set()
+        with self.counters.lock:
+            clients = list(self.clients)
+        for client in clients:
+            with contextlib.suppress(OSError):
+                client.shutdown(socket.SHUT_RDWR)
         self.tcp.shutdown()
         self.udp.shutdown()
         self.tcp.server_close()
