@@ -137,7 +137,7 @@ class AlertBook:
                 if band is None:
                     continue
             seen.add(key)
-            severity = severity_of(replace(f, band=band), self.corridors)
+            severity = severity_of(f._replace(band=band), self.corridors)
             if current is None:
                 alert = Alert(
                     key, f.rule, severity, AlertState.OPEN, f.uid, f.party, f.other, band,

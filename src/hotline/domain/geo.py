@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import shapely
@@ -43,10 +43,9 @@ DEFAULT_STALE = {
 }
 
 
-@dataclass(frozen=True)
-class Finding:
-    """What a rule found: ``value`` is a distance in metres (proximity, incursion: 0,
-    cpa: DCPA), or seconds (stale)."""
+class Finding(NamedTuple):
+    """What a rule found (a named tuple: rules make many of them). ``value`` is a
+    distance in metres (proximity, incursion: 0, cpa: DCPA), or seconds (stale)."""
 
     rule: str  # proximity, incursion, cpa, unannounced, stale
     uid: str
@@ -199,20 +198,27 @@ def border_rules(theatre: Theatre, picture: Picture, *, measure: bool = True) ->
             if measure
             else np.where(np.isnan(entry), holds, entry)
         )
-        for k, index in enumerate(candidates):
-            track = picture.tracks[int(index)]
-            if inside[k]:
-                found.append(_finding("incursion", track, other, 0.0, 0.0, depth_m=float(dist[k])))
+        tracks = picture.tracks
+        for index, within, band, held, metres in zip(
+            candidates.tolist(),
+            inside.tolist(),
+            entry.tolist(),
+            holds.tolist(),
+            dist.tolist(),
+            strict=True,
+        ):
+            track = tracks[index]
+            if within:
+                found.append(_finding("incursion", track, other, 0.0, 0.0, depth_m=metres))
                 continue
-            band = None if np.isnan(entry[k]) else float(entry[k])
             found.append(
                 _finding(
                     "proximity",
                     track,
                     other,
-                    float(dist[k]),
-                    band,
-                    holds=None if np.isnan(holds[k]) else float(holds[k]),
+                    metres,
+                    None if band != band else band,  # NaN: in no corridor
+                    holds=None if held != held else held,
                 )
             )
     return found
@@ -224,6 +230,36 @@ def _finding(
     return Finding(
         rule, track.uid, track.party, other, value, band, track.kind, track.lat, track.lon, detail
     )
+
+
+def _swept_candidates(
+    picture: Picture, vel: Array, dcpa_m: float, tcpa_s: float
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Pairs of tracks of different parties whose paths over the next ``tcpa_s`` seconds
+    come within ``dcpa_m`` of each other: every pair that can pass that close, and few
+    others. One tree of swept segments per party; each pair is returned once."""
+    codes: dict[str, int] = {}
+    party = np.array(
+        [codes.setdefault(t.party, len(codes)) if t.party else -1 for t in picture.tracks]
+    )
+    start = np.column_stack([picture.x, picture.y])
+    end = start + vel * tcpa_s
+    end[:, 0] += 0.001  # a track standing still sweeps a (tiny) segment, not nothing
+    paths = np.asarray(shapely.linestrings(np.stack([start, end], axis=1)))
+    lefts, rights = [], []
+    for code in range(len(codes)):
+        mine = np.nonzero(party == code)[0]
+        theirs = np.nonzero(party > code)[0]  # each pair of parties once
+        if mine.size == 0 or theirs.size == 0:
+            continue
+        tree = shapely.STRtree(paths[mine])
+        query, found = tree.query(paths[theirs], predicate="dwithin", distance=dcpa_m)
+        lefts.append(mine[found])
+        rights.append(theirs[query])
+    if not lefts:
+        empty = np.array([], dtype=np.intp)
+        return empty, empty
+    return np.concatenate(lefts), np.concatenate(rights)
 
 
 def cpa_pairs(
@@ -239,16 +275,7 @@ def cpa_pairs(
     if n < 2:
         return []
     vel = np.array([t.velocity for t in picture.tracks], dtype=float).reshape(n, 2)
-    speed = np.hypot(vel[:, 0], vel[:, 1])
-    reach = dcpa_m + 2 * float(speed.max(initial=0.0)) * tcpa_s
-    points = np.asarray(shapely.points(picture.x, picture.y))
-    tree = shapely.STRtree(points)
-    left, right = tree.query(points, predicate="dwithin", distance=reach)
-    keep = left < right
-    left, right = left[keep], right[keep]
-    parties = np.array([t.party or "" for t in picture.tracks], dtype=object)
-    opposed = (parties[left] != "") & (parties[right] != "") & (parties[left] != parties[right])
-    left, right = left[opposed], right[opposed]
+    left, right = _swept_candidates(picture, vel, dcpa_m, tcpa_s)
     if left.size == 0:
         return []
     rx, ry = picture.x[right] - picture.x[left], picture.y[right] - picture.y[left]
