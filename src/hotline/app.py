@@ -25,7 +25,12 @@ from hotline.domain.message import parse_lang
 from hotline.federation.api import FederationContext, create_app
 from hotline.federation.workers import Federation, Timing
 from hotline.ingest.api import mount_ingest
-from hotline.services.awareness import Awareness, parse_territories
+from hotline.services.awareness import (
+    Awareness,
+    parse_corridors,
+    parse_nm,
+    parse_territories,
+)
 from hotline.services.catalogues import Catalogues
 from hotline.services.contacts import Contacts
 from hotline.services.directory import Directory
@@ -124,7 +129,10 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
             notices,
             party,
             parse_territories(settings.territories) or None,
+            corridors=parse_corridors(settings.corridors_km),
             zones_file=Path(settings.zones_file).expanduser() if settings.zones_file else None,
+            cpa_m=parse_nm(settings.cpa_nm),
+            cpa_s=settings.cpa_within.total_seconds(),
         ),
     )
 

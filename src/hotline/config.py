@@ -120,6 +120,24 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "each party named like a country (RU, PL) or an alliance (NATO) gets its land.",
     ),
     SettingDoc(
+        "corridors_km",
+        "HOTLINE_CORRIDORS_KM",
+        "30,50,100",
+        "Corridors along another party's border, in km, for the proximity rule.",
+    ),
+    SettingDoc(
+        "cpa_nm",
+        "HOTLINE_CPA_NM",
+        "5",
+        "Closest point of approach that raises an alert, in nautical miles.",
+    ),
+    SettingDoc(
+        "cpa_within",
+        "HOTLINE_CPA_WITHIN",
+        "3m",
+        "How far ahead the closest point of approach is looked for.",
+    ),
+    SettingDoc(
         "zones_file",
         "HOTLINE_ZONES_FILE",
         "",
@@ -176,6 +194,9 @@ class Settings:
     lead_times: str = "missile_launch=24h,naval_exercise=3d,strategic_exercise=14d"
     machine_translator: str = ""
     territories: str = ""
+    corridors_km: str = "30,50,100"
+    cpa_nm: str = "5"
+    cpa_within: timedelta = timedelta(minutes=3)
     zones_file: str = ""
     cot_listen: str = ""
     cot_parties: str = ""

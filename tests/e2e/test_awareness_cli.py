@@ -157,3 +157,27 @@ def test_the_ingest_endpoint_takes_batches_with_a_token(
     finally:
         node.close()
     assert [t["uid"] for t in aware("tracks", "--json", ok=True).json()] == ["ru-1"]
+
+
+def test_thresholds_come_from_the_settings(
+    aware: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOTLINE_CORRIDORS_KM", "10,20")
+    monkeypatch.setenv("HOTLINE_CPA_NM", "1")
+    path = feed(
+        tmp_path,
+        [
+            "ru-strike-1,RU,missile,51.55,24.05,NOW,,,",  # 28 km from Poland
+            "ru-su35,RU,aircraft,55.0,20.9,NOW,9100,250,270",  # passes us-f35 at ~2 NM
+            "us-f35,US,aircraft,55.0,20.5,NOW,9000,250,90",
+        ],
+    )
+    aware("ingest", str(path), "--format", "csv", ok=True)
+    aware("alerts", "evaluate", ok=True)
+    keys = {a["key"] for a in aware("alerts", "--json", ok=True).json()}
+    assert "proximity:ru-strike-1:US" not in keys  # beyond 20 km
+    assert "cpa:ru-su35:us-f35" not in keys  # not within 1 NM
+    assert "proximity:us-f35:RU" in keys  # 1.4 km from Kaliningrad
+    monkeypatch.setenv("HOTLINE_CORRIDORS_KM", "wide")
+    bad = aware("tracks")
+    assert bad.code == 2 and "corridors_km" in bad.err

@@ -13,6 +13,8 @@ from typing import Any
 from hotline.domain.alerting import Alert, AlertBook, Changes
 from hotline.domain.errors import InvalidInput, NotFound, PolicyRefused
 from hotline.domain.geo import (
+    DEFAULT_CPA_M,
+    DEFAULT_TCPA_S,
     Announced,
     Picture,
     Theatre,
@@ -29,7 +31,7 @@ from hotline.domain.identity import parse_party_id
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import LineKind, LineState, LineStatus, MessageKind
 from hotline.domain.precedence import Precedence
-from hotline.domain.tracks import Track
+from hotline.domain.tracks import NM, Track
 from hotline.services.notices import Notices
 from hotline.storage.picture import PictureStore
 
@@ -84,6 +86,29 @@ def load_countries() -> list[dict[str, Any]]:
     return countries
 
 
+def parse_corridors(text: str) -> tuple[float, ...]:
+    """``30,50,100`` (km) -> metres, ascending. Raises InvalidInput."""
+    try:
+        values = sorted(float(v) * 1000 for v in text.split(",") if v.strip())
+    except ValueError:
+        raise InvalidInput(
+            "corridors_km", f"{text!r} is not a list of km, e.g. 30,50,100"
+        ) from None
+    if not values or values[0] <= 0 or len(set(values)) != len(values):
+        raise InvalidInput("corridors_km", "give distinct positive widths, e.g. 30,50,100")
+    return tuple(values)
+
+
+def parse_nm(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 100:
+        raise InvalidInput("cpa_nm", f"{text!r} is not a distance in NM (0-100)")
+    return value * NM
+
+
 def parse_territories(text: str) -> dict[str, list[str]]:
     """``RU=RU,BY;NATO=PL,LT`` -> party -> country codes. Raises InvalidInput."""
     found: dict[str, list[str]] = {}
@@ -104,7 +129,10 @@ class Awareness:
         territories: Mapping[str, Sequence[str]] | None = None,
         corridors: Sequence[float] = (30_000.0, 50_000.0, 100_000.0),
         zones_file: Path | None = None,
+        cpa_m: float = DEFAULT_CPA_M,
+        cpa_s: float = DEFAULT_TCPA_S,
     ) -> None:
+        self.cpa_m, self.cpa_s = cpa_m, cpa_s
         self.zones_file = zones_file
         self._zones: list[Zone] | None = None
         self.picture = picture
@@ -193,7 +221,7 @@ class Awareness:
         picture = Picture.of(theatre, fresh)
         findings = [
             *border_rules(theatre, picture),
-            *cpa_pairs(picture),
+            *cpa_pairs(picture, dcpa_m=self.cpa_m, tcpa_s=self.cpa_s),
             *unannounced(theatre, picture, self.announced(now), now),
             *stale(tracks, now),
             *zone_rules(picture, self.zones),
