@@ -10,7 +10,7 @@ TESTED := $(VENV)/.installed-test
 help:
 	@echo "make demo    walk one node through init, a line, send, ack, log and verify"
 	@echo "make test    lint (ruff), types (mypy --strict) and the whole test suite"
-	@echo "make bench   ledger and escalation benchmarks (append and verify rates, scheduler ticks)"
+	@echo "make bench   ledger, escalation and awareness benchmarks"
 	@echo "make format  format the code with ruff"
 
 $(STAMP): pyproject.toml
@@ -39,6 +39,7 @@ test: lint
 bench: $(TESTED)
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/escalation.py
+	$(BIN)/python bench/awareness.py
 
 format: $(TESTED)
 	$(BIN)/ruff format src tests bench

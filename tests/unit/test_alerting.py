@@ -91,7 +91,7 @@ def test_hovering_at_the_30_km_corridor_opens_one_alert_and_does_not_flap(
         assert quiet(changes), (km, changes)
         [f] = run.last
         raw_bands.add(f.band)
-        assert f.detail["holds"] == 30_000.0
+        assert f.holds == 30_000.0
         alert = run.alert()
         assert (alert.band, alert.severity, alert.state) == (30_000.0, "high", AlertState.OPEN)
         assert alert.value == pytest.approx(km * 1000, rel=0.005)

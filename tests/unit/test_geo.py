@@ -131,7 +131,7 @@ def test_proximity_band_and_distance_east_of_a_square(
     assert found.rule == "proximity"
     assert (found.uid, found.party, found.other) == ("a1", "A", "B")
     assert found.band == band
-    assert found.detail["holds"] == holds
+    assert found.holds == holds
     expected, foot_lat = nearest_on_east_edge(lon)
     # the nearest edge point is (very nearly) on the same parallel, at the nominal distance
     assert abs(foot_lat - LAT) < 0.02

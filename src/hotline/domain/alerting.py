@@ -127,7 +127,7 @@ class AlertBook:
             current = self.live.get(key)
             band = f.band
             if f.rule == "proximity":
-                holds = f.detail.get("holds")
+                holds = f.holds
                 if current is not None and current.band is not None:
                     if holds is not None and holds <= current.band:
                         # not out of its corridor by the margin: keep it (or tighten)

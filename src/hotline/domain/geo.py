@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -29,6 +30,7 @@ PROJECTED = "EPSG:3035"
 
 DEFAULT_CORRIDORS_M = (30_000.0, 50_000.0, 100_000.0)
 DEFAULT_MARGIN_M = 2_000.0
+NO_DETAIL: Mapping[str, Any] = MappingProxyType({})
 DENSIFY_DEG = 0.05  # longest edge projected as a straight line
 DEFAULT_CPA_M = 5 * NM
 DEFAULT_TCPA_S = 180.0
@@ -56,7 +58,8 @@ class Finding(NamedTuple):
     kind: TrackKind
     lat: float
     lon: float
-    detail: Mapping[str, Any]
+    detail: Mapping[str, Any] = NO_DETAIL
+    holds: float | None = None  # proximity: the tightest corridor not left by the margin
 
 
 class Theatre:
@@ -165,7 +168,7 @@ def border_rules(theatre: Theatre, picture: Picture, *, measure: bool = True) ->
     """Incursion into, and proximity to, each other party's territory, by corridor.
 
     Each finding names the tightest corridor the track is in (``band``) and, in
-    ``detail["holds"]``, the tightest one it has not left by more than the margin, for
+    ``holds``, the tightest one it has not left by more than the margin, for
     hysteresis. With ``measure``, ``value`` is the distance to the border on the
     ellipsoid; without, it is the corridor's width (cheaper, for screening).
     """
@@ -207,18 +210,28 @@ def border_rules(theatre: Theatre, picture: Picture, *, measure: bool = True) ->
             dist.tolist(),
             strict=True,
         ):
-            track = tracks[index]
+            t = tracks[index]
             if within:
-                found.append(_finding("incursion", track, other, 0.0, 0.0, depth_m=metres))
+                depth = {"depth_m": metres} if measure else NO_DETAIL
+                found.append(
+                    Finding(
+                        "incursion", t.uid, t.party, other, 0.0, 0.0, t.kind, t.lat, t.lon, depth
+                    )
+                )
                 continue
-            found.append(
-                _finding(
+            found.append(  # built directly: this is the hot loop of the border rules
+                Finding(
                     "proximity",
-                    track,
+                    t.uid,
+                    t.party,
                     other,
                     metres,
                     None if band != band else band,  # NaN: in no corridor
-                    holds=None if held != held else held,
+                    t.kind,
+                    t.lat,
+                    t.lon,
+                    NO_DETAIL,
+                    None if held != held else held,
                 )
             )
     return found
@@ -253,7 +266,11 @@ def _swept_candidates(
         if mine.size == 0 or theirs.size == 0:
             continue
         tree = shapely.STRtree(paths[mine])
-        query, found = tree.query(paths[theirs], predicate="dwithin", distance=dcpa_m)
+        # bounding boxes only (cheap); the exact test is the CPA itself, on arrays
+        lo = np.minimum(start[theirs], end[theirs]) - dcpa_m
+        hi = np.maximum(start[theirs], end[theirs]) + dcpa_m
+        boxes = shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
+        query, found = tree.query(boxes)
         lefts.append(mine[found])
         rights.append(theirs[query])
     if not lefts:
