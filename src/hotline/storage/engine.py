@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.resources import files
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from hotline.domain.errors import StorageUnavailable
 
@@ -160,3 +162,15 @@ def check_schema(engine: Engine) -> None:
             f"the database schema is at {revision}, this hotline needs {SCHEMA_HEAD}",
             hint="run `hotline db upgrade`",
         )
+
+
+@contextmanager
+def transaction(engine: Engine, *, write: bool = False) -> Iterator[Connection]:
+    """One transaction on ``engine`` (a write one takes the write lock first). Raises
+    StorageUnavailable when the database refuses."""
+    try:
+        options = {WRITE_OPTION: True} if write else {}
+        with engine.connect().execution_options(**options) as c, c.begin():
+            yield c
+    except sa.exc.OperationalError as exc:
+        raise StorageUnavailable(f"the database refused: {exc.orig}") from exc

@@ -12,9 +12,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from hotline.domain.catalogue import Catalogue, parse_catalogue
 from hotline.domain.clock import format_time, parse_time
-from hotline.domain.errors import AlreadyExists, NotFound, StorageUnavailable
+from hotline.domain.errors import AlreadyExists, NotFound
 from hotline.domain.roster import Shift
-from hotline.storage.engine import WRITE_OPTION
+from hotline.storage.engine import transaction
 from hotline.storage.schema import catalogues, shifts
 
 
@@ -25,12 +25,8 @@ class Library:
 
     @contextmanager
     def _conn(self, write: bool = False) -> Iterator[Connection]:
-        try:
-            options = {WRITE_OPTION: True} if write else {}
-            with self.engine.connect().execution_options(**options) as c, c.begin():
-                yield c
-        except sa.exc.OperationalError as exc:
-            raise StorageUnavailable(f"the database refused: {exc.orig}") from exc
+        with transaction(self.engine, write=write) as c:
+            yield c
 
     # -- catalogues ----------------------------------------------------------------------
 

@@ -15,8 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from hotline.domain.errors import NotFound, RequestRefused, StorageUnavailable
-from hotline.storage.engine import WRITE_OPTION
+from hotline.domain.errors import NotFound, RequestRefused
+from hotline.storage.engine import transaction
 from hotline.storage.schema import alerts, link_state, nonces, peer_cursors, peers, rejections
 
 _INSERT_NONCE = sa.insert(nonces)
@@ -79,12 +79,8 @@ class PeerStore:
 
     @contextmanager
     def _conn(self, write: bool = False) -> Iterator[Connection]:
-        try:
-            options = {WRITE_OPTION: True} if write else {}
-            with self.engine.connect().execution_options(**options) as c, c.begin():
-                yield c
-        except sa.exc.OperationalError as exc:
-            raise StorageUnavailable(f"the database refused: {exc.orig}") from exc
+        with transaction(self.engine, write=write) as c:
+            yield c
 
     # -- peers -----------------------------------------------------------------------
 

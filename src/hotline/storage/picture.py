@@ -15,9 +15,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from hotline.domain.alerting import Alert, AlertState, Changes
 from hotline.domain.clock import format_time, parse_time
-from hotline.domain.errors import NotFound, StorageUnavailable
+from hotline.domain.errors import NotFound
 from hotline.domain.tracks import Track, TrackKind
-from hotline.storage.engine import WRITE_OPTION
+from hotline.storage.engine import transaction
 from hotline.storage.schema import awareness_alerts, tracks
 
 
@@ -27,12 +27,8 @@ class PictureStore:
 
     @contextmanager
     def _conn(self, write: bool = False) -> Iterator[Connection]:
-        try:
-            options = {WRITE_OPTION: True} if write else {}
-            with self.engine.connect().execution_options(**options) as c, c.begin():
-                yield c
-        except sa.exc.OperationalError as exc:
-            raise StorageUnavailable(f"the database refused: {exc.orig}") from exc
+        with transaction(self.engine, write=write) as c:
+            yield c
 
     # -- tracks --------------------------------------------------------------------------
 
