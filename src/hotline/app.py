@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from hotline.api.app import create_api
 from hotline.config import Settings, load_settings, write_config
 from hotline.domain.clock import Clock, format_time
 from hotline.domain.errors import AlreadyExists, StorageUnavailable
@@ -25,6 +26,7 @@ from hotline.domain.message import parse_lang
 from hotline.federation.api import FederationContext, create_app
 from hotline.federation.workers import Federation, Timing
 from hotline.ingest.api import mount_ingest
+from hotline.services.accounts import Accounts
 from hotline.services.awareness import (
     Awareness,
     parse_corridors,
@@ -44,6 +46,7 @@ from hotline.services.relays import Relays
 from hotline.services.translations import Translations
 from hotline.services.watch import Watch
 from hotline.services.writer import LedgerWriter
+from hotline.storage.accounts import AccountStore
 from hotline.storage.engine import check_schema, make_engine, upgrade
 from hotline.storage.keystore import KeyStore
 from hotline.storage.library import Library
@@ -81,6 +84,7 @@ class Node:
     watch: Watch
     language: str
     awareness: Awareness
+    accounts: Accounts
 
     def close(self) -> None:
         self.store.engine.dispose()
@@ -134,6 +138,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
             cpa_m=parse_nm(settings.cpa_nm),
             cpa_s=settings.cpa_within.total_seconds(),
         ),
+        accounts=Accounts(store, AccountStore(bookkeeping), clock, settings.session_ttl),
     )
 
 
@@ -169,6 +174,7 @@ def federation_app(node: Node) -> FastAPI:
         )
     )
     mount_ingest(app, node.awareness.ingest, node.settings.ingest_token)
+    create_api(app, node, node.accounts)
     return app
 
 

@@ -170,6 +170,12 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "How often `hotline serve` runs the awareness rules on the live picture.",
     ),
     SettingDoc(
+        "session_ttl",
+        "HOTLINE_SESSION_TTL",
+        "8h",
+        "How long a console sign-in lasts (a watch).",
+    ),
+    SettingDoc(
         "delivery_batch",
         "HOTLINE_DELIVERY_BATCH",
         "200",
@@ -202,6 +208,7 @@ class Settings:
     cot_parties: str = ""
     ingest_token: str = ""
     awareness_interval: timedelta = timedelta(seconds=2)
+    session_ttl: timedelta = timedelta(hours=8)
     delivery_batch: int = 200
 
     @property

@@ -145,25 +145,7 @@ def _num(value: float | None) -> str:
 
 
 def alert_json(a: Alert) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "key": a.key,
-        "rule": a.rule,
-        "severity": a.severity,
-        "state": a.state.value,
-        "summary": a.summary(),
-        "uid": a.uid,
-        "party": a.party,
-        "other": a.other,
-        "band_m": a.band,
-        "value": round(a.value, 1),
-        "kind": a.kind.value,
-        "lat": a.lat,
-        "lon": a.lon,
-        "opened_at": format_time(a.opened_at),
-        "updated_at": format_time(a.updated_at),
-        "detail": dict(a.detail),
-    }
+    return a.to_json()
 
 
 @alerts_app.callback()

@@ -143,3 +143,34 @@ def principal_rotate_key(
             f"{principal.id}: new key {principal.key.key_id}"
             f" (retired {retired or '-'}); announced on {', '.join(lines) or 'no line'}"
         )
+
+
+@principal_app.command("set-password")
+def principal_set_password(
+    principal: Annotated[str, typer.Argument(metavar="PRINCIPAL", help="e.g. US/EUCOM-JOC.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            "--password",
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="HOTLINE_PASSWORD",
+            help="The console password (asked for if not given; at least 12 characters).",
+        ),
+    ],
+) -> None:
+    """Set the password a principal signs in to the console and API with."""
+    with node_context() as node:
+        node.accounts.set_password(principal, password)
+    out.print(f"password set for {principal.upper()}; its open sessions are ended")
+
+
+@principal_app.command("token")
+def principal_token(
+    principal: Annotated[str, typer.Argument(metavar="PRINCIPAL", help="e.g. US/EUCOM-JOC.")],
+) -> None:
+    """Create an API token for scripts acting as a principal (printed once)."""
+    with node_context() as node:
+        token = node.accounts.create_token(principal)
+    out.print(token)

@@ -17,6 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from hotline.domain.clock import format_time
 from hotline.domain.geo import Finding
 from hotline.domain.tracks import TrackKind
 
@@ -72,6 +73,27 @@ class Alert:
     detail: Mapping[str, Any] = field(default_factory=dict)
     missed: int = 0  # evaluations in a row without the condition
     id: int | None = None  # the stored row
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "key": self.key,
+            "rule": self.rule,
+            "severity": self.severity,
+            "state": self.state.value,
+            "summary": self.summary(),
+            "uid": self.uid,
+            "party": self.party,
+            "other": self.other,
+            "band_m": self.band,
+            "value": round(self.value, 1),
+            "kind": self.kind.value,
+            "lat": self.lat,
+            "lon": self.lon,
+            "opened_at": format_time(self.opened_at),
+            "updated_at": format_time(self.updated_at),
+            "detail": dict(self.detail),
+        }
 
     def summary(self) -> str:
         who = f"{self.party or '?'} {self.kind.value} {self.uid}"
@@ -140,9 +162,22 @@ class AlertBook:
             severity = severity_of(f._replace(band=band), self.corridors)
             if current is None:
                 alert = Alert(
-                    key, f.rule, severity, AlertState.OPEN, f.uid, f.party, f.other, band,
-                    f.value, f.kind, f.lat, f.lon, now, now, dict(f.detail),
-                )  # fmt: skip
+                    key,
+                    f.rule,
+                    severity,
+                    AlertState.OPEN,
+                    f.uid,
+                    f.party,
+                    f.other,
+                    band,
+                    f.value,
+                    f.kind,
+                    f.lat,
+                    f.lon,
+                    now,
+                    now,
+                    dict(f.detail),
+                )
                 self.live[key] = alert
                 changes.opened.append(alert)
                 continue

@@ -15,8 +15,11 @@ them in one place each.
     │   ├── PolicyRefused       a line's policy refuses it (kind, principal, size)
     │   ├── LineNotActive       the line's terms are not signed by every party yet
     │   └── AlreadyAcknowledged the party has already acknowledged the message
-    │   └── RequestRefused      a peer's request failed authentication (signature, time,
-    │                           replay) or an event it carried was refused
+    │   ├── RequestRefused      a peer's request failed authentication (signature, time,
+    │   │                       replay) or an event it carried was refused
+    │   ├── Forbidden           the signed-in principal may not do or see this
+    │   └── TooManyAttempts     too many failed sign-ins: wait
+    ├── NotAuthenticated        no valid session or token (sign in)
     ├── KeyUnavailable          this node does not hold the private key needed to sign
     ├── ChainConflict           an append would break a chain (stale head, fork, gap)
     ├── IntegrityFailure        stored data failed verification
@@ -110,3 +113,15 @@ class RequestRefused(Refused):
 
 class PeerUnavailable(HotlineError):
     """No transport URL of a peer answered, or its answer could not be trusted."""
+
+
+class Forbidden(Refused):
+    """The signed-in principal may not do or see this (party, line or role)."""
+
+
+class TooManyAttempts(Refused):
+    """Too many failed sign-ins for a principal in a short time."""
+
+
+class NotAuthenticated(HotlineError):
+    """No valid session or API token: the caller must sign in."""

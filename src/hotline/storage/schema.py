@@ -248,3 +248,32 @@ awareness_alerts = Table(
     Column("acked_at", String(32), nullable=True),
     Column("closed_at", String(32), nullable=True),
 )
+
+# -- operator accounts (migration 0006) --------------------------------------------------
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("principal", String(80), ForeignKey("principals.id"), primary_key=True),
+    Column("password_hash", Text, nullable=True),
+    Column("updated_at", String(32), nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("principal", String(80), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=True),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("principal", String(80), nullable=False, index=True),
+    Column("remote", String(64), nullable=True),
+    Column("at", String(32), nullable=False),
+)

@@ -1,0 +1,1 @@
+"""The operator REST API under ``/api/v1``, and its authentication."""

@@ -1,0 +1,504 @@
+"""The operator REST API under ``/api/v1`` (its OpenAPI document, ``/api/v1/openapi.json``,
+is the contract), an SSE stream of new events, and the console's static files.
+
+Every request but sign-in carries a session (cookie ``hotline_session``) or a bearer token.
+A principal sees only the lines it is on and, of the node's internal data (alerts, tracks,
+link state), only its own party's. Errors become HTTP answers in one place,
+:func:`_status`, as ``{"error": message, "hint": hint}``; a bug is a 500 that says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from importlib.resources import files
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from hotline.domain import errors
+from hotline.domain.clock import format_time, parse_time
+from hotline.domain.events import Event, EventKind
+from hotline.domain.identity import Principal, Role, party_of
+from hotline.domain.message import MessageDraft
+from hotline.domain.policy import LineState, parse_message_kind
+from hotline.domain.precedence import parse_precedence
+from hotline.services.accounts import Accounts
+from hotline.services.overdue import overdue as overdue_items
+from hotline.services.verification import verify_store
+
+if TYPE_CHECKING:
+    from hotline.app import Node
+
+COOKIE = "hotline_session"
+WRITERS = {Role.WATCH_OFFICER, Role.LEADER, Role.RELAY, Role.TRANSLATOR, Role.ADMIN}
+STREAM_KINDS = [k.value for k in EventKind if k is not EventKind.RECEIPT]
+
+_STATUS: list[tuple[type[errors.HotlineError], int]] = [
+    (errors.NotAuthenticated, 401),
+    (errors.TooManyAttempts, 429),
+    (errors.Forbidden, 403),
+    (errors.InvalidInput, 400),
+    (errors.NotFound, 404),
+    (errors.AlreadyExists, 409),
+    (errors.Refused, 409),
+    (errors.ChainConflict, 409),
+    (errors.KeyUnavailable, 503),
+    (errors.StorageUnavailable, 503),
+    (errors.PeerUnavailable, 503),
+]
+
+
+def _status(exc: errors.HotlineError) -> int:
+    return next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+
+
+class Login(BaseModel):
+    principal: str
+    password: str
+
+
+class Send(BaseModel):
+    line: str
+    subject: str
+    body: str
+    kind: str = "free"
+    precedence: str = "ROUTINE"
+    lang: str = "en"
+    to: list[str] = Field(default_factory=list)
+    refs: list[str] = Field(default_factory=list)
+    area: dict[str, Any] | None = None
+    start: str | None = None
+    end: str | None = None
+
+
+class Ack(BaseModel):
+    reply: str | None = None
+    lang: str = "en"
+
+
+class ContactAsk(BaseModel):
+    to: str
+    topic: str
+    window_hours: float | None = None
+    line: str | None = None
+
+
+class ContactAnswer(BaseModel):
+    time: str | None = None
+    reason: str = ""
+    summary: str = ""
+
+
+def token_of(request: Request) -> str | None:
+    """The bearer token, else the session cookie."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.cookies.get(COOKIE)
+
+
+async def signed_in(request: Request) -> Principal:
+    """The principal of the request's session or token. Raises NotAuthenticated."""
+    accounts: Accounts = request.app.state.accounts
+    principal: Principal = await run_in_threadpool(accounts.authenticate, token_of(request))
+    return principal
+
+
+Me = Annotated[Principal, Depends(signed_in)]
+
+
+def event_json(e: Event) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "line": e.line,
+        "party": e.party,
+        "seq": e.seq,
+        "kind": e.kind,
+        "author": e.author,
+        "ts": e.body["ts"],
+        "content": e.content,
+    }
+
+
+def line_json(s: LineState) -> dict[str, Any]:
+    return {
+        "id": s.line.id,
+        "kind": s.line.kind.value,
+        "title": s.line.title,
+        "status": s.status.value,
+        "parties": list(s.line.parties),
+        "principals": list(s.line.policy.principals),
+        "kinds": sorted(k.value for k in s.line.policy.kinds),
+        "deadlines": s.line.policy.to_json()["deadlines"],
+    }
+
+
+def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
+    """Mount the operator API and the console on the node's app."""
+    store = node.store
+    api = APIRouter(prefix="/api/v1")
+
+    async def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return await run_in_threadpool(fn, *args, **kwargs)
+
+    app.state.accounts = accounts
+    def lines_of(who: Principal) -> list[LineState]:
+        return [s for s in store.lines(who.party) if who.id in s.line.policy.principals]
+
+    def writer(who: Principal) -> None:
+        if not WRITERS & set(who.roles):
+            raise errors.Forbidden(f"{who.id} may read, not write (roles: auditor)")
+
+    def own_party(who: Principal) -> None:
+        if who.party != node.party:
+            raise errors.Forbidden(f"{who.party}'s principals do not see {node.party}'s data")
+
+    def on_line(who: Principal, line_id: str) -> LineState:
+        for s in lines_of(who):
+            if s.line.id == line_id:
+                return s
+        raise errors.NotFound("line", line_id, hint="see GET /api/v1/lines")
+
+    def visible(who: Principal, event: Event) -> Event:
+        on_line(who, event.line)
+        return event
+
+    # -- authentication --------------------------------------------------------------
+
+    @api.post("/auth/login", tags=["auth"])
+    async def login(body: Login, request: Request) -> JSONResponse:
+        remote = request.client.host if request.client else None
+        session = await call(accounts.login, body.principal, body.password, remote)
+        answer = JSONResponse(
+            {
+                "token": session.token,
+                "principal": session.principal,
+                "expires_at": accounts.expiry(session),
+            }
+        )
+        answer.set_cookie(
+            COOKIE,
+            session.token,
+            httponly=True,
+            samesite="strict",
+            max_age=int(accounts.session_ttl.total_seconds()),
+        )
+        return answer
+
+    @api.post("/auth/logout", tags=["auth"])
+    async def logout(request: Request, who: Me) -> JSONResponse:
+        token = token_of(request)
+        if token:
+            await call(accounts.logout, token)
+        answer = JSONResponse({"signed_out": who.id})
+        answer.delete_cookie(COOKIE)
+        return answer
+
+    @api.get("/me", tags=["auth"])
+    async def whoami(who: Me) -> dict[str, Any]:
+        states = await call(lines_of, who)
+        return {
+            "principal": who.id,
+            "name": who.name,
+            "party": who.party,
+            "node": node.party,
+            "roles": [r.value for r in who.roles],
+            "lines": [s.line.id for s in states],
+            "language": node.language,
+        }
+
+    # -- lines and messages ----------------------------------------------------------
+
+    @api.get("/lines", tags=["lines"])
+    async def lines(who: Me) -> list[dict[str, Any]]:
+        return [line_json(s) for s in await call(lines_of, who)]
+
+    @api.get("/inbox", tags=["messages"])
+    async def inbox(who: Me, include_acked: bool = False) -> list[dict[str, Any]]:
+        items = await call(
+            node.messages.inbox, who.party, principal=who.id, include_acked=include_acked
+        )
+        return [
+            {
+                "id": i.message.id,
+                "line": i.line.line.id,
+                "from": i.message.author,
+                "precedence": i.precedence.value,
+                "kind": i.message.content["kind"],
+                "subject": i.message.content["subject"],
+                "body": i.message.content["body"],
+                "lang": i.message.content.get("lang"),
+                "sent": i.message.body["ts"],
+                "deadline": format_time(i.deadline),
+                "acked_by": i.ack.author if i.ack else None,
+                "acked_at": i.ack.body["ts"] if i.ack else None,
+                "officer": i.ack.content.get("officer") if i.ack else None,
+                "escalations": list(i.escalations),
+            }
+            for i in items
+        ]
+
+    @api.get("/lines/{line_id}/events", tags=["messages"])
+    async def line_events(line_id: str, who: Me, limit: int = 200) -> list[dict[str, Any]]:
+        await call(on_line, who, line_id)
+        found = await call(store.events, line_id)
+        return [event_json(e) for e in found if e.kind != EventKind.RECEIPT][-limit:]
+
+    @api.get("/messages/{ident}", tags=["messages"])
+    async def message(ident: str, who: Me) -> dict[str, Any]:
+        event = visible(who, await call(store.event, ident))
+        acks = await call(store.acks_of, [event.id])
+        return {**event_json(event), "acks": [event_json(a) for a in acks]}
+
+    @api.post("/messages", status_code=201, tags=["messages"])
+    async def send(body: Send, who: Me) -> dict[str, Any]:
+        writer(who)
+        if (body.start is None) != (body.end is None):
+            raise errors.InvalidInput("window", "give both start and end, or neither")
+        draft = MessageDraft(
+            kind=parse_message_kind(body.kind),
+            precedence=parse_precedence(body.precedence),
+            subject=body.subject,
+            body=body.body,
+            lang=body.lang,
+            to=tuple(body.to),
+            refs=tuple(body.refs),
+            area=body.area,
+            window={"start": body.start, "end": body.end} if body.start and body.end else None,
+        )
+        await call(on_line, who, body.line.lower())
+        event = await call(node.messages.send, body.line.lower(), who.id, draft)
+        return event_json(event)
+
+    @api.post("/messages/{ident}/ack", status_code=201, tags=["messages"])
+    async def ack(ident: str, body: Ack, who: Me) -> dict[str, Any]:
+        writer(who)
+        visible(who, await call(store.event, ident))
+        event = await call(node.messages.ack, ident, who.id, reply=body.reply, lang=body.lang)
+        return event_json(event)
+
+    # -- contact requests ------------------------------------------------------------
+
+    def contact_json(r: Any) -> dict[str, Any]:
+        return {
+            "id": r.id,
+            "line": r.line,
+            "from": r.requester,
+            "to": r.addressee,
+            "topic": r.topic,
+            "status": r.status.value,
+            "requested_at": format_time(r.requested_at),
+            "respond_by": format_time(r.respond_by),
+            "answered_by": r.answered_by,
+            "proposed_time": format_time(r.proposed_time) if r.proposed_time else None,
+            "reason": r.reason,
+        }
+
+    @api.get("/contacts", tags=["contacts"])
+    async def contacts(who: Me) -> list[dict[str, Any]]:
+        mine = {s.line.id for s in await call(lines_of, who)}
+        found = await call(node.contacts.requests, who.party)
+        return [contact_json(r) for r in found if r.line in mine]
+
+    @api.post("/contacts", status_code=201, tags=["contacts"])
+    async def ask(body: ContactAsk, who: Me) -> dict[str, Any]:
+        writer(who)
+        window = timedelta(hours=body.window_hours) if body.window_hours else None
+        event = await call(
+            node.contacts.request, who.id, body.to, body.topic, line=body.line, window=window
+        )
+        return contact_json(await call(node.contacts.get, event.id))
+
+    @api.post("/contacts/{ident}/{action}", tags=["contacts"])
+    async def answer(ident: str, action: str, body: ContactAnswer, who: Me) -> dict[str, Any]:
+        writer(who)
+        request = await call(node.contacts.get, ident)
+        await call(on_line, who, request.line)
+        if action == "accept":
+            if not body.time:
+                raise errors.InvalidInput("time", "an acceptance proposes a time for the call")
+            await call(node.contacts.accept, ident, who.id, parse_time(body.time), body.reason)
+        elif action == "decline":
+            await call(node.contacts.decline, ident, who.id, body.reason)
+        elif action == "cancel":
+            await call(node.contacts.cancel, ident, who.id, body.reason)
+        elif action == "held":
+            at = parse_time(body.time) if body.time else node.writer.now()
+            await call(node.contacts.held, ident, who.id, at, body.summary)
+        else:
+            raise errors.InvalidInput("action", f"{action!r}: accept, decline, cancel or held")
+        return contact_json(await call(node.contacts.get, ident))
+
+    @api.get("/contacts/stats", tags=["contacts"])
+    async def contact_stats(who: Me, days: int = 30) -> list[dict[str, Any]]:
+        rows = await call(node.contacts.stats, node.writer.now(), days, who.party)
+        return [
+            r.to_json() for r in rows if who.party in (party_of(r.requester), party_of(r.addressee))
+        ]
+
+    # -- accountability, health, verification ----------------------------------------
+
+    @api.get("/overdue", tags=["accountability"])
+    async def overdue(who: Me, days: int = 30) -> list[dict[str, Any]]:
+        now = node.writer.now()
+        mine = {s.line.id for s in await call(lines_of, who)}
+        items = await call(overdue_items, store, node.contacts, who.party, now, days)
+        return [i.to_json(now) for i in items if i.line in mine]
+
+    @api.get("/link", tags=["health"])
+    async def link(who: Me) -> dict[str, Any]:
+        own_party(who)
+        states = await call(node.peers.link_states)
+        cursors = await call(node.peers.cursors)
+        heads = await call(store.heads, [node.party])
+        queue = 0
+        for key, cursor in cursors.items():
+            head = heads.get((key[1], key[2]))
+            if head is not None:
+                queue += max(0, head.seq - cursor.acked_seq)
+        return {"peers": states, "queue": queue}
+
+    @api.get("/verify", tags=["health"])
+    async def verify(who: Me) -> dict[str, Any]:
+        own_party(who)
+        report = await call(verify_store, store)
+        return {
+            "ok": report.ok,
+            "events": report.events,
+            "problems": [p.describe() for p in report.problems[:20]],
+        }
+
+    # -- awareness -------------------------------------------------------------------
+
+    @api.get("/alerts", tags=["awareness"])
+    async def alerts(who: Me) -> list[dict[str, Any]]:
+        own_party(who)
+        return [a.to_json() for a in await call(node.awareness.picture.alerts)]
+
+    @api.post("/alerts/{ident}/ack", tags=["awareness"])
+    async def alert_ack(ident: int, who: Me) -> dict[str, Any]:
+        own_party(who)
+        writer(who)
+        alert = await call(node.awareness.picture.acknowledge, ident, who.id, node.writer.now())
+        return {"id": ident, "state": alert.state.value}
+
+    @api.get("/alerts/{ident}/draft", tags=["awareness"])
+    async def alert_draft(ident: int, who: Me) -> dict[str, Any]:
+        own_party(who)
+        line, draft = await call(node.awareness.draft, ident, node.writer.now())
+        return {"line": line.line.id, "content": draft.content()}
+
+    @api.get("/map", tags=["awareness"])
+    async def map_layers(who: Me) -> dict[str, Any]:
+        own_party(who)
+        layers: dict[str, Any] = await call(_map_layers, node)
+        return layers
+
+    # -- live events -----------------------------------------------------------------
+
+    @api.get("/stream", tags=["messages"])
+    async def stream(request: Request, who: Me) -> StreamingResponse:
+        start = await call(store.last_pos)
+
+        async def events() -> AsyncIterator[bytes]:
+            position = start
+            yield b": connected\n\n"
+            while not await request.is_disconnected():
+                mine = {s.line.id for s in await call(lines_of, who)}
+                found = await call(store.events_after, position, STREAM_KINDS)
+                for pos, e in found:
+                    position = max(position, pos)
+                    if e.line in mine:
+                        yield f"data: {json.dumps(event_json(e))}\n\n".encode()
+                if not found:
+                    yield b": keep-alive\n\n"
+                await asyncio.sleep(0.25)
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    app.include_router(api)
+
+    @app.exception_handler(errors.HotlineError)
+    async def hotline_error(request: Request, exc: errors.HotlineError) -> JSONResponse:
+        return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=_status(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_body(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return JSONResponse(
+            {
+                "error": f"{where or 'body'}: {first.get('msg', 'malformed request')}",
+                "hint": "see /api/v1/openapi.json",
+            },
+            status_code=400,
+        )
+
+    static = files("hotline").joinpath("web/static")
+    app.mount("/console", StaticFiles(directory=str(static), html=True), name="console")
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/console/")
+
+
+def _map_layers(node: Node) -> dict[str, Any]:
+    """Borders of the parties' territories, live tracks, open alerts and announced areas,
+    as GeoJSON for the console's map (from the node's own data: no tile server)."""
+    from shapely.geometry import mapping
+
+    from hotline.domain.geo import territories_from
+    from hotline.services.awareness import load_countries
+
+    members = node.awareness.members()
+    land = territories_from(load_countries(), members)
+    borders = [
+        {
+            "type": "Feature",
+            "properties": {"party": party},
+            "geometry": mapping(geometry.simplify(0.05)),
+        }
+        for party, geometry in land.items()
+    ]
+    tracks = [
+        {
+            "type": "Feature",
+            "properties": {"uid": t.uid, "party": t.party, "kind": t.kind.value},
+            "geometry": {"type": "Point", "coordinates": [t.lon, t.lat]},
+        }
+        for t in node.awareness.picture.tracks()
+    ]
+    alerts = [
+        {
+            "type": "Feature",
+            "properties": {
+                "id": a.id,
+                "rule": a.rule,
+                "severity": a.severity,
+                "summary": a.summary(),
+                "state": a.state.value,
+            },
+            "geometry": {"type": "Point", "coordinates": [a.lon, a.lat]},
+        }
+        for a in node.awareness.picture.alerts()
+    ]
+    announced = []
+    for view in node.notices.notices(None):
+        c = view.current.content
+        if view.cancelled is None and isinstance(c.get("area"), dict):
+            announced.append(
+                {
+                    "type": "Feature",
+                    "properties": {"party": view.original.party, "window": c.get("window")},
+                    "area": c["area"],
+                }
+            )
+    return {"borders": borders, "tracks": tracks, "alerts": alerts, "announced": announced}

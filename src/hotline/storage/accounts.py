@@ -1,0 +1,101 @@
+"""Operator accounts: password hashes, session and API tokens (stored hashed), and failed
+logins."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from hotline.domain.clock import format_time, parse_time
+from hotline.storage.engine import transaction
+from hotline.storage.schema import accounts, login_failures, sessions
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AccountStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def _conn(self, write: bool = False) -> Iterator[Connection]:
+        with transaction(self.engine, write=write) as c:
+            yield c
+
+    def set_password_hash(self, principal: str, digest: str, at: datetime) -> None:
+        with self._conn(write=True) as c:
+            c.execute(sa.delete(accounts).where(accounts.c.principal == principal))
+            c.execute(
+                sa.insert(accounts).values(
+                    principal=principal, password_hash=digest, updated_at=format_time(at)
+                )
+            )
+            c.execute(  # a new password ends the sessions opened with the old one
+                sa.delete(sessions).where(
+                    sessions.c.principal == principal, sessions.c.kind == "session"
+                )
+            )
+
+    def password_hash(self, principal: str) -> str | None:
+        with self._conn() as c:
+            return c.execute(
+                sa.select(accounts.c.password_hash).where(accounts.c.principal == principal)
+            ).scalar_one_or_none()
+
+    def add_token(
+        self, token: str, principal: str, kind: str, at: datetime, expires: datetime | None
+    ) -> None:
+        with self._conn(write=True) as c:
+            c.execute(
+                sa.insert(sessions).values(
+                    token_hash=token_hash(token),
+                    principal=principal,
+                    kind=kind,
+                    created_at=format_time(at),
+                    expires_at=format_time(expires) if expires else None,
+                )
+            )
+
+    def holder(self, token: str, now: datetime) -> tuple[str, str] | None:
+        """(principal, kind) of a live token; None if unknown or expired."""
+        with self._conn() as c:
+            row = c.execute(
+                sa.select(sessions).where(sessions.c.token_hash == token_hash(token))
+            ).first()
+        if row is None:
+            return None
+        if row.expires_at is not None and parse_time(row.expires_at) <= now:
+            return None
+        return row.principal, row.kind
+
+    def drop_token(self, token: str) -> None:
+        with self._conn(write=True) as c:
+            c.execute(sa.delete(sessions).where(sessions.c.token_hash == token_hash(token)))
+
+    def record_failure(self, principal: str, remote: str | None, at: datetime) -> None:
+        with self._conn(write=True) as c:
+            c.execute(
+                sa.insert(login_failures).values(
+                    principal=principal, remote=remote, at=format_time(at)
+                )
+            )
+
+    def failures_since(self, principal: str, since: datetime) -> int:
+        with self._conn() as c:
+            return int(
+                c.execute(
+                    sa.select(sa.func.count())
+                    .select_from(login_failures)
+                    .where(
+                        login_failures.c.principal == principal,
+                        login_failures.c.at >= format_time(since),
+                    )
+                ).scalar_one()
+            )
