@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -150,6 +151,7 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         return await run_in_threadpool(fn, *args, **kwargs)
 
     app.state.accounts = accounts
+
     def lines_of(who: Principal) -> list[LineState]:
         return [s for s in store.lines(who.party) if who.id in s.line.policy.principals]
 
@@ -245,6 +247,37 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
             }
             for i in items
         ]
+
+    @api.get("/sent", tags=["messages"])
+    async def sent(who: Me, limit: int = 50) -> list[dict[str, Any]]:
+        """The party's latest messages on the principal's lines, with who acknowledged."""
+
+        def mine() -> list[dict[str, Any]]:
+            ids = [s.line.id for s in lines_of(who)]
+            messages = [
+                m for m in store.events_on(ids, [EventKind.MESSAGE.value]) if m.party == who.party
+            ][-limit:]
+            acks: dict[str, list[Event]] = {}
+            for a in store.acks_of([m.id for m in messages]):
+                acks.setdefault(str(a.content["ref"]), []).append(a)
+            return [
+                {
+                    **event_json(m),
+                    "acks": [
+                        {
+                            "by": a.author,
+                            "at": a.body["ts"],
+                            "officer": a.content.get("officer"),
+                            "reply": (a.content.get("reply") or {}).get("body"),
+                        }
+                        for a in acks.get(m.id, [])
+                    ],
+                }
+                for m in reversed(messages)
+            ]
+
+        found: list[dict[str, Any]] = await call(mine)
+        return found
 
     @api.get("/lines/{line_id}/events", tags=["messages"])
     async def line_events(line_id: str, who: Me, limit: int = 200) -> list[dict[str, Any]]:
@@ -426,6 +459,16 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
 
     app.include_router(api)
 
+    @app.get("/api/v1/openapi.json", include_in_schema=False)
+    async def openapi() -> dict[str, Any]:
+        """The API's contract: every /api/v1 route, its bodies and answers."""
+        document: dict[str, Any] = get_openapi(
+            title="hotline operator API",
+            version="1",
+            routes=[r for r in app.routes if getattr(r, "path", "").startswith("/api/v1")],
+        )
+        return document
+
     @app.exception_handler(errors.HotlineError)
     async def hotline_error(request: Request, exc: errors.HotlineError) -> JSONResponse:
         return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=_status(exc))
@@ -453,13 +496,22 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
 def _map_layers(node: Node) -> dict[str, Any]:
     """Borders of the parties' territories, live tracks, open alerts and announced areas,
     as GeoJSON for the console's map (from the node's own data: no tile server)."""
-    from shapely.geometry import mapping
+    from shapely.geometry import mapping, shape
 
     from hotline.domain.geo import territories_from
     from hotline.services.awareness import load_countries
 
     members = node.awareness.members()
-    land = territories_from(load_countries(), members)
+    countries = load_countries()
+    land = territories_from(countries, members)
+    outlines = [
+        {
+            "type": "Feature",
+            "properties": {"country": c["a2"]},
+            "geometry": mapping(shape(c["geometry"]).simplify(0.05)),
+        }
+        for c in countries
+    ]
     borders = [
         {
             "type": "Feature",
@@ -501,4 +553,10 @@ def _map_layers(node: Node) -> dict[str, Any]:
                     "area": c["area"],
                 }
             )
-    return {"borders": borders, "tracks": tracks, "alerts": alerts, "announced": announced}
+    return {
+        "countries": outlines,
+        "borders": borders,
+        "tracks": tracks,
+        "alerts": alerts,
+        "announced": announced,
+    }

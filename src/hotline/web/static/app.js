@@ -33,7 +33,7 @@ async function start() {
   select.replaceChildren(...state.lines.filter((l) => l.status === "active").map((l) => {
     const o = document.createElement("option"); o.value = l.id; o.textContent = `${l.id} (${l.kind})`; return o;
   }));
-  await Promise.all([loadInbox(), loadContacts(), loadHealth(), loadMap()]);
+  await Promise.all([loadInbox(), loadSent(), loadContacts(), loadHealth(), loadMap()]);
   listen();
 }
 
@@ -46,6 +46,7 @@ function listen() {
     clearTimeout(pending);
     pending = setTimeout(() => {
       loadInbox();
+      loadSent();
       if (event.kind.startsWith("contact.")) loadContacts();
     }, 50);
   };
@@ -58,6 +59,19 @@ async function loadInbox() {
   const recent = state.inbox.filter((m) => !m.acked_by || Date.now() - Date.parse(m.acked_at) < 3600e3);
   state.inbox = recent;
   renderInbox();
+}
+
+async function loadSent() {
+  const rows = await api("/sent?limit=20");
+  const body = $("#sent tbody"); body.replaceChildren();
+  for (const m of rows) {
+    const row = body.insertRow();
+    row.className = m.content.precedence.toLowerCase();
+    row.dataset.id = m.id;
+    cell(row, m.content.precedence); cell(row, m.content.subject); cell(row, m.line);
+    const a = m.acks[0];
+    cell(row, a ? `acked by ${a.by}${a.officer ? " (" + a.officer + ")" : ""} at ${a.at.slice(11, 19)}Z` : "awaiting", "ack");
+  }
 }
 
 function left(deadline) {
@@ -127,6 +141,7 @@ $("#compose").onsubmit = async (e) => {
     const sent = await api("/messages", { method: "POST", body });
     text($("#compose-status"), `sent ${sent.content.precedence} ${sent.id.slice(0, 12)} on ${sent.line}`);
     e.target.reset();
+    loadSent();
   } catch (err) { text($("#compose-status"), err.message); }
 };
 
@@ -165,9 +180,11 @@ async function loadHealth() {
 
 // -- map ---------------------------------------------------------------------------------------
 
-const BOX = { w: -12, e: 45, s: 35, n: 71 };
+// Europe in a plain projection scaled by the cosine of 52N, so that shapes keep their look.
+const BOX = { w: -12, e: 60, s: 34, n: 71 }, COS = Math.cos((52 * Math.PI) / 180);
+const SCALE = Math.min(800 / ((BOX.e - BOX.w) * COS), 520 / (BOX.n - BOX.s));
 function xy([lon, lat]) {
-  return [((lon - BOX.w) / (BOX.e - BOX.w)) * 800, ((BOX.n - lat) / (BOX.n - BOX.s)) * 520];
+  return [(lon - BOX.w) * COS * SCALE, (BOX.n - lat) * SCALE];
 }
 function pathOf(geometry) {
   const polys = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
@@ -183,6 +200,7 @@ async function loadMap() {
   let layers;
   try { layers = await api("/map"); } catch (e) { return; }
   const map = $("#map"); map.replaceChildren();
+  for (const c of layers.countries) map.append(svg("path", { d: pathOf(c.geometry), class: "country" }));
   for (const b of layers.borders) {
     const p = svg("path", { d: pathOf(b.geometry), class: "border" + (b.properties.party === state.me.party ? " own" : "") });
     p.append(svg("title", {})); p.firstChild.textContent = b.properties.party; map.append(p);
