@@ -152,10 +152,25 @@ async function loadContacts() {
   const body = $("#contacts tbody"); body.replaceChildren();
   for (const r of rows) {
     const row = body.insertRow();
-    cell(row, r.from); cell(row, r.to); cell(row, r.topic); cell(row, r.status); cell(row, r.respond_by);
+    cell(row, r.from); cell(row, r.to); cell(row, r.topic); cell(row, r.status);
+    const last = cell(row, r.status === "pending" ? r.respond_by : r.proposed_time || r.reason || "");
+    if (r.status === "pending" && r.to.split("/")[0] === state.me.party) {
+      const yes = document.createElement("button"); yes.textContent = "Accept";
+      yes.onclick = () => answer(r.id, "accept", { time: prompt("Proposed time of the call (UTC):", new Date(Date.now() + 3600e3).toISOString().slice(0, 16) + ":00Z") });
+      const no = document.createElement("button"); no.textContent = "Decline"; no.className = "secondary";
+      no.onclick = () => answer(r.id, "decline", { reason: prompt("Reason (optional):") || "" });
+      last.replaceChildren(yes, " ", no);
+    }
   }
   const stats = await api("/contacts/stats?days=30");
   text($("#refusals"), stats.map((s) => `${s.from} → ${s.to}: ${s.requested} in 30 days, ${s.accepted} accepted, ${s.declined} declined, ${s.unanswered} unanswered`).join("\n"));
+}
+
+async function answer(id, action, body) {
+  if (action === "accept" && !body.time) return;
+  try { await api(`/contacts/${id}/${action}`, { method: "POST", body }); }
+  catch (e) { alert(e.message); }
+  loadContacts();
 }
 
 $("#contact-form").onsubmit = async (e) => {
