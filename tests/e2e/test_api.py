@@ -2,8 +2,7 @@
 
 A US node that hosts RU (``make_lab_node``, on a fake clock) gets an auditor, a leader and
 a leaders line; requests go through ``TestClient(federation_app(node))``. Every refusal is
-a clear 4xx with ``{"error", "hint"}``, never a 500. Known product bugs are kept as
-``xfail(strict=True)`` tests that say what is wrong and where.
+a clear 4xx with ``{"error", "hint"}``, never a 500.
 """
 
 from __future__ import annotations
@@ -87,15 +86,22 @@ class Api:
         return bearer(self.tokens[principal])
 
     def get(self, principal: str | None, path: str, **params: Any) -> httpx.Response:
-        return self.client.get(API + path, headers=self.auth(principal), params=params)
+        answer: httpx.Response = self.client.get(
+            API + path, headers=self.auth(principal), params=params
+        )
+        return answer
 
     def post(self, principal: str | None, path: str, body: Any = None) -> httpx.Response:
-        return self.client.post(API + path, headers=self.auth(principal), json=body)
+        answer: httpx.Response = self.client.post(
+            API + path, headers=self.auth(principal), json=body
+        )
+        return answer
 
     def login(self, principal: str, password: str = PASSWORD) -> httpx.Response:
-        return self.client.post(
+        answer: httpx.Response = self.client.post(
             API + "/auth/login", json={"principal": principal, "password": password}
         )
+        return answer
 
     def send(self, principal: str, line: str, **fields: Any) -> httpx.Response:
         body = {"line": line, "subject": "test", "body": "test message", **fields}
@@ -224,9 +230,7 @@ def test_api_token_works_as_bearer_and_logout_revokes_it(api: Api) -> None:
     token = api.node.accounts.create_token(NDMC)
     assert token.startswith("hlt_")
     assert ok(api.client.get(API + "/me", headers=bearer(token)))["principal"] == NDMC
-    assert ok(api.client.post(API + "/auth/logout", headers=bearer(token))) == {
-        "signed_out": NDMC
-    }
+    assert ok(api.client.post(API + "/auth/logout", headers=bearer(token))) == {"signed_out": NDMC}
     refused(api.client.get(API + "/me", headers=bearer(token)), 401, "token is unknown")
 
 
@@ -366,12 +370,6 @@ def test_a_message_of_a_line_the_principal_is_not_on_is_404(api: Api) -> None:
     assert ok(api.get(MINDEF, f"/messages/{ident}"))["id"] == ident
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/hotline/api/app.py visible()/answer(): a message of a line the principal is "
-    "not on answers 'unknown line <its id>' (found by a 6-hex prefix), and a contact action "
-    "on it says what kind of event it is: fix: answer NotFound('event', ident) instead",
-)
 def test_a_message_of_another_partys_line_does_not_reveal_the_line(api: Api) -> None:
     api.node.directory.add_party("UA", "Ukraine", hosted=True)
     api.node.directory.add_principal("UA/GS", "General Staff", ["watch_officer"])
@@ -531,7 +529,8 @@ def test_contact_request_declined_then_another_accepted_and_held(api: Api) -> No
     held = ok(api.post(SECDEF, f"/contacts/{second}/held", {"summary": "spoke 20 minutes"}))
     assert held["status"] == "held"
 
-    for who in (SECDEF, MINDEF, AUDIT):
+    assert ok(api.get(AUDIT, "/contacts/stats")) == []  # not on the leaders line
+    for who in (SECDEF, MINDEF):
         rows = ok(api.get(who, "/contacts/stats"))
         assert len(rows) == 1, who
         row = rows[0]
@@ -557,13 +556,6 @@ def test_malformed_contact_requests(
     refused(api.post(SECDEF, "/contacts", body), status, *words)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/hotline/api/app.py ask(): window_hours is not checked: a negative one "
-    "makes a request already past its answer time (201), a huge one overflows "
-    "timedelta (500); 0 silently means the line's default. Fix: "
-    "Field(None, gt=0, le=24 * 365) on ContactAsk.window_hours",
-)
 @pytest.mark.parametrize("hours", [-5, 1e12])
 def test_contact_window_out_of_range_is_400(api: Api, hours: float) -> None:
     refused(api.post(SECDEF, "/contacts", {**TALK, "window_hours": hours}), 400, "window")
@@ -630,13 +622,6 @@ def test_bad_parameters_are_4xx(
     refused(api.client.request(method, API + path, headers=api.auth(JOC)), status, *words)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/hotline/api/app.py contact_stats()/overdue()/line_events()/sent(): `days` "
-    "and `limit` are not bounded: a huge days overflows timedelta (500), days=0 on "
-    "/overdue and limit<=0 answer 200 (limit=0 returns everything, since list[-0:] is the "
-    "whole list). Fix: Query(30, ge=1, le=3660) for days, Query(..., ge=1) for limit",
-)
 @pytest.mark.parametrize(
     "path",
     [
@@ -652,12 +637,6 @@ def test_out_of_range_days_and_limits_are_400(api: Api, path: str) -> None:
     refused(api.client.get(API + path, headers=api.auth(JOC)), 400)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/hotline/api/app.py create_api(): only HotlineError and RequestValidationError "
-    "are mapped; an unknown /api/v1 path or method answers FastAPI's {'detail': ...}, not "
-    "{'error', 'hint'}. Fix: an exception handler for starlette's HTTPException",
-)
 @pytest.mark.parametrize(("method", "path"), [("GET", "/nothing-here"), ("DELETE", "/me")])
 def test_unknown_routes_answer_in_the_error_shape(api: Api, method: str, path: str) -> None:
     answer = api.client.request(method, API + path, headers=api.auth(JOC))
@@ -728,23 +707,16 @@ def api_paths(document: dict[str, Any]) -> set[tuple[str, str]]:
 
 def test_the_apps_openapi_schema_has_every_api_route(api: Api) -> None:
     document = api.client.app.openapi()  # type: ignore[attr-defined]
-    assert ROUTES <= api_paths(document)
+    assert api_paths(document) >= ROUTES
     schemas = document["components"]["schemas"]
     assert {"Login", "Send", "Ack", "ContactAsk", "ContactAnswer"} <= set(schemas)
     assert "subject" in schemas["Send"]["required"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/hotline/api/app.py openapi(): get_openapi(routes=[r for r in app.routes if "
-    "r.path startswith /api/v1]) finds no route: FastAPI 0.165 keeps an included router as "
-    "one _IncludedRouter entry without a path, so the served document has 'paths': {}. "
-    "Fix: get_openapi(..., routes=api.routes)",
-)
 def test_openapi_document_is_served_with_every_api_route(api: Api) -> None:
     document = ok(api.client.get(API + "/openapi.json"))  # the contract: no sign-in needed
     assert all(p.startswith(API + "/") for p in document["paths"])  # not the federation API
     full = api.client.app.openapi()  # type: ignore[attr-defined]
     assert api_paths(document) == api_paths(full)
-    assert ROUTES <= api_paths(document)
+    assert api_paths(document) >= ROUTES
     assert "Send" in document["components"]["schemas"]

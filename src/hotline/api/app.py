@@ -16,18 +16,20 @@ from datetime import timedelta
 from importlib.resources import files
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hotline.domain import errors
 from hotline.domain.clock import format_time, parse_time
+from hotline.domain.contact import stats
 from hotline.domain.events import Event, EventKind
-from hotline.domain.identity import Principal, Role, party_of
+from hotline.domain.identity import Principal, Role
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import LineState, parse_message_kind
 from hotline.domain.precedence import parse_precedence
@@ -88,7 +90,7 @@ class Ack(BaseModel):
 class ContactAsk(BaseModel):
     to: str
     topic: str
-    window_hours: float | None = None
+    window_hours: float | None = Field(None, gt=0, le=24 * 365)
     line: str | None = None
 
 
@@ -114,6 +116,8 @@ async def signed_in(request: Request) -> Principal:
 
 
 Me = Annotated[Principal, Depends(signed_in)]
+Days = Annotated[int, Query(ge=1, le=3660, description="how many days back")]
+Limit = Annotated[int, Query(ge=1, le=10_000, description="at most this many")]
 
 
 def event_json(e: Event) -> dict[str, Any]:
@@ -170,7 +174,9 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         raise errors.NotFound("line", line_id, hint="see GET /api/v1/lines")
 
     def visible(who: Principal, event: Event) -> Event:
-        on_line(who, event.line)
+        """The event, if it is on one of the principal's lines; else as if it did not exist."""
+        if event.line not in {s.line.id for s in lines_of(who)}:
+            raise errors.NotFound("event", event.id[:12], hint="see GET /api/v1/inbox")
         return event
 
     # -- authentication --------------------------------------------------------------
@@ -249,7 +255,7 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         ]
 
     @api.get("/sent", tags=["messages"])
-    async def sent(who: Me, limit: int = 50) -> list[dict[str, Any]]:
+    async def sent(who: Me, limit: Limit = 50) -> list[dict[str, Any]]:
         """The party's latest messages on the principal's lines, with who acknowledged."""
 
         def mine() -> list[dict[str, Any]]:
@@ -280,7 +286,7 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         return found
 
     @api.get("/lines/{line_id}/events", tags=["messages"])
-    async def line_events(line_id: str, who: Me, limit: int = 200) -> list[dict[str, Any]]:
+    async def line_events(line_id: str, who: Me, limit: Limit = 200) -> list[dict[str, Any]]:
         await call(on_line, who, line_id)
         found = await call(store.events, line_id)
         return [event_json(e) for e in found if e.kind != EventKind.RECEIPT][-limit:]
@@ -312,7 +318,8 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         return event_json(event)
 
     @api.post("/messages/{ident}/ack", status_code=201, tags=["messages"])
-    async def ack(ident: str, body: Ack, who: Me) -> dict[str, Any]:
+    async def ack(ident: str, who: Me, body: Ack | None = None) -> dict[str, Any]:
+        body = body or Ack()
         writer(who)
         visible(who, await call(store.event, ident))
         event = await call(node.messages.ack, ident, who.id, reply=body.reply, lang=body.lang)
@@ -344,7 +351,7 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
     @api.post("/contacts", status_code=201, tags=["contacts"])
     async def ask(body: ContactAsk, who: Me) -> dict[str, Any]:
         writer(who)
-        window = timedelta(hours=body.window_hours) if body.window_hours else None
+        window = timedelta(hours=body.window_hours) if body.window_hours is not None else None
         event = await call(
             node.contacts.request, who.id, body.to, body.topic, line=body.line, window=window
         )
@@ -353,8 +360,8 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
     @api.post("/contacts/{ident}/{action}", tags=["contacts"])
     async def answer(ident: str, action: str, body: ContactAnswer, who: Me) -> dict[str, Any]:
         writer(who)
-        request = await call(node.contacts.get, ident)
-        await call(on_line, who, request.line)
+        visible(who, await call(store.event, ident))
+        await call(node.contacts.get, ident)  # refuses what is not a request
         if action == "accept":
             if not body.time:
                 raise errors.InvalidInput("time", "an acceptance proposes a time for the call")
@@ -371,16 +378,16 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         return contact_json(await call(node.contacts.get, ident))
 
     @api.get("/contacts/stats", tags=["contacts"])
-    async def contact_stats(who: Me, days: int = 30) -> list[dict[str, Any]]:
-        rows = await call(node.contacts.stats, node.writer.now(), days, who.party)
-        return [
-            r.to_json() for r in rows if who.party in (party_of(r.requester), party_of(r.addressee))
-        ]
+    async def contact_stats(who: Me, days: Days = 30) -> list[dict[str, Any]]:
+        mine = {s.line.id for s in await call(lines_of, who)}
+        found = await call(node.contacts.requests, who.party)
+        rows = stats([r for r in found if r.line in mine], node.writer.now(), days)
+        return [r.to_json() for r in rows]
 
     # -- accountability, health, verification ----------------------------------------
 
     @api.get("/overdue", tags=["accountability"])
-    async def overdue(who: Me, days: int = 30) -> list[dict[str, Any]]:
+    async def overdue(who: Me, days: Days = 30) -> list[dict[str, Any]]:
         now = node.writer.now()
         mine = {s.line.id for s in await call(lines_of, who)}
         items = await call(overdue_items, store, node.contacts, who.party, now, days)
@@ -465,13 +472,20 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         document: dict[str, Any] = get_openapi(
             title="hotline operator API",
             version="1",
-            routes=[r for r in app.routes if getattr(r, "path", "").startswith("/api/v1")],
+            routes=api.routes,
         )
         return document
 
     @app.exception_handler(errors.HotlineError)
     async def hotline_error(request: Request, exc: errors.HotlineError) -> JSONResponse:
         return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=_status(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": str(exc.detail), "hint": "see /api/v1/openapi.json"},
+            status_code=exc.status_code,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def bad_body(request: Request, exc: RequestValidationError) -> JSONResponse:

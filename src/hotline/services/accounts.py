@@ -56,7 +56,6 @@ class Accounts:
         except InvalidInput:
             raise NotAuthenticated("wrong principal or password") from None
         if self.accounts.failures_since(who, now - FAILURE_WINDOW) >= MAX_FAILURES:
-            self.accounts.record_failure(who, remote, now)
             raise TooManyAttempts(
                 f"too many failed sign-ins for {who}",
                 hint=f"wait {int(FAILURE_WINDOW.total_seconds() // 60)} minutes",
