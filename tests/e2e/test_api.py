@@ -720,3 +720,110 @@ def test_openapi_document_is_served_with_every_api_route(api: Api) -> None:
     assert api_paths(document) == api_paths(full)
     assert api_paths(document) >= ROUTES
     assert "Send" in document["components"]["schemas"]
+
+
+# -- pre-agreed messages and translations through the API --------------------------------
+
+
+def test_a_pre_agreed_message_read_in_each_language(api: Api) -> None:
+    refused(
+        api.post(
+            JOC,
+            "/messages/coded",
+            {
+                "line": DECONFLICTION,
+                "code": "OLIVE",
+                "number": 1,
+                "slots": {"activity": "air patrol"},
+            },
+        ),
+        409,
+        "no catalogue is in force",
+    )
+    api.node.catalogues.adopt(DECONFLICTION, "starter", "US")
+    api.node.catalogues.adopt(DECONFLICTION, "starter", "RU")
+    entries = ok(api.get(NDMC, f"/lines/{DECONFLICTION}/catalogue", lang="ru"))["entries"]
+    olive = next(e for e in entries if (e["code"], e["number"]) == ("OLIVE", 1))
+    assert olive["title"] == "Не направлено против вас"
+    sent = ok(
+        api.post(
+            JOC,
+            "/messages/coded",
+            {
+                "line": DECONFLICTION,
+                "code": "OLIVE",
+                "number": 1,
+                "slots": {"activity": "air patrol"},
+            },
+        ),
+        201,
+    )
+    read = ok(api.get(NDMC, f"/messages/{sent['id']}/read", lang="ru"))
+    assert read["catalogue"]["text"].startswith("Проводимое сейчас мероприятие (air patrol)")
+    refused(
+        api.post(
+            JOC,
+            "/messages/coded",
+            {
+                "line": DECONFLICTION,
+                "code": "MAYDAY",
+                "number": 1,
+                "slots": {
+                    "aircraft": "X",
+                    "heading": "north",
+                    "area": {"center": [20, 54], "radius": 5},
+                },
+            },
+        ),
+        400,
+        "heading",
+    )
+    refused(api.get(SECDEF, f"/lines/{DECONFLICTION}/catalogue"), 404, "line")
+
+
+def test_a_translation_and_its_certification_through_the_api(api: Api) -> None:
+    api.node.directory.add_principal("US/TRANS-A", "Translator A", ["translator"])
+    api.node.directory.add_principal("US/TRANS-B", "Translator B", ["translator"])
+    api.node.lines.propose(
+        line_id="us-ru-translated",
+        kind=LineKind.DECONFLICTION,
+        title="translated",
+        members=[JOC, NDMC, "US/TRANS-A", "US/TRANS-B"],
+    )
+    api.node.lines.accept("us-ru-translated", "RU")
+    for desk in ("US/TRANS-A", "US/TRANS-B"):
+        api.node.accounts.set_password(desk, PASSWORD)
+    query = ok(
+        api.send(
+            NDMC,
+            "us-ru-translated",
+            kind="query",
+            subject="Что это?",
+            body="Просим разъяснить.",
+            lang="ru",
+        ),
+        201,
+    )
+    made = ok(
+        api.post(
+            "US/TRANS-A",
+            f"/messages/{query['id']}/translations",
+            {"lang": "en", "subject": "What is this?", "body": "Please explain."},
+        ),
+        201,
+    )
+    refused(api.post("US/TRANS-A", f"/translations/{made['id']}/certify", {}), 409, "second")
+    ok(
+        api.post(
+            "US/TRANS-B",
+            f"/translations/{made['id']}/certify",
+            {"body": "Please explain this activity."},
+        ),
+        201,
+    )
+    read = ok(api.get(JOC, f"/messages/{query['id']}/read"))
+    (translation,) = read["translations"]
+    assert translation["state"] == "corrected and certified"
+    assert translation["body"] == "Please explain this activity."
+    assert read["content"]["body"] == "Просим разъяснить."  # the original, unchanged
+    refused(api.get(SECDEF, f"/messages/{query['id']}/read"), 404, "event")

@@ -161,3 +161,38 @@ def test_no_asset_of_the_console_comes_from_outside() -> None:
         assert "http://" not in text.replace("http://www.w3.org/2000/svg", ""), path.name
         assert "https://" not in text, path.name
     assert shutil.which("chromium") or not os.environ.get("CI")
+
+
+def test_a_pre_agreed_message_from_the_console(lab: Lab, browser: Any) -> None:  # noqa: F811
+    pair = lab.pair()
+    for server, party in ((pair.us, "US"), (pair.ru, "RU")):
+        cli(
+            server.home,
+            "principal",
+            "set-password",
+            US_DESK if party == "US" else RU_DESK,
+            "--password",
+            PASSWORD,
+        )
+        cli(server.home, "catalogue", "import", "starter")
+        cli(server.home, "catalogue", "adopt", LINE, "starter")
+    deadline = time.monotonic() + 60
+    while "in force" not in cli(pair.us.home, "catalogue", "status", LINE).stdout:
+        assert time.monotonic() < deadline, "RU's adoption never reached US"
+        time.sleep(0.2)
+    us = sign_in(browser, pair.us.url, US_DESK)
+    ru = sign_in(browser, pair.ru.url, RU_DESK)
+    us.click("#coded-panel summary")
+    us.wait_for_selector("#coded select[name=entry] option", state="attached")
+    olive = us.locator("#coded select[name=entry] option", has_text="OLIVE 1").first
+    us.select_option("#coded select[name=entry]", olive.get_attribute("value"))
+    us.fill("#coded input[name=slot-activity]", "air patrol")
+    us.click("#coded button[type=submit]")
+    us.locator("#coded-status", has_text="sent OLIVE 1").wait_for(timeout=5000)
+    row = ru.locator("#inbox tbody tr", has_text="OLIVE 1")
+    row.wait_for(timeout=10_000)
+    row.click()
+    ru.locator("#reader", has_text="The air patrol now under way is not directed at you.").wait_for(
+        timeout=5000
+    )
+    assert us.outside == [] and ru.outside == []

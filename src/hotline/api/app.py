@@ -21,10 +21,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hotline.api.models import (
+    Ack,
+    Certify,
+    Coded,
+    ContactAnswer,
+    ContactAsk,
+    Login,
+    Send,
+    Translate,
+    event_json,
+    line_json,
+)
 from hotline.domain import errors
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.contact import stats
@@ -63,43 +74,6 @@ def _status(exc: errors.HotlineError) -> int:
     return next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
 
 
-class Login(BaseModel):
-    principal: str
-    password: str
-
-
-class Send(BaseModel):
-    line: str
-    subject: str
-    body: str
-    kind: str = "free"
-    precedence: str = "ROUTINE"
-    lang: str = "en"
-    to: list[str] = Field(default_factory=list)
-    refs: list[str] = Field(default_factory=list)
-    area: dict[str, Any] | None = None
-    start: str | None = None
-    end: str | None = None
-
-
-class Ack(BaseModel):
-    reply: str | None = None
-    lang: str = "en"
-
-
-class ContactAsk(BaseModel):
-    to: str
-    topic: str
-    window_hours: float | None = Field(None, gt=0, le=24 * 365)
-    line: str | None = None
-
-
-class ContactAnswer(BaseModel):
-    time: str | None = None
-    reason: str = ""
-    summary: str = ""
-
-
 def token_of(request: Request) -> str | None:
     """The bearer token, else the session cookie."""
     header = request.headers.get("authorization", "")
@@ -118,32 +92,6 @@ async def signed_in(request: Request) -> Principal:
 Me = Annotated[Principal, Depends(signed_in)]
 Days = Annotated[int, Query(ge=1, le=3660, description="how many days back")]
 Limit = Annotated[int, Query(ge=1, le=10_000, description="at most this many")]
-
-
-def event_json(e: Event) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "line": e.line,
-        "party": e.party,
-        "seq": e.seq,
-        "kind": e.kind,
-        "author": e.author,
-        "ts": e.body["ts"],
-        "content": e.content,
-    }
-
-
-def line_json(s: LineState) -> dict[str, Any]:
-    return {
-        "id": s.line.id,
-        "kind": s.line.kind.value,
-        "title": s.line.title,
-        "status": s.status.value,
-        "parties": list(s.line.parties),
-        "principals": list(s.line.policy.principals),
-        "kinds": sorted(k.value for k in s.line.policy.kinds),
-        "deadlines": s.line.policy.to_json()["deadlines"],
-    }
 
 
 def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
@@ -386,6 +334,91 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
 
     # -- accountability, health, verification ----------------------------------------
 
+    # -- pre-agreed messages and translations ---------------------------------------
+
+    @api.get("/lines/{line_id}/catalogue", tags=["catalogue"])
+    async def catalogue(line_id: str, who: Me, lang: str | None = None) -> dict[str, Any]:
+        """The catalogue in force on a line, its entries in the reader's language."""
+        await call(on_line, who, line_id)
+        found = await call(node.catalogues.in_force, line_id)
+        reader = lang or node.language
+        return {
+            "id": found.id,
+            "name": found.name,
+            "version": found.version,
+            "entries": [
+                {
+                    "code": e.code,
+                    "number": e.number,
+                    "title": e.title.get(reader, e.title["en"]),
+                    "text": e.text.get(reader, e.text["en"]),
+                    "slots": [
+                        {"name": s.name, "type": s.type, "values": list(s.values)} for s in e.slots
+                    ],
+                }
+                for e in found.entries.values()
+            ],
+        }
+
+    @api.post("/messages/coded", status_code=201, tags=["catalogue"])
+    async def send_coded(body: Coded, who: Me) -> dict[str, Any]:
+        writer(who)
+        await call(on_line, who, body.line.lower())
+        event = await call(
+            node.catalogues.send,
+            body.line.lower(),
+            who.id,
+            body.code,
+            body.number,
+            body.slots,
+            precedence=parse_precedence(body.precedence),
+            lang=body.lang,
+        )
+        return event_json(event)
+
+    @api.get("/messages/{ident}/read", tags=["catalogue"])
+    async def read(ident: str, who: Me, lang: str | None = None) -> dict[str, Any]:
+        """A message as its reader reads it: original, pre-agreed text in the reader's
+        language, translations with who made and certified them."""
+        visible(who, await call(store.event, ident))
+        message, items = await call(node.translations.of, ident)
+        reader = lang or node.language
+        coded = await call(node.catalogues.render, message, reader)
+        return {
+            **event_json(message),
+            "reader_lang": reader,
+            "catalogue": {"title": coded[0], "text": coded[1]} if coded else None,
+            "translations": [
+                {
+                    "id": t.event.id,
+                    "lang": t.lang,
+                    "subject": t.subject,
+                    "body": t.body,
+                    "translator": t.translator,
+                    "machine": t.machine,
+                    "certified_by": t.certified_by,
+                    "state": t.state,
+                }
+                for t in items
+            ],
+        }
+
+    @api.post("/messages/{ident}/translations", status_code=201, tags=["translation"])
+    async def translate(ident: str, body: Translate, who: Me) -> dict[str, Any]:
+        writer(who)
+        visible(who, await call(store.event, ident))
+        event = await call(node.translations.add, ident, who.id, body.lang, body.body, body.subject)
+        return event_json(event)
+
+    @api.post("/translations/{ident}/certify", status_code=201, tags=["translation"])
+    async def certify(ident: str, body: Certify, who: Me) -> dict[str, Any]:
+        writer(who)
+        visible(who, await call(store.event, ident))
+        event = await call(
+            node.translations.certify, ident, who.id, body=body.body, subject=body.subject
+        )
+        return event_json(event)
+
     @api.get("/overdue", tags=["accountability"])
     async def overdue(who: Me, days: Days = 30) -> list[dict[str, Any]]:
         now = node.writer.now()
@@ -439,7 +472,7 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
     @api.get("/map", tags=["awareness"])
     async def map_layers(who: Me) -> dict[str, Any]:
         own_party(who)
-        layers: dict[str, Any] = await call(_map_layers, node)
+        layers: dict[str, Any] = await call(map_layers, node)
         return layers
 
     # -- live events -----------------------------------------------------------------
@@ -505,72 +538,3 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
         return RedirectResponse("/console/")
-
-
-def _map_layers(node: Node) -> dict[str, Any]:
-    """Borders of the parties' territories, live tracks, open alerts and announced areas,
-    as GeoJSON for the console's map (from the node's own data: no tile server)."""
-    from shapely.geometry import mapping, shape
-
-    from hotline.domain.geo import territories_from
-    from hotline.services.awareness import load_countries
-
-    members = node.awareness.members()
-    countries = load_countries()
-    land = territories_from(countries, members)
-    outlines = [
-        {
-            "type": "Feature",
-            "properties": {"country": c["a2"]},
-            "geometry": mapping(shape(c["geometry"]).simplify(0.05)),
-        }
-        for c in countries
-    ]
-    borders = [
-        {
-            "type": "Feature",
-            "properties": {"party": party},
-            "geometry": mapping(geometry.simplify(0.05)),
-        }
-        for party, geometry in land.items()
-    ]
-    tracks = [
-        {
-            "type": "Feature",
-            "properties": {"uid": t.uid, "party": t.party, "kind": t.kind.value},
-            "geometry": {"type": "Point", "coordinates": [t.lon, t.lat]},
-        }
-        for t in node.awareness.picture.tracks()
-    ]
-    alerts = [
-        {
-            "type": "Feature",
-            "properties": {
-                "id": a.id,
-                "rule": a.rule,
-                "severity": a.severity,
-                "summary": a.summary(),
-                "state": a.state.value,
-            },
-            "geometry": {"type": "Point", "coordinates": [a.lon, a.lat]},
-        }
-        for a in node.awareness.picture.alerts()
-    ]
-    announced = []
-    for view in node.notices.notices(None):
-        c = view.current.content
-        if view.cancelled is None and isinstance(c.get("area"), dict):
-            announced.append(
-                {
-                    "type": "Feature",
-                    "properties": {"party": view.original.party, "window": c.get("window")},
-                    "area": c["area"],
-                }
-            )
-    return {
-        "countries": outlines,
-        "borders": borders,
-        "tracks": tracks,
-        "alerts": alerts,
-        "announced": announced,
-    }

@@ -102,6 +102,22 @@ function renderInbox() {
   $("#inbox-empty").hidden = state.inbox.length > 0;
   const m = state.inbox[state.selected];
   text($("#reader"), m ? `${m.precedence} ${m.kind} from ${m.from} at ${m.sent}\n${m.subject}\n\n${m.body}` : "");
+  if (m) readMessage(m);
+}
+
+// The selected message as its reader reads it: pre-agreed text in the operator's language,
+// translations beside the original with who made and certified them.
+async function readMessage(m) {
+  let r;
+  try { r = await api(`/messages/${m.id}/read`); } catch (e) { return; }
+  if (state.inbox[state.selected]?.id !== m.id) return;
+  let out = `${m.precedence} ${m.kind} from ${m.from} at ${m.sent}\n`;
+  if (r.catalogue) out += `[${r.reader_lang}] ${r.catalogue.title}\n${r.catalogue.text}\n\n`;
+  out += `original [${r.content.lang}]: ${r.content.subject}\n${r.content.body}`;
+  for (const t of r.translations) {
+    out += `\n\ntranslation [${t.lang}] by ${t.translator}${t.machine ? " (machine: " + t.machine + ")" : ""}, ${t.state}${t.certified_by ? " by " + t.certified_by : ""}:\n${t.subject}\n${t.body}`;
+  }
+  text($("#reader"), out);
 }
 
 function tick() {
@@ -131,6 +147,54 @@ const TEMPLATES = {
 $("#compose select[name=template]").onchange = (e) => {
   const t = TEMPLATES[e.target.value]; if (!t) return;
   const f = $("#compose"); for (const [k, v] of Object.entries(t)) f.elements[k].value = v;
+};
+
+// -- pre-agreed messages ----------------------------------------------------------------------
+
+state.catalogue = null;
+async function loadCatalogue() {
+  const line = $("#compose select[name=line]").value;
+  const select = $("#coded select[name=entry]");
+  try { state.catalogue = await api(`/lines/${line}/catalogue`); }
+  catch (e) { state.catalogue = null; select.replaceChildren(); text($("#coded-text"), e.message); return; }
+  select.replaceChildren(...state.catalogue.entries.map((e, i) => {
+    const o = document.createElement("option"); o.value = i; o.textContent = `${e.code} ${e.number}: ${e.title}`; return o;
+  }));
+  showSlots();
+}
+function showSlots() {
+  const entry = state.catalogue?.entries[$("#coded select[name=entry]").value];
+  const box = $("#coded-slots"); box.replaceChildren();
+  if (!entry) return;
+  text($("#coded-text"), entry.text);
+  for (const s of entry.slots) {
+    const label = document.createElement("label");
+    label.append(`${s.name} (${s.type})`);
+    const input = s.values.length ? document.createElement("select") : document.createElement("input");
+    input.name = "slot-" + s.name;
+    for (const v of s.values) { const o = document.createElement("option"); o.textContent = v; input.append(o); }
+    if (s.type === "area") input.placeholder = '{"center":[lon,lat],"radius":10,"unit":"km"}';
+    if (s.type === "time") input.placeholder = "2026-03-01T14:00:00Z";
+    label.append(input); box.append(label);
+  }
+}
+$("#coded-panel").addEventListener("toggle", (e) => { if (e.target.open) loadCatalogue(); });
+$("#compose select[name=line]").addEventListener("change", () => { if ($("#coded-panel").open) loadCatalogue(); });
+$("#coded select[name=entry]").onchange = showSlots;
+$("#coded").onsubmit = async (e) => {
+  e.preventDefault();
+  const entry = state.catalogue?.entries[e.target.elements.entry.value];
+  if (!entry) return;
+  const slots = {};
+  for (const s of entry.slots) {
+    const raw = e.target.elements["slot-" + s.name].value;
+    slots[s.name] = s.type === "area" && raw.trim().startsWith("{") ? JSON.parse(raw) : raw;
+  }
+  try {
+    const sent = await api("/messages/coded", { method: "POST", body: { line: $("#compose select[name=line]").value, code: entry.code, number: entry.number, slots, precedence: e.target.elements.precedence.value } });
+    text($("#coded-status"), `sent ${entry.code} ${entry.number} (${sent.id.slice(0, 12)})`);
+    loadSent();
+  } catch (err) { text($("#coded-status"), err.message); }
 };
 
 $("#compose").onsubmit = async (e) => {

@@ -1,0 +1,77 @@
+"""The console's map layers, from the node's own data: no tile server."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from shapely.geometry import mapping, shape
+
+from hotline.domain.geo import territories_from
+from hotline.services.awareness import load_countries
+
+if TYPE_CHECKING:
+    from hotline.app import Node
+
+
+def map_layers(node: Node) -> dict[str, Any]:
+    """Borders of the parties' territories, live tracks, open alerts and announced areas,
+    as GeoJSON for the console's map (from the node's own data: no tile server)."""
+    members = node.awareness.members()
+    countries = load_countries()
+    land = territories_from(countries, members)
+    outlines = [
+        {
+            "type": "Feature",
+            "properties": {"country": c["a2"]},
+            "geometry": mapping(shape(c["geometry"]).simplify(0.05)),
+        }
+        for c in countries
+    ]
+    borders = [
+        {
+            "type": "Feature",
+            "properties": {"party": party},
+            "geometry": mapping(geometry.simplify(0.05)),
+        }
+        for party, geometry in land.items()
+    ]
+    tracks = [
+        {
+            "type": "Feature",
+            "properties": {"uid": t.uid, "party": t.party, "kind": t.kind.value},
+            "geometry": {"type": "Point", "coordinates": [t.lon, t.lat]},
+        }
+        for t in node.awareness.picture.tracks()
+    ]
+    alerts = [
+        {
+            "type": "Feature",
+            "properties": {
+                "id": a.id,
+                "rule": a.rule,
+                "severity": a.severity,
+                "summary": a.summary(),
+                "state": a.state.value,
+            },
+            "geometry": {"type": "Point", "coordinates": [a.lon, a.lat]},
+        }
+        for a in node.awareness.picture.alerts()
+    ]
+    announced = []
+    for view in node.notices.notices(None):
+        c = view.current.content
+        if view.cancelled is None and isinstance(c.get("area"), dict):
+            announced.append(
+                {
+                    "type": "Feature",
+                    "properties": {"party": view.original.party, "window": c.get("window")},
+                    "area": c["area"],
+                }
+            )
+    return {
+        "countries": outlines,
+        "borders": borders,
+        "tracks": tracks,
+        "alerts": alerts,
+        "announced": announced,
+    }
