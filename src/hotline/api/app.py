@@ -24,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hotline.api.maps import map_layers
 from hotline.api.models import (
     Ack,
     Certify,
@@ -470,7 +471,7 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         return {"line": line.line.id, "content": draft.content()}
 
     @api.get("/map", tags=["awareness"])
-    async def map_layers(who: Me) -> dict[str, Any]:
+    async def map_view(who: Me) -> dict[str, Any]:
         own_party(who)
         layers: dict[str, Any] = await call(map_layers, node)
         return layers

@@ -33,13 +33,14 @@ async function start() {
   select.replaceChildren(...state.lines.filter((l) => l.status === "active").map((l) => {
     const o = document.createElement("option"); o.value = l.id; o.textContent = `${l.id} (${l.kind})`; return o;
   }));
+  listen();  // first: nothing stored while the rest loads is missed
   await Promise.all([loadInbox(), loadSent(), loadContacts(), loadHealth(), loadMap()]);
-  listen();
 }
 
 function listen() {
   if (state.stream) state.stream.close();
   state.stream = new EventSource(API + "/stream");
+  state.stream.onopen = () => { loadInbox(); loadSent(); };  // after a reconnect too
   let pending = null;
   state.stream.onmessage = (msg) => {
     const event = JSON.parse(msg.data);
@@ -330,6 +331,7 @@ $("#login-form").onsubmit = async (e) => {
 $("#logout").onclick = async () => { await api("/auth/logout", { method: "POST" }).catch(() => {}); showLogin(); };
 
 setInterval(tick, 1000);
+setInterval(() => { if (state.me) { loadInbox(); loadSent(); } }, 30000);  // a safety net
 setInterval(loadHealth, 15000);
 setInterval(loadMap, 10000);
 api("/me").then(start, showLogin);
