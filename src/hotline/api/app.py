@@ -39,7 +39,7 @@ from hotline.api.models import (
 )
 from hotline.domain import errors
 from hotline.domain.clock import format_time, parse_time
-from hotline.domain.contact import stats
+from hotline.domain.contact import ContactRequest, stats
 from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import Principal, Role
 from hotline.domain.message import MessageDraft
@@ -276,20 +276,8 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
 
     # -- contact requests ------------------------------------------------------------
 
-    def contact_json(r: Any) -> dict[str, Any]:
-        return {
-            "id": r.id,
-            "line": r.line,
-            "from": r.requester,
-            "to": r.addressee,
-            "topic": r.topic,
-            "status": r.status.value,
-            "requested_at": format_time(r.requested_at),
-            "respond_by": format_time(r.respond_by),
-            "answered_by": r.answered_by,
-            "proposed_time": format_time(r.proposed_time) if r.proposed_time else None,
-            "reason": r.reason,
-        }
+    def contact_json(r: ContactRequest) -> dict[str, Any]:
+        return r.to_json()
 
     @api.get("/contacts", tags=["contacts"])
     async def contacts(who: Me) -> list[dict[str, Any]]:

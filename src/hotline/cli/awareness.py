@@ -10,7 +10,16 @@ import typer
 from rich.table import Table
 
 from hotline.cli import render
-from hotline.cli.base import JsonOption, alerts_app, app, node_context, now, out, print_json
+from hotline.cli.base import (
+    JsonOption,
+    alerts_app,
+    app,
+    node_context,
+    now,
+    out,
+    print_json,
+    read_file,
+)
 from hotline.domain import errors
 from hotline.domain.alerting import Alert
 from hotline.domain.clock import format_time
@@ -58,10 +67,7 @@ def ingest(
     or CSV. Bad records are counted and reported; the good ones are kept."""
     if fmt not in FORMATS:
         raise errors.InvalidInput("format", f"unknown format {fmt!r}", hint=", ".join(FORMATS))
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise errors.InvalidInput("file", f"cannot read {file}: {exc.strerror}") from exc
+    raw = read_file(file)
     feed = _mapping(mapping, party)
     batch = Batch()
     try:

@@ -132,5 +132,13 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def read_file(path: Path | str, field: str = "file") -> bytes:
+    """A file the user named; a clear InvalidInput when it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise errors.InvalidInput(field, f"cannot read {path}: {exc.strerror}") from exc
+
+
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")

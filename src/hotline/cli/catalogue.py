@@ -16,6 +16,7 @@ from hotline.cli.base import (
     now,
     out,
     print_json,
+    read_file,
     translation_app,
     watch_app,
 )
@@ -35,13 +36,7 @@ def catalogue_import(
     ],
 ) -> None:
     """Check a catalogue file and keep it on this node."""
-    if file == STARTER:
-        text = starter_text()
-    else:
-        try:
-            text = Path(file).read_text("utf-8")
-        except OSError as exc:
-            raise errors.InvalidInput("file", f"cannot read {file}: {exc.strerror}") from exc
+    text = starter_text() if file == STARTER else read_file(file).decode("utf-8")
     with node_context() as node:
         catalogue, added = node.catalogues.import_text(text)
     state = "imported" if added else "already held"
@@ -329,10 +324,7 @@ def watch_import(
     fmt = {".csv": "csv", ".yaml": "yaml", ".yml": "yaml"}.get(file.suffix.lower())
     if fmt is None:
         raise errors.InvalidInput("file", f"{file.name} is not .csv or .yaml")
-    try:
-        text = file.read_text("utf-8")
-    except OSError as exc:
-        raise errors.InvalidInput("file", f"cannot read {file}: {exc.strerror}") from exc
+    text = read_file(file).decode("utf-8")
     with node_context() as node:
         count = node.watch.load(text, fmt, tz)
     out.print(f"imported {count} shifts")

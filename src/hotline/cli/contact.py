@@ -24,30 +24,7 @@ RequestArg = Annotated[
 
 
 def request_json(r: ContactRequest) -> dict[str, Any]:
-    def t(moment: Any) -> str | None:
-        return format_time(moment) if moment is not None else None
-
-    return {
-        "id": r.id,
-        "line": r.line,
-        "from": r.requester,
-        "to": r.addressee,
-        "topic": r.topic,
-        "lang": r.lang,
-        "status": r.status.value,
-        "requested_at": t(r.requested_at),
-        "respond_by": t(r.respond_by),
-        "answer": r.answer.value if r.answer else None,
-        "answered_at": t(r.answered_at),
-        "answered_by": r.answered_by,
-        "proposed_time": t(r.proposed_time),
-        "reason": r.reason,
-        "held_at": t(r.held_at),
-        "summary": r.summary,
-        "closed_by": r.closed_by,
-        "closed_at": t(r.closed_at),
-        "events": list(r.events),
-    }
+    return r.to_json()
 
 
 @contact_app.command("request")

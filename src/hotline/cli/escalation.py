@@ -17,6 +17,7 @@ from hotline.cli.base import (
     now,
     out,
     print_json,
+    read_file,
     relay_app,
 )
 from hotline.domain import errors
@@ -93,10 +94,7 @@ def escalation_set(
             raise errors.InvalidInput(
                 "format", f"cannot tell the format of {file.name}", hint="use --format toml|yaml"
             )
-        try:
-            text = file.read_text("utf-8")
-        except OSError as exc:
-            raise errors.InvalidInput("file", f"cannot read {file}: {exc.strerror}") from exc
+        text = read_file(file).decode("utf-8")
     with node_context() as node:
         view = node.escalations.set_policy(line_id.lower(), text, kind.lower())
     out.print(f"escalation policy of line {view.line} set ({len(view.policy.steps)} steps)")

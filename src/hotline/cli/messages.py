@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,6 +17,7 @@ from hotline.cli.base import (
     now,
     out,
     print_json,
+    read_file,
 )
 from hotline.domain import errors
 from hotline.domain.events import EventKind
@@ -33,10 +33,7 @@ def read_text_arg(value: str, field: str) -> str:
     if value == "-":
         return sys.stdin.read()
     if value.startswith("@"):
-        try:
-            return Path(value[1:]).read_text("utf-8")
-        except OSError as exc:
-            raise errors.InvalidInput(field, f"cannot read {value[1:]}: {exc.strerror}") from exc
+        return read_file(value[1:], field).decode("utf-8")
     return value
 
 

@@ -139,6 +139,34 @@ class ContactRequest:
     def open(self) -> bool:
         return self.status is ContactStatus.PENDING
 
+    def to_json(self) -> dict[str, Any]:
+        """The request as the CLI and the API show it."""
+
+        def t(moment: Any) -> str | None:
+            return format_time(moment) if moment is not None else None
+
+        return {
+            "id": self.id,
+            "line": self.line,
+            "from": self.requester,
+            "to": self.addressee,
+            "topic": self.topic,
+            "lang": self.lang,
+            "status": self.status.value,
+            "requested_at": t(self.requested_at),
+            "respond_by": t(self.respond_by),
+            "answer": self.answer.value if self.answer else None,
+            "answered_at": t(self.answered_at),
+            "answered_by": self.answered_by,
+            "proposed_time": t(self.proposed_time),
+            "reason": self.reason,
+            "held_at": t(self.held_at),
+            "summary": self.summary,
+            "closed_by": self.closed_by,
+            "closed_at": t(self.closed_at),
+            "events": list(self.events),
+        }
+
     def seconds_to_answer(self) -> float | None:
         if self.answered_at is None:
             return None
