@@ -10,7 +10,7 @@ TESTED := $(VENV)/.installed-test
 help:
 	@echo "make demo    walk one node through init, a line, send, ack, log and verify"
 	@echo "make test    lint (ruff), types (mypy --strict) and the whole test suite"
-	@echo "make bench   ledger, escalation and awareness benchmarks"
+	@echo "make bench   ledger, escalation, awareness and API benchmarks"
 	@echo "make format  format the code with ruff"
 
 $(STAMP): pyproject.toml
@@ -40,6 +40,7 @@ bench: $(TESTED)
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/escalation.py
 	$(BIN)/python bench/awareness.py
+	$(BIN)/python bench/api.py
 
 format: $(TESTED)
 	$(BIN)/ruff format src tests bench

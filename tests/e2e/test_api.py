@@ -17,13 +17,14 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from hotline.app import Node, federation_app
+from hotline.app import Node, federation_app, open_node
 from hotline.domain.clock import parse_time
 from hotline.domain.errors import InvalidInput
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import LineKind, MessageKind
 from hotline.domain.precedence import Precedence, parse_duration
-from hotline.services.accounts import FAILURE_WINDOW, MAX_FAILURES
+from hotline.services import accounts as accounts_module
+from hotline.services.accounts import FAILURE_WINDOW, MAX_FAILURES, RECHECK
 from tests.conftest import FakeClock, make_lab_node
 
 API = "/api/v1"
@@ -231,6 +232,21 @@ def test_api_token_works_as_bearer_and_logout_revokes_it(api: Api) -> None:
     assert token.startswith("hlt_")
     assert ok(api.client.get(API + "/me", headers=bearer(token)))["principal"] == NDMC
     assert ok(api.client.post(API + "/auth/logout", headers=bearer(token))) == {"signed_out": NDMC}
+    refused(api.client.get(API + "/me", headers=bearer(token)), 401, "token is unknown")
+
+
+def test_a_token_revoked_by_another_process_stops_working_within_the_recheck(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = api.node.accounts.create_token(NDMC)
+    assert ok(api.client.get(API + "/me", headers=bearer(token)))["principal"] == NDMC
+    other = open_node({}, api.node.settings.home, clock=api.clock)  # e.g. the CLI
+    try:
+        other.accounts.logout(token)
+    finally:
+        other.close()
+    later = accounts_module.time.monotonic() + RECHECK + 0.1
+    monkeypatch.setattr(accounts_module.time, "monotonic", lambda: later)
     refused(api.client.get(API + "/me", headers=bearer(token)), 401, "token is unknown")
 
 

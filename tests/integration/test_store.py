@@ -808,3 +808,23 @@ def test_a_removed_node_key_is_found(ledger: Node) -> None:
     report = verify_store(ledger.store)
     assert {p.reason for p in report.problems} == {Reason.UNKNOWN_KEY}
     assert {(p.line, p.party) for p in report.problems} == _authored_by(ledger, "RU")
+
+
+def test_a_line_read_while_proposed_is_read_afresh_once_accepted_elsewhere(
+    lab_node: Node, clock: FakeClock
+) -> None:
+    lab_node.lines.propose(
+        line_id="us-ru-spare",
+        kind=LineKind.DECONFLICTION,
+        title="spare",
+        members=[US_JOC, RU_NDMC],
+    )
+    assert lab_node.store.line("us-ru-spare").status.value == "proposed"
+    other = open_node({}, lab_node.settings.home, clock=clock)  # another process, e.g. the CLI
+    try:
+        other.lines.accept("us-ru-spare", "RU")
+    finally:
+        other.close()
+    assert lab_node.store.line("us-ru-spare").status.value == "active"
+    event = lab_node.messages.send("us-ru-spare", US_JOC, draft("on the new line"))
+    assert event.line == "us-ru-spare"

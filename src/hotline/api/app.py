@@ -86,7 +86,10 @@ def token_of(request: Request) -> str | None:
 async def signed_in(request: Request) -> Principal:
     """The principal of the request's session or token. Raises NotAuthenticated."""
     accounts: Accounts = request.app.state.accounts
-    principal: Principal = await run_in_threadpool(accounts.authenticate, token_of(request))
+    token = token_of(request)
+    principal = accounts.cached(token)  # most requests: no database, no thread
+    if principal is None:
+        principal = await run_in_threadpool(accounts.authenticate, token)
     return principal
 
 
@@ -117,10 +120,17 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
             raise errors.Forbidden(f"{who.party}'s principals do not see {node.party}'s data")
 
     def on_line(who: Principal, line_id: str) -> LineState:
-        for s in lines_of(who):
-            if s.line.id == line_id:
-                return s
-        raise errors.NotFound("line", line_id, hint="see GET /api/v1/lines")
+        try:
+            state = store.line(line_id)
+        except errors.NotFound:
+            state = None
+        if (
+            state is None
+            or who.party not in state.line.parties
+            or (who.id not in state.line.policy.principals)
+        ):
+            raise errors.NotFound("line", line_id, hint="see GET /api/v1/lines")
+        return state
 
     def visible(who: Principal, event: Event) -> Event:
         """The event, if it is on one of the principal's lines; else as if it did not exist."""
@@ -262,8 +272,12 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
             area=body.area,
             window={"start": body.start, "end": body.end} if body.start and body.end else None,
         )
-        await call(on_line, who, body.line.lower())
-        event = await call(node.messages.send, body.line.lower(), who.id, draft)
+
+        def checked_send() -> Event:
+            on_line(who, body.line.lower())
+            return node.messages.send(body.line.lower(), who.id, draft)
+
+        event: Event = await call(checked_send)
         return event_json(event)
 
     @api.post("/messages/{ident}/ack", status_code=201, tags=["messages"])

@@ -96,6 +96,7 @@ def serve(node: Node, listen: str, *, announce: Callable[[str], None] = print) -
                 daemon=True,
             )
         )
+        node.writer.group.start()  # sends and acks from the API share commits
         for thread in threads:
             thread.start()
         announce(
@@ -113,6 +114,7 @@ def serve(node: Node, listen: str, *, announce: Callable[[str], None] = print) -
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             stop.set()
+            node.writer.group.stop()
             if listener is not None:
                 listener.stop()
             for thread in threads:

@@ -4,6 +4,8 @@ tokens for scripts, and failed sign-ins counted and rate-limited."""
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +21,9 @@ from hotline.storage.store import Store
 MIN_PASSWORD = 12
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=5)
+#: How long a checked token is taken on trust before the database is asked again (a
+#: token revoked by another process stops working within this; by this one, at once).
+RECHECK = 2.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,8 @@ class Accounts:
         self.clock = clock
         self.session_ttl = session_ttl
         self.hasher = PasswordHasher()
+        self._checked: dict[str, tuple[Principal, datetime | None, float]] = {}
+        self._guard = threading.Lock()
 
     def set_password(self, principal: str, password: str) -> None:
         who = parse_principal_id(principal)
@@ -46,6 +53,7 @@ class Accounts:
                 "password", f"at least {MIN_PASSWORD} characters", hint="use a passphrase"
             )
         self.accounts.set_password_hash(who, self.hasher.hash(password), self.clock.now())
+        self._forget(principal=who)  # its sessions are ended
 
     def login(self, principal: str, password: str, remote: str | None = None) -> Session:
         """Check a password; a session token valid for ``session_ttl``. Raises
@@ -81,15 +89,49 @@ class Accounts:
         self.accounts.add_token(token, who, "api", self.clock.now(), None)
         return token
 
+    def cached(self, token: str | None) -> Principal | None:
+        """The principal of a token checked in the last :data:`RECHECK` seconds and
+        not expired since; None if the database must be asked (:meth:`authenticate`)."""
+        with self._guard:
+            found = self._checked.get(token or "")
+        if found is None:
+            return None
+        principal, expires, checked = found
+        if time.monotonic() - checked > RECHECK or (
+            expires is not None and expires <= self.clock.now()
+        ):
+            return None
+        return principal
+
     def authenticate(self, token: str | None) -> Principal:
         if not token:
             raise NotAuthenticated("sign in first", hint="POST /api/v1/auth/login")
+        known = self.cached(token)
+        if known is not None:
+            return known
         found = self.accounts.holder(token, self.clock.now())
         if found is None:
+            self._forget(token=token)
             raise NotAuthenticated("the session has expired or the token is unknown")
-        return self.store.principal(found[0])
+        principal = self.store.principal(found[0])
+        expires = found[2]
+        with self._guard:
+            if len(self._checked) > 10_000:
+                self._checked.clear()
+            self._checked[token] = (principal, expires, time.monotonic())
+        return principal
+
+    def _forget(self, *, token: str | None = None, principal: str | None = None) -> None:
+        with self._guard:
+            if token is not None:
+                self._checked.pop(token, None)
+            if principal is not None:
+                for t, (p, _, _) in list(self._checked.items()):
+                    if p.id == principal:
+                        del self._checked[t]
 
     def logout(self, token: str) -> None:
+        self._forget(token=token)
         self.accounts.drop_token(token)
 
     def expiry(self, session: Session) -> str | None:

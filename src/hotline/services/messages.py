@@ -23,6 +23,7 @@ from hotline.domain.roster import on_watch
 from hotline.services.directory import Directory
 from hotline.services.writer import LedgerWriter
 from hotline.storage.library import Library
+from hotline.storage.transaction import WriteTx
 
 
 @dataclass(frozen=True)
@@ -89,14 +90,15 @@ class Messages:
                     if ref not in found:
                         raise NotFound("event", ref, hint="--ref names an event on the record")
             contents.append(content)
-        hosted = self.directory.hosted()
-        with self.store.write() as tx:
-            return [
+        hosted = self.store.hosted_among(state.line.parties)
+        return self.writer.transact(
+            lambda tx: [
                 self.writer.append(
                     tx, state.line, EventKind.MESSAGE, author, content, hosted=hosted
                 )
                 for content in contents
             ]
+        )
 
     def ack(
         self,
@@ -129,7 +131,9 @@ class Messages:
         content = ack_content(
             message.id, reply, parse_lang(lang) if reply else None, (officer or "").strip()
         )
-        with self.store.write() as tx:
+        hosted = self.store.hosted_among(state.line.parties)
+
+        def record(tx: WriteTx) -> Event:
             tx.head(state.line.id, party_of(author))  # holds the chain: no ack can race this
             for earlier in tx.acks_of(message.id):
                 if earlier.party == party_of(author):
@@ -137,9 +141,9 @@ class Messages:
                         f"{party_of(author)} already acknowledged {message.id[:12]}: "
                         f"{earlier.author} at {earlier.body['ts']}",
                     )
-            return self.writer.append(
-                tx, state.line, EventKind.ACK, author, content, hosted=self.directory.hosted()
-            )
+            return self.writer.append(tx, state.line, EventKind.ACK, author, content, hosted=hosted)
+
+        return self.writer.transact(record)
 
     def inbox(
         self, party: str, *, principal: str | None = None, include_acked: bool = False

@@ -8,9 +8,9 @@ transaction, as a remote node would on delivery.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from hotline.domain.clock import Clock, truncate_ms
 from hotline.domain.crypto import SigningKey
@@ -19,9 +19,12 @@ from hotline.domain.events import Event, EventKind, sign_event
 from hotline.domain.identity import party_of
 from hotline.domain.ledger import receipt_content
 from hotline.domain.policy import Line
+from hotline.services.commits import GroupCommit
 from hotline.storage.keystore import KeyStore
 from hotline.storage.store import Store
 from hotline.storage.transaction import WriteTx
+
+T = TypeVar("T")
 
 
 class LedgerWriter:
@@ -30,6 +33,12 @@ class LedgerWriter:
         self.keystore = keystore
         self.clock = clock
         self._keys: dict[str, SigningKey] = {}
+        self.group = GroupCommit(store)
+
+    def transact(self, job: Callable[[WriteTx], T]) -> T:
+        """``job(tx)`` in a write transaction, shared with other threads' jobs while the
+        node serves (see :mod:`hotline.services.commits`); its result once committed."""
+        return self.group.run(job)
 
     def key(self, owner: str) -> SigningKey:
         """The private key of a principal or node (cached). Raises KeyUnavailable, also

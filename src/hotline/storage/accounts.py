@@ -63,17 +63,18 @@ class AccountStore:
                 )
             )
 
-    def holder(self, token: str, now: datetime) -> tuple[str, str] | None:
-        """(principal, kind) of a live token; None if unknown or expired."""
+    def holder(self, token: str, now: datetime) -> tuple[str, str, datetime | None] | None:
+        """(principal, kind, expiry) of a live token; None if unknown or expired."""
         with self._conn() as c:
             row = c.execute(
                 sa.select(sessions).where(sessions.c.token_hash == token_hash(token))
             ).first()
         if row is None:
             return None
-        if row.expires_at is not None and parse_time(row.expires_at) <= now:
+        expires = parse_time(row.expires_at) if row.expires_at is not None else None
+        if expires is not None and expires <= now:
             return None
-        return row.principal, row.kind
+        return row.principal, row.kind, expires
 
     def drop_token(self, token: str) -> None:
         with self._conn(write=True) as c:

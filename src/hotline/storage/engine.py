@@ -2,13 +2,16 @@
 
 Every write transaction on SQLite starts with ``BEGIN IMMEDIATE``, so the writer holds
 the lock from its first read of a chain head to its commit: two processes can never
-sign against the same head. On PostgreSQL the same is done per line with a
-transaction-scoped advisory lock (see ``store.py``).
+sign against the same head. Within one process, writers queue on a lock of their own
+first (see :func:`writing`), so threads wait their turn instead of polling SQLite's.
+On PostgreSQL the same is done per line with a transaction-scoped advisory lock (see
+``store.py``).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,7 +66,11 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
             f"unknown SQLite synchronous mode {synchronous!r}",
             hint="use one of " + ", ".join(SYNCHRONOUS_MODES),
         )
-    engine = sa.create_engine(url, connect_args={"timeout": 30})
+    # A connection per thread that may read at once (the API's thread pool has 40), kept
+    # open: opening one costs more than most reads.
+    engine = sa.create_engine(
+        url, connect_args={"timeout": 30}, pool_size=48, max_overflow=16, pool_timeout=30
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -164,13 +171,47 @@ def check_schema(engine: Engine) -> None:
         )
 
 
+_PROCESS_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _process_lock(engine: Engine) -> threading.Lock | None:
+    """The lock this process's writers to an SQLite database take before SQLite's own
+    (one per database file); None for PostgreSQL, which locks per line."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with _LOCKS_GUARD:
+        return _PROCESS_LOCKS.setdefault(str(engine.url), threading.Lock())
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A connection in a write transaction: committed when the block ends, rolled back
+    if it raises. On SQLite the write lock is held throughout (see the module text)."""
+    lock = _process_lock(engine)
+    if lock is not None and not lock.acquire(timeout=LOCK_WAIT):
+        raise StorageUnavailable(
+            f"another write in this process held the database for {LOCK_WAIT:.0f} s",
+            hint="try again",
+        )
+    try:
+        with engine.connect().execution_options(**{WRITE_OPTION: True}) as c, c.begin():
+            yield c
+    finally:
+        if lock is not None:
+            lock.release()
+
+
 @contextmanager
 def transaction(engine: Engine, *, write: bool = False) -> Iterator[Connection]:
     """One transaction on ``engine`` (a write one takes the write lock first). Raises
     StorageUnavailable when the database refuses."""
     try:
-        options = {WRITE_OPTION: True} if write else {}
-        with engine.connect().execution_options(**options) as c, c.begin():
-            yield c
+        if write:
+            with writing(engine) as c:
+                yield c
+        else:
+            with engine.connect() as c, c.begin():
+                yield c
     except sa.exc.OperationalError as exc:
         raise StorageUnavailable(f"the database refused: {exc.orig}") from exc

@@ -25,9 +25,9 @@ from hotline.domain.errors import (
 from hotline.domain.events import Event
 from hotline.domain.identity import Party, Principal, Role
 from hotline.domain.ledger import ChainHead
-from hotline.domain.policy import Line, LineState
+from hotline.domain.policy import Line, LineState, LineStatus
 from hotline.domain.verify import RefTarget, StoredEvent, StoredLine
-from hotline.storage.engine import WRITE_OPTION
+from hotline.storage.engine import writing
 from hotline.storage.schema import (
     escalation_policies,
     events,
@@ -68,6 +68,9 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._terms: dict[str, Line] = {}
+        self._active: dict[str, LineState] = {}
+        self._principals: set[str] = set()
+        self._hosted: dict[str, bool] = {}
 
     def _parsed_line(self, terms: str) -> Line:
         """A line's stored terms, parsed once per distinct text (terms never change in
@@ -87,10 +90,7 @@ class Store:
     def write(self) -> Iterator[WriteTx]:
         """One transaction holding the write lock. Raises ChainConflict if a chain moved."""
         try:
-            with (
-                self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn,
-                conn.begin(),
-            ):
+            with writing(self.engine) as conn:
                 yield WriteTx(conn, self._parsed_line)
         except sa.exc.IntegrityError as exc:
             raise ChainConflict(
@@ -159,12 +159,25 @@ class Store:
             rows = c.execute(sa.select(parties.c.id).where(parties.c.hosted.is_(True)))
             return frozenset(r.id for r in rows)
 
+    def hosted_among(self, party_ids: Collection[str]) -> frozenset[str]:
+        """Which of ``party_ids`` this node hosts. A party's flag is set when it is
+        added and never changes, so flags once read are remembered."""
+        if any(p not in self._hosted for p in party_ids):
+            with self._read() as c:
+                rows = c.execute(sa.select(parties.c.id, parties.c.hosted)).all()
+            self._hosted.update({r.id: bool(r.hosted) for r in rows})
+        return frozenset(p for p in party_ids if self._hosted.get(p))
+
     def require_principal(self, principal_id: str) -> None:
-        """Raise NotFound unless the principal is registered."""
+        """Raise NotFound unless the principal is registered (principals are never
+        removed, so one found is remembered)."""
+        if principal_id in self._principals:
+            return
         with self._read() as c:
             found = c.execute(sa.select(principals.c.id).where(principals.c.id == principal_id))
             if found.first() is None:
                 raise NotFound("principal", principal_id, hint="see `hotline principal list`")
+        self._principals.add(principal_id)
 
     def principal(self, principal_id: str) -> Principal:
         with self._read() as c:
@@ -221,7 +234,14 @@ class Store:
             return read_lines(c, self._parsed_line, party, line_id)
 
     def line(self, line_id: str) -> LineState:
+        """One line. An active line is kept in memory once read: its terms are fixed and
+        every party has signed them, so its state can no longer change."""
+        state = self._active.get(line_id)
+        if state is not None:
+            return state
         for state in self.lines(line_id=line_id):
+            if state.status is LineStatus.ACTIVE:
+                self._active[line_id] = state
             return state
         raise NotFound("line", line_id, hint="see `hotline line list`")
 

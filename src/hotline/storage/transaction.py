@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import (
     AlreadyExists,
+    ChainConflict,
 )
 from hotline.domain.events import Event
 from hotline.domain.identity import Party, Principal
@@ -100,9 +101,16 @@ class WriteTx:
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
-        """Undo what the block wrote if it raises (the transaction goes on)."""
-        with self._c.begin_nested():
-            yield
+        """Undo what the block wrote if it raises (the transaction goes on). A write the
+        database refuses as conflicting raises ChainConflict."""
+        try:
+            with self._c.begin_nested():
+                yield
+        except sa.exc.IntegrityError as exc:
+            raise ChainConflict(
+                f"the write conflicts with what is stored: {exc.orig}",
+                hint="another writer appended meanwhile; try again",
+            ) from exc
 
     def retired_key_ids(self) -> set[str]:
         rows = self._c.execute(sa.select(keys.c.key_id).where(keys.c.retired_at.is_not(None)))
