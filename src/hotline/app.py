@@ -40,6 +40,7 @@ from hotline.services.escalation import Escalations
 from hotline.services.lines import Lines
 from hotline.services.messages import Messages
 from hotline.services.notices import Notices
+from hotline.services.outages import Outages
 from hotline.services.peering import Peering
 from hotline.services.receiver import Receiver
 from hotline.services.relays import Relays
@@ -58,6 +59,15 @@ from hotline.storage.store import Store
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+def clock_of(settings: Settings) -> Clock:
+    """The system clock, or the shared scenario clock of an exercise (``clock_file``)."""
+    if settings.clock_file:
+        from hotline.exercise.clock import FileClock
+
+        return FileClock(Path(settings.clock_file))
+    return SystemClock()
 
 
 @dataclass
@@ -85,6 +95,7 @@ class Node:
     language: str
     awareness: Awareness
     accounts: Accounts
+    outages: Outages
 
     def close(self) -> None:
         self.store.engine.dispose()
@@ -139,6 +150,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
             cpa_s=settings.cpa_within.total_seconds(),
         ),
         accounts=Accounts(store, AccountStore(bookkeeping), clock, settings.session_ttl),
+        outages=Outages(clock),
     )
 
 
@@ -158,6 +170,7 @@ def federation(node: Node, http: httpx.Client) -> Federation:
         receiver=node.receiver,
         http=http,
         timing=timing,
+        outages=node.outages,
     )
 
 
@@ -171,6 +184,7 @@ def federation_app(node: Node) -> FastAPI:
             receiver=node.receiver,
             clock=node.writer.clock,
             skew=node.settings.request_skew,
+            outages=node.outages,
         )
     )
     mount_ingest(app, node.awareness.ingest, node.settings.ingest_token)
@@ -189,7 +203,7 @@ def open_node(
             hint="create one with `hotline init --party US`, or point --home / HOTLINE_HOME "
             "at an existing node",
         )
-    node = _wire(settings, settings.party, clock or SystemClock(), os.urandom)
+    node = _wire(settings, settings.party, clock or clock_of(settings), os.urandom)
     check_schema(node.store.engine)
     stored_party = node.store.info("party")
     if stored_party != settings.party:
@@ -225,7 +239,7 @@ def init_node(
     settings = dataclasses.replace(
         settings, party=party_id, database_url=database_url or settings.database_url
     )
-    node = _wire(settings, party_id, clock or SystemClock(), random)
+    node = _wire(settings, party_id, clock or clock_of(settings), random)
     upgrade(node.store.engine)
     holder = node.store.info("party")
     if holder is not None:

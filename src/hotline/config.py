@@ -176,6 +176,13 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "How long a console sign-in lasts (a watch).",
     ),
     SettingDoc(
+        "clock_file",
+        "HOTLINE_CLOCK_FILE",
+        "",
+        "Exercises and the demo only: the node reads its time from this file (a scenario "
+        "clock several nodes share, run faster than real time). Empty: the system clock.",
+    ),
+    SettingDoc(
         "delivery_batch",
         "HOTLINE_DELIVERY_BATCH",
         "200",
@@ -210,6 +217,7 @@ class Settings:
     awareness_interval: timedelta = timedelta(seconds=2)
     session_ttl: timedelta = timedelta(hours=8)
     delivery_batch: int = 200
+    clock_file: str = ""
 
     @property
     def config_path(self) -> Path:

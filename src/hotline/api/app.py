@@ -24,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hotline.api.exercise import exercise_router
 from hotline.api.maps import map_layers
 from hotline.api.models import (
     Ack,
@@ -209,6 +210,7 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
                 "acked_at": i.ack.body["ts"] if i.ack else None,
                 "officer": i.ack.content.get("officer") if i.ack else None,
                 "escalations": list(i.escalations),
+                "exercise": i.message.content.get("exercise"),
             }
             for i in items
         ]
@@ -271,6 +273,10 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
             refs=tuple(body.refs),
             area=body.area,
             window={"start": body.start, "end": body.end} if body.start and body.end else None,
+            activity=body.activity,
+            units=tuple(body.units),
+            exercise=body.exercise,
+            alert=body.alert,
         )
 
         def checked_send() -> Event:
@@ -285,7 +291,14 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         body = body or Ack()
         writer(who)
         visible(who, await call(store.event, ident))
-        event = await call(node.messages.ack, ident, who.id, reply=body.reply, lang=body.lang)
+        event = await call(
+            node.messages.ack,
+            ident,
+            who.id,
+            reply=body.reply,
+            lang=body.lang,
+            exercise=body.exercise,
+        )
         return event_json(event)
 
     # -- contact requests ------------------------------------------------------------
@@ -304,7 +317,13 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         writer(who)
         window = timedelta(hours=body.window_hours) if body.window_hours is not None else None
         event = await call(
-            node.contacts.request, who.id, body.to, body.topic, line=body.line, window=window
+            node.contacts.request,
+            who.id,
+            body.to,
+            body.topic,
+            line=body.line,
+            window=window,
+            exercise=body.exercise,
         )
         return contact_json(await call(node.contacts.get, event.id))
 
@@ -501,6 +520,7 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         return StreamingResponse(events(), media_type="text/event-stream")
 
     app.include_router(api)
+    app.include_router(exercise_router(node, signed_in))
 
     @app.get("/api/v1/openapi.json", include_in_schema=False)
     async def openapi() -> dict[str, Any]:

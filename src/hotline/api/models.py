@@ -28,11 +28,18 @@ class Send(BaseModel):
     area: dict[str, Any] | None = None
     start: str | None = None
     end: str | None = None
+    activity: str | None = None
+    units: list[str] = Field(default_factory=list)
+    exercise: str | None = Field(default=None, description="the exercise id; marks it as one")
+    alert: str | None = Field(default=None, description="the awareness alert it was drafted from")
 
 
 class Ack(BaseModel):
     reply: str | None = None
     lang: str = "en"
+    exercise: str | None = Field(
+        default=None, description="the exercise id (an exercise message's own, if not given)"
+    )
 
 
 class ContactAsk(BaseModel):
@@ -40,6 +47,7 @@ class ContactAsk(BaseModel):
     topic: str
     window_hours: float | None = Field(None, gt=0, le=24 * 365)
     line: str | None = None
+    exercise: str | None = Field(default=None, description="the exercise id; marks it as one")
 
 
 class Coded(BaseModel):

@@ -14,6 +14,7 @@ from hotline.cli import messages, directory, lines, federation
 from hotline.cli import escalation, contact
 from hotline.cli import notices, catalogue
 from hotline.cli import awareness
+from hotline.cli import exercise
 from hotline.cli.base import EXIT_CODES, INTERNAL_ERROR, app, err
 from hotline.domain import errors
 
@@ -26,6 +27,7 @@ __all__ = [
     "contact",
     "directory",
     "escalation",
+    "exercise",
     "federation",
     "lines",
     "main",

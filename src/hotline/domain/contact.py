@@ -28,6 +28,7 @@ from typing import Any
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.errors import InvalidInput, PolicyRefused
 from hotline.domain.events import Event, EventKind
+from hotline.domain.exercise import mark
 from hotline.domain.identity import is_node_author, parse_principal_id, party_of
 from hotline.domain.message import parse_lang
 from hotline.domain.policy import Line, LineKind, check_member
@@ -68,15 +69,21 @@ def _text(value: str, field: str, limit: int, *, required: bool) -> str:
 
 
 def request_content(
-    to: str, topic: str, lang: str, respond_by: datetime, window: timedelta
+    to: str,
+    topic: str,
+    lang: str,
+    respond_by: datetime,
+    window: timedelta,
+    exercise: str | None = None,
 ) -> dict[str, Any]:
-    return {
+    content = {
         "to": parse_principal_id(to),
         "topic": _text(topic, "topic", TOPIC_MAX, required=True),
         "lang": parse_lang(lang),
         "respond_by": format_time(respond_by),
         "window": int(window.total_seconds()),
     }
+    return mark(content, exercise)
 
 
 def accept_content(ref: str, proposed: datetime, note: str = "") -> dict[str, Any]:
@@ -329,6 +336,7 @@ def check_form(event: Event, request: ContactRequest | None, line: Line, skew: t
             str(c["lang"]),
             parse_time(str(c["respond_by"])),
             timedelta(seconds=int(c["window"])),
+            c.get("exercise"),
         )
         if parse_time(str(c["respond_by"])) <= event.ts:
             raise InvalidInput("contact", "the response window closes before the request")

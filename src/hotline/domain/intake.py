@@ -79,6 +79,8 @@ def check_message(line: Line, event: Event, others: Iterable[Line] = ()) -> None
             units=tuple(content.get("units", ())),
             intent=content.get("intent"),
             coded=content.get("coded"),
+            exercise=content.get("exercise"),
+            alert=content.get("alert"),
         )
         normal = draft.content()
     except (KeyError, TypeError, AttributeError, InvalidInput) as exc:
@@ -140,6 +142,11 @@ def check_content(event: Event) -> None:
             content.get("officer") is None or isinstance(content.get("officer"), str),
             kind,
             "'officer' must be a name",
+        )
+        _require(
+            content.get("exercise") is None or isinstance(content.get("exercise"), str),
+            kind,
+            "'exercise' must be an exercise id",
         )
     elif kind == EventKind.LINE_ACCEPT:
         _require(isinstance(content.get("terms_id"), str), kind, "'terms_id' missing")

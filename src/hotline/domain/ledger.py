@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from hotline.domain.events import Event
+from hotline.domain.exercise import mark
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,11 @@ def receipt_content(of_party: str, upto_seq: int, upto_id: str) -> dict[str, Any
 
 
 def ack_content(
-    ref: str, reply: str | None = None, lang: str | None = None, officer: str | None = None
+    ref: str,
+    reply: str | None = None,
+    lang: str | None = None,
+    officer: str | None = None,
+    exercise: str | None = None,
 ) -> dict[str, Any]:
     """A human acknowledgement of message ``ref``, with an optional reply text, and the
     officer on watch at the acknowledging desk (from the roster), if known."""
@@ -61,7 +66,7 @@ def ack_content(
         content["reply"] = {"body": reply, "lang": lang or "en"}
     if officer:
         content["officer"] = officer
-    return content
+    return mark(content, exercise)
 
 
 def propose_content(

@@ -25,6 +25,7 @@ from typing import Any
 from hotline.domain.catalogue import check_coded
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.errors import InvalidInput
+from hotline.domain.exercise import mark
 from hotline.domain.identity import parse_principal_id
 from hotline.domain.intent import check_intent
 from hotline.domain.policy import MessageKind
@@ -151,6 +152,8 @@ class MessageDraft:
     units: tuple[str, ...] = ()
     intent: Mapping[str, Any] | None = None  # a notification of intent: see domain/intent.py
     coded: Mapping[str, Any] | None = None  # a catalogue message: see domain/catalogue.py
+    exercise: str | None = None  # sent in an exercise: see domain/exercise.py
+    alert: str | None = None  # the awareness alert it was drafted from, if any
 
     def content(self) -> dict[str, Any]:
         """Checked, normal-form content for the event. Raises InvalidInput."""
@@ -188,4 +191,8 @@ class MessageDraft:
             content["intent"] = check_intent({**content, "intent": self.intent})
         if self.coded is not None:
             content["coded"] = check_coded(self.coded)
-        return content
+        if self.alert is not None:
+            if not self.alert.strip() or len(self.alert) > 100:
+                raise InvalidInput("alert", "an alert id is 1-100 characters")
+            content["alert"] = self.alert.strip()
+        return mark(content, self.exercise)

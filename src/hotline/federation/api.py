@@ -18,9 +18,10 @@ from starlette.concurrency import run_in_threadpool
 
 from hotline.domain.clock import Clock, format_time
 from hotline.domain.crypto import PublicKey
-from hotline.domain.errors import InvalidInput, NotFound, RequestRefused
+from hotline.domain.errors import InvalidInput, NotFound, PeerUnavailable, RequestRefused
 from hotline.domain.requests import AuthenticRequest, check_request, sign_answer
 from hotline.federation.client import PREFIX, decode_events, encode_events
+from hotline.services.outages import Outages
 from hotline.services.receiver import Receiver
 from hotline.services.writer import LedgerWriter
 from hotline.storage.peers import PeerStore
@@ -36,6 +37,7 @@ class FederationContext:
     receiver: Receiver
     clock: Clock
     skew: timedelta
+    outages: Outages | None = None
 
 
 def create_app(ctx: FederationContext) -> FastAPI:
@@ -99,6 +101,11 @@ def create_app(ctx: FederationContext) -> FastAPI:
             auth = await run_in_threadpool(authenticate, request, body)
         except RequestRefused as unauthentic:
             return answer(401, {"error": unauthentic.reason, "detail": unauthentic.detail}, nonce)
+        if ctx.outages is not None:
+            try:
+                ctx.outages.check(auth.sender)
+            except PeerUnavailable as cut:
+                return answer(503, {"error": "outage", "detail": cut.message}, nonce)
         try:
             status, payload = await run_in_threadpool(handle, auth, request, body)
         except (InvalidInput, RequestRefused) as exc:

@@ -23,6 +23,7 @@ from hotline.domain.errors import InvalidInput, PeerUnavailable, RequestRefused
 from hotline.domain.events import Event
 from hotline.domain.ledger import ChainHead
 from hotline.domain.requests import NONCE_BYTES, check_answer, sign_request
+from hotline.services.outages import Outages
 
 PREFIX = "/federation/v1"
 
@@ -67,10 +68,12 @@ class PeerClient:
         http: httpx.Client,
         clock: Clock,
         random: Callable[[int], bytes] = os.urandom,
+        outages: Outages | None = None,
     ) -> None:
         self.own, self.key, self.peer, self.peer_key = own, key, peer, peer_key
         self.urls = tuple(urls)
         self.http, self.clock, self.random = http, clock, random
+        self.outages = outages
 
     def call(
         self,
@@ -83,6 +86,8 @@ class PeerClient:
     ) -> Answer:
         """Send one signed request, trying each URL in turn until one gives an answer
         signed by the peer. Raises PeerUnavailable when none does."""
+        if self.outages is not None:
+            self.outages.check(self.peer)
         query = urlencode(sorted((params or {}).items()))
         content = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
         failures = []

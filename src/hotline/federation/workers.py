@@ -23,6 +23,7 @@ from hotline.domain.ledger import ChainHead
 from hotline.domain.linktest import LinkState, PathResult, is_due, linktest_content, state_of
 from hotline.domain.policy import LineKind, LineState, LineStatus
 from hotline.federation.client import PeerClient, decode_events, head_of
+from hotline.services.outages import Outages
 from hotline.services.receiver import Receiver
 from hotline.services.writer import LedgerWriter
 from hotline.storage.peers import Peer, PeerStore
@@ -62,6 +63,7 @@ class Federation:
         receiver: Receiver,
         http: httpx.Client,
         timing: Timing,
+        outages: Outages | None = None,
     ) -> None:
         self.party = party
         self.writer = writer
@@ -70,6 +72,7 @@ class Federation:
         self.receiver = receiver
         self.http = http
         self.timing = timing
+        self.outages = outages
         self._clients: dict[str, tuple[Peer, PeerClient]] = {}
         self._last_pos = -1
         self._behind = True
@@ -91,6 +94,7 @@ class Federation:
                 urls=peer.urls,
                 http=self.http,
                 clock=self.writer.clock,
+                outages=self.outages,
             )
             cached = (peer, client)
             self._clients[peer.party] = cached

@@ -271,6 +271,7 @@ class Awareness:
             },
             activity=alert.kind.value,
             units=(alert.uid,),
+            alert=str(alert_id),
         )
         return line, draft
 

@@ -77,6 +77,7 @@ class Contacts:
         line: str | None = None,
         window: timedelta | None = None,
         lang: str = "en",
+        exercise: str | None = None,
     ) -> Event:
         """Sign a request for a call from ``requester`` to ``addressee`` on their leaders
         line; the answer is due within the line's contact window (or ``window``)."""
@@ -86,7 +87,7 @@ class Contacts:
         state = self._leaders_line(who, whom, line)
         span = window or state.line.policy.contact_window
         now = self.writer.now()
-        content = request_content(whom, topic, lang, now + span, span)
+        content = request_content(whom, topic, lang, now + span, span, exercise)
         with self.store.write() as tx:
             return self.writer.append(
                 tx,

@@ -14,6 +14,7 @@ from hotline.domain.errors import (
     PolicyRefused,
 )
 from hotline.domain.events import Event, EventKind
+from hotline.domain.exercise import marked
 from hotline.domain.identity import parse_principal_id, party_of
 from hotline.domain.ledger import ack_content
 from hotline.domain.message import MessageDraft, parse_lang
@@ -108,9 +109,11 @@ class Messages:
         reply: str | None = None,
         lang: str = "en",
         officer: str | None = None,
+        exercise: str | None = None,
     ) -> Event:
         """Acknowledge a message of another party as ``principal``, recorded with the
-        officer on watch at that desk (``officer``, or the roster's at this moment)."""
+        officer on watch at that desk (``officer``, or the roster's at this moment).
+        An acknowledgement of an exercise message is marked with its exercise."""
         author = parse_principal_id(principal)
         self.store.require_principal(author)
         message = self.store.event(event_ref)
@@ -129,7 +132,11 @@ class Messages:
             shift = on_watch(self.library.shifts(now, author), author, now)
             officer = shift.officer if shift else None
         content = ack_content(
-            message.id, reply, parse_lang(lang) if reply else None, (officer or "").strip()
+            message.id,
+            reply,
+            parse_lang(lang) if reply else None,
+            (officer or "").strip(),
+            exercise or marked(message.content),
         )
         hosted = self.store.hosted_among(state.line.parties)
 

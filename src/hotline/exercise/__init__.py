@@ -1,0 +1,1 @@
+"""Exercises: scenarios played against running nodes, the demo, after-action reports."""

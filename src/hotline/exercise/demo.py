@@ -1,0 +1,385 @@
+"""`hotline demo`: a US node and a RU node as two processes on 127.0.0.1, peered, with the
+scenario's lines, playing the 2022 scenario on a shared, accelerated scenario clock; a
+timeline of what the player did and what the nodes did about it, then the consoles.
+
+Everything lives in a temporary folder (SQLite), removed at the end unless ``keep``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from hotline.app import Node, init_node, open_node
+from hotline.domain.errors import InvalidInput, PeerUnavailable, StorageUnavailable
+from hotline.domain.events import EventKind
+from hotline.domain.exercise import exercise_events
+from hotline.domain.identity import party_of
+from hotline.domain.policy import LineKind, LineStatus
+from hotline.domain.scenario import Scenario, parse_scenario
+from hotline.exercise.clock import FileClock, set_clock
+from hotline.exercise.player import NodeLink, Player, ScenarioPacer, write_nodes
+from hotline.services.verification import verify_store
+
+PASSWORD = "hotline-demo-2022"  # noqa: S105 - the demo's throwaway nodes; printed to the user
+DEFAULT_SCENARIO = "baltic-2022.yaml"
+#: Node settings for the demo: the shared clock, link tests every 5 scenario minutes,
+#: quick retries and awareness, ingest on, and the territories the rules watch.
+NODE_ENV = {
+    "HOTLINE_LINKTEST_INTERVAL": "5m",
+    "HOTLINE_RETRY_MAX": "2s",
+    "HOTLINE_CATCHUP_INTERVAL": "2s",
+    "HOTLINE_AWARENESS_INTERVAL": "1s",
+    "HOTLINE_TERRITORIES": "US=PL,LT,LV,EE;RU=RU,BY",
+    "HOTLINE_SQLITE_SYNCHRONOUS": "NORMAL",
+}
+
+Say = Callable[[datetime | None, str, str, str], None]
+
+
+def find_scenario(name: str | None) -> Path:
+    """A scenario file: the path given, or one under scenarios/ (the checkout's, or the
+    copy installed with the package)."""
+    if name and Path(name).is_file():
+        return Path(name)
+    wanted = name or DEFAULT_SCENARIO
+    roots = [Path.cwd() / "scenarios", Path(__file__).resolve().parents[3] / "scenarios"]
+    for root in roots:
+        for candidate in (root / wanted, root / f"{wanted}.yaml"):
+            if candidate.is_file():
+                return candidate
+    raise InvalidInput(
+        "scenario", f"no scenario {wanted!r}", hint="give a path, e.g. scenarios/baltic-2022.yaml"
+    )
+
+
+def load_scenario(path: Path) -> Scenario:
+    try:
+        data = yaml.safe_load(path.read_text("utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInput("scenario", f"cannot read {path}: {exc}") from exc
+    return parse_scenario(data)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Site:
+    party: str
+    name: str
+    home: Path
+    port: int
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    node: Node | None = None
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class Demo:
+    def __init__(self, scenario: Scenario, folder: Path, say: Say, speed: float | None) -> None:
+        if speed is not None:
+            scenario = Scenario(
+                scenario.id,
+                scenario.title,
+                scenario.start,
+                speed,
+                scenario.jump,
+                scenario.steps,
+                scenario.setup,
+            )
+        self.scenario, self.folder, self.say = scenario, folder, say
+        parties = scenario.setup.get("parties") or {}
+        if len(parties) != 2:
+            raise InvalidInput("setup.parties", "the demo runs two parties' nodes")
+        self.clock_file = folder / "clock.json"
+        set_clock(self.clock_file, scenario.start, scenario.speed)
+        self.clock = FileClock(self.clock_file)
+        self.sites: list[Site] = []
+        ingest = os.urandom(16).hex()
+        for party, name in parties.items():
+            env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+            port = _free_port()
+            env.update(NODE_ENV)
+            env.update(
+                HOTLINE_CLOCK_FILE=str(self.clock_file),
+                HOTLINE_LISTEN=f"127.0.0.1:{port}",
+                HOTLINE_INGEST_TOKEN=ingest,
+            )
+            self.sites.append(
+                Site(str(party).upper(), str(name), folder / party.lower(), port, env)
+            )
+        self._stop = threading.Event()
+
+    # -- set up --------------------------------------------------------------------------
+
+    def build(self) -> None:
+        """Both nodes, their principals, peered; then served, with the lines signed."""
+        principals = self.scenario.setup.get("principals", [])
+        for site in self.sites:
+            node = init_node(site.env, site.home, site.party, site.name)
+            for p in principals:
+                if party_of(p["id"]) == site.party:
+                    node.directory.add_principal(p["id"], p.get("name", ""), p.get("roles", []))
+            site.node = node
+        bundles = {s.party: self._node(s).peering.export([s.url]) for s in self.sites}
+        for site in self.sites:
+            for other, bundle in bundles.items():
+                if other != site.party:
+                    self._node(site).peering.pin(bundle)
+        for site in self.sites:
+            self._serve(site)
+        self._lines()
+        for site in self.sites:
+            node = self._node(site)
+            for p in principals:
+                if party_of(p["id"]) == site.party:
+                    node.accounts.set_password(p["id"], PASSWORD)
+                    site.tokens[p["id"]] = node.accounts.create_token(p["id"])
+        write_nodes(self.folder / "nodes.yaml", self.links())
+
+    def _node(self, site: Site) -> Node:
+        if site.node is None:
+            site.node = open_node(site.env, site.home)
+        return site.node
+
+    def _serve(self, site: Site) -> None:
+        log = (self.folder / f"{site.party.lower()}.log").open("wb")
+        site.process = subprocess.Popen(
+            [sys.executable, "-m", "hotline", "--home", str(site.home), "serve"],
+            env=site.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches the demo, which stops the nodes in turn
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if site.process.poll() is not None:
+                raise StorageUnavailable(
+                    f"{site.party}'s node stopped at start",
+                    hint=f"see {self.folder / (site.party.lower() + '.log')}",
+                )
+            try:
+                if httpx.get(site.url + "/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise PeerUnavailable(f"{site.party}'s node did not start in 60 s")
+
+    def _lines(self) -> None:
+        first, second = self.sites
+        proposer, other = self._node(first), self._node(second)
+        wanted = self.scenario.setup.get("lines", [])
+        for line in wanted:
+            proposer.lines.propose(
+                line_id=line["id"],
+                kind=LineKind(line["kind"]),
+                title=line.get("title", line["id"]),
+                members=line["members"],
+            )
+        self._wait(
+            f"{second.party}'s node to receive the proposed lines",
+            lambda: {s.line.id for s in other.store.lines()} >= {x["id"] for x in wanted},
+        )
+        for line in wanted:
+            other.lines.accept(line["id"], second.party)
+        self._wait(
+            f"the lines to be active on {first.party}'s node",
+            lambda: all(
+                s.status is LineStatus.ACTIVE
+                for s in proposer.store.lines()
+                if s.line.id in {x["id"] for x in wanted}
+            ),
+        )
+        self.say(
+            None,
+            "",
+            f"{len(wanted)} lines signed by both parties: " + ", ".join(x["id"] for x in wanted),
+            "setup",
+        )
+
+    @staticmethod
+    def _wait(what: str, done: Callable[[], bool], seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while not done():
+            if time.monotonic() > deadline:
+                raise PeerUnavailable(f"timed out waiting for {what}")
+            time.sleep(0.2)
+
+    def links(self) -> dict[str, NodeLink]:
+        return {
+            s.party: NodeLink(s.party, s.url, dict(s.tokens), s.env["HOTLINE_INGEST_TOKEN"])
+            for s in self.sites
+        }
+
+    # -- play ----------------------------------------------------------------------------
+
+    def play(self) -> int:
+        pacer = ScenarioPacer(self.scenario, self.clock_file)
+        watcher = threading.Thread(target=self._watch, name="timeline", daemon=True)
+        watcher.start()
+        try:
+            with httpx.Client(timeout=30) as http:
+                player = Player(
+                    self.scenario, self.links(), self.scenario.id, pacer, http, self.say
+                )
+                played = player.play()
+            time.sleep(1.5)  # the last deliveries and receipts
+            return played
+        finally:
+            self._stop.set()
+            watcher.join(5)
+
+    def _watch(self) -> None:
+        """Print what the nodes do by themselves: escalations, expiries, link tests that
+        change state, and each message's arrival on the other node."""
+        positions = {s.party: 0 for s in self.sites}
+        link_up: dict[str, bool] = {}
+        kinds = [
+            EventKind.ESCALATION.value,
+            EventKind.CONTACT_EXPIRE.value,
+            EventKind.LINKTEST.value,
+            EventKind.MESSAGE.value,
+            EventKind.ACK.value,
+        ]
+        while not self._stop.wait(0.2):
+            for site in self.sites:
+                try:
+                    found = self._node(site).store.events_after(positions[site.party], kinds)
+                except StorageUnavailable:
+                    continue
+                for pos, event in found:
+                    positions[site.party] = pos
+                    self._describe(site, event, link_up)
+
+    def _describe(self, site: Site, event: Any, link_up: dict[str, bool]) -> None:
+        c = event.content
+        own = event.party == site.party
+        if event.kind == EventKind.ESCALATION and own:
+            action, outcome = c.get("action"), c.get("outcome", "done")
+            if action == "stop":
+                return
+            done = {"resend": "resent", "relay": "relayed", "alert": "leadership alerted"}
+            detail = f" over {event.line}" if c.get("from_line") else ""
+            self.say(
+                event.ts,
+                site.party,
+                f"deadline passed: {done.get(action, action)}"
+                f"{detail} (step {c.get('step')}, {outcome})",
+                "escalation",
+            )
+        elif event.kind == EventKind.CONTACT_EXPIRE and own:
+            self.say(
+                event.ts, site.party, "a call request went unanswered: its window closed", "expire"
+            )
+        elif event.kind == EventKind.LINKTEST and own:
+            up = any(p.get("ok") for p in c.get("paths", []))
+            peer = str(c.get("peer"))
+            if link_up.get(peer) != up:
+                state = "up" if up else "DOWN"
+                self.say(event.ts, site.party, f"link test to {peer}: {state}", "link")
+            link_up[peer] = up
+        elif event.kind in (EventKind.MESSAGE, EventKind.ACK) and not own:
+            what = "message" if event.kind == EventKind.MESSAGE else "acknowledgement"
+            self.say(
+                self.clock.now(),
+                site.party,
+                f"{site.party}'s node holds {event.party}'s {what} {event.id[:10]}",
+                "arrival",
+            )
+
+    # -- end -----------------------------------------------------------------------------
+
+    def summary(self) -> list[str]:
+        lines = []
+        for site in self.sites:
+            node = self._node(site)
+            report = verify_store(node.store)
+            events = [e for s in node.store.lines() for e in node.store.events(s.line.id)]
+            marked = exercise_events(events, self.scenario.id)
+            lines.append(
+                f"{site.party}: {report.events} events in {len(report.chains)} chains, "
+                f"{len(marked)} of them exercise traffic; verify: "
+                + ("ok" if report.ok else f"{len(report.problems)} PROBLEMS")
+            )
+        return lines
+
+    def stop(self) -> None:
+        for site in self.sites:
+            if site.node is not None:
+                site.node.close()
+                site.node = None
+        for site in self.sites:
+            if site.process is not None and site.process.poll() is None:
+                site.process.send_signal(signal.SIGINT)
+        for site in self.sites:
+            if site.process is not None:
+                try:
+                    site.process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    site.process.kill()
+
+
+def run_demo(
+    scenario_path: Path,
+    say: Say,
+    *,
+    duration: float | None,
+    keep: Path | None,
+    speed: float | None,
+    announce: Callable[[list[str]], None],
+) -> list[str]:
+    """Build, play, summarise; keep serving ``duration`` seconds (None: until Ctrl-C)."""
+    scenario = load_scenario(scenario_path)
+    folder = Path(tempfile.mkdtemp(prefix="hotline-demo-")) if keep is None else keep
+    folder.mkdir(parents=True, exist_ok=True)
+    demo = Demo(scenario, folder, say, speed)
+    try:
+        demo.build()
+        announce(consoles(demo))
+        demo.play()
+        summary = demo.summary()
+        announce(summary + consoles(demo))
+        if duration is None:
+            announce(["the nodes keep serving; Ctrl-C stops both"])
+            while True:
+                time.sleep(3600)
+        time.sleep(max(0.0, duration))
+        return summary
+    finally:
+        demo.stop()
+        if keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def consoles(demo: Demo) -> list[str]:
+    out = []
+    for site in demo.sites:
+        desks = ", ".join(sorted(site.tokens))
+        out.append(f"{site.party} console: {site.url}/console/  (sign in as {desks})")
+    out.append(f"password for every desk: {PASSWORD}")
+    return out
