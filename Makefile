@@ -5,10 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-.PHONY: demo test lint format bench clean help
+.PHONY: demo walkthrough test lint format bench clean help
 
 help:
-	@echo "make demo    walk one node through init, a line, send, ack, log and verify"
+	@echo "make demo    two nodes (US, RU) play the 2022 scenario; then their consoles (Ctrl-C stops)"
+	@echo "make walkthrough  one node walked through init, a line, send, ack, log and verify"
 	@echo "make test    lint (ruff), types (mypy --strict) and the whole test suite"
 	@echo "make bench   ledger, escalation, awareness and API benchmarks"
 	@echo "make format  format the code with ruff"
@@ -26,7 +27,10 @@ $(TESTED): $(STAMP)
 	@touch $@
 
 demo: $(STAMP)
-	@PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
+	@$(BIN)/hotline demo $(DEMO_ARGS)
+
+walkthrough: $(STAMP)
+	@PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/walkthrough.sh
 
 lint: $(TESTED)
 	$(BIN)/ruff check src tests bench

@@ -176,17 +176,17 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "How long a console sign-in lasts (a watch).",
     ),
     SettingDoc(
+        "delivery_batch",
+        "HOTLINE_DELIVERY_BATCH",
+        "200",
+        "Most events pushed to a peer in one request.",
+    ),
+    SettingDoc(
         "clock_file",
         "HOTLINE_CLOCK_FILE",
         "",
         "Exercises and the demo only: the node reads its time from this file (a scenario "
         "clock several nodes share, run faster than real time). Empty: the system clock.",
-    ),
-    SettingDoc(
-        "delivery_batch",
-        "HOTLINE_DELIVERY_BATCH",
-        "200",
-        "Most events pushed to a peer in one request.",
     ),
 )
 

@@ -1,4 +1,4 @@
-"""`make demo`'s walkthrough runs to the end on a fresh temporary node."""
+"""`make walkthrough` runs to the end on a fresh temporary node."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def test_demo_walkthrough_runs_and_catches_the_edit() -> None:
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
     env.pop("HOTLINE_HOME", None)
     done = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "demo.sh")],
+        ["bash", str(ROOT / "scripts" / "walkthrough.sh")],
         env=env,
         capture_output=True,
         text=True,
@@ -29,4 +29,4 @@ def test_demo_walkthrough_runs_and_catches_the_edit() -> None:
     assert "a missile launch needs 24h notice" in done.stderr
     assert "Проводимое сейчас мероприятие (air patrol) не направлено против вас." in done.stdout
     assert "bad id: line us-ru-deconfliction, chain US, seq 3" in done.stderr
-    assert "demo complete" in done.stdout
+    assert "walkthrough complete" in done.stdout

@@ -1,10 +1,10 @@
 """Exercise controls of the operator API: cut a link to a peer for a while (admins of
 the node's own party only)."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI reads the endpoints' annotations, and
+# ``me`` below is local to the router's function.
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
@@ -22,21 +22,22 @@ class Outage(BaseModel):
     exercise: str = Field(description="the exercise that cuts it")
 
 
-def exercise_router(node: Node, signed_in: Any) -> APIRouter:
+def exercise_router(node: "Node", signed_in: Any) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["exercise"])
+    me = Annotated[Principal, Depends(signed_in)]
 
     def admin(who: Principal) -> None:
         if who.party != node.party or Role.ADMIN not in who.roles:
             raise errors.Forbidden(f"{who.id} is not an admin of {node.party}'s node")
 
     @router.get("/outages")
-    async def outages(who: Principal = Depends(signed_in)) -> dict[str, Any]:
+    async def outages(who: me) -> dict[str, Any]:
         """The link outages an exercise has on now."""
         admin(who)
         return node.outages.active()
 
     @router.post("/links/{peer}/outage", status_code=201)
-    async def cut(peer: str, body: Outage, who: Principal = Depends(signed_in)) -> dict[str, Any]:
+    async def cut(peer: str, body: Outage, who: me) -> dict[str, Any]:
         """Cut the link to ``peer`` for ``minutes`` (node time): this node neither calls it
         nor answers it meanwhile. For exercises; the link tests record the outage."""
         admin(who)

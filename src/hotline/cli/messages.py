@@ -182,7 +182,8 @@ def inbox(
             i.line.line.id,
             i.message.author,
             i.message.content["kind"],
-            titles.get(i.message.id, i.message.content["subject"]),
+            ("EXERCISE " if i.message.content.get("exercise") else "")
+            + titles.get(i.message.id, i.message.content["subject"]),
             render.clock_time(i.deadline),
             left,
             style=style,

@@ -48,7 +48,8 @@ def _summary(event: Event) -> str:
     c = event.content
     match event.kind:
         case EventKind.MESSAGE:
-            return f"{c['precedence']} {c['kind']}: {c['subject']}"
+            mark = f"EXERCISE {c['exercise']} " if c.get("exercise") else ""
+            return f"{mark}{c['precedence']} {c['kind']}: {c['subject']}"
         case EventKind.ACK:
             reply = f" - reply: {c['reply']['body']}" if "reply" in c else ""
             return f"acknowledges {short(c['ref'])}{reply}"
@@ -142,4 +143,5 @@ def inbox_json(item: InboxItem, now: datetime) -> dict[str, Any]:
         "acked_by": item.ack.author if item.ack else None,
         "acked_at": item.ack.body["ts"] if item.ack else None,
         "escalations": list(item.escalations),
+        "exercise": item.message.content.get("exercise"),
     }

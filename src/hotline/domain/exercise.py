@@ -71,8 +71,8 @@ def exercise_events(events: Iterable[Event], exercise: str | None = None) -> dic
     while grew:
         grew = False
         for e in pending:
-            if e.id in found:
-                continue
+            if e.id in found or marked(e.content) is not None:
+                continue  # its own mark decides
             for ref in _refs(e):
                 if ref in found:
                     found[e.id] = found[ref]

@@ -47,7 +47,7 @@ def zone(name: object) -> ZoneInfo:
         raise InvalidInput("tz", f"{name!r} is not a time zone name", hint="e.g. Europe/Moscow")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder of zones
         raise InvalidInput(
             "tz", f"unknown time zone {name!r}", hint="e.g. UTC, Europe/Moscow, America/New_York"
         ) from None

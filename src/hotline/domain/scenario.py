@@ -63,7 +63,7 @@ def parse_offset(text: Any, where: str, *, relative: bool = False) -> timedelta:
     """``0``, ``90s``, ``1d2h30m``; with ``relative``, also ``+``/``-`` in front."""
     raw = str(text).strip()
     sign = 1
-    if relative and raw[:1] in "+-":
+    if relative and raw[:1] in ("+", "-"):
         sign, raw = (-1 if raw[0] == "-" else 1), raw[1:]
     match = _OFFSET.match(raw) if raw not in ("", "0") else None
     if raw == "0":
@@ -133,7 +133,10 @@ def parse_scenario(data: Any) -> Scenario:
     unknown = set(top) - {"scenario", "title", "start", "speed", "jump", "setup", "steps"}
     if unknown:
         raise InvalidInput("scenario file", f"unknown field(s) {', '.join(sorted(unknown))}")
-    ident = parse_exercise_id(_text(top.get("scenario"), "scenario"))
+    try:
+        ident = parse_exercise_id(_text(top.get("scenario"), "scenario"))
+    except InvalidInput as exc:
+        raise InvalidInput("scenario", exc.message, hint=exc.hint) from None
     try:
         start = parse_time(str(top.get("start", "")))
     except (InvalidInput, ValueError) as exc:
@@ -173,7 +176,7 @@ def _step(n: int, raw: Any, after: timedelta, names: dict[str, Step]) -> Step:
         raise InvalidInput(
             where,
             f"unknown field(s) {', '.join(sorted(unknown))}",
-            hint="one of: at, say, name, " + ", ".join(ACTIONS),
+            hint="one of: at, say, name, pace, " + ", ".join(ACTIONS),
         )
     if len(actions) > 1:
         raise InvalidInput(where, f"one action per step, not {' and '.join(actions)}")
@@ -210,7 +213,12 @@ def _step(n: int, raw: Any, after: timedelta, names: dict[str, Step]) -> Step:
         missing = _REQUIRED[action] - set(args)
         if missing:
             raise InvalidInput(f"{where}.{action}", f"missing {', '.join(sorted(missing))}")
-        _check_args(action, args, f"{where}.{action}", names)
+        try:
+            _check_args(action, args, f"{where}.{action}", names)
+        except InvalidInput as exc:
+            if exc.field.startswith(where):
+                raise
+            raise InvalidInput(f"{where}.{action}", exc.message, hint=exc.hint) from None
     return Step(
         n,
         at,
@@ -240,6 +248,8 @@ def _check_args(action: str, args: dict[str, Any], where: str, names: dict[str, 
                 f"{args[key]!r} names no earlier {' or '.join(wanted)} step",
                 hint="give that step a name: and use it here",
             )
+        if action == "answer" and "time" in args:
+            parse_offset(args["time"], f"{where}.time", relative=True)
         if action == "answer" and args["decision"] not in DECISIONS:
             raise InvalidInput(
                 f"{where}.decision", f"{args['decision']!r}: one of {', '.join(DECISIONS)}"
@@ -268,7 +278,11 @@ def _check_args(action: str, args: dict[str, Any], where: str, names: dict[str, 
             for key in ("uid", "kind", "lat", "lon"):
                 if key not in p:
                     raise InvalidInput(f"{where}.items[{i}]", f"missing {key}")
-            if not -90 <= float(p["lat"]) <= 90 or not -180 <= float(p["lon"]) <= 180:
+            try:
+                lat, lon = float(p["lat"]), float(p["lon"])
+            except (TypeError, ValueError):
+                raise InvalidInput(f"{where}.items[{i}]", "lat and lon are numbers") from None
+            if not -90 <= lat <= 90 or not -180 <= lon <= 180:
                 raise InvalidInput(f"{where}.items[{i}]", "lat/lon out of range")
             parse_offset(p.get("at", "0"), f"{where}.items[{i}].at", relative=True)
     if action == "draft" and "wait" in args:
@@ -292,7 +306,11 @@ def _check_setup(scenario: Scenario) -> None:
         entry = _mapping(line, f"setup.lines[{i}]")
         line_ids.add(_text(entry.get("id"), f"setup.lines[{i}].id"))
         for m in entry.get("members", []):
-            if parse_principal_id(str(m)) not in known:
+            try:
+                member = parse_principal_id(str(m))
+            except InvalidInput as exc:
+                raise InvalidInput(f"setup.lines[{i}].members", exc.message) from None
+            if member not in known:
                 raise InvalidInput(
                     f"setup.lines[{i}].members", f"{m} is not among setup.principals"
                 )

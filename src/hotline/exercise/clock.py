@@ -24,14 +24,15 @@ from hotline.domain.errors import InvalidInput
 class FileClock:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._stamp: int | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._base: tuple[float, datetime, float] | None = None
         self._last: datetime | None = None
         self._guard = threading.Lock()
 
     def _read(self) -> tuple[float, datetime, float]:
         try:
-            stamp = os.stat(self.path).st_mtime_ns
+            found = os.stat(self.path)
+            stamp = (found.st_mtime_ns, found.st_ino, found.st_size)
         except OSError as exc:
             raise InvalidInput(
                 "clock_file", f"cannot read the scenario clock {self.path}: {exc.strerror}"
@@ -40,7 +41,7 @@ class FileClock:
             try:
                 data = json.loads(self.path.read_text("utf-8"))
                 self._base = (float(data["real"]), parse_time(data["at"]), float(data["speed"]))
-            except (OSError, ValueError, KeyError, TypeError) as exc:
+            except (OSError, ValueError, KeyError, TypeError, AttributeError, InvalidInput) as exc:
                 if self._base is None:
                     raise InvalidInput(
                         "clock_file", f"{self.path} is not a scenario clock: {exc}"

@@ -69,7 +69,7 @@ async function loadSent() {
     const row = body.insertRow();
     row.className = m.content.precedence.toLowerCase();
     row.dataset.id = m.id;
-    cell(row, m.content.precedence); cell(row, m.content.subject); cell(row, m.line);
+    cell(row, m.content.precedence); cell(row, (m.content.exercise ? "EXERCISE " : "") + m.content.subject); cell(row, m.line);
     const a = m.acks[0];
     cell(row, a ? `acked by ${a.by}${a.officer ? " (" + a.officer + ")" : ""} at ${a.at.slice(11, 19)}Z` : "awaiting", "ack");
   }
@@ -89,7 +89,7 @@ function renderInbox() {
     const row = body.insertRow();
     row.dataset.id = m.id;
     row.className = [m.precedence.toLowerCase(), m.acked_by ? "acked" : "", i === state.selected ? "selected" : ""].join(" ");
-    cell(row, m.precedence); cell(row, m.from); cell(row, m.subject); cell(row, m.line);
+    cell(row, m.precedence); cell(row, m.from); cell(row, (m.exercise ? "EXERCISE " : "") + m.subject); cell(row, m.line);
     const l = cell(row, m.acked_by ? `acked by ${m.acked_by}${m.officer ? " (" + m.officer + ")" : ""}` : left(m.deadline), "left");
     l.dataset.deadline = m.acked_by ? "" : m.deadline;
     const act = row.insertCell();
@@ -102,7 +102,7 @@ function renderInbox() {
   });
   $("#inbox-empty").hidden = state.inbox.length > 0;
   const m = state.inbox[state.selected];
-  text($("#reader"), m ? `${m.precedence} ${m.kind} from ${m.from} at ${m.sent}\n${m.subject}\n\n${m.body}` : "");
+  text($("#reader"), m ? `${m.exercise ? "EXERCISE " + m.exercise + " - not live traffic\n" : ""}${m.precedence} ${m.kind} from ${m.from} at ${m.sent}\n${m.subject}\n\n${m.body}` : "");
   if (m) readMessage(m);
 }
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 export HOTLINE_HOME
-HOTLINE_HOME="$(mktemp -d -t hotline-demo.XXXXXX)/node"
+HOTLINE_HOME="$(mktemp -d -t hotline-walkthrough.XXXXXX)/node"
 trap 'rm -rf "$(dirname "$HOTLINE_HOME")"' EXIT
 export COLUMNS="${COLUMNS:-120}"
 
@@ -116,4 +116,4 @@ db.commit()
 print("  (trigger dropped, message text edited in place)")
 PY
 refused hotline verify
-printf '\n\033[1;32mdemo complete\033[0m: the edit was found and the event named.\n'
+printf '\n\033[1;32mwalkthrough complete\033[0m: the edit was found and the event named.\n'

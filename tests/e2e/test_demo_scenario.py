@@ -1,0 +1,152 @@
+"""`hotline demo` (what `make demo` runs), headless: two real node processes play the 2022
+scenario; both ledgers hold what the story says and verify; the after-action report is
+written from either node."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hotline.app import Node, open_node
+from hotline.domain.events import Event
+from hotline.domain.exercise import exercise_events
+from hotline.services.verification import verify_store
+
+ROOT = Path(__file__).resolve().parents[2]
+EXERCISE = "baltic-2022"
+
+
+def hotline(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "hotline", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    folder = tmp_path_factory.mktemp("demo")
+    done = hotline("demo", "--duration", "0", "--keep", str(folder))
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    return folder, done.stdout
+
+
+def everything(node: Node) -> list[Event]:
+    return [e for s in node.store.lines() for e in node.store.events(s.line.id)]
+
+
+@pytest.fixture(scope="module")
+def ledgers(played: tuple[Path, str]) -> Iterator[dict[str, list[Event]]]:
+    folder, _ = played
+    nodes = {p: open_node({}, folder / p.lower()) for p in ("US", "RU")}
+    try:
+        for party, node in nodes.items():
+            report = verify_store(node.store)
+            assert report.ok, (party, [p.describe() for p in report.problems[:5]])
+        yield {p: everything(n) for p, n in nodes.items()}
+    finally:
+        for node in nodes.values():
+            node.close()
+
+
+def test_the_demo_plays_to_the_end_and_both_ledgers_verify(played: tuple[Path, str]) -> None:
+    _, stdout = played
+    assert "demo complete" in stdout
+    assert stdout.count("verify: ok") == 2
+    assert "console: http://127.0.0.1:" in stdout
+    assert "password for every desk: hotline-demo-2022" in stdout
+    for line in (
+        "RU/MINDEF declines",
+        "a call request went unanswered",
+        "alert 1 (proximity, critical)",
+        "sends the drafted FLASH query on us-ru-deconfliction",
+        "deadline passed: resent",
+        "deadline passed: relayed over us-ru-attache",
+        "deadline passed: leadership alerted",
+        "link test to RU: DOWN",
+        "RU/MINDEF accepts",
+    ):
+        assert line in stdout, line
+
+
+def test_both_nodes_hold_the_same_exercise_story(ledgers: dict[str, list[Event]]) -> None:
+    us, ru = ledgers["US"], ledgers["RU"]
+    assert {e.id for e in us} == {e.id for e in ru}  # both sides hold the whole record
+    marked = exercise_events(us, EXERCISE)
+    kinds = Counter(e.kind for e in us if e.id in marked)
+    assert kinds["message"] == 3  # two notified flights and the drafted FLASH query
+    assert kinds["ack"] == 3
+    assert kinds["contact.request"] == 4
+    assert kinds["contact.decline"] == 1
+    assert kinds["contact.expire"] == 2
+    assert kinds["contact.accept"] == 1
+    assert kinds["contact.held"] == 1
+    query = next(e for e in us if e.kind == "message" and e.content.get("alert"))
+    assert query.content["precedence"] == "FLASH"
+    assert query.content["exercise"] == EXERCISE
+    steps = [
+        e.content["action"]
+        for e in sorted(us, key=lambda e: e.ts)
+        if e.kind == "escalation" and e.content.get("ref") == query.id
+    ]
+    assert steps[:3] == ["resend", "relay", "alert"] and steps[-1] == "stop"
+    relay = next(
+        e
+        for e in us
+        if e.kind == "escalation"
+        and e.content["action"] == "relay"
+        and e.content["ref"] == query.id
+    )
+    assert relay.line == "us-ru-attache"
+    acks = [e for e in ru if e.kind == "ack" and e.content["ref"] == query.id]
+    assert [a.author for a in acks] == ["RU/NDMC"]
+    assert acks[0].content["exercise"] == EXERCISE
+    # every marked message is marked on both nodes alike
+    assert exercise_events(ru, EXERCISE) == marked
+
+
+def test_the_outage_shows_in_both_sides_link_tests(ledgers: dict[str, list[Event]]) -> None:
+    for party, events in ledgers.items():
+        own = [e for e in events if e.kind == "linktest" and e.party == party]
+        states = [any(p.get("ok") for p in e.content["paths"]) for e in own]
+        assert False in states and True in states, party
+        first_down = states.index(False)
+        assert True in states[first_down:], f"{party}'s link never recovered"
+
+
+def test_the_after_action_report_from_the_us_node(played: tuple[Path, str]) -> None:
+    folder, _ = played
+    out = folder / "report.html"
+    done = hotline("--home", str(folder / "us"), "exercise", "report", EXERCISE, "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert out.is_file()
+    page = out.read_text("utf-8")
+    assert "EXERCISE" in page and EXERCISE in page
+    assert page.count("<svg") >= 4
+    assert "FLASH" in done.stdout  # the finding on the late FLASH query
+    assert "report written to" in done.stdout
+
+
+def test_an_unknown_exercise_has_no_report(played: tuple[Path, str]) -> None:
+    folder, _ = played
+    done = hotline("--home", str(folder / "us"), "exercise", "report", "no-such-exercise")
+    assert done.returncode != 0
+    assert "no-such-exercise" in done.stderr
+
+
+def test_the_scenario_file_checks(played: tuple[Path, str]) -> None:
+    done = hotline("exercise", "check", "scenarios/baltic-2022.yaml")
+    assert done.returncode == 0, done.stderr
+    assert "baltic-2022" in done.stdout and "draft" in done.stdout
