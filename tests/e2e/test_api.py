@@ -843,3 +843,16 @@ def test_a_translation_and_its_certification_through_the_api(api: Api) -> None:
     assert translation["body"] == "Please explain this activity."
     assert read["content"]["body"] == "Просим разъяснить."  # the original, unchanged
     refused(api.get(SECDEF, f"/messages/{query['id']}/read"), 404, "event")
+
+
+def test_link_outages_are_for_the_nodes_own_admins(api: Api) -> None:
+    api.node.directory.add_principal("US/OPS", "US node operations", ["admin"])
+    body = {"minutes": 15, "exercise": "drill-1"}
+    refused(api.post(None, "/links/RU/outage", body), 401, "sign in first")
+    refused(api.post(JOC, "/links/RU/outage", body), 403, "not an admin")
+    refused(api.post(NDMC, "/links/US/outage", body), 403, "not an admin")
+    refused(api.post("US/OPS", "/links/RU/outage", body), 404, "RU")  # hosted, not a peer
+    refused(api.post("US/OPS", "/links/RU/outage", {"minutes": 0, "exercise": "x"}), 400)
+    refused(api.post("US/OPS", "/links/RU/outage", {"minutes": 5, "exercise": "no spaces"}), 400)
+    assert ok(api.get("US/OPS", "/outages")) == {}
+    refused(api.get(JOC, "/outages"), 403)

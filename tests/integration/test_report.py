@@ -258,14 +258,14 @@ def test_findings_say_where_the_lines_failed(played: Played) -> None:
     said = findings(gather(played.node, "ex-1"))
     assert said == [
         "3 exercise messages: 1 acknowledged in time, 1 late, 1 not acknowledged",
-        "FLASH on us-ru-deconfliction (“Track 3”, sent 12:05Z): never acknowledged "
-        "(due 12:15Z), despite 2 resends and 2 relays via us-ru-attache; alert skipped "
+        "FLASH on us-ru-deconfliction (“Track 3”, sent 01 Mar 12:05Z): never acknowledged "
+        "(due 01 Mar 12:15Z), despite 2 resends and 2 relays via us-ru-attache; alert skipped "
         "2 times (no principal of US has role leader)",
-        "IMMEDIATE on us-ru-deconfliction (“Track 2 <b>east</b> & co”, sent 12:05Z): "
+        "IMMEDIATE on us-ru-deconfliction (“Track 2 <b>east</b> & co”, sent 01 Mar 12:05Z): "
         "acknowledged after 45 min, 15 min past its deadline, after a resend",
         "2 of 2 call requests declined or unanswered (1 declined, 1 unanswered); "
         "answered in a median of 5 min",
-        "link to RU down 20 min (2 tests), recovered at 12:35Z",
+        "link to RU down 20 min (2 tests), recovered at 01 Mar 12:35Z",
         "1 federation rejection during the exercise: bad signature (1)",
         "2 awareness alerts raised, 1 drafted into exercise messages "
         "(a median of 2 min from alert to message)",

@@ -519,8 +519,9 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
+    exercises = exercise_router(node, signed_in)
     app.include_router(api)
-    app.include_router(exercise_router(node, signed_in))
+    app.include_router(exercises)
 
     @app.get("/api/v1/openapi.json", include_in_schema=False)
     async def openapi() -> dict[str, Any]:
@@ -528,7 +529,7 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         document: dict[str, Any] = get_openapi(
             title="hotline operator API",
             version="1",
-            routes=api.routes,
+            routes=[*api.routes, *exercises.routes],
         )
         return document
 

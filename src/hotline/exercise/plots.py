@@ -180,7 +180,7 @@ def say(seconds: float) -> str:
 
 
 def hhmm(moment: datetime) -> str:
-    return moment.strftime("%H:%MZ")
+    return moment.strftime("%d %b %H:%MZ")
 
 
 def plural(n: int, one: str) -> str:
@@ -240,7 +240,7 @@ CONTACT_COLUMNS = (
 
 
 def _time(moment: datetime | None) -> str:
-    return moment.strftime("%H:%M:%SZ") if moment is not None else "—"
+    return moment.strftime("%d %b %H:%M:%SZ") if moment is not None else "—"
 
 
 def _secs(seconds: float | None) -> str:
