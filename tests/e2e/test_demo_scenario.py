@@ -5,6 +5,7 @@ written from either node."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -150,3 +151,34 @@ def test_the_scenario_file_checks(played: tuple[Path, str]) -> None:
     done = hotline("exercise", "check", "scenarios/baltic-2022.yaml")
     assert done.returncode == 0, done.stderr
     assert "baltic-2022" in done.stdout and "draft" in done.stdout
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_both_nodes(tmp_path: Path, stop: signal.Signals) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "hotline", "demo", "--keep", str(tmp_path)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert demo.stdout is not None
+    seen = []
+    for line in demo.stdout:  # wait until both nodes serve and the scenario has begun
+        seen.append(line)
+        if "asks RU/MINDEF for a call" in line:
+            break
+    servers = subprocess.run(
+        ["pgrep", "-f", f"{tmp_path}/.* serve"], capture_output=True, text=True, check=False
+    ).stdout.split()
+    assert len(servers) == 2, "".join(seen)
+    demo.send_signal(stop)
+    rest, _ = demo.communicate(timeout=90)
+    assert demo.returncode == 0, rest
+    assert "stopped: both nodes shut down" in rest
+    for pid in servers:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(
+            f"/proc/{pid}/status"
+        ).read_text("utf-8"), f"node process {pid} still runs"

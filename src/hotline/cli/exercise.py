@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -80,6 +81,13 @@ def demo(
             out.print(line, style="bold")
 
     out.print(f"hotline demo: {path}", style="bold")
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Ctrl-C, or SIGTERM from a supervisor: either stops both nodes before the demo ends.
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         run_demo(path, timeline, duration=duration, keep=keep, speed=speed, announce=announce)
     except KeyboardInterrupt:
