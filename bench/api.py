@@ -175,7 +175,7 @@ def set_up(home: Path, clients: int, env: dict[str, str]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--rate", type=float, default=250, help="paced: sends/s of all clients")
+    parser.add_argument("--rate", type=float, default=100, help="paced: sends/s of all clients")
     parser.add_argument("--seconds", type=float, default=20, help="paced: how long")
     parser.add_argument("--per-client", type=int, default=40, help="flat out: sends each")
     parser.add_argument("--sync", default="FULL", help="SQLite synchronous (FULL or NORMAL)")
