@@ -15,6 +15,7 @@ from hotline.cli import escalation, contact
 from hotline.cli import notices, catalogue
 from hotline.cli import awareness
 from hotline.cli import exercise
+from hotline.cli import operations
 from hotline.cli.base import EXIT_CODES, INTERNAL_ERROR, app, err
 from hotline.domain import errors
 
@@ -34,6 +35,7 @@ __all__ = [
     "messages",
     "node",
     "notices",
+    "operations",
 ]
 
 

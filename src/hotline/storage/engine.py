@@ -68,9 +68,9 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
         )
     # A connection per thread that may read at once (the API's thread pool has 40), kept
     # open: opening one costs more than most reads.
-    engine = sa.create_engine(
-        url, connect_args={"timeout": 30}, pool_size=48, max_overflow=16, pool_timeout=30
-    )
+    in_memory = sa.make_url(url).database in (None, "", ":memory:")
+    pool = {} if in_memory else {"pool_size": 48, "max_overflow": 16, "pool_timeout": 30}
+    engine = sa.create_engine(url, connect_args={"timeout": 30}, **pool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
