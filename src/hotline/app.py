@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,12 +17,14 @@ import httpx
 from fastapi import FastAPI
 
 from hotline.api.app import create_api
+from hotline.api.metrics import Metrics, mount_operations
 from hotline.config import Settings, load_settings, write_config
 from hotline.domain.clock import Clock, format_time
 from hotline.domain.errors import AlreadyExists, StorageUnavailable
 from hotline.domain.identity import Party, parse_party_id
 from hotline.domain.intent import parse_lead_times
 from hotline.domain.message import parse_lang
+from hotline.domain.tracks import Track
 from hotline.federation.api import FederationContext, create_app
 from hotline.federation.workers import Federation, Timing
 from hotline.ingest.api import mount_ingest
@@ -96,6 +98,13 @@ class Node:
     awareness: Awareness
     accounts: Accounts
     outages: Outages
+    metrics: Metrics
+
+    def ingest(self, batch: Sequence[Track]) -> int:
+        """Tracks into the picture, counted for the metrics."""
+        taken = self.awareness.ingest(batch)
+        self.metrics.ingested.inc(len(batch))
+        return taken
 
     def close(self) -> None:
         self.store.engine.dispose()
@@ -151,6 +160,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         ),
         accounts=Accounts(store, AccountStore(bookkeeping), clock, settings.session_ttl),
         outages=Outages(clock),
+        metrics=Metrics(),
     )
 
 
@@ -171,6 +181,7 @@ def federation(node: Node, http: httpx.Client) -> Federation:
         http=http,
         timing=timing,
         outages=node.outages,
+        latency=node.metrics.delivery_latency,
     )
 
 
@@ -187,7 +198,8 @@ def federation_app(node: Node) -> FastAPI:
             outages=node.outages,
         )
     )
-    mount_ingest(app, node.awareness.ingest, node.settings.ingest_token)
+    mount_ingest(app, node.ingest, node.settings.ingest_token)
+    mount_operations(app, node, node.settings.metrics_token)
     create_api(app, node, node.accounts)
     return app
 

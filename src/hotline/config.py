@@ -182,6 +182,18 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "Most events pushed to a peer in one request.",
     ),
     SettingDoc(
+        "metrics_token",
+        "HOTLINE_METRICS_TOKEN",
+        "",
+        "Bearer token for GET /metrics (Prometheus) on the node's HTTP port. Empty: off.",
+    ),
+    SettingDoc(
+        "log_format",
+        "HOTLINE_LOG_FORMAT",
+        "text",
+        "How `hotline serve` logs: text, or json (one object per line).",
+    ),
+    SettingDoc(
         "clock_file",
         "HOTLINE_CLOCK_FILE",
         "",
@@ -217,6 +229,8 @@ class Settings:
     awareness_interval: timedelta = timedelta(seconds=2)
     session_ttl: timedelta = timedelta(hours=8)
     delivery_batch: int = 200
+    metrics_token: str = ""
+    log_format: str = "text"
     clock_file: str = ""
 
     @property

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import httpx
 import uvicorn
+from pythonjsonlogger.json import JsonFormatter
 
 from hotline.app import Node, federation, federation_app
 from hotline.domain.errors import InvalidInput
@@ -36,12 +37,29 @@ def parse_listen(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def configure_logging(form: str) -> None:
+    """Log lines as text, or as one JSON object each (``log_format = json``)."""
+    if form not in ("text", "json"):
+        raise InvalidInput("log_format", f"{form!r}: text or json")
+    handler = logging.StreamHandler()
+    if form == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+
+
 def serve(node: Node, listen: str, *, announce: Callable[[str], None] = print) -> None:
     """Serve the federation API and run delivery, catch-up, link tests and the
     escalation scheduler until stopped
     (SIGINT or SIGTERM). Workers survive errors; they stop with the server."""
     host, port = parse_listen(listen)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(node.settings.log_format)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     stop = threading.Event()
     with httpx.Client(timeout=PEER_TIMEOUT) as http:
@@ -80,7 +98,7 @@ def serve(node: Node, listen: str, *, announce: Callable[[str], None] = print) -
                 cot_host,
                 cot_port,
                 parse_affiliations(node.settings.cot_parties),
-                node.awareness.ingest,
+                node.ingest,
             )
             listener.start()
             announce(f"listening for Cursor on Target on {cot_host}:{listener.port} (TCP, UDP)")

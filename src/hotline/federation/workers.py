@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -64,6 +65,7 @@ class Federation:
         http: httpx.Client,
         timing: Timing,
         outages: Outages | None = None,
+        latency: Any = None,
     ) -> None:
         self.party = party
         self.writer = writer
@@ -73,6 +75,7 @@ class Federation:
         self.http = http
         self.timing = timing
         self.outages = outages
+        self.latency = latency  # a Prometheus histogram by peer, when the node has metrics
         self._clients: dict[str, tuple[Peer, PeerClient]] = {}
         self._last_pos = -1
         self._behind = True
@@ -147,6 +150,8 @@ class Federation:
         events = self.store.chain(line, self.party, acked, self.timing.batch)
         try:
             answer = self.client(peer).push(line, self.party, events)
+            if self.latency is not None:
+                self.latency.labels(peer=peer.party).observe(answer.rtt)
         except PeerUnavailable as exc:
             self._failed(key, exc.message, failures)
             return 0

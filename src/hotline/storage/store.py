@@ -400,6 +400,11 @@ class Store:
         with self._read() as c:
             return int(c.execute(sa.select(sa.func.max(events.c.pos))).scalar_one() or 0)
 
+    def count_by_kind(self) -> dict[str, int]:
+        with self._read() as c:
+            rows = c.execute(sa.select(events.c.kind, sa.func.count()).group_by(events.c.kind))
+            return {str(kind): int(count) for kind, count in rows}
+
     def count_events(self) -> int:
         with self._read() as c:
             return int(c.execute(sa.select(sa.func.count()).select_from(events)).scalar_one())

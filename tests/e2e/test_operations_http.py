@@ -1,0 +1,130 @@
+"""The node's operations endpoints: `/ready`, `/metrics` (Prometheus, behind its token),
+and JSON logs (`log_format = json`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from hotline.app import Node, federation_app, open_node
+from hotline.domain.errors import InvalidInput
+from hotline.domain.message import MessageDraft
+from hotline.domain.policy import MessageKind
+from hotline.domain.precedence import Precedence
+from hotline.federation.server import configure_logging
+from tests.conftest import FakeClock, make_lab_node
+
+TOKEN = "scrape-me-0123456789"
+
+
+@pytest.fixture
+def home(tmp_path: Path, clock: FakeClock) -> Path:
+    node = make_lab_node(tmp_path / "node", None, clock)
+    node.close()
+    return tmp_path / "node"
+
+
+@pytest.fixture
+def node(home: Path, clock: FakeClock) -> Iterator[Node]:
+    opened = open_node(
+        {"HOTLINE_METRICS_TOKEN": TOKEN, "HOTLINE_INGEST_TOKEN": "ingest-0123"}, home, clock=clock
+    )
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            found[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return found
+
+
+def test_metrics_need_their_token(home: Path, clock: FakeClock, node: Node) -> None:
+    off = open_node({}, home, clock=clock)
+    try:
+        with TestClient(federation_app(off)) as client:
+            answer = client.get("/metrics")
+            assert answer.status_code == 403 and "metrics_token" in answer.json()["error"]
+    finally:
+        off.close()
+    with TestClient(federation_app(node)) as client:
+        assert client.get("/metrics").status_code == 401
+        wrong = client.get("/metrics", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+
+
+def test_metrics_report_the_ledger_overdue_alerts_and_ingest(node: Node, clock: FakeClock) -> None:
+    for n in range(3):
+        node.messages.send(
+            "us-ru-deconfliction",
+            "US/EUCOM-JOC",
+            MessageDraft(
+                kind=MessageKind.NOTIFICATION,
+                precedence=Precedence.FLASH,
+                subject=f"flight {n}",
+                body="Not directed at you.",
+            ),
+        )
+    clock.advance(minutes=11)  # past the FLASH deadline, nobody acknowledged
+    with TestClient(federation_app(node)) as client:
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        track = {"uid": "ru-1", "party": "RU", "kind": "aircraft", "lat": 55, "lon": 21}
+        posted = client.post(
+            "/ingest/v1/tracks",
+            json={"tracks": [{**track, "time": now}]},
+            headers={"Authorization": "Bearer ingest-0123"},
+        )
+        assert posted.status_code == 200
+        answer = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain")
+    found = samples(answer.text)
+    assert found[("hotline_ledger_events", (("kind", "message"),))] == 3
+    on_record = node.store.count_by_kind()
+    for kind, count in on_record.items():
+        assert found[("hotline_ledger_events", (("kind", kind),))] == count
+    assert found[("hotline_overdue", (("kind", "message"),))] == 3
+    assert found[("hotline_ingest_tracks_total", ())] == 1
+    assert found[("hotline_alerts_open", ())] == 0
+    assert found[("hotline_rejections", ())] == 0
+
+
+def test_ready_checks_the_database_and_the_node_key(node: Node) -> None:
+    with TestClient(federation_app(node)) as client:
+        answer = client.get("/ready")
+        assert answer.status_code == 200
+        assert answer.json() == {"ready": True, "checks": {"database": "ok", "node key": "ok"}}
+        node.writer.keystore.path("US").unlink()  # a lost key file
+        node.writer.forget("US")
+        answer = client.get("/ready")
+        assert answer.status_code == 503
+        assert answer.json()["ready"] is False
+        assert answer.json()["checks"]["database"] == "ok"
+        assert "US" in answer.json()["checks"]["node key"]
+
+
+def test_json_logs_are_one_object_per_line(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("json")
+    try:
+        logging.getLogger("hotline.test").warning("link to %s down", "RU")
+        line = capsys.readouterr().err.strip().splitlines()[-1]
+        record = json.loads(line)
+        assert record["level"] == "WARNING"
+        assert record["logger"] == "hotline.test"
+        assert record["message"] == "link to RU down"
+        assert "time" in record
+    finally:
+        configure_logging("text")
+    with pytest.raises(InvalidInput, match="text or json"):
+        configure_logging("xml")
