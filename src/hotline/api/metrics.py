@@ -8,7 +8,6 @@ reports the same figures; the delivery latency and the ingest count are this pro
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -21,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hotline.domain.errors import HotlineError
 from hotline.domain.policy import LineStatus
+from hotline.ingest.api import bearer_refusal
 from hotline.services.overdue import overdue
 from hotline.storage.engine import check_schema
 
@@ -145,10 +145,8 @@ def mount_operations(app: FastAPI, node: Node, token: str) -> None:
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
-        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if not token:
-            return JSONResponse({"error": "metrics are off: set metrics_token"}, status_code=403)
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            return JSONResponse({"error": "wrong or missing bearer token"}, status_code=401)
+        refused = bearer_refusal(request, token, "metrics", "metrics_token")
+        if refused is not None:
+            return refused
         body = await run_in_threadpool(generate_latest, node.metrics.registry)
         return Response(body, media_type=CONTENT_TYPE)

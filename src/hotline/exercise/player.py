@@ -231,13 +231,16 @@ class Player:
         for key in ("start", "end"):
             if key in a:
                 body[key] = format_time(now + parse_offset(a[key], key, relative=True))
-        sent = self._call("POST", a["as"], "/messages", body)
+        self._post_message(step, a["as"], body, "")
+
+    def _post_message(self, step: Step, sender: str, body: dict[str, Any], how: str) -> None:
+        sent = self._call("POST", sender, "/messages", body)
         self._record(step, sent["id"])
         self.echo(
             self.pacer.now(),
-            party_of(a["as"]),
-            f"{a['as']} sends {body.get('precedence', 'ROUTINE')} {body.get('kind', 'free')} "
-            f"on {a['line']}: {a['subject']}",
+            party_of(sender),
+            f"{sender} sends {how}{body.get('precedence', 'ROUTINE')} {body.get('kind', 'free')} "
+            f"on {body['line']}: {body['subject']}",
             "send",
         )
 
@@ -347,15 +350,7 @@ class Player:
         )
         if isinstance(c.get("window"), dict):
             body.update(start=c["window"]["start"], end=c["window"]["end"])
-        sent = self._call("POST", a["as"], "/messages", body)
-        self._record(step, sent["id"])
-        self.echo(
-            self.pacer.now(),
-            party_of(a["as"]),
-            f"{a['as']} sends the drafted {body['precedence']} {body['kind']} on "
-            f"{draft['line']}: {body['subject']}",
-            "send",
-        )
+        self._post_message(step, a["as"], body, "the drafted ")
 
     def _outage(self, step: Step, a: dict[str, Any]) -> None:
         body = {"minutes": a["minutes"], "exercise": self.exercise}

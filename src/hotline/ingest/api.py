@@ -48,14 +48,23 @@ def _opt(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def bearer_refusal(request: Request, token: str, what: str, setting: str) -> JSONResponse | None:
+    """The answer refusing a request without the bearer ``token`` of ``setting`` (403 while
+    the setting is empty: ``what`` is off), or None when it carries it."""
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not token:
+        return JSONResponse({"error": f"{what} is off: set {setting}"}, status_code=403)
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        return JSONResponse({"error": "wrong or missing bearer token"}, status_code=401)
+    return None
+
+
 def mount_ingest(app: FastAPI, sink: Callable[[Sequence[Track]], object], token: str) -> None:
     @app.post("/ingest/v1/tracks")
     async def post_tracks(request: Request) -> JSONResponse:
-        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if not token:
-            return JSONResponse({"error": "ingest is off: set ingest_token"}, status_code=403)
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            return JSONResponse({"error": "wrong or missing bearer token"}, status_code=401)
+        turned_away = bearer_refusal(request, token, "ingest", "ingest_token")
+        if turned_away is not None:
+            return turned_away
         try:
             body = await request.json()
         except ValueError:
