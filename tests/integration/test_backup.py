@@ -20,7 +20,7 @@ from hotline.domain.errors import AlreadyExists, InvalidInput
 from hotline.services.verification import verify_store
 from hotline.storage.backup import backup, restore
 from hotline.storage.engine import make_engine
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, make_lab_node
 from tests.integration.test_store import DECONFLICTION, RU_NDMC, US_JOC, draft
 
 
@@ -79,13 +79,15 @@ def test_a_restored_node_holds_everything_verifies_and_goes_on(
 
 
 @pytest.mark.postgres
-def test_restore_into_postgresql_continues_its_sequences(
-    lab_node: Node, tmp_path: Path, clock: FakeClock, postgres_url: str
+def test_restore_from_sqlite_into_postgresql_continues_its_sequences(
+    tmp_path: Path, clock: FakeClock, postgres_url: str
 ) -> None:
-    if lab_node.store.engine.dialect.name == "postgresql":
-        pytest.skip("the source is this test's PostgreSQL database: restored from SQLite only")
-    fill(lab_node)
-    archive = archive_of(lab_node, tmp_path)
+    source = make_lab_node(tmp_path / "source", None, clock)  # SQLite
+    try:
+        fill(source)
+        archive = archive_of(source, tmp_path)
+    finally:
+        source.close()
     node = restored(archive, tmp_path / "restored", postgres_url, clock)
     try:
         assert verify_store(node.store).ok

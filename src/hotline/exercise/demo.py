@@ -248,11 +248,22 @@ class Demo:
                     self.scenario, self.links(), self.scenario.id, pacer, http, self.say
                 )
                 played = player.play()
-            time.sleep(1.5)  # the last deliveries and receipts
+            set_clock(self.clock_file, pacer.now(), 1.0)  # from here on, real time
+            self.settle()
             return played
         finally:
             self._stop.set()
             watcher.join(5)
+
+    def settle(self, seconds: float = 30) -> None:
+        """Wait until both nodes hold every chain to the same head: the last deliveries
+        and receipts are in, and the two records can be compared."""
+        first, second = (self._node(s) for s in self.sites)
+        self._wait(
+            "both nodes to hold the same record",
+            lambda: first.store.heads() == second.store.heads(),
+            seconds,
+        )
 
     def _watch(self) -> None:
         """Print what the nodes do by themselves: escalations, expiries, link tests that
