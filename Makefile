@@ -11,7 +11,7 @@ help:
 	@echo "make demo    two nodes (US, RU) play the 2022 scenario; then their consoles (Ctrl-C stops)"
 	@echo "make walkthrough  one node walked through init, a line, send, ack, log and verify"
 	@echo "make test    lint (ruff), types (mypy --strict) and the whole test suite"
-	@echo "make bench   ledger, escalation, awareness and API benchmarks"
+	@echo "make bench   ledger, escalation, awareness, API and scale (PostgreSQL) benchmarks"
 	@echo "make format  format the code with ruff"
 
 $(STAMP): pyproject.toml
@@ -45,6 +45,7 @@ bench: $(TESTED)
 	$(BIN)/python bench/escalation.py
 	$(BIN)/python bench/awareness.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/scale.py
 
 format: $(TESTED)
 	$(BIN)/ruff format src tests bench
