@@ -6,6 +6,7 @@ Prints figures; asserts nothing.
 
     .venv/bin/python bench/api.py [--clients 50] [--rate 250] [--seconds 20]
                                   [--per-client 40] [--sync FULL] [--profile FILE]
+                                  [--postgres URL] [--workers N] [--lines K]
 
 Two phases, both with ``--clients`` connections open at once, one per client:
 
@@ -22,12 +23,18 @@ Two phases, both with ``--clients`` connections open at once, one per client:
 The load generator (aiohttp) runs on the same machine and takes CPU from the node.
 ``--profile FILE`` runs the node under py-spy and writes a flame graph there
 (SVG; collapsed stacks if FILE ends in .txt).
+
+``--postgres URL`` puts the node in a new database on that PostgreSQL server (dropped
+afterwards); ``--workers N`` serves it with `hotline serve --workers N`; ``--lines K``
+spreads the clients over K deconfliction lines (appends to one line are serialised, so
+more workers pay off with more lines).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import random
@@ -38,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -62,9 +70,9 @@ def free_port() -> int:
         return port
 
 
-def message(n: int) -> dict[str, str]:
+def message(n: int, line: str) -> dict[str, str]:
     return {
-        "line": LINE,
+        "line": line,
         "kind": "notification",
         "precedence": "ROUTINE",
         "subject": f"track {n}",
@@ -77,9 +85,9 @@ class Tally:
         self.latencies: list[float] = []
         self.failures: list[str] = []
 
-    async def send(self, http: aiohttp.ClientSession, n: int, due: float) -> None:
+    async def send(self, http: aiohttp.ClientSession, n: int, due: float, line: str) -> None:
         try:
-            async with http.post("/api/v1/messages", json=message(n)) as answer:
+            async with http.post("/api/v1/messages", json=message(n, line)) as answer:
                 text = await answer.text()
                 if answer.status != 201:
                     self.failures.append(f"{answer.status} {text[:100]}")
@@ -110,66 +118,89 @@ def session(url: str, token: str) -> aiohttp.ClientSession:
     )
 
 
-async def paced(url: str, tokens: list[str], rate: float, seconds: float) -> tuple[Tally, float]:
+async def paced(
+    url: str, tokens: list[tuple[str, str]], rate: float, seconds: float
+) -> tuple[Tally, float]:
     """Open loop: each client sends at Poisson times, ``rate`` sends/s in all."""
     tally = Tally()
     per_client = rate / len(tokens)
     rng = random.Random(7)
 
-    async def client(token: str) -> None:
+    async def client(token: str, line: str) -> None:
         async with session(url, token) as http:
             due = started + rng.expovariate(per_client)
             n = 0
             while due < started + seconds:
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                await tally.send(http, n, due)
+                await tally.send(http, n, due, line)
                 n += 1
                 due += rng.expovariate(per_client)
 
     started = time.perf_counter()
-    await asyncio.gather(*(client(t) for t in tokens))
+    await asyncio.gather(*(client(t, line) for t, line in tokens))
     return tally, time.perf_counter() - started
 
 
-async def flat_out(url: str, tokens: list[str], per_client: int) -> tuple[Tally, float]:
+async def flat_out(url: str, tokens: list[tuple[str, str]], per_client: int) -> tuple[Tally, float]:
     """Closed loop: each client sends the next message as soon as the last is answered."""
     tally = Tally()
 
-    async def client(token: str) -> None:
+    async def client(token: str, line: str) -> None:
         async with session(url, token) as http:
             for n in range(per_client):
-                await tally.send(http, n, time.perf_counter())
+                await tally.send(http, n, time.perf_counter(), line)
 
     started = time.perf_counter()
-    await asyncio.gather(*(client(t) for t in tokens))
+    await asyncio.gather(*(client(t, line) for t, line in tokens))
     return tally, time.perf_counter() - started
 
 
-def set_up(home: Path, clients: int, env: dict[str, str]) -> list[str]:
-    for command in (
-        ("init", "--party", "US"),
+def set_up(
+    home: Path, clients: int, env: dict[str, str], database: str | None, lines: int
+) -> list[tuple[str, str]]:
+    """The node, its lines, and (token, line) for each client."""
+    names = [LINE] if lines == 1 else [f"{LINE}-{n}" for n in range(lines)]
+    commands: list[tuple[str, ...]] = [
+        ("init", "--party", "US", *(("--database", database) if database else ())),
         ("party", "add", "RU", "--hosted"),
         ("principal", "add", "US/EUCOM-JOC", "--role", "watch_officer"),
         ("principal", "add", "RU/NDMC", "--role", "watch_officer"),
-        (
-            "line",
-            "create",
-            LINE,
-            "--kind",
-            "deconfliction",
-            "--member",
-            "US/EUCOM-JOC",
-            "--member",
-            "RU/NDMC",
-        ),
-        ("line", "accept", LINE, "--party", "RU"),
-    ):
+    ]
+    for name in names:
+        member = ("--member", "US/EUCOM-JOC", "--member", "RU/NDMC")
+        commands.append(("line", "create", name, "--kind", "deconfliction", *member))
+        commands.append(("line", "accept", name, "--party", "RU"))
+    for command in commands:
         run(home, *command, env=env)
     node = open_node(env, home)  # one token per client, as `hotline principal token` makes
     try:
-        return [node.accounts.create_token("US/EUCOM-JOC") for _ in range(clients)]
+        return [
+            (node.accounts.create_token("US/EUCOM-JOC"), names[n % len(names)])
+            for n in range(clients)
+        ]
     finally:
         node.close()
+
+
+@contextlib.contextmanager
+def database_on(server: str | None) -> Iterator[str | None]:
+    """A new, empty database on the PostgreSQL ``server`` for the run (None: SQLite)."""
+    if server is None:
+        yield None
+        return
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    name = f"hotline_apibench_{os.getpid()}"
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as c:
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def main() -> None:
@@ -180,23 +211,32 @@ def main() -> None:
     parser.add_argument("--per-client", type=int, default=40, help="flat out: sends each")
     parser.add_argument("--sync", default="FULL", help="SQLite synchronous (FULL or NORMAL)")
     parser.add_argument("--profile", type=Path, help="py-spy flame graph of the node (SVG)")
+    parser.add_argument("--postgres", metavar="URL", help="PostgreSQL server (default: SQLite)")
+    parser.add_argument("--workers", type=int, help="serve --workers N (default: one process)")
+    parser.add_argument("--lines", type=int, default=1, help="lines the clients spread over")
     args = parser.parse_args()
+    store = "PostgreSQL" if args.postgres else f"SQLite synchronous={args.sync}"
     print(
         f"hotline API benchmark - Python {platform.python_version()}, {os.cpu_count()} cores; "
-        f"{args.clients} clients; SQLite synchronous={args.sync}"
+        f"{args.clients} clients on {args.lines} line(s); {store}; "
+        f"{args.workers or 1} worker(s)"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     env["HOTLINE_SQLITE_SYNCHRONOUS"] = args.sync
-    with tempfile.TemporaryDirectory(prefix="hotline-apibench-") as tmp:
+    workers = ("--workers", str(args.workers)) if args.workers else ()
+    with (
+        tempfile.TemporaryDirectory(prefix="hotline-apibench-") as tmp,
+        database_on(args.postgres) as database,
+    ):
         home = Path(tmp) / "node"
-        tokens = set_up(home, args.clients, env)
+        tokens = set_up(home, args.clients, env, database, args.lines)
         port = free_port()
-        serve = [*HOTLINE, "--home", str(home), "serve"]
+        serve = [*HOTLINE, "--home", str(home), "serve", *workers]
         if args.profile:
             spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
             form = "raw" if args.profile.suffix == ".txt" else "flamegraph"
             serve = [spy, "record", "--nonblocking", "-f", form, "-o", str(args.profile), "--"]
-            serve += [*HOTLINE, "--home", str(home), "serve"]
+            serve += [*HOTLINE, "--home", str(home), "serve", *workers]
         server = subprocess.Popen(
             serve,
             env={**env, "HOTLINE_LISTEN": f"127.0.0.1:{port}"},

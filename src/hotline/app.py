@@ -28,6 +28,7 @@ from hotline.domain.tracks import Track
 from hotline.federation.api import FederationContext, create_app
 from hotline.federation.workers import Federation, Timing
 from hotline.ingest.api import mount_ingest
+from hotline.ingest.jetstream import TrackPublisher
 from hotline.services.accounts import Accounts
 from hotline.services.awareness import (
     Awareness,
@@ -99,14 +100,19 @@ class Node:
     accounts: Accounts
     outages: Outages
     metrics: Metrics
+    publisher: TrackPublisher | None = None  # with nats_url: tracks go through JetStream
 
     def ingest(self, batch: Sequence[Track]) -> int:
-        """Tracks into the picture, counted for the metrics."""
-        taken = self.awareness.ingest(batch)
+        """Tracks into the picture (with ``nats_url``: onto JetStream, for the rule
+        workers to store), counted for the metrics."""
+        sink = self.publisher or self.awareness.ingest
+        taken = sink(batch)
         self.metrics.ingested.inc(len(batch))
         return taken
 
     def close(self) -> None:
+        if self.publisher is not None:
+            self.publisher.close()
         self.store.engine.dispose()
         self.peers.engine.dispose()
 
@@ -161,6 +167,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         accounts=Accounts(store, AccountStore(bookkeeping), clock, settings.session_ttl),
         outages=Outages(clock),
         metrics=Metrics(),
+        publisher=TrackPublisher.for_party(settings.nats_url, party) if settings.nats_url else None,
     )
 
 

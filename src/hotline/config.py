@@ -200,6 +200,57 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "Exercises and the demo only: the node reads its time from this file (a scenario "
         "clock several nodes share, run faster than real time). Empty: the system clock.",
     ),
+    SettingDoc(
+        "lease_ttl",
+        "HOTLINE_LEASE_TTL",
+        "10s",
+        "How long a worker's lease on a background job (delivery, escalation, link tests, "
+        "catch-up, awareness) lasts unless renewed: another worker or site takes the job "
+        "over this long after its holder dies.",
+    ),
+    SettingDoc(
+        "nats_url",
+        "HOTLINE_NATS_URL",
+        "",
+        "NATS server with JetStream (nats://HOST:PORT) for track ingest: the API and the "
+        "CoT listener publish tracks, rule workers store them. Empty: tracks go straight "
+        "to the picture.",
+    ),
+    SettingDoc(
+        "nats_consumers",
+        "HOTLINE_NATS_CONSUMERS",
+        "1",
+        "Rule-worker threads `hotline serve` runs when nats_url is set.",
+    ),
+    SettingDoc(
+        "tls_cert",
+        "HOTLINE_TLS_CERT",
+        "",
+        "The node certificate (PEM), issued by the party CA; relative to the home folder. "
+        "Set (with tls_key and tls_ca): `listen` serves HTTPS and asks every caller for a "
+        "certificate from a pinned peer's CA or our own. Written by `hotline tls init`.",
+    ),
+    SettingDoc(
+        "tls_key",
+        "HOTLINE_TLS_KEY",
+        "",
+        "The node certificate's private key (PEM, mode 600); relative to the home folder.",
+    ),
+    SettingDoc(
+        "tls_ca",
+        "HOTLINE_TLS_CA",
+        "",
+        "The party CA certificate (PEM); relative to the home folder. Its key lies next to "
+        "it (same name, .key) for `hotline tls issue`. Peer bundles carry it.",
+    ),
+    SettingDoc(
+        "console_listen",
+        "HOTLINE_CONSOLE_LISTEN",
+        "",
+        "Where `hotline serve` also serves the console, the REST API, /health, /ready, "
+        "/metrics and /ingest (HOST:PORT), over HTTPS with the node certificate and without "
+        "client certificates when the node has TLS; never the federation API. Empty: off.",
+    ),
 )
 
 
@@ -232,6 +283,13 @@ class Settings:
     metrics_token: str = ""
     log_format: str = "text"
     clock_file: str = ""
+    lease_ttl: timedelta = timedelta(seconds=10)
+    nats_url: str = ""
+    nats_consumers: int = 1
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_ca: str = ""
+    console_listen: str = ""
 
     @property
     def config_path(self) -> Path:
@@ -294,6 +352,15 @@ def _count(value: str | None) -> int:
     if value is None or not value.isdigit() or not 1 <= int(value) <= 10_000:
         raise InvalidInput("delivery_batch", f"{value!r} is not a number from 1 to 10000")
     return int(value)
+
+
+def update_config(path: Path, values: Mapping[str, str]) -> None:
+    """Set ``values`` in the config file at ``path``, keeping what it holds already."""
+    try:
+        stored = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(str(path), f"cannot read the config file: {exc}") from exc
+    write_config(path, {**{k: str(v) for k, v in stored.items()}, **values})
 
 
 def write_config(path: Path, values: Mapping[str, str]) -> None:

@@ -27,7 +27,7 @@ from hotline.storage.store import Store
 from tests.conftest import FakeClock, make_lab_node
 from tests.integration.test_store import DECONFLICTION, RU_NDMC, US_JOC, draft
 
-EARLIER = ["0001", "0002", "0003", "0004", "0005"]
+EARLIER = ["0001", "0002", "0003", "0004", "0005", "0006"]
 
 
 @pytest.fixture

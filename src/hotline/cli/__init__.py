@@ -11,6 +11,7 @@ from typing import NoReturn
 # Importing the command modules registers their commands, in this order in --help.
 from hotline.cli import node
 from hotline.cli import messages, directory, lines, federation
+from hotline.cli import tls
 from hotline.cli import escalation, contact
 from hotline.cli import notices, catalogue
 from hotline.cli import awareness
@@ -36,6 +37,7 @@ __all__ = [
     "node",
     "notices",
     "operations",
+    "tls",
 ]
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
+import threading
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,9 +35,16 @@ from hotline.ingest.feeds import (
     read_csv,
     read_opensky,
 )
+from hotline.ingest.jetstream import Names, RuleWorkers
 from hotline.ingest.listener import parse_affiliations
 
 FORMATS = ("cot", "aircraft-json", "opensky", "ais", "csv")
+
+awareness_app = typer.Typer(
+    help="Awareness services: rule workers taking tracks from NATS JetStream.",
+    no_args_is_help=True,
+)
+app.add_typer(awareness_app, name="awareness")
 
 
 def _mapping(items: list[str] | None, default: str | None) -> FeedMapping:
@@ -248,3 +258,71 @@ def draft(
         f"{content['window']['end']}"
     )
     out.print(f"send it with: hotline draft --alert {alert} --send --as PRINCIPAL")
+
+
+@awareness_app.command("consume")
+def consume(
+    consumers: Annotated[
+        int | None,
+        typer.Option(
+            "--consumers",
+            metavar="N",
+            min=1,
+            max=256,
+            help="Rule-worker threads (default: the setting nats_consumers).",
+        ),
+    ] = None,
+    every: Annotated[
+        float,
+        typer.Option("--every", metavar="SECONDS", min=0.1, help="Progress report interval."),
+    ] = 5.0,
+) -> None:
+    """Run rule workers in the foreground until Ctrl-C or SIGTERM: take the party's tracks
+    from NATS JetStream (nats_url) into the picture, reporting progress every few seconds.
+    Run as many of these processes as the picture's database keeps up with."""
+    with node_context() as node:
+        if not node.settings.nats_url:
+            raise errors.InvalidInput(
+                "nats_url",
+                "is empty: tracks go straight to the picture, there is nothing to consume",
+                hint="set nats_url (HOTLINE_NATS_URL), e.g. nats://127.0.0.1:4222",
+            )
+        count = consumers or node.settings.nats_consumers
+        workers = RuleWorkers(
+            node.settings.nats_url, Names.of_party(node.party), node.awareness.ingest, count
+        )
+        stop = threading.Event()
+        previous = {
+            sig: signal.signal(sig, lambda signum, frame: stop.set())
+            for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            workers.start(check=True)
+            out.print(
+                f"{count} rule worker(s) taking tracks from {workers.names.subject} on "
+                f"{node.settings.nats_url}; Ctrl-C stops them"
+            )
+            _report(workers, stop, every)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            workers.stop()
+    tally = workers.tally
+    out.print(
+        f"stopped: {tally.taken} tracks taken, {tally.malformed} malformed, {tally.failed} failed"
+    )
+
+
+def _report(workers: RuleWorkers, stop: threading.Event, every: float) -> None:
+    """Print the tracks taken in each interval until ``stop`` is set."""
+    tally = workers.tally
+    last, then = 0, time.monotonic()
+    while not stop.wait(every):
+        now_s, taken = time.monotonic(), tally.taken
+        rate = (taken - last) / max(now_s - then, 1e-9)
+        out.print(
+            f"{time.strftime('%H:%M:%S')} {taken - last} tracks in {now_s - then:.1f} s "
+            f"({rate:,.0f}/s); {taken} in all, {tally.malformed} malformed, "
+            f"{tally.failed} failed"
+        )
+        last, then = taken, now_s

@@ -61,6 +61,11 @@ peer_app = typer.Typer(
 )
 app.add_typer(peer_app, name="peer")
 app.add_typer(db_app, name="db")
+site_app = typer.Typer(
+    help="Other sites of this node: more servers of one party on one database.",
+    no_args_is_help=True,
+)
+app.add_typer(site_app, name="site")
 escalation_app = typer.Typer(
     help="Escalation policies: what happens when a message is not acknowledged in time.",
     no_args_is_help=True,

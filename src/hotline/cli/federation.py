@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.table import Table
 
 from hotline.app import federation
-from hotline.cli.base import JsonOption, app, err, node_context, out, peer_app, print_json
+from hotline.cli.base import (
+    JsonOption,
+    app,
+    err,
+    node_context,
+    out,
+    peer_app,
+    print_json,
+    state,
+)
 from hotline.domain import errors
 from hotline.domain.peering import open_bundle
 from hotline.federation.server import PEER_TIMEOUT
 from hotline.federation.server import serve as serve_node
+from hotline.federation.supervisor import Supervisor
+from hotline.federation.tls import Serving, ca_line, node_http, tls_files
 
 
 @app.command()
@@ -33,12 +44,37 @@ def serve(
             "--url", metavar="URL", help="URL peers reach this node on (repeat: primary first)."
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            metavar="N",
+            help="Run N worker processes on one port; background jobs move between them "
+            "through leases in the database (best on PostgreSQL).",
+        ),
+    ] = None,
 ) -> None:
-    """Run the node: federation API, delivery to peers, catch-up, link tests."""
+    """Run the node: federation API, console, delivery to peers, catch-up, link tests,
+    escalation and awareness rules."""
     with node_context() as node:
         if url:
             node.peering.set_own_urls(url)
-        serve_node(node, listen or node.settings.listen, announce=out.print)
+        if workers is None:
+            serve_node(node, listen or node.settings.listen, announce=out.print)
+            return
+        address = listen or node.settings.listen
+        serving = Serving(node.settings, address, node.peers.pinned_cas)  # checks TLS files
+    code = Supervisor(
+        os.environ,
+        state["home"],
+        address,
+        workers,
+        announce=out.print,
+        console=node.settings.console_listen,
+        scheme=serving.scheme,
+    ).run()
+    if code:
+        raise typer.Exit(code)
 
 
 @peer_app.command("export")
@@ -58,9 +94,11 @@ def peer_export(
         ),
     ] = None,
 ) -> None:
-    """Write this node's signed peer bundle: party, node key, URLs, principals' keys."""
+    """Write this node's signed peer bundle: party, node key, URLs, principals' keys, and
+    the party's TLS CA when the node has TLS."""
     with node_context() as node:
-        bundle = node.peering.export(url or ())
+        files = tls_files(node.settings)
+        bundle = node.peering.export(url or (), files.ca_pem() if files else None)
         fp = open_bundle(bundle).fingerprint
     text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
     if output is None:
@@ -99,6 +137,7 @@ def peer_import(
         out.print(f"fingerprint  {bundle.fingerprint}")
         out.print(f"urls         {', '.join(bundle.urls)}")
         out.print(f"principals   {', '.join(p.id for p in bundle.principals) or '-'}")
+        out.print(f"tls ca       {ca_line(bundle.tls_ca)}")
         if fingerprint is None and not yes:
             if not sys.stdin.isatty():
                 raise errors.Refused(
@@ -145,7 +184,7 @@ def peer_list(as_json: JsonOption = False) -> None:
 def peer_status(as_json: JsonOption = False) -> None:
     """Per peer and chain: heads on both sides, queued events, last success and error."""
     rows: list[dict[str, Any]] = []
-    with node_context() as node, httpx.Client(timeout=PEER_TIMEOUT) as http:
+    with node_context() as node, node_http(node.settings, timeout=PEER_TIMEOUT) as http:
         fed = federation(node, http)
         cursors = node.peers.cursors()
         ours = node.store.heads()

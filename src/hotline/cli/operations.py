@@ -1,4 +1,4 @@
-"""`hotline backup` and `hotline restore`."""
+"""`hotline backup`, `hotline restore`, and a node's other sites (`hotline site`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from hotline.cli.base import app, err, node_context, out, state
+from hotline.cli.base import app, err, node_context, out, site_app, state
 from hotline.config import load_settings, write_config
 from hotline.domain.errors import AlreadyExists, InvalidInput
 from hotline.services.verification import verify_store
@@ -89,3 +89,76 @@ def restore_command(
             err.print(f"FAIL {problem.describe()}", style="red", markup=False)
         raise typer.Exit(1)
     out.print(f"ok: {report.events} events in {len(report.chains)} chains verified")
+
+
+def _copy_keys(source: Path, target: Path) -> list[str]:
+    """Copy every key file ``target`` lacks or holds differently (folders 0700, files
+    0600, each written whole and renamed); the names copied."""
+    target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    copied = []
+    for key in sorted(p for p in source.rglob("*") if p.is_file()):
+        name = key.relative_to(source)
+        there = target / name
+        data = key.read_bytes()
+        if there.exists() and there.read_bytes() == data:
+            continue
+        there.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = there.with_name(there.name + ".copy")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, there)
+        copied.append(str(name))
+    return copied
+
+
+@site_app.command("add")
+def site_add(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="The new site's data folder.")],
+    listen: Annotated[
+        str,
+        typer.Option("--listen", metavar="HOST:PORT", help="Where the new site listens."),
+    ],
+) -> None:
+    """Make DIR another site of this node: the same party, database and keys, its own
+    listen address. Serve it with `hotline --home DIR serve`; list its URL in the peer
+    bundle as a backup (`peer export --url PRIMARY --url BACKUP`)."""
+    from hotline.federation.server import parse_listen
+
+    parse_listen(listen)
+    target = load_settings({}, folder)
+    if target.config_path.exists():
+        raise AlreadyExists(f"a node already exists at {folder}", hint="choose a new folder")
+    with node_context() as node:
+        settings = node.settings
+        if node.store.engine.dialect.name == "sqlite":
+            raise InvalidInput(
+                "database_url",
+                "sites of one node share one PostgreSQL database; this node is on SQLite",
+                hint="move it with `hotline backup` and `hotline restore --database URL`",
+            )
+        values = {k: str(v) for k, v in tomllib.loads(settings.config_path.read_text()).items()}
+    values["listen"] = listen
+    target.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    copied = _copy_keys(settings.keys_dir, target.keys_dir)
+    write_config(target.config_path, values)
+    out.print(f"site at {target.home} of {settings.party}'s node, listening on {listen}")
+    out.print(f"  {len(copied)} keys copied; after adding principals or rotating keys here, run")
+    out.print(f"  `hotline site sync {target.home}` (or share the keys folder between sites)")
+
+
+@site_app.command("sync")
+def site_sync(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="The other site's folder.")],
+) -> None:
+    """Copy to another site of this node every key it lacks or holds differently."""
+    target = load_settings({}, folder)
+    with node_context() as node:
+        if target.party != node.party or target.database_url != node.settings.database_url:
+            raise InvalidInput(
+                "site", f"{folder} is not a site of this node (party and database differ)"
+            )
+        copied = _copy_keys(node.settings.keys_dir, target.keys_dir)
+    out.print(f"{len(copied)} keys copied to {target.keys_dir}: {', '.join(copied) or 'none'}")

@@ -41,6 +41,7 @@ class EventKind(StrEnum):
     LINE_ACCEPT = "line.accept"
     LINKTEST = "linktest"
     KEY_ROTATE = "key.rotate"
+    NODE_ROTATE = "node.rotate"
     ESCALATION = "escalation"
     RELAY_FORWARD = "relay.forward"
     CONTACT_REQUEST = "contact.request"

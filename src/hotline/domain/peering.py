@@ -4,6 +4,8 @@ A bundle is a signed JSON object: the party, its node's public key, the URLs its
 answers on (primary first, then backups), and its principals' public keys. The receiver
 checks the signature against the key inside, and a person compares the key's fingerprint
 with the one the other side reads out over an independent channel before it is pinned.
+A node with TLS also puts its party's CA certificate in the signed body (``tls_ca``);
+the receiver pins it, and its URLs are then all https.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from hotline.domain.canonical import canonical
 from hotline.domain.clock import format_time, parse_time
@@ -42,6 +48,32 @@ def parse_url(text: str) -> str:
     return text.strip().rstrip("/")
 
 
+def check_ca(text: object) -> str:
+    """A party's CA certificate, as PEM text: exactly one certificate, a CA
+    (basicConstraints CA, may sign certificates) and self-signed. Returns it re-encoded;
+    raises InvalidInput saying what is wrong."""
+    hint = "the other party re-exports its bundle after `hotline tls init`"
+    if not isinstance(text, str) or text.count("-----BEGIN CERTIFICATE-----") != 1:
+        raise InvalidInput("tls_ca", "not one PEM certificate", hint=hint)
+    try:
+        cert = x509.load_pem_x509_certificate(text.encode("ascii"))
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise InvalidInput("tls_ca", f"not a readable certificate: {exc}", hint=hint) from exc
+    except x509.ExtensionNotFound as exc:
+        raise InvalidInput(
+            "tls_ca", "not a CA certificate (no basicConstraints or keyUsage)", hint=hint
+        ) from exc
+    if not constraints.ca or not usage.key_cert_sign:
+        raise InvalidInput("tls_ca", "not a CA certificate (it may not sign others)", hint=hint)
+    try:
+        cert.verify_directly_issued_by(cert)
+    except (ValueError, TypeError, InvalidSignature) as exc:
+        raise InvalidInput("tls_ca", "not a self-signed root certificate", hint=hint) from exc
+    return cert.public_bytes(Encoding.PEM).decode("ascii")
+
+
 @dataclass(frozen=True)
 class PeerBundle:
     party: str
@@ -50,6 +82,7 @@ class PeerBundle:
     urls: tuple[str, ...]
     principals: tuple[Principal, ...]
     issued: datetime
+    tls_ca: str | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -64,8 +97,10 @@ def make_bundle(
     urls: Iterable[str],
     principals: Iterable[Principal],
     issued: datetime,
+    tls_ca: str | None = None,
 ) -> dict[str, Any]:
-    """A signed bundle, ready to write as JSON."""
+    """A signed bundle, ready to write as JSON. With ``tls_ca`` (the party's CA
+    certificate, PEM) every URL must be https."""
     checked = [parse_url(u) for u in urls]
     if not checked:
         raise InvalidInput(
@@ -73,7 +108,12 @@ def make_bundle(
             "a bundle needs at least one URL the node answers on",
             hint="pass --url, primary first (repeat for a backup path)",
         )
-    body = {
+    if tls_ca is not None:
+        _require_https(
+            checked,
+            "give the node's https URLs, with names its certificate holds: --url https://HOST:PORT",
+        )
+    body: dict[str, Any] = {
         "v": BUNDLE_VERSION,
         "party": party,
         "name": name,
@@ -82,7 +122,17 @@ def make_bundle(
         "principals": [p.entry() for p in principals],
         "issued": format_time(issued),
     }
+    if tls_ca is not None:
+        body["tls_ca"] = check_ca(tls_ca)
     return {"bundle": body, "sig": b64encode(key.sign(canonical(body)))}
+
+
+def _require_https(urls: Iterable[str], hint: str) -> None:
+    plain = [u for u in urls if urlsplit(u).scheme != "https"]
+    if plain:
+        raise InvalidInput(
+            "url", f"a node with TLS is reached over https, not {', '.join(plain)}", hint=hint
+        )
 
 
 def open_bundle(data: Any) -> PeerBundle:
@@ -112,13 +162,19 @@ def open_bundle(data: Any) -> PeerBundle:
         name = str(body["name"])
         if not name.isprintable():
             raise InvalidInput("bundle", "the party name holds control characters")
+        urls = tuple(parse_url(u) for u in body["urls"])
+        tls_ca = None
+        if "tls_ca" in body:
+            tls_ca = check_ca(body["tls_ca"])
+            _require_https(urls, "the other party re-exports its bundle with https URLs")
         return PeerBundle(
             party=party,
             name=name,
             node_key=key,
-            urls=tuple(parse_url(u) for u in body["urls"]),
+            urls=urls,
             principals=tuple(principals),
             issued=parse_time(body["issued"]),
+            tls_ca=tls_ca,
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise InvalidInput("bundle", f"malformed bundle: {exc!r}") from exc

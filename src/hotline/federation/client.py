@@ -23,6 +23,7 @@ from hotline.domain.errors import InvalidInput, PeerUnavailable, RequestRefused
 from hotline.domain.events import Event
 from hotline.domain.ledger import ChainHead
 from hotline.domain.requests import NONCE_BYTES, check_answer, sign_request
+from hotline.federation.tls import explain
 from hotline.services.outages import Outages
 
 PREFIX = "/federation/v1"
@@ -110,7 +111,7 @@ class PeerClient:
             try:
                 response = self.http.request(method, target, content=content, headers=headers)
             except httpx.HTTPError as exc:
-                failures.append(f"{base}: {exc.__class__.__name__}: {exc}")
+                failures.append(f"{base}: {explain(exc)}")
                 continue
             rtt = time.perf_counter() - started
             try:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import httpx
@@ -14,8 +17,12 @@ from pythonjsonlogger.json import JsonFormatter
 
 from hotline.app import Node, federation, federation_app
 from hotline.domain.errors import InvalidInput
+from hotline.federation.leases import Leased
+from hotline.federation.tls import Serving
 from hotline.federation.workers import run_loop
+from hotline.ingest.jetstream import start_rule_workers
 from hotline.ingest.listener import CotListener, parse_affiliations
+from hotline.storage.leases import LeaseStore
 
 PEER_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -54,32 +61,71 @@ def configure_logging(form: str) -> None:
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
 
 
-def serve(node: Node, listen: str, *, announce: Callable[[str], None] = print) -> None:
-    """Serve the federation API and run delivery, catch-up, link tests and the
-    escalation scheduler until stopped
-    (SIGINT or SIGTERM). Workers survive errors; they stop with the server."""
+def _idle(result: object) -> bool:
+    """Pause after every step (the loops other than delivery)."""
+    return False
+
+
+def holder_name() -> str:
+    """Who holds a lease: this host and process, unique across restarts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def serve(
+    node: Node,
+    listen: str,
+    *,
+    announce: Callable[[str], None] = print,
+    sockets: Sequence[socket.socket] | None = None,
+    cot: bool = True,
+    console_sockets: Sequence[socket.socket] | None = None,
+) -> None:
+    """Serve the federation API and run delivery, catch-up, link tests, the escalation
+    scheduler and the awareness rules until stopped (SIGINT or SIGTERM). Workers survive
+    errors; they stop with the server.
+
+    Each background loop runs only while this process holds its lease in the database, so
+    several processes (``serve --workers N``, or several sites of one party on one
+    database) share them: one runs each, and another takes over when it dies. ``sockets``
+    are already listening (the workers' supervisor binds them); ``cot`` says whether this
+    process runs the Cursor on Target listener. With TLS settings ``listen`` is HTTPS and
+    asks for client certificates; ``console_listen`` (on ``console_sockets`` when given)
+    serves the console without them (see :mod:`hotline.federation.tls`)."""
     host, port = parse_listen(listen)
     configure_logging(node.settings.log_format)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     stop = threading.Event()
-    with httpx.Client(timeout=PEER_TIMEOUT) as http:
+    holder = holder_name()
+    store = LeaseStore(node.peers.engine)
+    ttl = node.settings.lease_ttl.total_seconds()
+    serving = Serving(node.settings, listen, node.peers.pinned_cas)
+    with serving.http(timeout=PEER_TIMEOUT) as http:
         fed = federation(node, http)
         timing = fed.timing
         loops = {
-            "delivery": (fed.deliver_once, timing.poll, bool),
-            "catch-up": (fed.catch_up_once, timing.catchup_interval, lambda _: False),
-            "link tests": (fed.linktest_once, timedelta(seconds=1), lambda _: False),
-            "escalation": (
-                node.escalations.tick,
-                node.settings.escalation_interval,
-                lambda _: False,
+            "delivery": (fed.deliver_once, timing.poll, bool, fed.wake),
+            "catch-up": (fed.catch_up_once, timing.catchup_interval, _idle, None),
+            "link tests": (fed.linktest_once, timedelta(seconds=1), _idle, None),
+            "escalation": (node.escalations.tick, node.settings.escalation_interval, _idle, None),
+            "awareness": (
+                lambda: node.awareness.evaluate(node.writer.now()),
+                node.settings.awareness_interval,
+                _idle,
+                None,
             ),
         }
+        leased = [
+            Leased(store, name, holder, ttl, step, on_gain=gain)
+            for name, (step, _, _, gain) in loops.items()
+        ]
         threads = [
             threading.Thread(
-                target=run_loop, args=(stop, step, pause, busy), name=name, daemon=True
+                target=run_loop,
+                args=(stop, job, pause, busy),
+                name=name,
+                daemon=True,
             )
-            for name, (step, pause, busy) in loops.items()
+            for job, (name, (_, pause, busy, _)) in zip(leased, loops.items(), strict=True)
         ]
         server = uvicorn.Server(
             uvicorn.Config(
@@ -89,10 +135,11 @@ def serve(node: Node, listen: str, *, announce: Callable[[str], None] = print) -
                 log_level="warning",
                 access_log=False,
                 lifespan="off",
+                **serving.options(),
             )
         )
         listener = None
-        if node.settings.cot_listen:
+        if cot and node.settings.cot_listen:
             cot_host, cot_port = parse_listen(node.settings.cot_listen)
             listener = CotListener(
                 cot_host,
@@ -102,30 +149,25 @@ def serve(node: Node, listen: str, *, announce: Callable[[str], None] = print) -
             )
             listener.start()
             announce(f"listening for Cursor on Target on {cot_host}:{listener.port} (TCP, UDP)")
-        threads.append(
-            threading.Thread(
-                target=run_loop,
-                args=(
-                    stop,
-                    lambda: node.awareness.evaluate(node.writer.now()),
-                    node.settings.awareness_interval,
-                ),
-                name="awareness",
-                daemon=True,
-            )
+        rules = start_rule_workers(
+            node.settings.nats_url,
+            node.party,
+            node.awareness.ingest,
+            node.settings.nats_consumers,
+            announce,
         )
         node.writer.group.start()  # sends and acks from the API share commits
         for thread in threads:
             thread.start()
         announce(
-            f"node {node.party} serving on http://{host}:{port} "
+            f"node {node.party} serving on {serving.scheme}://{host}:{port} "
             f"(federation API under /federation/v1); Ctrl-C stops it"
         )
         # uvicorn restores the handlers it found and raises the signal again once it has
         # shut down; with these in place that ends here, so the workers stop cleanly.
         previous = {sig: signal.signal(sig, _stop_quietly) for sig in STOP_SIGNALS}
         try:
-            server.run()
+            serving.run(server, sockets, console_sockets, announce)
         except _Stopped:
             pass
         finally:
@@ -135,5 +177,9 @@ def serve(node: Node, listen: str, *, announce: Callable[[str], None] = print) -
             node.writer.group.stop()
             if listener is not None:
                 listener.stop()
+            if rules is not None:
+                rules.stop()
             for thread in threads:
                 thread.join(timeout=10)
+            for job in leased:
+                job.release()

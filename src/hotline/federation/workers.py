@@ -24,6 +24,7 @@ from hotline.domain.ledger import ChainHead
 from hotline.domain.linktest import LinkState, PathResult, is_due, linktest_content, state_of
 from hotline.domain.policy import LineKind, LineState, LineStatus
 from hotline.federation.client import PeerClient, decode_events, head_of
+from hotline.federation.tls import peer_http
 from hotline.services.outages import Outages
 from hotline.services.receiver import Receiver
 from hotline.services.writer import LedgerWriter
@@ -89,13 +90,15 @@ class Federation:
             key = self.store.party(peer.party).node_key
             if key is None:
                 raise PeerUnavailable(f"no node key pinned for {peer.party}")
+            # over https: a client trusting only the peer's pinned CA (federation/tls.py)
+            http = peer_http(self.http, peer.party, peer.urls, self.peers.tls_ca(peer.party))
             client = PeerClient(
                 own=self.party,
                 key=self.writer.key(self.party),
                 peer=peer.party,
                 peer_key=key,
                 urls=peer.urls,
-                http=self.http,
+                http=http,
                 clock=self.writer.clock,
                 outages=self.outages,
             )
@@ -113,6 +116,12 @@ class Federation:
         ]
 
     # -- delivery ------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look at every chain on the next round (this process has just taken delivery
+        over from another, whose pushes it did not see)."""
+        self._behind = True
+        self._retry_at = None
 
     def deliver_once(self) -> int:
         """Push every chain of ours that a peer does not hold yet; the number delivered."""

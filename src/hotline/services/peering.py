@@ -33,20 +33,24 @@ class Peering:
             tx.set_info(URLS_KEY, json.dumps(list(checked)))
         return checked
 
-    def export(self, urls: Iterable[str] = ()) -> dict[str, Any]:
-        """This node's signed bundle; ``urls`` (if given) become the node's URLs."""
+    def export(self, urls: Iterable[str] = (), tls_ca: str | None = None) -> dict[str, Any]:
+        """This node's signed bundle; ``urls`` (if given) become the node's URLs. A node
+        with TLS gives its party's CA certificate (PEM), which the bundle then carries
+        for the peer to pin; its URLs must be https."""
         chosen = tuple(urls)
-        if chosen:
-            self.set_own_urls(chosen)
         party = self.store.party(self.own_party)
-        return make_bundle(
+        bundle = make_bundle(
             party=party.id,
             name=party.name,
             key=self.writer.key(party.id),
-            urls=self.own_urls(),
+            urls=chosen or self.own_urls(),
             principals=self.store.principals(party.id),
             issued=self.writer.now(),
+            tls_ca=tls_ca,
         )
+        if chosen:  # remembered only once the bundle is made (the URLs passed its checks)
+            self.set_own_urls(chosen)
+        return bundle
 
     def read(self, data: Any) -> PeerBundle:
         bundle = open_bundle(data)
@@ -59,8 +63,9 @@ class Peering:
         return bundle
 
     def pin(self, data: Any, expected_fingerprint: str | None = None) -> PeerBundle:
-        """Pin a peer: its node key, URLs and principals. An already pinned party must
-        come with the same node key and keep its principals' keys."""
+        """Pin a peer: its node key, URLs, principals and TLS CA (kept inside the stored
+        bundle). An already pinned party must come with the same node key and keep its
+        principals' keys; its CA may change, since the pinned node key signs it."""
         bundle = self.read(data)
         if expected_fingerprint is not None:
             given = expected_fingerprint.replace(" ", "").upper()

@@ -8,8 +8,10 @@ transaction, as a remote node would on delivery.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from hotline.domain.clock import Clock, truncate_ms
@@ -32,7 +34,7 @@ class LedgerWriter:
         self.store = store
         self.keystore = keystore
         self.clock = clock
-        self._keys: dict[str, SigningKey] = {}
+        self._keys: dict[str, tuple[SigningKey, tuple[int, ...] | None]] = {}
         self.group = GroupCommit(store)
 
     def transact(self, job: Callable[[WriteTx], T]) -> T:
@@ -41,21 +43,32 @@ class LedgerWriter:
         return self.group.run(job)
 
     def key(self, owner: str) -> SigningKey:
-        """The private key of a principal or node (cached). Raises KeyUnavailable, also
-        when the key on disk is not the one the record holds as the owner's current key:
-        nothing is ever signed with a key a peer would not accept."""
-        if owner not in self._keys:
-            key = self.keystore.load(owner)
-            current = self.store.current_key_id(owner)
-            if current is not None and current != key.public.key_id:
-                raise KeyUnavailable(
-                    f"the key file of {owner} holds key {key.public.key_id}, but the record "
-                    f"holds {current} as its current key",
-                    hint=f"a key rotation was interrupted: see {self.keystore.path(owner)} "
-                    "and its .new / .retired neighbours",
-                )
-            self._keys[owner] = key
-        return self._keys[owner]
+        """The private key of a principal or node. Raises KeyUnavailable, also when the
+        key on disk is not the one the record holds as the owner's current key: nothing
+        is ever signed with a key a peer would not accept.
+
+        A key is cached while its file stays the same file, so a rotation made by another
+        process is seen at the next signature. While a rotation is under way (or was cut
+        short) the key the record holds as current is taken from the staged or retired
+        file beside the key file, and not cached."""
+        stamp = _stamp(self.keystore.path(owner))
+        cached = self._keys.get(owner)
+        if cached is not None and cached[1] == stamp:
+            return cached[0]
+        key = self.keystore.load(owner)
+        current = self.store.current_key_id(owner)
+        if current is not None and current != key.public.key_id:
+            held = self.keystore.held(owner, current)
+            if held is not None:
+                return held
+            raise KeyUnavailable(
+                f"the key file of {owner} holds key {key.public.key_id}, but the record "
+                f"holds {current} as its current key",
+                hint=f"a key rotation was interrupted: see {self.keystore.path(owner)} "
+                "and its .new / .retired neighbours",
+            )
+        self._keys[owner] = (key, stamp)
+        return key
 
     def forget(self, owner: str) -> None:
         """Drop a cached key (it was rotated)."""
@@ -105,3 +118,12 @@ class LedgerWriter:
                         now=moment,
                     )
         return event
+
+
+def _stamp(path: Path) -> tuple[int, ...] | None:
+    """What tells one key file from the next: a rotation renames a new file into place."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino, found.st_mtime_ns, found.st_size)

@@ -65,13 +65,61 @@ class KeyStore:
     def drop_staged(self, owner: str) -> None:
         self.path(owner).with_suffix(".key.new").unlink(missing_ok=True)
 
+    def restore(self, owner: str, retired_id: str) -> None:
+        """Undo :meth:`promote`: the key retired as ``retired_id`` is current again and
+        the one promoted over it is staged once more."""
+        current = self.path(owner)
+        retired = current.with_suffix(f".{retired_id}.retired")
+        if not retired.exists():
+            return
+        if current.exists():
+            os.replace(current, current.with_suffix(".key.new"))
+        os.replace(retired, current)
+        _sync_folder(current.parent)
+
+    def held(self, owner: str, key_id: str) -> SigningKey | None:
+        """The key ``key_id`` of ``owner`` if a staged or retired file beside the current
+        one holds it (a rotation under way, or cut short), else None."""
+        current = self.path(owner)
+        for candidate in (
+            current.with_suffix(".key.new"),
+            current.with_suffix(f".{key_id}.retired"),
+        ):
+            if candidate.exists():
+                key = self._read(candidate, owner)
+                if key.public.key_id == key_id:
+                    return key
+        return None
+
+    def settle(self, owner: str, current_id: str) -> bool:
+        """After a rotation cut short, make the key file hold ``current_id``, the key the
+        record holds as current: finish the promotion of a staged key the record took, or
+        put back a retired key the record never let go. No key file is removed but a
+        staged key the record never took. Returns whether anything was changed."""
+        current = self.path(owner)
+        key = self.load(owner) if current.exists() else None
+        if key is not None and key.public.key_id == current_id:
+            self.drop_staged(owner)
+            return False
+        staged = current.with_suffix(".key.new")
+        if staged.exists() and self._read(staged, owner).public.key_id == current_id:
+            self.promote(owner, key.public.key_id if key is not None else "lost")
+            return True
+        if current.with_suffix(f".{current_id}.retired").exists():
+            self.restore(owner, current_id)
+            self.drop_staged(owner)
+            return True
+        return False
+
     def discard(self, owner: str) -> None:
         """Remove a key that was made for a registration that did not complete."""
         self.path(owner).unlink(missing_ok=True)
 
     def load(self, owner: str) -> SigningKey:
         """The private key of ``owner``. Raises KeyUnavailable if absent or exposed."""
-        target = self.path(owner)
+        return self._read(self.path(owner), owner)
+
+    def _read(self, target: Path, owner: str) -> SigningKey:
         try:
             mode = target.stat().st_mode
         except FileNotFoundError:

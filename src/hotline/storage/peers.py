@@ -117,6 +117,29 @@ class PeerStore:
                 return found
         raise NotFound("peer", party, hint="import its bundle: hotline peer import FILE")
 
+    def pinned_cas(self) -> dict[str, str]:
+        """Each peer's pinned TLS CA certificate (PEM), read from its stored bundle (which
+        was checked and signed when imported); peers whose bundle has none are left out."""
+        with self._conn() as c:
+            rows = c.execute(sa.select(peers.c.party, peers.c.bundle)).all()
+        found = {}
+        for row in rows:
+            body = json.loads(row.bundle).get("bundle") or {}
+            if isinstance(body.get("tls_ca"), str):
+                found[row.party] = body["tls_ca"]
+        return found
+
+    def tls_ca(self, party: str) -> str | None:
+        """``party``'s pinned TLS CA certificate (PEM), or None when its bundle has none."""
+        with self._conn() as c:
+            text = c.execute(
+                sa.select(peers.c.bundle).where(peers.c.party == party)
+            ).scalar_one_or_none()
+        if text is None:
+            return None
+        ca = (json.loads(text).get("bundle") or {}).get("tls_ca")
+        return ca if isinstance(ca, str) else None
+
     # -- delivery cursors --------------------------------------------------------------
 
     def cursors(self) -> dict[tuple[str, str, str], Cursor]:

@@ -277,3 +277,14 @@ login_failures = Table(
     Column("remote", String(64), nullable=True),
     Column("at", String(32), nullable=False),
 )
+
+# -- leases of background jobs among workers and sites (migration 0007) ------------------
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(160), nullable=False),
+    Column("acquired_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
