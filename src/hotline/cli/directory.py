@@ -16,6 +16,7 @@ from hotline.cli.base import (
     principal_app,
     print_json,
 )
+from hotline.domain.peering import fingerprint
 
 # -- parties and principals --------------------------------------------------------------
 
@@ -60,6 +61,31 @@ def party_list(as_json: JsonOption = False) -> None:
             p.id, p.name, "yes" if p.hosted else "no", p.node_key.key_id if p.node_key else "-"
         )
     out.print(table)
+
+
+@party_app.command("rotate-key")
+def party_rotate_key(
+    party_id: Annotated[
+        str | None,
+        typer.Argument(metavar="[PARTY]", help="This node's party (the default), or a hosted one."),
+    ] = None,
+) -> None:
+    """Give the node a new node key. The old key signs the change (a node.rotate event on
+    each of the party's lines, and a statement sent with every request to peers, which
+    follow it and pin the new key); it is retired but kept, so what it signed still
+    verifies. With several sites, run `hotline site sync` afterwards."""
+    with node_context() as node:
+        chosen = (party_id or node.party).upper()
+        key, retired, lines = node.directory.rotate_node_key(chosen)
+        out.print(
+            f"{chosen}: new node key {key.key_id} (retired {retired}); recorded on "
+            f"{', '.join(lines) or 'no line'}"
+        )
+        out.print(f"fingerprint of the new key: {fingerprint(key)}")
+        out.print(
+            "peers pin it at the next request from this node (a running `hotline serve` "
+            "uses it at its next signature)"
+        )
 
 
 @principal_app.command("add")

@@ -61,6 +61,8 @@ def _summary(event: Event) -> str:
             return f"accepts terms {short(c['terms_id'])}"
         case EventKind.KEY_ROTATE:
             return f"new key for {c['principal']} (replaces {c.get('replaces') or '-'})"
+        case EventKind.NODE_ROTATE:
+            return f"new node key for {c['party']} (replaces {c['replaces']})"
         case EventKind.LINKTEST:
             return f"link test round {c['round']} with {c['peer']}: {c['state']}"
         case EventKind.ESCALATION:

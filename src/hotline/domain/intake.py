@@ -179,6 +179,10 @@ def check_content(event: Event) -> None:
     elif kind == EventKind.KEY_ROTATE:
         _require(isinstance(content.get("principal"), str), kind, "'principal' missing")
         _require(isinstance(content.get("public_key"), str), kind, "'public_key' missing")
+    elif kind == EventKind.NODE_ROTATE:
+        _require(content.get("party") == event.party, kind, "'party' is the chain's own")
+        _require(isinstance(content.get("public_key"), str), kind, "'public_key' missing")
+        _require(isinstance(content.get("replaces"), str), kind, "'replaces' missing")
 
 
 def check_time(event: Event, now: datetime, skew: timedelta) -> None:

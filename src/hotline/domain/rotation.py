@@ -31,6 +31,9 @@ from hotline.domain.crypto import PublicKey, SigningKey, b64decode, b64encode
 from hotline.domain.errors import InvalidInput, RequestRefused
 from hotline.domain.events import Event
 
+#: The node_info entry that keeps this node's own rotation statements (a JSON list of
+#: their wire forms, oldest first).
+ROTATIONS_INFO = "node_rotations"
 #: The header that carries a node's rotation statements, oldest first.
 ROTATION_HEADER = "hotline-rotation"
 #: How many of its latest statements a node sends: a peer that missed more rotations
@@ -106,9 +109,22 @@ def open_rotation(text: str) -> Rotation:
     )
 
 
-def header_value(statements: Sequence[Rotation]) -> str:
-    """The ``Hotline-Rotation`` header: the latest statements, oldest first."""
-    return ",".join(s.text() for s in statements[-SENT_STATEMENTS:])
+def header_value(statements: Sequence[str]) -> str:
+    """The ``Hotline-Rotation`` header: the latest statements (wire forms), oldest first."""
+    return ",".join(statements[-SENT_STATEMENTS:])
+
+
+def stored_statements(text: str | None) -> list[str]:
+    """The wire forms kept under :data:`ROTATIONS_INFO` (none when nothing is kept)."""
+    if not text:
+        return []
+    try:
+        found = json.loads(text)
+    except ValueError as exc:
+        raise InvalidInput(ROTATIONS_INFO, "the node's rotation statements are not JSON") from exc
+    if not isinstance(found, list) or not all(isinstance(s, str) for s in found):
+        raise InvalidInput(ROTATIONS_INFO, "the node's rotation statements are not a list")
+    return found
 
 
 def follow(pinned: PublicKey, party: str, header: str | None) -> list[Rotation]:

@@ -186,6 +186,7 @@ _REFERRING = REF_KINDS | frozenset(
         EventKind.LINE_PROPOSE,
         EventKind.LINE_ACCEPT,
         EventKind.KEY_ROTATE,
+        EventKind.NODE_ROTATE,
     }
 )
 
@@ -201,6 +202,10 @@ _LINK_TARGET: dict[str, EventKind] = {
 #: What the chain-wide checks need of an event already checked on its own: the content of
 #: an event that refers to others (None for the rest), and the id of the key that signed.
 Gist = tuple[Any, str | None]
+
+
+#: Rotations: from the next event of its chain on, the replaced key signs nothing there.
+ROTATIONS = frozenset({EventKind.KEY_ROTATE, EventKind.NODE_ROTATE})
 
 
 def referenced(kind: str, body: Any) -> Gist:
@@ -324,7 +329,7 @@ class Verifier:
             )
 
     def _note(self, row: StoredEvent, content: dict[str, Any]) -> None:
-        if row.kind == EventKind.KEY_ROTATE and isinstance(content.get("replaces"), str):
+        if row.kind in ROTATIONS and isinstance(content.get("replaces"), str):
             self._retired.setdefault((row.line, row.party), {})[content["replaces"]] = row.seq
         if row.kind == EventKind.ACK:
             self._acks.append((row, str(content.get("ref"))))

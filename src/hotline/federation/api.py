@@ -20,9 +20,11 @@ from hotline.domain.clock import Clock, format_time
 from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import InvalidInput, NotFound, PeerUnavailable, RequestRefused
 from hotline.domain.requests import AuthenticRequest, check_request, sign_answer
+from hotline.domain.rotation import ROTATION_HEADER
 from hotline.federation.client import PREFIX, decode_events, encode_events
 from hotline.services.outages import Outages
 from hotline.services.receiver import Receiver
+from hotline.services.rotations import NodeRotations
 from hotline.services.writer import LedgerWriter
 from hotline.storage.peers import PeerStore
 
@@ -44,9 +46,11 @@ def create_app(ctx: FederationContext) -> FastAPI:
     """The node's HTTP app, with the federation API mounted."""
     app = FastAPI(title="hotline node", docs_url=None, redoc_url=None, openapi_url=None)
     store = ctx.writer.store
+    rotations = NodeRotations(ctx.writer, ctx.party)
 
     def answer(status: int, payload: Any, nonce: str) -> Response:
         body = json.dumps(payload, separators=(",", ":")).encode()
+        statements = rotations.header()
         headers = sign_answer(
             ctx.writer.key(ctx.party),
             status=status,
@@ -55,6 +59,8 @@ def create_app(ctx: FederationContext) -> FastAPI:
             request_nonce=nonce,
             now=ctx.clock.now(),
         )
+        if statements:
+            headers[ROTATION_HEADER] = statements
         return Response(body, status_code=status, media_type="application/json", headers=headers)
 
     def node_key_of(party: str) -> PublicKey | None:
@@ -68,6 +74,12 @@ def create_app(ctx: FederationContext) -> FastAPI:
         now = ctx.clock.now()
         headers = {k.lower(): v for k, v in request.headers.items()}
         try:
+            path = []
+            sender = headers.get("hotline-party", "")
+            pinned = node_key_of(sender) if headers.get(ROTATION_HEADER) else None
+            if pinned is not None:  # the sender's node may have rotated its key
+                path = rotations.follow(sender, pinned, headers[ROTATION_HEADER])
+            newest = path[-1].new_key if path else None
             auth = check_request(
                 headers,
                 method=request.method,
@@ -77,8 +89,10 @@ def create_app(ctx: FederationContext) -> FastAPI:
                 recipient=ctx.party,
                 now=now,
                 skew=ctx.skew,
-                node_key_of=node_key_of,
+                node_key_of=node_key_of if newest is None else (lambda _: newest),
             )
+            if path:  # proven: the request is signed by the newest key
+                rotations.pin(auth.sender, path)
             if not ctx.peers.use_nonce(
                 auth.sender, auth.nonce, format_time(now), format_time(now - 2 * ctx.skew)
             ):

@@ -23,8 +23,10 @@ from hotline.domain.errors import InvalidInput, PeerUnavailable, RequestRefused
 from hotline.domain.events import Event
 from hotline.domain.ledger import ChainHead
 from hotline.domain.requests import NONCE_BYTES, check_answer, sign_request
+from hotline.domain.rotation import ROTATION_HEADER
 from hotline.federation.tls import explain
 from hotline.services.outages import Outages
+from hotline.services.rotations import NodeRotations
 
 PREFIX = "/federation/v1"
 
@@ -70,11 +72,43 @@ class PeerClient:
         clock: Clock,
         random: Callable[[int], bytes] = os.urandom,
         outages: Outages | None = None,
+        rotations: NodeRotations | None = None,
     ) -> None:
+        """``rotations``: send this node's key rotation statements with each request,
+        and follow the peer's (pinning its new key) when its answer is signed by a key
+        that replaced the one pinned."""
         self.own, self.key, self.peer, self.peer_key = own, key, peer, peer_key
         self.urls = tuple(urls)
         self.http, self.clock, self.random = http, clock, random
         self.outages = outages
+        self.rotations = rotations
+
+    def _check(self, response: httpx.Response, nonce: bytes) -> None:
+        """Raise RequestRefused unless the answer is the peer's, to this request. An
+        answer signed by a key the peer's rotation statements lead to from the pinned
+        one is taken, and the new key pinned."""
+
+        def check(key: PublicKey) -> None:
+            check_answer(
+                response.headers,
+                status=response.status_code,
+                body=response.content,
+                expected_sender=self.peer,
+                request_nonce=b64encode(nonce),
+                key=key,
+            )
+
+        try:
+            check(self.peer_key)
+        except RequestRefused as refused:
+            header = response.headers.get(ROTATION_HEADER)
+            if refused.reason != "bad signature" or self.rotations is None or not header:
+                raise
+            path = self.rotations.follow(self.peer, self.peer_key, header)
+            if not path:
+                raise
+            check(path[-1].new_key)
+            self.peer_key = self.rotations.pin(self.peer, path)
 
     def call(
         self,
@@ -106,6 +140,8 @@ class PeerClient:
                 nonce=nonce,
             )
             headers["content-type"] = "application/json"
+            if self.rotations is not None and (statements := self.rotations.header()):
+                headers[ROTATION_HEADER] = statements
             target = base + PREFIX + path + (f"?{query}" if query else "")
             started = time.perf_counter()
             try:
@@ -115,14 +151,7 @@ class PeerClient:
                 continue
             rtt = time.perf_counter() - started
             try:
-                check_answer(
-                    response.headers,
-                    status=response.status_code,
-                    body=response.content,
-                    expected_sender=self.peer,
-                    request_nonce=b64encode(nonce),
-                    key=self.peer_key,
-                )
+                self._check(response, nonce)
                 data = response.json() if response.content else None
             except (RequestRefused, ValueError) as exc:
                 failures.append(f"{base}: answer not trusted ({exc})")

@@ -27,6 +27,7 @@ from hotline.federation.client import PeerClient, decode_events, head_of
 from hotline.federation.tls import peer_http
 from hotline.services.outages import Outages
 from hotline.services.receiver import Receiver
+from hotline.services.rotations import NodeRotations
 from hotline.services.writer import LedgerWriter
 from hotline.storage.peers import Peer, PeerStore
 
@@ -78,6 +79,7 @@ class Federation:
         self.outages = outages
         self.latency = latency  # a Prometheus histogram by peer, when the node has metrics
         self._clients: dict[str, tuple[Peer, PeerClient]] = {}
+        self.rotations = NodeRotations(writer, party)
         self._last_pos = -1
         self._behind = True
         self._retry_at: datetime | None = None
@@ -86,7 +88,8 @@ class Federation:
 
     def client(self, peer: Peer) -> PeerClient:
         cached = self._clients.get(peer.party)
-        if cached is None or cached[0] != peer:
+        own = self.writer.key(self.party)  # a new one after a rotation of our node key
+        if cached is None or cached[0] != peer or cached[1].key.public != own.public:
             key = self.store.party(peer.party).node_key
             if key is None:
                 raise PeerUnavailable(f"no node key pinned for {peer.party}")
@@ -94,13 +97,14 @@ class Federation:
             http = peer_http(self.http, peer.party, peer.urls, self.peers.tls_ca(peer.party))
             client = PeerClient(
                 own=self.party,
-                key=self.writer.key(self.party),
+                key=own,
                 peer=peer.party,
                 peer_key=key,
                 urls=peer.urls,
                 http=http,
                 clock=self.writer.clock,
                 outages=self.outages,
+                rotations=self.rotations,
             )
             cached = (peer, client)
             self._clients[peer.party] = cached

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 
@@ -17,6 +18,12 @@ from hotline.domain.identity import (
     parse_roles,
 )
 from hotline.domain.ledger import rotate_content
+from hotline.domain.rotation import (
+    ROTATIONS_INFO,
+    node_rotate_content,
+    sign_rotation,
+    stored_statements,
+)
 from hotline.services.writer import LedgerWriter
 from hotline.storage.transaction import WriteTx
 
@@ -135,3 +142,53 @@ class Directory:
         keystore.promote(pid, old.key.key_id)
         self.writer.forget(pid)
         return self.store.principal(pid), retired, [line.id for line in lines]
+
+    def rotate_node_key(self, party_id: str) -> tuple[PublicKey, str, list[str]]:
+        """Give this node a new node key. The old key signs the change twice: a
+        ``node.rotate`` event on each of the party's lines, and a rotation statement kept
+        with the node (``node_info``) and sent with every federation request and answer,
+        so that peers that pinned the old key can follow to the new one. The old public
+        key stays on record (retired): everything it signed still verifies. Returns the
+        new key, the retired key id and the lines the rotation was recorded on.
+
+        The key file is swapped before the record is written, so a process signing
+        meanwhile takes the key the record holds as current (``LedgerWriter.key``); if
+        the write fails, the old file is put back. Raises InvalidInput for a party not
+        hosted on this node."""
+        pid = parse_party_id(party_id)
+        party = self.store.party(pid)
+        if not party.hosted:
+            raise InvalidInput(
+                "party", f"{pid} is not hosted on this node", hint="its own node rotates its key"
+            )
+        keystore = self.writer.keystore
+        old = self.writer.key(pid)
+        new_key = keystore.stage(pid, self.random(32))
+        now = self.writer.now()
+        statement = sign_rotation(old, pid, new_key.public, now)
+        content = node_rotate_content(pid, new_key.public.text(), old.public.key_id)
+        hosted = self.hosted()
+        keystore.promote(pid, old.public.key_id)
+        try:
+            with self.store.write() as tx:
+                lines = [s.line for s in tx.lines(pid)]
+                tx.rotate_key(pid, new_key.public, format_time(now))
+                for line in lines:
+                    self.writer.append(
+                        tx,
+                        line,
+                        EventKind.NODE_ROTATE,
+                        pid,
+                        content,
+                        hosted=hosted,
+                        now=now,
+                        key=old,
+                    )
+                kept = stored_statements(tx.info(ROTATIONS_INFO))
+                tx.set_info(ROTATIONS_INFO, json.dumps([*kept, statement.text()]))
+        except BaseException:
+            keystore.restore(pid, old.public.key_id)  # the old key stays current
+            keystore.drop_staged(pid)
+            raise
+        self.writer.forget(pid)
+        return new_key.public, old.public.key_id, [line.id for line in lines]

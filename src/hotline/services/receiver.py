@@ -43,6 +43,7 @@ from hotline.domain.intake import (
 from hotline.domain.ledger import ChainHead, Placement, place, receipt_content
 from hotline.domain.linktest import LinkState
 from hotline.domain.policy import Line, LineState, LineStatus, check_member
+from hotline.domain.rotation import check_node_rotation
 from hotline.domain.translation import check_certifier, check_translator
 from hotline.domain.translation import check_form as check_translation_form
 from hotline.domain.verify import KeyDirectory
@@ -58,6 +59,7 @@ NODE_KINDS = frozenset(
         EventKind.LINE_ACCEPT,
         EventKind.LINKTEST,
         EventKind.KEY_ROTATE,
+        EventKind.NODE_ROTATE,
         EventKind.ESCALATION,
         EventKind.CONTACT_EXPIRE,
         EventKind.CATALOGUE_ADOPT,
@@ -68,7 +70,7 @@ NODE_KINDS = frozenset(
 #: Kinds whose checks also change this node's directory or lines: each is applied in a
 #: savepoint, so that a refusal found half-way leaves nothing behind.
 WRITES_BEYOND_THE_EVENT = frozenset(
-    {EventKind.LINE_PROPOSE, EventKind.LINE_ACCEPT, EventKind.KEY_ROTATE}
+    {EventKind.LINE_PROPOSE, EventKind.LINE_ACCEPT, EventKind.KEY_ROTATE, EventKind.NODE_ROTATE}
 )
 
 
@@ -145,7 +147,9 @@ class Receiver:
                         check_authentic(event, keys, sender)
                     if retired is None:
                         retired = tx.retired_key_ids()
-                    if event.key_id in retired:
+                    if event.key_id in retired and tx.retired_in_chain(
+                        event.line, event.party, event.key_id, event.seq
+                    ):
                         raise RequestRefused(
                             "retired key",
                             f"{event.author} signed with key {event.key_id}, "
@@ -177,6 +181,9 @@ class Receiver:
                         line = self._check_and_apply(tx, event, after_commit, states)
                     if event.kind == EventKind.KEY_ROTATE:  # later events may use the key
                         keys = {**keys, **tx.keys_of(event.content["principal"])}
+                        retired = None
+                    elif event.kind == EventKind.NODE_ROTATE:
+                        keys = {**keys, **tx.keys_of(event.party)}
                         retired = None
                 except RequestRefused as exc:
                     refused, bad = exc, event
@@ -305,6 +312,12 @@ class Receiver:
                     )
         elif kind == EventKind.KEY_ROTATE:
             self._rotation(tx, event, content)
+        elif kind == EventKind.NODE_ROTATE:
+            key, _ = check_node_rotation(event)
+            try:  # already pinned, when the rotation statement came with a request
+                tx.rotate_key(event.party, key, str(event.body["ts"]))
+            except AlreadyExists as exc:
+                raise RequestRefused("key conflict", exc.message) from exc
         elif kind == EventKind.LINE_ACCEPT:
             if event.party in state.accepted_by:
                 raise RequestRefused("duplicate acceptance", f"{event.party} already accepted")

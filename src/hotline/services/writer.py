@@ -87,9 +87,12 @@ class LedgerWriter:
         *,
         hosted: frozenset[str],
         now: datetime | None = None,
+        key: SigningKey | None = None,
     ) -> Event:
         """Sign ``content`` as ``author`` onto its party's chain of ``line`` and store it,
-        with receipts from the other parties of the line hosted here."""
+        with receipts from the other parties of the line hosted here. ``key``: sign with
+        this key rather than the author's current one (a rotation, signed by the key it
+        replaces)."""
         moment = now or self.now()
         party = party_of(author)
         head = tx.head(line.id, party)
@@ -100,7 +103,7 @@ class LedgerWriter:
             prev=head.id,
             kind=kind,
             author=author,
-            key=self.key(author),
+            key=key or self.key(author),
             ts=moment,
             content=content,
         )

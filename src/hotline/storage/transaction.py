@@ -20,7 +20,7 @@ from hotline.domain.errors import (
     AlreadyExists,
     ChainConflict,
 )
-from hotline.domain.events import Event
+from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import Party, Principal
 from hotline.domain.ledger import ChainHead
 from hotline.domain.policy import Line, LineState, LineStatus
@@ -116,12 +116,36 @@ class WriteTx:
         rows = self._c.execute(sa.select(keys.c.key_id).where(keys.c.retired_at.is_not(None)))
         return {r.key_id for r in rows}
 
+    def info(self, key: str) -> str | None:
+        """A node_info value as this transaction sees it."""
+        found = self._c.execute(sa.select(node_info.c.value).where(node_info.c.key == key))
+        return found.scalar_one_or_none()
+
+    def retired_in_chain(self, line: str, party: str, key_id: str, before_seq: int) -> bool:
+        """Whether a rotation event of the chain (line, party) below ``before_seq``
+        replaced ``key_id``: from there on, that key signs nothing on the chain (as
+        ``hotline verify`` checks). Events it signed before the rotation still count, however
+        late they arrive; a request signed with it is refused once the rotation is pinned."""
+        rows = self._c.execute(
+            sa.select(events.c.raw, events.c.sig).where(
+                events.c.line == line,
+                events.c.party == party,
+                events.c.seq < before_seq,
+                events.c.kind.in_([EventKind.KEY_ROTATE.value, EventKind.NODE_ROTATE.value]),
+            )
+        )
+        return any(event_of(r).content.get("replaces") == key_id for r in rows)
+
     def keys_of(self, owner: str) -> dict[str, tuple[str, PublicKey]]:
         """The owner's keys as this transaction sees them."""
         rows = self._c.execute(
             sa.select(keys.c.key_id, keys.c.public_key).where(keys.c.owner == owner)
         )
         return {r.key_id: (owner, PublicKey.from_text(r.public_key)) for r in rows}
+
+    def lines(self, party: str) -> list[LineState]:
+        """``party``'s lines as this transaction sees them."""
+        return read_lines(self._c, self._parse, party, None)
 
     def line(self, line_id: str) -> LineState | None:
         """A line as this transaction sees it (its own changes included)."""
