@@ -560,3 +560,29 @@ def test_sigterm_stops_serve_cleanly(lab: Lab) -> None:
     server.start()
     server.wait_ready()
     assert server.stop(signal.SIGTERM) == 0
+
+
+def test_a_node_key_rotated_while_serving_is_followed_by_the_peer(lab: Lab) -> None:
+    """`party rotate-key` on US's folder while US serves: the running server signs with
+    the new key from then on, RU pins it from US's next request, and both records verify
+    (the rotation events included) and stay in step."""
+    pair = lab.pair()
+    before = pair.send(5)
+    wait_for("RU to hold the first messages", lambda: pair.ru_holds(before), explain=pair.explain)
+    old = pair.us_node.store.party("US").node_key
+    assert old is not None
+    rotated = cli(pair.us.home, "party", "rotate-key")
+    assert "new node key" in rotated.stdout and LINE in rotated.stdout
+    new = pair.us_node.store.party("US").node_key
+    assert new is not None and new != old
+    after = pair.send(5)
+    wait_for("RU to hold the later messages", lambda: pair.ru_holds(after), explain=pair.explain)
+    wait_for(
+        "RU to pin US's new node key",
+        lambda: pair.ru_node.store.party("US").node_key == new,
+        explain=pair.explain,
+    )
+    pair.wait_settled()
+    pair.verify_both()
+    assert pair.ru_node.peers.rejections() == []
+    assert pair.us_node.peers.rejections() == []
