@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-.PHONY: demo walkthrough test lint format bench clean help
+.PHONY: demo walkthrough test test-postgres lint format bench clean help
 
 help:
 	@echo "make demo    two nodes (US, RU) play the 2022 scenario; then their consoles (Ctrl-C stops)"
 	@echo "make walkthrough  one node walked through init, a line, send, ack, log and verify"
 	@echo "make test    lint (ruff), types (mypy --strict) and the whole test suite"
+	@echo "make test-postgres  the whole suite with every test node on PostgreSQL"
 	@echo "make bench   ledger, escalation, awareness, API and scale (PostgreSQL) benchmarks"
 	@echo "make format  format the code with ruff"
 
@@ -39,6 +40,9 @@ lint: $(TESTED)
 
 test: lint
 	$(BIN)/pytest
+
+test-postgres: $(TESTED)
+	HOTLINE_TEST_BACKEND=postgres $(BIN)/pytest
 
 bench: $(TESTED)
 	$(BIN)/python bench/ledger.py

@@ -94,6 +94,52 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+#: ``HOTLINE_TEST_BACKEND=postgres`` runs the whole suite on PostgreSQL: every node a
+#: test creates without naming a database gets a fresh PostgreSQL database of its own
+#: (``make test-postgres``). Nodes made by ``hotline init`` in a child process, and tests
+#: about SQLite itself, stay on SQLite.
+BACKEND = os.environ.get("HOTLINE_TEST_BACKEND", "sqlite").lower()
+
+
+@pytest.fixture(autouse=True)
+def _default_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    if BACKEND != "postgres":
+        yield
+        return
+    import hotline.config
+
+    made: dict[Path, str] = {}
+    sqlite_default = hotline.config.default_database_url
+    admin: sa.Engine | None = None
+
+    def on_postgres(home: Path) -> str:
+        nonlocal admin
+        if (home / "hotline.db").exists() or (home / "hotline.toml").exists():
+            return sqlite_default(home)  # a node already on SQLite
+        if home not in made:
+            admin = admin or _postgres_admin()
+            name = f"hotline_test_{uuid.uuid4().hex[:12]}"
+            with admin.connect() as c:
+                c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            made[home] = sa.make_url(PG_URL).set(database=name).render_as_string(False)
+        return made[home]
+
+    monkeypatch.setattr(hotline.config, "default_database_url", on_postgres)
+    yield
+    if admin is not None:
+        with admin.connect() as c:
+            for url in made.values():
+                name = sa.make_url(url).database
+                c.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                    ),
+                    {"n": name},
+                )
+                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each storage test runs on SQLite, and on PostgreSQL when reachable."""

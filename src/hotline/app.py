@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from hotline.api.app import create_api
 from hotline.api.metrics import Metrics, mount_operations
-from hotline.config import Settings, load_settings, write_config
+from hotline.config import SQLITE_IN_HOME, Settings, load_settings, write_config
 from hotline.domain.clock import Clock, format_time
 from hotline.domain.errors import AlreadyExists, StorageUnavailable
 from hotline.domain.identity import Party, parse_party_id
@@ -253,11 +253,12 @@ def init_node(
         )
     settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     values = {"party": party_id}
-    if database_url:
-        values["database_url"] = database_url
-    settings = dataclasses.replace(
-        settings, party=party_id, database_url=database_url or settings.database_url
-    )
+    chosen = database_url or settings.database_url
+    if chosen != SQLITE_IN_HOME.format(home=settings.home):
+        # kept: a later command without HOTLINE_DATABASE_URL opens this node's database,
+        # not an empty one in the folder
+        values["database_url"] = chosen
+    settings = dataclasses.replace(settings, party=party_id, database_url=chosen)
     node = _wire(settings, party_id, clock or clock_of(settings), random)
     upgrade(node.store.engine)
     holder = node.store.info("party")

@@ -300,8 +300,12 @@ class Settings:
         return self.home / "keys"
 
 
+#: A node's own SQLite database, in its folder: the default ``database_url``.
+SQLITE_IN_HOME = "sqlite:///{home}/hotline.db"
+
+
 def default_database_url(home: Path) -> str:
-    return f"sqlite:///{home / 'hotline.db'}"
+    return SQLITE_IN_HOME.format(home=home)
 
 
 def load_settings(environ: Mapping[str, str], home: Path | None = None) -> Settings:
