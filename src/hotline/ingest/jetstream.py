@@ -167,6 +167,7 @@ class Connection:
         self._opening: asyncio.Lock | None = None
         self._last_error: Exception | None = None
         self.streams: set[str] = set()  # made sure of, by this connection
+        self._closing = False
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         future = asyncio.run_coroutine_threadsafe(coro, _Loop.get())
@@ -245,6 +246,8 @@ class Connection:
         )
 
     async def _disconnected(self) -> None:
+        if self._closing:  # our own close: nothing to report
+            return
         log.warning("NATS %s: disconnected; reconnecting", self.url)
 
     async def _reconnected(self) -> None:
@@ -256,10 +259,13 @@ class Connection:
         client, self._client, self._js = self._client, None, None
         self.streams.clear()
         if client is not None and not client.is_closed:
+            self._closing = True
             try:
                 self.run(client.close())
             except StorageUnavailable as exc:
                 log.warning("closing NATS: %s", exc.message)
+            finally:
+                self._closing = False
 
 
 class TrackPublisher:

@@ -40,7 +40,9 @@ class PictureStore:
                 latest[t.uid] = t
         if not latest:
             return
-        rows = [_row(t) for t in latest.values()]
+        # in one order (by uid) whoever writes: two writers locking the same rows in
+        # different orders would deadlock on PostgreSQL
+        rows = [_row(latest[uid]) for uid in sorted(latest)]
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(tracks)
         excluded = statement.excluded
