@@ -139,6 +139,8 @@ def tls_show(as_json: JsonOption = False) -> None:
     }
     if as_json:
         print_json(report)
+        if report["problems"]:
+            raise typer.Exit(1)
         return
     table = Table("", "PARTY CA", "NODE CERTIFICATE")
     for field in ("path", "subject", "issuer", "hosts", "not_before", "not_after", "sha256"):
@@ -149,5 +151,6 @@ def tls_show(as_json: JsonOption = False) -> None:
         out.print(f"pinned CA of {party}: {line}")
     for problem in report["problems"]:
         out.print(f"PROBLEM: {problem}", style="red")
-    if not report["problems"]:
-        out.print("the node certificate is valid, issued by the party CA, and matches its key")
+    if report["problems"]:
+        raise typer.Exit(1)
+    out.print("the node certificate is valid, issued by the party CA, and matches its key")

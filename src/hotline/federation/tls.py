@@ -31,6 +31,7 @@ from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -455,6 +456,15 @@ class NodeHttp(httpx.Client):
             self._retired.clear()
         super().close()
 
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: TracebackType | None = None,
+    ) -> None:
+        # httpx.Client.__exit__ closes its own transport only, not the peers' clients.
+        self.close()
+
 
 def node_http(settings: Settings, *, timeout: httpx.Timeout) -> NodeHttp:
     """The HTTP client ``serve`` and the CLI reach peers with."""
@@ -495,6 +505,16 @@ _EXPLAINED = {
 }
 
 
+#: A node that refuses a caller's certificate sends no TLS alert saying why: asyncio and
+#: uvloop close the connection without sending the alert OpenSSL wrote. With TLS 1.3 the
+#: caller's handshake is over by then, so all it sees is its https request unanswered.
+_REFUSED_SILENTLY = (
+    "it closed the connection without answering: it most likely refused our certificate "
+    "(it has not pinned our CA, or ours has expired or is not valid yet; "
+    "see `hotline tls show`)"
+)
+
+
 def explain(exc: BaseException) -> str:
     """A transport failure in words; a TLS one says which side refused what."""
     seen: BaseException | None = exc
@@ -508,7 +528,26 @@ def explain(exc: BaseException) -> str:
                 return f"TLS: its certificate does not name this host ({seen})"
             return f"TLS: {seen}"
         seen = seen.__cause__ or seen.__context__
+    if _closed_over_https(exc):
+        return f"TLS: {_REFUSED_SILENTLY} ({exc.__class__.__name__}: {exc})"
     return f"{exc.__class__.__name__}: {exc}"
+
+
+def _closed_over_https(exc: BaseException) -> bool:
+    """An https request the server closed the connection on, with no answer."""
+    if isinstance(exc, httpx.RemoteProtocolError):
+        closed = "without sending a response" in str(exc)
+    elif isinstance(exc, httpx.ReadError | httpx.WriteError):
+        closed, seen = False, exc.__cause__ or exc.__context__
+        while seen is not None and not closed:  # a reset or a broken pipe, not a timeout
+            closed = isinstance(seen, ConnectionError)
+            seen = seen.__cause__ or seen.__context__
+    else:
+        return False
+    try:
+        return closed and exc.request.url.scheme == "https"
+    except RuntimeError:  # raised outside a client: no request to tell the scheme
+        return False
 
 
 # -- the server side -------------------------------------------------------------------------
