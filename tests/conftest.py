@@ -102,8 +102,10 @@ BACKEND = os.environ.get("HOTLINE_TEST_BACKEND", "sqlite").lower()
 
 
 @pytest.fixture(autouse=True)
-def _default_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    if BACKEND != "postgres":
+def _default_backend(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    if BACKEND != "postgres" or request.node.get_closest_marker("sqlite") is not None:
         yield
         return
     import hotline.config

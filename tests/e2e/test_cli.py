@@ -461,6 +461,7 @@ def _tamper(home: Path, sql: str, *params: object) -> None:
     db.close()
 
 
+@pytest.mark.sqlite
 def test_database_refuses_edits_of_events(lab: Run, home: Path) -> None:
     db = sqlite3.connect(home / "hotline.db")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
@@ -470,6 +471,7 @@ def test_database_refuses_edits_of_events(lab: Run, home: Path) -> None:
     db.close()
 
 
+@pytest.mark.sqlite
 def test_edited_row_is_found_and_named(lab: Run, home: Path) -> None:
     lab(*FLASH, ok=True)
     message = lab("inbox", "--party", "RU", "--json", ok=True).json()[0]["id"]
@@ -486,6 +488,7 @@ def test_edited_row_is_found_and_named(lab: Run, home: Path) -> None:
     assert report["problems"][0]["event"] == message
 
 
+@pytest.mark.sqlite
 def test_deleted_row_is_a_gap(lab: Run, home: Path) -> None:
     lab(*FLASH, ok=True)
     lab(*FLASH, ok=True)

@@ -37,6 +37,7 @@ def test_a_site_shares_party_database_and_keys_with_its_own_address(
     assert hotline("site", "sync", str(site), ok=True).out.startswith("0 keys copied")
 
 
+@pytest.mark.sqlite
 def test_a_node_on_sqlite_has_no_other_sites(hotline: Run, tmp_path: Path) -> None:
     hotline("init", "--party", "US", ok=True)
     refused = hotline("site", "add", str(tmp_path / "b"), "--listen", "127.0.0.1:8200")

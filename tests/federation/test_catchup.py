@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from hotline.domain.events import Event, EventKind, sign_event
@@ -125,6 +126,7 @@ def drop_sqlite_guards(pair: Pair) -> None:
         c.execute(sa.text("DROP TRIGGER events_no_delete"))
 
 
+@pytest.mark.sqlite
 def test_a_peer_that_lost_events_gets_them_again(pair: Pair) -> None:
     sent = send(pair, "US", 5)
     pair.settle()
@@ -187,6 +189,7 @@ def other_event_at(pair: Pair, original: Event) -> Event:
     )
 
 
+@pytest.mark.sqlite
 def test_compare_with_reports_divergence_at_the_same_seq(pair: Pair) -> None:
     sent = send(pair, "US", 3)
     pair.settle()
@@ -224,6 +227,7 @@ def copy_database(source: str, target: str) -> None:
         src.backup(dst)
 
 
+@pytest.mark.sqlite
 def test_a_peer_restored_from_before_a_whole_chain_gets_it_again(
     pair: Pair, tmp_path: Path
 ) -> None:

@@ -15,6 +15,7 @@ from hotline.services.verification import verify_store
 from tests.conftest import FakeClock, make_lab_node
 
 
+@pytest.mark.sqlite
 def test_workers_find_the_same_problems_as_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
