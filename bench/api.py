@@ -214,6 +214,7 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL", help="PostgreSQL server (default: SQLite)")
     parser.add_argument("--workers", type=int, help="serve --workers N (default: one process)")
     parser.add_argument("--lines", type=int, default=1, help="lines the clients spread over")
+    parser.add_argument("--log", metavar="FILE", help="append the node's output to FILE")
     args = parser.parse_args()
     store = "PostgreSQL" if args.postgres else f"SQLite synchronous={args.sync}"
     print(
@@ -231,6 +232,7 @@ def main() -> None:
         home = Path(tmp) / "node"
         tokens = set_up(home, args.clients, env, database, args.lines)
         port = free_port()
+        log = (Path(args.log) if args.log else Path(tmp) / "serve.log").open("ab")
         serve = [*HOTLINE, "--home", str(home), "serve", *workers]
         if args.profile:
             spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
@@ -240,8 +242,8 @@ def main() -> None:
         server = subprocess.Popen(
             serve,
             env={**env, "HOTLINE_LISTEN": f"127.0.0.1:{port}"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
         try:

@@ -27,12 +27,29 @@ Job = Callable[[WriteTx], Any]
 
 log = logging.getLogger(__name__)
 
+#: How often a batch that met a deadlock is run again before its callers get the error.
+DEADLOCK_RETRIES = 5
+_DEADLOCK_STATES = frozenset({"40P01", "40001"})  # PostgreSQL: deadlock, serialization
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is the database giving up on a transaction
+    that waited for locks another one held while waiting for its own."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if getattr(getattr(seen, "orig", None), "sqlstate", None) in _DEADLOCK_STATES:
+            return True
+        if getattr(seen, "sqlstate", None) in _DEADLOCK_STATES:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
 
 class GroupCommit:
     def __init__(self, store: Store, *, batch: int = 64) -> None:
         self.store = store
         self.batch = batch
-        self._queue: queue.SimpleQueue[tuple[Job, Future[Any]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Job, Future[Any], str] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
         self.commits = 0  # transactions committed by the group, for tests and figures
@@ -57,15 +74,18 @@ class GroupCommit:
         if thread is not None:
             thread.join()
 
-    def run(self, job: Callable[[WriteTx], T]) -> T:
-        """``job(tx)`` in a write transaction; its result once that has committed."""
+    def run(self, job: Callable[[WriteTx], T], order: str = "") -> T:
+        """``job(tx)`` in a write transaction; its result once that has committed.
+        ``order`` (the line the job writes on): jobs sharing a transaction run sorted by
+        it, so that transactions of several processes take their chain locks in one
+        order and do not deadlock."""
         with self._guard:
             thread = self._thread
             if thread is not None and not thread.is_alive():
                 thread = self._thread = None
             if thread is not None and thread is not threading.current_thread():
                 done: Future[T] = Future()
-                self._queue.put((job, done))
+                self._queue.put((job, done, order))
         if thread is None or thread is threading.current_thread():
             with self.store.write() as tx:
                 return job(tx)
@@ -87,28 +107,43 @@ class GroupCommit:
                     stopping = True
                     break
                 jobs.append(more)
-            self._commit(jobs)
+            jobs.sort(key=lambda item: item[2])  # stable: one line's jobs keep their order
+            self._commit([(job, done) for job, done, _ in jobs])
             if stopping:
                 return
 
     def _commit(self, jobs: list[tuple[Job, Future[Any]]]) -> None:
-        results: list[tuple[Future[Any], Any]] = []
-        try:
-            with self.store.write() as tx:
-                for job, done in jobs:
-                    try:
-                        with tx.savepoint():
-                            results.append((done, job(tx)))
-                    except Exception as exc:  # that caller's error; the batch goes on
+        for attempt in range(1, DEADLOCK_RETRIES + 1):
+            outcomes: list[tuple[Future[Any], bool, Any]] = []
+            try:
+                with self.store.write() as tx:
+                    for job, done in jobs:
+                        try:
+                            with tx.savepoint():
+                                outcomes.append((done, True, job(tx)))
+                        except Exception as exc:  # that caller's error; the batch goes on
+                            if is_deadlock(exc):
+                                raise  # the whole transaction goes, and is run again
+                            outcomes.append((done, False, exc))
+            except BaseException as exc:  # the transaction failed: nothing of it is stored
+                if isinstance(exc, Exception) and is_deadlock(exc) and attempt < DEADLOCK_RETRIES:
+                    # another process's writes took the same chain locks in another order
+                    log.info("a group commit of %d writes met a deadlock; again", len(jobs))
+                    continue
+                log.warning("a group commit of %d writes failed: %s", len(jobs), exc)
+                for _, done in jobs:
+                    if not done.done():
                         done.set_exception(exc)
-        except BaseException as exc:  # the transaction failed: nothing of it is stored
-            log.warning("a group commit of %d writes failed: %s", len(jobs), exc)
-            for _, done in jobs:
-                if not done.done():
-                    done.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-            return
+                if not isinstance(exc, Exception):
+                    raise
+                return
+            break
+        results = []
+        for done, ok, value in outcomes:
+            if ok:
+                results.append((done, value))
+            else:
+                done.set_exception(value)
         self.commits += 1
         self.jobs += len(results)
         for done, result in results:

@@ -98,7 +98,8 @@ class Messages:
                     tx, state.line, EventKind.MESSAGE, author, content, hosted=hosted
                 )
                 for content in contents
-            ]
+            ],
+            state.line.id,
         )
 
     def ack(
@@ -150,7 +151,7 @@ class Messages:
                     )
             return self.writer.append(tx, state.line, EventKind.ACK, author, content, hosted=hosted)
 
-        return self.writer.transact(record)
+        return self.writer.transact(record, state.line.id)
 
     def inbox(
         self, party: str, *, principal: str | None = None, include_acked: bool = False

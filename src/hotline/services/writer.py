@@ -37,10 +37,11 @@ class LedgerWriter:
         self._keys: dict[str, tuple[SigningKey, tuple[int, ...] | None]] = {}
         self.group = GroupCommit(store)
 
-    def transact(self, job: Callable[[WriteTx], T]) -> T:
+    def transact(self, job: Callable[[WriteTx], T], line: str = "") -> T:
         """``job(tx)`` in a write transaction, shared with other threads' jobs while the
-        node serves (see :mod:`hotline.services.commits`); its result once committed."""
-        return self.group.run(job)
+        node serves (see :mod:`hotline.services.commits`); its result once committed.
+        ``line``: the line it writes on, which orders the jobs sharing a transaction."""
+        return self.group.run(job, line)
 
     def key(self, owner: str) -> SigningKey:
         """The private key of a principal or node. Raises KeyUnavailable, also when the
