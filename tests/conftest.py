@@ -72,6 +72,16 @@ def _postgres_admin() -> sa.Engine:
     return engine
 
 
+def _drop_database(admin: sa.Engine, name: str) -> None:
+    """Drop a test database, ending what is still connected to it first."""
+    with admin.connect() as c:
+        c.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+            {"n": name},
+        )
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
@@ -83,14 +93,7 @@ def postgres_url() -> Iterator[str]:
     try:
         yield url
     finally:
-        with admin.connect() as c:
-            c.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-                ),
-                {"n": name},
-            )
-            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        _drop_database(admin, name)
         admin.dispose()
 
 
@@ -129,16 +132,8 @@ def _default_backend(
     monkeypatch.setattr(hotline.config, "default_database_url", on_postgres)
     yield
     if admin is not None:
-        with admin.connect() as c:
-            for url in made.values():
-                name = sa.make_url(url).database
-                c.execute(
-                    sa.text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-                    ),
-                    {"n": name},
-                )
-                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        for url in made.values():
+            _drop_database(admin, str(sa.make_url(url).database))
         admin.dispose()
 
 
