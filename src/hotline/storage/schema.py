@@ -98,6 +98,8 @@ events = Table(
     Column("ref", String(64), nullable=True),
     Column("raw", LargeBinary, nullable=False),
     Column("sig", LargeBinary, nullable=False),
+    # when a peer's event reached this node (migration 0008); NULL for our own events
+    Column("received_at", String(32), nullable=True),
     UniqueConstraint("line", "party", "seq", name="uq_events_chain_seq"),
     Index("ix_events_ref_kind", "ref", "kind", "pos"),
     Index("ix_events_line_kind", "line", "kind"),
@@ -145,6 +147,34 @@ rejections = Table(
     Column("event_id", String(64), nullable=True),
     Column("raw", LargeBinary, nullable=True),
     Column("sig", LargeBinary, nullable=True),
+    # migration 0008: ``peer`` is the party the request proved (its node signature
+    # verified); ``claimed`` the party it named; ``client`` the address it came from
+    Column("claimed", String(64), nullable=True),
+    Column("client", String(64), nullable=True),
+    Index("ix_rejections_at", "at"),
+)
+
+# unauthenticated refusals, counted per address, party named and reason (migration 0008)
+refusal_counts = Table(
+    "refusal_counts",
+    metadata,
+    Column("client", String(64), primary_key=True),
+    Column("claimed", String(64), primary_key=True),
+    Column("reason", String(64), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("first_at", String(32), nullable=False),
+    Column("last_at", String(32), nullable=False, index=True),
+    Column("detail", Text, nullable=False),
+)
+
+# the clock offset measured to each peer from its signed answers (migration 0008)
+peer_clocks = Table(
+    "peer_clocks",
+    metadata,
+    Column("peer", String(16), primary_key=True),
+    Column("offset_ms", Integer, nullable=False),
+    Column("rtt_ms", Integer, nullable=False),
+    Column("measured_at", String(32), nullable=False),
 )
 
 nonces = Table(
