@@ -319,18 +319,22 @@ def test_splitter_split_in_three_at_many_boundaries() -> None:
 def test_splitter_junk_only_is_dropped_and_counted() -> None:
     splitter = Splitter()
     assert run(splitter, [b"hello world, no events here\n" * 10]) == []
-    assert splitter.dropped == 280 - 6  # the tail is kept: "<event" may be split
-    assert len(splitter.buffer) == 6
-    assert run(splitter, [VALID]) == [VALID]
     assert splitter.dropped == 280
+    assert splitter.buffer == b""
+    assert run(splitter, [b"junk <eve"]) == []  # the tail may begin a split "<event"
+    assert splitter.buffer == b"<eve"
+    assert run(splitter, [VALID[4:]]) == [VALID]
+    assert splitter.dropped == 285
 
 
 def test_splitter_drops_an_unterminated_event_longer_than_the_limit() -> None:
-    huge = b'<event uid="big" type="a-h-A"><detail>' + b"x" * 300
-    splitter = Splitter(limit=200)
+    limit = len(VALID) + 10
+    huge = b'<event uid="big" type="a-h-A"><detail>' + b"x" * limit
+    splitter = Splitter(limit=limit)
     chunks = [huge[i : i + 10] for i in range(0, len(huge), 10)]
     assert run(splitter, chunks) == []
-    assert len(splitter.buffer) <= 200
+    assert len(splitter.buffer) <= limit
+    assert splitter.oversized == 1
     # the stream goes on: the next event still comes through
     assert run(splitter, [b"</detail></event>\n", VALID]) == [VALID]
     assert splitter.dropped == len(huge) + len(b"</detail></event>\n")
@@ -381,3 +385,85 @@ def test_fuzz_splitter_on_event_like_streams(parts: list[bytes], sizes: list[int
     assert sum(map(len, out)) + splitter.dropped + len(splitter.buffer) == len(data)
     for piece in out:
         parse_or_refuse(piece)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [VALID, SECOND, SELF_CLOSING, JUNK, b"<", b"<event", b"<event>", b">", b"/>"]
+        ),
+        max_size=16,
+    ),
+    st.lists(st.integers(1, 97), max_size=30),
+)
+def test_fuzz_splitter_chunks_do_not_change_the_events(
+    parts: list[bytes], sizes: list[int]
+) -> None:
+    data = b"".join(parts)
+    whole = Splitter()
+    expected = whole.feed(data)
+    splitter = Splitter()
+    chunks, at = [], 0
+    for size in sizes:
+        chunks.append(data[at : at + size])
+        at += size
+    chunks.append(data[at:])
+    assert run(splitter, chunks) == expected
+    assert (splitter.dropped, splitter.buffer) == (whole.dropped, whole.buffer)
+
+
+# -- the splitter's work is linear in its input ----------------------------------------------
+
+MB = 1 << 20
+
+
+def chunked(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [b"<event", b"<event>", b"<event uid='x'", b"<event/", b"</event>", b"<", b">", b"x"],
+    ids=repr,
+)
+def test_the_splitter_scans_each_byte_a_few_times_at_most(unit: bytes) -> None:
+    """A stream of tokens that each begin an event and never end it used to be scanned
+    from the start of the buffer once per token (quadratic: ~26 s of CPU per MB)."""
+    data = unit * (MB // len(unit))
+    splitter = Splitter()
+    assert run(splitter, chunked(data, 65536)) == []
+    assert splitter.scanned <= 3 * len(data)
+    assert splitter.dropped + len(splitter.buffer) == len(data)
+    assert len(splitter.buffer) <= MAX_EVENT_BYTES
+
+
+def test_an_event_arriving_a_byte_at_a_time_is_scanned_a_few_times_at_most() -> None:
+    """An event within the limit but unfinished used to be searched from its start on
+    every chunk: a large event sent a byte at a time cost its size squared."""
+    big = event(detail="<detail>" + "x" * 60_000 + "</detail>").encode()
+    splitter = Splitter()
+    chunks = chunked(big, 1)
+    assert run(splitter, chunks) == [big]
+    # a search that found nothing resumes a needle's length back, for a split needle
+    assert splitter.scanned <= 3 * len(big) + 2 * len(b"</event>") * len(chunks)
+
+
+def test_good_events_around_garbage_are_still_cut_out() -> None:
+    garbage = b"<event" * 50_000 + b"<event><event>" * 1000 + b"\x00\xff" * 1000
+    stream = VALID + garbage + SECOND + garbage + SELF_CLOSING
+    splitter = Splitter()
+    assert run(splitter, chunked(stream, 4096)) == [VALID, SECOND, SELF_CLOSING]
+    assert splitter.dropped == 2 * len(garbage)
+    assert splitter.scanned <= 3 * len(stream)
+
+
+def test_an_event_over_the_limit_is_dropped_and_counted_the_next_one_kept() -> None:
+    limit = len(VALID) + 10
+    large = event(detail="<detail>" + "x" * limit + "</detail>").encode()
+    splitter = Splitter(limit=limit)
+    assert splitter.feed(large + SECOND[:20]) == []  # over the limit though complete
+    assert (splitter.oversized, splitter.pending) == (1, True)
+    assert splitter.feed(SECOND[20:]) == [SECOND]
+    assert (splitter.oversized, splitter.pending, splitter.events) == (1, False, 1)
+    assert splitter.dropped == len(large)
