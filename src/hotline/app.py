@@ -17,6 +17,7 @@ import httpx
 from fastapi import FastAPI
 
 from hotline.api.app import create_api
+from hotline.api.limits import BodyLimit, BodyLimits
 from hotline.api.metrics import Metrics, mount_operations
 from hotline.config import SQLITE_IN_HOME, Settings, load_settings, write_config
 from hotline.domain.clock import Clock, format_time
@@ -26,6 +27,7 @@ from hotline.domain.intent import parse_lead_times
 from hotline.domain.message import parse_lang
 from hotline.domain.tracks import Track
 from hotline.federation.api import FederationContext, create_app
+from hotline.federation.client import PREFIX
 from hotline.federation.workers import Federation, Timing
 from hotline.ingest.api import mount_ingest
 from hotline.ingest.jetstream import TrackPublisher
@@ -193,7 +195,8 @@ def federation(node: Node, http: httpx.Client) -> Federation:
 
 
 def federation_app(node: Node) -> FastAPI:
-    """The node's HTTP app: the federation API, and the track ingest endpoint."""
+    """The node's HTTP app: the federation API, the track ingest endpoint, the operator
+    API and the console, each request body held to its limit (:mod:`hotline.api.limits`)."""
     app = create_app(
         FederationContext(
             party=node.party,
@@ -208,6 +211,16 @@ def federation_app(node: Node) -> FastAPI:
     mount_ingest(app, node.ingest, node.settings.ingest_token)
     mount_operations(app, node, node.settings.metrics_token)
     create_api(app, node, node.accounts)
+    settings = node.settings
+    app.add_middleware(
+        BodyLimits,
+        limits=[
+            BodyLimit(PREFIX + "/", settings.federation_body_limit, "federation_body_limit"),
+            BodyLimit("/ingest/", settings.ingest_body_limit, "ingest_body_limit"),
+            BodyLimit("/api/v1/auth/login", settings.login_body_limit, "login_body_limit"),
+        ],
+        default=BodyLimit("/", settings.api_body_limit, "api_body_limit"),
+    )
     return app
 
 

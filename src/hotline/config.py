@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeAlias
 
 from hotline.domain.errors import InvalidInput
 from hotline.domain.precedence import parse_duration
@@ -251,7 +252,38 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "/metrics and /ingest (HOST:PORT), over HTTPS with the node certificate and without "
         "client certificates when the node has TLS; never the federation API. Empty: off.",
     ),
+    SettingDoc(
+        "federation_body_limit",
+        "HOTLINE_FEDERATION_BODY_LIMIT",
+        "16MiB",
+        "Largest request body taken under /federation/ (a push of delivery_batch events); "
+        "larger ones are refused with 413 before they are read. Bytes, or with KiB, MiB.",
+    ),
+    SettingDoc(
+        "ingest_body_limit",
+        "HOTLINE_INGEST_BODY_LIMIT",
+        "8MiB",
+        "Largest request body taken by POST /ingest/v1/tracks (a batch of tracks).",
+    ),
+    SettingDoc(
+        "login_body_limit",
+        "HOTLINE_LOGIN_BODY_LIMIT",
+        "16KiB",
+        "Largest request body taken by POST /api/v1/auth/login (read before anyone is "
+        "signed in, so kept small).",
+    ),
+    SettingDoc(
+        "api_body_limit",
+        "HOTLINE_API_BODY_LIMIT",
+        "1MiB",
+        "Largest request body taken by the rest of the operator API (/api/) and any other "
+        "path of the node's ports.",
+    ),
 )
+
+
+#: A number of bytes; in the environment and the config file also ``64KiB``, ``16MiB``.
+ByteSize: TypeAlias = int
 
 
 @dataclass(frozen=True)
@@ -290,6 +322,10 @@ class Settings:
     tls_key: str = ""
     tls_ca: str = ""
     console_listen: str = ""
+    federation_body_limit: ByteSize = 16 * 2**20
+    ingest_body_limit: ByteSize = 8 * 2**20
+    login_body_limit: ByteSize = 16 * 2**10
+    api_body_limit: ByteSize = 2**20
 
     @property
     def config_path(self) -> Path:
@@ -336,6 +372,8 @@ def load_settings(environ: Mapping[str, str], home: Path | None = None) -> Setti
         text = pick(field.name, doc.env, default)
         if field.type == "timedelta":
             values[field.name] = _duration(text, field.name)
+        elif field.type == "ByteSize":
+            values[field.name] = _size(text, field.name)
         elif field.type == "int":
             values[field.name] = _count(text)
         else:
@@ -350,6 +388,23 @@ _DOCS = {doc.name: doc for doc in SETTINGS}
 
 def _duration(value: str | None, name: str) -> timedelta:
     return parse_duration(value or "", field=name)
+
+
+_UNITS = {"": 1, "b": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "kb": 10**3, "mb": 10**6}
+
+
+def _size(value: str | None, name: str) -> int:
+    """A size in bytes: ``1048576``, ``64KiB``, ``16MiB``, ``1GiB`` (or kB, MB), from 1 KiB
+    to 1 GiB."""
+    text = (value or "").strip().replace(" ", "")
+    number = text.rstrip("KMGiBkmgb")
+    unit = text[len(number) :].lower()
+    if not number.isdigit() or unit not in _UNITS:
+        raise InvalidInput(name, f"{value!r} is not a size such as 65536, 64KiB or 16MiB")
+    size = int(number) * _UNITS[unit]
+    if not 2**10 <= size <= 2**30:
+        raise InvalidInput(name, f"{value!r} is not a size from 1KiB to 1GiB")
+    return size
 
 
 def _count(value: str | None) -> int:

@@ -16,7 +16,7 @@ from datetime import timedelta
 from importlib.resources import files
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hotline.api.exercise import exercise_router
+from hotline.api.limits import MAX_INT64, JsonRoute
 from hotline.api.maps import map_layers
 from hotline.api.models import (
     Ack,
@@ -97,12 +98,13 @@ async def signed_in(request: Request) -> Principal:
 Me = Annotated[Principal, Depends(signed_in)]
 Days = Annotated[int, Query(ge=1, le=3660, description="how many days back")]
 Limit = Annotated[int, Query(ge=1, le=10_000, description="at most this many")]
+AlertId = Annotated[int, Path(ge=1, le=MAX_INT64, description="the alert's number")]
 
 
 def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
     """Mount the operator API and the console on the node's app."""
     store = node.store
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", route_class=JsonRoute)
 
     async def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await run_in_threadpool(fn, *args, **kwargs)
@@ -479,14 +481,14 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         return [a.to_json() for a in await call(node.awareness.picture.alerts)]
 
     @api.post("/alerts/{ident}/ack", tags=["awareness"])
-    async def alert_ack(ident: int, who: Me) -> dict[str, Any]:
+    async def alert_ack(ident: AlertId, who: Me) -> dict[str, Any]:
         own_party(who)
         writer(who)
         alert = await call(node.awareness.picture.acknowledge, ident, who.id, node.writer.now())
         return {"id": ident, "state": alert.state.value}
 
     @api.get("/alerts/{ident}/draft", tags=["awareness"])
-    async def alert_draft(ident: int, who: Me) -> dict[str, Any]:
+    async def alert_draft(ident: AlertId, who: Me) -> dict[str, Any]:
         own_party(who)
         line, draft = await call(node.awareness.draft, ident, node.writer.now())
         return {"line": line.line.id, "content": draft.content()}
@@ -539,9 +541,11 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        hint = getattr(exc, "hint", None) or "see /api/v1/openapi.json"  # limits.py's carry one
         return JSONResponse(
-            {"error": str(exc.detail), "hint": "see /api/v1/openapi.json"},
+            {"error": str(exc.detail), "hint": hint},
             status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from hotline.api.limits import JsonRoute
 from hotline.domain import errors
 from hotline.domain.exercise import parse_exercise_id
 from hotline.domain.identity import Principal, Role
@@ -23,7 +24,7 @@ class Outage(BaseModel):
 
 
 def exercise_router(node: "Node", signed_in: Any) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["exercise"])
+    router = APIRouter(prefix="/api/v1", tags=["exercise"], route_class=JsonRoute)
     me = Annotated[Principal, Depends(signed_in)]
 
     def admin(who: Principal) -> None:

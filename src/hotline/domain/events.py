@@ -17,7 +17,6 @@ is the id of the previous event of that chain (``null`` for the first).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +27,7 @@ from hotline.domain.canonical import canonical, digest
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.crypto import SigningKey
 from hotline.domain.errors import InvalidInput
+from hotline.domain.json_input import parse_json
 
 FORMAT_VERSION = 1
 BODY_FIELDS = ("v", "line", "party", "seq", "prev", "kind", "author", "key", "ts", "content")
@@ -106,10 +106,7 @@ class Event:
     @classmethod
     def from_raw(cls, raw: bytes, sig: bytes) -> Event:
         """Rebuild an event from its canonical bytes and signature (not verified here)."""
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidInput("event", f"body is not JSON: {exc}") from exc
+        body = parse_json(raw, "event")  # bounded: a peer's bytes, until checked
         if not isinstance(body, dict):
             raise InvalidInput("event", "body is not a JSON object")
         return cls(id=digest(raw), raw=raw, sig=sig, body=body)

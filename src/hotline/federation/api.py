@@ -16,9 +16,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from hotline.api.limits import BodyTooLarge, bounded_int
 from hotline.domain.clock import Clock, format_time
 from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import InvalidInput, NotFound, PeerUnavailable, RequestRefused
+from hotline.domain.json_input import parse_json
 from hotline.domain.requests import AuthenticRequest, check_request, sign_answer
 from hotline.domain.rotation import ROTATION_HEADER
 from hotline.federation.client import PREFIX, decode_events, encode_events
@@ -109,7 +111,14 @@ def create_app(ctx: FederationContext) -> FastAPI:
         return auth
 
     async def guarded(request: Request, handle: Any) -> Response:
-        body = await request.body()
+        try:
+            body = await request.body()
+        except BodyTooLarge as over:  # refused by its Content-Length, or as it came in
+            return answer(
+                413,
+                {"error": "too large", "detail": over.message},
+                request.headers.get("hotline-nonce", ""),
+            )
         nonce = request.headers.get("hotline-nonce", "")
         try:
             auth = await run_in_threadpool(authenticate, request, body)
@@ -147,13 +156,29 @@ def create_app(ctx: FederationContext) -> FastAPI:
         if state is None or {auth.sender, ctx.party} - set(state.line.parties):
             raise RequestRefused("not a party", f"{auth.sender} is not a party of {line_id!r}")
 
-    def push(auth: AuthenticRequest, _: Request, body: bytes) -> tuple[int, Any]:
+    def line_known(line_id: str) -> bool:
         try:
-            data = json.loads(body)
-            line, party = str(data["line"]), str(data["party"])
-            items = decode_events(data["events"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidInput("body", "expected {line, party, events}") from exc
+            store.line(line_id)
+        except NotFound:
+            return False
+        return True
+
+    def push(auth: AuthenticRequest, _: Request, body: bytes) -> tuple[int, Any]:
+        data = parse_json(body)
+        if not (
+            isinstance(data, dict)
+            and isinstance(data.get("line"), str)
+            and isinstance(data.get("party"), str)
+            and "events" in data
+        ):
+            raise InvalidInput("body", "expected {line, party, events} (line and party strings)")
+        line, party = data["line"], data["party"]
+        items = decode_events(data["events"])
+        try:
+            shared_line(auth, line)
+        except RequestRefused:
+            if not items or line_known(line):  # only events can propose a line new here
+                raise
         result = ctx.receiver.accept(auth.sender, line, party, items)
         payload: dict[str, Any] = {
             "stored": result.stored,
@@ -173,10 +198,10 @@ def create_app(ctx: FederationContext) -> FastAPI:
         params = request.query_params
         try:
             line, party = params["line"], params["party"]
-            after = int(params.get("after_seq", "0"))
-            limit = max(1, min(int(params.get("limit", str(PULL_LIMIT))), PULL_LIMIT))
-        except (KeyError, ValueError) as exc:
+        except KeyError as exc:
             raise InvalidInput("query", "expected line, party, after_seq, limit") from exc
+        after = bounded_int(params.get("after_seq"), "after_seq", 0)
+        limit = min(bounded_int(params.get("limit"), "limit", PULL_LIMIT, low=1), PULL_LIMIT)
         shared_line(auth, line)
         events = store.chain(line, party, after, limit)
         head = store.heads().get((line, party))

@@ -16,8 +16,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from hotline.api.limits import BodyTooLarge
 from hotline.domain.clock import parse_time
 from hotline.domain.errors import InvalidInput
+from hotline.domain.json_input import parse_json
 from hotline.domain.tracks import Track, TrackKind, make_track
 
 MAX_BATCH = 10_000
@@ -66,9 +68,11 @@ def mount_ingest(app: FastAPI, sink: Callable[[Sequence[Track]], object], token:
         if turned_away is not None:
             return turned_away
         try:
-            body = await request.json()
-        except ValueError:
-            return JSONResponse({"error": "the body is not JSON"}, status_code=400)
+            body = parse_json(await request.body())
+        except BodyTooLarge as over:
+            return JSONResponse({"error": over.message, "hint": over.hint}, status_code=413)
+        except InvalidInput as exc:
+            return JSONResponse({"error": exc.message}, status_code=400)
         items = body.get("tracks") if isinstance(body, dict) else None
         if not isinstance(items, list) or len(items) > MAX_BATCH:
             return JSONResponse(
