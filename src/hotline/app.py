@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,6 +49,7 @@ from hotline.services.notices import Notices
 from hotline.services.outages import Outages
 from hotline.services.peering import Peering
 from hotline.services.receiver import Receiver
+from hotline.services.refusals import Refusals
 from hotline.services.relays import Relays
 from hotline.services.translations import Translations
 from hotline.services.watch import Watch
@@ -102,6 +104,7 @@ class Node:
     accounts: Accounts
     outages: Outages
     metrics: Metrics
+    refusals: Refusals
     publisher: TrackPublisher | None = None  # with nats_url: tracks go through JetStream
 
     def ingest(self, batch: Sequence[Track]) -> int:
@@ -133,6 +136,13 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         else engine
     )
     peers = PeerStore(bookkeeping)
+    refusals = Refusals(
+        peers,
+        clock,
+        limit=settings.refusal_limit,
+        retention=settings.refusal_retention,
+        max_bytes=settings.refusal_max_bytes,
+    )
     library = Library(engine)
     messages = Messages(writer, directory, library)
     notices = Notices(messages, parse_lead_times(settings.lead_times))
@@ -145,7 +155,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         lines=Lines(writer, directory, party),
         messages=messages,
         peers=peers,
-        receiver=Receiver(writer, peers, party, settings.request_skew, library),
+        receiver=Receiver(writer, peers, party, settings.request_skew, library, refusals),
         peering=Peering(writer, peers, party),
         escalations=Escalations(writer, directory, peers, party),
         contacts=Contacts(writer, directory),
@@ -169,6 +179,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         accounts=Accounts(store, AccountStore(bookkeeping), clock, settings.session_ttl),
         outages=Outages(clock),
         metrics=Metrics(),
+        refusals=refusals,
         publisher=TrackPublisher.for_party(settings.nats_url, party) if settings.nats_url else None,
     )
 
@@ -181,6 +192,7 @@ def federation(node: Node, http: httpx.Client) -> Federation:
         retry_max=settings.retry_max,
         linktest_interval=settings.linktest_interval,
         catchup_interval=settings.catchup_interval,
+        clock_alert=settings.clock_skew_alert,
     )
     return Federation(
         party=node.party,
@@ -191,6 +203,8 @@ def federation(node: Node, http: httpx.Client) -> Federation:
         timing=timing,
         outages=node.outages,
         latency=node.metrics.delivery_latency,
+        # waits between attempts on the monotonic clock, unless time is an exercise's
+        monotonic=time.monotonic if isinstance(node.writer.clock, SystemClock) else None,
     )
 
 
@@ -206,6 +220,7 @@ def federation_app(node: Node) -> FastAPI:
             clock=node.writer.clock,
             skew=node.settings.request_skew,
             outages=node.outages,
+            refusals=node.refusals,
         )
     )
     mount_ingest(app, node.ingest, node.settings.ingest_token)

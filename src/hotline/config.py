@@ -68,6 +68,32 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "How far a peer's request time may be from ours before it is refused as stale.",
     ),
     SettingDoc(
+        "clock_skew_alert",
+        "HOTLINE_CLOCK_SKEW_ALERT",
+        "30s",
+        "A peer's clock further than this from ours (measured from its signed answers) "
+        "opens a clock alert.",
+    ),
+    SettingDoc(
+        "refusal_limit",
+        "HOTLINE_REFUSAL_LIMIT",
+        "60",
+        "Unauthenticated federation requests refused per client address and minute before "
+        "that address is answered 429 without a look at its requests.",
+    ),
+    SettingDoc(
+        "refusal_retention",
+        "HOTLINE_REFUSAL_RETENTION",
+        "90d",
+        "How long refused requests and events are kept on record.",
+    ),
+    SettingDoc(
+        "refusal_max_bytes",
+        "HOTLINE_REFUSAL_MAX_BYTES",
+        "64KiB",
+        "The most bytes of a refused event kept as evidence; longer ones are cut.",
+    ),
+    SettingDoc(
         "linktest_interval",
         "HOTLINE_LINKTEST_INTERVAL",
         "1h",
@@ -157,6 +183,44 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "HOTLINE_COT_PARTIES",
         "",
         "CoT affiliation -> party for the listener, e.g. f=US,h=RU. Unmapped: no party.",
+    ),
+    SettingDoc(
+        "cot_max_event",
+        "HOTLINE_COT_MAX_EVENT",
+        "64KiB",
+        "Largest CoT event the listener takes: a TCP connection sending a larger one is "
+        "closed, a larger datagram dropped (counted and logged).",
+    ),
+    SettingDoc(
+        "cot_budget",
+        "HOTLINE_COT_BUDGET",
+        "1MiB",
+        "Bytes one CoT connection (and UDP, all senders together) may send per "
+        "cot_budget_window; past it the listener stops reading until the window ends.",
+    ),
+    SettingDoc(
+        "cot_budget_window",
+        "HOTLINE_COT_BUDGET_WINDOW",
+        "1s",
+        "The time window of cot_budget.",
+    ),
+    SettingDoc(
+        "cot_idle_timeout",
+        "HOTLINE_COT_IDLE_TIMEOUT",
+        "5m",
+        "A CoT connection that completes no event for this long is closed.",
+    ),
+    SettingDoc(
+        "cot_slow_timeout",
+        "HOTLINE_COT_SLOW_TIMEOUT",
+        "10s",
+        "A CoT connection that takes longer than this over one event is closed.",
+    ),
+    SettingDoc(
+        "cot_max_connections",
+        "HOTLINE_COT_MAX_CONNECTIONS",
+        "32",
+        "Most CoT connections open at once; further ones are closed as they come.",
     ),
     SettingDoc(
         "ingest_token",
@@ -294,6 +358,10 @@ class Settings:
     sqlite_synchronous: str
     listen: str = "127.0.0.1:8100"
     request_skew: timedelta = timedelta(minutes=5)
+    clock_skew_alert: timedelta = timedelta(seconds=30)
+    refusal_limit: int = 60
+    refusal_retention: timedelta = timedelta(days=90)
+    refusal_max_bytes: ByteSize = 65536
     linktest_interval: timedelta = timedelta(hours=1)
     catchup_interval: timedelta = timedelta(seconds=10)
     retry_max: timedelta = timedelta(seconds=30)
@@ -308,6 +376,12 @@ class Settings:
     zones_file: str = ""
     cot_listen: str = ""
     cot_parties: str = ""
+    cot_max_event: ByteSize = 64 * 2**10
+    cot_budget: ByteSize = 2**20
+    cot_budget_window: timedelta = timedelta(seconds=1)
+    cot_idle_timeout: timedelta = timedelta(minutes=5)
+    cot_slow_timeout: timedelta = timedelta(seconds=10)
+    cot_max_connections: int = 32
     ingest_token: str = ""
     awareness_interval: timedelta = timedelta(seconds=2)
     session_ttl: timedelta = timedelta(hours=8)
@@ -375,7 +449,7 @@ def load_settings(environ: Mapping[str, str], home: Path | None = None) -> Setti
         elif field.type == "ByteSize":
             values[field.name] = _size(text, field.name)
         elif field.type == "int":
-            values[field.name] = _count(text)
+            values[field.name] = _count(text, field.name)
         else:
             values[field.name] = text
     values["database_url"] = values["database_url"] or default_database_url(base)
@@ -407,9 +481,9 @@ def _size(value: str | None, name: str) -> int:
     return size
 
 
-def _count(value: str | None) -> int:
+def _count(value: str | None, name: str) -> int:
     if value is None or not value.isdigit() or not 1 <= int(value) <= 10_000:
-        raise InvalidInput("delivery_batch", f"{value!r} is not a number from 1 to 10000")
+        raise InvalidInput(name, f"{value!r} is not a number from 1 to 10000")
     return int(value)
 
 

@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hotline.app import Node, federation, federation_app, init_node
+from hotline.domain.clock import Clock
 from hotline.domain.policy import LineKind
 from hotline.federation.workers import Federation
 from tests.conftest import FakeClock, FakeRandom
@@ -70,8 +71,14 @@ class Pair:
                 return
 
 
-def make_pair(tmp_path: Path, clock: FakeClock, *, service_line: bool = True) -> Pair:
-    us = init_node({}, tmp_path / "us", "US", "United States", clock=clock, random=FakeRandom("us"))
+def make_pair(
+    tmp_path: Path, clock: FakeClock, *, service_line: bool = True, us_clock: Clock | None = None
+) -> Pair:
+    """``us_clock``: a clock of US's own (one that runs ahead, say); both use ``clock``
+    otherwise."""
+    us = init_node(
+        {}, tmp_path / "us", "US", "United States", clock=us_clock or clock, random=FakeRandom("us")
+    )
     ru = init_node(
         {}, tmp_path / "ru", "RU", "Russian Federation", clock=clock, random=FakeRandom("ru")
     )

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from hotline.domain.errors import KeyUnavailable
-from hotline.domain.events import EventKind, sign_event
+from hotline.domain.canonical import canonical
+from hotline.domain.events import Event, EventKind, sign_event
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import MessageKind
 from hotline.domain.precedence import Precedence
@@ -79,12 +80,61 @@ def test_node_events_of_the_wrong_form_are_refused(
     assert verify_store(pair.ru.store).ok
 
 
-def test_an_event_dated_ahead_of_our_clock_is_refused(pair: Pair) -> None:
-    answer = push_us_event(
-        pair, EventKind.MESSAGE, "US/EUCOM-JOC", DRAFT.content(), ts_shift=timedelta(hours=1)
+def test_an_event_dated_ahead_of_our_clock_is_taken_and_counted_from_its_arrival(
+    pair: Pair,
+) -> None:
+    """A signed time is its author's claim: a sender whose clock runs an hour ahead still
+    gets through; the receiver keeps its own time of receipt beside the claim, and the
+    deadline counts from the earlier of the two."""
+    flash = MessageDraft(MessageKind.NOTIFICATION, Precedence.FLASH, "Launch", "Not at you.")
+    ahead = push_us_event(
+        pair, EventKind.MESSAGE, "US/EUCOM-JOC", flash.content(), ts_shift=timedelta(hours=1)
     )
+    assert ahead.status == 200 and ahead.data["stored"] == 1
+    [item] = pair.ru.messages.inbox("RU")
+    now = pair.clock.now()
+    assert item.message.ts == now + timedelta(hours=1)
+    assert item.message.received == now
+    assert item.deadline == now + item.line.line.policy.deadline(Precedence.FLASH)
+
+    # the clock is put right: the next event, dated before the one above, follows it
+    following = sign_event(
+        line=LINE,
+        party="US",
+        seq=ahead.data["head"]["seq"] + 1,
+        prev=ahead.data["head"]["id"],
+        kind=EventKind.MESSAGE,
+        author="US/EUCOM-JOC",
+        key=pair.us.writer.key("US/EUCOM-JOC"),
+        ts=now,
+        content=DRAFT.content(),
+    )
+    back = pair.us_fed.client(pair.us.peers.peer("RU")).push(LINE, "US", [following])
+    assert back.status == 200 and back.data["stored"] == 1
+    assert len(pair.ru.messages.inbox("RU")) == 2
+    assert verify_store(pair.ru.store).ok
+
+
+def test_an_event_time_not_in_the_recorded_form_is_refused(pair: Pair) -> None:
+    event_time = "2026-03-01T12:00:00Z"  # no milliseconds: not as a node writes it
+    head = pair.us.store.heads()[(LINE, "US")]
+    body = {
+        "v": 1,
+        "line": LINE,
+        "party": "US",
+        "seq": head.seq + 1,
+        "prev": head.id,
+        "kind": "message",
+        "author": "US/EUCOM-JOC",
+        "key": pair.us.writer.key("US/EUCOM-JOC").public.key_id,
+        "ts": event_time,
+        "content": DRAFT.content(),
+    }
+    raw = canonical(body)
+    event = Event.from_raw(raw, pair.us.writer.key("US/EUCOM-JOC").sign(raw))
+    answer = pair.us_fed.client(pair.us.peers.peer("RU")).push(LINE, "US", [event])
     assert answer.status == 422
-    assert answer.data["error"] == "bad time"
+    assert answer.data["error"] == "malformed"
     assert pair.ru.messages.inbox("RU") == []
 
 

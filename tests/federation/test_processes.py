@@ -545,9 +545,9 @@ def test_an_unsigned_request_from_outside_is_refused_and_recorded(lab: Lab) -> N
     assert after["refusals"] >= 1
     assert after["refusals"] > before["refusals"]
     assert pair.us_node.store.count_events() == events
-    refused = pair.us_node.peers.rejections()
-    assert refused
-    assert refused[0].kind == "request"
+    counted = pair.us_node.peers.refusal_counts()
+    assert counted
+    assert counted[0].client == "127.0.0.1"
 
 
 def test_hotline_catchup_interval_reaches_the_settings(templates: tuple[Path, Path]) -> None:

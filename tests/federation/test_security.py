@@ -21,6 +21,7 @@ from hotline.domain.policy import LineKind, MessageKind
 from hotline.domain.precedence import Precedence
 from hotline.domain.requests import SIGNATURE, check_answer, sign_request
 from hotline.federation.client import PREFIX, encode_events
+from hotline.services.refusals import PROVEN
 from hotline.services.verification import verify_store
 from hotline.storage.schema import rejections
 from tests.conftest import FakeRandom
@@ -105,8 +106,15 @@ def refused_request(
     assert answer.status_code == 401
     assert answer.json()["error"] == reason
     assert_signed_by_ru(pair, answer, nonce)
-    found = pair.ru.peers.rejections()[0]
-    assert (found.kind, found.reason) == ("request", reason)
+    if reason in PROVEN:  # the node signature verified: a row of its own, as US's
+        found = pair.ru.peers.rejections()[0]
+        assert (found.kind, found.reason, found.peer) == ("request", reason, "US")
+        assert found.client
+    else:  # nothing proven: counted per address and party named, never as US's
+        pair.ru.refusals.flush(force=True)
+        counted = {(c.reason, c.claimed): c for c in pair.ru.peers.refusal_counts()}
+        assert reason in {r for r, _ in counted}
+        assert all(r.reason != reason for r in pair.ru.peers.rejections())
     assert pair.ru.store.count_events() == before
 
 
@@ -124,7 +132,9 @@ def test_bad_signature_is_refused(pair: Pair, pending: Event) -> None:
     headers[SIGNATURE] = ("B" if sig[0] == "A" else "A") + sig[1:]
     answer = to_ru(pair, body, headers)
     refused_request(pair, answer, "bad signature", headers["hotline-nonce"], before)
-    assert pair.ru.peers.rejections()[0].peer == "US"
+    pair.ru.refusals.flush(force=True)
+    counted = pair.ru.peers.refusal_counts()[0]
+    assert (counted.reason, counted.claimed, counted.count) == ("bad signature", "US", 1)
 
 
 def test_body_changed_after_signing_is_refused(pair: Pair, pending: Event) -> None:
@@ -172,7 +182,8 @@ def test_unknown_party_is_refused(pair: Pair, pending: Event) -> None:
     headers = signed_headers(pair, body, key=stranger, sender="CN")
     answer = to_ru(pair, body, headers)
     refused_request(pair, answer, "unknown party", headers["hotline-nonce"], before)
-    assert pair.ru.peers.rejections()[0].peer == "CN"
+    counted = pair.ru.peers.refusal_counts()[0]
+    assert (counted.reason, counted.claimed) == ("unknown party", "CN")
 
 
 def test_us_node_key_cannot_speak_for_another_party(pair: Pair, pending: Event) -> None:
@@ -183,7 +194,9 @@ def test_us_node_key_cannot_speak_for_another_party(pair: Pair, pending: Event) 
     refused_request(pair, answer, "unknown party", headers["hotline-nonce"], before)
 
 
-def test_refusal_names_the_party_even_without_a_client_address(pair: Pair, pending: Event) -> None:
+def test_refusal_keeps_the_party_named_even_without_a_client_address(
+    pair: Pair, pending: Event
+) -> None:
     body = push_body([pending])
     headers = signed_headers(pair, body)
     sig = headers[SIGNATURE]
@@ -196,7 +209,10 @@ def test_refusal_names_the_party_even_without_a_client_address(pair: Pair, pendi
 
     answer = asyncio.run(post())
     assert answer.status_code == 401
-    assert pair.ru.peers.rejections()[0].peer == "US"
+    pair.ru.refusals.flush(force=True)
+    counted = pair.ru.peers.refusal_counts()[0]
+    assert (counted.client, counted.claimed, counted.reason) == ("unknown", "US", "bad signature")
+    assert pair.ru.peers.rejections() == []  # nothing proven: never on record as US's
 
 
 # -- events inside a correctly signed push ------------------------------------------------

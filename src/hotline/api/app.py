@@ -461,7 +461,20 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
             head = heads.get((key[1], key[2]))
             if head is not None:
                 queue += max(0, head.seq - cursor.acked_seq)
-        return {"peers": states, "queue": queue}
+        clocks = await call(node.peers.clocks)
+        alerts = await call(node.peers.alerts)
+        return {
+            "peers": states,
+            "queue": queue,
+            "clocks": {
+                p: {"offset_ms": c.offset_ms, "rtt_ms": c.rtt_ms, "measured_at": c.measured_at}
+                for p, c in sorted(clocks.items())
+            },
+            "alerts": [
+                {"kind": a.kind, "subject": a.subject, "detail": a.detail, "since": a.opened_at}
+                for a in alerts
+            ],
+        }
 
     @api.get("/verify", tags=["health"])
     async def verify(who: Me) -> dict[str, Any]:

@@ -98,6 +98,14 @@ class NodeCollector(Collector):
                 rtt.add_metric([peer], min(times))
         yield up
         yield rtt
+        skew = GaugeMetricFamily(
+            "hotline_peer_clock_offset_seconds",
+            "A peer's clock minus ours, measured from its signed answers",
+            labels=["peer"],
+        )
+        for peer, clock in sorted(node.peers.clocks().items()):
+            skew.add_metric([peer], clock.offset_ms / 1000)
+        yield skew
         now = node.writer.now()
         late = GaugeMetricFamily(
             "hotline_overdue",

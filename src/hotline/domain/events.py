@@ -18,7 +18,7 @@ is the id of the previous event of that chain (``null`` for the first).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -58,12 +58,16 @@ class EventKind(StrEnum):
 
 @dataclass(frozen=True)
 class Event:
-    """A signed event. ``raw`` is the canonical body, the bytes that are hashed and signed."""
+    """A signed event. ``raw`` is the canonical body, the bytes that are hashed and signed.
+
+    ``received`` is not part of it: for a peer's event, the time this node stored it
+    (its own clock), kept beside the time the author claims (``ts``)."""
 
     id: str
     raw: bytes
     sig: bytes
     body: Mapping[str, Any]
+    received: datetime | None = field(default=None, compare=False)
 
     @property
     def line(self) -> str:
@@ -99,17 +103,24 @@ class Event:
         return parse_time(str(self.body["ts"]))
 
     @property
+    def counted_from(self) -> datetime:
+        """When deadlines on this event start: its signed time, or the time it reached
+        this node if that is earlier (an author's clock running ahead gains no time)."""
+        ts = self.ts
+        return ts if self.received is None or self.received >= ts else self.received
+
+    @property
     def content(self) -> Mapping[str, Any]:
         content: Mapping[str, Any] = self.body["content"]
         return content
 
     @classmethod
-    def from_raw(cls, raw: bytes, sig: bytes) -> Event:
+    def from_raw(cls, raw: bytes, sig: bytes, received: datetime | None = None) -> Event:
         """Rebuild an event from its canonical bytes and signature (not verified here)."""
         body = parse_json(raw, "event")  # bounded: a peer's bytes, until checked
         if not isinstance(body, dict):
             raise InvalidInput("event", "body is not a JSON object")
-        return cls(id=digest(raw), raw=raw, sig=sig, body=body)
+        return cls(id=digest(raw), raw=raw, sig=sig, body=body, received=received)
 
 
 def sign_event(

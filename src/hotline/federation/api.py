@@ -1,8 +1,10 @@
 """The federation API under ``/federation/v1``, served by each node to its peers.
 
 Every request must be signed by a pinned peer's node key (see ``domain/requests.py``);
-every answer, refusals included, is signed by this node. Refused requests are recorded.
-A peer sees only the lines it is a party of.
+every answer, refusals included, is signed by this node. Refused requests are recorded
+(see ``services/refusals.py``: counted per address while the sender is unproven, and an
+address past the limit is answered 429 before its requests are read). A peer sees only
+the lines it is a party of.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from hotline.domain.rotation import ROTATION_HEADER
 from hotline.federation.client import PREFIX, decode_events, encode_events
 from hotline.services.outages import Outages
 from hotline.services.receiver import Receiver
+from hotline.services.refusals import PROVEN, Refusals
 from hotline.services.rotations import NodeRotations
 from hotline.services.writer import LedgerWriter
 from hotline.storage.peers import PeerStore
@@ -42,6 +45,12 @@ class FederationContext:
     clock: Clock
     skew: timedelta
     outages: Outages | None = None
+    refusals: Refusals | None = None
+
+
+def client_of(request: Request) -> str:
+    """The address a request came from, as the server saw it."""
+    return request.client.host if request.client else "unknown"
 
 
 def create_app(ctx: FederationContext) -> FastAPI:
@@ -49,11 +58,14 @@ def create_app(ctx: FederationContext) -> FastAPI:
     app = FastAPI(title="hotline node", docs_url=None, redoc_url=None, openapi_url=None)
     store = ctx.writer.store
     rotations = NodeRotations(ctx.writer, ctx.party)
+    refusals = ctx.refusals or Refusals(ctx.peers, ctx.clock)
 
-    def answer(status: int, payload: Any, nonce: str) -> Response:
+    def answer(
+        status: int, payload: Any, nonce: str, headers: dict[str, str] | None = None
+    ) -> Response:
         body = json.dumps(payload, separators=(",", ":")).encode()
         statements = rotations.header()
-        headers = sign_answer(
+        signed = sign_answer(
             ctx.writer.key(ctx.party),
             status=status,
             body=body,
@@ -62,8 +74,13 @@ def create_app(ctx: FederationContext) -> FastAPI:
             now=ctx.clock.now(),
         )
         if statements:
-            headers[ROTATION_HEADER] = statements
-        return Response(body, status_code=status, media_type="application/json", headers=headers)
+            signed[ROTATION_HEADER] = statements
+        return Response(
+            body,
+            status_code=status,
+            media_type="application/json",
+            headers={**signed, **(headers or {})},
+        )
 
     def node_key_of(party: str) -> PublicKey | None:
         try:
@@ -100,17 +117,29 @@ def create_app(ctx: FederationContext) -> FastAPI:
             ):
                 raise RequestRefused("replay", f"nonce {auth.nonce} was used before")
         except RequestRefused as refused:
-            client = request.client.host if request.client else None
-            ctx.peers.record_rejection(
-                at=format_time(now),
-                peer=(headers.get("hotline-party") or client or "")[:64] or None,
-                kind="request",
-                refused=refused,
-            )
+            claimed = headers.get("hotline-party", "")
+            if refused.reason in PROVEN:  # its node signature verified
+                refusals.proven(
+                    peer=claimed, client=client_of(request), kind="request", refused=refused
+                )
+            else:
+                refusals.unproven(client_of(request), claimed, refused)
             raise
         return auth
 
     async def guarded(request: Request, handle: Any) -> Response:
+        wait = refusals.retry_after(client_of(request))
+        if wait is not None:  # this address has had its refusals for the minute
+            refusals.limited(client_of(request))
+            return answer(
+                429,
+                {
+                    "error": "rate limited",
+                    "detail": f"too many refused requests from this address; retry in {wait} s",
+                },
+                request.headers.get("hotline-nonce", ""),
+                {"Retry-After": str(wait)},
+            )
         try:
             body = await request.body()
         except BodyTooLarge as over:  # refused by its Content-Length, or as it came in
@@ -136,9 +165,9 @@ def create_app(ctx: FederationContext) -> FastAPI:
                 exc if isinstance(exc, RequestRefused) else RequestRefused("malformed", exc.message)
             )
             await run_in_threadpool(
-                ctx.peers.record_rejection,
-                at=format_time(ctx.clock.now()),
+                refusals.proven,
                 peer=auth.sender,
+                client=client_of(request),
                 kind="request",
                 refused=refused,
             )

@@ -12,23 +12,28 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
-from hotline.domain.clock import Clock
+from hotline.domain.clock import Clock, parse_time
 from hotline.domain.crypto import PublicKey, SigningKey, b64decode, b64encode
 from hotline.domain.errors import InvalidInput, PeerUnavailable, RequestRefused
 from hotline.domain.events import Event
 from hotline.domain.ledger import ChainHead
-from hotline.domain.requests import NONCE_BYTES, check_answer, sign_request
+from hotline.domain.requests import NONCE_BYTES, TIME, check_answer, sign_request
 from hotline.domain.rotation import ROTATION_HEADER
 from hotline.federation.tls import explain
 from hotline.services.outages import Outages
 from hotline.services.rotations import NodeRotations
 
 PREFIX = "/federation/v1"
+#: Request times are stamped in the peer's time once our clocks differ by more than this.
+CORRECT_ABOVE = timedelta(seconds=1)
+#: Called with the peer, the measured offset (its clock minus ours) and the round trip.
+ClockObserver = Callable[[str, timedelta, float], None]
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,11 @@ def decode_events(items: Any) -> list[tuple[bytes, bytes]]:
         raise InvalidInput("events", "each event is {raw, sig}") from exc
 
 
+def _stale(answer: Answer) -> bool:
+    data = answer.data
+    return answer.status == 401 and isinstance(data, dict) and data.get("error") == "stale"
+
+
 def head_of(data: Any) -> ChainHead:
     if not isinstance(data, Mapping):
         return ChainHead()
@@ -73,15 +83,38 @@ class PeerClient:
         random: Callable[[int], bytes] = os.urandom,
         outages: Outages | None = None,
         rotations: NodeRotations | None = None,
+        observe_clock: ClockObserver | None = None,
     ) -> None:
         """``rotations``: send this node's key rotation statements with each request,
         and follow the peer's (pinning its new key) when its answer is signed by a key
-        that replaced the one pinned."""
+        that replaced the one pinned.
+
+        Every signed answer carries the peer's time; from it and the round trip the
+        client keeps ``offset``, the peer's clock minus ours, and stamps its requests in
+        the peer's time (ours plus the offset) once the clocks differ by more than
+        :data:`CORRECT_ABOVE`, so the peer's freshness check holds through a clock
+        fault on either side. A request refused as ``stale`` is sent again at once with
+        the offset its refusal measured. ``observe_clock`` hears each measurement."""
         self.own, self.key, self.peer, self.peer_key = own, key, peer, peer_key
         self.urls = tuple(urls)
         self.http, self.clock, self.random = http, clock, random
         self.outages = outages
         self.rotations = rotations
+        self.observe_clock = observe_clock
+        self.offset = timedelta(0)
+
+    def _stamp(self, now: datetime) -> datetime:
+        return now + self.offset if abs(self.offset) > CORRECT_ABOVE else now
+
+    def _measure(self, response: httpx.Response, sent: datetime, rtt: float) -> None:
+        """Take the peer's clock offset from a verified answer's signed time."""
+        try:
+            theirs = parse_time(response.headers.get(TIME, ""))
+        except InvalidInput:
+            return
+        self.offset = theirs - (sent + timedelta(seconds=rtt / 2))
+        if self.observe_clock is not None:
+            self.observe_clock(self.peer, self.offset, rtt)
 
     def _check(self, response: httpx.Response, nonce: bytes) -> None:
         """Raise RequestRefused unless the answer is the peer's, to this request. An
@@ -125,41 +158,56 @@ class PeerClient:
             self.outages.check(self.peer)
         query = urlencode(sorted((params or {}).items()))
         content = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
-        failures = []
+        failures: list[str] = []
         for base in urls or self.urls:
-            nonce = self.random(NONCE_BYTES)
-            headers = sign_request(
-                self.key,
-                method=method,
-                path=PREFIX + path,
-                query=query,
-                body=content,
-                sender=self.own,
-                recipient=self.peer,
-                now=self.clock.now(),
-                nonce=nonce,
-            )
-            headers["content-type"] = "application/json"
-            if self.rotations is not None and (statements := self.rotations.header()):
-                headers[ROTATION_HEADER] = statements
-            target = base + PREFIX + path + (f"?{query}" if query else "")
-            started = time.perf_counter()
-            try:
-                response = self.http.request(method, target, content=content, headers=headers)
-            except httpx.HTTPError as exc:
-                failures.append(f"{base}: {explain(exc)}")
-                continue
-            rtt = time.perf_counter() - started
-            try:
-                self._check(response, nonce)
-                data = response.json() if response.content else None
-            except (RequestRefused, ValueError) as exc:
-                failures.append(f"{base}: answer not trusted ({exc})")
-                continue
-            return Answer(response.status_code, data, base, rtt)
+            for attempt in (1, 2):  # a second time only after a refusal as stale
+                answer = self._send(method, path, query, content, base, failures)
+                if answer is None:
+                    break
+                if attempt == 1 and _stale(answer):
+                    continue  # our clocks differ: once more, stamped in the peer's time
+                return answer
         raise PeerUnavailable(
             f"{self.peer} unreachable: " + "; ".join(failures), hint="see `hotline peer status`"
         )
+
+    def _send(
+        self, method: str, path: str, query: str, content: bytes, base: str, failures: list[str]
+    ) -> Answer | None:
+        """One signed request to one URL: the peer's verified answer, or None with the
+        reason added to ``failures``."""
+        nonce = self.random(NONCE_BYTES)
+        sent = self.clock.now()
+        headers = sign_request(
+            self.key,
+            method=method,
+            path=PREFIX + path,
+            query=query,
+            body=content,
+            sender=self.own,
+            recipient=self.peer,
+            now=self._stamp(sent),
+            nonce=nonce,
+        )
+        headers["content-type"] = "application/json"
+        if self.rotations is not None and (statements := self.rotations.header()):
+            headers[ROTATION_HEADER] = statements
+        target = base + PREFIX + path + (f"?{query}" if query else "")
+        started = time.perf_counter()
+        try:
+            response = self.http.request(method, target, content=content, headers=headers)
+        except httpx.HTTPError as exc:
+            failures.append(f"{base}: {explain(exc)}")
+            return None
+        rtt = time.perf_counter() - started
+        try:
+            self._check(response, nonce)
+            data = response.json() if response.content else None
+        except (RequestRefused, ValueError) as exc:
+            failures.append(f"{base}: answer not trusted ({exc})")
+            return None
+        self._measure(response, sent, rtt)
+        return Answer(response.status_code, data, base, rtt)
 
     def push(self, line: str, party: str, events: Sequence[Event]) -> Answer:
         return self.call(

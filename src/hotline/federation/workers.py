@@ -24,12 +24,13 @@ from hotline.domain.ledger import ChainHead
 from hotline.domain.linktest import LinkState, PathResult, is_due, linktest_content, state_of
 from hotline.domain.policy import LineKind, LineState, LineStatus
 from hotline.federation.client import PeerClient, decode_events, head_of
+from hotline.federation.recovery import RollbackGuard
 from hotline.federation.tls import peer_http
 from hotline.services.outages import Outages
 from hotline.services.receiver import Receiver
 from hotline.services.rotations import NodeRotations
 from hotline.services.writer import LedgerWriter
-from hotline.storage.peers import Peer, PeerStore
+from hotline.storage.peers import Cursor, Peer, PeerStore
 
 log = logging.getLogger("hotline.federation")
 
@@ -42,6 +43,7 @@ class Timing:
     linktest_interval: timedelta = timedelta(hours=1)
     catchup_interval: timedelta = timedelta(seconds=10)
     poll: timedelta = timedelta(milliseconds=5)
+    clock_alert: timedelta = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,11 @@ class Federation:
         timing: Timing,
         outages: Outages | None = None,
         latency: Any = None,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
+        """``monotonic`` measures the waits between delivery attempts (``time.monotonic``
+        on a real node, so that a clock stepped back or forward moves no retry; by
+        default the writer's clock, for fake and exercise clocks)."""
         self.party = party
         self.writer = writer
         self.store = writer.store
@@ -82,7 +88,10 @@ class Federation:
         self.rotations = NodeRotations(writer, party)
         self._last_pos = -1
         self._behind = True
-        self._retry_at: datetime | None = None
+        self.monotonic = monotonic or (lambda: writer.clock.now().timestamp())
+        self._retry_at: float | None = None  # on the monotonic clock
+        self._due: dict[tuple[str, str, str], float] = {}  # next attempt per chain, ditto
+        self._clock_seen: dict[str, tuple[float, int]] = {}  # peer -> (when, offset ms)
 
     # -- clients -------------------------------------------------------------------------
 
@@ -105,6 +114,7 @@ class Federation:
                 clock=self.writer.clock,
                 outages=self.outages,
                 rotations=self.rotations,
+                observe_clock=self._observe_clock,
             )
             cached = (peer, client)
             self._clients[peer.party] = cached
@@ -126,13 +136,15 @@ class Federation:
         over from another, whose pushes it did not see)."""
         self._behind = True
         self._retry_at = None
+        self._due.clear()
 
     def deliver_once(self) -> int:
         """Push every chain of ours that a peer does not hold yet; the number delivered."""
         position = self.store.last_pos()
         now = self.writer.now()
+        tick = self.monotonic()
         idle = position == self._last_pos and not self._behind
-        if idle and (self._retry_at is None or now < self._retry_at):
+        if idle and (self._retry_at is None or tick < self._retry_at):
             return 0  # nothing new, nothing left to push, no retry due yet
         self._last_pos = position
         heads = self.store.heads(parties=[self.party])
@@ -145,8 +157,8 @@ class Federation:
             acked = cursor.acked_seq if cursor else 0
             if head is None or head.seq <= acked:
                 continue
-            if cursor and cursor.next_attempt_at and parse_time(cursor.next_attempt_at) > now:
-                due = parse_time(cursor.next_attempt_at)
+            due = self._next_attempt(key, cursor, now, tick)
+            if due is not None and due > tick:
                 retry_at = due if retry_at is None else min(retry_at, due)
                 continue
             behind = True
@@ -171,12 +183,20 @@ class Federation:
         data = answer.data if isinstance(answer.data, dict) else {}
         head = head_of(data.get("head"))
         if head.seq and self._ours_at(line, head.seq) != head.id:
+            halt = RollbackGuard(self.writer, self.peers).after_push(
+                self.client(peer), line, self.party, head
+            )
             self._failed(
-                key, f"divergence: {peer.party} holds seq {head.seq} as {head.id}", failures
+                key,
+                halt.describe()
+                if halt
+                else f"divergence: {peer.party} holds seq {head.seq} as {head.id}",
+                failures,
             )
             return 0
         if answer.status == 409:  # a gap: the peer holds less than we thought
             self.peers.rewind(key, head.seq, head.id)
+            self._due.pop(key, None)
             return 0
         if answer.status != 200 and head.seq <= acked:
             self._failed(
@@ -188,11 +208,29 @@ class Federation:
             with contextlib.suppress(HotlineError):
                 self.receiver.accept(peer.party, line, peer.party, decode_events([receipt]))
         self.peers.delivered(key, head.seq, head.id, format_time(self.writer.now()))
+        self._due.pop(key, None)
         if answer.status != 200:  # part of the batch was stored, then one was refused
             self._failed(
                 key, f"{answer.status} {data.get('error')}: {data.get('detail')}", failures
             )
         return max(0, head.seq - acked)
+
+    def _next_attempt(
+        self, key: tuple[str, str, str], cursor: Cursor | None, now: datetime, tick: float
+    ) -> float | None:
+        """When the next attempt on a chain is due, on the monotonic clock. A schedule
+        this process did not make (another worker's, or one from before a restart) is
+        taken from the cursor, unless it lies further ahead than any wait we would set:
+        then the clock was stepped back since, and the attempt is due now."""
+        if key in self._due:
+            return self._due[key]
+        if cursor is None or not cursor.failures or not cursor.next_attempt_at:
+            return None
+        left = (parse_time(cursor.next_attempt_at) - now).total_seconds()
+        if left > self.timing.retry_max.total_seconds():
+            return None
+        self._due[key] = tick + left
+        return self._due[key]
 
     def _ours_at(self, line: str, seq: int) -> str | None:
         events = self.store.chain(line, self.party, seq - 1, 1)
@@ -201,7 +239,33 @@ class Federation:
     def _failed(self, key: tuple[str, str, str], error: str, failures: int) -> None:
         now = self.writer.now()
         delay = min(self.timing.retry_first * (2 ** min(failures, 16)), self.timing.retry_max)
+        self._due[key] = self.monotonic() + delay.total_seconds()
         self.peers.failed(key, error, format_time(now), format_time(now + delay), failures + 1)
+
+    def _observe_clock(self, peer: str, offset: timedelta, rtt: float) -> None:
+        """Keep the offset measured to ``peer``'s clock (at most every 10 s unless it
+        moved by a second) and open or close its clock alert."""
+        ms = round(offset.total_seconds() * 1000)
+        tick = self.monotonic()
+        seen = self._clock_seen.get(peer)
+        if seen is not None and tick - seen[0] < 10 and abs(seen[1] - ms) < 1000:
+            return
+        self._clock_seen[peer] = (tick, ms)
+        at = format_time(self.writer.now())
+        self.peers.set_clock(peer, ms, round(rtt * 1000), at)
+        key = f"clock:{peer}"
+        if abs(offset) > self.timing.clock_alert:
+            ahead = "ahead of" if ms > 0 else "behind"
+            self.peers.open_alert(
+                key,
+                "clock",
+                f"{peer}'s clock differs from ours",
+                f"{peer}'s clock is {_span(abs(ms))} {ahead} ours (measured {at}); "
+                "the line keeps flowing, but one of the two clocks is wrong",
+                at,
+            )
+        else:
+            self.peers.close_alert(key, at)
 
     # -- catch-up ------------------------------------------------------------------------
 
@@ -241,6 +305,7 @@ class Federation:
         re-queue any of ours it holds less of than our cursor says (a restored peer)."""
         client = self.client(peer)
         theirs = client.heads()
+        RollbackGuard(self.writer, self.peers).observe(client, theirs)  # halts our chains
         ours = self.store.heads()
         for (line, party), head in sorted(theirs.items()):
             if party == peer.party and head.seq > ours.get((line, party), ChainHead()).seq:
@@ -350,6 +415,15 @@ class Federation:
             states[peer.party] = {"round": due}
             done.append((peer.party, link))
         return done
+
+
+def _span(ms: int) -> str:
+    """``1800000`` -> ``30 min 0 s``; ``12400`` -> ``12.4 s``."""
+    if ms < 60_000:
+        return f"{ms / 1000:.1f} s"
+    hours, rest = divmod(round(ms / 1000), 3600)
+    text = f"{rest // 60} min {rest % 60} s"
+    return f"{hours} h {text}" if hours else text
 
 
 def run_loop(

@@ -345,7 +345,7 @@ class Escalations:
 
     def _reason(self, due: Due, message: Event, state: LineState, waiting: set[str]) -> str:
         c = message.content
-        deadline = message.ts + state.line.policy.deadline(Precedence(c["precedence"]))
+        deadline = message.counted_from + state.line.policy.deadline(Precedence(c["precedence"]))
         text = (
             f"{c['precedence']} {c['kind']} {message.id[:12]} not acknowledged by "
             f"{', '.join(sorted(waiting))}; deadline {format_time(deadline)}; "

@@ -69,7 +69,7 @@ def overdue(
     due_at: dict[str, datetime] = {}
     for m in messages:
         line = states[m.line].line
-        deadline = m.ts + line.policy.deadline(Precedence(m.content["precedence"]))
+        deadline = m.counted_from + line.policy.deadline(Precedence(m.content["precedence"]))
         if deadline < now:
             due_at[m.id] = deadline
     acked: dict[str, set[str]] = {}

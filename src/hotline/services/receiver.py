@@ -47,6 +47,9 @@ from hotline.domain.rotation import check_node_rotation
 from hotline.domain.translation import check_certifier, check_translator
 from hotline.domain.translation import check_form as check_translation_form
 from hotline.domain.verify import KeyDirectory
+from hotline.services.halts import halted, rollback_by_receipt
+from hotline.services.halts import put as put_halt
+from hotline.services.refusals import Refusals
 from hotline.services.writer import LedgerWriter
 from hotline.storage.library import Library
 from hotline.storage.peers import PeerStore
@@ -92,8 +95,10 @@ class Receiver:
         own_party: str,
         skew: timedelta = timedelta(minutes=5),
         library: Library | None = None,
+        refusals: Refusals | None = None,
     ) -> None:
         self.library = library
+        self.refusals = refusals or Refusals(peers, writer.clock)
         self.writer = writer
         self.store = writer.store
         self.peers = peers
@@ -114,12 +119,13 @@ class Receiver:
         """Check and store a batch of (line, party)'s events sent by ``sender``'s node."""
         if party != sender:
             wrong = RequestRefused("wrong chain", f"{sender} pushed {party}'s chain")
-            self._record(sender, wrong, line_id, party)
+            self._record(sender, wrong, line_id, party, items[0] if items else None)
             return BatchResult(0, 0, ChainHead(), None, False, wrong)
         keys = self._keys()
         stored = duplicates = 0
         refused: RequestRefused | None = None
         bad: Event | None = None
+        bad_bytes: tuple[bytes, bytes] | None = None  # refused before it could be read
         gap = False
         receipt = None
         line: Line | None = None
@@ -127,13 +133,14 @@ class Receiver:
         after_commit: list[Event] = []
         retired: set[str] | None = None  # read once per batch, again after a rotation
         states: dict[str, LineState] = {}  # lines as this batch sees them
+        arrived = format_time(self.writer.now())  # beside each event's own claimed time
         with self.store.write() as tx:
             head = tx.head(line_id, party)
             for raw, sig in items:
                 try:
                     event = Event.from_raw(raw, sig)
                 except InvalidInput as exc:
-                    refused = RequestRefused("malformed", str(exc))
+                    refused, bad_bytes = RequestRefused("malformed", str(exc)), (raw, sig)
                     break
                 try:
                     if event.body.get("line") != line_id:
@@ -155,7 +162,7 @@ class Receiver:
                             f"{event.author} signed with key {event.key_id}, "
                             "which its node has replaced",
                         )
-                    check_time(event, self.writer.now(), self.skew)
+                    check_time(event)
                     if event.kind not in (EventKind.MESSAGE, EventKind.LINE_PROPOSE):
                         check_content(event)
                     at = tx.id_at(line_id, party, event.seq) if event.seq <= head.seq else None
@@ -188,11 +195,11 @@ class Receiver:
                 except RequestRefused as exc:
                     refused, bad = exc, event
                     break
-                tx.append(event)
+                tx.append_many([event], received_at=arrived)
                 head = head.after(event)
                 stored += 1
                 worth_receipt = worth_receipt or event.kind != EventKind.RECEIPT
-            if worth_receipt and line is not None:
+            if worth_receipt and line is not None and not halted(tx, line.id, self.own):
                 receipt = self.writer.append(
                     tx,
                     line,
@@ -215,7 +222,9 @@ class Receiver:
                 {"by": test.party, "paths": content.get("paths")},
             )
         if refused is not None:
-            self._record(sender, refused, line_id, party, bad)
+            self._record(
+                sender, refused, line_id, party, (bad.raw, bad.sig) if bad else bad_bytes, bad
+            )
         return BatchResult(stored, duplicates, head, receipt, gap, refused)
 
     def _record(
@@ -224,19 +233,22 @@ class Receiver:
         refused: RequestRefused,
         line: str | None,
         party: str | None,
+        evidence: tuple[bytes, bytes] | None = None,
         event: Event | None = None,
     ) -> None:
-        self.peers.record_rejection(
-            at=format_time(self.writer.now()),
+        """Keep the refusal with the refused bytes (cut to the node's limit)."""
+        raw, sig = evidence if evidence else (None, None)
+        self.refusals.proven(
             peer=sender,
+            client=None,
             kind="event",
             refused=refused,
             line=line,
             party=party,
             seq=_seq(event),
             event_id=event.id if event else None,
-            raw=event.raw if event else None,
-            sig=event.sig if event else None,
+            raw=raw,
+            sig=sig,
         )
 
     @staticmethod
@@ -303,8 +315,12 @@ class Receiver:
             self._check_ack(state.line, event, content)
         elif kind == EventKind.RECEIPT:
             if content.get("of") == self.own:
-                ours = tx.id_at(event.line, self.own, int(content.get("upto_seq", 0)))
-                if ours != content.get("upto_id"):
+                upto = int(content.get("upto_seq", 0))
+                ours = tx.id_at(event.line, self.own, upto)
+                mine = tx.head(event.line, self.own)
+                if ours is None and upto > mine.seq:  # we were rolled back: kept as evidence
+                    put_halt(tx, rollback_by_receipt(event, self.own, mine, self.writer.now()))
+                elif ours != content.get("upto_id"):
                     raise RequestRefused(
                         "divergence",
                         f"{event.party} receipts our seq {content.get('upto_seq')}"

@@ -17,7 +17,16 @@ from sqlalchemy.engine import Connection, Engine
 
 from hotline.domain.errors import NotFound, RequestRefused
 from hotline.storage.engine import transaction
-from hotline.storage.schema import alerts, link_state, nonces, peer_cursors, peers, rejections
+from hotline.storage.schema import (
+    alerts,
+    link_state,
+    nonces,
+    peer_clocks,
+    peer_cursors,
+    peers,
+    refusal_counts,
+    rejections,
+)
 
 _INSERT_NONCE = sa.insert(nonces)
 
@@ -58,6 +67,32 @@ class Rejection:
     party: str | None
     seq: int | None
     event_id: str | None
+    claimed: str | None = None
+    client: str | None = None
+
+
+@dataclass(frozen=True)
+class RefusalCount:
+    """Unauthenticated requests refused, counted per client address, party named and
+    reason (they prove nothing about the party they name)."""
+
+    client: str
+    claimed: str
+    reason: str
+    count: int
+    first_at: str
+    last_at: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class PeerClock:
+    """The offset of a peer's clock from ours (theirs minus ours), as last measured."""
+
+    peer: str
+    offset_ms: int
+    rtt_ms: int
+    measured_at: str
 
 
 @dataclass(frozen=True)
@@ -213,10 +248,16 @@ class PeerStore:
         event_id: str | None = None,
         raw: bytes | None = None,
         sig: bytes | None = None,
+        claimed: str | None = None,
+        client: str | None = None,
     ) -> None:
+        """Keep one refusal. ``peer`` is the party proven by a verified node signature
+        (None when nothing was proven), ``claimed`` the party the request named."""
         with self._conn(write=True) as c:
             c.execute(
                 sa.insert(rejections).values(
+                    claimed=None if claimed is None else claimed[:64],
+                    client=None if client is None else client[:64],
                     at=at,
                     peer=peer,
                     kind=kind,
@@ -241,8 +282,76 @@ class PeerStore:
         return [Rejection(**r._mapping) for r in rows]
 
     def count_rejections(self) -> int:
+        """Refusals on record: one per row kept, plus every unauthenticated one counted."""
         with self._conn() as c:
-            return int(c.execute(sa.select(sa.func.count()).select_from(rejections)).scalar_one())
+            rows = c.execute(sa.select(sa.func.count()).select_from(rejections)).scalar_one()
+            counted = c.execute(sa.select(sa.func.sum(refusal_counts.c.count))).scalar_one()
+        return int(rows) + int(counted or 0)
+
+    def add_refusal_counts(self, counts: Mapping[tuple[str, str, str], RefusalCount]) -> None:
+        """Add counted refusals to those on record (several processes may add at once)."""
+        if not counts:
+            return
+        with self._conn(write=True) as c:
+            for (client, claimed, reason), n in sorted(counts.items()):
+                key = (
+                    refusal_counts.c.client == client,
+                    refusal_counts.c.claimed == claimed,
+                    refusal_counts.c.reason == reason,
+                )
+                done = c.execute(
+                    sa.update(refusal_counts)
+                    .where(*key)
+                    .values(
+                        count=refusal_counts.c.count + n.count,
+                        last_at=n.last_at,
+                        detail=n.detail,
+                    )
+                )
+                if done.rowcount == 0:
+                    c.execute(
+                        sa.insert(refusal_counts).values(
+                            client=client,
+                            claimed=claimed,
+                            reason=reason,
+                            count=n.count,
+                            first_at=n.first_at,
+                            last_at=n.last_at,
+                            detail=n.detail,
+                        )
+                    )
+
+    def refusal_counts(self, limit: int = 100) -> list[RefusalCount]:
+        with self._conn() as c:
+            rows = c.execute(
+                sa.select(refusal_counts).order_by(refusal_counts.c.last_at.desc()).limit(limit)
+            ).all()
+        return [RefusalCount(**r._mapping) for r in rows]
+
+    def prune_refusals(self, before: str) -> int:
+        """Drop refusals and counts last seen before ``before``; how many rows went."""
+        with self._conn(write=True) as c:
+            gone = c.execute(sa.delete(rejections).where(rejections.c.at < before)).rowcount
+            gone += c.execute(
+                sa.delete(refusal_counts).where(refusal_counts.c.last_at < before)
+            ).rowcount
+        return int(gone)
+
+    # -- clocks ----------------------------------------------------------------------
+
+    def set_clock(self, peer: str, offset_ms: int, rtt_ms: int, at: str) -> None:
+        values = {"offset_ms": offset_ms, "rtt_ms": rtt_ms, "measured_at": at}
+        with self._conn(write=True) as c:
+            done = c.execute(
+                sa.update(peer_clocks).where(peer_clocks.c.peer == peer).values(**values)
+            )
+            if done.rowcount == 0:
+                c.execute(sa.insert(peer_clocks).values(peer=peer, **values))
+
+    def clocks(self) -> dict[str, PeerClock]:
+        with self._conn() as c:
+            rows = c.execute(sa.select(peer_clocks)).all()
+        return {r.peer: PeerClock(**r._mapping) for r in rows}
 
     def use_nonce(self, party: str, nonce: str, at: str, forget_before: str) -> bool:
         """Record a nonce; False if it was seen already (a replay). Nonces older than

@@ -119,6 +119,16 @@ class Store:
             value = c.execute(sa.select(node_info.c.value).where(node_info.c.key == key))
             return value.scalar_one_or_none()
 
+    def infos(self, prefix: str) -> dict[str, str]:
+        """Every node_info entry whose key starts with ``prefix``."""
+        with self._read() as c:
+            rows = c.execute(
+                sa.select(node_info.c.key, node_info.c.value).where(
+                    node_info.c.key.startswith(prefix, autoescape=True)
+                )
+            )
+            return {r.key: r.value for r in rows}
+
     # -- directory -------------------------------------------------------------------
 
     def parties(self) -> list[Party]:
@@ -268,7 +278,9 @@ class Store:
         self, line: str, *, party: str | None = None, kinds: Collection[str] | None = None
     ) -> list[Event]:
         """A line's events in the order this node stored them."""
-        query = sa.select(events.c.raw, events.c.sig).where(events.c.line == line)
+        query = sa.select(events.c.raw, events.c.sig, events.c.received_at).where(
+            events.c.line == line
+        )
         if party is not None:
             query = query.where(events.c.party == party)
         if kinds is not None:
@@ -280,7 +292,7 @@ class Store:
         if not line_ids:
             return []
         query = (
-            sa.select(events.c.raw, events.c.sig)
+            sa.select(events.c.raw, events.c.sig, events.c.received_at)
             .where(events.c.line.in_(list(line_ids)), events.c.kind.in_(list(kinds)))
             .order_by(events.c.pos)
         )
@@ -294,7 +306,7 @@ class Store:
             return [
                 event_of(r)
                 for r in c.execute(
-                    sa.select(events.c.raw, events.c.sig)
+                    sa.select(events.c.raw, events.c.sig, events.c.received_at)
                     .where(events.c.ref.in_(list(message_ids)), events.c.kind == "ack")
                     .order_by(events.c.pos)
                 )
@@ -305,7 +317,7 @@ class Store:
     ) -> list[tuple[int, Event]]:
         """Events of ``kinds`` stored after position ``pos``, with their positions."""
         query = (
-            sa.select(events.c.pos, events.c.raw, events.c.sig)
+            sa.select(events.c.pos, events.c.raw, events.c.sig, events.c.received_at)
             .where(events.c.pos > pos, events.c.kind.in_(list(kinds)))
             .order_by(events.c.pos)
         )
@@ -323,7 +335,7 @@ class Store:
                 found.extend(
                     event_of(r)
                     for r in c.execute(
-                        sa.select(events.c.raw, events.c.sig)
+                        sa.select(events.c.raw, events.c.sig, events.c.received_at)
                         .where(
                             events.c.ref.in_(wanted[start : start + 500]),
                             events.c.kind.in_(list(kinds)),
@@ -358,7 +370,9 @@ class Store:
             )
         with self._read() as c:
             rows = c.execute(
-                sa.select(events.c.raw, events.c.sig).where(events.c.id.like(prefix + "%")).limit(2)
+                sa.select(events.c.raw, events.c.sig, events.c.received_at)
+                .where(events.c.id.like(prefix + "%"))
+                .limit(2)
             ).all()
         if not rows:
             raise NotFound("event", ident, hint="see `hotline log LINE` for event ids")
@@ -374,7 +388,7 @@ class Store:
         """Up to ``limit`` events of (line, party)'s chain after ``after_seq``, in order."""
         with self._read() as c:
             rows = c.execute(
-                sa.select(events.c.raw, events.c.sig)
+                sa.select(events.c.raw, events.c.sig, events.c.received_at)
                 .where(events.c.line == line, events.c.party == party, events.c.seq > after_seq)
                 .order_by(events.c.seq)
                 .limit(limit)

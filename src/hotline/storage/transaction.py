@@ -15,10 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hotline.domain.clock import parse_time
 from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import (
     AlreadyExists,
     ChainConflict,
+    InvalidInput,
 )
 from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import Party, Principal
@@ -59,7 +61,12 @@ def as_bytes(value: Any) -> bytes:
 
 
 def event_of(row: Any) -> Event:
-    return Event.from_raw(as_bytes(row.raw), as_bytes(row.sig))
+    received = getattr(row, "received_at", None)
+    try:
+        at = parse_time(received) if isinstance(received, str) else None
+    except InvalidInput:
+        at = None  # a damaged bookkeeping column; the event itself is what verify checks
+    return Event.from_raw(as_bytes(row.raw), as_bytes(row.sig), at)
 
 
 def read_lines(
@@ -127,7 +134,7 @@ class WriteTx:
         ``hotline verify`` checks). Events it signed before the rotation still count, however
         late they arrive; a request signed with it is refused once the rotation is pinned."""
         rows = self._c.execute(
-            sa.select(events.c.raw, events.c.sig).where(
+            sa.select(events.c.raw, events.c.sig, events.c.received_at).where(
                 events.c.line == line,
                 events.c.party == party,
                 events.c.seq < before_seq,
@@ -155,6 +162,9 @@ class WriteTx:
     def set_info(self, key: str, value: str) -> None:
         self._c.execute(sa.delete(node_info).where(node_info.c.key == key))
         self._c.execute(sa.insert(node_info).values(key=key, value=value))
+
+    def drop_info(self, key: str) -> None:
+        self._c.execute(sa.delete(node_info).where(node_info.c.key == key))
 
     def add_party(self, party: Party, created_at: str) -> None:
         if self._c.execute(sa.select(parties.c.id).where(parties.c.id == party.id)).first():
@@ -287,7 +297,7 @@ class WriteTx:
 
     def acks_of(self, message_id: str) -> list[Event]:
         rows = self._c.execute(
-            sa.select(events.c.raw, events.c.sig)
+            sa.select(events.c.raw, events.c.sig, events.c.received_at)
             .where(events.c.ref == message_id, events.c.kind == "ack")
             .order_by(events.c.pos)
         )
@@ -295,14 +305,16 @@ class WriteTx:
 
     def event(self, event_id: str) -> Event | None:
         row = self._c.execute(
-            sa.select(events.c.raw, events.c.sig).where(events.c.id == event_id)
+            sa.select(events.c.raw, events.c.sig, events.c.received_at).where(
+                events.c.id == event_id
+            )
         ).first()
         return None if row is None else event_of(row)
 
     def referring(self, ref: str, kinds: Iterable[str]) -> list[Event]:
         """Events of ``kinds`` referring to ``ref``, as this transaction sees them."""
         rows = self._c.execute(
-            sa.select(events.c.raw, events.c.sig)
+            sa.select(events.c.raw, events.c.sig, events.c.received_at)
             .where(events.c.ref == ref, events.c.kind.in_(list(kinds)))
             .order_by(events.c.pos)
         )
@@ -311,7 +323,7 @@ class WriteTx:
     def events_of(self, line: str, kinds: Iterable[str]) -> list[Event]:
         """A line's events of ``kinds``, in the order stored, as this transaction sees them."""
         rows = self._c.execute(
-            sa.select(events.c.raw, events.c.sig)
+            sa.select(events.c.raw, events.c.sig, events.c.received_at)
             .where(events.c.line == line, events.c.kind.in_(list(kinds)))
             .order_by(events.c.pos)
         )
@@ -335,7 +347,8 @@ class WriteTx:
         """Insert a signed event. It must extend the chain head read in this transaction."""
         self.append_many([event])
 
-    def append_many(self, batch: Iterable[Event]) -> None:
+    def append_many(self, batch: Iterable[Event], received_at: str | None = None) -> None:
+        """Insert signed events; ``received_at`` when they are a peer's, as they reach us."""
         rows = [
             {
                 "id": e.id,
@@ -349,6 +362,7 @@ class WriteTx:
                 "ref": expected_ref(e.kind, e.content),
                 "raw": e.raw,
                 "sig": e.sig,
+                "received_at": received_at,
             }
             for e in batch
         ]

@@ -253,8 +253,9 @@ async function loadHealth() {
   try {
     const [v, link] = await Promise.all([api("/verify"), api("/link")]);
     const peers = Object.entries(link.peers).map(([p, s]) => `${p} ${s.state}`).join(", ") || "no peers";
-    pill.className = "pill " + (v.ok ? "ok" : "bad");
-    text(pill, `${v.ok ? "ledger verifies" : "LEDGER BROKEN"} (${v.events} events) · links: ${peers} · queue ${link.queue}`);
+    const alerts = (link.alerts || []).map((a) => `ALERT ${a.detail}`).join(" · ");
+    pill.className = "pill " + (v.ok && !alerts ? "ok" : "bad");
+    text(pill, `${v.ok ? "ledger verifies" : "LEDGER BROKEN"} (${v.events} events) · links: ${peers} · queue ${link.queue}${alerts ? " · " + alerts : ""}`);
   } catch (e) { text(pill, e.message); }
 }
 
