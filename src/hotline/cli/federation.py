@@ -1,4 +1,4 @@
-"""Federation from the command line: serve, peers, status, and verification with a peer."""
+"""Federation from the command line: serve, peers, status, and recovery from a peer."""
 
 from __future__ import annotations
 
@@ -24,10 +24,13 @@ from hotline.cli.base import (
 )
 from hotline.domain import errors
 from hotline.domain.peering import open_bundle
+from hotline.federation.recovery import RollbackGuard
 from hotline.federation.server import PEER_TIMEOUT
 from hotline.federation.server import serve as serve_node
 from hotline.federation.supervisor import Supervisor
 from hotline.federation.tls import Serving, ca_line, node_http, tls_files
+from hotline.services.halts import ChainHalts
+from hotline.services.verification import verify_store
 
 
 @app.command()
@@ -186,6 +189,7 @@ def peer_status(as_json: JsonOption = False) -> None:
     rows: list[dict[str, Any]] = []
     with node_context() as node, node_http(node.settings, timeout=PEER_TIMEOUT) as http:
         fed = federation(node, http)
+        halted = {(h.line, h.party): h for h in ChainHalts(node.store, node.peers).all()}
         cursors = node.peers.cursors()
         ours = node.store.heads()
         for peer in node.peers.peers():
@@ -215,6 +219,9 @@ def peer_status(as_json: JsonOption = False) -> None:
                             )
                             if party == node.party
                             else None,
+                            "halted": halted[(line, party)].describe()
+                            if (line, party) in halted
+                            else None,
                             "last_success": cursor.last_success_at if cursor else None,
                             "last_error": reach or (cursor.last_error if cursor else None),
                             "last_error_at": None if reach or not cursor else cursor.last_error_at,
@@ -240,7 +247,9 @@ def peer_status(as_json: JsonOption = False) -> None:
             "?" if r["their_head"] is None else str(r["their_head"]),
             "" if r["queued"] is None else str(r["queued"]),
             r["last_success"] or "-",
-            ("(recovered) " if r["recovered"] else "") + (r["last_error"] or "")[:80],
+            f"HALTED: {r['halted']}"
+            if r["halted"]
+            else ("(recovered) " if r["recovered"] else "") + (r["last_error"] or "")[:80],
         )
     out.print(table)
 
@@ -296,6 +305,17 @@ def status(as_json: JsonOption = False) -> None:
                 for a in alerts
             ],
             "refusals": node.peers.count_rejections(),
+            "halted": [
+                {
+                    "line": h.line,
+                    "party": h.party,
+                    "cause": h.cause.value,
+                    "peer": h.peer,
+                    "detail": h.describe(),
+                    "hint": h.hint(),
+                }
+                for h in ChainHalts(node.store, node.peers).all()
+            ],
         }
     if as_json:
         print_json(report)
@@ -315,3 +335,81 @@ def status(as_json: JsonOption = False) -> None:
         out.print("  no open alerts")
     if report["refusals"]:
         out.print(f"  {report['refusals']} refused request(s)/event(s) on record")
+    for h in report["halted"]:
+        out.print(f"  HALTED signing on {h['line']} ({h['party']}): {h['detail']}; {h['hint']}")
+
+
+@app.command()
+def recover(
+    peer: Annotated[
+        str,
+        typer.Option("--peer", metavar="PARTY", help="The peer to take this node's events from."),
+    ],
+    line: Annotated[
+        list[str] | None,
+        typer.Option("--line", metavar="LINE", help="Only this line (repeat for more)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Take this node's own events back from a peer after a rollback (an old backup
+    restored, or events removed), and sign again.
+
+    Fetches every event of this node's chains that the peer holds past our heads, checks
+    each (id, canonical form, signature by this node's or its principals' keys, link to
+    the chain), stores it, catches up on the peer's chains and verifies the ledger.
+    Signing resumes on each chain that is whole again; exits 1 while any stays halted."""
+    with node_context() as node, node_http(node.settings, timeout=PEER_TIMEOUT) as http:
+        for name in line or ():
+            node.store.line(name)  # NotFound for a line this node does not hold
+        fed = federation(node, http)
+        pinned = node.peers.peer(peer.upper())
+        results = RollbackGuard(node.writer, node.peers).recover(fed.client(pinned), line)
+        fed.catch_up_with(pinned)  # the peer's chains, and its receipts of what came back
+        report = verify_store(node.store)
+        halted = [
+            h for h in ChainHalts(node.store, node.peers).all() if line is None or h.line in line
+        ]
+    if as_json:
+        print_json(
+            {
+                "ok": report.ok and not halted and all(r.ok for r in results),
+                "chains": [
+                    {
+                        "line": r.line,
+                        "party": r.party,
+                        "before": r.before.seq,
+                        "after": r.after.seq,
+                        "theirs": r.theirs.seq,
+                        "fetched": r.fetched,
+                        "resumed": r.lifted is not None,
+                        "problem": r.problem,
+                    }
+                    for r in results
+                ],
+                "halted": [
+                    {"line": h.line, "party": h.party, "detail": h.describe()} for h in halted
+                ],
+                "verified": report.ok,
+                "problems": [p.describe() for p in report.problems],
+            }
+        )
+    else:
+        for r in results:
+            what = (
+                f"line {r.line}, chain {r.party}: seq {r.before.seq} -> {r.after.seq} "
+                f"({r.fetched} event(s) taken back from {pinned.party}, which holds "
+                f"{r.theirs.seq})"
+            )
+            if r.problem:
+                err.print(f"PROBLEM {what}: {r.problem}", style="red", markup=False)
+            else:
+                out.print(what + ("; signing resumes" if r.lifted else ""), markup=False)
+        for h in halted:
+            err.print(f"HALTED {h.describe()}; {h.hint()}", style="red", markup=False)
+        if report.ok:
+            out.print(f"ok: {report.events} events in {len(report.chains)} chains verified")
+        else:
+            for problem in report.problems[:20]:
+                err.print(f"FAIL {problem.describe()}", style="red", markup=False)
+    if halted or not report.ok:
+        raise typer.Exit(1)

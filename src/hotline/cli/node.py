@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Annotated
 
-import httpx
 import typer
 from rich.progress import BarColumn, Progress, TextColumn
 
@@ -20,8 +20,13 @@ from hotline.cli.base import (
     print_json,
     state,
 )
+from hotline.domain.clock import format_time
+from hotline.domain.rollback import Cause, Halt
+from hotline.federation.recovery import RollbackGuard
 from hotline.federation.server import PEER_TIMEOUT
+from hotline.federation.tls import node_http
 from hotline.federation.workers import ChainView
+from hotline.services.halts import ChainHalts
 from hotline.services.verification import verify_store
 from hotline.storage.engine import upgrade
 
@@ -86,7 +91,9 @@ def verify(
     """Re-derive every id and check every signature, chain link and reference.
 
     Exits 1 and names the first broken event of each chain when anything is wrong. With
-    --peer, also compares chain heads with the peer's node and reports divergence.
+    --peer, also compares chain heads with the peer's node and reports divergence, and a
+    rollback: one of this node's own chains behind what the peer holds (or has
+    receipted) of it. A rollback halts signing on that chain until `hotline recover`.
     """
     views: list[ChainView] = []
     with node_context() as node:
@@ -101,15 +108,38 @@ def verify(
         ) as progress:
             task = progress.add_task("verify", total=total)
             report = verify_store(node.store, lambda n: progress.update(task, completed=n))
+        own = node.store.hosted_parties()
+        halts = ChainHalts(node.store, node.peers)
+        for (line, party), (upto, by) in sorted(report.receipted_beyond.items()):
+            if party in own:
+                head = report.chains.get((line, party))
+                halts.put(
+                    Halt(
+                        line,
+                        party,
+                        Cause.RECEIPTED,
+                        by,
+                        head.seq if head else 0,
+                        upto,
+                        format_time(node.writer.now()),
+                    )
+                )
         if peer is not None:
-            with httpx.Client(timeout=PEER_TIMEOUT) as http:
+            with node_http(node.settings, timeout=PEER_TIMEOUT) as http:
                 fed = federation(node, http)
-                views = fed.compare_with(node.peers.peer(peer.upper()))
-    divergent = [v for v in views if v.state == "divergent"]
+                pinned = node.peers.peer(peer.upper())
+                views = fed.compare_with(pinned)
+                RollbackGuard(node.writer, node.peers).observe(
+                    fed.client(pinned), {(v.line, v.party): v.theirs for v in views}
+                )
+        halted = {(h.line, h.party): h for h in halts.all()}
+    views = [_judged(v, own, halted) for v in views]
+    failed = [v for v in views if v.state not in ("in step", "ahead", "behind")]
+    rollbacks = [h for h in halted.values() if h.cause is not Cause.RESTORED]
     if as_json:
         print_json(
             {
-                "ok": report.ok and not divergent,
+                "ok": report.ok and not failed and not rollbacks,
                 "events": report.events,
                 "chains": [
                     {"line": k[0], "party": k[1], "seq": h.seq, "head": h.id}
@@ -137,6 +167,20 @@ def verify(
                     }
                     for v in views
                 ],
+                "halted": [
+                    {
+                        "line": h.line,
+                        "party": h.party,
+                        "cause": h.cause.value,
+                        "peer": h.peer,
+                        "ours": h.ours,
+                        "theirs": h.theirs,
+                        "found_at": h.found_at,
+                        "detail": h.describe(),
+                        "hint": h.hint(),
+                    }
+                    for h in halted.values()
+                ],
             }
         )
     else:
@@ -154,9 +198,26 @@ def verify(
                 f"{v.peer}: line {v.line}, chain {v.party}: ours {v.ours.seq}, "
                 f"theirs {v.theirs.seq}: {v.state}"
             )
-            if v.state == "divergent":
-                err.print("DIVERGENT " + line, style="red", markup=False)
+            if v in failed:
+                err.print(v.state.upper() + " " + line, style="red", markup=False)
             else:
                 out.print(line, markup=False)
-    if not report.ok or divergent:
+        for h in halted.values():
+            style = "yellow" if h.cause is Cause.RESTORED else "red"
+            err.print(f"HALTED {h.describe()}", style=style, markup=False)
+            err.print(f"  signing on this chain is refused; {h.hint()}", markup=False)
+    if not report.ok or failed or rollbacks:
         raise typer.Exit(1)
+
+
+def _judged(view: ChainView, own: frozenset[str], halted: dict[tuple[str, str], Halt]) -> ChainView:
+    """A comparison, named for what it means for one of our own chains: behind the peer's
+    copy is a rollback (or a fork), or an unbacked claim when the peer shows nothing."""
+    if view.party not in own or view.state != "behind":
+        return view
+    halt = halted.get((view.line, view.party))
+    if halt is None or halt.cause is Cause.RESTORED:
+        state = "unbacked claim"  # the peer said so, but showed no event of ours
+    else:
+        state = "fork" if halt.cause is Cause.FORK else "rollback"
+    return dataclasses.replace(view, state=state)

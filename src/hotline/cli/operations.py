@@ -12,6 +12,7 @@ import typer
 from hotline.cli.base import app, err, node_context, out, site_app, state
 from hotline.config import load_settings, write_config
 from hotline.domain.errors import AlreadyExists, InvalidInput
+from hotline.services.halts import ChainHalts
 from hotline.services.verification import verify_store
 from hotline.storage.backup import backup, restore
 from hotline.storage.engine import make_engine
@@ -84,11 +85,20 @@ def restore_command(
     out.print(f"restored {manifest.party}'s node of {manifest.created}: {manifest.rows} rows")
     with node_context() as node:
         report = verify_store(node.store)
+        halted = ChainHalts(node.store, node.peers).all()
     if not report.ok:
         for problem in report.problems[:20]:
             err.print(f"FAIL {problem.describe()}", style="red", markup=False)
         raise typer.Exit(1)
     out.print(f"ok: {report.events} events in {len(report.chains)} chains verified")
+    if halted:
+        peers = sorted({p for h in halted for p in h.peer.split(",") if p})
+        out.print(
+            f"signing is held on {len(halted)} chain(s) shared with {', '.join(peers)} until "
+            "each is compared with the peer (the backup may be older than what the peer "
+            "holds): that happens at the first catch-up once the node serves, or run "
+            f"`hotline recover --peer {peers[0] if peers else 'PARTY'}`"
+        )
 
 
 def _copy_keys(source: Path, target: Path) -> list[str]:

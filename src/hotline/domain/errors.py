@@ -14,7 +14,9 @@ them in one place each.
     ├── Refused                 well-formed, but a rule forbids it
     │   ├── PolicyRefused       a line's policy refuses it (kind, principal, size)
     │   ├── LineNotActive       the line's terms are not signed by every party yet
-    │   └── AlreadyAcknowledged the party has already acknowledged the message
+    │   ├── AlreadyAcknowledged the party has already acknowledged the message
+    │   ├── ChainHalted         this node's own chain is behind what a peer holds or has
+    │   │                       receipted (a rollback): it signs nothing there until recovered
     │   ├── RequestRefused      a peer's request failed authentication (signature, time,
     │   │                       replay) or an event it carried was refused
     │   ├── Forbidden           the signed-in principal may not do or see this
@@ -83,6 +85,17 @@ class LineNotActive(Refused):
 
 class AlreadyAcknowledged(Refused):
     """The acknowledging party has already acknowledged this message."""
+
+
+class ChainHalted(Refused):
+    """This node's own chain on a line stands behind what a peer holds or has receipted
+    (an old backup restored, or events removed): a new event would fork it, so nothing is
+    signed there until its events are recovered from the peer."""
+
+    def __init__(self, message: str, *, line: str, party: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.line = line
+        self.party = party
 
 
 class KeyUnavailable(HotlineError):

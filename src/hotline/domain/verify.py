@@ -36,6 +36,7 @@ class Reason(StrEnum):
     BAD_REFERENCE = "bad reference"
     TERMS_MISMATCH = "terms mismatch"
     LINE_STATE = "line state"
+    ROLLBACK = "rollback"
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ class Report:
     events: int = 0
     chains: dict[tuple[str, str], ChainHead] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: (line, party) -> (highest seq receipted past the head held here, receipting party)
+    receipted_beyond: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -385,9 +388,22 @@ class Verifier:
                 bad(row, f"escalates {ref}, a message of another party")
             elif row.kind != EventKind.ESCALATION and target.line != row.line:
                 bad(row, f"refers to {ref}, which is not on line {row.line}")
+        broken = {(p.line, p.party) for p in self.report.problems}
         for row, of, upto_seq, upto_id in self._receipts:
             target = found.get(upto_id)
-            if target is None or (target.line, target.party, target.seq) != (
+            held = self.report.chains.get((row.line, of), ChainHead())
+            if target is None and upto_seq > held.seq and (row.line, of) not in broken:
+                bad(
+                    row,
+                    f"{row.party} receipted {of}'s chain up to seq {upto_seq}, but it is held "
+                    f"here only up to seq {held.seq}: the database was rolled back (an old "
+                    "backup restored, or events removed); `hotline recover` fetches them back",
+                    Reason.ROLLBACK,
+                )
+                known = self.report.receipted_beyond.get((row.line, of), (0, ""))
+                if upto_seq > known[0]:
+                    self.report.receipted_beyond[(row.line, of)] = (upto_seq, row.party)
+            elif target is None or (target.line, target.party, target.seq) != (
                 row.line,
                 of,
                 upto_seq,

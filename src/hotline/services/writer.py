@@ -22,6 +22,7 @@ from hotline.domain.identity import party_of
 from hotline.domain.ledger import receipt_content
 from hotline.domain.policy import Line
 from hotline.services.commits import GroupCommit
+from hotline.services.halts import refuse_if_halted
 from hotline.storage.keystore import KeyStore
 from hotline.storage.store import Store
 from hotline.storage.transaction import WriteTx
@@ -93,10 +94,12 @@ class LedgerWriter:
         """Sign ``content`` as ``author`` onto its party's chain of ``line`` and store it,
         with receipts from the other parties of the line hosted here. ``key``: sign with
         this key rather than the author's current one (a rotation, signed by the key it
-        replaces)."""
+        replaces). Raises ChainHalted while the chain is halted: it stands behind what a
+        peer holds of it (see :mod:`hotline.services.halts`)."""
         moment = now or self.now()
         party = party_of(author)
         head = tx.head(line.id, party)
+        refuse_if_halted(tx, line.id, party)  # the chain stands behind a peer's copy
         event = sign_event(
             line=line.id,
             party=party,

@@ -1,6 +1,8 @@
 """Backup and restore of a node: every table (read in one snapshot, so a serving node can
 be backed up), its configuration and its private keys, in one gzipped tar archive; and
-the way back, into a new folder and an empty database of either kind.
+the way back, into a new folder and an empty database of either kind. A restored node
+signs nothing on a chain it shares with a peer until it has compared that chain with the
+peer (see :mod:`hotline.domain.rollback`): the backup may be old.
 
 The archive holds ``manifest.json`` (format, party, schema revision, time, and per table
 the row count and the SHA-256 of its file), ``tables/NAME.jsonl`` (one row per line;
@@ -30,6 +32,7 @@ from sqlalchemy.engine import Engine
 from hotline.config import CONFIG_FILE
 from hotline.domain.clock import format_time
 from hotline.domain.errors import AlreadyExists, InvalidInput
+from hotline.domain.rollback import Cause, Halt, halt_key
 from hotline.storage.engine import SCHEMA_HEAD, check_schema, upgrade
 from hotline.storage.schema import metadata
 
@@ -218,6 +221,7 @@ def restore(
                 for start in range(0, len(rows), 1000):
                     c.execute(sa.insert(table), rows[start : start + 1000])
             progress(table.name, len(rows))
+        _halt_shared_chains(c, format_time(datetime.now(UTC)))
         if engine.dialect.name == "postgresql":
             for table in metadata.sorted_tables:
                 for col in table.primary_key.columns:
@@ -241,3 +245,35 @@ def restore(
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
     return manifest, config
+
+
+def _halt_shared_chains(c: sa.Connection, at: str) -> list[Halt]:
+    """Halt every chain of the restored node's own parties on a line shared with another
+    party's node: a backup may be older than what that peer holds of the chain, and an
+    event signed on it would then fork it. Each halt is lifted once the chain has been
+    compared with the peer (catch-up, ``hotline verify --peer``, ``hotline recover``)."""
+    parties = metadata.tables["parties"]
+    line_parties = metadata.tables["line_parties"]
+    events = metadata.tables["events"]
+    hosted = {r.id: bool(r.hosted) for r in c.execute(sa.select(parties.c.id, parties.c.hosted))}
+    members: dict[str, list[str]] = {}
+    for r in c.execute(sa.select(line_parties.c.line, line_parties.c.party)):
+        members.setdefault(r.line, []).append(r.party)
+    halts = []
+    for line, among in sorted(members.items()):
+        peers = sorted(p for p in among if not hosted.get(p, False))
+        if not peers:
+            continue  # a line between parties this node hosts: nobody else holds it
+        for party in sorted(p for p in among if hosted.get(p, False)):
+            seq = c.execute(
+                sa.select(sa.func.max(events.c.seq)).where(
+                    events.c.line == line, events.c.party == party
+                )
+            ).scalar()
+            halt = Halt(line, party, Cause.RESTORED, ",".join(peers), int(seq or 0), None, at)
+            key = halt_key(line, party)
+            node_info = metadata.tables["node_info"]
+            c.execute(sa.delete(node_info).where(node_info.c.key == key))
+            c.execute(sa.insert(node_info).values(key=key, value=halt.to_text()))
+            halts.append(halt)
+    return halts
