@@ -128,6 +128,7 @@ class Server:
     proc: subprocess.Popen[bytes] | None = None
     log: IO[bytes] | None = None
     starts: int = 0
+    env: dict[str, str] = field(default_factory=dict)  # more for this process (faketime)
 
     @property
     def url(self) -> str:
@@ -142,7 +143,7 @@ class Server:
         self.log.flush()
         self.proc = subprocess.Popen(
             [*HOTLINE, "--home", str(self.home), "serve", "--listen", f"127.0.0.1:{self.port}"],
-            env=ENV,
+            env={**ENV, **self.env},
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
@@ -280,7 +281,12 @@ class Lab:
         return server
 
     def pair(
-        self, *, line: bool = True, us_dead_primary: bool = False, ru_dead_primary: bool = False
+        self,
+        *,
+        line: bool = True,
+        us_dead_primary: bool = False,
+        ru_dead_primary: bool = False,
+        us_env: dict[str, str] | None = None,
     ) -> Pair:
         """Two served nodes peered with `peer export` / `peer import`, and (with ``line``)
         the line proposed by US and accepted by RU on the command line. A dead primary
@@ -288,6 +294,7 @@ class Lab:
         taken: set[int] = set()
         us = self.server("US", self.templates[0], taken)
         ru = self.server("RU", self.templates[1], taken)
+        us.env = us_env or {}
         us.start()  # it picks up the peer once pinned; starting now saves time
         ru.start()
 
