@@ -120,7 +120,7 @@ def test_a_line_keeps_flowing_through_a_clock_fault_between_processes(
     for shift, minutes in (("+5m", 5), ("+30m", 30)):
         offset.write_text(shift + "\n")
         sent = flash(pair, env, f"clock {shift}")
-        got = wait_for(f"RU to hold the FLASH sent at {shift}", lambda: ru_received(pair, sent))
+        got = wait_for(f"RU to hold the FLASH sent at {shift}", lambda s=sent: ru_received(pair, s))
         assert got.kind == EventKind.MESSAGE
         assert got.received is not None
         claimed_ahead = (got.ts - got.received).total_seconds()
