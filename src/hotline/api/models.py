@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from hotline.domain.clock import format_time
 from hotline.domain.events import Event
 from hotline.domain.policy import LineState
 
@@ -85,6 +86,7 @@ def event_json(e: Event) -> dict[str, Any]:
         "kind": e.kind,
         "author": e.author,
         "ts": e.body["ts"],
+        "received": format_time(e.received) if e.received else None,
         "content": e.content,
     }
 

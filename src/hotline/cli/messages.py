@@ -152,6 +152,8 @@ def inbox(
         who = (party or (principal.split("/")[0] if principal else node.party)).upper()
         if principal:
             node.store.principal(principal.upper())
+        if party:
+            node.store.party(who)  # an unknown party is an error, not an empty inbox
         items = node.messages.inbox(
             who, principal=principal.upper() if principal else None, include_acked=show_all
         )
@@ -234,7 +236,7 @@ def log(
     table = Table("TIME", "CHAIN", "KIND", "AUTHOR", "WHAT", "ID", title=f"line {state.line.id}")
     for e in events:
         table.add_row(
-            e.body["ts"],
+            render.arrival(e),
             f"{e.party}#{e.seq}",
             e.kind,
             e.author,

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hotline.domain.canonical import content_id
+from hotline.domain.clock import format_time
 from hotline.domain.crypto import b64encode
 from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import Party, Principal
@@ -102,7 +103,18 @@ def _escalation(c: Any) -> str:
 
 
 def event_json(event: Event) -> dict[str, Any]:
-    return {"id": event.id, "body": event.body, "sig": b64encode(event.sig)}
+    """An event as stored; ``received``: when a peer's event reached this node."""
+    received = format_time(event.received) if event.received else None
+    return {"id": event.id, "body": event.body, "sig": b64encode(event.sig), "received": received}
+
+
+def arrival(event: Event) -> str:
+    """The claimed time, and beside it the time of receipt when they differ by over 1 s."""
+    ts = str(event.body["ts"])
+    if event.received is None or abs((event.received - event.ts).total_seconds()) <= 1:
+        return ts
+    skew = (event.ts - event.received).total_seconds()
+    return f"{ts}\nreceived {format_time(event.received)} ({skew:+.0f} s)"
 
 
 def party_json(party: Party) -> dict[str, Any]:
