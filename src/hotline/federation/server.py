@@ -21,7 +21,7 @@ from hotline.federation.leases import Leased
 from hotline.federation.tls import Serving
 from hotline.federation.workers import run_loop
 from hotline.ingest.jetstream import start_rule_workers
-from hotline.ingest.listener import CotListener, parse_affiliations
+from hotline.ingest.listener import CotLimits, CotListener, parse_affiliations
 from hotline.storage.leases import LeaseStore
 
 PEER_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
@@ -146,6 +146,7 @@ def serve(
                 cot_port,
                 parse_affiliations(node.settings.cot_parties),
                 node.ingest,
+                limits=CotLimits.from_settings(node.settings),
             )
             listener.start()
             announce(f"listening for Cursor on Target on {cot_host}:{listener.port} (TCP, UDP)")
