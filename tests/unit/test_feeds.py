@@ -119,10 +119,12 @@ def test_aircraft_json_to_si_tracks() -> None:
 def test_aircraft_json_bad_records_are_reported_and_good_ones_kept() -> None:
     batch = read_aircraft_json(AIRCRAFT_JSON, ADSB_MAPPING)
     assert len(batch.tracks) == 4
-    assert len(batch.problems) == 3
-    assert batch.problems[0].startswith("aircraft 5: lat:")
-    assert batch.problems[1].startswith("aircraft 6:")
-    assert batch.problems[2].startswith("aircraft 7:")
+    assert batch.problems == [
+        "aircraft 5: lat: 95.0 is outside -90..90",
+        "aircraft 6: hex: no ICAO address",
+        "aircraft 7: lat: 'north' is not a number",
+        "aircraft 8: a string, not an object",
+    ]
 
 
 def test_aircraft_json_without_now() -> None:
@@ -192,7 +194,9 @@ def test_opensky_states() -> None:
 
 def test_opensky_without_states() -> None:
     assert read_opensky({"time": int(NOW), "states": None}, ADSB_MAPPING).tracks == []
-    assert read_opensky({}, ADSB_MAPPING).problems == []
+    assert read_opensky({}, ADSB_MAPPING).problems == [
+        "not an OpenSky /states/all answer: no 'states'"
+    ]
 
 
 NUMERIC_CALLSIGN = ["48ae01", 1234, "Poland", NOW, NOW, 20.5, 52.1, 100.0, False, 1.0, 0.0,

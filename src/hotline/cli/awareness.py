@@ -17,6 +17,7 @@ from hotline.cli.base import (
     JsonOption,
     alerts_app,
     app,
+    err,
     node_context,
     now,
     out,
@@ -26,19 +27,12 @@ from hotline.cli.base import (
 from hotline.domain import errors
 from hotline.domain.alerting import Alert
 from hotline.domain.clock import format_time
-from hotline.ingest.cot import Splitter, parse_event
-from hotline.ingest.feeds import (
-    Batch,
-    FeedMapping,
-    read_aircraft_json,
-    read_ais,
-    read_csv,
-    read_opensky,
-)
+from hotline.ingest.feeds import FORMATS, FeedMapping, read_feed
 from hotline.ingest.jetstream import Names, RuleWorkers
 from hotline.ingest.listener import parse_affiliations
 
-FORMATS = ("cot", "aircraft-json", "opensky", "ais", "csv")
+#: Refused records listed by `hotline ingest`; the rest are counted.
+MAX_LISTED = 20
 
 awareness_app = typer.Typer(
     help="Awareness services: rule workers taking tracks from NATS JetStream.",
@@ -74,36 +68,33 @@ def ingest(
     ] = None,
 ) -> None:
     """Ingest tracks from a file: CoT XML, readsb aircraft.json, OpenSky states, AIS NMEA
-    or CSV. Bad records are counted and reported; the good ones are kept."""
+    or CSV. Bad records are counted and reported; the good ones are kept. Exits 2 when
+    nothing could be taken: the file is not of that format, or every record was refused."""
     if fmt not in FORMATS:
         raise errors.InvalidInput("format", f"unknown format {fmt!r}", hint=", ".join(FORMATS))
     raw = read_file(file)
     feed = _mapping(mapping, party)
-    batch = Batch()
-    try:
-        if fmt == "cot":
-            letters = parse_affiliations(",".join(mapping or []))
-            splitter = Splitter()
-            for event in splitter.feed(raw):
-                try:
-                    batch.tracks.append(parse_event(event, letters))
-                except errors.InvalidInput as exc:
-                    batch.problems.append(exc.message)
-        elif fmt == "ais":
-            batch = read_ais(raw.decode("utf-8", "replace").splitlines(), feed, now())
-        elif fmt == "csv":
-            batch = read_csv(raw.decode("utf-8"), feed)
-        else:
-            data: Any = json.loads(raw)
-            reader = read_aircraft_json if fmt == "aircraft-json" else read_opensky
-            batch = reader(data, feed)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise errors.InvalidInput("file", f"not a {fmt} file: {exc}") from exc
+    letters = parse_affiliations(",".join(mapping or [])) if fmt == "cot" else {}
+    batch = read_feed(fmt, raw, feed, now(), letters)
+    problems = [f"{file}: {problem}" for problem in batch.problems]
+    if problems and not batch.tracks:
+        for problem in problems[:MAX_LISTED]:
+            err.print(f"  {problem}")
+        more = len(problems) - MAX_LISTED
+        raise errors.InvalidInput(
+            str(file),
+            f"nothing ingested: {batch.problems[0]}"
+            + (f" ({len(problems)} problems)" if len(problems) > 1 else ""),
+            hint=f"check that it is a {fmt} file"
+            + (f"; {more} more problems not listed" if more > 0 else ""),
+        )
     with node_context() as node:
         node.awareness.ingest(batch.tracks)
-    out.print(f"ingested {len(batch.tracks)} tracks; {len(batch.problems)} records refused")
-    for problem in batch.problems[:20]:
+    out.print(f"ingested {len(batch.tracks)} tracks; {len(problems)} records refused")
+    for problem in problems[:MAX_LISTED]:
         out.print(f"  {problem}")
+    if len(problems) > MAX_LISTED:
+        out.print(f"  ... and {len(problems) - MAX_LISTED} more")
 
 
 @app.command()
