@@ -334,3 +334,33 @@ def test_a_push_answer_showing_more_of_our_chain_halts_it(pair: Pair, tmp_path: 
         assert cursor.last_error is not None and "rollback" in cursor.last_error
     finally:
         node.close()
+
+
+def test_what_came_in_while_halted_is_receipted_after_recovery(pair: Pair) -> None:
+    pair.settle()
+    sent = flash(pair.us)
+    pair.settle()
+    remove(pair.us, pair.us.store.chain(LINE, "US", sent.seq - 1, 100))  # US's own only
+    pair.us_fed.catch_up_once()
+    assert halts(pair.us).of(LINE, "US") is not None
+    query = pair.ru.messages.send(
+        LINE, RU_DESK, MessageDraft(MessageKind.QUERY, Precedence.IMMEDIATE, "Q", "Whose?")
+    )
+    pair.settle()
+    assert query.id in {i.message.id for i in pair.us.messages.inbox("US")}  # it came in
+
+    def receipted() -> int:
+        found = pair.us.store.events(LINE, party="US", kinds=[EventKind.RECEIPT.value])
+        return max(
+            (int(e.content["upto_seq"]) for e in found if e.content["of"] == "RU"), default=0
+        )
+
+    assert receipted() < query.seq  # nothing was signed on the halted chain
+    guard = RollbackGuard(pair.us.writer, pair.us.peers)
+    assert all(r.ok for r in guard.recover(pair.us_fed.client(pair.us.peers.peer("RU"))))
+    assert guard.receipt_held("RU") != []
+    assert receipted() == query.seq
+    assert guard.receipt_held("RU") == []  # once is enough
+    pair.settle()
+    assert verify_store(pair.us.store).ok and verify_store(pair.ru.store).ok
+    assert pair.us.store.heads() == pair.ru.store.heads()

@@ -363,8 +363,10 @@ def recover(
             node.store.line(name)  # NotFound for a line this node does not hold
         fed = federation(node, http)
         pinned = node.peers.peer(peer.upper())
-        results = RollbackGuard(node.writer, node.peers).recover(fed.client(pinned), line)
+        guard = RollbackGuard(node.writer, node.peers)
+        results = guard.recover(fed.client(pinned), line)
         fed.catch_up_with(pinned)  # the peer's chains, and its receipts of what came back
+        guard.receipt_held(pinned.party, line)  # what came in while we signed nothing
         report = verify_store(node.store)
         halted = [
             h for h in ChainHalts(node.store, node.peers).all() if line is None or h.line in line

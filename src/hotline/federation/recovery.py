@@ -20,7 +20,8 @@ from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import ChainConflict, HotlineError, RequestRefused
 from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import party_of
-from hotline.domain.ledger import ChainHead
+from hotline.domain.ledger import ChainHead, receipt_content
+from hotline.domain.policy import Line
 from hotline.domain.rollback import Cause, Halt, behind, check_own_events
 from hotline.domain.rotation import check_node_rotation
 from hotline.domain.verify import KeyDirectory
@@ -227,6 +228,47 @@ class RollbackGuard:
                 lifted = self.halts.lift(line, party, self._now())
                 halt = None
         return ChainRecovery(line, party, before, ours, held, fetched, lifted, halt, problem)
+
+    def receipt_held(self, peer: str, lines: Sequence[str] | None = None) -> list[Event]:
+        """Receipt what of ``peer``'s chains came in while ours were halted (no receipt is
+        signed on a halted chain): on each line shared with it whose chain of ours signs
+        again, a receipt up to the peer's head held here, if the last one does not reach
+        it. The receipts signed."""
+        own = self.store.hosted_parties()
+        halted = {(h.line, h.party) for h in self.halts.all()}
+        heads = self.store.heads()
+        signed = []
+        for state in self.store.lines():
+            line = state.line
+            if peer not in line.parties or (lines is not None and line.id not in lines):
+                continue
+            theirs = heads.get((line.id, peer))
+            for party in sorted(own & set(line.parties)):
+                if theirs is None or (line.id, party) in halted:
+                    continue
+                last = self.store.events(line.id, party=party, kinds=[EventKind.RECEIPT.value])
+                upto = max(
+                    (
+                        int(e.content.get("upto_seq", 0))
+                        for e in last
+                        if e.content.get("of") == peer
+                    ),
+                    default=0,
+                )
+                if upto >= theirs.seq:
+                    continue
+                signed.append(self._receipt(line, party, peer, theirs))
+        return signed
+
+    def _receipt(self, line: Line, party: str, peer: str, theirs: ChainHead) -> Event:
+        content = receipt_content(peer, theirs.seq, theirs.id or "")
+
+        def sign(tx: WriteTx) -> Event:
+            return self.writer.append(
+                tx, line, EventKind.RECEIPT, party, content, hosted=frozenset({party})
+            )
+
+        return self.writer.transact(sign, line.id)
 
     def _store(self, line: str, party: str, head: ChainHead, events: Sequence[Event]) -> None:
         """Store checked events of our chain, with what they changed on this node (lines
