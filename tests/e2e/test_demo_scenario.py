@@ -1,18 +1,22 @@
 """`hotline demo` (what `make demo` runs), headless: two real node processes play the 2022
-scenario; both ledgers hold what the story says and verify; the after-action report is
-written from either node."""
+scenario on the stepped clock; both ledgers hold what the story says, at the scenario's
+instants, and verify; the timeline is printed in order; a story that slips fails the demo;
+the after-action report is written from either node."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from hotline.app import Node, open_node
 from hotline.domain.events import Event
@@ -21,6 +25,9 @@ from hotline.services.verification import verify_store
 
 ROOT = Path(__file__).resolve().parents[2]
 EXERCISE = "baltic-2022"
+START = datetime(2022, 3, 1, 9, 0, tzinfo=UTC)
+STRIKE = START + timedelta(days=12)  # the tracks step; the FLASH query is drafted at +1m
+STAMP = re.compile(r"^(\d\d \w{3} \d\d:\d\d)  ")
 
 
 def hotline(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -78,8 +85,91 @@ def test_the_demo_plays_to_the_end_and_both_ledgers_verify(played: tuple[Path, s
         "deadline passed: leadership alerted",
         "link test to RU: DOWN",
         "RU/MINDEF accepts",
+        # the check of the story against the record: what the nodes did by themselves
+        "the story on the record: ",
+        "on time  resend of q1: 13 Mar 09:11",
+        "on time  relay of q1 over us-ru-attache: 13 Mar 09:16",
+        "on time  alert of q1: 13 Mar 09:21",
+        "on time  proximity alert on US (RU's track, 20-28 km): 13 Mar 09:00:30",
+        "on time  call request call2 expires: 03 Mar 11:00",
+        "on time  US's link test DOWN: 13 Mar 10:05",
     ):
         assert line in stdout, line
+    assert "SLIPPED" not in stdout
+
+
+def test_the_timeline_is_printed_in_order(played: tuple[Path, str]) -> None:
+    _, stdout = played
+    stamps = [
+        datetime.strptime(f"2022 {m.group(1)}", "%Y %d %b %H:%M")
+        for m in map(STAMP.match, stdout.splitlines())
+        if m
+    ]
+    assert len(stamps) > 40
+    assert stamps == sorted(stamps)
+
+
+def test_the_flash_query_escalates_on_time_from_an_alert_near_24_km(
+    ledgers: dict[str, list[Event]],
+) -> None:
+    us = ledgers["US"]
+    query = next(e for e in us if e.kind == "message" and e.content.get("alert"))
+    assert query.ts == STRIKE + timedelta(minutes=1)  # drafted at its step, not later
+    distance = re.search(r"([\d.]+) km", query.content["subject"])
+    assert distance is not None, query.content["subject"]
+    assert 20 <= float(distance.group(1)) <= 28, query.content["subject"]
+    steps = {
+        e.content["action"]: e
+        for e in us
+        if e.kind == "escalation" and e.content.get("ref") == query.id and e.party == "US"
+    }
+    assert steps["resend"].ts == query.ts + timedelta(minutes=10)  # the FLASH deadline
+    assert steps["relay"].ts == query.ts + timedelta(minutes=15)
+    assert steps["relay"].line == "us-ru-attache"
+    assert steps["alert"].ts == query.ts + timedelta(minutes=20)
+    assert steps["alert"].content["outcome"] == "done"
+    assert "US/SECDEF" in steps["alert"].content["to"]  # leadership alerted
+    assert steps["relay"].content["to"] == ["RU/MINDEF"]
+    ack = next(e for e in us if e.kind == "ack" and e.content["ref"] == query.id)
+    assert ack.ts == STRIKE + timedelta(minutes=29)
+    assert steps["stop"].ts == ack.ts
+    # and RU's node holds the relay over the attaché line
+    assert steps["relay"].id in {e.id for e in ledgers["RU"]}
+
+
+def test_a_story_that_slips_fails_the_demo(tmp_path: Path) -> None:
+    scenario = yaml.safe_load((ROOT / "scenarios" / "baltic-2022.yaml").read_text("utf-8"))
+    scenario["steps"] = [
+        {"at": "0", "say": "A FLASH nobody answers."},
+        {
+            "at": "1m",
+            "name": "f1",
+            "send": {
+                "as": "US/EUCOM-JOC",
+                "line": "us-ru-deconfliction",
+                "kind": "query",
+                "precedence": "FLASH",
+                "subject": "Unanswered",
+                "body": "Nobody answers this.",
+            },
+        },
+        {"at": "20m", "say": "Still nothing."},
+    ]
+    scenario["expect"] = [
+        {"at": "11m", "escalation": "resend", "message": "f1"},  # as it happens
+        {"at": "6m", "escalation": "relay", "message": "f1"},  # wrong: it comes at 16m
+    ]
+    path = tmp_path / "slip.yaml"
+    path.write_text(yaml.safe_dump(scenario), "utf-8")
+    done = hotline(
+        "demo", "--scenario", str(path), "--duration", "0", "--keep", str(tmp_path / "d")
+    )
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "THE STORY SLIPPED: 1 of 3 checks failed" in done.stdout
+    assert "SLIPPED  relay of f1: due 01 Mar 09:06, on the record 10m late" in done.stdout
+    assert "on time  resend of f1: 01 Mar 09:11" in done.stdout
+    assert "the nodes did not act out the story" in done.stderr
+    assert "demo complete" not in done.stdout
 
 
 def test_both_nodes_hold_the_same_exercise_story(ledgers: dict[str, list[Event]]) -> None:

@@ -14,6 +14,13 @@ A scenario is a YAML document::
         send | ack | request | answer | tracks | draft | outage: {...}
         name: q1                   # to refer to this step later
         pace: 2                    # the demo's speed from this step on (default: speed)
+    expect:                        # what the nodes do by themselves, checked on the record
+      - at: 12d11m                 # when (offset from start); within: 1m for a span
+        escalation: resend | relay | alert | repeat | stop
+        message: q1                # the step that sent it
+      - {at: 2d2h, expire: call2}                         # a call request's window closes
+      - {at: 12d40s, alert: proximity, node: US, party: RU, km: [20, 28]}
+      - {at: 12d1h5m, link: down | up, node: US}    # the node's first link test so, from at
 
 Silence is no step at all: a message nobody acknowledges escalates by itself. Every
 error names the step and field and what to write instead.
@@ -22,14 +29,14 @@ error names the step and field and what to write instead.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from hotline.domain.clock import parse_time
 from hotline.domain.errors import InvalidInput
 from hotline.domain.exercise import parse_exercise_id
-from hotline.domain.identity import parse_party_id, parse_principal_id
+from hotline.domain.identity import parse_party_id, parse_principal_id, party_of
 
 ACTIONS = ("send", "ack", "request", "answer", "tracks", "draft", "outage")
 _FIELDS = {
@@ -56,6 +63,14 @@ _TRACK_FIELDS = {"uid", "party", "kind", "lat", "lon", "at", "alt_m", "speed_mps
     "callsign",
 }
 DECISIONS = ("accept", "decline", "hold")
+EXPECTS = ("escalation", "expire", "alert", "link")
+_EXPECT_FIELDS = {
+    "escalation": {"message", "line"},
+    "expire": set(),
+    "alert": {"node", "party", "km"},
+    "link": {"node"},
+}
+ESCALATIONS = ("resend", "relay", "alert", "repeat", "stop")
 _OFFSET = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
@@ -92,6 +107,23 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Expect:
+    """Something the nodes must do by themselves, in ``[at, at + within]``: ``what`` is
+    one of :data:`EXPECTS`, ``value`` its action, request step, rule or link state."""
+
+    index: int
+    at: timedelta
+    within: timedelta
+    what: str
+    value: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        return f"expect[{self.index}]"
+
+
+@dataclass(frozen=True)
 class Scenario:
     id: str
     title: str
@@ -100,10 +132,21 @@ class Scenario:
     jump: timedelta
     steps: tuple[Step, ...]
     setup: dict[str, Any] = field(default_factory=dict)
+    expect: tuple[Expect, ...] = ()
 
     @property
     def length(self) -> timedelta:
         return self.steps[-1].at if self.steps else timedelta(0)
+
+    def at_speed(self, speed: float) -> Scenario:
+        return replace(self, speed=speed)
+
+    def parties(self) -> set[str]:
+        """The parties whose nodes play: those of the setup, else those that act."""
+        declared = self.setup.get("parties") or {}
+        if declared:
+            return {str(p).upper() for p in declared}
+        return {party_of(p) for p in self.principals()}
 
     def principals(self) -> set[str]:
         """Every principal a step acts as."""
@@ -130,7 +173,7 @@ def _text(value: Any, where: str) -> str:
 def parse_scenario(data: Any) -> Scenario:
     """A checked scenario from parsed YAML. Raises InvalidInput naming the place."""
     top = _mapping(data, "scenario file")
-    unknown = set(top) - {"scenario", "title", "start", "speed", "jump", "setup", "steps"}
+    unknown = set(top) - {"scenario", "title", "start", "speed", "jump", "setup", "steps", "expect"}
     if unknown:
         raise InvalidInput("scenario file", f"unknown field(s) {', '.join(sorted(unknown))}")
     try:
@@ -160,11 +203,83 @@ def parse_scenario(data: Any) -> Scenario:
         if step.name:
             names[step.name] = step
         steps.append(step)
+    expect_in = top.get("expect", [])
+    if not isinstance(expect_in, list):
+        raise InvalidInput("expect", "a list of what the nodes must do by themselves")
+    expect = tuple(_expect(n, raw, names) for n, raw in enumerate(expect_in))
     scenario = Scenario(
-        ident, str(top.get("title") or ident), start, float(speed), jump, tuple(steps), setup
+        ident,
+        str(top.get("title") or ident),
+        start,
+        float(speed),
+        jump,
+        tuple(steps),
+        setup,
+        expect,
     )
     _check_setup(scenario)
     return scenario
+
+
+def _expect(n: int, raw: Any, names: dict[str, Step]) -> Expect:
+    where = f"expect[{n}]"
+    item = _mapping(raw, where)
+    kinds = [k for k in EXPECTS if k in item]
+    if len(kinds) != 1:
+        raise InvalidInput(where, "name one of " + ", ".join(EXPECTS))
+    what = kinds[0]
+    unknown = set(item) - {"at", "within", what, *_EXPECT_FIELDS[what]}
+    if unknown:
+        raise InvalidInput(
+            where,
+            f"unknown field(s) {', '.join(sorted(map(str, unknown)))}",
+            hint="allowed: at, within, " + ", ".join([what, *sorted(_EXPECT_FIELDS[what])]),
+        )
+    if "at" not in item:
+        raise InvalidInput(f"{where}.at", "say when it is due, e.g. at: 12d11m")
+    at = parse_offset(item["at"], f"{where}.at")
+    within = parse_offset(item.get("within", "0"), f"{where}.within")
+    value = str(item[what]).strip()
+    args = {k: item[k] for k in _EXPECT_FIELDS[what] if k in item}
+
+    def step_named(key: str, wanted: tuple[str, ...]) -> None:
+        ref = names.get(str(args.get(key) if key in args else value))
+        if ref is None or ref.action not in wanted:
+            raise InvalidInput(
+                f"{where}.{key}",
+                f"{args.get(key, value)!r} names no {' or '.join(wanted)} step",
+                hint="give that step a name: and use it here",
+            )
+
+    if what == "escalation":
+        if value not in ESCALATIONS:
+            raise InvalidInput(f"{where}.escalation", f"{value!r}: one of {', '.join(ESCALATIONS)}")
+        if "message" not in args:
+            raise InvalidInput(where, "missing message (the step that sent it)")
+        step_named("message", ("send", "draft"))
+    elif what == "expire":
+        step_named("expire", ("request",))
+    elif what == "alert":
+        for key in ("node", "party"):
+            if key in args:
+                args[key] = parse_party_id(str(args[key]))
+        if "node" not in args:
+            raise InvalidInput(where, "missing node (the node that raises the alert)")
+        km = args.get("km")
+        if km is not None and (
+            not isinstance(km, list)
+            or len(km) != 2
+            or not all(isinstance(x, (int, float)) for x in km)
+            or not 0 <= km[0] <= km[1]
+        ):
+            raise InvalidInput(f"{where}.km", f"{km!r}: give [lowest, highest] in km")
+    elif what == "link":
+        if value not in ("up", "down"):
+            raise InvalidInput(f"{where}.link", f"{value!r}: up or down")
+        if "node" not in args:
+            raise InvalidInput(where, "missing node (the node whose link test it is)")
+        args["node"] = parse_party_id(str(args["node"]))
+    return Expect(n, at, within, what, value, args)
 
 
 def _step(n: int, raw: Any, after: timedelta, names: dict[str, Step]) -> Step:

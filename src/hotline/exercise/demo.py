@@ -1,8 +1,10 @@
 """`hotline demo`: a US node and a RU node as two processes on 127.0.0.1, peered, with the
-scenario's lines, playing the 2022 scenario on a shared, accelerated scenario clock; a
-timeline of what the player did and what the nodes did about it, then the consoles.
+scenario's lines, playing the 2022 scenario on a shared, stepped scenario clock (time
+moves on only once both nodes have done what was due); the timeline read from both
+nodes' records as it grows, the story checked against the scenario, then the consoles.
 
-Everything lives in a temporary folder (SQLite), removed at the end unless ``keep``.
+Everything lives in a temporary folder (SQLite), removed at the end unless ``keep`` (or
+the story slipped: then it is kept, to look into).
 """
 
 from __future__ import annotations
@@ -14,32 +16,38 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import yaml
 
 from hotline.app import Node, init_node, open_node
-from hotline.domain.errors import InvalidInput, PeerUnavailable, StorageUnavailable
-from hotline.domain.events import EventKind
+from hotline.domain.errors import (
+    IntegrityFailure,
+    InvalidInput,
+    PeerUnavailable,
+    StorageUnavailable,
+)
 from hotline.domain.exercise import exercise_events
 from hotline.domain.identity import party_of
 from hotline.domain.policy import LineKind, LineStatus
 from hotline.domain.scenario import Scenario, parse_scenario
-from hotline.exercise.clock import FileClock, set_clock
+from hotline.exercise.clock import set_clock
 from hotline.exercise.player import NodeLink, Player, ScenarioPacer, write_nodes
+from hotline.exercise.record import Record
+from hotline.exercise.story import Check, check_story, out_of_order
 from hotline.services.verification import verify_store
 
 PASSWORD = "hotline-demo-2022"  # noqa: S105 - the demo's throwaway nodes; printed to the user
 DEFAULT_SCENARIO = "baltic-2022.yaml"
 #: Node settings for the demo: the shared clock, link tests every 5 scenario minutes,
-#: quick retries and awareness, ingest on, and the territories the rules watch.
+#: quick retries, ingest on, and the territories the rules watch. On the stepped clock the
+#: escalation, awareness and link-test loops run once per step of the clock whatever
+#: their intervals; the intervals hold once the clock runs in real time at the end.
 NODE_ENV = {
     "HOTLINE_LINKTEST_INTERVAL": "5m",
     "HOTLINE_RETRY_MAX": "2s",
@@ -50,6 +58,9 @@ NODE_ENV = {
 }
 
 Say = Callable[[datetime | None, str, str, str], None]
+#: What the timeline takes from the player rather than the record: the narration, and
+#: what it does that is on no ledger (tracks into a picture, a cut link).
+NARRATION = ("say", "tracks", "outage")
 
 
 def find_scenario(name: str | None) -> Path:
@@ -102,23 +113,16 @@ class Site:
 class Demo:
     def __init__(self, scenario: Scenario, folder: Path, say: Say, speed: float | None) -> None:
         if speed is not None:
-            scenario = Scenario(
-                scenario.id,
-                scenario.title,
-                scenario.start,
-                speed,
-                scenario.jump,
-                scenario.steps,
-                scenario.setup,
-            )
+            scenario = scenario.at_speed(speed)
         self.scenario, self.folder, self.say = scenario, folder, say
         parties = scenario.setup.get("parties") or {}
         if len(parties) != 2:
             raise InvalidInput("setup.parties", "the demo runs two parties' nodes")
         self.clock_file = folder / "clock.json"
-        set_clock(self.clock_file, scenario.start, scenario.speed)
-        self.clock = FileClock(self.clock_file)
+        set_clock(self.clock_file, scenario.start, 0, 0)  # stepped: stands at the start
         self.sites: list[Site] = []
+        self.checks: list[Check] = []
+        self.printed: list[datetime] = []  # the times of the timeline as printed
         ingest = os.urandom(16).hex()
         for party, name in parties.items():
             env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
@@ -132,7 +136,6 @@ class Demo:
             self.sites.append(
                 Site(str(party).upper(), str(name), folder / party.lower(), port, env)
             )
-        self._stop = threading.Event()
 
     # -- set up --------------------------------------------------------------------------
 
@@ -239,21 +242,51 @@ class Demo:
     # -- play ----------------------------------------------------------------------------
 
     def play(self) -> int:
-        pacer = ScenarioPacer(self.scenario, self.clock_file)
-        watcher = threading.Thread(target=self._watch, name="timeline", daemon=True)
-        watcher.start()
-        try:
-            with httpx.Client(timeout=30) as http:
-                player = Player(
-                    self.scenario, self.links(), self.scenario.id, pacer, http, self.say
-                )
-                played = player.play()
-            set_clock(self.clock_file, pacer.now(), 1.0)  # from here on, real time
-            self.settle()
-            return played
-        finally:
-            self._stop.set()
-            watcher.join(5)
+        """Play the scenario on the stepped clock, printing the record as it grows; then
+        check the story (:attr:`checks`) and let the clock run in real time."""
+        record = Record({s.party: self._node(s) for s in self.sites})
+
+        def settled(at: datetime) -> None:
+            for entry in record.read():
+                self._print(entry.at, entry.party, entry.text, entry.style)
+
+        def narrate(at: datetime | None, party: str, text: str, style: str) -> None:
+            if style in NARRATION:  # the rest is on the record, printed from there
+                self._print(at, party, text, style)
+
+        pacer = ScenarioPacer(self.scenario, self.clock_file, settled=settled)
+        with httpx.Client(timeout=30) as http:
+            player = Player(self.scenario, self.links(), self.scenario.id, pacer, http, narrate)
+            played = player.play()
+        pacer.settle()
+        self.checks = check_story(self.scenario, player.step_events, record.events, record.alerts)
+        set_clock(self.clock_file, pacer.now(), 1.0)  # from here on, real time
+        self.settle()
+        return played
+
+    def _print(self, at: datetime | None, party: str, text: str, style: str) -> None:
+        if at is not None:
+            self.printed.append(at)
+        self.say(at, party, text, style)
+
+    def story(self) -> tuple[list[str], list[Check]]:
+        """What the check of the story says (each expected event, and every slip), and
+        what slipped."""
+        slips = [c for c in self.checks if not c.ok]
+        disorder = out_of_order(self.printed)
+        if disorder:
+            slips.append(Check(False, f"the timeline printed out of order {disorder} time(s)"))
+        steps = sum(1 for c in self.checks if not c.expected)
+        if slips:
+            lines = [f"THE STORY SLIPPED: {len(slips)} of {len(self.checks)} checks failed:"]
+            lines.extend(f"  SLIPPED  {c.text}" for c in slips)
+        else:
+            lines = [
+                f"the story on the record: {steps} steps at their time, and what the "
+                "nodes did by themselves:"
+            ]
+        lines.extend(f"  on time  {c.text}" for c in self.checks if c.ok and c.expected)
+        return lines, slips
 
     def settle(self, seconds: float = 30) -> None:
         """Wait until both nodes hold every chain to the same head: the last deliveries
@@ -264,64 +297,6 @@ class Demo:
             lambda: first.store.heads() == second.store.heads(),
             seconds,
         )
-
-    def _watch(self) -> None:
-        """Print what the nodes do by themselves: escalations, expiries, link tests that
-        change state, and each message's arrival on the other node."""
-        positions = {s.party: 0 for s in self.sites}
-        link_up: dict[str, bool] = {}
-        kinds = [
-            EventKind.ESCALATION.value,
-            EventKind.CONTACT_EXPIRE.value,
-            EventKind.LINKTEST.value,
-            EventKind.MESSAGE.value,
-            EventKind.ACK.value,
-        ]
-        while not self._stop.wait(0.2):
-            for site in self.sites:
-                try:
-                    found = self._node(site).store.events_after(positions[site.party], kinds)
-                except StorageUnavailable:
-                    continue
-                for pos, event in found:
-                    positions[site.party] = pos
-                    self._describe(site, event, link_up)
-
-    def _describe(self, site: Site, event: Any, link_up: dict[str, bool]) -> None:
-        c = event.content
-        own = event.party == site.party
-        if event.kind == EventKind.ESCALATION and own:
-            action, outcome = c.get("action"), c.get("outcome", "done")
-            if action == "stop":
-                return
-            done = {"resend": "resent", "relay": "relayed", "alert": "leadership alerted"}
-            detail = f" over {event.line}" if c.get("from_line") else ""
-            self.say(
-                event.ts,
-                site.party,
-                f"deadline passed: {done.get(action, action)}"
-                f"{detail} (step {c.get('step')}, {outcome})",
-                "escalation",
-            )
-        elif event.kind == EventKind.CONTACT_EXPIRE and own:
-            self.say(
-                event.ts, site.party, "a call request went unanswered: its window closed", "expire"
-            )
-        elif event.kind == EventKind.LINKTEST and own:
-            up = any(p.get("ok") for p in c.get("paths", []))
-            peer = str(c.get("peer"))
-            if link_up.get(peer) != up:
-                state = "up" if up else "DOWN"
-                self.say(event.ts, site.party, f"link test to {peer}: {state}", "link")
-            link_up[peer] = up
-        elif event.kind in (EventKind.MESSAGE, EventKind.ACK) and not own:
-            what = "message" if event.kind == EventKind.MESSAGE else "acknowledgement"
-            self.say(
-                self.clock.now(),
-                site.party,
-                f"{site.party}'s node holds {event.party}'s {what} {event.id[:10]}",
-                "arrival",
-            )
 
     # -- end -----------------------------------------------------------------------------
 
@@ -369,12 +344,20 @@ def run_demo(
     folder = Path(tempfile.mkdtemp(prefix="hotline-demo-")) if keep is None else keep
     folder.mkdir(parents=True, exist_ok=True)
     demo = Demo(scenario, folder, say, speed)
+    kept = keep is not None
     try:
         demo.build()
         announce(consoles(demo))
         demo.play()
         summary = demo.summary()
-        announce(summary + consoles(demo))
+        story, slips = demo.story()
+        announce(summary + story + consoles(demo))
+        if slips:
+            kept = True
+            raise IntegrityFailure(
+                f"the nodes did not act out the story: {len(slips)} check(s) failed (above)",
+                hint=f"the nodes' folders and logs are kept in {folder}",
+            )
         if duration is None:
             announce(["the nodes keep serving; Ctrl-C stops both"])
             while True:
@@ -383,7 +366,7 @@ def run_demo(
         return summary
     finally:
         demo.stop()
-        if keep is None:
+        if not kept:
             shutil.rmtree(folder, ignore_errors=True)
 
 

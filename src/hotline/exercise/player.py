@@ -11,8 +11,9 @@ The nodes are described by a small YAML file (``hotline demo`` writes one)::
 
 Time: against live nodes a step waits for its moment in real time, counted from when the
 exercise began. Against nodes that share a scenario clock (``clock_file``: the demo), the
-player runs that clock: at the scenario's ``speed`` (or a step's ``pace``), jumping over
-gaps longer than ``jump``; the nodes' deadlines, escalations and expiries follow it.
+player steps that clock from one instant something is due to the next, each time once
+both nodes have done everything due (:class:`ScenarioPacer`); the nodes' deadlines,
+escalations and expiries fall exactly at their instants, however loaded the machine.
 """
 
 from __future__ import annotations
@@ -31,13 +32,10 @@ from hotline.domain.clock import format_time
 from hotline.domain.errors import InvalidInput, NotFound, PeerUnavailable
 from hotline.domain.identity import party_of
 from hotline.domain.scenario import Scenario, Step, parse_offset
-from hotline.exercise.clock import FileClock, set_clock
+from hotline.exercise.stepping import Stepper
 
 #: How long (real seconds) a step waits for what it refers to to reach the other node.
 ARRIVAL_WAIT = 20.0
-#: After a jump of the scenario clock, real seconds for the nodes to catch up (their
-#: schedulers tick every second): expiries and link tests fall at the new time.
-SETTLE = 1.2
 
 
 @dataclass(frozen=True)
@@ -96,22 +94,45 @@ class Pacer:
     def reach(self, step: Step) -> None:
         time.sleep(max(0.0, self.began + step.at.total_seconds() - time.time()))
 
+    def advance(self, to: datetime) -> None:
+        """Wait until ``to`` (within a step: a track's next position)."""
+        time.sleep(max(0.0, (to - self.now()).total_seconds()))
+
+    def settle(self) -> None:
+        """After a step's action: live nodes go on by themselves."""
+
     def offset(self) -> timedelta:
         return timedelta(seconds=time.time() - self.began)
 
 
 class ScenarioPacer(Pacer):
-    """The shared scenario clock of the demo: the player runs it."""
+    """The shared scenario clock of the demo, stepped: the player stands it at one
+    instant after another (the steps, the positions of a track, and whatever the nodes
+    have due in between: escalation steps, expiries, link-test rounds) and moves on only
+    once both nodes have done everything due there (:mod:`hotline.exercise.stepping`).
 
-    def __init__(self, scenario: Scenario, path: Path) -> None:
+    Stretches no longer than the scenario's ``jump`` are walked through every link-test
+    round, at most ``speed`` (or a step's ``pace``) scenario seconds per real second, so
+    that a person can follow; longer ones are skipped, stopping only where something
+    falls due. ``settled(at)`` is called at each instant once the nodes are done there."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        path: Path,
+        *,
+        stepper: Stepper | None = None,
+        settled: Callable[[datetime], None] | None = None,
+    ) -> None:
         super().__init__(scenario)
         self.path = path
         self.speed = scenario.speed
-        set_clock(path, scenario.start, self.speed)
-        self.clock = FileClock(path)
+        self.stepper = stepper or Stepper(path, scenario.parties(), scenario.start)
+        self.settled = settled
+        self._mark = (time.monotonic(), scenario.start)
 
     def now(self) -> datetime:
-        return self.clock.now()
+        return self.stepper.now
 
     def at(self, offset: timedelta) -> datetime:
         return self.scenario.start + offset
@@ -121,19 +142,31 @@ class ScenarioPacer(Pacer):
 
     def reach(self, step: Step) -> None:
         target = self.scenario.start + step.at
-        gap = target - self.now()
-        if gap > self.scenario.jump:
-            time.sleep(SETTLE / 2)  # what the nodes are doing happens at the old time
-            set_clock(self.path, target, self.speed)
-            time.sleep(SETTLE)
-        elif gap > timedelta(0):
-            time.sleep(gap.total_seconds() / self.speed)
+        walked = target - self.now() <= self.scenario.jump
+        self._walk(target, walked)
         if step.pace is not None:
             self.speed = step.pace
-            set_clock(self.path, max(self.now(), target), self.speed)
+        self._mark = (time.monotonic(), self.now())
 
-    def sleep(self, span: timedelta) -> None:
-        time.sleep(max(0.0, span.total_seconds()) / self.speed)
+    def advance(self, to: datetime) -> None:
+        self._walk(to, True)
+
+    def settle(self) -> None:
+        self.stepper.settle()
+        if self.settled is not None:
+            self.settled(self.now())
+
+    def _walk(self, target: datetime, walked: bool) -> None:
+        self.stepper.walk(
+            target, rounds=walked, pace=self._pace if walked else None, settled=self.settled
+        )
+
+    def _pace(self, at: datetime) -> None:
+        """Hold a walked stretch to the speed: no faster than ``speed`` times real time."""
+        real, moment = self._mark
+        wait = real + (at - moment).total_seconds() / self.speed - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
 
 
 Echo = Callable[[datetime, str, str, str], None]  # (scenario time, party, text, style)
@@ -152,6 +185,7 @@ class Player:
         self.scenario, self.nodes, self.exercise = scenario, nodes, exercise
         self.pacer, self.http, self.echo = pacer, http, echo
         self.named: dict[str, str] = {}  # step name -> event id
+        self.step_events: dict[int, str] = {}  # step index -> the event it recorded
         self.done = 0
         missing = sorted(p for p in scenario.principals() if p not in self._all_tokens())
         if missing:
@@ -175,6 +209,7 @@ class Player:
                     getattr(self, "_" + step.action)(step, step.args)
                 except (httpx.HTTPError, PeerUnavailable) as exc:
                     raise PeerUnavailable(f"{step.where}: {exc}") from exc
+                self.pacer.settle()
             self.done += 1
         return self.done
 
@@ -247,7 +282,8 @@ class Player:
     def _ack(self, step: Step, a: dict[str, Any]) -> None:
         ident = self._ref(a["message"])
         body = {"reply": a.get("reply"), "lang": a.get("lang", "en"), "exercise": self.exercise}
-        self._call("POST", a["as"], f"/messages/{ident}/ack", body, wait=True)
+        acked = self._call("POST", a["as"], f"/messages/{ident}/ack", body, wait=True)
+        self._record(step, acked["id"])
         reply = f': "{a["reply"]}"' if a.get("reply") else ""
         self.echo(self.pacer.now(), party_of(a["as"]), f"{a['as']} acknowledges{reply}", "ack")
 
@@ -289,10 +325,7 @@ class Player:
         )
         for point in points:
             when = base + parse_offset(point.get("at", "0"), "at", relative=True)
-            if isinstance(self.pacer, ScenarioPacer):
-                self.pacer.sleep(when - self.pacer.now())
-            else:
-                time.sleep(max(0.0, (when - self.pacer.now()).total_seconds()))
+            self.pacer.advance(when)  # on a stepped clock: once the last one is taken in
             item = {k: v for k, v in point.items() if k != "at"}
             item["time"] = format_time(self.pacer.now())
             answer = self.http.post(
@@ -363,5 +396,6 @@ class Player:
         )
 
     def _record(self, step: Step, ident: str) -> None:
+        self.step_events[step.index] = ident
         if step.name:
             self.named[step.name] = ident

@@ -17,6 +17,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from hotline.app import Node, federation, federation_app
 from hotline.domain.errors import InvalidInput
+from hotline.exercise.stepping import stepped_loops
 from hotline.federation.leases import Leased
 from hotline.federation.tls import Serving
 from hotline.federation.workers import run_loop
@@ -114,6 +115,9 @@ def serve(
                 None,
             ),
         }
+        # On an exercise's scenario clock the loops report their rounds; on a stepped
+        # one they act once per step of it (hotline.exercise.stepping).
+        loops = stepped_loops(node, loops, timing.linktest_interval)
         leased = [
             Leased(store, name, holder, ttl, step, on_gain=gain)
             for name, (step, _, _, gain) in loops.items()
