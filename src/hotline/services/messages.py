@@ -48,7 +48,9 @@ class InboxItem:
 
 def deadline_of(message: Event, line: LineState) -> datetime:
     """When the acknowledgement of ``message`` falls due under its line's policy."""
-    return message.counted_from + line.line.policy.deadline(Precedence(message.content["precedence"]))
+    return message.counted_from + line.line.policy.deadline(
+        Precedence(message.content["precedence"])
+    )
 
 
 class Messages:
