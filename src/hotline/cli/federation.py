@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -183,6 +184,38 @@ def peer_list(as_json: JsonOption = False) -> None:
     out.print(table)
 
 
+@peer_app.command("refusals")
+def peer_refusals(
+    limit: Annotated[int, typer.Option(help="How many of each, newest first.", min=1)] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Requests and events this node refused: those of a proven sender one by one, the
+    unauthenticated ones counted per client address and party named."""
+    with node_context() as node:
+        rows = node.peers.rejections(limit=limit)
+        counts = node.peers.refusal_counts(limit=limit)
+    if as_json:
+        print_json(
+            {
+                "proven": [dataclasses.asdict(r) for r in rows],
+                "unauthenticated": [dataclasses.asdict(c) for c in counts],
+            }
+        )
+        return
+    table = Table(
+        "AT", "FROM", "ADDRESS", "KIND", "REASON", "DETAIL", title="refused, sender proven"
+    )
+    for r in rows:
+        table.add_row(r.at, r.peer or "-", r.client or "-", r.kind, r.reason, (r.detail or "")[:80])
+    out.print(table)
+    counted = Table(
+        "ADDRESS", "NAMED", "REASON", "COUNT", "FIRST", "LAST", title="refused, sender unproven"
+    )
+    for c in counts:
+        counted.add_row(c.client, c.claimed or "-", c.reason, str(c.count), c.first_at, c.last_at)
+    out.print(counted)
+
+
 @peer_app.command("status")
 def peer_status(as_json: JsonOption = False) -> None:
     """Per peer and chain: heads on both sides, queued events, last success and error."""
@@ -225,12 +258,14 @@ def peer_status(as_json: JsonOption = False) -> None:
                             "last_success": cursor.last_success_at if cursor else None,
                             "last_error": reach or (cursor.last_error if cursor else None),
                             "last_error_at": None if reach or not cursor else cursor.last_error_at,
+                            # by the failure count, not by comparing times: the error
+                            # may carry the time of a clock since corrected
                             "recovered": bool(
                                 not reach
                                 and cursor
-                                and cursor.last_error_at
+                                and cursor.last_error
+                                and cursor.failures == 0
                                 and cursor.last_success_at
-                                and cursor.last_success_at > cursor.last_error_at
                             ),
                         }
                     )
@@ -305,6 +340,10 @@ def status(as_json: JsonOption = False) -> None:
                 for a in alerts
             ],
             "refusals": node.peers.count_rejections(),
+            "clocks": {
+                p: {"offset_ms": c.offset_ms, "measured_at": c.measured_at}
+                for p, c in sorted(node.peers.clocks().items())
+            },
             "halted": [
                 {
                     "line": h.line,
@@ -325,9 +364,11 @@ def status(as_json: JsonOption = False) -> None:
         f"  {report['events']} events"
     )
     for p in report["peers"]:
+        clock = report["clocks"].get(p["party"])
+        skew = f", clock {clock['offset_ms'] / 1000:+.1f} s from ours" if clock else ""
         out.print(
             f"  peer {p['party']}: link {p['link']}"
-            f" (tested {p['tested_at'] or 'never'}), {p['queued']} queued"
+            f" (tested {p['tested_at'] or 'never'}), {p['queued']} queued{skew}"
         )
     for a in report["alerts"]:
         out.print(f"  ALERT {a['subject']}: {a['detail']} (since {a['opened_at']})")

@@ -131,6 +131,15 @@ def serve(
             )
             for job, (name, (_, pause, busy, _)) in zip(leased, loops.items(), strict=True)
         ]
+        # each process writes the refusals it counted (not leased: every worker counts)
+        threads.append(
+            threading.Thread(
+                target=run_loop,
+                args=(stop, node.refusals.flush, timedelta(seconds=1)),
+                name="refusals",
+                daemon=True,
+            )
+        )
         server = uvicorn.Server(
             uvicorn.Config(
                 federation_app(node),
@@ -188,3 +197,4 @@ def serve(
                 thread.join(timeout=10)
             for job in leased:
                 job.release()
+            node.refusals.flush(force=True)
