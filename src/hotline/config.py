@@ -195,8 +195,8 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "cot_budget",
         "HOTLINE_COT_BUDGET",
         "1MiB",
-        "Bytes one CoT connection (and UDP, all senders together) may send per "
-        "cot_budget_window; past it the listener stops reading until the window ends.",
+        "Bytes one CoT sender (a TCP address; UDP: all senders together) may send per "
+        "cot_budget_window; past it the listener stops reading until it has refilled.",
     ),
     SettingDoc(
         "cot_budget_window",

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 import pytest
 
 from hotline.domain.tracks import Track
-from hotline.ingest.listener import CotLimits, CotListener, QuietLog
+from hotline.ingest.listener import Budgets, CotLimits, CotListener, QuietLog
 
 DEADLINE_S = 20.0
 SHORT = CotLimits(max_event=2048, budget=1 << 20, window=1.0, idle=0.5, slow=0.5, connections=3)
@@ -251,3 +251,37 @@ def test_quiet_log_says_how_many_lines_it_held_back(caplog: pytest.LogCaptureFix
         "other 0",
         "bad 5 (and 4 more like it since)",
     ]
+
+
+def test_budgets_per_sender_with_debt_paid_back_by_time() -> None:
+    moment = [0.0]
+    budgets = Budgets(budget=8192, window=1.0, clock=lambda: moment[0])
+    assert budgets.available("10.0.0.1") == (8192, 0.0)
+    budgets.charge("10.0.0.1", 8192 + 4096)  # read what was allowed, then parsed badly
+    assert budgets.available("10.0.0.1") == (0, 1.0)  # 4096 of debt, then 4096 to read
+    assert budgets.available("10.0.0.2") == (8192, 0.0)  # another sender: its own bucket
+    moment[0] = 1.0
+    assert budgets.available("10.0.0.1") == (4096, 0.0)
+    budgets.prune()  # 10.0.0.1 is not full yet: remembered, so reconnecting does not help
+    assert "10.0.0.1" in budgets.buckets and "10.0.0.2" not in budgets.buckets
+    moment[0] = 5.0
+    assert budgets.available("10.0.0.1") == (8192, 0.0)  # saved up one window at most
+    budgets.prune()
+    assert budgets.buckets == {}
+
+
+def test_malformed_events_spend_the_budget_of_their_sender_on_every_connection() -> None:
+    limits = CotLimits(budget=8192, window=0.5, idle=30, slow=30)
+    listener, sink = listen(limits)
+    try:
+        with connect(listener) as bad:
+            bad.sendall(b'<event uid="x"/>' * 4)  # 4 x 4 KiB: two windows of debt
+            until("the malformed events", lambda: listener.counters.malformed == 4)
+        with connect(listener) as again:  # the same address: the same, drained budget
+            again.sendall(event("RU-LATE"))
+            time.sleep(0.3)
+            assert sink.uids() == []
+            until("the debt to be paid and the event taken", lambda: sink.uids() == ["RU-LATE"])
+        assert listener.counters.throttled >= 1
+    finally:
+        listener.stop()

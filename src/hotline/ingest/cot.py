@@ -68,6 +68,8 @@ def parse_event(
     (``f``, ``h``...) to parties. Raises InvalidInput saying what is wrong."""
     if len(data) > limit:
         raise InvalidInput("cot", f"event larger than {size_text(limit)}")
+    if (b"<point" not in data) if isinstance(data, bytes) else ("<point" not in data):
+        raise InvalidInput("cot", "<event> has no <point>")  # refused before parsing it
     try:
         root = fromstring(data, forbid_dtd=True)
     except (ParseError, DefusedXmlException, ValueError) as exc:
@@ -178,6 +180,7 @@ class Splitter:
         self.dropped = 0
         self.oversized = 0
         self.events = 0
+        self.abandoned = 0  # times unfinished events were dropped (a run of them: once)
         self._buffer = bytearray()
         self._at = 0  # where the bytes not yet handed on or dropped begin
         self._inside = False  # the bytes at _at begin an event
@@ -235,6 +238,7 @@ class Splitter:
             last = buffer.rfind(OPEN, following, limit)
             self._scanned_back += limit - last
             self._drop(last)
+            self.abandoned += 1
             return True
         if tag_end < 0:
             end = -1
@@ -245,6 +249,7 @@ class Splitter:
             end = self._close.next(buffer, tag_end)
         if following >= 0 and (end < 0 or following < end):
             self._drop(following)  # an event that never ended: drop it, keep the next
+            self.abandoned += 1
             return True
         if end >= 0:
             self._emit(end + len(CLOSE), found)

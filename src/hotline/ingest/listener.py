@@ -36,6 +36,16 @@ log = logging.getLogger("hotline.ingest")
 #: Seconds between two log lines of one kind (refusals, malformed events).
 LOG_EVERY = 10.0
 
+#: What a sender's budget is charged beyond the bytes it sent, for the work they cause:
+#: an event costs at least EVENT_COST (tiny events cannot come faster than budget /
+#: EVENT_COST a second), a malformed one MALFORMED_COST more (it was parsed for nothing),
+#: an unfinished event dropped FRAGMENT_COST more.
+EVENT_COST = 256
+MALFORMED_COST = 4096
+FRAGMENT_COST = 64
+#: Most bytes read from a connection at once: the work one read can cause is bounded.
+READ_SIZE = 16384
+
 
 @dataclass(frozen=True)
 class CotLimits:
@@ -110,6 +120,53 @@ class QuietLog:
             log.warning(message, *args)
 
 
+class Budgets:
+    """A token bucket per sender: ``budget`` bytes per ``window``, at most one window's
+    worth saved up. TCP senders are told apart by address, so that reconnecting does not
+    refill a bucket; all UDP senders share one (their addresses are easily forged).
+    Charges may overdraw a bucket (what was read is still handled); its sender then waits
+    until the debt is paid back by time."""
+
+    def __init__(self, budget: int, window: float, clock: Callable[[], float]) -> None:
+        self.burst = float(budget)
+        self.rate = budget / window
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.buckets: dict[str, list[float]] = {}  # sender -> [bytes, when]
+        #: bytes a read waits for, so that a drained bucket is not read a byte at a time
+        self.least = min(self.burst, 4096.0)
+
+    def _bucket(self, sender: str) -> list[float]:
+        now = self.clock()
+        bucket = self.buckets.get(sender)
+        if bucket is None:
+            bucket = self.buckets[sender] = [self.burst, now]
+        else:
+            bucket[0] = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
+            bucket[1] = now
+        return bucket
+
+    def available(self, sender: str) -> tuple[int, float]:
+        """(bytes ``sender`` may send now, 0) or (0, seconds to wait first)."""
+        with self.lock:
+            tokens = self._bucket(sender)[0]
+        if tokens >= self.least:
+            return int(tokens), 0.0
+        return 0, (self.least - tokens) / self.rate
+
+    def charge(self, sender: str, amount: float) -> None:
+        with self.lock:
+            self._bucket(sender)[0] -= amount
+
+    def prune(self) -> None:
+        """Forget senders whose buckets have filled up again (as a new one would be)."""
+        now = self.clock()
+        with self.lock:
+            for sender, (tokens, when) in list(self.buckets.items()):
+                if tokens + (now - when) * self.rate >= self.burst:
+                    del self.buckets[sender]
+
+
 class _Closed(Exception):
     """A connection closed by a limit; the message says which."""
 
@@ -118,19 +175,21 @@ class _Connection:
     """One TCP sender: its splitter, byte budget and deadlines."""
 
     def __init__(
-        self, listener: CotListener, sock: socket.socket, peer: str, clock: Callable[[], float]
+        self,
+        listener: CotListener,
+        sock: socket.socket,
+        address: tuple[str, int],
+        clock: Callable[[], float],
     ) -> None:
         self.listener = listener
         self.limits = listener.limits
         self.sock = sock
-        self.peer = peer
+        self.sender = address[0]
+        self.peer = f"{address[0]}:{address[1]}"
         self.clock = clock
         self.splitter = Splitter(self.limits.max_event)
-        start = clock()
-        self.last_event = start  # when an event last ended (or the connection opened)
+        self.last_event = clock()  # when an event last ended (or the connection opened)
         self.begun: float | None = None  # when the unfinished event began
-        self.window_start = start
-        self.spent = 0  # bytes received in the current window
 
     def run(self) -> None:
         """Take events until the sender closes, the listener stops, or a limit is hit."""
@@ -161,15 +220,15 @@ class _Connection:
 
     def _receive(self) -> bytes | None:
         """The next chunk (empty: the sender closed), or None when a wait ended first."""
-        limits, now = self.limits, self.clock()
-        if now - self.window_start >= limits.window:
-            self.window_start, self.spent = now, 0
-        if self.spent >= limits.budget:
+        limits, budgets = self.limits, self.listener.budgets
+        allowed, wait = budgets.available(self.sender)
+        if wait:
             self.listener.counters.add(throttled=1)
-            self.listener.stopping.wait(self.window_start + limits.window - now)
+            self.listener.stopping.wait(wait)
             if self.begun is not None:  # the pause was ours, not the sender's
                 self.begun = self.clock()
             return None
+        now = self.clock()
         deadline = self.last_event + limits.idle
         if self.begun is not None:
             deadline = min(deadline, self.begun + limits.slow)
@@ -177,19 +236,19 @@ class _Connection:
             if self.begun is not None and now >= self.begun + limits.slow:
                 raise _Closed("slow", f"an event unfinished after {limits.slow:g} s")
             raise _Closed("idle", f"no event for {limits.idle:g} s")
-        self.sock.settimeout(min(deadline - now, limits.window))
+        self.sock.settimeout(min(deadline - now, 1.0))
         try:
-            chunk: bytes = self.sock.recv(min(65536, limits.budget - self.spent))
+            chunk: bytes = self.sock.recv(min(READ_SIZE, allowed))
         except TimeoutError:
             return None
         except OSError:
             return b""
-        self.spent += len(chunk)
+        budgets.charge(self.sender, len(chunk))
         return chunk
 
     def _take(self, chunk: bytes) -> None:
         splitter = self.splitter
-        done_before = splitter.events
+        done_before, abandoned = splitter.events, splitter.abandoned
         events = splitter.feed(chunk)
         if splitter.oversized:
             raise _Closed("oversized", f"an event larger than {size_text(self.limits.max_event)}")
@@ -201,8 +260,13 @@ class _Connection:
             self.begun = now
         elif not splitter.pending:
             self.begun = None
+        cost = (splitter.abandoned - abandoned) * FRAGMENT_COST
         for event in events:
-            self.listener.take(event)
+            cost += max(EVENT_COST - len(event), 0)
+            if not self.listener.take(event):
+                cost += MALFORMED_COST
+        if cost:
+            self.listener.budgets.charge(self.sender, cost)
 
 
 class CotListener:
@@ -226,6 +290,8 @@ class CotListener:
         self.flush_s = flush_s
         self.limits = limits or CotLimits()
         self.counters = Counters()
+        self.budgets = Budgets(self.limits.budget, self.limits.window, clock)
+        self.udp_budget = Budgets(self.limits.budget, self.limits.window, clock)
         self.quiet = QuietLog()
         # bounded: when the sink falls behind, readers wait and TCP slows the senders
         self.queue: queue.Queue[Track] = queue.Queue(maxsize=batch * 20)
@@ -247,8 +313,8 @@ class CotListener:
 
             def handle(self) -> None:
                 listener.counters.add(connections=1)
-                peer = "%s:%s" % self.client_address[:2]  # noqa: UP031
-                _Connection(listener, self.request, peer, clock).run()
+                listener.budgets.prune()
+                _Connection(listener, self.request, self.client_address[:2], clock).run()
 
         class Datagram(socketserver.BaseRequestHandler):
             def handle(self) -> None:
@@ -280,8 +346,6 @@ class CotListener:
 
         self.tcp = TCPServer((host, port), Stream)
         self.udp = UDPServer((host, self.tcp.server_address[1]), Datagram)
-        self._udp_window = (clock(), 0)
-        self._clock = clock
 
     @property
     def port(self) -> int:
@@ -290,15 +354,12 @@ class CotListener:
     def datagram(self, data: bytes, peer: str) -> None:
         """One UDP datagram: its events, unless it is too large or over the budget."""
         limits = self.limits
-        start, spent = self._udp_window
-        now = self._clock()
-        if now - start >= limits.window:
-            start, spent = now, 0
-        self._udp_window = (start, spent + len(data))
-        if spent + len(data) > limits.budget:
+        _, wait = self.udp_budget.available("udp")
+        if wait:
             self.counters.add(throttled=1, dropped_bytes=len(data))
-            self._stop.wait(start + limits.window - now)  # the kernel drops the flood
+            self._stop.wait(min(wait, limits.window))  # meanwhile the kernel drops the flood
             return
+        self.udp_budget.charge("udp", len(data))
         if len(data) > limits.max_event:
             self.counters.add(oversized=1, dropped_bytes=len(data))
             self.quiet.warning(
@@ -311,28 +372,35 @@ class CotListener:
         splitter = Splitter(limits.max_event)
         events = splitter.feed(data)
         self.counters.add(dropped_bytes=splitter.dropped + len(splitter.buffer))
+        cost = splitter.abandoned * FRAGMENT_COST
         if not events:
             self.counters.add(malformed=1)
             self.quiet.warning("malformed", "CoT datagram from %s holds no event", peer)
+            cost += MALFORMED_COST
         for event in events:
-            self.take(event)
+            cost += max(EVENT_COST - len(event), 0)
+            if not self.take(event):
+                cost += MALFORMED_COST
+        self.udp_budget.charge("udp", cost)
 
-    def take(self, raw: bytes) -> None:
+    def take(self, raw: bytes) -> bool:
+        """Parse one event and queue its track; False when it is malformed."""
         if self._stop.is_set():
-            return
+            return True
         try:
             track = parse_event(raw, self.parties, limit=self.limits.max_event)
         except InvalidInput as exc:
             self.counters.add(malformed=1)
             self.quiet.warning("malformed", "malformed CoT event: %s", exc.message)
-            return
+            return False
         self.counters.add(events=1)
         while not self._stop.is_set():
             try:
                 self.queue.put(track, timeout=0.5)
-                return
+                break
             except queue.Full:
                 continue
+        return True
 
     def _flush_loop(self) -> None:
         while not self._stop.is_set():
