@@ -24,7 +24,9 @@ stalled node cannot hide behind a waiting client). Each phase lasts ``--seconds`
   principal and for principals that do not exist.
 
 Every attack goes to 127.0.0.1 only, runs in its own process (so that its work does not
-slow the probe's event loop), and stops by itself at the end of its phase. For each phase
+slow the probe's event loop) at a lower CPU priority (nice 10: on a network the attackers
+would be other machines, and the node's own cost is what is measured), and stops by
+itself at the end of its phase. For each phase
 the table gives the probe's p50, p99 and max, its errors (a status other than 200, or no
 answer within 10 s), the node's peak resident memory and the CPU time it used, and what
 the attackers saw.
