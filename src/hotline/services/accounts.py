@@ -21,6 +21,9 @@ from hotline.storage.store import Store
 MIN_PASSWORD = 12
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=5)
+#: Password checks at once: each Argon2id check holds 64 MiB, so a flood of sign-ins
+#: waits its turn instead of taking the node's memory.
+CONCURRENT_CHECKS = 2
 #: How long a checked token is taken on trust before the database is asked again (a
 #: token revoked by another process stops working within this; by this one, at once).
 RECHECK = 2.0
@@ -44,6 +47,7 @@ class Accounts:
         self.hasher = PasswordHasher()
         self._checked: dict[str, tuple[Principal, datetime | None, float]] = {}
         self._guard = threading.Lock()
+        self._checks = threading.BoundedSemaphore(CONCURRENT_CHECKS)
 
     def set_password(self, principal: str, password: str) -> None:
         who = parse_principal_id(principal)
@@ -72,7 +76,8 @@ class Accounts:
         try:
             if digest is None:
                 raise VerifyMismatchError()
-            self.hasher.verify(digest, password)
+            with self._checks:
+                self.hasher.verify(digest, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             self.accounts.record_failure(who, remote, now)
             raise NotAuthenticated("wrong principal or password") from None
