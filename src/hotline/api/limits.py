@@ -48,8 +48,8 @@ class BodyTooLarge(HTTPException):
     what to do."""
 
     def __init__(self, rule: BodyLimit, declared: int | None = None) -> None:
-        size = f"{declared} bytes" if declared is not None else "more"
-        self.message = f"the request body is {size}; at most {rule.limit} bytes are taken here"
+        size = f"is {declared} bytes" if declared is not None else "passed that"
+        self.message = f"at most {rule.limit} bytes of request body are taken here; this one {size}"
         self.hint = f"send a smaller body (the limit is the setting {rule.setting})"
         super().__init__(status_code=413, detail=self.message)
 

@@ -52,10 +52,12 @@ def decode_events(items: Any) -> list[tuple[bytes, bytes]]:
     """(raw, sig) pairs from the wire form; InvalidInput if malformed."""
     if not isinstance(items, list):
         raise InvalidInput("events", "expected a list of events")
-    try:
-        return [(b64decode(i["raw"], field="raw"), b64decode(i["sig"], field="sig")) for i in items]
-    except (KeyError, TypeError) as exc:
-        raise InvalidInput("events", "each event is {raw, sig}") from exc
+    if not all(
+        isinstance(i, dict) and isinstance(i.get("raw"), str) and isinstance(i.get("sig"), str)
+        for i in items
+    ):
+        raise InvalidInput("events", "each event is {raw, sig}, both base64url text")
+    return [(b64decode(i["raw"], field="raw"), b64decode(i["sig"], field="sig")) for i in items]
 
 
 def _stale(answer: Answer) -> bool:

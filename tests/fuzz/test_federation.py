@@ -1,0 +1,225 @@
+"""hypothesis against the federation API, in requests a pinned peer (US) signs: fuzzed
+pushes (bodies of any form, and events US really signs with fuzzed kinds, contents and
+places in its chain), fuzzed pulls, and requests with fuzzed signing headers. Every answer
+is below 500 and signed by RU, and RU's record only grows and still verifies."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hotline.domain.errors import InvalidInput
+from hotline.domain.events import EventKind, sign_event
+from hotline.domain.requests import SIGNATURE, check_answer, sign_request
+from hotline.federation.client import PREFIX, encode_events
+from hotline.services.verification import verify_store
+from tests.conftest import FakeClock
+from tests.federation.conftest import RU_URL, Pair, make_pair
+from tests.fuzz.conftest import examples
+from tests.fuzz.strategies import BODIES, PARAMS, VALUES
+
+EVENTS = PREFIX + "/events"
+LINES = ["us-ru-deconfliction", "us-ru-attache", "us-ru-service"]
+MAX = 2**53 - 1
+_nonces = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    made = make_pair(tmp_path_factory.mktemp("fuzz-federation"), FakeClock())
+    try:
+        yield made
+    finally:
+        made.us.close()
+        made.ru.close()
+
+
+def send(pair: Pair, method: str, path: str, body: bytes = b"", query: str = "") -> httpx.Response:
+    headers = sign_request(
+        pair.us.writer.key("US"),
+        method=method,
+        path=path,
+        query=query,
+        body=body,
+        sender="US",
+        recipient="RU",
+        now=pair.clock.now(),
+        nonce=next(_nonces).to_bytes(16, "big"),
+    )
+    headers["content-type"] = "application/json"
+    answer: httpx.Response = pair.net.apps[RU_URL].request(
+        method, path + (f"?{query}" if query else ""), content=body, headers=headers
+    )
+    return answer
+
+
+def answered(pair: Pair, answer: httpx.Response, before: int) -> dict[str, Any]:
+    """The answer is below 500 and signed by RU; RU's record did not shrink."""
+    assert answer.status_code < 500, answer.text[:300]
+    check_answer(
+        answer.headers,
+        status=answer.status_code,
+        body=answer.content,
+        expected_sender="RU",
+        request_nonce=answer.request.headers.get("hotline-nonce", ""),
+        key=pair.ru.writer.key("RU").public,
+    )
+    assert pair.ru.store.count_events() >= before
+    data: dict[str, Any] = answer.json()
+    if answer.status_code >= 400:
+        assert data["error"], data
+    return data
+
+
+# JSON values canonical JSON can encode: what a signed event can carry.
+CANONICAL = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-MAX, MAX)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+MESSAGE = st.fixed_dictionaries(
+    {},
+    optional={
+        "kind": st.sampled_from(["notification", "query", "protest", "free", "x"]) | CANONICAL,
+        "precedence": st.sampled_from(["FLASH", "ROUTINE", "flash"]) | CANONICAL,
+        "subject": st.text(max_size=20) | CANONICAL,
+        "body": st.text(max_size=40) | CANONICAL,
+        "lang": st.sampled_from(["en", "ru", "xx-YY-zz"]) | CANONICAL,
+        "to": CANONICAL,
+        "refs": st.lists(st.text(max_size=64), max_size=2) | CANONICAL,
+        "area": CANONICAL,
+        "window": CANONICAL,
+        "of": st.sampled_from(["US", "RU"]) | CANONICAL,
+        "upto_seq": st.integers(-2, 2**40) | CANONICAL,
+        "ref": st.text(max_size=64) | CANONICAL,
+        "principal": st.sampled_from(["US/EUCOM-JOC", "RU/NDMC"]) | CANONICAL,
+    },
+)
+
+
+@st.composite
+def signed_events(draw: st.DrawFn, pair: Pair) -> bytes:
+    """A push of events US signs: fuzzed kind, author, content, time and chain place."""
+    line = draw(st.sampled_from(LINES))
+    head = pair.ru.store.heads().get((line, "US"))
+    seq, prev = (head.seq, head.id) if head else (0, None)
+    items = []
+    for _ in range(draw(st.integers(1, 3))):
+        author = draw(st.sampled_from(["US", "US/EUCOM-JOC", "US/DATT-MOSCOW"]))
+        try:
+            event = sign_event(
+                line=draw(st.sampled_from([line, *LINES])),
+                party="US",
+                seq=draw(st.sampled_from([seq + 1, seq + 1, seq, seq + 2, 1, 0])),
+                prev=draw(st.sampled_from([prev, prev, None, "0" * 64])),
+                kind=draw(st.sampled_from(list(EventKind))),
+                author=author,
+                key=pair.us.writer.key(author),
+                ts=pair.clock.now() + timedelta(seconds=draw(st.integers(-(10**6), 10**6))),
+                content=draw(MESSAGE | st.dictionaries(st.text(max_size=8), CANONICAL)),
+            )
+        except InvalidInput:  # a float canonical JSON does not keep exactly: not signable
+            continue
+        items.append(event)
+        seq, prev = event.seq, event.id
+    body = {"line": line, "party": "US", "events": encode_events(items)}
+    return json.dumps(body).encode()
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+PUSH_SHAPES = st.fixed_dictionaries(
+    {
+        "line": st.sampled_from([*LINES, "nope", ""]) | VALUES,
+        "party": st.sampled_from(["US", "RU", "UA"]) | VALUES,
+        "events": st.lists(
+            st.fixed_dictionaries(
+                {"raw": BODIES.map(b64) | VALUES, "sig": st.binary(max_size=70).map(b64) | VALUES}
+            )
+            | VALUES,
+            max_size=3,
+        )
+        | VALUES,
+    }
+).map(lambda body: json.dumps(body).encode())
+
+
+@examples(150)
+@given(data=st.data())
+def test_any_push_is_answered_and_signed(data: st.DataObject, pair: Pair) -> None:
+    before = pair.ru.store.count_events()
+    body = data.draw(signed_events(pair) | PUSH_SHAPES | BODIES, label="body")
+    answered(pair, send(pair, "POST", EVENTS, body), before)
+
+
+@examples(60)
+@given(
+    query=st.dictionaries(
+        st.sampled_from(["line", "party", "after_seq", "limit", "x"]),
+        st.sampled_from([*LINES, "US", "RU"]) | PARAMS,
+        max_size=5,
+    ).map(lambda q: urlencode(sorted(q.items())))
+)
+def test_any_pull_is_answered_and_signed(query: str, pair: Pair) -> None:
+    answered(pair, send(pair, "GET", EVENTS, query=query), pair.ru.store.count_events())
+
+
+HEADERS = ["hotline-party", "hotline-time", "hotline-nonce", "hotline-digest", SIGNATURE.lower()]
+
+
+@examples(60)
+@given(
+    changed=st.dictionaries(
+        st.sampled_from(HEADERS), st.text(st.characters(min_codepoint=32, max_codepoint=126))
+    ),
+    path=st.sampled_from([EVENTS, PREFIX + "/heads", PREFIX + "/ping"]),
+)
+def test_a_request_with_fuzzed_signing_headers_is_refused_and_signed(
+    changed: dict[str, str], path: str, pair: Pair
+) -> None:
+    method = "GET" if path.endswith("heads") else "POST"
+    headers = sign_request(
+        pair.us.writer.key("US"),
+        method=method,
+        path=path,
+        query="",
+        body=b"{}",
+        sender="US",
+        recipient="RU",
+        now=pair.clock.now(),
+        nonce=next(_nonces).to_bytes(16, "big"),
+    )
+    headers = {k.lower(): v for k, v in headers.items()} | changed
+    answer: httpx.Response = pair.net.apps[RU_URL].request(
+        method, path, content=b"{}", headers=headers
+    )
+    assert answer.status_code < 500, answer.text[:300]
+    assert answer.headers.get(SIGNATURE)
+
+
+def test_the_record_still_verifies_after_the_fuzz(pair: Pair) -> None:
+    for node in (pair.ru, pair.us):
+        report = verify_store(node.store)
+        assert report.ok, report.problems[:3]
+    pair.clock.advance(minutes=2)  # past any minute of refusals counted against "testclient"
+    pair.settle()  # and the two nodes still talk
+    assert send(pair, "POST", PREFIX + "/ping", b"{}").status_code == 200
