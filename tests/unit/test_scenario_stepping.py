@@ -200,6 +200,17 @@ def test_a_rewrite_the_nodes_missed_is_written_again() -> None:
     assert step.tick > 1
 
 
+def test_reports_left_by_an_earlier_exercise_are_not_taken_for_rounds() -> None:
+    nodes = FakeNodes({"US": [at(3)], "RU": []}, random.Random(8), 4)
+    old = LoopReport(500, -1, None)
+    nodes.reports = {(p, loop): old for p in ("US", "RU") for loop in REPORTED}
+    nodes.ran = {key: 500 for key in nodes.reports}
+    step = stepper(nodes)
+    assert step.tick > 500
+    step.walk(at(5), rounds=False)
+    assert nodes.acted == [("US", at(3), at(3))]
+
+
 def test_advance_never_goes_back() -> None:
     nodes = FakeNodes({"US": [], "RU": []}, random.Random(7), 3)
     step = stepper(nodes)

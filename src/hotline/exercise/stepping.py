@@ -219,7 +219,9 @@ class Stepper:
         self.timeout, self.nudge, self.rounds = timeout, nudge, rounds
         self.sleep, self.monotonic = sleep, monotonic
         self.now = start
-        self.tick = 0
+        # above any report left by an earlier exercise on the same nodes, so that none
+        # is taken for a round at this one's ticks
+        self.tick = max((r.tick for r in self._read().values()), default=-1) + 1
         self.settles = 0  # rounds of the barrier so far, for the curious
         self._write(start, self.tick)
 
