@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from hotline.domain.errors import KeyUnavailable
 from hotline.domain.canonical import canonical
+from hotline.domain.errors import KeyUnavailable
 from hotline.domain.events import Event, EventKind, sign_event
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import MessageKind
