@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from hotline.app import Node, federation_app
@@ -63,6 +63,7 @@ def test_any_batch_is_counted_or_refused(
     tracks = data.draw(st.lists(track(lab) | VALUES, max_size=8), label="tracks")
     body = data.draw(st.just(dumps({"tracks": tracks})) | BODIES, label="body")
     answer = client.post("/ingest/v1/tracks", content=body, headers=BEARER)
+    event(f"status {answer.status_code}")  # --hypothesis-show-statistics
     assert answer.status_code in (200, 400, 413), answer.text[:300]
     result = answer.json()
     if answer.status_code == 200:

@@ -17,8 +17,9 @@ from hotline.domain.errors import InvalidInput
 #: Deepest nesting of arrays and objects taken in. The deepest value the node writes
 #: (a GeoJSON multipolygon in an event's content) is about 8 levels down.
 MAX_DEPTH = 32
-#: Integers are kept to the I-JSON range (RFC 7493), the one canonical JSON (RFC 8785)
-#: can encode, which also fits a 64-bit database column.
+#: Numbers are kept to the I-JSON range (RFC 7493), the one canonical JSON (RFC 8785)
+#: can encode, which also fits a 64-bit database column. Floats too: canonical JSON writes
+#: a float of 2^53 or more as a bare integer, which no node could then read back.
 MAX_INT = 2**53 - 1
 
 
@@ -37,6 +38,8 @@ def _number(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
         raise _Refused(f"the number {_shorten(text)} is too large to hold")
+    if abs(value) > MAX_INT:  # canonical JSON would write it as an integer out of range
+        raise _Refused(f"the number {_shorten(text)} is outside ±{MAX_INT}")
     return value
 
 
@@ -52,8 +55,8 @@ def parse_json(data: bytes | str, what: str = "body") -> Any:
     """The JSON value in ``data``.
 
     Raises InvalidInput (its field is ``what``) when ``data`` is not UTF-8, not JSON,
-    nested deeper than :data:`MAX_DEPTH`, or holds an integer beyond ±:data:`MAX_INT`,
-    a number too large for a float, or ``NaN``/``Infinity``.
+    nested deeper than :data:`MAX_DEPTH`, or holds a number (integer or not) beyond
+    ±:data:`MAX_INT`, or ``NaN``/``Infinity``.
     """
     try:
         value = json.loads(data, parse_int=_integer, parse_float=_number, parse_constant=_constant)
