@@ -59,7 +59,7 @@ def test_every_operation_holds_to_the_document(
         checks.append(negative_data_rejection)
     for operation in operations:
 
-        @examples(12)
+        @examples(25)
         @given(case=operation.as_strategy(generation_mode=mode))
         def answers(case: Any) -> None:
             called.add(case.operation.label)
