@@ -237,7 +237,6 @@ def announce_only(port: int, path: str, length: int, extra: str = "") -> bytes:
     [
         ("/api/v1/auth/login", "", "error"),
         ("/api/v1/messages", "", "error"),
-        ("/federation/v1/events", "", "detail"),
         ("/ingest/v1/tracks", f"Authorization: Bearer {INGEST}\r\n", "error"),
     ],
 )
@@ -249,6 +248,15 @@ def test_a_server_refuses_100_mb_before_they_are_sent(
     assert head.startswith(b"HTTP/1.1 413"), answer[:300]
     assert b"connection: close" in head.lower()
     assert "bytes of request body are taken here" in json.loads(body)[field]
+
+
+def test_an_unsigned_federation_request_is_refused_before_its_body(served: int) -> None:
+    """Without the signing headers nothing of the body is read, whatever its size."""
+    answer = announce_only(served, "/federation/v1/events", 100 * 1000 * 1000)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 401"), answer[:300]
+    assert b"connection: close" in head.lower()
+    assert json.loads(body)["error"] == "unsigned"
 
 
 def test_ingest_without_its_token_reads_no_body(served: int) -> None:

@@ -72,15 +72,25 @@ class Pair:
 
 
 def make_pair(
-    tmp_path: Path, clock: FakeClock, *, service_line: bool = True, us_clock: Clock | None = None
+    tmp_path: Path,
+    clock: FakeClock,
+    *,
+    service_line: bool = True,
+    us_clock: Clock | None = None,
+    ru_environ: dict[str, str] | None = None,
 ) -> Pair:
     """``us_clock``: a clock of US's own (one that runs ahead, say); both use ``clock``
-    otherwise."""
+    otherwise. ``ru_environ``: RU's settings from the environment (a smaller limit)."""
     us = init_node(
         {}, tmp_path / "us", "US", "United States", clock=us_clock or clock, random=FakeRandom("us")
     )
     ru = init_node(
-        {}, tmp_path / "ru", "RU", "Russian Federation", clock=clock, random=FakeRandom("ru")
+        ru_environ or {},
+        tmp_path / "ru",
+        "RU",
+        "Russian Federation",
+        clock=clock,
+        random=FakeRandom("ru"),
     )
     us.directory.add_principal("US/EUCOM-JOC", "EUCOM JOC", ["watch_officer"])
     us.directory.add_principal("US/DATT-MOSCOW", "Defence attaché", ["relay"])

@@ -87,6 +87,24 @@ def sign_request(
     }
 
 
+def screen_request(
+    headers: Mapping[str, str], node_key_of: Callable[[str], PublicKey | None]
+) -> PublicKey:
+    """What can be refused from the headers alone, before a body is read: a request
+    without the signing headers, or from a party with no pinned key. The sender's key."""
+    missing = [h for h in (PARTY, TIME, NONCE, DIGEST, SIGNATURE) if not headers.get(h)]
+    if missing:
+        raise RequestRefused("unsigned", "missing " + ", ".join(missing))
+    key = node_key_of(headers[PARTY])
+    if key is None:
+        raise RequestRefused(
+            "unknown party",
+            f"no pinned node key for {headers[PARTY]!r}",
+            hint="import the party's peer bundle first",
+        )
+    return key
+
+
 @dataclass(frozen=True)
 class AuthenticRequest:
     sender: str
@@ -111,17 +129,8 @@ def check_request(
     ``headers`` must be looked up case-insensitively (lower-case names are used).
     Replays are the caller's to catch: it must refuse a nonce it has seen.
     """
-    missing = [h for h in (PARTY, TIME, NONCE, DIGEST, SIGNATURE) if not headers.get(h)]
-    if missing:
-        raise RequestRefused("unsigned", "missing " + ", ".join(missing))
+    key = screen_request(headers, node_key_of)
     sender = headers[PARTY]
-    key = node_key_of(sender)
-    if key is None:
-        raise RequestRefused(
-            "unknown party",
-            f"no pinned node key for {sender!r}",
-            hint="import the party's peer bundle first",
-        )
     if body_digest(body) != headers[DIGEST]:
         raise RequestRefused("bad digest", "the body does not match its digest")
     try:

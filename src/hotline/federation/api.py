@@ -23,7 +23,7 @@ from hotline.domain.clock import Clock, format_time
 from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import InvalidInput, NotFound, PeerUnavailable, RequestRefused
 from hotline.domain.json_input import parse_json
-from hotline.domain.requests import AuthenticRequest, check_request, sign_answer
+from hotline.domain.requests import AuthenticRequest, check_request, screen_request, sign_answer
 from hotline.domain.rotation import ROTATION_HEADER
 from hotline.federation.client import PREFIX, decode_events, encode_events
 from hotline.services.outages import Outages
@@ -117,15 +117,27 @@ def create_app(ctx: FederationContext) -> FastAPI:
             ):
                 raise RequestRefused("replay", f"nonce {auth.nonce} was used before")
         except RequestRefused as refused:
-            claimed = headers.get("hotline-party", "")
-            if refused.reason in PROVEN:  # its node signature verified
-                refusals.proven(
-                    peer=claimed, client=client_of(request), kind="request", refused=refused
-                )
-            else:
-                refusals.unproven(client_of(request), claimed, refused)
+            record(request, refused)
             raise
         return auth
+
+    def record(request: Request, refused: RequestRefused) -> None:
+        claimed = request.headers.get("hotline-party", "")
+        if refused.reason in PROVEN:  # its node signature verified
+            refusals.proven(
+                peer=claimed, client=client_of(request), kind="request", refused=refused
+            )
+        else:
+            refusals.unproven(client_of(request), claimed, refused)
+
+    def screen(request: Request) -> None:
+        """Refuse from the headers alone what needs no body: unsigned, unknown party."""
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        try:
+            screen_request(headers, node_key_of)
+        except RequestRefused as refused:
+            record(request, refused)
+            raise
 
     async def guarded(request: Request, handle: Any) -> Response:
         wait = refusals.retry_after(client_of(request))
@@ -139,6 +151,14 @@ def create_app(ctx: FederationContext) -> FastAPI:
                 },
                 request.headers.get("hotline-nonce", ""),
                 {"Retry-After": str(wait)},
+            )
+        try:  # before the body is read: a stranger's bytes cost us nothing
+            await run_in_threadpool(screen, request)
+        except RequestRefused as unauthentic:
+            return answer(
+                401,
+                {"error": unauthentic.reason, "detail": unauthentic.detail},
+                request.headers.get("hotline-nonce", ""),
             )
         try:
             body = await request.body()

@@ -92,6 +92,7 @@ class Federation:
         self._retry_at: float | None = None  # on the monotonic clock
         self._due: dict[tuple[str, str, str], float] = {}  # next attempt per chain, ditto
         self._clock_seen: dict[str, tuple[float, int]] = {}  # peer -> (when, offset ms)
+        self._batch: dict[tuple[str, str, str], int] = {}  # smaller after a 413, per chain
 
     # -- clients -------------------------------------------------------------------------
 
@@ -172,7 +173,8 @@ class Federation:
     def _push(
         self, peer: Peer, line: str, key: tuple[str, str, str], acked: int, failures: int
     ) -> int:
-        events = self.store.chain(line, self.party, acked, self.timing.batch)
+        size = self._batch.get(key, self.timing.batch)
+        events = self.store.chain(line, self.party, acked, size)
         try:
             answer = self.client(peer).push(line, self.party, events)
             if self.latency is not None:
@@ -181,6 +183,9 @@ class Federation:
             self._failed(key, exc.message, failures)
             return 0
         data = answer.data if isinstance(answer.data, dict) else {}
+        if answer.status == 413 and size > 1:  # over the peer's body limit: halve, go on
+            self._batch[key] = size // 2
+            return 0
         head = head_of(data.get("head"))
         if head.seq and self._ours_at(line, head.seq) != head.id:
             halt = RollbackGuard(self.writer, self.peers).after_push(
