@@ -602,14 +602,15 @@ def test_a_deleted_middle_event_is_found(ledger: Node) -> None:
 
 
 def test_a_deleted_chain_head_is_found_by_the_other_party_receipt(ledger: Node) -> None:
-    """Cutting the newest event leaves a clean chain, but RU's receipt names it."""
+    """Cutting the newest event leaves a clean chain, but RU's receipt names it: the
+    record was rolled back."""
     head = ledger.store.events(DECONFLICTION, party="US")[-1]
     execute(ledger, "DELETE FROM events WHERE id = :id", id=head.id)
 
     report = verify_store(ledger.store)
     named = problems_naming(report, head.id)
     assert named
-    assert all(p.reason is Reason.BAD_REFERENCE and p.party == "RU" for p in named)
+    assert all(p.reason is Reason.ROLLBACK and p.party == "RU" for p in named)
 
 
 def test_an_event_rewritten_and_re_signed_breaks_the_chain(ledger: Node) -> None:

@@ -395,7 +395,8 @@ class Verifier:
             if target is None and upto_seq > held.seq and (row.line, of) not in broken:
                 bad(
                     row,
-                    f"{row.party} receipted {of}'s chain up to seq {upto_seq}, but it is held "
+                    f"{row.party} receipted {of}'s chain up to seq {upto_seq} ({upto_id}), "
+                    "but it is held "
                     f"here only up to seq {held.seq}: the database was rolled back (an old "
                     "backup restored, or events removed); `hotline recover` fetches them back",
                     Reason.ROLLBACK,
