@@ -8,6 +8,7 @@ failover. The clocks are fake and shared.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 from hotline.app import Node, federation, federation_app, init_node
 from hotline.domain.clock import Clock
 from hotline.domain.policy import LineKind
+from hotline.domain.requests import sign_request
 from hotline.federation.workers import Federation
 from tests.conftest import FakeClock, FakeRandom
 
@@ -128,6 +130,27 @@ def make_pair(
         ru.lines.accept(line, "RU")
     pair.settle()
     return pair
+
+
+_nonces = itertools.count(1)
+
+
+def signed_by_us(
+    pair: Pair, method: str, path: str, body: bytes = b"", query: str = ""
+) -> dict[str, str]:
+    """Headers of a request US's node signs to RU now, with a nonce never used before."""
+    headers = sign_request(
+        pair.us.writer.key("US"),
+        method=method,
+        path=path,
+        query=query,
+        body=body,
+        sender="US",
+        recipient="RU",
+        now=pair.clock.now(),
+        nonce=next(_nonces).to_bytes(16, "big"),
+    )
+    return {**headers, "content-type": "application/json"}
 
 
 @pytest.fixture

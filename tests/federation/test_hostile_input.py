@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import itertools
 import json
 from typing import Any
 
@@ -14,31 +13,19 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hotline.app import federation_app
-from hotline.domain.requests import SIGNATURE, check_answer, sign_request
+from hotline.domain.requests import SIGNATURE, check_answer
 from hotline.federation.client import PREFIX
 from hotline.services.verification import verify_store
-from tests.federation.conftest import RU_URL, Pair
+from tests.federation.conftest import RU_URL, Pair, signed_by_us
 
 EVENTS = PREFIX + "/events"
 LINE = "us-ru-deconfliction"
-_nonces = itertools.count(1)
 
 
 def signed(
     pair: Pair, method: str, path: str, body: bytes = b"", query: str = ""
 ) -> dict[str, str]:
-    headers = sign_request(
-        pair.us.writer.key("US"),
-        method=method,
-        path=path,
-        query=query,
-        body=body,
-        sender="US",
-        recipient="RU",
-        now=pair.clock.now(),
-        nonce=next(_nonces).to_bytes(16, "big"),
-    )
-    return {**headers, "content-type": "application/json"}
+    return signed_by_us(pair, method, path, body, query)
 
 
 def push(pair: Pair, body: bytes, client: TestClient | None = None) -> httpx.Response:

@@ -10,10 +10,7 @@ import json
 import signal
 import sqlite3
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from hotline.domain.events import Event, EventKind
 from hotline.domain.message import MessageDraft
@@ -28,33 +25,12 @@ from tests.federation.test_processes import (
     Lab,
     Pair,
     Server,
-    both,
     cli,
     cli_json,
+    lab,  # noqa: F401  (a fixture)
+    templates,  # noqa: F401  (a fixture)
     wait_for,
 )
-
-
-@pytest.fixture(scope="module")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    base = tmp_path_factory.mktemp("rollback-templates")
-    us, ru = base / "us", base / "ru"
-
-    def make(home: Path, party: str, desk: str) -> None:
-        cli(home, "init", "--party", party)
-        cli(home, "principal", "add", desk, "--role", "watch_officer")
-
-    both(lambda: make(us, "US", US_DESK), lambda: make(ru, "RU", RU_DESK))
-    return us, ru
-
-
-@pytest.fixture
-def lab(tmp_path: Path, templates: tuple[Path, Path]) -> Iterator[Lab]:
-    made = Lab(tmp_path, templates)
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -142,7 +118,7 @@ def assert_refused_then_recovered(pair: Pair, home: Path) -> None:
 
 
 def test_events_removed_from_the_database_are_a_rollback_recovered_from_the_peer(
-    lab: Lab,
+    lab: Lab,  # noqa: F811
 ) -> None:
     pair = lab.pair()
     sent, ack = flash_and_ack(pair)
@@ -159,7 +135,9 @@ def test_events_removed_from_the_database_are_a_rollback_recovered_from_the_peer
     pair.verify_both()
 
 
-def test_a_node_restored_from_an_old_backup_halts_until_it_recovers(lab: Lab) -> None:
+def test_a_node_restored_from_an_old_backup_halts_until_it_recovers(
+    lab: Lab,  # noqa: F811
+) -> None:
     pair = lab.pair()
     archive = lab.tmp / "us-backup.tar.gz"
     cli(pair.us.home, "backup", str(archive))

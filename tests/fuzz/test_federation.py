@@ -21,11 +21,11 @@ from hypothesis import strategies as st
 
 from hotline.domain.errors import InvalidInput
 from hotline.domain.events import EventKind, sign_event
-from hotline.domain.requests import SIGNATURE, check_answer, sign_request
+from hotline.domain.requests import SIGNATURE, check_answer
 from hotline.federation.client import PREFIX, encode_events
 from hotline.services.verification import verify_store
 from tests.conftest import FakeClock
-from tests.federation.conftest import RU_URL, Pair, make_pair
+from tests.federation.conftest import RU_URL, Pair, make_pair, signed_by_us
 from tests.fuzz.conftest import examples
 from tests.fuzz.strategies import BODIES, PARAMS, VALUES
 
@@ -54,18 +54,7 @@ def ru_from_a_new_address(pair: Pair) -> TestClient:
 
 
 def send(pair: Pair, method: str, path: str, body: bytes = b"", query: str = "") -> httpx.Response:
-    headers = sign_request(
-        pair.us.writer.key("US"),
-        method=method,
-        path=path,
-        query=query,
-        body=body,
-        sender="US",
-        recipient="RU",
-        now=pair.clock.now(),
-        nonce=next(_nonces).to_bytes(16, "big"),
-    )
-    headers["content-type"] = "application/json"
+    headers = signed_by_us(pair, method, path, body, query)
     answer: httpx.Response = ru_from_a_new_address(pair).request(
         method, path + (f"?{query}" if query else ""), content=body, headers=headers
     )
@@ -242,18 +231,7 @@ def test_a_request_with_fuzzed_signing_headers_is_refused_and_signed(
     changed: dict[str, str], path: str, pair: Pair
 ) -> None:
     method = "GET" if path.endswith("heads") else "POST"
-    headers = sign_request(
-        pair.us.writer.key("US"),
-        method=method,
-        path=path,
-        query="",
-        body=b"{}",
-        sender="US",
-        recipient="RU",
-        now=pair.clock.now(),
-        nonce=next(_nonces).to_bytes(16, "big"),
-    )
-    headers = {k.lower(): v for k, v in headers.items()} | changed
+    headers = signed_by_us(pair, method, path, b"{}") | changed
     answer: httpx.Response = ru_from_a_new_address(pair).request(
         method, path, content=b"{}", headers=headers
     )
