@@ -9,9 +9,6 @@ link state), only its own party's. Errors become HTTP answers in one place,
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from importlib.resources import files
 from typing import TYPE_CHECKING, Annotated, Any
@@ -19,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -39,6 +36,7 @@ from hotline.api.models import (
     event_json,
     line_json,
 )
+from hotline.api.stream import stream_router
 from hotline.domain import errors
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.contact import ContactRequest, stats
@@ -512,31 +510,11 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         layers: dict[str, Any] = await call(map_layers, node)
         return layers
 
-    # -- live events -----------------------------------------------------------------
-
-    @api.get("/stream", tags=["messages"])
-    async def stream(request: Request, who: Me) -> StreamingResponse:
-        start = await call(store.last_pos)
-
-        async def events() -> AsyncIterator[bytes]:
-            position = start
-            yield b": connected\n\n"
-            while not await request.is_disconnected():
-                mine = {s.line.id for s in await call(lines_of, who)}
-                found = await call(store.events_after, position, STREAM_KINDS)
-                for pos, e in found:
-                    position = max(position, pos)
-                    if e.line in mine:
-                        yield f"data: {json.dumps(event_json(e))}\n\n".encode()
-                if not found:
-                    yield b": keep-alive\n\n"
-                await asyncio.sleep(0.25)
-
-        return StreamingResponse(events(), media_type="text/event-stream")
-
     exercises = exercise_router(node, signed_in)
+    live = stream_router(node, signed_in, lines_of)
     app.include_router(api)
     app.include_router(exercises)
+    app.include_router(live)
 
     @app.get("/api/v1/openapi.json", include_in_schema=False)
     async def openapi() -> dict[str, Any]:
@@ -544,7 +522,7 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         document: dict[str, Any] = get_openapi(
             title="hotline operator API",
             version="1",
-            routes=[*api.routes, *exercises.routes],
+            routes=[*api.routes, *exercises.routes, *live.routes],
         )
         return document
 
