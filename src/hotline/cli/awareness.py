@@ -6,6 +6,8 @@ import json
 import signal
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,7 +21,7 @@ from hotline.cli.base import (
     app,
     err,
     node_context,
-    now,
+    node_now,
     out,
     print_json,
     read_file,
@@ -75,20 +77,20 @@ def ingest(
     raw = read_file(file)
     feed = _mapping(mapping, party)
     letters = parse_affiliations(",".join(mapping or [])) if fmt == "cot" else {}
-    batch = read_feed(fmt, raw, feed, now(), letters)
-    problems = [f"{file}: {problem}" for problem in batch.problems]
-    if problems and not batch.tracks:
-        for problem in problems[:MAX_LISTED]:
-            err.print(f"  {problem}")
-        more = len(problems) - MAX_LISTED
-        raise errors.InvalidInput(
-            str(file),
-            f"nothing ingested: {batch.problems[0]}"
-            + (f" ({len(problems)} problems)" if len(problems) > 1 else ""),
-            hint=f"check that it is a {fmt} file"
-            + (f"; {more} more problems not listed" if more > 0 else ""),
-        )
     with node_context() as node:
+        batch = read_feed(fmt, raw, feed, node_now(node), letters)
+        problems = [f"{file}: {problem}" for problem in batch.problems]
+        if problems and not batch.tracks:
+            for problem in problems[:MAX_LISTED]:
+                err.print(f"  {problem}")
+            more = len(problems) - MAX_LISTED
+            raise errors.InvalidInput(
+                str(file),
+                f"nothing ingested: {batch.problems[0]}"
+                + (f" ({len(problems)} problems)" if len(problems) > 1 else ""),
+                hint=f"check that it is a {fmt} file"
+                + (f"; {more} more problems not listed" if more > 0 else ""),
+            )
         node.awareness.ingest(batch.tracks)
     out.print(f"ingested {len(batch.tracks)} tracks; {len(problems)} records refused")
     for problem in problems[:MAX_LISTED]:
@@ -189,7 +191,7 @@ def alerts(
 def alerts_evaluate() -> None:
     """Run the rules once on the live picture (`hotline serve` does it continuously)."""
     with node_context() as node:
-        changes = node.awareness.evaluate(now())
+        changes = node.awareness.evaluate(node_now(node))
     out.print(
         f"{len(changes.opened)} opened, {len(changes.changed)} changed, "
         f"{len(changes.closed)} closed"
@@ -206,7 +208,7 @@ def alerts_ack(
     """Acknowledge an alert (it stays until its condition clears)."""
     with node_context() as node:
         node.store.principal(principal.upper())
-        alert = node.awareness.picture.acknowledge(ident, principal.upper(), now())
+        alert = node.awareness.picture.acknowledge(ident, principal.upper(), node_now(node))
     out.print(f"alert {ident} {alert.state.value}: {alert.summary()}")
 
 
@@ -214,7 +216,7 @@ def alerts_ack(
 def alerts_close(ident: Annotated[int, typer.Argument(metavar="ID", help="The alert.")]) -> None:
     """Close an alert by hand."""
     with node_context() as node:
-        alert = node.awareness.picture.close(ident, now())
+        alert = node.awareness.picture.close(ident, node_now(node))
     out.print(f"alert {ident} {alert.state.value}")
 
 
@@ -230,7 +232,7 @@ def draft(
     """A query or notification drafted from an alert, on the line whose policy fits,
     with area and time filled in: review it, then send it with --send --as."""
     with node_context() as node:
-        line, message = node.awareness.draft(alert, now())
+        line, message = node.awareness.draft(alert, node_now(node))
         content = message.content()
         if send:
             if not sender:
@@ -293,7 +295,7 @@ def consume(
                 f"{count} rule worker(s) taking tracks from {workers.names.subject} on "
                 f"{node.settings.nats_url}; Ctrl-C stops them"
             )
-            _report(workers, stop, every)
+            _report(workers, stop, every, node.writer.now)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -304,15 +306,18 @@ def consume(
     )
 
 
-def _report(workers: RuleWorkers, stop: threading.Event, every: float) -> None:
-    """Print the tracks taken in each interval until ``stop`` is set."""
+def _report(
+    workers: RuleWorkers, stop: threading.Event, every: float, clock: Callable[[], datetime]
+) -> None:
+    """Print the tracks taken in each interval until ``stop`` is set, each line stamped
+    with the node's time (UTC)."""
     tally = workers.tally
     last, then = 0, time.monotonic()
     while not stop.wait(every):
         now_s, taken = time.monotonic(), tally.taken
         rate = (taken - last) / max(now_s - then, 1e-9)
         out.print(
-            f"{time.strftime('%H:%M:%S')} {taken - last} tracks in {now_s - then:.1f} s "
+            f"{clock():%H:%M:%S}Z {taken - last} tracks in {now_s - then:.1f} s "
             f"({rate:,.0f}/s); {taken} in all, {tally.malformed} malformed, "
             f"{tally.failed} failed"
         )

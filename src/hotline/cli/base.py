@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -133,8 +133,11 @@ def node_context() -> Iterator[Node]:
         node.close()
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+def node_now(node: Node) -> datetime:
+    """Now on the node's clock: the exercise's scenario time when one runs (setting
+    ``clock_file``), else the system clock. Every countdown and deadline the CLI shows is
+    measured from it, never from the machine's clock, so the CLI agrees with the API."""
+    return node.writer.now()
 
 
 def read_file(path: Path | str, field: str = "file") -> bytes:

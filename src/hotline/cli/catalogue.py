@@ -13,7 +13,7 @@ from hotline.cli.base import (
     JsonOption,
     catalogue_app,
     node_context,
-    now,
+    node_now,
     out,
     print_json,
     read_file,
@@ -283,8 +283,8 @@ def watch_now(
     """Who is on watch now at each desk of the own party (and who comes next)."""
     if ctx.invoked_subcommand is not None:
         return
-    moment = parse_time(at, field="at") if at else now()
     with node_context() as node:
+        moment = parse_time(at, field="at") if at else node_now(node)
         board = node.watch.board((party or node.party).upper(), moment)
     rows = [
         {

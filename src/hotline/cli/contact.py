@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from hotline.cli import render
-from hotline.cli.base import JsonOption, contact_app, node_context, now, out, print_json
+from hotline.cli.base import JsonOption, contact_app, node_context, node_now, out, print_json
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.contact import ContactRequest, ContactStatus
 from hotline.domain.errors import InvalidInput
@@ -123,7 +123,7 @@ def contact_held(
 ) -> None:
     """Record that an accepted call took place, with a short record of it."""
     with node_context() as node:
-        began = parse_time(at, field="at") if at else node.writer.now()
+        began = parse_time(at, field="at") if at else node_now(node)
         event = node.contacts.held(request, principal, began, summary, minutes)
     out.print(
         f"recorded call {render.short(event.content['ref'])} as held at {event.content['at']}"
@@ -154,13 +154,13 @@ def contact_list(
         ) from None
     with node_context() as node:
         items = select(node.contacts.requests(), status, principal.upper() if principal else None)
+        moment = node_now(node)
     if as_json:
         print_json([request_json(r) for r in items])
         return
     if not items:
         out.print("no contact requests")
         return
-    moment = now()
     table = Table("ID", "FROM", "TO", "TOPIC", "ASKED", "STATUS", "DETAIL")
     for r in items:
         detail = {
@@ -223,8 +223,8 @@ def contact_stats(
 ) -> None:
     """Per pair of principals: requested, accepted, declined, unanswered, median time to
     answer."""
-    moment = now()
     with node_context() as node:
+        moment = node_now(node)
         rows = node.contacts.stats(moment, days)
     if as_json:
         print_json(

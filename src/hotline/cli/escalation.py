@@ -14,7 +14,7 @@ from hotline.cli.base import (
     app,
     escalation_app,
     node_context,
-    now,
+    node_now,
     out,
     print_json,
     read_file,
@@ -156,8 +156,8 @@ def overdue(
     escalation engine has done so far."""
     if days < 1:
         raise errors.InvalidInput("days", "give at least 1")
-    moment = now()
     with node_context() as node:
+        moment = node_now(node)
         who = (party or node.party).upper()
         node.store.party(who)
         items = [

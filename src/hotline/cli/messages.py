@@ -14,7 +14,7 @@ from hotline.cli.base import (
     JsonOption,
     app,
     node_context,
-    now,
+    node_now,
     out,
     print_json,
     read_file,
@@ -163,7 +163,7 @@ def inbox(
             for i in items
             if (rendered := node.catalogues.render(i.message, node.language)) is not None
         }
-    moment = now()
+        moment = node_now(node)
     if as_json:
         print_json([render.inbox_json(i, moment) for i in items])
         return

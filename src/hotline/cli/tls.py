@@ -134,6 +134,7 @@ def tls_show(as_json: JsonOption = False) -> None:
     report: dict[str, Any] = {
         "ca": {"path": str(files.ca), **tls.describe(ca)},
         "node": {"path": str(files.cert), "key": str(files.key), **tls.describe(cert)},
+        # the machine's clock, not the node's: TLS libraries check validity against it
         "problems": tls.problems(ca, cert, key, tls.utc_now()),
         "pinned": {party: tls.ca_line(pem) for party, pem in sorted(pinned.items())},
     }
