@@ -34,6 +34,7 @@ from hotline.exercise.report import (
     render_html,
     write_report,
 )
+from hotline.exercise.words import Words
 from tests.conftest import FakeClock
 
 LINE = "us-ru-deconfliction"
@@ -300,6 +301,45 @@ def test_a_report_is_written_whole(played: Played, tmp_path: Path) -> None:
     assert text == render_html(figures)
     assert text.endswith("</html>\n")
     assert [p.name for p in out.parent.iterdir()] == ["ex-1.html"]  # no temporary file left
+
+
+def test_findings_in_russian(played: Played) -> None:
+    said = findings(gather(played.node, "ex-1"), Words.of("ru"))
+    assert said == [
+        "3 учебных сообщения: вовремя подтверждено — 1, с опозданием — 1, не подтверждено — 1",
+        "FLASH по линии us-ru-deconfliction («Track 3», отправлено 1 марта 12:05 UTC): так и не "
+        "подтверждено (срок — 1 марта 12:15 UTC), несмотря на шаги: 2 повторные отправки и "
+        "2 ретрансляции через us-ru-attache; шаг «оповещение» пропущен 2 раза "
+        "(no principal of US has role leader)",
+        "IMMEDIATE по линии us-ru-deconfliction («Track 2 <b>east</b> & co», отправлено "
+        "1 марта 12:05 UTC): подтверждено через 45 мин, на 15 мин позже срока, после шагов: "
+        "1 повторная отправка",
+        "отклонено или осталось без ответа 2 из 2 запросов на связь (отклонено: 1, без ответа: "
+        "1); медианное время ответа — 5 мин",
+        "связи с RU не было 20 мин (2 проверки), восстановлена 1 марта 12:35 UTC",
+        "за время учения 1 отказ межузлового обмена: bad signature (1)",
+        "2 тревоги по обстановке, из них переведено в учебные сообщения: 1 "
+        "(медиана 2 мин от тревоги до сообщения)",
+    ]
+
+
+def test_the_report_is_written_in_the_node_language(played: Played, tmp_path: Path) -> None:
+    played.node.language = "ru"
+    out = tmp_path / "ex-1.html"
+    figures = write_report(played.node, "ex-1", out)
+    page = out.read_text("utf-8")
+    assert page == render_html(figures, Words.of("ru"))
+    assert '<html lang="ru">' in page
+    assert '<div class="banner">УЧЕНИЯ</div>' in page
+    assert "<h1>Отчёт по итогам учения ex-1</h1>" in page
+    assert "01.03.2026 12:05 UTC — 01.03.2026 12:50 UTC" in page
+    assert "<th>отправлено</th>" in page and "<td>1 марта 12:05:00 UTC</td>" in page
+    assert "<td>нет ответа в установленный срок</td>" in page  # the request left to expire
+    assert "US воздушное судно" in page and "60 %" in page
+    assert ">Время до подтверждения по срочности</text>" in page  # plots too
+    assert "Track 2 &lt;b&gt;east&lt;/b&gt; &amp; co" in page
+    for english in ("After-action", "Findings", "acknowledged", "EXERCISE", "Mar ", "declined"):
+        assert english not in page
 
 
 def test_another_exercise_is_reported_apart(played: Played) -> None:

@@ -159,16 +159,19 @@ def exercise_report(
         Path, typer.Option("--out", help="Where to write the report (HTML).")
     ] = Path("after-action-report.html"),
 ) -> None:
-    """Write the after-action report of an exercise from this node's ledger: time to
-    acknowledge by precedence, escalations, refusals, alerts, link availability."""
+    """Write the after-action report of an exercise from this node's ledger, in the node's
+    language: time to acknowledge by precedence, escalations, refusals, alerts, link
+    availability."""
     from hotline.domain.exercise import parse_exercise_id
     from hotline.exercise.report import findings, write_report
+    from hotline.exercise.words import Words
 
     ident = parse_exercise_id(exercise)
     if out_file.is_dir():
         raise InvalidInput("out", f"{out_file} is a folder", hint="give a file name")
     with node_context() as node:
         figures = write_report(node, ident, out_file)
-    for line in findings(figures):
+        words = Words.of(node.language)
+    for line in findings(figures, words):  # as in the report: in the node's language
         out.print(f"- {line}")
     out.print(f"report written to {out_file}")

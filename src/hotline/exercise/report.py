@@ -5,7 +5,9 @@ we recover?
 referring to one, and the link tests, federation rejections and awareness alerts of its
 span) and hands it to :func:`figures_of`, a pure computation. :func:`findings` says the
 figures in sentences, :func:`render_html` makes a self-contained page of them (inline
-SVG plots, no script, nothing fetched) and :func:`write_report` writes it atomically.
+SVG plots, no script, nothing fetched) and :func:`write_report` writes it atomically, in
+the node's ``language`` (the words are in :mod:`hotline.exercise.words`). The figures
+hold data only; every word is chosen when they are said.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from hotline.domain.events import Event, EventKind
 from hotline.domain.exercise import exercise_events
 from hotline.domain.policy import LineState
 from hotline.domain.precedence import Precedence
-from hotline.exercise.plots import hhmm, page, plural, say, skipped_phrase, steps_phrase
+from hotline.exercise.plots import page, skipped_phrase, steps_phrase
+from hotline.exercise.words import Words
 from hotline.services.escalation import awaited
 from hotline.services.messages import deadline_of
 from hotline.storage.peers import Rejection
@@ -129,10 +132,14 @@ class ContactCounts:
 
 @dataclass(frozen=True)
 class Refusal:
+    """A call request declined or left to expire (``request``), or a federation
+    rejection (``rejection``)."""
+
     at: datetime
     source: str  # "contact" or "federation"
-    what: str
-    reason: str
+    reason: str | None  # as given; None: a request declined without one, or left to expire
+    request: ContactRequest | None = None
+    rejection: Rejection | None = None
 
 
 @dataclass(frozen=True)
@@ -140,7 +147,7 @@ class AlertFigure:
     id: str
     rule: str
     severity: str
-    summary: str
+    alert: Alert
     opened_at: datetime
     drafted_at: datetime | None  # the first exercise message drafted from it
 
@@ -364,14 +371,12 @@ def refusals(
     """Contact requests declined or left to expire, and federation rejections."""
     found = []
     for r in requests:
-        what = f"call request from {r.requester} to {r.addressee}: {r.topic}"
         if r.answer is ContactStatus.DECLINED and r.answered_at is not None:
-            found.append(Refusal(r.answered_at, "contact", what, r.reason or "declined"))
+            found.append(Refusal(r.answered_at, "contact", r.reason or None, request=r))
         elif r.status is ContactStatus.EXPIRED and r.closed_at is not None:
-            found.append(Refusal(r.closed_at, "contact", what, "no answer in the window"))
+            found.append(Refusal(r.closed_at, "contact", None, request=r))
     for j in rejections:
-        what = f"{j.kind} from {j.peer or 'an unknown peer'}" + (f" on {j.line}" if j.line else "")
-        found.append(Refusal(parse_time(j.at), "federation", f"{what}: {j.detail}", j.reason))
+        found.append(Refusal(parse_time(j.at), "federation", j.reason, rejection=j))
     return tuple(sorted(found, key=lambda f: f.at))
 
 
@@ -386,7 +391,7 @@ def alert_figures(
         if m.alert is not None:
             drafted.setdefault(m.alert, m.sent_at)
     return tuple(
-        AlertFigure(str(a.id), a.rule, a.severity, a.summary(), a.opened_at, drafted.get(str(a.id)))
+        AlertFigure(str(a.id), a.rule, a.severity, a, a.opened_at, drafted.get(str(a.id)))
         for a in sorted(alerts, key=lambda a: a.opened_at)
         if start <= a.opened_at <= end or str(a.id) in drafted
     )
@@ -490,80 +495,108 @@ def gather(node: Node, exercise: str) -> ExerciseFigures:
 
 # -- findings -----------------------------------------------------------------------------
 
+ENGLISH = Words.of("en")
 
-def message_finding(m: MessageFigure, as_of: datetime) -> str | None:
+
+def message_finding(m: MessageFigure, as_of: datetime, w: Words = ENGLISH) -> str | None:
     """What went wrong with one message, if anything: late, or not acknowledged."""
-    head = f"{m.precedence.value} on {m.line} (“{m.subject}”, sent {hhmm(m.sent_at)})"
-    taken = steps_phrase(m.steps)
+    head = w.t(
+        "finding.message",
+        precedence=m.precedence.value,
+        line=m.line,
+        subject=m.subject,
+        sent=w.moment(m.sent_at),
+    )
+    taken = steps_phrase(m.steps, w)
     late, took = m.seconds_late, m.seconds_to_ack
     if took is not None:
         if late is None:
             return None
-        text = f"{head}: acknowledged after {say(took)}, {say(late)} past its deadline"
-        text += f", after {taken}" if taken else ""
+        text = w.t("finding.acked_late", head=head, took=w.duration(took), late=w.duration(late))
+        text += w.t("finding.after_steps", steps=taken) if taken else ""
     elif as_of < m.deadline:
-        text = f"{head}: not acknowledged yet, due {hhmm(m.deadline)}"
+        text = w.t("finding.not_yet", head=head, due=w.moment(m.deadline))
     else:
-        text = f"{head}: never acknowledged (due {hhmm(m.deadline)})"
-        text += f", despite {taken}" if taken else ", and no escalation step was taken"
-    skipped = skipped_phrase(m.steps)
+        text = w.t("finding.never", head=head, due=w.moment(m.deadline))
+        text += w.t("finding.despite_steps", steps=taken) if taken else w.t("finding.no_steps")
+    skipped = skipped_phrase(m.steps, w)
     return text + (f"; {skipped}" if skipped else "")
 
 
-def link_findings(link: LinkFigure, end: datetime) -> list[str]:
+def link_findings(link: LinkFigure, end: datetime, w: Words = ENGLISH) -> list[str]:
     if not link.outages:
-        every = "all " if len(link.tests) > 1 else ""
-        return [f"link to {link.peer} up in {every}{plural(len(link.tests), 'test')}"]
+        n = len(link.tests)
+        key = "finding.link_up_all" if n > 1 else "finding.link_up"
+        return [w.t(key, peer=link.peer, tests=w.n("count.test", n))]
     return [
-        f"link to {link.peer} down {say(o.seconds)} ({plural(o.tests, 'test')}), "
-        f"recovered at {hhmm(o.end)}"
+        w.t(
+            "finding.link_recovered",
+            peer=link.peer,
+            duration=w.duration(o.seconds),
+            tests=w.n("count.test", o.tests),
+            at=w.moment(o.end),
+        )
         if o.seconds is not None and o.end is not None
-        else f"link to {link.peer} down since {hhmm(o.start)} ({plural(o.tests, 'test')}), "
-        f"not recovered by the end of the exercise at {hhmm(end)}"
+        else w.t(
+            "finding.link_down",
+            peer=link.peer,
+            start=w.moment(o.start),
+            tests=w.n("count.test", o.tests),
+            end=w.moment(end),
+        )
         for o in link.outages
     ]
 
 
-def findings(figures: ExerciseFigures) -> list[str]:
-    """Where the lines failed us and how fast we recovered, in plain sentences."""
+def findings(figures: ExerciseFigures, w: Words = ENGLISH) -> list[str]:
+    """Where the lines failed us and how fast we recovered, in plain sentences in the
+    language of ``w``."""
     f = figures
     out = []
     if f.messages:
         late = sum(t.late for t in f.by_precedence)
         never = sum(t.never for t in f.by_precedence)
         out.append(
-            f"{plural(len(f.messages), 'exercise message')}: "
-            f"{len(f.messages) - late - never} acknowledged in time, {late} late, "
-            f"{never} not acknowledged"
+            w.t(
+                "finding.messages",
+                messages=w.n("count.exercise_message", len(f.messages)),
+                in_time=len(f.messages) - late - never,
+                late=late,
+                never=never,
+            )
         )
     ordered = sorted(f.messages, key=lambda m: (m.precedence.rank, m.sent_at))
-    out.extend(s for m in ordered if (s := message_finding(m, f.as_of)) is not None)
+    out.extend(s for m in ordered if (s := message_finding(m, f.as_of, w)) is not None)
     c = f.contacts
     if c.requested:
-        text = (
-            f"{c.declined + c.unanswered} of {plural(c.requested, 'call request')} declined or "
-            f"unanswered ({c.declined} declined, {c.unanswered} unanswered)"
+        text = w.t(
+            "finding.calls",
+            refused=c.declined + c.unanswered,
+            requests=w.n("count.call_request", c.requested),
+            declined=c.declined,
+            unanswered=c.unanswered,
         )
         if c.median_answer_s is not None:
-            text += f"; answered in a median of {say(c.median_answer_s)}"
-        out.append(text + (f"; {c.pending} still pending" if c.pending else ""))
+            text += w.t("finding.calls_median", duration=w.duration(c.median_answer_s))
+        out.append(text + (f"; {w.n('count.pending', c.pending)}" if c.pending else ""))
     for link in f.links:
-        out.extend(link_findings(link, f.end))
+        out.extend(link_findings(link, f.end, w))
     if not f.links:
-        out.append("no link test recorded during the exercise: link availability unknown")
-    federation = Counter(r.reason for r in f.refusals if r.source == "federation")
+        out.append(w.t("finding.no_link_tests"))
+    federation = Counter(r.reason or "" for r in f.refusals if r.source == "federation")
     if federation:
         reasons = ", ".join(f"{reason} ({n})" for reason, n in federation.most_common())
-        total = plural(sum(federation.values()), "federation rejection")
-        out.append(f"{total} during the exercise: {reasons}")
+        total = w.n("count.federation_rejection", sum(federation.values()))
+        out.append(w.t("finding.federation", total=total, reasons=reasons))
     if f.alerts:
         delays = [(a.drafted_at - a.opened_at).total_seconds() for a in f.alerts if a.drafted_at]
-        text = (
-            f"{plural(len(f.alerts), 'awareness alert')} raised, "
-            f"{f.alerts_drafted} drafted into exercise messages"
+        text = w.t(
+            "finding.alerts",
+            alerts=w.n("count.awareness_alert", len(f.alerts)),
+            drafted=f.alerts_drafted,
         )
         if delays:
-            text += f" (a median of {say(statistics.median(delays))} from alert to message)"
+            text += w.t("finding.alerts_median", duration=w.duration(statistics.median(delays)))
         out.append(text)
     return out
 
@@ -571,18 +604,19 @@ def findings(figures: ExerciseFigures) -> list[str]:
 # -- the report -----------------------------------------------------------------------------
 
 
-def render_html(figures: ExerciseFigures) -> str:
-    """A self-contained page of the figures: the EXERCISE banner, the title with the
-    exercise and its span, the findings, tables and inline SVG plots; no script, nothing
-    fetched. Every text taken from events is escaped."""
-    return page(figures, findings(figures))
+def render_html(figures: ExerciseFigures, w: Words = ENGLISH) -> str:
+    """A self-contained page of the figures in the language of ``w``: the EXERCISE
+    banner, the title with the exercise and its span, the findings, tables and inline SVG
+    plots; no script, nothing fetched. Every text taken from events is escaped."""
+    return page(figures, findings(figures, w), w)
 
 
 def write_report(node: Node, exercise: str, out: Path) -> ExerciseFigures:
     """Gather the figures of ``exercise`` and write the page to ``out`` atomically (a
-    temporary file beside it, then a rename). Raises NotFound as :func:`gather` does."""
+    temporary file beside it, then a rename), in the node's ``language`` (English when
+    the report has no words in it). Raises NotFound as :func:`gather` does."""
     figures = gather(node, exercise)
-    text = render_html(figures)
+    text = render_html(figures, Words.of(node.language))
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     try:
