@@ -230,6 +230,30 @@ def test_the_after_action_report_from_the_us_node(played: tuple[Path, str]) -> N
     assert "report written to" in done.stdout
 
 
+def test_each_node_speaks_its_own_language(played: tuple[Path, str]) -> None:
+    """The RU node in Russian, the US node in English: the consoles as announced, and the
+    after-action report of each, written later from the kept folders."""
+    folder, stdout = played
+    assert re.search(r"^RU console: http://\S+  \(ru; sign in as", stdout, re.MULTILINE)
+    assert re.search(r"^US console: http://\S+  \(en; sign in as", stdout, re.MULTILINE)
+    pages = {}
+    for party in ("US", "RU"):
+        out = folder / f"report-{party}.html"
+        done = hotline(
+            "--home", str(folder / party.lower()), "exercise", "report", EXERCISE,
+            "--out", str(out),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        pages[party] = (out.read_text("utf-8"), done.stdout)
+    ru_page, ru_said = pages["RU"]
+    assert '<html lang="ru">' in ru_page and "<h1>Отчёт по итогам учения" in ru_page
+    assert "марта" in ru_page and "After-action" not in ru_page
+    assert "FLASH по линии us-ru-deconfliction" in ru_said
+    us_page, us_said = pages["US"]
+    assert '<html lang="en">' in us_page and "<h1>After-action report: exercise" in us_page
+    assert "FLASH on us-ru-deconfliction" in us_said
+
+
 def test_an_unknown_exercise_has_no_report(played: tuple[Path, str]) -> None:
     folder, _ = played
     done = hotline("--home", str(folder / "us"), "exercise", "report", "no-such-exercise")

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,7 @@ import httpx
 import yaml
 
 from hotline.app import Node, init_node, open_node
+from hotline.config import write_config
 from hotline.domain.errors import (
     IntegrityFailure,
     InvalidInput,
@@ -56,6 +58,9 @@ NODE_ENV = {
     "HOTLINE_TERRITORIES": "US=PL,LT,LV,EE;RU=RU,BY",
     "HOTLINE_SQLITE_SYNCHRONOUS": "NORMAL",
 }
+#: Each node speaks its own side's language (setting ``language``): the RU node Russian,
+#: any other English. Its consoles, catalogue texts and after-action report follow it.
+LANGUAGES = {"RU": "ru"}
 
 Say = Callable[[datetime | None, str, str, str], None]
 #: What the timeline takes from the player rather than the record: the narration, and
@@ -130,6 +135,7 @@ class Demo:
             env.update(NODE_ENV)
             env.update(
                 HOTLINE_CLOCK_FILE=str(self.clock_file),
+                HOTLINE_LANGUAGE=LANGUAGES.get(str(party).upper(), "en"),
                 HOTLINE_LISTEN=f"127.0.0.1:{port}",
                 HOTLINE_INGEST_TOKEN=ingest,
             )
@@ -144,6 +150,7 @@ class Demo:
         principals = self.scenario.setup.get("principals", [])
         for site in self.sites:
             node = init_node(site.env, site.home, site.party, site.name)
+            _keep_settings(node, site.env, ("clock_file", "language"))
             for p in principals:
                 if party_of(p["id"]) == site.party:
                     node.directory.add_principal(p["id"], p.get("name", ""), p.get("roles", []))
@@ -330,6 +337,16 @@ class Demo:
                     site.process.kill()
 
 
+def _keep_settings(node: Node, env: dict[str, str], names: tuple[str, ...]) -> None:
+    """Write these settings of the demo into the node's own ``hotline.toml``, so that a
+    command run later on its folder (``hotline --home FOLDER inbox``) reads the scenario
+    clock and speaks the language its server does."""
+    path = node.settings.config_path
+    values = {k: str(v) for k, v in tomllib.loads(path.read_text("utf-8")).items()}
+    values.update({name: env[f"HOTLINE_{name.upper()}"] for name in names})
+    write_config(path, values)
+
+
 def run_demo(
     scenario_path: Path,
     say: Say,
@@ -374,6 +391,7 @@ def consoles(demo: Demo) -> list[str]:
     out = []
     for site in demo.sites:
         desks = ", ".join(sorted(site.tokens))
-        out.append(f"{site.party} console: {site.url}/console/  (sign in as {desks})")
+        language = site.env["HOTLINE_LANGUAGE"]
+        out.append(f"{site.party} console: {site.url}/console/  ({language}; sign in as {desks})")
     out.append(f"password for every desk: {PASSWORD}")
     return out
