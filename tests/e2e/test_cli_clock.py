@@ -4,17 +4,26 @@ time, not to the machine's."""
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+import hotline.cli
 from hotline.domain.clock import format_time
 from hotline.exercise.clock import set_clock
 from tests.e2e.conftest import Run
 
 START = datetime(2022, 3, 1, 8, 0, tzinfo=UTC)
 LINE = "us-ru-deconfliction"
+#: Ways to ask the machine for the time: (module, attribute).
+WALL_CLOCK = {
+    *(("datetime", name) for name in ("now", "utcnow", "today")),
+    ("date", "today"),
+    *(("time", name) for name in ("time", "time_ns", "strftime", "localtime", "gmtime")),
+    ("tls", "utc_now"),
+}
 
 
 @pytest.fixture
@@ -105,3 +114,20 @@ def test_the_watch_board_is_read_at_scenario_time(scenario: Run, clock: Path) ->
     move(clock, timedelta(hours=1), 2)
     board = scenario("watch", "--json", ok=True).json()
     assert board["at"] == format_time(START + timedelta(hours=1))
+
+
+def test_no_command_reads_the_machine_clock() -> None:
+    """The class of fault: a command asking the machine for the time instead of the node.
+    TLS certificates alone are checked against the machine's clock, as TLS libraries do."""
+    allowed = {("tls.py", "utc_now")}
+    found = []
+    for path in sorted(Path(hotline.cli.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and (node.value.id, node.attr) in WALL_CLOCK
+                and (path.name, node.attr) not in allowed
+            ):
+                found.append(f"{path.name}:{node.lineno} {node.value.id}.{node.attr}")
+    assert found == []
