@@ -123,7 +123,8 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "language",
         "HOTLINE_LANGUAGE",
         "en",
-        "The operators' language: catalogue messages and notifications are shown in it.",
+        "The operators' language: catalogue messages, notifications, the console (unless"
+        " an operator chooses otherwise) and the after-action report are shown in it.",
     ),
     SettingDoc(
         "lead_times",
