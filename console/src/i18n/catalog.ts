@@ -1,0 +1,19 @@
+/** The language files: one JSON file per language, every one with exactly the keys of
+ * en.json (src/i18n/languages.test.ts). Adding a language is adding its file here. */
+import en from "./en.json";
+import ru from "./ru.json";
+
+export type Messages = typeof en;
+
+export const CATALOG = { en, ru } as const satisfies Record<string, unknown>;
+
+export type Lang = keyof typeof CATALOG;
+
+export const LANGS = Object.keys(CATALOG) as Lang[];
+
+/** Each language named in itself, for the switcher. */
+export const LANG_NAMES: Record<Lang, string> = { en: "English", ru: "Русский" };
+
+export function isLang(value: unknown): value is Lang {
+  return typeof value === "string" && Object.hasOwn(CATALOG, value);
+}

@@ -1,0 +1,157 @@
+/** Alerts and the map (borders, tracks, announced activities, alerts) as the console
+ * always drew it. Fetched once and again when the stream says an alert changed. An alert
+ * becomes a draft message, which the operator edits and sends. */
+import { useMemo, useState } from "preact/hooks";
+import { acknowledgeAlert, draftFromAlert, mapLayers } from "../../api/calls";
+import { describeError } from "../../api/problem";
+import type { AlertDraft, MapLayers } from "../../api/types";
+import type { Key } from "../../i18n/translate";
+import { useDesk } from "../../shell/desk";
+import { useLive } from "../../shell/hooks";
+import { useI18n } from "../../shell/i18n";
+import { ViewHeading } from "../../shell/ViewHeading";
+import { FreeTextForm } from "./FreeTextForm";
+import { HEIGHT, pathOf, WIDTH, xy } from "./mapGeometry";
+
+export function AlertsView() {
+  const { t } = useI18n();
+  const { api } = useDesk();
+  const layers = useLive(() => mapLayers(api), (s) => s.type === "alert", [], 300);
+  const [draft, setDraft] = useState<{ alert: number; draft: AlertDraft } | null>(null);
+  const [status, setStatus] = useState("");
+
+  const makeDraft = async (id: number) => {
+    setStatus("");
+    try {
+      setDraft({ alert: id, draft: await draftFromAlert(api, id) });
+    } catch (err) {
+      setStatus(describeError(err, t));
+    }
+  };
+  const ack = async (id: number) => {
+    try {
+      await acknowledgeAlert(api, id);
+      layers.reload();
+    } catch (err) {
+      setStatus(describeError(err, t));
+    }
+  };
+  const word = (group: "severity" | "state", value: string) => {
+    const key = `alerts.${group}.${value}` as Key;
+    const found = t(key);
+    return found === key ? value : found;
+  };
+  const alerts = layers.data?.alerts ?? [];
+  return (
+    <div class="alerts-view">
+      <ViewHeading>{t("alerts.title")}</ViewHeading>
+      {layers.error !== null && (
+        <p class="error" role="alert">
+          {describeError(layers.error, t)}
+        </p>
+      )}
+      <div class="columns map-columns">
+        <section class="card" aria-labelledby="map-title">
+          <h2 id="map-title">{t("alerts.map")}</h2>
+          {layers.data ? <MapSvg layers={layers.data} /> : <p role="status">{t("app.loading")}</p>}
+          <button type="button" class="secondary small" onClick={layers.reload}>
+            {t("app.refresh")}
+          </button>
+        </section>
+        <section class="card" aria-labelledby="alerts-title">
+          <h2 id="alerts-title">{t("alerts.list")}</h2>
+          {layers.data && alerts.length === 0 && <p class="muted">{t("alerts.empty")}</p>}
+          <ul id="alerts" class="plain alerts">
+            {alerts.map((a) => (
+              <li key={a.properties.id} class={a.properties.severity} data-alert={a.properties.id}>
+                <p>
+                  {t("alerts.item", {
+                    severity: word("severity", a.properties.severity),
+                    summary: a.properties.summary,
+                    state: word("state", a.properties.state),
+                  })}
+                </p>
+                <button type="button" class="small" onClick={() => void makeDraft(a.properties.id)}>
+                  {t("alerts.draft")}
+                </button>{" "}
+                {a.properties.state === "open" && (
+                  <button type="button" class="secondary small" onClick={() => void ack(a.properties.id)}>
+                    {t("alerts.ack")}
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
+          <p role="status">{status}</p>
+          {draft && (
+            <section id="draft" class="draft" aria-labelledby="draft-title">
+              <h3 id="draft-title">{t("alerts.draftTitle", { line: draft.draft.line })}</h3>
+              <FreeTextForm
+                key={draft.alert}
+                id="draft-form"
+                prefill={{
+                  line: draft.draft.line,
+                  kind: draft.draft.content.kind,
+                  precedence: draft.draft.content.precedence,
+                  subject: draft.draft.content.subject,
+                  body: draft.draft.content.body,
+                  alert: String(draft.alert),
+                }}
+                onSent={layers.reload}
+              />
+            </section>
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}
+
+function MapSvg({ layers }: { layers: MapLayers }) {
+  const { t } = useI18n();
+  const { me } = useDesk();
+  const shapes = useMemo(
+    () => ({
+      countries: layers.countries.map((c) => pathOf(c.geometry)),
+      borders: layers.borders.map((b) => ({
+        d: pathOf(b.geometry),
+        party: b.properties.party ?? "",
+      })),
+    }),
+    [layers],
+  );
+  return (
+    <svg id="map" viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby="map-title">
+      {shapes.countries.map((d, i) => (
+        <path key={`c${i}`} d={d} class="country" />
+      ))}
+      {shapes.borders.map((b, i) => (
+        <path key={`b${i}`} d={b.d} class={`border${b.party === me.party ? " own" : ""}`}>
+          <title>{b.party}</title>
+        </path>
+      ))}
+      {layers.announced.map((a, i) => {
+        if (!a.area.center) return null;
+        const [x, y] = xy(a.area.center);
+        return <circle key={`a${i}`} cx={x} cy={y} r={6} class="announced" />;
+      })}
+      {layers.tracks.map((tr, i) => {
+        const [x, y] = xy(tr.geometry.coordinates as number[]);
+        const own = tr.properties.party === me.party;
+        return (
+          <circle key={`t${i}`} cx={x} cy={y} r={3} class={`track ${own ? "own" : "other"}`}>
+            <title>{`${tr.properties.party ?? "?"} ${tr.properties.kind ?? ""} ${tr.properties.uid ?? ""}`}</title>
+          </circle>
+        );
+      })}
+      {layers.alerts.map((a) => {
+        const [x, y] = xy(a.geometry.coordinates as number[]);
+        return (
+          <circle key={`x${a.properties.id}`} cx={x} cy={y} r={9} class="alert" data-alert={a.properties.id}>
+            <title>{`${t("alerts.legendAlert")}: ${a.properties.summary}`}</title>
+          </circle>
+        );
+      })}
+    </svg>
+  );
+}

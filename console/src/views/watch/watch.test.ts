@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import type { InboxItem } from "../../api/types";
+import { orderInbox } from "./inboxOrder";
+import { parseArea, parseUtc } from "./slots";
+import { pathOf, xy } from "./mapGeometry";
+
+const base: InboxItem = {
+  id: "x",
+  line: "l",
+  from: "RU/NDMC",
+  precedence: "ROUTINE",
+  kind: "free",
+  subject: "s",
+  body: "b",
+  lang: "en",
+  sent: "2026-01-01T12:00:00Z",
+  deadline: "2026-01-01T14:00:00Z",
+  acked_by: null,
+  acked_at: null,
+  officer: null,
+  exercise: null,
+};
+const NOW = Date.UTC(2026, 0, 1, 12, 30);
+
+describe("the inbox order", () => {
+  it("puts what waits first, by precedence, then by deadline", () => {
+    const items: InboxItem[] = [
+      { ...base, id: "routine-late", deadline: "2026-01-01T18:00:00Z" },
+      { ...base, id: "routine-soon", deadline: "2026-01-01T13:00:00Z" },
+      { ...base, id: "flash", precedence: "FLASH", deadline: "2026-01-01T12:40:00Z" },
+      { ...base, id: "acked", precedence: "FLASH", acked_by: "US/EUCOM-JOC", acked_at: "2026-01-01T12:20:00Z" },
+      { ...base, id: "immediate", precedence: "IMMEDIATE" },
+    ];
+    expect(orderInbox(items, NOW).map((i) => i.id)).toEqual([
+      "flash",
+      "immediate",
+      "routine-soon",
+      "routine-late",
+      "acked",
+    ]);
+  });
+
+  it("keeps acknowledged messages for an hour of node time", () => {
+    const old = { ...base, id: "old", acked_by: "x", acked_at: "2026-01-01T11:00:00Z" };
+    expect(orderInbox([old], NOW)).toEqual([]);
+    expect(orderInbox([old], Date.UTC(2026, 0, 1, 11, 30)).map((i) => i.id)).toEqual(["old"]);
+  });
+});
+
+describe("slots of a pre-agreed message", () => {
+  it("read an area as latitude, longitude and radius", () => {
+    expect(parseArea("54.7, 20.5, 10 km")).toEqual({ center: [20.5, 54.7], radius: 10, unit: "km" });
+    expect(parseArea('{"center":[1,2],"radius":3,"unit":"nm"}')).toEqual({ center: [1, 2], radius: 3, unit: "nm" });
+    expect(parseArea("Baltic")).toBe("Baltic");
+  });
+
+  it("read a time as UTC", () => {
+    expect(parseUtc("2026-03-01 14:00")).toBe("2026-03-01T14:00:00Z");
+    expect(parseUtc("2026-03-01T14:00:30")).toBe("2026-03-01T14:00:30Z");
+  });
+});
+
+describe("the map projection", () => {
+  it("puts the box's corners at the picture's edges", () => {
+    expect(xy([-12, 71])).toEqual([0, 0]);
+    const [, y] = xy([-12, 34]);
+    expect(y).toBeCloseTo(520, 0);
+  });
+
+  it("draws polygons and multipolygons", () => {
+    const square = [[[0, 50], [1, 50], [1, 51], [0, 50]]];
+    expect(pathOf({ type: "Polygon", coordinates: square })).toMatch(/^M[\d.,L]+Z$/);
+    expect(pathOf({ type: "MultiPolygon", coordinates: [square, square] }).split("M")).toHaveLength(3);
+  });
+});
