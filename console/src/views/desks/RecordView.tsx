@@ -1,0 +1,209 @@
+/** The auditor's desk (read-only): a line's record event by event, each with whether it
+ * verifies, the verification of the whole record, the comparison of chain heads with the
+ * peer's, and the exercises' after-action reports where the node keeps them. */
+import { useState } from "preact/hooks";
+import type { Key } from "../../i18n/translate";
+import { useDesk } from "../../shell/desk";
+import { useLive } from "../../shell/hooks";
+import { useI18n } from "../../shell/i18n";
+import { ViewHeading } from "../../shell/ViewHeading";
+import { type LineRecord, type PeerChain, type RecordEvent, exerciseReports, lineRecord } from "./calls";
+import { ErrorLine, Loading, short, valueOf } from "./common";
+
+export function RecordView({ arg }: { arg: string | null }) {
+  const { t } = useI18n();
+  const { api, lines } = useDesk();
+  const [line, setLine] = useState<string>(arg ?? lines[0]?.id ?? "");
+  const record = useLive(
+    () => (line ? lineRecord(api, line) : Promise.resolve(null)),
+    (s) => s.type === "event" && s.event.line === line,
+    [line],
+    1000,
+  );
+  const reports = useLive(
+    () => exerciseReports(api),
+    () => false,
+  );
+  return (
+    <div class="desk-view record-view">
+      <ViewHeading>{t("record.title")}</ViewHeading>
+      <div class="toolbar">
+        <label for="record-line">{t("record.line")}</label>
+        <select id="record-line" value={line} onChange={(e) => setLine(valueOf(e))}>
+          {lines.map((l) => (
+            <option key={l.id} value={l.id}>
+              {l.id}
+            </option>
+          ))}
+        </select>
+        <span class="muted">{t("record.readOnly")}</span>
+      </div>
+      {!lines.length && <p class="muted">{t("record.noLines")}</p>}
+      <ErrorLine error={record.error} />
+      <Loading shown={!record.data && record.loading && !!line} />
+      {record.data && <Record record={record.data} />}
+      <Reports reports={reports.data} error={reports.error} />
+    </div>
+  );
+}
+
+function Record({ record }: { record: LineRecord }) {
+  const { t } = useI18n();
+  const v = record.verification;
+  const chains = Array.isArray(record.peer) ? record.peer : (record.peer?.chains ?? []);
+  const peerError = !Array.isArray(record.peer) ? record.peer?.error : undefined;
+  const failed = record.events.filter((e) => e.verified === false).length;
+  return (
+    <>
+      <section class="card" aria-labelledby="record-verification">
+        <h2 id="record-verification">{t("record.verification")}</h2>
+        {v ? (
+          <p id="record-verdict" class={v.ok ? "verified" : "unverified"}>
+            {v.ok
+              ? t("record.verifies", { count: v.events })
+              : t("record.broken", { count: v.problems.length })}
+          </p>
+        ) : (
+          <p class="muted">{t("record.notVerified")}</p>
+        )}
+        {v && v.problems.length > 0 && (
+          <ul class="plain">
+            {v.problems.map((p, i) => (
+              <li key={i} class="unverified">
+                {p}
+              </li>
+            ))}
+          </ul>
+        )}
+        <p>{t("record.eventCount", { count: record.events.length, failed })}</p>
+      </section>
+      <section class="card" aria-labelledby="record-peer">
+        <h2 id="record-peer">{t("record.peer")}</h2>
+        {peerError && <p class="notice">{t("record.peerUnavailable", { detail: peerError })}</p>}
+        {chains.length === 0 && !peerError && <p class="muted">{t("record.noPeer")}</p>}
+        {chains.length > 0 && <PeerTable chains={chains} />}
+      </section>
+      <section aria-labelledby="record-events">
+        <h2 id="record-events">{t("record.events")}</h2>
+        <table id="record" class="grid">
+          <colgroup>
+            <col style={{ width: "5rem" }} />
+            <col class="c-from" />
+            <col class="c-time" />
+            <col />
+            <col class="c-time" />
+            <col class="c-act" />
+          </colgroup>
+          <thead>
+            <tr>
+              <th scope="col">{t("record.seq")}</th>
+              <th scope="col">{t("record.author")}</th>
+              <th scope="col">{t("record.kind")}</th>
+              <th scope="col">{t("record.what")}</th>
+              <th scope="col">{t("record.time")}</th>
+              <th scope="col">{t("record.verified")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {record.events.map((e) => (
+              <EventRow key={e.id} event={e} />
+            ))}
+          </tbody>
+        </table>
+      </section>
+    </>
+  );
+}
+
+function PeerTable({ chains }: { chains: PeerChain[] }) {
+  const { t } = useI18n();
+  const head = (h: PeerChain["ours"]) => (h ? t("record.head", { seq: h.seq, id: short(h.id) }) : t("app.none"));
+  return (
+    <table id="record-peer-table" class="grid">
+      <thead>
+        <tr>
+          <th scope="col">{t("record.chain")}</th>
+          <th scope="col">{t("record.ours")}</th>
+          <th scope="col">{t("record.theirs")}</th>
+          <th scope="col">{t("record.state")}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {chains.map((c) => {
+          const key = `record.states.${c.state.replace(/\s+/g, "_")}` as Key;
+          return (
+            <tr key={c.party} data-party={c.party}>
+              <th scope="row">{t("record.chainOf", { party: c.party })}</th>
+              <td class="mono">{head(c.ours)}</td>
+              <td class="mono">{head(c.theirs)}</td>
+              <td>
+                <span class={`state ${c.state === "in step" ? "ok" : "bad"}`}>{t(key) === key ? c.state : t(key)}</span>
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+function EventRow({ event: e }: { event: RecordEvent }) {
+  const { t, dateTime } = useI18n();
+  const kindKey = `record.kinds.${e.kind.replace(/\./g, "_")}` as Key;
+  return (
+    <tr data-id={e.id} class={e.verified === false ? "unverified-row" : undefined}>
+      <td>
+        {e.party} #{e.seq}
+      </td>
+      <td>{e.author}</td>
+      <td>{t(kindKey) === kindKey ? e.kind : t(kindKey)}</td>
+      <td>
+        {e.summary ?? ""}
+        <br />
+        <span class="muted mono">{short(e.id)}</span>
+      </td>
+      <td>
+        {dateTime(e.ts)}
+        {e.received && (
+          <>
+            <br />
+            <span class="muted">{t("record.received", { time: dateTime(e.received) })}</span>
+          </>
+        )}
+      </td>
+      <td class="verification">
+        {e.verified === true ? (
+          <span class="verified">{t("record.ok")}</span>
+        ) : e.verified === false ? (
+          <span class="unverified">{t("record.problem", { problem: e.problem ?? "" })}</span>
+        ) : (
+          <span class="muted">{t("app.none")}</span>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+function Reports({ reports, error }: { reports: Awaited<ReturnType<typeof exerciseReports>> | undefined; error: unknown }) {
+  const { t, dateTime } = useI18n();
+  if (reports === null) return null; // the node keeps none to show
+  return (
+    <section class="card" aria-labelledby="record-reports">
+      <h2 id="record-reports">{t("record.reports")}</h2>
+      <ErrorLine error={error} />
+      {reports && reports.length === 0 && <p class="muted">{t("record.noReports")}</p>}
+      {reports && reports.length > 0 && (
+        <ul class="plain" id="exercise-reports">
+          {reports.map((r) => (
+            <li key={r.id}>
+              <a href={`/api/v1/exercises/reports/${encodeURIComponent(r.id)}`}>
+                {r.title ?? t("record.report", { exercise: r.exercise ?? r.id })}
+              </a>
+              {r.created_at && <span class="muted"> · {dateTime(r.created_at)}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
