@@ -95,6 +95,7 @@ function Health() {
       if (s.type === "open") setLiveOk(true);
       if (s.type === "lost") setLiveOk(false);
     });
+    setLiveOk(live.open); // it may have opened between the first render and now
     return () => {
       clearInterval(timer);
       off();

@@ -210,11 +210,11 @@ function NoticeRow({
       <td>
         {ours && notice.state !== "cancelled" ? (
           <div class="actions">
-            <button type="button" class="small" onClick={onAmend} disabled={busy}
+            <button type="button" class="small" data-action="amend" onClick={onAmend} disabled={busy}
               aria-label={t("notices.amendOf", { activity: label(notice.activity), id: short(notice.id) })}>
               {t("notices.amend")}
             </button>
-            <button type="button" class="small secondary" onClick={onCancel}
+            <button type="button" class="small secondary" data-action="cancel" onClick={onCancel}
               aria-label={t("notices.cancelOf", { activity: label(notice.activity), id: short(notice.id) })}>
               {t("notices.cancel")}
             </button>

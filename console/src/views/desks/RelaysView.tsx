@@ -92,7 +92,7 @@ function RelayCard({ relay, onForward }: { relay: Relayed; onForward: () => void
       ) : (
         <p class="notice">{t("relays.notForwarded")}</p>
       )}
-      <button type="button" onClick={onForward} aria-describedby={titleId}>
+      <button type="button" data-action="forward" onClick={onForward} aria-describedby={titleId}>
         {t("relays.forward")}
       </button>
     </li>

@@ -52,6 +52,7 @@ export function WatchRosterView() {
                   <button
                     type="button"
                     class="small"
+                    data-action="handover"
                     onClick={() => setHanding(d)}
                     disabled={handing !== null}
                     aria-label={t("watch.handOverDesk", { desk: d.desk })}
