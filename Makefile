@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-.PHONY: demo walkthrough test test-postgres lint format bench clean help
+.PHONY: demo walkthrough test test-postgres lint format bench clean help console
 
 help:
 	@echo "make demo    two nodes (US, RU) play the 2022 scenario; then their consoles (Ctrl-C stops)"
@@ -14,6 +14,7 @@ help:
 	@echo "make test-postgres  the whole suite with every test node on PostgreSQL"
 	@echo "make bench   ledger, escalation, awareness, API and scale (PostgreSQL) benchmarks"
 	@echo "make format  format the code with ruff"
+	@echo "make console build the operator console (console/, npm) into src/hotline/web/static"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +55,11 @@ bench: $(TESTED)
 format: $(TESTED)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
+
+# The console's sources are in console/; its build is committed, so `pip install` alone
+# serves it. Run this after changing them (npm ci takes the committed lockfile).
+console:
+	cd console && npm ci --no-audit --no-fund && npm run build
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
