@@ -42,13 +42,29 @@ AXE = ROOT / "console" / "node_modules" / "axe-core" / "axe.min.js"
 SUBJECT = "Missile test launch at 12:00Z"
 WATCH_VIEWS = ("inbox", "compose", "sent", "alerts")
 
-#: Records every EventSource the page opens, so a test can see that none stays open.
+#: Records every EventSource the page opens (so a test can see that none stays open),
+#: every notification it raises and every tone it plays.
 TRACK_STREAMS = """
 (() => {
   const Native = window.EventSource;
   window.__streams = [];
   window.EventSource = class extends Native {
     constructor(...args) { super(...args); window.__streams.push(this); }
+  };
+  window.__notes = [];
+  if (window.Notification) {
+    const Note = window.Notification;
+    window.Notification = class extends Note {
+      constructor(title, options) { super(title, options); window.__notes.push(title); }
+      static get permission() { return Note.permission; }
+      static requestPermission(...a) { return Note.requestPermission(...a); }
+    };
+  }
+  window.__tones = 0;
+  const osc = AudioContext.prototype.createOscillator;
+  AudioContext.prototype.createOscillator = function () {
+    window.__tones += 1;
+    return osc.call(this);
   };
 })();
 """
@@ -86,8 +102,10 @@ def browser() -> Iterator[Any]:
 
 
 def open_console(browser: Any, url: str, width: int = 1280) -> Any:
-    """A fresh browser context on the node's console; every request is recorded."""
+    """A fresh browser context on the node's console (notifications allowed); every
+    request is recorded."""
     context = browser.new_context(viewport={"width": width, "height": 900})
+    context.grant_permissions(["notifications"], origin=url)
     page = context.new_page()
     page.add_init_script(TRACK_STREAMS)
     page.requests = []
@@ -200,6 +218,9 @@ def test_a_flash_crosses_consoles_and_is_acknowledged_with_the_keyboard(
     assert re.fullmatch(r"9 мин \d\d с|10 мин 00 с", first), first
     ru.wait_for_timeout(1500)
     assert left.inner_text() != first  # the countdown runs without a reload
+    # a FLASH raises the alarm: a generated tone and a notification, in Russian
+    assert ru.evaluate("window.__tones") > 0
+    assert "МОЛНИЯ от US/EUCOM-JOC" in ru.evaluate("window.__notes")
 
     # the keyboard alone: Tab to the message, Enter opens it, `a` acknowledges it
     ru.locator("#nav-inbox").focus()
