@@ -15,6 +15,7 @@ export default defineConfig({
   esbuild: { jsx: "automatic", jsxImportSource: "preact" },
   test: {
     environment: "happy-dom",
+    environmentOptions: { happyDOM: { url: "http://node.test/console/" } },
     include: ["src/**/*.test.ts", "src/**/*.test.tsx"],
   },
 });

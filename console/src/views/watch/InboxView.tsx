@@ -27,6 +27,30 @@ export function typingIn(target: EventTarget | null): boolean {
   );
 }
 
+/** Up and down arrows move between the inbox's messages. */
+function moveAmongRows(e: KeyboardEvent): void {
+  if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+  const buttons = [...document.querySelectorAll<HTMLButtonElement>("#inbox button.row-open")];
+  const at = buttons.indexOf(e.currentTarget as HTMLButtonElement);
+  const next = buttons[at + (e.key === "ArrowDown" ? 1 : -1)];
+  if (next) {
+    e.preventDefault();
+    next.focus();
+  }
+}
+
+/** Escape in the reader goes back to the message's row. */
+function backToRow(e: KeyboardEvent, id: string | null): void {
+  if (e.key !== "Escape" || !id || typingIn(e.target)) return;
+  const row = document.querySelector<HTMLButtonElement>(
+    `#inbox tr[data-id="${CSS.escape(id)}"] button.row-open`,
+  );
+  if (row) {
+    e.preventDefault();
+    row.focus();
+  }
+}
+
 export function InboxView({ arg }: ViewProps) {
   const { t, left, lang } = useI18n();
   const { api, inbox, alarms, navigate } = useDesk();
@@ -143,6 +167,7 @@ export function InboxView({ arg }: ViewProps) {
                       aria-describedby="inbox-keys"
                       onFocus={() => setSelected(item.id)}
                       onClick={() => open(item)}
+                      onKeyDown={(e) => moveAmongRows(e)}
                     >
                       {item.exercise ? `${t("inbox.exercise")} ` : ""}
                       {item.subject}
@@ -182,12 +207,14 @@ export function InboxView({ arg }: ViewProps) {
           }}
         />
       )}
+      <div onKeyDown={(e) => backToRow(e, opened)}>
       <Reader
         id={opened}
         item={inbox.items.find((i) => i.id === opened) ?? null}
         headingRef={readerHeading}
         onAcked={() => inbox.reload()}
       />
+      </div>
     </div>
   );
 }
