@@ -28,6 +28,7 @@ export class LiveStream {
   private opened = 0;
   private retry: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  private backoff = 1000;
 
   constructor(
     private readonly hooks: StreamHooks,
@@ -44,6 +45,7 @@ export class LiveStream {
     const source = new EventSource(this.url);
     this.source = source;
     source.onopen = () => {
+      this.backoff = 1000;
       this.emit({ type: "open", reconnected: this.opened > 0 });
       this.opened += 1;
     };
@@ -64,7 +66,8 @@ export class LiveStream {
         // source after a pause, once the node has said the session still holds
         this.source = null;
         this.hooks.closed();
-        this.retry = setTimeout(() => this.connect(), 3000);
+        this.retry = setTimeout(() => this.connect(), this.backoff);
+        this.backoff = Math.min(this.backoff * 2, 30_000);
       }
     };
   }
