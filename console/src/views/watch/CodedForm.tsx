@@ -58,36 +58,40 @@ export function CodedForm({ id }: { id: string }) {
   return (
     <form id={id} class="compose-form" onSubmit={submit}>
       <div class="row">
-        <label for={f("line")}>{t("compose.line")}</label>
-        <select
-          id={f("line")}
-          name="line"
-          value={line}
-          onChange={(e) => {
-            setLine(e.currentTarget.value);
-            setEntryIndex(0);
-            setSlots({});
-          }}
-        >
-          {active.map((l) => (
-            <option key={l.id} value={l.id}>
-              {l.id}
-            </option>
-          ))}
-        </select>
-        <label for={f("precedence")}>{t("compose.precedence")}</label>
-        <select
-          id={f("precedence")}
-          name="precedence"
-          value={precedence}
-          onChange={(e) => setPrecedence(e.currentTarget.value)}
-        >
-          {PRECEDENCES.map((p) => (
-            <option key={p} value={p}>
-              {t(`precedence.${p}` as Key)}
-            </option>
-          ))}
-        </select>
+        <div class="field">
+          <label for={f("line")}>{t("compose.line")}</label>
+          <select
+            id={f("line")}
+            name="line"
+            value={line}
+            onChange={(e) => {
+              setLine(e.currentTarget.value);
+              setEntryIndex(0);
+              setSlots({});
+            }}
+          >
+            {active.map((l) => (
+              <option key={l.id} value={l.id}>
+                {l.id}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for={f("precedence")}>{t("compose.precedence")}</label>
+          <select
+            id={f("precedence")}
+            name="precedence"
+            value={precedence}
+            onChange={(e) => setPrecedence(e.currentTarget.value)}
+          >
+            {PRECEDENCES.map((p) => (
+              <option key={p} value={p}>
+                {t(`precedence.${p}` as Key)}
+              </option>
+            ))}
+          </select>
+        </div>
       </div>
       {catalogue.error !== null && !catalogue.data ? (
         <p class="muted">{t("compose.noCatalogue")}</p>

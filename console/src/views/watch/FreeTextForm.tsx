@@ -71,30 +71,36 @@ export function FreeTextForm({ id, prefill, onSent }: Props) {
   return (
     <form id={id} class="compose-form" onSubmit={submit}>
       <div class="row">
-        <label for={f("line")}>{t("compose.line")}</label>
-        <select id={f("line")} name="line" value={form.line} onChange={set("line")} required>
-          {active.map((l) => (
-            <option key={l.id} value={l.id}>
-              {l.id}
-            </option>
-          ))}
-        </select>
-        <label for={f("kind")}>{t("compose.kind")}</label>
-        <select id={f("kind")} name="kind" value={form.kind} onChange={set("kind")}>
-          {[...new Set([form.kind, ...kinds])].map((k) => (
-            <option key={k} value={k}>
-              {t(`kind.${k}` as Key) === `kind.${k}` ? k : t(`kind.${k}` as Key)}
-            </option>
-          ))}
-        </select>
-        <label for={f("precedence")}>{t("compose.precedence")}</label>
-        <select id={f("precedence")} name="precedence" value={form.precedence} onChange={set("precedence")}>
-          {PRECEDENCES.map((p) => (
-            <option key={p} value={p}>
-              {t(`precedence.${p}` as Key)}
-            </option>
-          ))}
-        </select>
+        <div class="field">
+          <label for={f("line")}>{t("compose.line")}</label>
+          <select id={f("line")} name="line" value={form.line} onChange={set("line")} required>
+            {active.map((l) => (
+              <option key={l.id} value={l.id}>
+                {l.id}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for={f("kind")}>{t("compose.kind")}</label>
+          <select id={f("kind")} name="kind" value={form.kind} onChange={set("kind")}>
+            {[...new Set([form.kind, ...kinds])].map((k) => (
+              <option key={k} value={k}>
+                {t(`kind.${k}` as Key) === `kind.${k}` ? k : t(`kind.${k}` as Key)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for={f("precedence")}>{t("compose.precedence")}</label>
+          <select id={f("precedence")} name="precedence" value={form.precedence} onChange={set("precedence")}>
+            {PRECEDENCES.map((p) => (
+              <option key={p} value={p}>
+                {t(`precedence.${p}` as Key)}
+              </option>
+            ))}
+          </select>
+        </div>
       </div>
       <label for={f("subject")}>{t("compose.subject")}</label>
       <input
