@@ -33,7 +33,7 @@ export function App() {
   phaseRef.current = phase;
 
   const end = useCallback((notice: "ended" | "signedOut") => {
-    if (phaseRef.current.kind === "signed-out") return;
+    if (phaseRef.current.kind !== "signed-in") return; // a first visit's 401 ends nothing
     history.replaceState(null, "", location.pathname + location.search);
     setGeneration((g) => g + 1);
     setPhase({ kind: "signed-out", notice });

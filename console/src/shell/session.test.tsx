@@ -113,6 +113,7 @@ let root: HTMLElement;
 async function signIn(): Promise<void> {
   render(<App />, root);
   await until(() => root.querySelector("#sign-in") !== null, "the sign-in form");
+  expect(root.querySelector("#sign-in [role=status]")).toBeNull(); // no "session ended" yet
   const principal = root.querySelector<HTMLInputElement>("#sign-in-principal")!;
   const password = root.querySelector<HTMLInputElement>("#sign-in-password")!;
   principal.value = "RU/NDMC";
