@@ -31,14 +31,21 @@ them in one place each.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class HotlineError(Exception):
     """Base of every hotline error. ``str(err)`` is the message; ``err.hint`` what to do."""
+
+    #: Seconds after which trying again may succeed (a throttle, an outage), if known.
+    retry_after: float | None = None
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        #: Facts a program can act on without parsing the message (by name, JSON values).
+        self.extra: dict[str, Any] = {}
 
     def __str__(self) -> str:
         return self.message
