@@ -61,7 +61,6 @@ export function App() {
       (me) => begin(me),
       () => setPhase({ kind: "signed-out", notice: null }),
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   const begin = (me: Me) => {

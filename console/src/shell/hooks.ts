@@ -60,7 +60,6 @@ export function useLive<T>(
       if (timer) clearTimeout(timer);
       generation.current += 1;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [live, reload, ...deps]);
 
   return { ...state, reload };
