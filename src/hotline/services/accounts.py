@@ -48,6 +48,9 @@ class Accounts:
         self._checked: dict[str, tuple[Principal, datetime | None, float]] = {}
         self._guard = threading.Lock()
         self._checks = threading.BoundedSemaphore(CONCURRENT_CHECKS)
+        #: Grows with every sign-out, revocation and password change in this process: a
+        #: live stream that sees it move asks again whether its token still holds.
+        self.revision = 0
 
     def set_password(self, principal: str, password: str) -> None:
         who = parse_principal_id(principal)
@@ -126,8 +129,20 @@ class Accounts:
             self._checked[token] = (principal, expires, time.monotonic())
         return principal
 
+    def valid(self, token: str) -> bool:
+        """Whether a token still holds: from the cache when checked in the last
+        :data:`RECHECK` seconds (and not expired since), else from the database."""
+        if self.cached(token) is not None:
+            return True
+        try:
+            self.authenticate(token)
+        except NotAuthenticated:
+            return False
+        return True
+
     def _forget(self, *, token: str | None = None, principal: str | None = None) -> None:
         with self._guard:
+            self.revision += 1
             if token is not None:
                 self._checked.pop(token, None)
             if principal is not None:
