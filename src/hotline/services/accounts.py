@@ -3,6 +3,7 @@ tokens for scripts, and failed sign-ins counted and rate-limited."""
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
 import time
@@ -21,6 +22,8 @@ from hotline.storage.store import Store
 MIN_PASSWORD = 12
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=5)
+#: An address a principal signed in from within this long has its own allowance.
+KNOWN_ADDRESS = timedelta(days=30)
 #: Password checks at once: each Argon2id check holds 64 MiB, so a flood of sign-ins
 #: waits its turn instead of taking the node's memory.
 CONCURRENT_CHECKS = 2
@@ -51,6 +54,7 @@ class Accounts:
         #: Grows with every sign-out, revocation and password change in this process: a
         #: live stream that sees it move asks again whether its token still holds.
         self.revision = 0
+        self._dummy_hash: str | None = None
 
     def set_password(self, principal: str, password: str) -> None:
         who = parse_principal_id(principal)
@@ -64,30 +68,57 @@ class Accounts:
 
     def login(self, principal: str, password: str, remote: str | None = None) -> Session:
         """Check a password; a session token valid for ``session_ttl``. Raises
-        NotAuthenticated (recorded) or TooManyAttempts."""
+        NotAuthenticated (recorded) or TooManyAttempts (with ``retry_after``).
+
+        Each attempt is recorded as a failure *before* its password is checked, and only
+        the first :data:`MAX_FAILURES` in :data:`FAILURE_WINDOW` are checked, however many
+        arrive at once. An address the principal signed in from in the last
+        :data:`KNOWN_ADDRESS` has an allowance of its own, so failures elsewhere cannot
+        lock the desk out of it. An unknown principal costs the same password check."""
         now = self.clock.now()
         try:
             who = parse_principal_id(principal)
         except InvalidInput:
+            self._check(None, password)
             raise NotAuthenticated("wrong principal or password") from None
-        if self.accounts.failures_since(who, now - FAILURE_WINDOW) >= MAX_FAILURES:
-            raise TooManyAttempts(
+        budget = ""
+        if remote and self.accounts.known_address(who, remote, now - KNOWN_ADDRESS):
+            budget = remote
+        since = now - FAILURE_WINDOW
+        attempt, rank, earlier = self.accounts.reserve_attempt(who, remote, budget, now, since)
+        if rank > MAX_FAILURES:
+            self.accounts.release_attempt(attempt)  # refused unchecked: no guess spent
+            wait = (earlier[rank - 1 - MAX_FAILURES] + FAILURE_WINDOW - now).total_seconds()
+            error = TooManyAttempts(
                 f"too many failed sign-ins for {who}",
-                hint=f"wait {int(FAILURE_WINDOW.total_seconds() // 60)} minutes",
+                hint=f"wait {int(FAILURE_WINDOW.total_seconds() // 60)} minutes at most"
+                f" (try again in {max(1, math.ceil(wait))} s)",
             )
-        digest = self.accounts.password_hash(who)
-        try:
-            if digest is None:
-                raise VerifyMismatchError()
-            with self._checks:
-                self.hasher.verify(digest, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            self.accounts.record_failure(who, remote, now)
-            raise NotAuthenticated("wrong principal or password") from None
+            error.retry_after = float(max(1, math.ceil(wait)))
+            raise error
+        if not self._check(self.accounts.password_hash(who), password):
+            raise NotAuthenticated("wrong principal or password")
+        self.accounts.release_attempt(attempt)
+        if remote:
+            self.accounts.signed_in_from(who, remote, now)
         token = secrets.token_urlsafe(32)
         expires = now + self.session_ttl
         self.accounts.add_token(token, who, "session", now, expires)
         return Session(token, who, expires)
+
+    def _check(self, digest: str | None, password: str) -> bool:
+        """Whether ``password`` matches ``digest``; without one, a check against a hash
+        of nothing anyone knows, so an unknown principal takes as long as a known one."""
+        with self._checks:
+            try:
+                return bool(self.hasher.verify(digest or self._dummy(), password)) and bool(digest)
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                return False
+
+    def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(32))
+        return self._dummy_hash
 
     def create_token(self, principal: str) -> str:
         """An API token for scripts (no expiry; revoke with logout)."""

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from hotline.domain.clock import format_time, parse_time
 from hotline.storage.engine import transaction
-from hotline.storage.schema import accounts, login_failures, sessions
+from hotline.storage.schema import accounts, login_addresses, login_failures, sessions
 
 
 def token_hash(token: str) -> str:
@@ -86,6 +86,68 @@ class AccountStore:
                 sa.insert(login_failures).values(
                     principal=principal, remote=remote, at=format_time(at)
                 )
+            )
+
+    def reserve_attempt(
+        self, principal: str, remote: str | None, budget: str, at: datetime, since: datetime
+    ) -> tuple[int, int, list[datetime]]:
+        """Record a sign-in attempt as a failure before its password is checked, and rank it
+        among the attempts on the same ``budget`` since ``since``: (row id, rank, times of
+        the attempts before it). Attempts on a principal are ranked one at a time (the
+        write lock on SQLite, an advisory lock on PostgreSQL), so a parallel burst gets
+        ranks 1, 2, 3... and never two the same."""
+        with self._conn(write=True) as c:
+            if c.dialect.name == "postgresql":
+                c.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(principal))))
+            ident = c.execute(
+                sa.insert(login_failures)
+                .values(principal=principal, remote=remote, budget=budget, at=format_time(at))
+                .returning(login_failures.c.id)
+            ).scalar_one()
+            earlier = c.execute(
+                sa.select(login_failures.c.at)
+                .where(
+                    login_failures.c.principal == principal,
+                    login_failures.c.budget == budget,
+                    login_failures.c.at >= format_time(since),
+                    login_failures.c.id < ident,
+                )
+                .order_by(login_failures.c.id)
+            ).scalars()
+            times = [parse_time(t) for t in earlier]
+        return int(ident), len(times) + 1, times
+
+    def release_attempt(self, ident: int) -> None:
+        """Forget an attempt: it succeeded, or it was refused before any check."""
+        with self._conn(write=True) as c:
+            c.execute(sa.delete(login_failures).where(login_failures.c.id == ident))
+
+    def signed_in_from(self, principal: str, remote: str, at: datetime) -> None:
+        """Remember that ``principal`` signed in from ``remote``."""
+        with self._conn(write=True) as c:
+            c.execute(
+                sa.delete(login_addresses).where(
+                    login_addresses.c.principal == principal, login_addresses.c.remote == remote
+                )
+            )
+            c.execute(
+                sa.insert(login_addresses).values(
+                    principal=principal, remote=remote, last_at=format_time(at)
+                )
+            )
+
+    def known_address(self, principal: str, remote: str, since: datetime) -> bool:
+        """Whether ``principal`` signed in from ``remote`` since ``since``."""
+        with self._conn() as c:
+            return (
+                c.execute(
+                    sa.select(login_addresses.c.last_at).where(
+                        login_addresses.c.principal == principal,
+                        login_addresses.c.remote == remote,
+                        login_addresses.c.last_at >= format_time(since),
+                    )
+                ).first()
+                is not None
             )
 
     def failures_since(self, principal: str, since: datetime) -> int:

@@ -306,6 +306,27 @@ login_failures = Table(
     Column("principal", String(80), nullable=False, index=True),
     Column("remote", String(64), nullable=True),
     Column("at", String(32), nullable=False),
+    # whose allowance the attempt used: "" (any address) or a known address (0009)
+    Column("budget", String(64), nullable=False, server_default=""),
+    Index("ix_login_failures_budget", "principal", "budget", "at"),
+)
+
+# -- addresses principals signed in from, and their languages (migration 0009) -----------
+
+login_addresses = Table(
+    "login_addresses",
+    metadata,
+    Column("principal", String(80), primary_key=True),
+    Column("remote", String(64), primary_key=True),
+    Column("last_at", String(32), nullable=False),
+)
+
+preferences = Table(
+    "preferences",
+    metadata,
+    Column("principal", String(80), ForeignKey("principals.id"), primary_key=True),
+    Column("language", String(8), nullable=True),
+    Column("updated_at", String(32), nullable=False),
 )
 
 # -- leases of background jobs among workers and sites (migration 0007) ------------------
