@@ -30,6 +30,8 @@ CONCURRENT_CHECKS = 2
 #: How long a checked token is taken on trust before the database is asked again (a
 #: token revoked by another process stops working within this; by this one, at once).
 RECHECK = 2.0
+#: The languages an operator may read the console in.
+LANGUAGES = ("en", "ru")
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,23 @@ class Accounts:
         if self._dummy_hash is None:
             self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(32))
         return self._dummy_hash
+
+    def set_language(self, principal: str, language: str) -> None:
+        """The language ``principal`` reads the console in (one of :data:`LANGUAGES`)."""
+        who = parse_principal_id(principal)
+        self.store.require_principal(who)
+        lang = language.strip().lower()
+        if lang not in LANGUAGES:
+            raise InvalidInput(
+                "language",
+                f"{language!r} is not spoken here",
+                hint=f"one of {', '.join(LANGUAGES)}",
+            )
+        self.accounts.set_language(who, lang, self.clock.now())
+
+    def language_of(self, principal: str) -> str | None:
+        """The language ``principal`` chose; None if it chose none (the node's applies)."""
+        return self.accounts.language(principal)
 
     def create_token(self, principal: str) -> str:
         """An API token for scripts (no expiry; revoke with logout)."""

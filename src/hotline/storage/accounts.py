@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from hotline.domain.clock import format_time, parse_time
 from hotline.storage.engine import transaction
-from hotline.storage.schema import accounts, login_addresses, login_failures, sessions
+from hotline.storage.schema import accounts, login_addresses, login_failures, preferences, sessions
 
 
 def token_hash(token: str) -> str:
@@ -162,3 +162,19 @@ class AccountStore:
                     )
                 ).scalar_one()
             )
+
+    def set_language(self, principal: str, language: str | None, at: datetime) -> None:
+        with self._conn(write=True) as c:
+            c.execute(sa.delete(preferences).where(preferences.c.principal == principal))
+            c.execute(
+                sa.insert(preferences).values(
+                    principal=principal, language=language, updated_at=format_time(at)
+                )
+            )
+
+    def language(self, principal: str) -> str | None:
+        with self._conn() as c:
+            found = c.execute(
+                sa.select(preferences.c.language).where(preferences.c.principal == principal)
+            ).scalar_one_or_none()
+        return str(found) if found is not None else None
