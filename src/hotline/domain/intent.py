@@ -68,6 +68,12 @@ class ShortNotice(Refused):
         )
         self.required = required
         self.given = given
+        self.extra = {
+            "short_notice": {
+                "required_seconds": int(required.total_seconds()),
+                "given_seconds": max(0, int(given.total_seconds())),
+            }
+        }
 
 
 def _human(delta: timedelta) -> str:
