@@ -2,7 +2,7 @@
 
 A US node that hosts RU (``make_lab_node``, on a fake clock) gets an auditor, a leader and
 a leaders line; requests go through ``TestClient(federation_app(node))``. Every refusal is
-a clear 4xx with ``{"error", "hint"}``, never a 500.
+a clear 4xx with ``{"type", "title", "status", "detail", "hint"}``, never a 500.
 """
 
 from __future__ import annotations
@@ -60,9 +60,9 @@ def refused(answer: httpx.Response, status: int, *words: str) -> dict[str, Any]:
     """The answer is ``status`` with an error that names each of ``words``."""
     assert answer.status_code == status, f"{answer.status_code}: {answer.text}"
     body: dict[str, Any] = answer.json()
-    assert set(body) == {"error", "hint"}, body
+    assert set(body) == {"type", "title", "status", "detail", "hint"}, body
     for word in words:
-        assert word in body["error"], body
+        assert word in body["detail"], body
     return body
 
 
@@ -402,7 +402,7 @@ def test_a_message_of_another_partys_line_does_not_reveal_the_line(api: Api) -> 
     ):
         body = refused(answer, 404, "unknown event")
         assert "us-ua-private" not in answer.text, body
-        assert "message" not in body["error"], body
+        assert "message" not in body["detail"], body
 
 
 # -- 3. authorisation matrix --------------------------------------------------------------
@@ -484,11 +484,11 @@ def test_authorisation_matrix(
     answer = api.client.request(method, url, headers=api.auth(who), json=body)
     assert answer.status_code == status, f"{answer.status_code}: {answer.text}"
     if status >= 400:
-        assert answer.json()["error"]
+        assert answer.json()["detail"]
     if status == 403 and who == NDMC:
-        assert "RU's principals do not see US's data" in answer.json()["error"]
+        assert "RU's principals do not see US's data" in answer.json()["detail"]
     if status == 403 and who == AUDIT:
-        assert "may read, not write" in answer.json()["error"]
+        assert "may read, not write" in answer.json()["detail"]
 
 
 def test_each_principal_lists_only_its_lines(world: World) -> None:
@@ -657,7 +657,7 @@ def test_out_of_range_days_and_limits_are_400(api: Api, path: str) -> None:
 def test_unknown_routes_answer_in_the_error_shape(api: Api, method: str, path: str) -> None:
     answer = api.client.request(method, API + path, headers=api.auth(JOC))
     assert answer.status_code in (404, 405)
-    assert set(answer.json()) == {"error", "hint"}
+    assert set(answer.json()) == {"type", "title", "status", "detail", "hint"}
 
 
 # -- 6. the live stream -------------------------------------------------------------------

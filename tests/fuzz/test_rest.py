@@ -1,6 +1,6 @@
 """hypothesis against the operator API, beyond what its document allows: any path
 parameter, query value and body, signed in or not. Every answer is below 500, and a
-refusal is ``{"error", "hint"}``."""
+refusal is ``{"type", "title", "status", "detail", "hint"}``."""
 
 from __future__ import annotations
 
@@ -57,8 +57,8 @@ def refusal_or_answer(answer: httpx.Response) -> None:
     assert answer.status_code < 500, f"{answer.status_code}: {answer.text[:300]}"
     if answer.status_code >= 400 and answer.status_code != 405:
         body = answer.json()
-        assert set(body) == {"error", "hint"}, body
-        assert body["error"]
+        assert set(body) == {"type", "title", "status", "detail", "hint"}, body
+        assert body["detail"]
 
 
 @examples(400)

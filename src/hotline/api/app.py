@@ -3,8 +3,8 @@ is the contract), an SSE stream of new events, and the console's static files.
 
 Every request but sign-in carries a session (cookie ``hotline_session``) or a bearer token.
 A principal sees only the lines it is on and, of the node's internal data (alerts, tracks,
-link state), only its own party's. Errors become HTTP answers in one place,
-:func:`_status`, as ``{"error": message, "hint": hint}``; a bug is a 500 that says so.
+link state), only its own party's. Errors become RFC 9457 problems in one place,
+:mod:`hotline.api.problems`; the document is built in :mod:`hotline.api.contract`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from importlib.resources import files
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hotline.api import problems
+from hotline.api.contract import document, operation_id
+from hotline.api.desks import Access, desk_routers, desk_routes
 from hotline.api.exercise import exercise_router
 from hotline.api.limits import MAX_INT64, JsonRoute
 from hotline.api.maps import map_layers
@@ -54,25 +55,8 @@ if TYPE_CHECKING:
 
 COOKIE = "hotline_session"
 WRITERS = {Role.WATCH_OFFICER, Role.LEADER, Role.RELAY, Role.TRANSLATOR, Role.ADMIN}
-STREAM_KINDS = [k.value for k in EventKind if k is not EventKind.RECEIPT]
-
-_STATUS: list[tuple[type[errors.HotlineError], int]] = [
-    (errors.NotAuthenticated, 401),
-    (errors.TooManyAttempts, 429),
-    (errors.Forbidden, 403),
-    (errors.InvalidInput, 400),
-    (errors.NotFound, 404),
-    (errors.AlreadyExists, 409),
-    (errors.Refused, 409),
-    (errors.ChainConflict, 409),
-    (errors.KeyUnavailable, 503),
-    (errors.StorageUnavailable, 503),
-    (errors.PeerUnavailable, 503),
-]
-
-
-def _status(exc: errors.HotlineError) -> int:
-    return next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+#: The languages the console speaks (console/src/i18n/<lang>.json).
+LANGUAGES = ("en", "ru")
 
 
 def token_of(request: Request) -> str | None:
@@ -102,7 +86,9 @@ AlertId = Annotated[int, Path(ge=1, le=MAX_INT64, description="the alert's numbe
 def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
     """Mount the operator API and the console on the node's app."""
     store = node.store
-    api = APIRouter(prefix="/api/v1", route_class=JsonRoute)
+    api = APIRouter(
+        prefix="/api/v1", route_class=JsonRoute, generate_unique_id_function=operation_id
+    )
 
     async def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await run_in_threadpool(fn, *args, **kwargs)
@@ -170,8 +156,15 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         answer.delete_cookie(COOKIE)
         return answer
 
+    def chosen_language(who: Principal) -> str:
+        mine = getattr(accounts, "language_of", None)
+        found = mine(who.id) if mine is not None else None
+        return str(found or node.language)
+
     @api.get("/me", tags=["auth"])
     async def whoami(who: Me) -> dict[str, Any]:
+        """The signed-in principal, its lines, and the language it reads in (its own
+        choice, else the node's)."""
         states = await call(lines_of, who)
         return {
             "principal": who.id,
@@ -180,7 +173,27 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
             "node": node.party,
             "roles": [r.value for r in who.roles],
             "lines": [s.line.id for s in states],
-            "language": node.language,
+            "language": await call(chosen_language, who),
+            "node_language": node.language,
+            "languages": list(LANGUAGES),
+        }
+
+    @api.get("/node", tags=["auth"])
+    async def node_info() -> dict[str, Any]:
+        """Whose node this is and its language, for the sign-in screen (no session)."""
+        return {"party": node.party, "language": node.language, "languages": list(LANGUAGES)}
+
+    @api.get("/time", tags=["health"])
+    async def node_time(who: Me) -> dict[str, Any]:
+        """The node's clock: every deadline and countdown counts on it. ``speed`` is how
+        many seconds pass on it in a real second (an exercise may run faster; 0: it stands
+        still between the exercise's steps)."""
+        clock = node.writer.clock
+        speed = getattr(clock, "speed", None)
+        return {
+            "now": format_time(node.writer.now()),
+            "speed": 1.0 if speed is None else float(speed),
+            "exercise": speed is not None,
         }
 
     # -- lines and messages ----------------------------------------------------------
@@ -515,41 +528,22 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
     app.include_router(api)
     app.include_router(exercises)
     app.include_router(live)
+    desks = desk_routers(node, signed_in, Access(lines_of, on_line, visible, writer, own_party))
+    for router in desks:
+        app.include_router(router)
 
     @app.get("/api/v1/openapi.json", include_in_schema=False)
     async def openapi() -> dict[str, Any]:
         """The API's contract: every /api/v1 route, its bodies and answers."""
-        document: dict[str, Any] = get_openapi(
-            title="hotline operator API",
-            version="1",
-            routes=[*api.routes, *exercises.routes, *live.routes],
-        )
-        return document
+        return contract()
 
-    @app.exception_handler(errors.HotlineError)
-    async def hotline_error(request: Request, exc: errors.HotlineError) -> JSONResponse:
-        return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=_status(exc))
+    def contract() -> dict[str, Any]:
+        return document([*api.routes, *exercises.routes, *live.routes, *desk_routes(desks)])
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        hint = getattr(exc, "hint", None) or "see /api/v1/openapi.json"  # limits.py's carry one
-        return JSONResponse(
-            {"error": str(exc.detail), "hint": hint},
-            status_code=exc.status_code,
-            headers=exc.headers,
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def bad_body(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return JSONResponse(
-            {
-                "error": f"{where or 'body'}: {first.get('msg', 'malformed request')}",
-                "hint": "see /api/v1/openapi.json",
-            },
-            status_code=400,
-        )
+    app.state.contract = contract
+    problems.install(app)
+    # compressed answers; the event stream is never compressed (GZipMiddleware skips it)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
 
     static = files("hotline").joinpath("web/static")
     app.mount("/console", StaticFiles(directory=str(static), html=True), name="console")

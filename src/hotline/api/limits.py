@@ -7,7 +7,7 @@ before a byte of its body is read; a body sent in chunks is counted as it arrive
 refused once it passes the limit. Either way the endpoint reading the body gets
 :class:`BodyTooLarge` (an HTTP 413) and answers in its API's own error format (the
 federation API signs its refusal); if nothing catches it, the middleware answers
-``{"error", "hint"}`` itself. The connection is closed after a refusal, so the rest of
+an RFC 9457 problem itself. The connection is closed after a refusal, so the rest of
 the body is not read.
 
 :class:`JsonRoute` makes the operator API read JSON bodies with
@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException, Request, Response
-from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hotline.api.problems import problem
 from hotline.domain.errors import InvalidInput
 from hotline.domain.json_input import parse_json
 
@@ -114,11 +114,7 @@ class BodyLimits:
         except BodyTooLarge as exc:
             if started:
                 raise
-            answer = JSONResponse(
-                {"error": exc.message, "hint": exc.hint},
-                status_code=413,
-                headers={"connection": "close"},
-            )
+            answer = problem(413, exc.message, hint=exc.hint, headers={"connection": "close"})
             await answer(scope, receive, send)
 
 

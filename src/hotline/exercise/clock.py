@@ -70,6 +70,12 @@ class FileClock:
             return moment, self._tick
 
     @property
+    def speed(self) -> float:
+        """How many seconds of scenario time pass in a real second (0: stepped)."""
+        with self._guard:
+            return self._read()[2]
+
+    @property
     def stepped(self) -> bool:
         """Whether time stands still between the player's steps (speed 0)."""
         with self._guard:
