@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -254,17 +255,18 @@ def test_streams_are_fed_by_one_watcher(
 
     monkeypatch.setattr(node.store, "events_after", counted)
     streams = 4
-    with client.stream("GET", API + "/stream", headers=bearer(token)) as a:
-        with client.stream("GET", API + "/stream", headers=bearer(token)) as b:
-            with client.stream("GET", API + "/stream", headers=bearer(token)) as c:
-                with client.stream("GET", API + "/stream", headers=bearer(token)) as d:
-                    readers = [s.iter_lines() for s in (a, b, c, d)]
-                    for r in readers:
-                        assert next(r) == ": connected"
-                    sent = send(node, DECONFLICTION, "for every stream")
-                    for r in readers:
-                        got = frames(r)
-                        assert json.loads(next(got)["data"])["id"] == sent
+    with ExitStack() as opened:
+        readers = [
+            opened.enter_context(
+                client.stream("GET", API + "/stream", headers=bearer(token))
+            ).iter_lines()
+            for _ in range(streams)
+        ]
+        for r in readers:
+            assert next(r) == ": connected"
+        sent = send(node, DECONFLICTION, "for every stream")
+        for r in readers:
+            assert json.loads(next(frames(r))["data"])["id"] == sent
     assert 1 <= len(calls) < streams
 
 
