@@ -50,6 +50,7 @@ bench: $(TESTED)
 	$(BIN)/python bench/escalation.py
 	$(BIN)/python bench/awareness.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/console.py
 	$(BIN)/python bench/scale.py
 
 format: $(TESTED)
