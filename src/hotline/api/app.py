@@ -37,6 +37,7 @@ from hotline.api.models import (
     event_json,
     line_json,
 )
+from hotline.api.preferences import preferences_router
 from hotline.api.stream import stream_router
 from hotline.domain import errors
 from hotline.domain.clock import format_time, parse_time
@@ -46,7 +47,7 @@ from hotline.domain.identity import Principal, Role
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import LineState, parse_message_kind
 from hotline.domain.precedence import parse_precedence
-from hotline.services.accounts import Accounts
+from hotline.services.accounts import LANGUAGES, Accounts
 from hotline.services.overdue import overdue as overdue_items
 from hotline.services.verification import verify_store
 
@@ -55,8 +56,6 @@ if TYPE_CHECKING:
 
 COOKIE = "hotline_session"
 WRITERS = {Role.WATCH_OFFICER, Role.LEADER, Role.RELAY, Role.TRANSLATOR, Role.ADMIN}
-#: The languages the console speaks (console/src/i18n/<lang>.json).
-LANGUAGES = ("en", "ru")
 
 
 def token_of(request: Request) -> str | None:
@@ -157,9 +156,7 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         return answer
 
     def chosen_language(who: Principal) -> str:
-        mine = getattr(accounts, "language_of", None)
-        found = mine(who.id) if mine is not None else None
-        return str(found or node.language)
+        return accounts.language_of(who.id) or node.language
 
     @api.get("/me", tags=["auth"])
     async def whoami(who: Me) -> dict[str, Any]:
@@ -525,6 +522,8 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
 
     exercises = exercise_router(node, signed_in)
     live = stream_router(node, signed_in, lines_of)
+    prefs = preferences_router(signed_in, whoami)
+    app.include_router(prefs)
     app.include_router(api)
     app.include_router(exercises)
     app.include_router(live)
@@ -538,7 +537,7 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         return contract()
 
     def contract() -> dict[str, Any]:
-        return document([*api.routes, *exercises.routes, *live.routes, *desk_routes(desks)])
+        return document([*api.routes, *exercises.routes, *live.routes, *prefs.routes, *desk_routes(desks)])
 
     app.state.contract = contract
     problems.install(app)
