@@ -537,7 +537,9 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
         return contract()
 
     def contract() -> dict[str, Any]:
-        return document([*api.routes, *exercises.routes, *live.routes, *prefs.routes, *desk_routes(desks)])
+        return document(
+            [*api.routes, *exercises.routes, *live.routes, *prefs.routes, *desk_routes(desks)]
+        )
 
     app.state.contract = contract
     problems.install(app)
