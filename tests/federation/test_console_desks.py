@@ -670,7 +670,9 @@ def test_the_auditor_reads_a_line_record_with_its_verification_and_the_peer_comp
     ):
         page = desk(browser, pair, principal)
         views = page.eval_on_selector_all(".desk-nav a", "as => as.map(a => a.id.slice(4))")
-        assert views == ["record"], views  # read-only: no desk that writes
+        assert "record" in views, views
+        writing = {"compose", "notices", "watch", "contacts", "relays", "translations"}
+        assert not writing & set(views), views  # read-only: no desk that writes
         open_view(page, "record")
         page.select_option("#record-line", LINE)
         page.locator("#record-verdict", has_text=verifies).wait_for(timeout=20_000)
@@ -682,12 +684,11 @@ def test_the_auditor_reads_a_line_record_with_its_verification_and_the_peer_comp
             page.locator("#record tbody td.verification .verified").count()
             == page.locator("#record tbody tr").count()
         )
-        chains = page.locator("#record-peer-table tbody tr")
-        assert chains.count() == 2
-        for party in ("US", "RU"):
-            assert (
-                in_step in page.locator(f"#record-peer-table tr[data-party={party}]").inner_text()
-            )
+        # our chain against what the peer last confirmed of it
+        own = principal.split("/")[0]
+        chain = page.locator(f"#record-peer-table tr[data-party={own}]")
+        chain.filter(has_text=in_step).wait_for(timeout=SOON_S * 1000)
+        assert chain.count() == 1
         assert page.locator("#main button").count() == 0  # nothing to change
         no_raw_iso(page)
         axe_clean(page, f"record ({principal})")

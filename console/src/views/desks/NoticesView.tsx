@@ -15,7 +15,7 @@ import {
   type NoticeFields,
   amendNotice,
   cancelNotice,
-  isShortNotice,
+  shortNotice,
   listNotices,
   noticeActivities,
   sendNotice,
@@ -282,7 +282,7 @@ function NoticeForm({
   const [problem, setProblem] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const [confirming, setConfirming] = useState<{ fields: NoticeFields; detail: string } | null>(null);
+  const [confirming, setConfirming] = useState<{ fields: NoticeFields; required: number; given: number } | null>(null);
 
   const set = (field: keyof FormState) => (e: Event) => setForm({ ...form, [field]: valueOf(e) });
   const setArea = (field: keyof AreaFields) => (e: Event) =>
@@ -346,9 +346,9 @@ function NoticeForm({
       });
       onDone(shortNotice ? `${text} ${t("notices.shortSent", { given: shortNotice.given, required: shortNotice.required })}` : text);
     } catch (err) {
-      if (!given.confirm_short_notice && isShortNotice(err)) {
-        const e = err as { problem: { detail?: string; error?: string } };
-        setConfirming({ fields: given, detail: e.problem.detail ?? e.problem.error ?? "" });
+      const short = given.confirm_short_notice ? null : shortNotice(err);
+      if (short) {
+        setConfirming({ fields: given, ...short });
       } else {
         setError(err);
       }
@@ -500,7 +500,13 @@ function NoticeForm({
       </div>
       {confirming && (
         <FormDialog id="short-notice" title={t("notices.shortTitle")} onClose={() => setConfirming(null)}>
-          <p>{t("notices.shortRefused", { detail: confirming.detail })}</p>
+          <p>
+            {t("notices.shortRefused", {
+              activity: label(confirming.fields.activity),
+              required: compactSpan(confirming.required, units),
+              given: compactSpan(confirming.given, units),
+            })}
+          </p>
           <p>{t("notices.shortQuestion")}</p>
           <div class="buttons">
             <button

@@ -2,12 +2,20 @@
  * verifies, the verification of the whole record, the comparison of chain heads with the
  * peer's, and the exercises' after-action reports where the node keeps them. */
 import { useState } from "preact/hooks";
-import type { Key } from "../../i18n/translate";
+import type { Key, Translate } from "../../i18n/translate";
 import { useDesk } from "../../shell/desk";
 import { useLive } from "../../shell/hooks";
 import { useI18n } from "../../shell/i18n";
 import { ViewHeading } from "../../shell/ViewHeading";
-import { type LineRecord, type PeerChain, type RecordEvent, exerciseReports, lineRecord } from "./calls";
+import {
+  type ExerciseReport,
+  type LineRecord,
+  type PeerChain,
+  type RecordEvent,
+  exerciseReports,
+  lineRecord,
+  reportHref,
+} from "./calls";
 import { ErrorLine, Loading, short, valueOf } from "./common";
 
 export function RecordView({ arg }: { arg: string | null }) {
@@ -50,23 +58,18 @@ export function RecordView({ arg }: { arg: string | null }) {
 function Record({ record }: { record: LineRecord }) {
   const { t } = useI18n();
   const v = record.verification;
-  const chains = Array.isArray(record.peer) ? record.peer : (record.peer?.chains ?? []);
-  const peerError = !Array.isArray(record.peer) ? record.peer?.error : undefined;
+  const chains = record.peer;
   const failed = record.events.filter((e) => e.verified === false).length;
   return (
     <>
       <section class="card" aria-labelledby="record-verification">
         <h2 id="record-verification">{t("record.verification")}</h2>
-        {v ? (
-          <p id="record-verdict" class={v.ok ? "verified" : "unverified"}>
-            {v.ok
-              ? t("record.verifies", { count: v.events })
-              : t("record.broken", { count: v.problems.length })}
-          </p>
-        ) : (
-          <p class="muted">{t("record.notVerified")}</p>
-        )}
-        {v && v.problems.length > 0 && (
+        <p id="record-verdict" class={v.ok ? "verified" : "unverified"}>
+          {v.ok
+            ? t("record.verifies", { count: v.events })
+            : t("record.broken", { count: v.problems.length })}
+        </p>
+        {v.problems.length > 0 && (
           <ul class="plain">
             {v.problems.map((p, i) => (
               <li key={i} class="unverified">
@@ -79,8 +82,8 @@ function Record({ record }: { record: LineRecord }) {
       </section>
       <section class="card" aria-labelledby="record-peer">
         <h2 id="record-peer">{t("record.peer")}</h2>
-        {peerError && <p class="notice">{t("record.peerUnavailable", { detail: peerError })}</p>}
-        {chains.length === 0 && !peerError && <p class="muted">{t("record.noPeer")}</p>}
+        <p class="hint">{t("record.peerHint")}</p>
+        {chains.length === 0 && <p class="muted">{t("record.noPeer")}</p>}
         {chains.length > 0 && <PeerTable chains={chains} />}
       </section>
       <section aria-labelledby="record-events">
@@ -115,6 +118,8 @@ function Record({ record }: { record: LineRecord }) {
   );
 }
 
+const STATE_CLASS: Record<string, string> = { "in step": "ok", behind: "bad", divergent: "bad" };
+
 function PeerTable({ chains }: { chains: PeerChain[] }) {
   const { t } = useI18n();
   const head = (h: PeerChain["ours"]) => (h ? t("record.head", { seq: h.seq, id: short(h.id) }) : t("app.none"));
@@ -123,6 +128,7 @@ function PeerTable({ chains }: { chains: PeerChain[] }) {
       <thead>
         <tr>
           <th scope="col">{t("record.chain")}</th>
+          <th scope="col">{t("record.peerName")}</th>
           <th scope="col">{t("record.ours")}</th>
           <th scope="col">{t("record.theirs")}</th>
           <th scope="col">{t("record.state")}</th>
@@ -132,12 +138,13 @@ function PeerTable({ chains }: { chains: PeerChain[] }) {
         {chains.map((c) => {
           const key = `record.states.${c.state.replace(/\s+/g, "_")}` as Key;
           return (
-            <tr key={c.party} data-party={c.party}>
+            <tr key={`${c.peer}-${c.party}`} data-party={c.party} data-peer={c.peer}>
               <th scope="row">{t("record.chainOf", { party: c.party })}</th>
+              <td>{c.peer}</td>
               <td class="mono">{head(c.ours)}</td>
               <td class="mono">{head(c.theirs)}</td>
               <td>
-                <span class={`state ${c.state === "in step" ? "ok" : "bad"}`}>{t(key) === key ? c.state : t(key)}</span>
+                <span class={`state ${STATE_CLASS[c.state] ?? "pending"}`}>{t(key) === key ? c.state : t(key)}</span>
               </td>
             </tr>
           );
@@ -158,7 +165,7 @@ function EventRow({ event: e }: { event: RecordEvent }) {
       <td>{e.author}</td>
       <td>{t(kindKey) === kindKey ? e.kind : t(kindKey)}</td>
       <td>
-        {e.summary ?? ""}
+        {describe(e, t)}
         <br />
         <span class="muted mono">{short(e.id)}</span>
       </td>
@@ -184,9 +191,42 @@ function EventRow({ event: e }: { event: RecordEvent }) {
   );
 }
 
-function Reports({ reports, error }: { reports: Awaited<ReturnType<typeof exerciseReports>> | undefined; error: unknown }) {
+const TEXT_FIELDS = ["subject", "topic", "reason", "note", "summary", "title"];
+
+/** What an event says, in the operator's language: its kind's own words and the text it
+ * carries (a subject, a topic, a reason), never the node's English summary. */
+export function describe(e: RecordEvent, t: Translate): string {
+  const c = e.content;
+  const text = (key: string) => (typeof c[key] === "string" ? (c[key] as string) : "");
+  const word = (key: string) => {
+    const found = t(key as Key);
+    return found === key ? "" : found;
+  };
+  switch (e.kind) {
+    case "message":
+      return `${word(`precedence.${text("precedence")}`) || text("precedence")} ${
+        word(`kind.${text("kind")}`) || text("kind")
+      }: ${text("subject")}`;
+    case "receipt":
+      return t("record.about.receipt", { party: text("of"), seq: String(c["upto_seq"] ?? "") });
+    case "ack": {
+      const reply = c["reply"] as { body?: string } | undefined;
+      const head = t("record.about.ack", { ref: text("ref").slice(0, 12) });
+      return reply?.body ? `${head}: ${reply.body}` : head;
+    }
+    case "escalation":
+      return t("record.about.escalation", {
+        action: word(`overdue.action.${text("action")}`) || text("action"),
+        ref: text("ref").slice(0, 12),
+      });
+    default:
+      return TEXT_FIELDS.map(text).find((v) => v) ?? "";
+  }
+}
+
+function Reports({ reports, error }: { reports: ExerciseReport[] | null | undefined; error: unknown }) {
   const { t, dateTime } = useI18n();
-  if (reports === null) return null; // the node keeps none to show
+  if (reports === null) return null; // not the principal's to read
   return (
     <section class="card" aria-labelledby="record-reports">
       <h2 id="record-reports">{t("record.reports")}</h2>
@@ -196,10 +236,12 @@ function Reports({ reports, error }: { reports: Awaited<ReturnType<typeof exerci
         <ul class="plain" id="exercise-reports">
           {reports.map((r) => (
             <li key={r.id}>
-              <a href={`/api/v1/exercises/reports/${encodeURIComponent(r.id)}`}>
-                {r.title ?? t("record.report", { exercise: r.exercise ?? r.id })}
-              </a>
-              {r.created_at && <span class="muted"> · {dateTime(r.created_at)}</span>}
+              <a href={reportHref(r.id)} target="_blank" rel="noopener">
+                {t("record.report", { exercise: r.exercise })}
+              </a>{" "}
+              <span class="muted">
+                {t("record.reportSpan", { count: r.events, first: dateTime(r.first), last: dateTime(r.last) })}
+              </span>
             </li>
           ))}
         </ul>

@@ -71,10 +71,11 @@ function RelayCard({ relay, onForward }: { relay: Relayed; onForward: () => void
       <p class="signature">
         {verified === true ? (
           <span class="verified">{t("relays.verified", { author: relay.from, id: short(relay.message) })}</span>
-        ) : verified === false ? (
-          <span class="unverified">{t("relays.notVerified", { author: relay.from, id: short(relay.message) })}</span>
         ) : (
-          <span class="muted">{t("relays.unknownSignature")}</span>
+          <span class="unverified">
+            {t("relays.notVerified", { author: relay.from, id: short(relay.message) })}
+            {relay.signature_problem && <> ({relay.signature_problem})</>}
+          </span>
         )}
       </p>
       {relay.body && (

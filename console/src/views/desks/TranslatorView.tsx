@@ -2,40 +2,33 @@
  * translator's language; translate one, or certify or correct another translator's
  * translation. The original is always shown beside the translation. */
 import { useState } from "preact/hooks";
-import type { MessageRead, Translation } from "../../api/types";
+import type { Translation } from "../../api/types";
 import { LANGS, LANG_NAMES, type Lang } from "../../i18n/catalog";
 import type { Key } from "../../i18n/translate";
 import { useDesk } from "../../shell/desk";
 import { eventKind, useLive } from "../../shell/hooks";
 import { useI18n } from "../../shell/i18n";
 import { ViewHeading } from "../../shell/ViewHeading";
-import { type QueuedMessage, certifyTranslation, inboxAll, readMessage, translateMessage } from "./calls";
+import { type QueuedMessage, certifyTranslation, translateMessage, translationQueue } from "./calls";
 import { ErrorLine, Loading, short, valueOf } from "./common";
 import { type Stage, byWork, current, stage, toCertify } from "./translation";
 
-const RECENT = 40;
 const WATCHED = new Set(["message", "translation", "certification"]);
 
 interface QueueItem {
   message: QueuedMessage;
-  read: MessageRead;
   stage: Stage;
   sent: string;
 }
 
-async function queue(api: Parameters<typeof inboxAll>[0], reader: Lang, lang: string, me: string) {
-  const messages = (await inboxAll(api)).sort((a, b) => b.sent.localeCompare(a.sent)).slice(0, RECENT);
-  const reads = await Promise.all(messages.map((m) => readMessage(api, m.id, reader)));
+async function queue(api: Parameters<typeof translationQueue>[0], lang: string, me: string) {
+  const messages = await translationQueue(api);
   return byWork(
-    messages.map((message, i) => {
-      const read = reads[i] as MessageRead;
-      return {
-        message,
-        read,
-        stage: stage(read.content.lang ?? message.lang, read.translations, lang, me),
-        sent: message.sent,
-      };
-    }),
+    messages.map((message) => ({
+      message,
+      stage: stage(message.lang, message.translations, lang, me),
+      sent: message.sent,
+    })),
   );
 }
 
@@ -46,7 +39,7 @@ export function TranslatorView({ arg }: { arg: string | null }) {
   const [selected, setSelected] = useState<string | null>(arg);
   const [status, setStatus] = useState("");
   const items = useLive(
-    () => queue(api, reader, lang, me.principal),
+    () => queue(api, lang, me.principal),
     (s) => WATCHED.has(eventKind(s) ?? ""),
     [lang, reader],
   );
@@ -122,7 +115,7 @@ export function TranslatorView({ arg }: { arg: string | null }) {
       )}
       {chosen && (
         <TranslationDesk
-          key={`${chosen.message.id}-${lang}-${chosen.read.translations.length}-${chosen.stage}`}
+          key={`${chosen.message.id}-${lang}-${chosen.message.translations.length}-${chosen.stage}`}
           item={chosen}
           lang={lang}
           onDone={(text) => {
@@ -135,15 +128,15 @@ export function TranslatorView({ arg }: { arg: string | null }) {
   );
 }
 
-function Original({ read }: { read: MessageRead }) {
+function Original({ message }: { message: QueuedMessage }) {
   const { t } = useI18n();
-  const lang = read.content.lang ?? "";
+  const lang = message.lang ?? "";
   return (
     <section class="original" aria-labelledby="original-title">
       <h3 id="original-title">{t("translate.original", { lang: lang || "?" })}</h3>
       <div lang={lang || undefined}>
-        <p class="subject">{read.content.subject}</p>
-        <p class="text">{read.content.body}</p>
+        <p class="subject">{message.subject}</p>
+        <p class="text">{message.body}</p>
       </div>
     </section>
   );
@@ -182,9 +175,9 @@ function TranslationDesk({
 }) {
   const { t } = useI18n();
   const { api, me } = useDesk();
-  const { read } = item;
-  const shown = current(read.translations, lang);
-  const open = toCertify(read.translations, lang, me.principal);
+  const { message } = item;
+  const shown = current(message.translations, lang);
+  const open = toCertify(message.translations, lang, me.principal);
   const [subject, setSubject] = useState(open?.subject ?? "");
   const [body, setBody] = useState(open?.body ?? "");
   const [correcting, setCorrecting] = useState(false);
@@ -206,8 +199,8 @@ function TranslationDesk({
   const translate = (e: Event) => {
     e.preventDefault();
     void run(
-      () => translateMessage(api, read.id, lang, subject, body),
-      t("translate.translated", { subject: read.content.subject, lang }),
+      () => translateMessage(api, message.id, lang, subject, body),
+      t("translate.translated", { subject: message.subject, lang }),
     );
   };
   const certify = () =>
@@ -229,10 +222,10 @@ function TranslationDesk({
   return (
     <section class="card translation-desk" aria-labelledby="translation-desk-title">
       <h2 id="translation-desk-title">
-        {t("translate.working", { subject: read.content.subject, from: read.author })}
+        {t("translate.working", { subject: message.subject, from: message.from })}
       </h2>
       <div class="side-by-side">
-        <Original read={read} />
+        <Original message={message} />
         <div>
           {item.stage === "original" && <p class="muted">{t("translate.noNeed")}</p>}
           {shown && <TranslationText translation={shown} />}

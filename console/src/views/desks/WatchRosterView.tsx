@@ -1,5 +1,6 @@
 /** The watch roster (watch officer): who is on watch at each desk of the own party and
- * who comes next; hand a desk over with a note (signed by the desk, on one of its lines). */
+ * who comes next; hand the operator's own desk over with a note (signed by the desk, on
+ * one of its lines). */
 import { useState } from "preact/hooks";
 import { useDesk } from "../../shell/desk";
 import { eventKind, useLive } from "../../shell/hooks";
@@ -10,7 +11,7 @@ import { ErrorLine, Loading, short, valueOf } from "./common";
 
 export function WatchRosterView() {
   const { t, dateTime } = useI18n();
-  const { api } = useDesk();
+  const { api, me } = useDesk();
   const board = useLive(
     () => watchBoard(api),
     (s) => eventKind(s) === "watch.handover",
@@ -49,16 +50,18 @@ export function WatchRosterView() {
                 <td>{d.next ?? t("app.none")}</td>
                 <td>{d.next_from ? dateTime(d.next_from) : t("app.none")}</td>
                 <td>
-                  <button
-                    type="button"
-                    class="small"
-                    data-action="handover"
-                    onClick={() => setHanding(d)}
-                    disabled={handing !== null}
-                    aria-label={t("watch.handOverDesk", { desk: d.desk })}
-                  >
-                    {t("watch.handOver")}
-                  </button>
+                  {d.desk === me.principal && (
+                    <button
+                      type="button"
+                      class="small"
+                      data-action="handover"
+                      onClick={() => setHanding(d)}
+                      disabled={handing !== null}
+                      aria-label={t("watch.handOverDesk", { desk: d.desk })}
+                    >
+                      {t("watch.handOver")}
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}
@@ -95,7 +98,7 @@ function HandoverForm({ desk, onDone }: { desk: WatchDesk; onDone: (status: stri
     setBusy(true);
     setError(null);
     try {
-      const done = await handOver(api, desk.desk, to.trim(), note, line || undefined);
+      const done = await handOver(api, to.trim(), note, line || undefined);
       onDone(
         t("watch.handedOver", {
           desk: desk.desk,

@@ -1,35 +1,11 @@
-/** The operations the desks' views call: notifications of intent, the overdue board, the
- * watch roster, translations, relayed messages, contact requests, a line's record.
- * Answers are narrowed to the shapes below here, and only here. */
-import type { Api } from "../../api/client";
-import { ApiError, type Problem } from "../../api/problem";
-import type { MessageRead } from "../../api/types";
-import type { Lang } from "../../i18n/catalog";
+/** The operations the desks' views call, through the client generated from the OpenAPI
+ * document: notifications of intent, the overdue board, the watch roster, translations,
+ * relayed messages, contact requests, a line's record, exercise reports. Answers the
+ * document types as bare objects are narrowed to the shapes below here, and only here. */
+import { type Api, ok } from "../../api/client";
+import { ApiError } from "../../api/problem";
+import type { Translation } from "../../api/types";
 import type { Area } from "./area";
-
-async function call<T>(api: Api, method: string, path: string, body?: unknown): Promise<T> {
-  void api; // one session: the cookie goes with every request
-  const init: RequestInit = {
-    method,
-    credentials: "same-origin",
-    headers: { Accept: "application/json, application/problem+json" },
-  };
-  if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    init.headers = { ...init.headers, "Content-Type": "application/json" };
-  }
-  const answer = await fetch(path, init);
-  const data: unknown = await answer.json().catch(() => null);
-  if (!answer.ok) throw new ApiError(answer.status, (data ?? {}) as Problem);
-  return data as T;
-}
-
-const q = (params: Record<string, string | number | boolean | undefined>): string => {
-  const pairs = Object.entries(params).filter(([, v]) => v !== undefined) as [string, string][];
-  return pairs.length ? `?${new URLSearchParams(pairs.map(([k, v]) => [k, String(v)]))}` : "";
-};
-
-const enc = encodeURIComponent;
 
 // -- notifications of intent ---------------------------------------------------------
 
@@ -98,37 +74,51 @@ export function leadSeconds(value: unknown): number | null {
   return Number(found[1]) * (UNIT_S[(found[2] ?? "s").toLowerCase()] ?? 1);
 }
 
-export async function listNotices(api: Api): Promise<Notice[]> {
-  const found = await call<Notice[] | { notices: Notice[] }>(api, "GET", "/api/v1/notices");
-  return Array.isArray(found) ? found : found.notices;
-}
+export const listNotices = async (api: Api) =>
+  (await ok(api.GET("/api/v1/notices"))) as unknown as Notice[];
 
 export async function noticeActivities(api: Api): Promise<Activity[]> {
-  type Given = Record<string, unknown>;
-  const found = await call<Given[] | { activities: Given[] }>(api, "GET", "/api/v1/notices/activities");
-  const rows = Array.isArray(found) ? found : found.activities;
+  const rows = await ok(api.GET("/api/v1/notices/activities"));
   return rows.map((r) => ({
     activity: String(r["activity"] ?? r["id"] ?? r["name"] ?? ""),
     lead_time_seconds: leadSeconds(r["lead_time_seconds"] ?? r["lead_time"] ?? r["required"]),
   }));
 }
 
-export const sendNotice = (api: Api, line: string, fields: NoticeFields) =>
-  call<NoticeSent>(api, "POST", "/api/v1/notices", { line, ...fields });
+const asArea = (area: Area) => area as unknown as Record<string, unknown>;
 
-export const amendNotice = (api: Api, ident: string, fields: NoticeFields) =>
-  call<NoticeSent>(api, "POST", `/api/v1/notices/${enc(ident)}/amend`, fields);
+export const sendNotice = async (api: Api, line: string, fields: NoticeFields) =>
+  (await ok(
+    api.POST("/api/v1/notices", { body: { line, ...fields, area: asArea(fields.area) } }),
+  )) as unknown as NoticeSent;
 
-export const cancelNotice = (api: Api, ident: string, reason: string) =>
-  call<NoticeSent>(api, "POST", `/api/v1/notices/${enc(ident)}/cancel`, { reason });
+export const amendNotice = async (api: Api, ident: string, fields: NoticeFields) =>
+  (await ok(
+    api.POST("/api/v1/notices/{ident}/amend", {
+      params: { path: { ident } },
+      body: { ...fields, area: asArea(fields.area) },
+    }),
+  )) as unknown as NoticeSent;
 
-/** Whether the node refused a notification for giving too little notice. */
-export function isShortNotice(error: unknown): boolean {
-  if (!(error instanceof ApiError)) return false;
-  const p = error.problem;
-  if (p["short_notice"] !== undefined) return true;
-  const text = `${p.type ?? ""} ${p.detail ?? p.error ?? ""} ${p.hint ?? ""}`;
-  return /short.notice|needs .* notice/i.test(text);
+export const cancelNotice = async (api: Api, ident: string, reason: string) =>
+  (await ok(
+    api.POST("/api/v1/notices/{ident}/cancel", {
+      params: { path: { ident } },
+      body: { reason, precedence: "IMMEDIATE" },
+    }),
+  )) as unknown as NoticeSent;
+
+/** The notice (seconds) the node asked for and the notice given, when it refused a
+ * notification for giving too little; null for any other error. */
+export function shortNotice(error: unknown): { required: number; given: number } | null {
+  if (!(error instanceof ApiError)) return null;
+  const found = error.problem["short_notice"] as
+    | { required_seconds?: unknown; given_seconds?: unknown }
+    | undefined;
+  if (!found || typeof found.required_seconds !== "number" || typeof found.given_seconds !== "number") {
+    return null;
+  }
+  return { required: found.required_seconds, given: found.given_seconds };
 }
 
 // -- accountability ------------------------------------------------------------------
@@ -158,8 +148,8 @@ export interface OverdueItem {
   steps: EscalationStep[];
 }
 
-export const overdueBoard = (api: Api, days = 30) =>
-  call<OverdueItem[]>(api, "GET", `/api/v1/overdue${q({ days })}`);
+export const overdueBoard = async (api: Api, days = 30) =>
+  (await ok(api.GET("/api/v1/overdue", { params: { query: { days } } }))) as unknown as OverdueItem[];
 
 // -- the watch roster ------------------------------------------------------------------
 
@@ -172,17 +162,14 @@ export interface WatchDesk {
 }
 
 export async function watchBoard(api: Api): Promise<WatchDesk[]> {
-  const found = await call<WatchDesk[] | { desks: WatchDesk[] }>(api, "GET", "/api/v1/watch");
-  return Array.isArray(found) ? found : found.desks;
+  const found = (await ok(api.GET("/api/v1/watch"))) as unknown as { desks: WatchDesk[] };
+  return found.desks;
 }
 
-export const handOver = (api: Api, desk: string, to: string, note: string, line?: string) =>
-  call<{ id: string; line: string; content: Record<string, unknown> }>(
-    api,
-    "POST",
-    "/api/v1/watch/handover",
-    line ? { desk, to, note, line } : { desk, to, note },
-  );
+export const handOver = async (api: Api, to: string, note: string, line?: string) =>
+  (await ok(
+    api.POST("/api/v1/watch/handover", { body: line ? { to, note, line } : { to, note } }),
+  )) as unknown as { id: string; line: string; content: Record<string, unknown> };
 
 // -- translations ----------------------------------------------------------------------
 
@@ -196,26 +183,39 @@ export interface QueuedMessage {
   body: string;
   lang: string | null;
   sent: string;
+  translations: Translation[];
 }
 
-export const inboxAll = (api: Api) =>
-  call<QueuedMessage[]>(api, "GET", `/api/v1/inbox${q({ include_acked: true })}`);
+export const translationQueue = async (api: Api, days = 30) =>
+  (await ok(
+    api.GET("/api/v1/translations/pending", { params: { query: { days } } }),
+  )) as unknown as QueuedMessage[];
 
-export const readMessage = (api: Api, ident: string, lang: Lang) =>
-  call<MessageRead>(api, "GET", `/api/v1/messages/${enc(ident)}/read${q({ lang })}`);
+export const translateMessage = async (
+  api: Api,
+  ident: string,
+  lang: string,
+  subject: string,
+  body: string,
+) =>
+  (await ok(
+    api.POST("/api/v1/messages/{ident}/translations", {
+      params: { path: { ident } },
+      body: { lang, subject, body },
+    }),
+  )) as unknown as { id: string };
 
-export const translateMessage = (api: Api, ident: string, lang: string, subject: string, body: string) =>
-  call<{ id: string }>(api, "POST", `/api/v1/messages/${enc(ident)}/translations`, {
-    lang,
-    subject,
-    body,
-  });
-
-export const certifyTranslation = (
+export const certifyTranslation = async (
   api: Api,
   ident: string,
   correction?: { subject: string; body: string },
-) => call<{ id: string }>(api, "POST", `/api/v1/translations/${enc(ident)}/certify`, correction ?? {});
+) =>
+  (await ok(
+    api.POST("/api/v1/translations/{ident}/certify", {
+      params: { path: { ident } },
+      body: correction ?? {},
+    }),
+  )) as unknown as { id: string };
 
 // -- relayed messages --------------------------------------------------------------------
 
@@ -238,14 +238,16 @@ export interface Relayed {
   relayed_at: string;
   original_sent?: string | null;
   to: string[];
-  signature_verified: boolean | null;
+  signature_verified: boolean;
+  signature_problem: string | null;
   forwarded: Forward[];
 }
 
-export const listRelayed = (api: Api) => call<Relayed[]>(api, "GET", "/api/v1/relays");
+export const listRelayed = async (api: Api) =>
+  (await ok(api.GET("/api/v1/relays"))) as unknown as Relayed[];
 
 export const forwardRelayed = (api: Api, ident: string, to: string[]) =>
-  call<unknown>(api, "POST", `/api/v1/relays/${enc(ident)}/forward`, to.length ? { to } : {});
+  ok(api.POST("/api/v1/relays/{ident}/forward", { params: { path: { ident } }, body: { to } }));
 
 // -- contact requests -------------------------------------------------------------------
 
@@ -283,26 +285,35 @@ export interface PairStats {
   median_seconds_to_answer: number | null;
 }
 
-export const listContacts = (api: Api) => call<ContactRequest[]>(api, "GET", "/api/v1/contacts");
+export const listContacts = async (api: Api) =>
+  (await ok(api.GET("/api/v1/contacts"))) as unknown as ContactRequest[];
 
 export const contactStats = (api: Api, days: number) =>
-  call<PairStats[]>(api, "GET", `/api/v1/contacts/stats${q({ days })}`);
+  ok(api.GET("/api/v1/contacts/stats", { params: { query: { days } } })).then(
+    (rows) => rows as unknown as PairStats[],
+  );
 
-export const requestContact = (api: Api, to: string, topic: string, windowHours?: number) =>
-  call<ContactRequest>(api, "POST", "/api/v1/contacts", {
-    to,
-    topic,
-    ...(windowHours ? { window_hours: windowHours } : {}),
-  });
+export const requestContact = async (api: Api, to: string, topic: string, windowHours?: number) =>
+  (await ok(
+    api.POST("/api/v1/contacts", {
+      body: windowHours ? { to, topic, window_hours: windowHours } : { to, topic },
+    }),
+  )) as unknown as ContactRequest;
 
 export type ContactAction = "accept" | "decline" | "cancel" | "held";
 
-export const answerContact = (
+export const answerContact = async (
   api: Api,
   ident: string,
   action: ContactAction,
   body: { time?: string; reason?: string; summary?: string },
-) => call<ContactRequest>(api, "POST", `/api/v1/contacts/${enc(ident)}/${action}`, body);
+) =>
+  (await ok(
+    api.POST("/api/v1/contacts/{ident}/{action}", {
+      params: { path: { ident, action } },
+      body: { time: body.time ?? null, reason: body.reason ?? "", summary: body.summary ?? "" },
+    }),
+  )) as unknown as ContactRequest;
 
 // -- the record of a line (auditor) ----------------------------------------------------
 
@@ -313,11 +324,11 @@ export interface RecordEvent {
   kind: string;
   author: string;
   ts: string;
-  received?: string | null;
-  verified: boolean | null;
-  problem?: string | null;
-  summary?: string | null;
-  content?: Record<string, unknown>;
+  received: string | null;
+  verified: boolean;
+  problem: string | null;
+  summary: string;
+  content: Record<string, unknown>;
 }
 
 export interface PeerHead {
@@ -325,43 +336,48 @@ export interface PeerHead {
   id: string;
 }
 
+/** One chain of the line against one peer: the head we hold and the furthest the peer
+ * confirmed (its receipts, its acknowledgements of our deliveries). */
 export interface PeerChain {
+  peer: string;
   party: string;
   ours: PeerHead | null;
   theirs: PeerHead | null;
+  /** unknown, in step, ahead, behind, divergent */
   state: string;
-  peer?: string;
 }
 
 export interface LineRecord {
   line: string;
   events: RecordEvent[];
-  verification: { ok: boolean; events: number; problems: string[] } | null;
-  peer: PeerChain[] | { error?: string; chains?: PeerChain[] } | null;
+  verification: { ok: boolean; events: number; problems: string[] };
+  peer: PeerChain[];
 }
 
-export const lineRecord = (api: Api, line: string) =>
-  call<LineRecord>(api, "GET", `/api/v1/lines/${enc(line)}/record`);
+export const lineRecord = async (api: Api, line: string) =>
+  (await ok(
+    api.GET("/api/v1/lines/{line_id}/record", { params: { path: { line_id: line } } }),
+  )) as unknown as LineRecord;
 
+/** An exercise whose after-action report the node makes from its record. */
 export interface ExerciseReport {
   id: string;
-  exercise?: string;
-  title?: string;
-  created_at?: string;
-  lang?: string;
-  [key: string]: unknown;
+  exercise: string;
+  events: number;
+  first: string;
+  last: string;
+  lang: string;
 }
 
+/** The exercise reports, or null when the principal may not see them (another party's). */
 export async function exerciseReports(api: Api): Promise<ExerciseReport[] | null> {
   try {
-    const found = await call<ExerciseReport[] | { reports: ExerciseReport[] }>(
-      api,
-      "GET",
-      "/api/v1/exercises/reports",
-    );
-    return Array.isArray(found) ? found : found.reports;
+    return (await ok(api.GET("/api/v1/exercises/reports"))) as unknown as ExerciseReport[];
   } catch (error) {
-    if (error instanceof ApiError && (error.status === 404 || error.status === 405)) return null;
+    if (error instanceof ApiError && [403, 404].includes(error.status)) return null;
     throw error;
   }
 }
+
+export const reportHref = (id: string): string =>
+  `/api/v1/exercises/reports/${encodeURIComponent(id)}`;

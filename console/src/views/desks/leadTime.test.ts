@@ -27,7 +27,9 @@ describe("span", () => {
 
   it("words the two largest parts", () => {
     const units = { d: "d", h: "h", m: "m" };
-    expect(compactSpan(86400, units)).toBe("1d");
+    expect(compactSpan(86400, units)).toBe("24h");
+    expect(compactSpan(36 * 3600, units)).toBe("36h");
+    expect(compactSpan(2 * 86400, units)).toBe("2d");
     expect(compactSpan(24 * 3600 - 60, units)).toBe("23h 59m");
     expect(compactSpan(3 * 86400 + 3600 + 60, units)).toBe("3d 1h");
     expect(compactSpan(59, units)).toBe("0m");

@@ -34,8 +34,11 @@ export function span(seconds: number): Span {
   };
 }
 
-/** "3d 4h", "24h", "45m", "0m": the largest two parts that are not zero. */
+/** "3d 4h", "24h", "45m", "0m": the largest two parts that are not zero; whole hours
+ * under two days in hours, as the agreements write them ("24h", "36h"). */
 export function compactSpan(seconds: number, units: { d: string; h: string; m: string }): string {
+  const whole = Math.max(0, Math.floor(seconds));
+  if (whole > 0 && whole < 2 * 86400 && whole % 3600 === 0) return `${whole / 3600}${units.h}`;
   const { days, hours, minutes } = span(seconds);
   const parts: string[] = [];
   if (days) parts.push(`${days}${units.d}`);
