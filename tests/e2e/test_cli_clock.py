@@ -69,7 +69,7 @@ def test_inbox_counts_down_in_scenario_time(scenario: Run, clock: Path) -> None:
     (item,) = scenario("inbox", "--as", "RU/NDMC", "--json", ok=True).json()
     assert item["id"] == message
     assert item["sent"] == "2022-03-01T08:00:00.000Z"
-    assert item["deadline"] == "2022-03-01T08:10:00Z"
+    assert item["deadline"] == "2022-03-01T08:10:00.000Z"
     assert item["seconds_left"] == 600.0
     table = scenario("inbox", "--as", "RU/NDMC", ok=True).out
     assert "2022-03-01 08:10:00Z" in table and "10m 00s" in table

@@ -68,7 +68,7 @@ def test_every_operation_is_named_secured_and_says_its_errors(document: dict[str
             assert op["security"] == []
         else:
             assert op["security"] == [{"session": []}, {"bearer": []}], name
-            assert {"401", "403"} <= set(op["responses"]), name
+            assert "401" in op["responses"], name
         if "{" in path:
             assert "404" in op["responses"], name
         errors = [s for s in op["responses"] if s.startswith(("4", "5"))]

@@ -154,7 +154,7 @@ def test_the_rest_api_refuses_a_send_on_a_halted_chain_with_409(pair: Pair) -> N
         headers={"Authorization": f"Bearer {token}"},
     )
     assert answer.status_code == 409, answer.text
-    assert "rollback" in answer.json()["error"]
+    assert "rollback" in answer.json()["detail"]
     assert "hotline recover" in answer.json()["hint"]
     assert pair.us.store.count_events() == before
 

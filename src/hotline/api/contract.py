@@ -14,45 +14,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from hotline.api.problems import MEDIA_TYPE, Problem
+from hotline.api.problems import MEDIA_TYPE, WHEN, Problem
 
 #: Operations anyone may call, signed in or not.
 PUBLIC = {"signIn", "nodeInfo"}
 
-#: Handler name → operation id, where the camel-cased name would not say it well.
-OPERATION_IDS = {
-    "login": "signIn",
-    "logout": "signOut",
-    "whoami": "whoAmI",
-    "lines": "listLines",
-    "sent": "sentMessages",
-    "message": "getMessage",
-    "send": "sendMessage",
-    "ack": "acknowledgeMessage",
-    "contacts": "listContacts",
-    "ask": "requestContact",
-    "answer": "answerContact",
-    "catalogue": "lineCatalogue",
-    "send_coded": "sendCodedMessage",
-    "read": "readMessage",
-    "translate": "translateMessage",
-    "certify": "certifyTranslation",
-    "overdue": "overdueBoard",
-    "link": "linkState",
-    "verify": "verifyLedger",
-    "alerts": "listAlerts",
-    "alert_ack": "acknowledgeAlert",
-    "alert_draft": "draftFromAlert",
-    "map_view": "mapLayers",
-    "stream": "streamEvents",
-    "outages": "listOutages",
-    "cut": "cutLink",
-    "node_info": "nodeInfo",
-    "node_time": "nodeTime",
-}
+#: Operation ids a router outside this package names otherwise.
+RENAMED = {"stream": "streamEvents"}
 
 SECURITY_SCHEMES = {
     "session": {
@@ -69,30 +39,43 @@ SECURITY_SCHEMES = {
 }
 
 
-def operation_id(route: APIRoute) -> str:
-    """The operation id of a route that does not name its own."""
-    name = OPERATION_IDS.get(route.name)
-    if name is not None:
-        return name
-    head, *rest = route.name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
+#: Headers of error answers, by status.
+HEADERS = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "how to authenticate",
+            "schema": {"type": "string"},
+        }
+    },
+    429: {
+        "Retry-After": {
+            "description": "seconds to wait before trying again",
+            "schema": {"type": "string"},
+        }
+    },
+    503: {
+        "Retry-After": {
+            "description": "seconds to wait before trying again",
+            "schema": {"type": "string"},
+        }
+    },
+}
 
 
-def _errors(method: str, path: str, operation: dict[str, Any]) -> list[int]:
-    """The error statuses an operation can answer, by what it takes."""
-    statuses = {503}  # the database or a peer may be away
-    public = operation.get("operationId") in PUBLIC
-    if not public:
-        statuses |= {401, 403}
-    if operation.get("operationId") == "signIn":
-        statuses |= {401, 429}
+def _errors(method: str, path: str, operation: dict[str, Any]) -> set[int]:
+    """The error statuses any operation like this one can answer, beside those its
+    route declares: 503 (the database away), 401 without a session, 400 for a malformed
+    parameter or body, 404 for an id in the path, 413 for a body over its limit."""
+    statuses = {503}
+    if operation.get("operationId") not in PUBLIC:
+        statuses.add(401)
     if operation.get("parameters") or operation.get("requestBody"):
         statuses.add(400)
     if re.search(r"\{[^}]+\}", path):
         statuses.add(404)
     if method in {"post", "put", "patch"}:
-        statuses |= {400, 409, 413, 415}
-    return sorted(statuses)
+        statuses |= {400, 413}
+    return statuses
 
 
 def document(routes: Sequence[BaseRoute]) -> dict[str, Any]:
@@ -117,13 +100,17 @@ def document(routes: Sequence[BaseRoute]) -> dict[str, Any]:
         for method, operation in item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
-            if operation.get("operationId") not in PUBLIC:
-                operation["security"] = [{"session": []}, {"bearer": []}]
-            else:
-                operation["security"] = []
+            name = operation.get("operationId")
+            if name in RENAMED:
+                operation["operationId"] = name = RENAMED[name]
+            operation["security"] = [] if name in PUBLIC else [{"session": []}, {"bearer": []}]
             responses = operation["responses"]
             responses.pop("422", None)
-            for status in _errors(method, path, operation):
-                answer = responses.setdefault(str(status), {"description": "a problem"})
+            declared = {int(code) for code in responses if code.isdigit() and int(code) >= 400}
+            for status in sorted(declared | _errors(method, path, operation)):
+                answer = responses.setdefault(str(status), {"description": WHEN[status]})
                 answer["content"] = {MEDIA_TYPE: {"schema": problem_ref}}
+                if status in HEADERS:
+                    answer["headers"] = HEADERS[status]
+            operation["responses"] = dict(sorted(responses.items()))
     return doc

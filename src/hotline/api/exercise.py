@@ -1,15 +1,17 @@
 """Exercise controls of the operator API: cut a link to a peer for a while (admins of
 the node's own party only)."""
 
-# No `from __future__ import annotations`: FastAPI reads the endpoints' annotations, and
-# ``me`` below is local to the router's function.
-from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from hotline.api.access import Me
 from hotline.api.limits import JsonRoute
+from hotline.api.problems import errors_of
 from hotline.domain import errors
 from hotline.domain.exercise import parse_exercise_id
 from hotline.domain.identity import Principal, Role
@@ -23,22 +25,26 @@ class Outage(BaseModel):
     exercise: str = Field(description="the exercise that cuts it")
 
 
-def exercise_router(node: "Node", signed_in: Any) -> APIRouter:
+def exercise_router(node: Node) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["exercise"], route_class=JsonRoute)
-    me = Annotated[Principal, Depends(signed_in)]
 
     def admin(who: Principal) -> None:
         if who.party != node.party or Role.ADMIN not in who.roles:
             raise errors.Forbidden(f"{who.id} is not an admin of {node.party}'s node")
 
-    @router.get("/outages")
-    async def outages(who: me) -> dict[str, Any]:
+    @router.get("/outages", operation_id="listOutages", responses=errors_of(401, 403))
+    async def outages(who: Me) -> dict[str, Any]:
         """The link outages an exercise has on now."""
         admin(who)
         return node.outages.active()
 
-    @router.post("/links/{peer}/outage", status_code=201)
-    async def cut(peer: str, body: Outage, who: me) -> dict[str, Any]:
+    @router.post(
+        "/links/{peer}/outage",
+        status_code=201,
+        operation_id="cutLink",
+        responses=errors_of(400, 401, 403, 404),
+    )
+    async def cut(peer: str, body: Outage, who: Me) -> dict[str, Any]:
         """Cut the link to ``peer`` for ``minutes`` (node time): this node neither calls it
         nor answers it meanwhile. For exercises; the link tests record the outage."""
         admin(who)

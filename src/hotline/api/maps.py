@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 def map_layers(node: Node) -> dict[str, Any]:
     """Borders of the parties' territories, live tracks, open alerts and announced areas,
     as GeoJSON for the console's map (from the node's own data: no tile server)."""
+    return {**static_layers(node), **dynamic_layers(node)}
+
+
+def static_layers(node: Node) -> dict[str, Any]:
+    """The countries' outlines and the parties' borders (fixed while the node runs)."""
     members = node.awareness.members()
     countries = load_countries()
     land = territories_from(countries, members)
@@ -35,6 +40,11 @@ def map_layers(node: Node) -> dict[str, Any]:
         }
         for party, geometry in land.items()
     ]
+    return {"countries": outlines, "borders": borders}
+
+
+def dynamic_layers(node: Node) -> dict[str, Any]:
+    """Live tracks, open alerts and the areas of notifications in force."""
     tracks = [
         {
             "type": "Feature",
@@ -69,8 +79,6 @@ def map_layers(node: Node) -> dict[str, Any]:
                 }
             )
     return {
-        "countries": outlines,
-        "borders": borders,
         "tracks": tracks,
         "alerts": alerts,
         "announced": announced,

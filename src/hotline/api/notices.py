@@ -6,24 +6,24 @@ the extension member ``short_notice: {required_seconds, given_seconds}``; sent a
 with ``confirm_short_notice: true`` it goes, the confirmation recorded on the event.
 """
 
-# No `from __future__ import annotations`: FastAPI reads the endpoints' annotations, and
-# ``Me`` below is local to the router's function.
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from hotline.api.access import Access, errors_of
+from hotline.api.access import Access, Ident, Me
 from hotline.api.limits import JsonRoute
 from hotline.api.models import event_json
+from hotline.api.problems import errors_of
 from hotline.domain.clock import parse_time
 from hotline.domain.events import Event
-from hotline.domain.identity import Principal
 from hotline.domain.intent import ACTIVITY_LABELS, Activity, ShortNotice, parse_activity
 from hotline.domain.precedence import parse_precedence
-from hotline.services.notices import NoticeView
+from hotline.services.views import notice_json
 
 if TYPE_CHECKING:
     from hotline.app import Node
@@ -61,31 +61,6 @@ class NoticeCancel(BaseModel):
     precedence: str = "IMMEDIATE"
 
 
-def notice_json(v: NoticeView) -> dict[str, Any]:
-    """A row of `hotline notice list --json`, with the current version's text and times."""
-    c = v.current.content
-    return {
-        "id": v.original.id,
-        "line": v.original.line,
-        "from": v.original.author,
-        "state": v.state,
-        "current": v.current.id,
-        "activity": c.get("activity"),
-        "window": c.get("window"),
-        "area": c.get("area"),
-        "units": c.get("units"),
-        "short_notice": c["intent"].get("short_notice"),
-        "cancelled_by": v.cancelled.id if v.cancelled else None,
-        "precedence": c.get("precedence"),
-        "subject": c.get("subject"),
-        "remark": c.get("body"),
-        "to": list(c.get("to") or []),
-        "sent": v.original.body["ts"],
-        "current_sent": v.current.body["ts"],
-        "cancelled_at": v.cancelled.body["ts"] if v.cancelled else None,
-    }
-
-
 def _fields(body: NoticeFields) -> dict[str, Any]:
     return {
         "activity": parse_activity(body.activity),
@@ -100,9 +75,8 @@ def _fields(body: NoticeFields) -> dict[str, Any]:
     }
 
 
-def notices_router(node: "Node", signed_in: Callable[..., Any], access: Access) -> APIRouter:
+def notices_router(node: Node, access: Access) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["notices"], route_class=JsonRoute)
-    me = Annotated[Principal, Depends(signed_in)]
     store = node.store
 
     def sending(fn: Callable[[], Event]) -> Event:
@@ -113,7 +87,7 @@ def notices_router(node: "Node", signed_in: Callable[..., Any], access: Access) 
             raise
 
     @router.get("/notices", operation_id="listNotices", responses=errors_of(401))
-    async def list_notices(who: me) -> list[dict[str, Any]]:
+    async def list_notices(who: Me) -> list[dict[str, Any]]:
         """Notifications of intent on the principal's lines, newest first, each with its
         latest amendment or cancellation."""
 
@@ -127,7 +101,7 @@ def notices_router(node: "Node", signed_in: Callable[..., Any], access: Access) 
         return found
 
     @router.get("/notices/activities", operation_id="noticeActivities", responses=errors_of(401))
-    async def activities(who: me) -> list[dict[str, Any]]:
+    async def activities(who: Me) -> list[dict[str, Any]]:
         """Each activity, its name in the node's language, and the notice (seconds) this
         node's rule asks for it; null: none."""
         rules = node.notices.lead_times
@@ -146,7 +120,7 @@ def notices_router(node: "Node", signed_in: Callable[..., Any], access: Access) 
         operation_id="sendNotice",
         responses=errors_of(400, 401, 403, 404, 409),
     )
-    async def send(body: NoticeSend, who: me) -> dict[str, Any]:
+    async def send(body: NoticeSend, who: Me) -> dict[str, Any]:
         """Notify the other side of an activity: type, window, area, units, remark."""
         access.writer(who)
         fields = _fields(body)
@@ -165,7 +139,7 @@ def notices_router(node: "Node", signed_in: Callable[..., Any], access: Access) 
         operation_id="amendNotice",
         responses=errors_of(400, 401, 403, 404, 409),
     )
-    async def amend(ident: str, body: NoticeFields, who: me) -> dict[str, Any]:
+    async def amend(ident: Ident, body: NoticeFields, who: Me) -> dict[str, Any]:
         """Amend a notification: all its fields again, as they now stand."""
         access.writer(who)
         fields = _fields(body)
@@ -183,7 +157,7 @@ def notices_router(node: "Node", signed_in: Callable[..., Any], access: Access) 
         operation_id="cancelNotice",
         responses=errors_of(400, 401, 403, 404, 409),
     )
-    async def cancel(ident: str, body: NoticeCancel, who: me) -> dict[str, Any]:
+    async def cancel(ident: Ident, body: NoticeCancel, who: Me) -> dict[str, Any]:
         """Withdraw a notification: the activity will not take place."""
         access.writer(who)
         precedence = parse_precedence(body.precedence)

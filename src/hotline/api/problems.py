@@ -161,13 +161,22 @@ def install(app: FastAPI) -> None:
         )
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for error statuses, each a :class:`Problem`."""
-    return {
-        status: {
-            "model": Problem,
-            "description": _STATUSES.get(status, ("error", "Error"))[1],
-            "content": {MEDIA_TYPE: {}},
-        }
-        for status in statuses
-    }
+#: What each error status of an operation means, in the OpenAPI document.
+WHEN = {
+    400: "Malformed input: the problem names the field and what is wrong with it.",
+    401: "No valid session or token: sign in (WWW-Authenticate says how).",
+    403: "The principal may not do this (an auditor writes nothing; another party's data).",
+    404: "Not found, or not on any of the principal's lines.",
+    409: "Well-formed, but a rule refuses it (policy, short notice, already answered, a "
+    "halted chain).",
+    413: "The request body is over its limit (the problem names the setting).",
+    415: "The body is not JSON.",
+    429: "Too many attempts: wait (Retry-After says how long).",
+    503: "The database, the node's key or a peer is not available now (Retry-After).",
+}
+
+
+def errors_of(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of an operation: each error status it may answer and when.
+    The document (:mod:`hotline.api.contract`) gives each the :class:`Problem` schema."""
+    return {status: {"description": WHEN[status]} for status in statuses}

@@ -4,22 +4,22 @@ verifies; the verification of the line; and how each chain stands with each peer
 far as this node knows without asking it (the receipts the peer signed and how far it
 acknowledged our deliveries): ours against the last known theirs."""
 
-# No `from __future__ import annotations`: FastAPI reads the endpoints' annotations, and
-# ``me`` below is local to the router's function.
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Annotated, Any
+from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from hotline.api.access import Access, errors_of
+from hotline.api.access import Access, LineId, Me
 from hotline.api.limits import JsonRoute
+from hotline.api.problems import errors_of
 from hotline.domain.clock import format_time
 from hotline.domain.events import Event, EventKind
-from hotline.domain.identity import Principal
 from hotline.domain.ledger import ChainHead
 from hotline.domain.verify import Problem
-from hotline.services.verification import verify_store
+from hotline.services.verification import CachedVerification
 
 if TYPE_CHECKING:
     from hotline.app import Node
@@ -125,13 +125,12 @@ def _verified(events: list[Event], problems: list[Problem]) -> dict[str, tuple[b
     return found
 
 
-def record_router(node: "Node", signed_in: Callable[..., Any], access: Access) -> APIRouter:
+def record_router(node: Node, access: Access, verification: CachedVerification) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["lines"], route_class=JsonRoute)
-    me = Annotated[Principal, Depends(signed_in)]
     store = node.store
 
     @router.get("/lines/{line_id}/record", operation_id="lineRecord", responses=errors_of(401, 404))
-    async def record(line_id: str, who: me) -> dict[str, Any]:
+    async def record(line_id: LineId, who: Me) -> dict[str, Any]:
         """The line's record: every event as stored (receipts too) with its time of
         receipt and whether it verifies, the line's verification, and each chain against
         each peer as far as this node knows (ours, and the last known theirs)."""
@@ -140,7 +139,7 @@ def record_router(node: "Node", signed_in: Callable[..., Any], access: Access) -
             state = access.on_line(who, line_id.strip().lower())
             line = state.line.id
             events = store.events(line)
-            report = verify_store(store)
+            report, _ = verification.report()
             problems = [p for p in report.problems if p.line == line]
             checked = _verified(events, problems)
             hosted = node.directory.hosted()

@@ -5,16 +5,16 @@ events on the principal's lines; a report covers the node's whole record of the
 exercise (its link tests, refusals and alerts too), so both are for principals of the
 node's own party."""
 
-# No `from __future__ import annotations`: FastAPI reads the endpoints' annotations, and
-# ``me`` below is local to the router's function.
-from collections.abc import Callable
+from __future__ import annotations
+
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from hotline.api.access import Access, errors_of
+from hotline.api.access import Access, Me
+from hotline.api.problems import errors_of
 from hotline.domain import errors
 from hotline.domain.clock import format_time
 from hotline.domain.events import Event
@@ -46,9 +46,8 @@ def exercises_on(events: list[Event]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["last"], r["id"]), reverse=True)
 
 
-def reports_router(node: "Node", signed_in: Callable[..., Any], access: Access) -> APIRouter:
+def reports_router(node: Node, access: Access) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["exercise"])
-    me = Annotated[Principal, Depends(signed_in)]
     store = node.store
 
     def mine(who: Principal) -> list[dict[str, Any]]:
@@ -60,7 +59,7 @@ def reports_router(node: "Node", signed_in: Callable[..., Any], access: Access) 
     @router.get(
         "/exercises/reports", operation_id="listExerciseReports", responses=errors_of(401, 403)
     )
-    async def reports(who: me) -> list[dict[str, Any]]:
+    async def reports(who: Me) -> list[dict[str, Any]]:
         """The exercises on the principal's lines whose after-action report the node
         makes (GET /exercises/reports/{ident}), newest first, in the node's language."""
         access.own_party(who)
@@ -73,7 +72,9 @@ def reports_router(node: "Node", signed_in: Callable[..., Any], access: Access) 
         response_class=HTMLResponse,
         responses=errors_of(400, 401, 403, 404),
     )
-    async def report(ident: str, who: me) -> HTMLResponse:
+    async def report(
+        ident: Annotated[str, Path(description="the exercise id")], who: Me
+    ) -> HTMLResponse:
         """The after-action report of an exercise: a self-contained HTML page in the
         node's language (no script, nothing fetched), made from the node's record now."""
         access.own_party(who)

@@ -1,22 +1,22 @@
 """The watch roster in the operator API: who is on watch at each desk of the
 principal's party (and who comes next), and a shift handover signed by the desk."""
 
-# No `from __future__ import annotations`: FastAPI reads the endpoints' annotations, and
-# ``me`` below is local to the router's function.
-from collections.abc import Callable
+from __future__ import annotations
+
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from hotline.api.access import Access, errors_of
+from hotline.api.access import Access, Me
 from hotline.api.limits import JsonRoute
 from hotline.api.models import event_json
+from hotline.api.problems import errors_of
 from hotline.domain import errors
-from hotline.domain.clock import format_time, parse_time
+from hotline.domain.clock import parse_time
 from hotline.domain.events import Event
-from hotline.domain.identity import Principal
+from hotline.services.views import watch_json
 
 if TYPE_CHECKING:
     from hotline.app import Node
@@ -29,32 +29,19 @@ class Handover(BaseModel):
     line: str | None = Field(default=None, description="the line to record it on")
 
 
-def watch_router(node: "Node", signed_in: Callable[..., Any], access: Access) -> APIRouter:
+def watch_router(node: Node, access: Access) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["watch"], route_class=JsonRoute)
-    me = Annotated[Principal, Depends(signed_in)]
 
     @router.get("/watch", operation_id="watchBoard", responses=errors_of(400, 401))
     async def board(
-        who: me,
+        who: Me,
         at: Annotated[str | None, Query(description="another moment (RFC 3339)")] = None,
     ) -> dict[str, Any]:
         """Who is on watch at each desk of the principal's party, until when, and who
         comes next (as `hotline watch --json`)."""
         moment = parse_time(at, field="at") if at else node.writer.now()
         rows = await run_in_threadpool(node.watch.board, who.party, moment)
-        return {
-            "at": format_time(moment),
-            "desks": [
-                {
-                    "desk": desk,
-                    "on_watch": current.officer if current else None,
-                    "until": format_time(current.end) if current else None,
-                    "next": nxt.officer if nxt else None,
-                    "next_from": format_time(nxt.start) if nxt else None,
-                }
-                for desk, current, nxt in rows
-            ],
-        }
+        return watch_json(moment, rows)
 
     @router.post(
         "/watch/handover",
@@ -62,7 +49,7 @@ def watch_router(node: "Node", signed_in: Callable[..., Any], access: Access) ->
         operation_id="handOver",
         responses=errors_of(400, 401, 403, 404),
     )
-    async def handover(body: Handover, who: me) -> dict[str, Any]:
+    async def handover(body: Handover, who: Me) -> dict[str, Any]:
         """Record a shift handover at the principal's desk, signed by the desk, on one of
         its lines (the given one, or its first active line)."""
         access.writer(who)

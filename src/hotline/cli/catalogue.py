@@ -25,6 +25,7 @@ from hotline.domain import errors
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.precedence import parse_precedence
 from hotline.services.catalogues import STARTER, starter_text
+from hotline.services.views import watch_json
 
 # -- catalogues ---------------------------------------------------------------------------
 
@@ -285,19 +286,10 @@ def watch_now(
         return
     with node_context() as node:
         moment = parse_time(at, field="at") if at else node_now(node)
-        board = node.watch.board((party or node.party).upper(), moment)
-    rows = [
-        {
-            "desk": desk,
-            "on_watch": current.officer if current else None,
-            "until": format_time(current.end) if current else None,
-            "next": nxt.officer if nxt else None,
-            "next_from": format_time(nxt.start) if nxt else None,
-        }
-        for desk, current, nxt in board
-    ]
+        board = watch_json(moment, node.watch.board((party or node.party).upper(), moment))
+    rows = board["desks"]
     if as_json:
-        print_json({"at": format_time(moment), "desks": rows})
+        print_json(board)
         return
     table = Table(
         "DESK", "ON WATCH", "UNTIL", "NEXT", "FROM", title=f"watch at {format_time(moment)}"

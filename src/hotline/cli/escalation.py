@@ -24,6 +24,7 @@ from hotline.domain import errors
 from hotline.domain.escalation import describe_plan
 from hotline.domain.precedence import Precedence
 from hotline.services.overdue import overdue as overdue_items
+from hotline.services.views import relayed_json
 
 FORMATS = {".toml": "toml", ".yaml": "yaml", ".yml": "yaml"}
 
@@ -200,24 +201,8 @@ def relay_list(
         if who:
             node.store.principal(who)
         items = node.relays.relayed(who.split("/")[0] if who else None, who)
-    rows = [
-        {
-            "relay": r.relay.id,
-            "line": r.relay.line,
-            "message": r.original.id,
-            "from_line": r.original.line,
-            "from": r.original.author,
-            "precedence": r.original.content.get("precedence"),
-            "subject": r.original.content.get("subject"),
-            "body": r.original.content.get("body"),
-            "relayed_at": r.relay.body["ts"],
-            "to": r.to,
-            "forwarded": [
-                {"by": f.author, "to": f.content.get("to"), "at": f.body["ts"]} for f in r.forwards
-            ],
-        }
-        for r in items
-    ]
+        keys = node.store.key_directory()
+        rows = [relayed_json(r, keys) for r in items]
     if as_json:
         print_json(rows)
         return

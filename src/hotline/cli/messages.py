@@ -24,6 +24,7 @@ from hotline.domain.events import EventKind
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import parse_message_kind
 from hotline.domain.precedence import parse_precedence
+from hotline.services.views import inbox_json
 
 # -- messages -----------------------------------------------------------------------------
 
@@ -165,7 +166,7 @@ def inbox(
         }
         moment = node_now(node)
     if as_json:
-        print_json([render.inbox_json(i, moment) for i in items])
+        print_json([inbox_json(i, moment) for i in items])
         return
     if not items:
         out.print(f"inbox of {who}: nothing waiting")

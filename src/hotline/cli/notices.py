@@ -16,6 +16,7 @@ from hotline.domain.catalogue import describe_area
 from hotline.domain.clock import parse_time
 from hotline.domain.intent import Activity, parse_activity, render_intent
 from hotline.domain.precedence import parse_precedence
+from hotline.services.views import notice_json, translation_json
 
 LineOption = Annotated[str, typer.Option("--line", "-l", metavar="LINE", help="The line.")]
 AsOption = Annotated[str, typer.Option("--as", metavar="PRINCIPAL", help="The sending principal.")]
@@ -153,22 +154,7 @@ def notice_list(as_json: JsonOption = False) -> None:
     """Notifications of intent on this node's lines, newest first, with their state."""
     with node_context() as node:
         views = node.notices.notices(node.party)
-    rows = [
-        {
-            "id": v.original.id,
-            "line": v.original.line,
-            "from": v.original.author,
-            "state": v.state,
-            "current": v.current.id,
-            "activity": v.current.content.get("activity"),
-            "window": v.current.content.get("window"),
-            "area": v.current.content.get("area"),
-            "units": v.current.content.get("units"),
-            "short_notice": v.current.content["intent"].get("short_notice"),
-            "cancelled_by": v.cancelled.id if v.cancelled else None,
-        }
-        for v in views
-    ]
+    rows = [notice_json(v) for v in views]
     if as_json:
         print_json(rows)
         return
@@ -219,19 +205,7 @@ def read(
         "reader_lang": reader,
         "catalogue": {"title": coded[0], "text": coded[1]} if coded else None,
         "notification": intent,
-        "translations": [
-            {
-                "id": t.event.id,
-                "lang": t.lang,
-                "subject": t.subject,
-                "body": t.body,
-                "translator": t.translator,
-                "machine": t.machine,
-                "certified_by": t.certified_by,
-                "state": t.state,
-            }
-            for t in translations
-        ],
+        "translations": [translation_json(t) for t in translations],
     }
     if as_json:
         print_json(data)

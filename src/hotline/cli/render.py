@@ -12,7 +12,6 @@ from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import Party, Principal
 from hotline.domain.policy import LineState
 from hotline.domain.precedence import format_duration
-from hotline.services.messages import InboxItem
 
 
 def short(event_id: str) -> str:
@@ -140,22 +139,4 @@ def line_json(state: LineState) -> dict[str, Any]:
         "created_at": state.created_at,
         "terms_id": state.line.terms_id(),
         "terms": state.line.terms(),
-    }
-
-
-def inbox_json(item: InboxItem, now: datetime) -> dict[str, Any]:
-    return {
-        "id": item.message.id,
-        "line": item.line.line.id,
-        "from": item.message.author,
-        "precedence": item.precedence.value,
-        "kind": item.message.content["kind"],
-        "subject": item.message.content["subject"],
-        "sent": item.message.body["ts"],
-        "deadline": item.deadline.isoformat().replace("+00:00", "Z"),
-        "seconds_left": round(item.time_left(now), 3),
-        "acked_by": item.ack.author if item.ack else None,
-        "acked_at": item.ack.body["ts"] if item.ack else None,
-        "escalations": list(item.escalations),
-        "exercise": item.message.content.get("exercise"),
     }

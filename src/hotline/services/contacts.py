@@ -177,3 +177,24 @@ def select(
         if (status is None or r.status is status)
         and (principal is None or principal in (r.requester, r.addressee))
     ]
+
+
+def history(
+    requests: Iterable[ContactRequest], now: datetime, days: int, bucket_days: int
+) -> list[tuple[datetime, datetime, list[PairStats]]]:
+    """The record of contact requests over the last ``days`` days in buckets of
+    ``bucket_days`` (the last bucket ends at ``now``), oldest first: per bucket, per
+    (requester, addressee), the requests made in it and what came of them by ``now``."""
+    if days < 1 or bucket_days < 1:
+        raise InvalidInput("days", "count at least one day")
+    start = now - timedelta(days=days)
+    width = timedelta(days=bucket_days)
+    made = [r for r in requests if start <= r.requested_at <= now]
+    buckets = []
+    low = start
+    while low < now:
+        high = min(low + width, now)
+        inside = [r for r in made if low <= r.requested_at < high or r.requested_at == now == high]
+        buckets.append((low, high, stats(inside, now, days + 1)))
+        low = high
+    return buckets

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -103,3 +104,24 @@ def _drain(
     batch, future = item
     for row, (problem, content) in zip(batch, future.result(), strict=True):
         yield row, problem, content
+
+
+class CachedVerification:
+    """The verification of the ledger as it stands, made again only when an event was
+    stored since the last one (:meth:`Store.last_pos` moved), however many ask for it:
+    every console polling ``GET /verify`` shares one run. One run at a time."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._at: int | None = None
+        self._report: Report | None = None
+
+    def report(self) -> tuple[Report, int]:
+        """The report, and the storage position of the newest event it covers."""
+        with self._lock:
+            position = self.store.last_pos()
+            if self._report is None or self._at != position:
+                self._report = verify_store(self.store)
+                self._at = position
+            return self._report, position

@@ -1,0 +1,32 @@
+"""Accountability: every message and contact request past its deadline, either way, with
+what the escalation engine has done about it so far (its steps, in order)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from hotline.api.access import Access, Days, Me
+from hotline.api.limits import JsonRoute
+from hotline.api.problems import errors_of
+from hotline.services.overdue import overdue
+
+if TYPE_CHECKING:
+    from hotline.app import Node
+
+
+def accountability_router(node: Node, access: Access) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["accountability"], route_class=JsonRoute)
+
+    @router.get("/overdue", operation_id="overdueBoard", responses=errors_of(400, 401))
+    async def overdue_board(who: Me, days: Days = 30) -> list[dict[str, Any]]:
+        """What is overdue on the principal's lines (as `hotline overdue --json`), each
+        with its escalation steps: when, what, and how it went."""
+        now = node.writer.now()
+        mine = await run_in_threadpool(access.line_ids, who)
+        items = await run_in_threadpool(overdue, node.store, node.contacts, who.party, now, days)
+        return [i.to_json(now) for i in items if i.line in mine]
+
+    return router

@@ -1,0 +1,105 @@
+"""Signing in and out, who is signed in, the language the console speaks to them, and
+whose node this is (before anyone signs in)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from hotline.api.access import COOKIE, Access, Me, token_of
+from hotline.api.limits import JsonRoute
+from hotline.api.problems import errors_of
+from hotline.domain.identity import Principal
+from hotline.services.accounts import LANGUAGES
+
+if TYPE_CHECKING:
+    from hotline.app import Node
+
+
+class Login(BaseModel):
+    principal: str
+    password: str
+
+
+class LanguageChoice(BaseModel):
+    language: str = Field(max_length=8, description=f"one of {', '.join(LANGUAGES)}")
+
+
+def auth_router(node: Node, access: Access) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["auth"], route_class=JsonRoute)
+    accounts = node.accounts
+
+    def me(who: Principal) -> dict[str, Any]:
+        return {
+            "principal": who.id,
+            "name": who.name,
+            "party": who.party,
+            "node": node.party,
+            "roles": [r.value for r in who.roles],
+            "lines": [s.line.id for s in access.lines_of(who)],
+            "language": accounts.language_of(who.id) or node.language,
+            "node_language": node.language,
+            "languages": list(LANGUAGES),
+        }
+
+    @router.post("/auth/login", operation_id="signIn", responses=errors_of(400, 401, 413, 429))
+    async def login(body: Login, request: Request) -> JSONResponse:
+        """Sign in with a principal's password: a session token, also set as the
+        ``hotline_session`` cookie."""
+        remote = request.client.host if request.client else None
+        session = await run_in_threadpool(accounts.login, body.principal, body.password, remote)
+        answer = JSONResponse(
+            {
+                "token": session.token,
+                "principal": session.principal,
+                "expires_at": accounts.expiry(session),
+            }
+        )
+        answer.set_cookie(
+            COOKIE,
+            session.token,
+            httponly=True,
+            samesite="strict",
+            max_age=int(accounts.session_ttl.total_seconds()),
+        )
+        return answer
+
+    @router.post("/auth/logout", operation_id="signOut", responses=errors_of(401))
+    async def logout(request: Request, who: Me) -> JSONResponse:
+        """End the session (or revoke the token): its streams close at once."""
+        token = token_of(request)
+        if token:
+            await run_in_threadpool(accounts.logout, token)
+        answer = JSONResponse({"signed_out": who.id})
+        answer.delete_cookie(COOKIE)
+        return answer
+
+    @router.get("/me", operation_id="whoAmI", responses=errors_of(401))
+    async def whoami(who: Me) -> dict[str, Any]:
+        """The signed-in principal, its lines, and the language it reads in (its own
+        choice, else the node's)."""
+        found: dict[str, Any] = await run_in_threadpool(me, who)
+        return found
+
+    @router.put("/me/language", operation_id="setMyLanguage", responses=errors_of(400, 401))
+    async def set_my_language(body: LanguageChoice, who: Me) -> dict[str, Any]:
+        """Choose the language the console speaks to this principal; the answer is
+        ``GET /me`` with it."""
+        await run_in_threadpool(accounts.set_language, who.id, body.language)
+        found: dict[str, Any] = await run_in_threadpool(me, who)
+        return found
+
+    @router.get("/node", operation_id="nodeInfo")
+    async def node_info() -> dict[str, Any]:
+        """Whose node this is and its language, for the sign-in screen (no session)."""
+        return {
+            "party": node.party,
+            "language": node.language,
+            "languages": list(LANGUAGES),
+        }
+
+    return router

@@ -1,0 +1,101 @@
+"""Situational awareness for the node's own party: alerts (acknowledge one, draft a
+deconfliction message from one) and the map's layers, answered from a cache with an
+``ETag`` so a console that has them gets ``304 Not Modified``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from hotline.api.access import Access, AlertId, Me
+from hotline.api.limits import JsonRoute
+from hotline.api.maps import dynamic_layers, static_layers
+from hotline.api.problems import errors_of
+
+if TYPE_CHECKING:
+    from hotline.app import Node
+
+
+class MapCache:
+    """The map's layers as JSON text: the borders once (they do not change while the
+    node runs), tracks, alerts and announced areas as they stand; the ``ETag`` is a
+    digest of the whole."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self._lock = threading.Lock()
+        self._static: tuple[str, str] | None = None
+
+    def layers(self) -> tuple[bytes, str]:
+        """The layers (JSON, UTF-8) and their ETag."""
+        with self._lock:
+            if self._static is None:
+                text = json.dumps(static_layers(self.node), separators=(",", ":"))
+                self._static = (text[1:-1], hashlib.sha256(text.encode()).hexdigest())
+            fixed, fixed_tag = self._static
+        live = json.dumps(dynamic_layers(self.node), separators=(",", ":"))
+        body = "{" + fixed + "," + live[1:]
+        tag = hashlib.sha256((fixed_tag + live).encode()).hexdigest()[:32]
+        return body.encode(), f'"{tag}"'
+
+
+def awareness_router(node: Node, access: Access) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["awareness"], route_class=JsonRoute)
+    picture = node.awareness.picture
+    cache = MapCache(node)
+
+    @router.get("/alerts", operation_id="listAlerts", responses=errors_of(401, 403))
+    async def alerts(who: Me) -> list[dict[str, Any]]:
+        """The awareness alerts open on this node."""
+        access.own_party(who)
+        return [a.to_json() for a in await run_in_threadpool(picture.alerts)]
+
+    @router.post(
+        "/alerts/{ident}/ack",
+        operation_id="acknowledgeAlert",
+        responses=errors_of(400, 401, 403, 404, 409),
+    )
+    async def alert_ack(ident: AlertId, who: Me) -> dict[str, Any]:
+        """Acknowledge an alert (it stays open until its cause goes)."""
+        access.own_party(who)
+        access.writer(who)
+        alert = await run_in_threadpool(picture.acknowledge, ident, who.id, node.writer.now())
+        return {"id": ident, "state": alert.state.value}
+
+    @router.get(
+        "/alerts/{ident}/draft",
+        operation_id="draftFromAlert",
+        responses=errors_of(400, 401, 403, 404, 409),
+    )
+    async def alert_draft(ident: AlertId, who: Me) -> dict[str, Any]:
+        """A deconfliction message drafted from an alert, for the line to the party
+        concerned (not sent: POST /messages sends it)."""
+        access.own_party(who)
+        line, draft = await run_in_threadpool(node.awareness.draft, ident, node.writer.now())
+        return {"line": line.line.id, "content": draft.content()}
+
+    @router.get(
+        "/map",
+        operation_id="mapLayers",
+        responses={
+            304: {"description": "Not modified: the layers are those of the ETag given"},
+            **errors_of(401, 403),
+        },
+    )
+    async def map_view(request: Request, who: Me) -> Response:
+        """The map's layers as GeoJSON: countries, the parties' borders, tracks, alerts,
+        announced areas. Send ``If-None-Match`` with the last ``ETag`` to be told 304
+        when nothing changed."""
+        access.own_party(who)
+        body, tag = await run_in_threadpool(cache.layers)
+        headers = {"ETag": tag, "Cache-Control": "no-cache"}
+        if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type="application/json", headers=headers)
+
+    return router

@@ -1,0 +1,130 @@
+"""The JSON forms of what the CLI (``--json``) and the operator API both show, so the two
+give the same answers: inbox items, translations, notifications of intent, relayed
+messages and the watch board. Times are ISO 8601 UTC (:func:`format_time`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from hotline.domain.clock import format_time
+from hotline.domain.intake import row_of
+from hotline.domain.roster import Shift
+from hotline.domain.translation import Translation
+from hotline.domain.verify import KeyDirectory, check_event
+from hotline.services.messages import InboxItem
+from hotline.services.notices import NoticeView
+from hotline.services.relays import Relayed
+
+
+def inbox_json(item: InboxItem, now: datetime) -> dict[str, Any]:
+    """An inbox item; ``left_seconds``: until its deadline on the node's clock ``now``
+    (negative: overdue by that much). ``seconds_left`` is the same figure."""
+    c = item.message.content
+    left = round(item.time_left(now), 3)
+    return {
+        "id": item.message.id,
+        "line": item.line.line.id,
+        "from": item.message.author,
+        "precedence": item.precedence.value,
+        "kind": c["kind"],
+        "subject": c["subject"],
+        "body": c["body"],
+        "lang": c.get("lang"),
+        "sent": item.message.body["ts"],
+        "deadline": format_time(item.deadline),
+        "left_seconds": left,
+        "seconds_left": left,
+        "acked_by": item.ack.author if item.ack else None,
+        "acked_at": item.ack.body["ts"] if item.ack else None,
+        "officer": item.ack.content.get("officer") if item.ack else None,
+        "escalations": list(item.escalations),
+        "exercise": c.get("exercise"),
+    }
+
+
+def translation_json(t: Translation) -> dict[str, Any]:
+    """A translation of a message: who made it (a person, or a machine), who certified
+    it, and where it stands (``uncertified``, ``certified``, ``corrected and certified``)."""
+    return {
+        "id": t.event.id,
+        "lang": t.lang,
+        "subject": t.subject,
+        "body": t.body,
+        "translator": t.translator,
+        "machine": t.machine,
+        "certified_by": t.certified_by,
+        "state": t.state,
+    }
+
+
+def notice_json(v: NoticeView) -> dict[str, Any]:
+    """A notification of intent as it now stands (``active``, ``amended`` or
+    ``cancelled``), with its latest version's fields and times."""
+    c = v.current.content
+    return {
+        "id": v.original.id,
+        "line": v.original.line,
+        "from": v.original.author,
+        "state": v.state,
+        "current": v.current.id,
+        "activity": c.get("activity"),
+        "window": c.get("window"),
+        "area": c.get("area"),
+        "units": c.get("units"),
+        "short_notice": c["intent"].get("short_notice"),
+        "cancelled_by": v.cancelled.id if v.cancelled else None,
+        "precedence": c.get("precedence"),
+        "subject": c.get("subject"),
+        "remark": c.get("body"),
+        "to": list(c.get("to") or []),
+        "sent": v.original.body["ts"],
+        "current_sent": v.current.body["ts"],
+        "cancelled_at": v.cancelled.body["ts"] if v.cancelled else None,
+    }
+
+
+def relayed_json(r: Relayed, keys: KeyDirectory) -> dict[str, Any]:
+    """A message relayed to this side: the original with its time and language, whether
+    its author's signature checks against the key this node holds, and who passed it on."""
+    c = r.original.content
+    problem, _ = check_event(row_of(r.original), keys)
+    return {
+        "relay": r.relay.id,
+        "line": r.relay.line,
+        "message": r.original.id,
+        "from_line": r.original.line,
+        "from": r.original.author,
+        "precedence": c.get("precedence"),
+        "subject": c.get("subject"),
+        "body": c.get("body"),
+        "lang": c.get("lang"),
+        "relayed_at": r.relay.body["ts"],
+        "original_sent": r.original.body["ts"],
+        "to": r.to,
+        "signature_verified": problem is None,
+        "signature_problem": problem.describe() if problem else None,
+        "forwarded": [
+            {"by": f.author, "to": list(f.content.get("to") or []), "at": f.body["ts"]}
+            for f in r.forwards
+        ],
+    }
+
+
+def watch_json(
+    moment: datetime, board: list[tuple[str, Shift | None, Shift | None]]
+) -> dict[str, Any]:
+    """Who is on watch at each desk at ``moment``, until when, and who comes next."""
+    return {
+        "at": format_time(moment),
+        "desks": [
+            {
+                "desk": desk,
+                "on_watch": current.officer if current else None,
+                "until": format_time(current.end) if current else None,
+                "next": nxt.officer if nxt else None,
+                "next_from": format_time(nxt.start) if nxt else None,
+            }
+            for desk, current, nxt in board
+        ],
+    }
