@@ -8,8 +8,13 @@ principal's lines, fed by the process's one :class:`~hotline.services.feed.Feed`
 - ``event: alert`` (data ``{"id", "state"}``) when an awareness alert of the node's own
   party is raised, acknowledged or closed (only to principals of that party).
 - ``event: session-ended`` and the stream closes when the session or token behind it ends:
-  sign-out, expiry, a new password, a revoked token.
+  sign-out, expiry, a new password, a revoked token (see
+  :mod:`hotline.services.sessionwatch`).
 - A comment (``: ping``) every :data:`PING` seconds keeps proxies from closing it.
+
+Nothing here reads the database per client while the stream is idle: the feed reads each
+new event once for every stream of the process, and the session watch asks for every
+held token at once.
 """
 
 import json
@@ -17,15 +22,16 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
+from sqlalchemy.engine import Engine
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.models import event_json
-from hotline.domain.events import EventKind
+from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import Principal
 from hotline.domain.policy import LineState
-from hotline.services.accounts import Accounts
 from hotline.services.feed import Feed, Item
+from hotline.services.sessionwatch import SessionWatch
 from hotline.storage.marks import alert_mark, alert_states
 
 if TYPE_CHECKING:
@@ -34,34 +40,65 @@ if TYPE_CHECKING:
 STREAM_KINDS = [k.value for k in EventKind if k is not EventKind.RECEIPT]
 #: Seconds between keep-alive comments.
 PING = 15
-#: Seconds between two looks at whether the session still holds (at most).
-SESSION_CHECK = 0.5
-#: Events sent at most to a reconnecting client before the live ones (older: refetch).
+#: Events read at once for a reconnecting client (it gets all it missed, page by page).
 BACKLOG = 1000
 #: The named event that ends a session on screen.
 SESSION_ENDED = "session-ended"
+
+
+class StreamRouter(APIRouter):
+    """The router of ``GET /api/v1/stream``, with the feed and session watch it uses."""
+
+    feed: Feed
+    watch: SessionWatch
+
+
+def listen_url(engine: Engine) -> str | None:
+    """The libpq URL to ``LISTEN`` on for commits; None when the database is not
+    PostgreSQL."""
+    if engine.dialect.name != "postgresql":
+        return None
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def stream_router(
     node: "Node",
     signed_in: Callable[..., Any],
     lines_of: Callable[[Principal], list[LineState]],
-) -> APIRouter:
-    """The router of ``GET /api/v1/stream`` and its feed (``router.feed``)."""
+) -> StreamRouter:
+    """The router of ``GET /api/v1/stream``, its feed and its session watch."""
     store = node.store
     picture = node.awareness.picture
+    accounts = node.accounts
     feed = Feed(
         store,
         STREAM_KINDS,
         alert_mark=lambda: alert_mark(picture.engine),
         alert_states=lambda: alert_states(picture.engine),
+        listen_url=listen_url(store.engine),
     )
-    router = APIRouter(prefix="/api/v1")
+    watch = SessionWatch(accounts, accounts.clock)
+    router = StreamRouter(prefix="/api/v1")
+    router.feed, router.watch = feed, watch
+
+    def mine(who: Principal) -> set[str]:
+        return {s.line.id for s in lines_of(who)}
+
+    def missed(after: int, upto: int, lines: set[str]) -> list[tuple[int, Event]]:
+        """The events on ``lines`` stored after ``after`` up to ``upto``, in order."""
+        found: list[tuple[int, Event]] = []
+        while after < upto:
+            page = store.events_after(after, STREAM_KINDS, BACKLOG)
+            found += [(pos, e) for pos, e in page if pos <= upto and e.line in lines]
+            if len(page) < BACKLOG:
+                break
+            after = page[-1][0]
+        return found
 
     @router.get(
         "/stream",
         tags=["messages"],
-        operation_id="stream",
+        operation_id="streamEvents",
         response_class=EventSourceResponse,
         responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
     )
@@ -74,59 +111,52 @@ def stream_router(
         positions; ``Last-Event-ID`` resumes), ``alert`` and ``session-ended`` events."""
         from hotline.api.app import token_of  # the app module imports this one
 
-        accounts: Accounts = request.app.state.accounts
         token = token_of(request) or ""
         resume = _position(last_event_id)
-        sub, start = await feed.subscribe()
+        expires = await run_in_threadpool(accounts.expires_at, token)
+        own_party = who.party == node.party
 
         async def events() -> AsyncIterator[ServerSentEvent]:
+            sub, start = await feed.subscribe()
+            held = watch.hold(token, who.id, expires, sub.end)
             try:
-                position = start
-                mine = {s.line.id for s in await run_in_threadpool(lines_of, who)}
+                lines = await run_in_threadpool(mine, who)
                 yield ServerSentEvent(comment="connected")
+                sent: set[int] = set()
                 if resume is not None and resume < start:
-                    missed = await run_in_threadpool(
-                        store.events_after, resume, STREAM_KINDS, BACKLOG
-                    )
-                    for pos, e in missed:
-                        if pos <= start and e.line in mine:
-                            yield _event(pos, e)
-                revision = accounts.revision
+                    for pos, e in await run_in_threadpool(missed, resume, start, lines):
+                        sent.add(pos)
+                        yield _event(pos, e)
                 while True:
-                    item = await sub.get(SESSION_CHECK)
-                    if revision != accounts.revision or accounts.cached(token) is None:
-                        revision = accounts.revision
-                        if not await run_in_threadpool(accounts.valid, token):
-                            yield ServerSentEvent(data="{}", event=SESSION_ENDED)
-                            return
-                    if item is None:
-                        continue
-                    if item.events and any(e.kind == EventKind.LINE_ACCEPT for _, e in item.events):
-                        mine = {s.line.id for s in await run_in_threadpool(lines_of, who)}
-                    for out in _items(item, position, mine, who.party == node.party):
+                    item = await sub.get()
+                    if item.ended:
+                        yield ServerSentEvent(data="{}", event=SESSION_ENDED)
+                        return
+                    if any(e.kind == EventKind.LINE_ACCEPT for _, e in item.events):
+                        lines = await run_in_threadpool(mine, who)
+                    for out in _items(item, sent, lines, own_party):
                         yield out
-                    position = max([position, *(pos for pos, _ in item.events)])
             finally:
+                watch.release(held)
                 sub.close()
 
         return EventSourceResponse(events(), ping=PING, sep="\n")
 
-    router.feed = feed  # type: ignore[attr-defined]
     return router
 
 
 def _position(header: str | None) -> int | None:
-    if header is None or not header.strip().isdigit():
+    if header is None or not header.strip().isdigit() or len(header.strip()) > 18:
         return None
     return int(header.strip())
 
 
-def _event(pos: int, e: Any) -> ServerSentEvent:
+def _event(pos: int, e: Event) -> ServerSentEvent:
     return ServerSentEvent(data=json.dumps(event_json(e)), id=str(pos))
 
 
-def _items(item: Item, after: int, mine: set[str], own_party: bool) -> list[ServerSentEvent]:
-    out = [_event(pos, e) for pos, e in item.events if pos > after and e.line in mine]
+def _items(item: Item, sent: set[int], lines: set[str], own_party: bool) -> list[ServerSentEvent]:
+    out = [_event(pos, e) for pos, e in item.events if pos not in sent and e.line in lines]
     if own_party:
         out += [ServerSentEvent(data=json.dumps(a), event="alert") for a in item.alerts]
     return out

@@ -7,6 +7,7 @@ import math
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -53,9 +54,10 @@ class Accounts:
         self._checked: dict[str, tuple[Principal, datetime | None, float]] = {}
         self._guard = threading.Lock()
         self._checks = threading.BoundedSemaphore(CONCURRENT_CHECKS)
-        #: Grows with every sign-out, revocation and password change in this process: a
-        #: live stream that sees it move asks again whether its token still holds.
-        self.revision = 0
+        #: Told ``(token, None)`` once a token has ended in this process (sign-out,
+        #: revocation), ``(None, principal)`` once a principal's sessions have (a new
+        #: password): live streams end with them.
+        self.ended: list[Callable[[str | None, str | None], None]] = []
         self._dummy_hash: str | None = None
 
     def set_password(self, principal: str, password: str) -> None:
@@ -78,6 +80,7 @@ class Accounts:
         :data:`KNOWN_ADDRESS` has an allowance of its own, so failures elsewhere cannot
         lock the desk out of it. An unknown principal costs the same password check."""
         now = self.clock.now()
+        self._dummy()  # made once, before any answer can differ by it
         try:
             who = parse_principal_id(principal)
         except InvalidInput:
@@ -190,19 +193,36 @@ class Accounts:
             return False
         return True
 
-    def _forget(self, *, token: str | None = None, principal: str | None = None) -> None:
+    def expires_at(self, token: str) -> datetime | None:
+        """When a live token expires (None: an API token, or not live)."""
         with self._guard:
-            self.revision += 1
+            found = self._checked.get(token)
+        if found is not None:
+            return found[1]
+        held = self.accounts.holder(token, self.clock.now())
+        return held[2] if held is not None else None
+
+    def live(self, tokens: Iterable[str]) -> set[str]:
+        """Those of ``tokens`` that still hold (one database query)."""
+        return self.accounts.live_tokens(list(tokens), self.clock.now())
+
+    def _forget(self, *, token: str | None = None, principal: str | None = None) -> None:
+        """Drop what is cached of an ended token or principal, and say so (after the
+        database has been changed)."""
+        with self._guard:
             if token is not None:
                 self._checked.pop(token, None)
             if principal is not None:
                 for t, (p, _, _) in list(self._checked.items()):
                     if p.id == principal:
                         del self._checked[t]
+        for listener in list(self.ended):
+            listener(token, principal)
 
     def logout(self, token: str) -> None:
-        self._forget(token=token)
+        """End a session, or revoke an API token: its live streams end with it."""
         self.accounts.drop_token(token)
+        self._forget(token=token)
 
     def expiry(self, session: Session) -> str | None:
         return format_time(session.expires_at) if session.expires_at else None

@@ -76,6 +76,23 @@ class AccountStore:
             return None
         return row.principal, row.kind, expires
 
+    def live_tokens(self, tokens: list[str], now: datetime) -> set[str]:
+        """Those of ``tokens`` known and not expired at ``now``."""
+        if not tokens:
+            return set()
+        by_hash = {token_hash(t): t for t in tokens}
+        with self._conn() as c:
+            rows = c.execute(
+                sa.select(sessions.c.token_hash, sessions.c.expires_at).where(
+                    sessions.c.token_hash.in_(list(by_hash))
+                )
+            ).all()
+        return {
+            by_hash[r.token_hash]
+            for r in rows
+            if r.expires_at is None or parse_time(r.expires_at) > now
+        }
+
     def drop_token(self, token: str) -> None:
         with self._conn(write=True) as c:
             c.execute(sa.delete(sessions).where(sessions.c.token_hash == token_hash(token)))

@@ -1,5 +1,6 @@
-"""Cheap change marks for the live feed: one aggregate query says whether the awareness
-alerts changed since the last look."""
+"""Cheap reads for the live feed: one aggregate query says whether the awareness alerts
+changed since the last look; the events at given positions (those that committed after
+a later one)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hotline.domain.alerting import AlertState
+from hotline.domain.events import Event
 from hotline.storage.engine import transaction
-from hotline.storage.schema import awareness_alerts
+from hotline.storage.schema import awareness_alerts, events
+from hotline.storage.transaction import event_of
 
 _A = awareness_alerts.c
 
@@ -36,3 +39,16 @@ def alert_states(engine: Engine, limit: int = 1000) -> dict[int, str]:
     )
     with transaction(engine) as c:
         return {int(r.id): str(r.state) for r in c.execute(query)}
+
+
+def events_at(engine: Engine, positions: list[int]) -> list[tuple[int, Event]]:
+    """The events stored at ``positions`` (those there are), in position order."""
+    if not positions:
+        return []
+    query = (
+        sa.select(events.c.pos, events.c.raw, events.c.sig, events.c.received_at)
+        .where(events.c.pos.in_(positions))
+        .order_by(events.c.pos)
+    )
+    with transaction(engine) as c:
+        return [(int(r.pos), event_of(r)) for r in c.execute(query)]

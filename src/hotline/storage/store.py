@@ -8,7 +8,8 @@ method to change or remove one, and the database refuses it too.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator, Mapping
+import logging
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -47,6 +48,13 @@ from hotline.storage.transaction import (
     read_lines,
 )
 
+log = logging.getLogger(__name__)
+
+#: The PostgreSQL channel every committed write transaction notifies (payload: nothing),
+#: so every process's live feed reads what another one wrote.
+EVENTS_CHANNEL = "hotline_events"
+_NOTIFY = sa.select(sa.func.pg_notify(EVENTS_CHANNEL, ""))
+
 _EVENT_COLUMNS = (
     events.c.id,
     events.c.line,
@@ -71,6 +79,8 @@ class Store:
         self._active: dict[str, LineState] = {}
         self._principals: set[str] = set()
         self._hosted: dict[str, bool] = {}
+        #: Called (in the writing thread) after each write transaction has committed.
+        self.committed: list[Callable[[], None]] = []
 
     def _parsed_line(self, terms: str) -> Line:
         """A line's stored terms, parsed once per distinct text (terms never change in
@@ -88,10 +98,14 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[WriteTx]:
-        """One transaction holding the write lock. Raises ChainConflict if a chain moved."""
+        """One transaction holding the write lock. Raises ChainConflict if a chain moved.
+        Once it has committed, :attr:`committed` is told (and, on PostgreSQL, every
+        process listening on :data:`EVENTS_CHANNEL`)."""
         try:
             with writing(self.engine) as conn:
                 yield WriteTx(conn, self._parsed_line)
+                if conn.dialect.name == "postgresql":
+                    conn.execute(_NOTIFY)  # delivered on commit only
         except sa.exc.IntegrityError as exc:
             raise ChainConflict(
                 f"the write conflicts with what is stored: {exc.orig}",
@@ -103,6 +117,11 @@ class Store:
                     f"the write collided with another: {exc.orig}", hint="try again"
                 ) from exc
             raise StorageUnavailable(f"the database refused the write: {exc.orig}") from exc
+        for listener in list(self.committed):
+            try:
+                listener()
+            except Exception:  # the write stands; a listener's trouble is its own
+                log.exception("a commit listener failed")
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
