@@ -1,10 +1,8 @@
 """schemathesis against the operator API's own OpenAPI document (``/api/v1/openapi.json``),
 in-process: whatever the document allows (positive cases) and what it does not (negative
-cases), no answer is a 5xx; answers carry the content type and headers the document names,
-an unsupported method gets 405, and what the document calls invalid is refused (4xx).
-
-Status codes and answer schemas are not checked: the document does not list every status
-and answer yet."""
+cases), no answer is a 5xx; every status answered is one the document lists, answers
+conform to the schemas it gives and carry the content type and headers it names, an
+unsupported method gets 405, and what the document calls invalid is refused (4xx)."""
 
 from __future__ import annotations
 
@@ -22,6 +20,8 @@ from schemathesis.specs.openapi.checks import (
     missing_required_header,
     negative_data_rejection,
     response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
     unsupported_method,
 )
 
@@ -52,6 +52,8 @@ def test_every_operation_holds_to_the_document(
         not_a_server_error,
         content_type_conformance,
         response_headers_conformance,
+        response_schema_conformance,
+        status_code_conformance,
         unsupported_method,
         missing_required_header,
     ]

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from hotline.api.access import Access, Days, Me
 from hotline.api.limits import JsonRoute
 from hotline.api.problems import errors_of
+from hotline.api.schemas.desks import OverdueItem
 from hotline.services.overdue import overdue
 
 if TYPE_CHECKING:
@@ -20,7 +21,12 @@ if TYPE_CHECKING:
 def accountability_router(node: Node, access: Access) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["accountability"], route_class=JsonRoute)
 
-    @router.get("/overdue", operation_id="overdueBoard", responses=errors_of(400, 401))
+    @router.get(
+        "/overdue",
+        operation_id="overdueBoard",
+        response_model=list[OverdueItem],
+        responses=errors_of(400, 401),
+    )
     async def overdue_board(who: Me, days: Days = 30) -> list[dict[str, Any]]:
         """What is overdue on the principal's lines (as `hotline overdue --json`), each
         with its escalation steps: when, what, and how it went."""

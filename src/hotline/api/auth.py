@@ -13,6 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from hotline.api.access import COOKIE, Access, Me, token_of
 from hotline.api.limits import JsonRoute
 from hotline.api.problems import errors_of
+from hotline.api.schemas.people import Me as MeAnswer
+from hotline.api.schemas.people import NodeInfo, Session, SignedOut
 from hotline.domain.identity import Principal
 from hotline.services.accounts import LANGUAGES
 
@@ -46,7 +48,12 @@ def auth_router(node: Node, access: Access) -> APIRouter:
             "languages": list(LANGUAGES),
         }
 
-    @router.post("/auth/login", operation_id="signIn", responses=errors_of(400, 401, 413, 429))
+    @router.post(
+        "/auth/login",
+        operation_id="signIn",
+        response_model=Session,
+        responses=errors_of(400, 401, 413, 429),
+    )
     async def login(body: Login, request: Request) -> JSONResponse:
         """Sign in with a principal's password: a session token, also set as the
         ``hotline_session`` cookie."""
@@ -68,7 +75,9 @@ def auth_router(node: Node, access: Access) -> APIRouter:
         )
         return answer
 
-    @router.post("/auth/logout", operation_id="signOut", responses=errors_of(401))
+    @router.post(
+        "/auth/logout", operation_id="signOut", response_model=SignedOut, responses=errors_of(401)
+    )
     async def logout(request: Request, who: Me) -> JSONResponse:
         """End the session (or revoke the token): its streams close at once."""
         token = token_of(request)
@@ -78,14 +87,19 @@ def auth_router(node: Node, access: Access) -> APIRouter:
         answer.delete_cookie(COOKIE)
         return answer
 
-    @router.get("/me", operation_id="whoAmI", responses=errors_of(401))
+    @router.get("/me", operation_id="whoAmI", response_model=MeAnswer, responses=errors_of(401))
     async def whoami(who: Me) -> dict[str, Any]:
         """The signed-in principal, its lines, and the language it reads in (its own
         choice, else the node's)."""
         found: dict[str, Any] = await run_in_threadpool(me, who)
         return found
 
-    @router.put("/me/language", operation_id="setMyLanguage", responses=errors_of(400, 401))
+    @router.put(
+        "/me/language",
+        operation_id="setMyLanguage",
+        response_model=MeAnswer,
+        responses=errors_of(400, 401),
+    )
     async def set_my_language(body: LanguageChoice, who: Me) -> dict[str, Any]:
         """Choose the language the console speaks to this principal; the answer is
         ``GET /me`` with it."""
@@ -93,7 +107,7 @@ def auth_router(node: Node, access: Access) -> APIRouter:
         found: dict[str, Any] = await run_in_threadpool(me, who)
         return found
 
-    @router.get("/node", operation_id="nodeInfo")
+    @router.get("/node", operation_id="nodeInfo", response_model=NodeInfo, responses=errors_of())
     async def node_info() -> dict[str, Any]:
         """Whose node this is and its language, for the sign-in screen (no session)."""
         return {

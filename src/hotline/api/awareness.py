@@ -10,12 +10,14 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, AlertId, Me
 from hotline.api.limits import JsonRoute
 from hotline.api.maps import dynamic_layers, static_layers
 from hotline.api.problems import errors_of
+from hotline.api.schemas.record import Alert, AlertAck, AlertDraft, MapLayers
 
 if TYPE_CHECKING:
     from hotline.app import Node
@@ -49,7 +51,12 @@ def awareness_router(node: Node, access: Access) -> APIRouter:
     picture = node.awareness.picture
     cache = MapCache(node)
 
-    @router.get("/alerts", operation_id="listAlerts", responses=errors_of(401, 403))
+    @router.get(
+        "/alerts",
+        operation_id="listAlerts",
+        response_model=list[Alert],
+        responses=errors_of(401, 403),
+    )
     async def alerts(who: Me) -> list[dict[str, Any]]:
         """The awareness alerts open on this node."""
         access.own_party(who)
@@ -58,6 +65,7 @@ def awareness_router(node: Node, access: Access) -> APIRouter:
     @router.post(
         "/alerts/{ident}/ack",
         operation_id="acknowledgeAlert",
+        response_model=AlertAck,
         responses=errors_of(400, 401, 403, 404, 409),
     )
     async def alert_ack(ident: AlertId, who: Me) -> dict[str, Any]:
@@ -70,6 +78,7 @@ def awareness_router(node: Node, access: Access) -> APIRouter:
     @router.get(
         "/alerts/{ident}/draft",
         operation_id="draftFromAlert",
+        response_model=AlertDraft,
         responses=errors_of(400, 401, 403, 404, 409),
     )
     async def alert_draft(ident: AlertId, who: Me) -> dict[str, Any]:
@@ -82,7 +91,13 @@ def awareness_router(node: Node, access: Access) -> APIRouter:
     @router.get(
         "/map",
         operation_id="mapLayers",
+        response_model=MapLayers,
+        response_class=JSONResponse,
         responses={
+            200: {
+                "description": "The layers, with their ETag",
+                "headers": {"ETag": {"schema": {"type": "string"}}},
+            },
             304: {"description": "Not modified: the layers are those of the ETag given"},
             **errors_of(401, 403),
         },

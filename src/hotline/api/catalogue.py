@@ -13,6 +13,8 @@ from hotline.api.access import Access, LineId, Me
 from hotline.api.limits import JsonRoute
 from hotline.api.models import event_json
 from hotline.api.problems import errors_of
+from hotline.api.schemas.events import Catalogue
+from hotline.api.schemas.events import Event as EventAnswer
 from hotline.domain.precedence import parse_precedence
 
 if TYPE_CHECKING:
@@ -34,6 +36,7 @@ def catalogue_router(node: Node, access: Access) -> APIRouter:
     @router.get(
         "/lines/{line_id}/catalogue",
         operation_id="lineCatalogue",
+        response_model=Catalogue,
         responses=errors_of(400, 401, 404),
     )
     async def catalogue(line_id: LineId, who: Me, lang: str | None = None) -> dict[str, Any]:
@@ -63,6 +66,7 @@ def catalogue_router(node: Node, access: Access) -> APIRouter:
         "/messages/coded",
         status_code=201,
         operation_id="sendCodedMessage",
+        response_model=EventAnswer,
         responses=errors_of(400, 401, 403, 404, 409),
     )
     async def send_coded(body: Coded, who: Me) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from hotline.api.access import Access, Days, Ident, Me
 from hotline.api.limits import JsonRoute
 from hotline.api.problems import errors_of
+from hotline.api.schemas.desks import ContactHistory, PairStats
+from hotline.api.schemas.desks import ContactRequest as ContactAnswer
 from hotline.domain import errors
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.contact import ContactRequest, stats
@@ -65,7 +67,12 @@ def contacts_router(node: Node, access: Access) -> APIRouter:
         act()
         return contacts.get(ident).to_json()
 
-    @router.get("/contacts", operation_id="listContacts", responses=errors_of(401))
+    @router.get(
+        "/contacts",
+        operation_id="listContacts",
+        response_model=list[ContactAnswer],
+        responses=errors_of(401),
+    )
     async def listing(who: Me) -> list[dict[str, Any]]:
         """Contact requests on the principal's lines, newest first."""
         return [r.to_json() for r in await run_in_threadpool(mine, who)]
@@ -74,6 +81,7 @@ def contacts_router(node: Node, access: Access) -> APIRouter:
         "/contacts",
         status_code=201,
         operation_id="requestContact",
+        response_model=ContactAnswer,
         responses=errors_of(400, 401, 403, 404, 409),
     )
     async def ask(body: ContactAsk, who: Me) -> dict[str, Any]:
@@ -96,6 +104,7 @@ def contacts_router(node: Node, access: Access) -> APIRouter:
     @router.post(
         "/contacts/{ident}/accept",
         operation_id="acceptContact",
+        response_model=ContactAnswer,
         responses=errors_of(400, 401, 403, 404, 409),
     )
     async def accept(ident: Ident, body: ContactAccept, who: Me) -> dict[str, Any]:
@@ -112,6 +121,7 @@ def contacts_router(node: Node, access: Access) -> APIRouter:
     @router.post(
         "/contacts/{ident}/decline",
         operation_id="declineContact",
+        response_model=ContactAnswer,
         responses=errors_of(400, 401, 403, 404, 409),
     )
     async def decline(ident: Ident, body: ContactReason, who: Me) -> dict[str, Any]:
@@ -124,6 +134,7 @@ def contacts_router(node: Node, access: Access) -> APIRouter:
     @router.post(
         "/contacts/{ident}/cancel",
         operation_id="cancelContact",
+        response_model=ContactAnswer,
         responses=errors_of(400, 401, 403, 404, 409),
     )
     async def cancel(ident: Ident, body: ContactReason, who: Me) -> dict[str, Any]:
@@ -136,6 +147,7 @@ def contacts_router(node: Node, access: Access) -> APIRouter:
     @router.post(
         "/contacts/{ident}/held",
         operation_id="recordContactHeld",
+        response_model=ContactAnswer,
         responses=errors_of(400, 401, 403, 404, 409),
     )
     async def held(ident: Ident, body: ContactHeld, who: Me) -> dict[str, Any]:
@@ -148,13 +160,23 @@ def contacts_router(node: Node, access: Access) -> APIRouter:
         found: dict[str, Any] = await run_in_threadpool(answered, who, ident, act)
         return found
 
-    @router.get("/contacts/stats", operation_id="contactStats", responses=errors_of(400, 401))
+    @router.get(
+        "/contacts/stats",
+        operation_id="contactStats",
+        response_model=list[PairStats],
+        responses=errors_of(400, 401),
+    )
     async def contact_stats(who: Me, days: Days = 30) -> list[dict[str, Any]]:
         """Per pair of principals, the requests of the last ``days`` and what came of them."""
         found = await run_in_threadpool(mine, who)
         return [r.to_json() for r in stats(found, node.writer.now(), days)]
 
-    @router.get("/contacts/history", operation_id="contactHistory", responses=errors_of(400, 401))
+    @router.get(
+        "/contacts/history",
+        operation_id="contactHistory",
+        response_model=ContactHistory,
+        responses=errors_of(400, 401),
+    )
     async def contact_history(
         who: Me, days: Days = 30, bucket_days: BucketDays = 7
     ) -> dict[str, Any]:

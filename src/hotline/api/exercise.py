@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from hotline.api.access import Me
 from hotline.api.limits import JsonRoute
 from hotline.api.problems import errors_of
+from hotline.api.schemas.people import LinkCut, LinkOutage
 from hotline.domain import errors
 from hotline.domain.exercise import parse_exercise_id
 from hotline.domain.identity import Principal, Role
@@ -32,7 +33,12 @@ def exercise_router(node: Node) -> APIRouter:
         if who.party != node.party or Role.ADMIN not in who.roles:
             raise errors.Forbidden(f"{who.id} is not an admin of {node.party}'s node")
 
-    @router.get("/outages", operation_id="listOutages", responses=errors_of(401, 403))
+    @router.get(
+        "/outages",
+        operation_id="listOutages",
+        response_model=dict[str, LinkOutage],
+        responses=errors_of(401, 403),
+    )
     async def outages(who: Me) -> dict[str, Any]:
         """The link outages an exercise has on now."""
         admin(who)
@@ -42,6 +48,7 @@ def exercise_router(node: Node) -> APIRouter:
         "/links/{peer}/outage",
         status_code=201,
         operation_id="cutLink",
+        response_model=LinkCut,
         responses=errors_of(400, 401, 403, 404),
     )
     async def cut(peer: str, body: Outage, who: Me) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from hotline.api.access import Access, Me
 from hotline.api.limits import JsonRoute
 from hotline.api.problems import errors_of
+from hotline.api.schemas.people import LinkState, NodeTime, Verification
 from hotline.domain.clock import format_time
 from hotline.services.verification import CachedVerification
 
@@ -61,20 +62,27 @@ def link_state(node: Node) -> dict[str, Any]:
 def health_router(node: Node, access: Access, verification: CachedVerification) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["health"], route_class=JsonRoute)
 
-    @router.get("/time", operation_id="nodeTime", responses=errors_of(401))
+    @router.get("/time", operation_id="nodeTime", response_model=NodeTime, responses=errors_of(401))
     async def time(who: Me) -> dict[str, Any]:
         """The node's clock: every deadline and countdown counts on it (the exercise
         clock when one runs)."""
         return node_time(node)
 
-    @router.get("/link", operation_id="linkState", responses=errors_of(401, 403))
+    @router.get(
+        "/link", operation_id="linkState", response_model=LinkState, responses=errors_of(401, 403)
+    )
     async def link(who: Me) -> dict[str, Any]:
         """The links to the peers (principals of the node's own party)."""
         access.own_party(who)
         found: dict[str, Any] = await run_in_threadpool(link_state, node)
         return found
 
-    @router.get("/verify", operation_id="verifyLedger", responses=errors_of(401, 403))
+    @router.get(
+        "/verify",
+        operation_id="verifyLedger",
+        response_model=Verification,
+        responses=errors_of(401, 403),
+    )
     async def verify(who: Me) -> dict[str, Any]:
         """The verification of the whole ledger (ids, signatures, chains, receipts), made
         again only when an event was stored since."""

@@ -11,6 +11,8 @@ from hotline.api.access import Access, Limit, LineId, Me
 from hotline.api.limits import JsonRoute
 from hotline.api.models import event_json, line_json
 from hotline.api.problems import errors_of
+from hotline.api.schemas.events import Event as EventAnswer
+from hotline.api.schemas.events import Line
 from hotline.domain.events import EventKind
 
 if TYPE_CHECKING:
@@ -21,13 +23,18 @@ def lines_router(node: Node, access: Access) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["lines"], route_class=JsonRoute)
     store = node.store
 
-    @router.get("/lines", operation_id="listLines", responses=errors_of(401))
+    @router.get(
+        "/lines", operation_id="listLines", response_model=list[Line], responses=errors_of(401)
+    )
     async def lines(who: Me) -> list[dict[str, Any]]:
         """The lines the principal is on, with their terms."""
         return [line_json(s) for s in await run_in_threadpool(access.lines_of, who)]
 
     @router.get(
-        "/lines/{line_id}/events", operation_id="lineEvents", responses=errors_of(400, 401, 404)
+        "/lines/{line_id}/events",
+        operation_id="lineEvents",
+        response_model=list[EventAnswer],
+        responses=errors_of(400, 401, 404),
     )
     async def line_events(line_id: LineId, who: Me, limit: Limit = 200) -> list[dict[str, Any]]:
         """The latest events of a line (receipts left out), oldest first."""

@@ -14,6 +14,15 @@ from hotline.api.access import Access, Ident, Limit, Me
 from hotline.api.limits import JsonRoute
 from hotline.api.models import event_json
 from hotline.api.problems import errors_of
+from hotline.api.schemas.events import (
+    Event as EventAnswer,
+)
+from hotline.api.schemas.events import (
+    InboxItem,
+    MessageDetail,
+    MessageRead,
+    SentMessage,
+)
 from hotline.domain import errors
 from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import Principal
@@ -68,7 +77,12 @@ def messages_router(node: Node, access: Access) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["messages"], route_class=JsonRoute)
     store = node.store
 
-    @router.get("/inbox", operation_id="inbox", responses=errors_of(400, 401))
+    @router.get(
+        "/inbox",
+        operation_id="inbox",
+        response_model=list[InboxItem],
+        responses=errors_of(400, 401),
+    )
     async def inbox(who: Me, include_acked: bool = False) -> list[dict[str, Any]]:
         """Messages from the other side on the principal's lines, by precedence, each with
         its deadline and the seconds left to it on the node's clock."""
@@ -78,7 +92,12 @@ def messages_router(node: Node, access: Access) -> APIRouter:
         now = node.writer.now()
         return [inbox_json(i, now) for i in items]
 
-    @router.get("/sent", operation_id="sentMessages", responses=errors_of(400, 401))
+    @router.get(
+        "/sent",
+        operation_id="sentMessages",
+        response_model=list[SentMessage],
+        responses=errors_of(400, 401),
+    )
     async def sent(who: Me, limit: Limit = 50) -> list[dict[str, Any]]:
         """The party's latest messages on the principal's lines, with who acknowledged."""
 
@@ -98,7 +117,12 @@ def messages_router(node: Node, access: Access) -> APIRouter:
         found: list[dict[str, Any]] = await run_in_threadpool(mine)
         return found
 
-    @router.get("/messages/{ident}", operation_id="getMessage", responses=errors_of(400, 401, 404))
+    @router.get(
+        "/messages/{ident}",
+        operation_id="getMessage",
+        response_model=MessageDetail,
+        responses=errors_of(400, 401, 404),
+    )
     async def message(ident: Ident, who: Me) -> dict[str, Any]:
         """A message (or any event on the principal's lines) with its acknowledgements."""
         event = await run_in_threadpool(access.event, who, ident)
@@ -128,7 +152,10 @@ def messages_router(node: Node, access: Access) -> APIRouter:
         }
 
     @router.get(
-        "/messages/{ident}/read", operation_id="readMessage", responses=errors_of(400, 401, 404)
+        "/messages/{ident}/read",
+        operation_id="readMessage",
+        response_model=MessageRead,
+        responses=errors_of(400, 401, 404),
     )
     async def read(ident: Ident, who: Me, lang: str | None = None) -> dict[str, Any]:
         """A message as its reader reads it: the original, its pre-agreed text in the
@@ -155,6 +182,7 @@ def messages_router(node: Node, access: Access) -> APIRouter:
         "/messages",
         status_code=201,
         operation_id="sendMessage",
+        response_model=EventAnswer,
         responses=errors_of(400, 401, 403, 404, 409),
     )
     async def send(body: Send, who: Me) -> dict[str, Any]:
@@ -189,6 +217,7 @@ def messages_router(node: Node, access: Access) -> APIRouter:
         "/messages/{ident}/ack",
         status_code=201,
         operation_id="acknowledgeMessage",
+        response_model=EventAnswer,
         responses=errors_of(400, 401, 403, 404, 409),
     )
     async def ack(ident: Ident, who: Me, body: Ack | None = None) -> dict[str, Any]:

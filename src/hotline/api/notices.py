@@ -19,6 +19,8 @@ from hotline.api.access import Access, Ident, Me
 from hotline.api.limits import JsonRoute
 from hotline.api.models import event_json
 from hotline.api.problems import errors_of
+from hotline.api.schemas.desks import Notice, NoticeActivity
+from hotline.api.schemas.events import Event as EventAnswer
 from hotline.domain.clock import parse_time
 from hotline.domain.events import Event
 from hotline.domain.intent import ACTIVITY_LABELS, Activity, ShortNotice, parse_activity
@@ -86,7 +88,12 @@ def notices_router(node: Node, access: Access) -> APIRouter:
             exc.hint = CONFIRM_HINT
             raise
 
-    @router.get("/notices", operation_id="listNotices", responses=errors_of(401))
+    @router.get(
+        "/notices",
+        operation_id="listNotices",
+        response_model=list[Notice],
+        responses=errors_of(401),
+    )
     async def list_notices(who: Me) -> list[dict[str, Any]]:
         """Notifications of intent on the principal's lines, newest first, each with its
         latest amendment or cancellation."""
@@ -100,7 +107,12 @@ def notices_router(node: Node, access: Access) -> APIRouter:
         found: list[dict[str, Any]] = await run_in_threadpool(mine)
         return found
 
-    @router.get("/notices/activities", operation_id="noticeActivities", responses=errors_of(401))
+    @router.get(
+        "/notices/activities",
+        operation_id="noticeActivities",
+        response_model=list[NoticeActivity],
+        responses=errors_of(401),
+    )
     async def activities(who: Me) -> list[dict[str, Any]]:
         """Each activity, its name in the node's language, and the notice (seconds) this
         node's rule asks for it; null: none."""
@@ -118,6 +130,7 @@ def notices_router(node: Node, access: Access) -> APIRouter:
         "/notices",
         status_code=201,
         operation_id="sendNotice",
+        response_model=EventAnswer,
         responses=errors_of(400, 401, 403, 404, 409),
     )
     async def send(body: NoticeSend, who: Me) -> dict[str, Any]:
@@ -137,6 +150,7 @@ def notices_router(node: Node, access: Access) -> APIRouter:
         "/notices/{ident}/amend",
         status_code=201,
         operation_id="amendNotice",
+        response_model=EventAnswer,
         responses=errors_of(400, 401, 403, 404, 409),
     )
     async def amend(ident: Ident, body: NoticeFields, who: Me) -> dict[str, Any]:
@@ -155,6 +169,7 @@ def notices_router(node: Node, access: Access) -> APIRouter:
         "/notices/{ident}/cancel",
         status_code=201,
         operation_id="cancelNotice",
+        response_model=EventAnswer,
         responses=errors_of(400, 401, 403, 404, 409),
     )
     async def cancel(ident: Ident, body: NoticeCancel, who: Me) -> dict[str, Any]:

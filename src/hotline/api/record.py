@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from hotline.api.access import Access, LineId, Me
 from hotline.api.limits import JsonRoute
 from hotline.api.problems import errors_of
+from hotline.api.schemas.record import LineRecord
 from hotline.domain.clock import format_time
 from hotline.domain.events import Event, EventKind
 from hotline.domain.ledger import ChainHead
@@ -129,7 +130,12 @@ def record_router(node: Node, access: Access, verification: CachedVerification) 
     router = APIRouter(prefix="/api/v1", tags=["lines"], route_class=JsonRoute)
     store = node.store
 
-    @router.get("/lines/{line_id}/record", operation_id="lineRecord", responses=errors_of(401, 404))
+    @router.get(
+        "/lines/{line_id}/record",
+        operation_id="lineRecord",
+        response_model=LineRecord,
+        responses=errors_of(401, 404),
+    )
     async def record(line_id: LineId, who: Me) -> dict[str, Any]:
         """The line's record: every event as stored (receipts too) with its time of
         receipt and whether it verifies, the line's verification, and each chain against

@@ -13,6 +13,8 @@ from hotline.api.access import Access, Ident, Me
 from hotline.api.limits import JsonRoute
 from hotline.api.models import event_json
 from hotline.api.problems import errors_of
+from hotline.api.schemas.desks import Relayed
+from hotline.api.schemas.events import Event as EventAnswer
 from hotline.domain.events import Event
 from hotline.services.views import relayed_json
 
@@ -31,7 +33,12 @@ def relays_router(node: Node, access: Access) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["relays"], route_class=JsonRoute)
     store = node.store
 
-    @router.get("/relays", operation_id="listRelayed", responses=errors_of(401))
+    @router.get(
+        "/relays",
+        operation_id="listRelayed",
+        response_model=list[Relayed],
+        responses=errors_of(401),
+    )
     async def relayed(who: Me) -> list[dict[str, Any]]:
         """Messages other parties relayed to the principal's party on its lines, newest
         first, and whether they were passed on."""
@@ -47,6 +54,7 @@ def relays_router(node: Node, access: Access) -> APIRouter:
         "/relays/{ident}/forward",
         status_code=201,
         operation_id="forwardRelayed",
+        response_model=EventAnswer,
         responses=errors_of(400, 401, 403, 404, 409),
     )
     async def forward(ident: Ident, who: Me, body: Forward | None = None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, Me
 from hotline.api.problems import errors_of
+from hotline.api.schemas.record import ExerciseReportItem
 from hotline.domain import errors
 from hotline.domain.clock import format_time
 from hotline.domain.events import Event
@@ -57,7 +58,10 @@ def reports_router(node: Node, access: Access) -> APIRouter:
         return [{**r, "lang": node.language} for r in exercises_on(events)]
 
     @router.get(
-        "/exercises/reports", operation_id="listExerciseReports", responses=errors_of(401, 403)
+        "/exercises/reports",
+        operation_id="listExerciseReports",
+        response_model=list[ExerciseReportItem],
+        responses=errors_of(401, 403),
     )
     async def reports(who: Me) -> list[dict[str, Any]]:
         """The exercises on the principal's lines whose after-action report the node
@@ -70,7 +74,13 @@ def reports_router(node: Node, access: Access) -> APIRouter:
         "/exercises/reports/{ident}",
         operation_id="getExerciseReport",
         response_class=HTMLResponse,
-        responses=errors_of(400, 401, 403, 404),
+        responses={
+            200: {
+                "description": "the report, a self-contained HTML page",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            },
+            **errors_of(400, 401, 403, 404),
+        },
     )
     async def report(
         ident: Annotated[str, Path(description="the exercise id")], who: Me

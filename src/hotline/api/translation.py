@@ -15,6 +15,8 @@ from hotline.api.access import Access, Days, Ident, Me
 from hotline.api.limits import JsonRoute
 from hotline.api.models import event_json
 from hotline.api.problems import errors_of
+from hotline.api.schemas.events import Event as EventAnswer
+from hotline.api.schemas.events import QueuedMessage
 from hotline.domain.events import EventKind
 from hotline.domain.translation import Translation, translations
 from hotline.services.views import translation_json
@@ -44,7 +46,10 @@ def translation_router(node: Node, access: Access) -> APIRouter:
     store = node.store
 
     @router.get(
-        "/translations/pending", operation_id="translationQueue", responses=errors_of(400, 401)
+        "/translations/pending",
+        operation_id="translationQueue",
+        response_model=list[QueuedMessage],
+        responses=errors_of(400, 401),
     )
     async def queue(who: Me, days: Days = 30) -> list[dict[str, Any]]:
         """Messages from the other side on the principal's lines of the last ``days``,
@@ -85,6 +90,7 @@ def translation_router(node: Node, access: Access) -> APIRouter:
         "/messages/{ident}/translations",
         status_code=201,
         operation_id="translateMessage",
+        response_model=EventAnswer,
         responses=errors_of(400, 401, 403, 404, 409),
     )
     async def translate(ident: Ident, body: Translate, who: Me) -> dict[str, Any]:
@@ -100,6 +106,7 @@ def translation_router(node: Node, access: Access) -> APIRouter:
         "/translations/{ident}/certify",
         status_code=201,
         operation_id="certifyTranslation",
+        response_model=EventAnswer,
         responses=errors_of(400, 401, 403, 404, 409),
     )
     async def certify(ident: Ident, body: Certify, who: Me) -> dict[str, Any]:

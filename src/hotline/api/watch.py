@@ -13,6 +13,8 @@ from hotline.api.access import Access, Me
 from hotline.api.limits import JsonRoute
 from hotline.api.models import event_json
 from hotline.api.problems import errors_of
+from hotline.api.schemas.desks import WatchBoard
+from hotline.api.schemas.events import Event as EventAnswer
 from hotline.domain import errors
 from hotline.domain.clock import parse_time
 from hotline.domain.events import Event
@@ -32,7 +34,12 @@ class Handover(BaseModel):
 def watch_router(node: Node, access: Access) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["watch"], route_class=JsonRoute)
 
-    @router.get("/watch", operation_id="watchBoard", responses=errors_of(400, 401))
+    @router.get(
+        "/watch",
+        operation_id="watchBoard",
+        response_model=WatchBoard,
+        responses=errors_of(400, 401),
+    )
     async def board(
         who: Me,
         at: Annotated[str | None, Query(description="another moment (RFC 3339)")] = None,
@@ -47,6 +54,7 @@ def watch_router(node: Node, access: Access) -> APIRouter:
         "/watch/handover",
         status_code=201,
         operation_id="handOver",
+        response_model=EventAnswer,
         responses=errors_of(400, 401, 403, 404),
     )
     async def handover(body: Handover, who: Me) -> dict[str, Any]:

@@ -1,0 +1,148 @@
+"""Contact requests, the overdue board, notifications of intent, relayed messages, the
+watch board."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hotline.api.schemas.base import FROM, Answer, Field
+
+
+class ContactRequest(Answer):
+    id: str
+    line: str
+    from_: str = FROM
+    to: str
+    topic: str
+    lang: str
+    status: str = Field(description="pending, accepted, declined, expired, cancelled, held")
+    requested_at: str
+    respond_by: str
+    answer: str | None
+    answered_at: str | None
+    answered_by: str | None
+    proposed_time: str | None
+    reason: str | None
+    held_at: str | None
+    summary: str | None
+    closed_by: str | None
+    closed_at: str | None
+    events: list[str]
+
+
+class PairStats(Answer):
+    from_: str = FROM
+    to: str
+    requested: int
+    accepted: int
+    held: int
+    declined: int
+    cancelled: int
+    unanswered: int = Field(description="expired, or pending past the window")
+    pending: int
+    median_seconds_to_answer: float | None
+
+
+class ContactBucket(Answer):
+    start: str
+    end: str
+    pairs: list[PairStats]
+
+
+class ContactHistory(Answer):
+    days: int
+    bucket_days: int
+    now: str
+    buckets: list[ContactBucket]
+    totals: list[PairStats]
+
+
+class EscalationStep(Answer):
+    at: str
+    action: str | None
+    line: str
+    event: str
+    step: int | None = None
+    cycle: int | None = None
+    outcome: str | None = None
+    to: list[str] | None = None
+
+
+class OverdueItem(Answer):
+    kind: str = Field(description="message or contact")
+    id: str
+    line: str
+    from_: str = FROM
+    owed_by: list[str]
+    what: str
+    sent: str
+    deadline: str
+    overdue_seconds: float
+    status: str
+    steps: list[EscalationStep] = Field(description="what the escalation engine did, in order")
+
+
+class Notice(Answer):
+    """A notification of intent as it now stands."""
+
+    id: str
+    line: str
+    from_: str = FROM
+    state: str = Field(description="active, amended or cancelled")
+    current: str = Field(description="the id of its latest version")
+    activity: str | None
+    window: dict[str, Any] | None
+    area: dict[str, Any] | None
+    units: list[str] | None
+    short_notice: dict[str, Any] | None
+    cancelled_by: str | None
+    precedence: str | None
+    subject: str | None
+    remark: str | None
+    to: list[str]
+    sent: str
+    current_sent: str
+    cancelled_at: str | None
+
+
+class NoticeActivity(Answer):
+    activity: str
+    label: str
+    lead_time_seconds: int | None = Field(description="the notice this node's rule asks")
+
+
+class Forwarded(Answer):
+    by: str
+    to: list[str]
+    at: str
+
+
+class Relayed(Answer):
+    relay: str
+    line: str
+    message: str
+    from_line: str
+    from_: str = FROM
+    precedence: str | None
+    subject: str | None
+    body: str | None
+    lang: str | None
+    relayed_at: str
+    original_sent: str
+    to: list[str]
+    signature_verified: bool = Field(description="the original's author signature checks")
+    signature_problem: str | None
+    forwarded: list[Forwarded]
+
+
+class WatchDesk(Answer):
+    desk: str
+    on_watch: str | None
+    until: str | None
+    next: str | None
+    next_from: str | None
+
+
+class WatchBoard(Answer):
+    at: str
+    desks: list[WatchDesk]

@@ -1,0 +1,94 @@
+"""A line's record for the auditor, exercise reports, alerts and the map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hotline.api.schemas.base import Answer, Field
+
+
+class RecordEvent(Answer):
+    id: str
+    seq: int
+    party: str
+    kind: str
+    author: str
+    ts: str
+    received: str | None
+    verified: bool
+    problem: str | None
+    summary: str
+    content: dict[str, Any]
+
+
+class LineVerification(Answer):
+    ok: bool
+    events: int
+    problems: list[str]
+
+
+class ChainPoint(Answer):
+    seq: int
+    id: str | None
+
+
+class PeerChain(Answer):
+    peer: str
+    party: str
+    ours: ChainPoint | None
+    theirs: ChainPoint | None
+    state: str = Field(description="unknown, in step, ahead, behind or divergent")
+
+
+class LineRecord(Answer):
+    line: str
+    events: list[RecordEvent]
+    verification: LineVerification
+    peer: list[PeerChain]
+
+
+class ExerciseReportItem(Answer):
+    id: str
+    exercise: str
+    events: int
+    first: str
+    last: str
+    lang: str
+
+
+class Alert(Answer):
+    id: int | None
+    key: str
+    rule: str
+    severity: str
+    state: str
+    summary: str
+    uid: str
+    party: str | None
+    other: str | None
+    band_m: float | None
+    value: float
+    kind: str
+    lat: float
+    lon: float
+    opened_at: str
+    updated_at: str
+    detail: dict[str, Any]
+
+
+class AlertAck(Answer):
+    id: int
+    state: str
+
+
+class AlertDraft(Answer):
+    line: str
+    content: dict[str, Any]
+
+
+class MapLayers(Answer):
+    countries: list[dict[str, Any]]
+    borders: list[dict[str, Any]]
+    tracks: list[dict[str, Any]]
+    alerts: list[dict[str, Any]]
+    announced: list[dict[str, Any]]
