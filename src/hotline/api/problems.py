@@ -45,6 +45,7 @@ _ERRORS: list[tuple[type[errors.HotlineError], int, str, str]] = [
     (errors.KeyUnavailable, 503, "unavailable", "Unavailable"),
     (errors.StorageUnavailable, 503, "unavailable", "Unavailable"),
     (errors.PeerUnavailable, 503, "unavailable", "Unavailable"),
+    (errors.IntegrityFailure, 500, "internal", "Stored data failed verification"),
 ]
 
 #: HTTP status → (kind, title) for answers that are not a domain error.
