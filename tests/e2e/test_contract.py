@@ -108,7 +108,12 @@ def test_errors_are_problems_with_their_headers(node: Node) -> None:
 def test_the_node_and_its_clock_are_there_for_the_console(node: Node) -> None:
     client = TestClient(federation_app(node))
     info = client.get("/api/v1/node").json()
-    assert info == {"party": "US", "language": "en", "languages": ["en", "ru"]}
+    assert info == {
+        "party": "US",
+        "name": "United States",
+        "language": "en",
+        "languages": ["en", "ru"],
+    }
     token = {"Authorization": f"Bearer {node.accounts.create_token('US/EUCOM-JOC')}"}
     clock = client.get("/api/v1/time", headers=token).json()
     assert clock["now"].startswith("2026-03-01T12:00:00")  # the node's clock, not the machine's

@@ -110,8 +110,10 @@ def auth_router(node: Node, access: Access) -> APIRouter:
     @router.get("/node", operation_id="nodeInfo", response_model=NodeInfo, responses=errors_of())
     async def node_info() -> dict[str, Any]:
         """Whose node this is and its language, for the sign-in screen (no session)."""
+        party = await run_in_threadpool(node.store.party, node.party)
         return {
             "party": node.party,
+            "name": party.name,
             "language": node.language,
             "languages": list(LANGUAGES),
         }

@@ -2,9 +2,11 @@
 console's client is generated from (``scripts/openapi.py`` writes it to
 ``console/openapi.json``; a test fails when the two differ).
 
-FastAPI derives operations and bodies from the routes; this module adds what it cannot
-know: named operation ids, the security schemes, and the error answers each operation
-can give, as RFC 9457 problems (:mod:`hotline.api.problems`).
+FastAPI derives operations, their names and bodies from the routes; this module adds the
+security schemes and the error answers each operation can give, as RFC 9457 problems
+(:mod:`hotline.api.problems`): those its route declares, and those any operation like it
+can give (401 without a session, 400 for a malformed parameter or body, 404 for an id in
+the path, 413 for a body over its limit, 503 when the database is away).
 """
 
 from __future__ import annotations
@@ -20,9 +22,6 @@ from hotline.api.problems import MEDIA_TYPE, WHEN, Problem
 
 #: Operations anyone may call, signed in or not.
 PUBLIC = {"signIn", "nodeInfo"}
-
-#: Operation ids a router outside this package names otherwise.
-RENAMED = {"stream": "streamEvents"}
 
 SECURITY_SCHEMES = {
     "session": {
@@ -101,8 +100,6 @@ def document(routes: Sequence[BaseRoute]) -> dict[str, Any]:
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             name = operation.get("operationId")
-            if name in RENAMED:
-                operation["operationId"] = name = RENAMED[name]
             operation["security"] = [] if name in PUBLIC else [{"session": []}, {"bearer": []}]
             responses = operation["responses"]
             responses.pop("422", None)

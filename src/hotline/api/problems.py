@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "/api/v1/problems#"
-REALM = 'Bearer realm="hotline", cookie="hotline_session"'
+REALM = 'Bearer realm="hotline"'
 
 #: Error class → (status, kind, title); the first that matches wins, so subclasses first.
 _ERRORS: list[tuple[type[errors.HotlineError], int, str, str]] = [

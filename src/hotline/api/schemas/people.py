@@ -31,6 +31,7 @@ class Me(Answer):
 
 class NodeInfo(Answer):
     party: str
+    name: str = Field(description="the party's name")
     language: str
     languages: list[str]
 
