@@ -239,10 +239,10 @@ class Player:
             try:
                 error = answer.json()
             except ValueError:
-                error = {"error": answer.text}
+                error = {"detail": answer.text}
             raise InvalidInput(
                 f"{principal} {method} {path}",
-                f"{node.party}'s node answered {answer.status_code}: {error.get('error')}",
+                f"{node.party}'s node answered {answer.status_code}: {error.get('detail')}",
                 hint=error.get("hint"),
             )
 
