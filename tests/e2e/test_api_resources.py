@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from hotline.domain.clock import parse_time
+from hotline.domain.clock import format_time, parse_time
 from hotline.services import verification
+from tests.e2e.conftest import Run
 from tests.e2e.test_api import DECONFLICTION, JOC, MINDEF, NDMC, SECDEF, Api, api, ok
 
 __all__ = ["api"]  # the fixture, imported
@@ -116,3 +117,24 @@ def test_the_map_answers_304_when_nothing_changed(api: Api) -> None:
     other = api.client.get("/api/v1/map", headers={**api.auth(JOC), "If-None-Match": '"x"'})
     assert other.status_code == 200 and other.json() == first.json()
     assert api.client.get("/api/v1/map", headers={"If-None-Match": tag}).status_code == 401
+
+
+def test_the_cli_and_the_api_give_the_same_answers(api: Api, hotline: Run) -> None:
+    start = api.clock.now() + timedelta(days=5)
+    fields = {
+        "line": DECONFLICTION,
+        "activity": "naval_exercise",
+        "start": format_time(start),
+        "end": format_time(start + timedelta(hours=6)),
+        "area": {"center": [30.5, 45.0], "radius": 25, "unit": "km"},
+        "units": ["Northern Fleet group"],
+        "remark": "live firing",
+    }
+    sent = ok(api.post(JOC, "/notices", fields), 201)
+    (row,) = hotline("notice", "list", "--json", ok=True).json()
+    assert row["id"] == sent["id"] and row["remark"] == "live firing"
+    assert [row] == ok(api.get(JOC, "/notices"))
+
+    at = format_time(api.clock.now())
+    board = hotline("watch", "--at", at, "--json", ok=True).json()
+    assert board["desks"] and board == ok(api.get(JOC, "/watch", at=at))
