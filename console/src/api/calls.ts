@@ -3,7 +3,6 @@
  * still types as a bare object are narrowed here, and only here. */
 import type { Lang } from "../i18n/catalog";
 import { type Api, ok } from "./client";
-import { ApiError, type Problem } from "./problem";
 import type {
   AlertDraft,
   Catalogue,
@@ -19,21 +18,6 @@ import type {
   Verification,
 } from "./types";
 
-/** Operations not yet in the document (requested of the API); they are called plainly
- * until the document names them, and then move to the typed client. */
-async function plain<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const init: RequestInit = {
-    method,
-    credentials: "same-origin",
-    headers: { Accept: "application/json", "Content-Type": "application/json" },
-  };
-  if (body !== undefined) init.body = JSON.stringify(body);
-  const answer = await fetch(path, init);
-  const data: unknown = await answer.json().catch(() => null);
-  if (!answer.ok) throw new ApiError(answer.status, (data ?? {}) as Problem);
-  return data as T;
-}
-
 export const signIn = async (api: Api, principal: string, password: string) =>
   ok(api.POST("/api/v1/auth/login", { body: { principal, password } }));
 
@@ -41,34 +25,23 @@ export const signOut = async (api: Api) => ok(api.POST("/api/v1/auth/logout"));
 
 export const whoAmI = async (api: Api) => (await ok(api.GET("/api/v1/me"))) as unknown as Me;
 
-export const setMyLanguage = async (_api: Api, language: Lang) =>
-  plain<Me>("PUT", "/api/v1/me/language", { language });
+export const setMyLanguage = async (api: Api, language: Lang) =>
+  (await ok(api.PUT("/api/v1/me/language", { body: { language } }))) as unknown as Me;
 
-/** The node's clock. A node without GET /time yet: its HTTP Date header (the node's
- * wall clock to the second, at real speed). */
-export async function nodeTime(_api: Api): Promise<NodeTime> {
-  const answer = await fetch("/api/v1/time", {
-    credentials: "same-origin",
-    headers: { Accept: "application/json" },
-  });
-  if (answer.ok) return (await answer.json()) as NodeTime;
-  const date = answer.headers.get("date");
-  if ((answer.status === 404 || answer.status === 405) && date) {
-    // whole seconds, cut: the middle of that second is the better guess
-    return { now: new Date(Date.parse(date) + 500).toISOString(), speed: 1, exercise: null };
-  }
-  const data: unknown = await answer.json().catch(() => null);
-  throw new ApiError(answer.status, (data ?? {}) as Problem);
-}
+/** The node's clock: `now`, `speed` (node seconds per real second; 0 between the steps
+ * of a stepped exercise) and whether an exercise clock runs. */
+export const nodeTime = async (api: Api) =>
+  (await ok(api.GET("/api/v1/time"))) as unknown as NodeTime;
 
 export interface NodeInfo {
   party: string;
-  name: string;
   language: string;
   languages?: string[];
 }
 
-export const nodeInfo = async () => plain<NodeInfo>("GET", "/api/v1/node");
+/** Whose node this is and its language, for the sign-in screen (no session needed). */
+export const nodeInfo = async (api: Api) =>
+  (await ok(api.GET("/api/v1/node"))) as unknown as NodeInfo;
 
 export const listLines = async (api: Api) =>
   (await ok(api.GET("/api/v1/lines"))) as unknown as Line[];

@@ -4,57 +4,6 @@
  */
 
 export interface paths {
-    "/api/v1/alerts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Alerts */
-        get: operations["alerts_api_v1_alerts_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/alerts/{ident}/ack": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Alert Ack */
-        post: operations["alert_ack_api_v1_alerts__ident__ack_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/alerts/{ident}/draft": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Alert Draft */
-        get: operations["alert_draft_api_v1_alerts__ident__draft_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -64,8 +13,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Login */
-        post: operations["login_api_v1_auth_login_post"];
+        /**
+         * Login
+         * @description Sign in with a principal's password: a session token, also set as the
+         *     ``hotline_session`` cookie.
+         */
+        post: operations["signIn"];
         delete?: never;
         options?: never;
         head?: never;
@@ -81,41 +34,30 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Logout */
-        post: operations["logout_api_v1_auth_logout_post"];
+        /**
+         * Logout
+         * @description End the session (or revoke the token): its streams close at once.
+         */
+        post: operations["signOut"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/contacts": {
+    "/api/v1/me": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Contacts */
-        get: operations["contacts_api_v1_contacts_get"];
-        put?: never;
-        /** Ask */
-        post: operations["ask_api_v1_contacts_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/contacts/stats": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Contact Stats */
-        get: operations["contact_stats_api_v1_contacts_stats_get"];
+        /**
+         * Whoami
+         * @description The signed-in principal, its lines, and the language it reads in (its own
+         *     choice, else the node's).
+         */
+        get: operations["whoAmI"];
         put?: never;
         post?: never;
         delete?: never;
@@ -124,7 +66,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/contacts/{ident}/{action}": {
+    "/api/v1/me/language": {
         parameters: {
             query?: never;
             header?: never;
@@ -132,24 +74,93 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        put?: never;
-        /** Answer */
-        post: operations["answer_api_v1_contacts__ident___action__post"];
+        /**
+         * Set My Language
+         * @description Choose the language the console speaks to this principal; the answer is
+         *     ``GET /me`` with it.
+         */
+        put: operations["setMyLanguage"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/inbox": {
+    "/api/v1/node": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Inbox */
-        get: operations["inbox_api_v1_inbox_get"];
+        /**
+         * Node Info
+         * @description Whose node this is and its language, for the sign-in screen (no session).
+         */
+        get: operations["nodeInfo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/time": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Time
+         * @description The node's clock: every deadline and countdown counts on it (the exercise
+         *     clock when one runs).
+         */
+        get: operations["nodeTime"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Link
+         * @description The links to the peers (principals of the node's own party).
+         */
+        get: operations["linkState"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify
+         * @description The verification of the whole ledger (ids, signatures, chains, receipts), made
+         *     again only when an event was stored since.
+         */
+        get: operations["verifyLedger"];
         put?: never;
         post?: never;
         delete?: never;
@@ -165,10 +176,178 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lines */
-        get: operations["lines_api_v1_lines_get"];
+        /**
+         * Lines
+         * @description The lines the principal is on, with their terms.
+         */
+        get: operations["listLines"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/lines/{line_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Line Events
+         * @description The latest events of a line (receipts left out), oldest first.
+         */
+        get: operations["lineEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/lines/{line_id}/record": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Record
+         * @description The line's record: every event as stored (receipts too) with its time of
+         *     receipt and whether it verifies, the line's verification, and each chain against
+         *     each peer as far as this node knows (ours, and the last known theirs).
+         */
+        get: operations["lineRecord"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inbox
+         * @description Messages from the other side on the principal's lines, by precedence, each with
+         *     its deadline and the seconds left to it on the node's clock.
+         */
+        get: operations["inbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sent
+         * @description The party's latest messages on the principal's lines, with who acknowledged.
+         */
+        get: operations["sentMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/{ident}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Message
+         * @description A message (or any event on the principal's lines) with its acknowledgements.
+         */
+        get: operations["getMessage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/{ident}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read
+         * @description A message as its reader reads it: the original, its pre-agreed text in the
+         *     reader's language, its translations with who made and certified them, and its
+         *     thread (what it refers to, what refers to it, its acknowledgements).
+         */
+        get: operations["readMessage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send
+         * @description Send a message on one of the principal's lines (signed by the principal).
+         */
+        post: operations["sendMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/{ident}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ack
+         * @description Acknowledge a message for the principal's party, with a reply if any.
+         */
+        post: operations["acknowledgeMessage"];
         delete?: never;
         options?: never;
         head?: never;
@@ -186,7 +365,7 @@ export interface paths {
          * Catalogue
          * @description The catalogue in force on a line, its entries in the reader's language.
          */
-        get: operations["catalogue_api_v1_lines__line_id__catalogue_get"];
+        get: operations["lineCatalogue"];
         put?: never;
         post?: never;
         delete?: never;
@@ -195,15 +374,39 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/lines/{line_id}/events": {
+    "/api/v1/messages/coded": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Line Events */
-        get: operations["line_events_api_v1_lines__line_id__events_get"];
+        get?: never;
+        put?: never;
+        /**
+         * Send Coded
+         * @description Send a pre-agreed message: an entry of the line's catalogue, slots filled.
+         */
+        post: operations["sendCodedMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/translations/pending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Queue
+         * @description Messages from the other side on the principal's lines of the last ``days``,
+         *     newest first (at most 500), each with its translations.
+         */
+        get: operations["translationQueue"];
         put?: never;
         post?: never;
         delete?: never;
@@ -212,15 +415,478 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/link": {
+    "/api/v1/messages/{ident}/translations": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Link */
-        get: operations["link_api_v1_link_get"];
+        get?: never;
+        put?: never;
+        /**
+         * Translate
+         * @description Add a translation of a message (signed by the translator).
+         */
+        post: operations["translateMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/translations/{ident}/certify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Certify
+         * @description Certify a translation; with a body or subject, certify that correction of it.
+         */
+        post: operations["certifyTranslation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Notices
+         * @description Notifications of intent on the principal's lines, newest first, each with its
+         *     latest amendment or cancellation.
+         */
+        get: operations["listNotices"];
+        put?: never;
+        /**
+         * Send
+         * @description Notify the other side of an activity: type, window, area, units, remark.
+         */
+        post: operations["sendNotice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notices/activities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Activities
+         * @description Each activity, its name in the node's language, and the notice (seconds) this
+         *     node's rule asks for it; null: none.
+         */
+        get: operations["noticeActivities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notices/{ident}/amend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Amend
+         * @description Amend a notification: all its fields again, as they now stand.
+         */
+        post: operations["amendNotice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notices/{ident}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel
+         * @description Withdraw a notification: the activity will not take place.
+         */
+        post: operations["cancelNotice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Listing
+         * @description Contact requests on the principal's lines, newest first.
+         */
+        get: operations["listContacts"];
+        put?: never;
+        /**
+         * Ask
+         * @description Ask for a call with a principal of the other side; an answer is due within
+         *     the window (the line's, unless given).
+         */
+        post: operations["requestContact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts/{ident}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept
+         * @description Accept a call request, proposing a time for the call.
+         */
+        post: operations["acceptContact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts/{ident}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline
+         * @description Decline a call request, with a reason (kept on record).
+         */
+        post: operations["declineContact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts/{ident}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel
+         * @description Withdraw a call request (its requester) or call off an accepted call.
+         */
+        post: operations["cancelContact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts/{ident}/held": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Held
+         * @description Record that an accepted call took place, with a summary.
+         */
+        post: operations["recordContactHeld"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Contact Stats
+         * @description Per pair of principals, the requests of the last ``days`` and what came of them.
+         */
+        get: operations["contactStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Contact History
+         * @description The record over the last ``days`` in buckets of ``bucket_days``, oldest first:
+         *     per bucket and pair, requests made then and what came of them (for a chart),
+         *     and the totals over the whole span.
+         */
+        get: operations["contactHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/relays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Relayed
+         * @description Messages other parties relayed to the principal's party on its lines, newest
+         *     first, and whether they were passed on.
+         */
+        get: operations["listRelayed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/relays/{ident}/forward": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Forward
+         * @description Pass a relayed message on to the desks it is for (recorded on the relay line).
+         */
+        post: operations["forwardRelayed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/watch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Board
+         * @description Who is on watch at each desk of the principal's party, until when, and who
+         *     comes next (as `hotline watch --json`).
+         */
+        get: operations["watchBoard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/watch/handover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Handover
+         * @description Record a shift handover at the principal's desk, signed by the desk, on one of
+         *     its lines (the given one, or its first active line).
+         */
+        post: operations["handOver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/overdue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Overdue Board
+         * @description What is overdue on the principal's lines (as `hotline overdue --json`), each
+         *     with its escalation steps: when, what, and how it went.
+         */
+        get: operations["overdueBoard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alerts
+         * @description The awareness alerts open on this node.
+         */
+        get: operations["listAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{ident}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Alert Ack
+         * @description Acknowledge an alert (it stays open until its cause goes).
+         */
+        post: operations["acknowledgeAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{ident}/draft": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alert Draft
+         * @description A deconfliction message drafted from an alert, for the line to the party
+         *     concerned (not sent: POST /messages sends it).
+         */
+        get: operations["draftFromAlert"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/map": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Map View
+         * @description The map's layers as GeoJSON: countries, the parties' borders, tracks, alerts,
+         *     announced areas. Send ``If-None-Match`` with the last ``ETag`` to be told 304
+         *     when nothing changed.
+         */
+        get: operations["mapLayers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Outages
+         * @description The link outages an exercise has on now.
+         */
+        get: operations["listOutages"];
         put?: never;
         post?: never;
         delete?: never;
@@ -243,116 +909,14 @@ export interface paths {
          * @description Cut the link to ``peer`` for ``minutes`` (node time): this node neither calls it
          *     nor answers it meanwhile. For exercises; the link tests record the outage.
          */
-        post: operations["cut_api_v1_links__peer__outage_post"];
+        post: operations["cutLink"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/map": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Map View */
-        get: operations["map_view_api_v1_map_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Whoami */
-        get: operations["whoami_api_v1_me_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/messages": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Send */
-        post: operations["send_api_v1_messages_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/messages/coded": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Send Coded */
-        post: operations["send_coded_api_v1_messages_coded_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/messages/{ident}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Message */
-        get: operations["message_api_v1_messages__ident__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/messages/{ident}/ack": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Ack */
-        post: operations["ack_api_v1_messages__ident__ack_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/messages/{ident}/read": {
+    "/api/v1/exercises/reports": {
         parameters: {
             query?: never;
             header?: never;
@@ -360,11 +924,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Read
-         * @description A message as its reader reads it: original, pre-agreed text in the reader's
-         *     language, translations with who made and certified them.
+         * Reports
+         * @description The exercises on the principal's lines whose after-action report the node
+         *     makes (GET /exercises/reports/{ident}), newest first, in the node's language.
          */
-        get: operations["read_api_v1_messages__ident__read_get"];
+        get: operations["listExerciseReports"];
         put?: never;
         post?: never;
         delete?: never;
@@ -373,24 +937,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/messages/{ident}/translations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Translate */
-        post: operations["translate_api_v1_messages__ident__translations_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/outages": {
+    "/api/v1/exercises/reports/{ident}": {
         parameters: {
             query?: never;
             header?: never;
@@ -398,47 +945,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Outages
-         * @description The link outages an exercise has on now.
+         * Report
+         * @description The after-action report of an exercise: a self-contained HTML page in the
+         *     node's language (no script, nothing fetched), made from the node's record now.
          */
-        get: operations["outages_api_v1_outages_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/overdue": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Overdue */
-        get: operations["overdue_api_v1_overdue_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/sent": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Sent
-         * @description The party's latest messages on the principal's lines, with who acknowledged.
-         */
-        get: operations["sent_api_v1_sent_get"];
+        get: operations["getExerciseReport"];
         put?: never;
         post?: never;
         delete?: never;
@@ -454,42 +965,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Stream */
-        get: operations["stream_api_v1_stream_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/translations/{ident}/certify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Certify */
-        post: operations["certify_api_v1_translations__ident__certify_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Verify */
-        get: operations["verify_api_v1_verify_get"];
+        /**
+         * Stream
+         * @description New events on the principal's lines as server-sent events (ids are ledger
+         *     positions; ``Last-Event-ID`` resumes), ``alert`` and ``session-ended`` events.
+         */
+        get: operations["streamEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -504,179 +985,1297 @@ export interface components {
     schemas: {
         /** Ack */
         Ack: {
+            /** Reply */
+            reply?: string | null;
+            /**
+             * Lang
+             * @default en
+             */
+            lang: string;
             /**
              * Exercise
              * @description the exercise id (an exercise message's own, if not given)
              */
             exercise?: string | null;
-            /**
-             * Lang
-             * @default en
-             */
-            lang: string;
-            /** Reply */
-            reply?: string | null;
         };
-        /** Certify */
+        /**
+         * Acknowledgement
+         * @description An acknowledgement of a message: who, when, the officer on watch, the reply.
+         */
+        Acknowledgement: {
+            /** Id */
+            id: string;
+            /** By */
+            by: string;
+            /** At */
+            at: string;
+            /** Officer */
+            officer: string | null;
+            /** Reply */
+            reply: string | null;
+        };
+        /** Alert */
+        Alert: {
+            /** Id */
+            id: number | null;
+            /** Key */
+            key: string;
+            /** Rule */
+            rule: string;
+            /** Severity */
+            severity: string;
+            /** State */
+            state: string;
+            /** Summary */
+            summary: string;
+            /** Uid */
+            uid: string;
+            /** Party */
+            party: string | null;
+            /** Other */
+            other: string | null;
+            /** Band M */
+            band_m: number | null;
+            /** Value */
+            value: number;
+            /** Kind */
+            kind: string;
+            /** Lat */
+            lat: number;
+            /** Lon */
+            lon: number;
+            /** Opened At */
+            opened_at: string;
+            /** Updated At */
+            updated_at: string;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+        };
+        /** AlertAck */
+        AlertAck: {
+            /** Id */
+            id: number;
+            /** State */
+            state: string;
+        };
+        /** AlertDraft */
+        AlertDraft: {
+            /** Line */
+            line: string;
+            /** Content */
+            content: {
+                [key: string]: unknown;
+            };
+        };
+        /** Catalogue */
+        Catalogue: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Version */
+            version: number;
+            /** Entries */
+            entries: components["schemas"]["CatalogueEntry"][];
+        };
+        /** CatalogueEntry */
+        CatalogueEntry: {
+            /** Code */
+            code: string;
+            /** Number */
+            number: number;
+            /** Title */
+            title: string;
+            /** Text */
+            text: string;
+            /** Slots */
+            slots: components["schemas"]["Slot"][];
+        };
+        /** CatalogueText */
+        CatalogueText: {
+            /** Title */
+            title: string;
+            /** Text */
+            text: string;
+        };
+        /**
+         * Certify
+         * @description Certify a translation as it stands, or give a correction to certify instead.
+         */
         Certify: {
-            /** Body */
+            /**
+             * Body
+             * @description the corrected body, if corrected
+             */
             body?: string | null;
-            /** Subject */
+            /**
+             * Subject
+             * @description the corrected subject, if corrected
+             */
             subject?: string | null;
+        };
+        /** ChainPoint */
+        ChainPoint: {
+            /** Seq */
+            seq: number;
+            /** Id */
+            id: string | null;
         };
         /** Coded */
         Coded: {
-            /** Code */
-            code: string;
-            /**
-             * Lang
-             * @default en
-             */
-            lang: string;
             /** Line */
             line: string;
+            /** Code */
+            code: string;
             /** Number */
             number: number;
+            /** Slots */
+            slots?: {
+                [key: string]: unknown;
+            };
             /**
              * Precedence
              * @default IMMEDIATE
              */
             precedence: string;
-            /** Slots */
-            slots?: {
-                [key: string]: unknown;
-            };
+            /**
+             * Lang
+             * @default en
+             */
+            lang: string;
         };
-        /** ContactAnswer */
-        ContactAnswer: {
+        /** ContactAccept */
+        ContactAccept: {
+            /**
+             * Time
+             * @description the proposed time of the call (UTC)
+             */
+            time?: string | null;
             /**
              * Reason
+             * @description a note with the acceptance
              * @default
              */
             reason: string;
-            /**
-             * Summary
-             * @default
-             */
-            summary: string;
-            /** Time */
-            time?: string | null;
         };
         /** ContactAsk */
         ContactAsk: {
-            /**
-             * Exercise
-             * @description the exercise id; marks it as one
-             */
-            exercise?: string | null;
-            /** Line */
-            line?: string | null;
             /** To */
             to: string;
             /** Topic */
             topic: string;
             /** Window Hours */
             window_hours?: number | null;
-        };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
-        };
-        /** Login */
-        Login: {
-            /** Password */
-            password: string;
-            /** Principal */
-            principal: string;
-        };
-        /** Outage */
-        Outage: {
-            /**
-             * Exercise
-             * @description the exercise that cuts it
-             */
-            exercise: string;
-            /**
-             * Minutes
-             * @description how long the link stays cut
-             */
-            minutes: number;
-        };
-        /** Send */
-        Send: {
-            /** Activity */
-            activity?: string | null;
-            /**
-             * Alert
-             * @description the awareness alert it was drafted from
-             */
-            alert?: string | null;
-            /** Area */
-            area?: {
-                [key: string]: unknown;
-            } | null;
-            /** Body */
-            body: string;
-            /** End */
-            end?: string | null;
+            /** Line */
+            line?: string | null;
             /**
              * Exercise
              * @description the exercise id; marks it as one
              */
             exercise?: string | null;
+        };
+        /** ContactBucket */
+        ContactBucket: {
+            /** Start */
+            start: string;
+            /** End */
+            end: string;
+            /** Pairs */
+            pairs: components["schemas"]["PairStats"][];
+        };
+        /** ContactHeld */
+        ContactHeld: {
+            /**
+             * Time
+             * @description when the call took place (default: now)
+             */
+            time?: string | null;
+            /**
+             * Summary
+             * @default
+             */
+            summary: string;
+        };
+        /** ContactHistory */
+        ContactHistory: {
+            /** Days */
+            days: number;
+            /** Bucket Days */
+            bucket_days: number;
+            /** Now */
+            now: string;
+            /** Buckets */
+            buckets: components["schemas"]["ContactBucket"][];
+            /** Totals */
+            totals: components["schemas"]["PairStats"][];
+        };
+        /** ContactReason */
+        ContactReason: {
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        };
+        /** ContactRequest */
+        ContactRequest: {
+            /** Id */
+            id: string;
+            /** Line */
+            line: string;
+            /**
+             * From
+             * @description who sent it (a principal)
+             */
+            from: string;
+            /** To */
+            to: string;
+            /** Topic */
+            topic: string;
+            /** Lang */
+            lang: string;
+            /**
+             * Status
+             * @description pending, accepted, declined, expired, cancelled, held
+             */
+            status: string;
+            /** Requested At */
+            requested_at: string;
+            /** Respond By */
+            respond_by: string;
+            /** Answer */
+            answer: string | null;
+            /** Answered At */
+            answered_at: string | null;
+            /** Answered By */
+            answered_by: string | null;
+            /** Proposed Time */
+            proposed_time: string | null;
+            /** Reason */
+            reason: string | null;
+            /** Held At */
+            held_at: string | null;
+            /** Summary */
+            summary: string | null;
+            /** Closed By */
+            closed_by: string | null;
+            /** Closed At */
+            closed_at: string | null;
+            /** Events */
+            events: string[];
+        };
+        /** EscalationStep */
+        EscalationStep: {
+            /** At */
+            at: string;
+            /** Action */
+            action: string | null;
+            /** Line */
+            line: string;
+            /** Event */
+            event: string;
+            /** Step */
+            step?: number | null;
+            /** Cycle */
+            cycle?: number | null;
+            /** Outcome */
+            outcome?: string | null;
+            /** To */
+            to?: string[] | null;
+        };
+        /**
+         * Event
+         * @description A ledger event: its id, chain position, author, claimed time, time of receipt
+         *     (a peer's event: when it reached this node) and content.
+         */
+        Event: {
+            /** Id */
+            id: string;
+            /** Line */
+            line: string;
+            /** Party */
+            party: string;
+            /** Seq */
+            seq: number;
+            /** Kind */
+            kind: string;
+            /** Author */
+            author: string;
+            /**
+             * Ts
+             * @description the time the event claims (its author's clock)
+             */
+            ts: string;
+            /**
+             * Received
+             * @description when a peer's event reached this node
+             */
+            received: string | null;
+            /** Content */
+            content: {
+                [key: string]: unknown;
+            };
+        };
+        /** ExerciseReportItem */
+        ExerciseReportItem: {
+            /** Id */
+            id: string;
+            /** Exercise */
+            exercise: string;
+            /** Events */
+            events: number;
+            /** First */
+            first: string;
+            /** Last */
+            last: string;
+            /** Lang */
+            lang: string;
+        };
+        /** Forward */
+        Forward: {
+            /**
+             * To
+             * @description desks of your party (default: the message's addressees)
+             */
+            to?: string[];
+        };
+        /** Forwarded */
+        Forwarded: {
+            /** By */
+            by: string;
+            /** To */
+            to: string[];
+            /** At */
+            at: string;
+        };
+        /** Handover */
+        Handover: {
+            /**
+             * Desk
+             * @description the desk handed over (default: yours)
+             */
+            desk?: string | null;
+            /**
+             * To
+             * @description the officer taking over
+             */
+            to: string;
+            /**
+             * Note
+             * @description the handover note
+             */
+            note: string;
+            /**
+             * Line
+             * @description the line to record it on
+             */
+            line?: string | null;
+        };
+        /** InboxItem */
+        InboxItem: {
+            /** Id */
+            id: string;
+            /** Line */
+            line: string;
+            /**
+             * From
+             * @description who sent it (a principal)
+             */
+            from: string;
+            /** Precedence */
+            precedence: string;
+            /** Kind */
+            kind: string;
+            /** Subject */
+            subject: string;
+            /** Body */
+            body: string;
+            /** Lang */
+            lang: string | null;
+            /** Sent */
+            sent: string;
+            /** Deadline */
+            deadline: string;
+            /**
+             * Left Seconds
+             * @description seconds to the deadline on the node's clock; negative: overdue
+             */
+            left_seconds: number;
+            /**
+             * Seconds Left
+             * @description the same as left_seconds
+             */
+            seconds_left: number;
+            /** Acked By */
+            acked_by: string | null;
+            /** Acked At */
+            acked_at: string | null;
+            /** Officer */
+            officer: string | null;
+            /** Escalations */
+            escalations: string[];
+            /** Exercise */
+            exercise: string | null;
+        };
+        /** LanguageChoice */
+        LanguageChoice: {
+            /**
+             * Language
+             * @description one of en, ru
+             */
+            language: string;
+        };
+        /** Line */
+        Line: {
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Title */
+            title: string;
+            /** Status */
+            status: string;
+            /** Parties */
+            parties: string[];
+            /** Principals */
+            principals: string[];
+            /** Kinds */
+            kinds: string[];
+            /** Deadlines */
+            deadlines: {
+                [key: string]: unknown;
+            };
+        };
+        /** LineRecord */
+        LineRecord: {
+            /** Line */
+            line: string;
+            /** Events */
+            events: components["schemas"]["RecordEvent"][];
+            verification: components["schemas"]["LineVerification"];
+            /** Peer */
+            peer: components["schemas"]["PeerChain"][];
+        };
+        /** LineVerification */
+        LineVerification: {
+            /** Ok */
+            ok: boolean;
+            /** Events */
+            events: number;
+            /** Problems */
+            problems: string[];
+        };
+        /** LinkAlert */
+        LinkAlert: {
+            /** Kind */
+            kind: string;
+            /** Subject */
+            subject: string;
+            /** Detail */
+            detail: string;
+            /** Since */
+            since: string;
+        };
+        /** LinkCut */
+        LinkCut: {
+            /** Peer */
+            peer: string;
+            /** Until */
+            until?: string | null;
+            /** Exercise */
+            exercise?: string | null;
+        };
+        /** LinkOutage */
+        LinkOutage: {
+            /** Until */
+            until: string;
+            /** Exercise */
+            exercise: string;
+        };
+        /** LinkState */
+        LinkState: {
+            /**
+             * Peers
+             * @description peer -> state, round, tested_at
+             */
+            peers: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            /**
+             * Queue
+             * @description events waiting for delivery
+             */
+            queue: number;
+            /** Clocks */
+            clocks: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            /** Alerts */
+            alerts: components["schemas"]["LinkAlert"][];
+        };
+        /** Login */
+        Login: {
+            /** Principal */
+            principal: string;
+            /** Password */
+            password: string;
+        };
+        /** MapLayers */
+        MapLayers: {
+            /** Countries */
+            countries: {
+                [key: string]: unknown;
+            }[];
+            /** Borders */
+            borders: {
+                [key: string]: unknown;
+            }[];
+            /** Tracks */
+            tracks: {
+                [key: string]: unknown;
+            }[];
+            /** Alerts */
+            alerts: {
+                [key: string]: unknown;
+            }[];
+            /** Announced */
+            announced: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** Me */
+        Me: {
+            /** Principal */
+            principal: string;
+            /** Name */
+            name: string;
+            /** Party */
+            party: string;
+            /** Node */
+            node: string;
+            /** Roles */
+            roles: string[];
+            /** Lines */
+            lines: string[];
+            /**
+             * Language
+             * @description the principal's choice, else the node's
+             */
+            language: string;
+            /** Node Language */
+            node_language: string;
+            /** Languages */
+            languages: string[];
+        };
+        /**
+         * MessageDetail
+         * @description A message with its acknowledgements, as stored.
+         */
+        MessageDetail: {
+            /** Id */
+            id: string;
+            /** Line */
+            line: string;
+            /** Party */
+            party: string;
+            /** Seq */
+            seq: number;
+            /** Kind */
+            kind: string;
+            /** Author */
+            author: string;
+            /**
+             * Ts
+             * @description the time the event claims (its author's clock)
+             */
+            ts: string;
+            /**
+             * Received
+             * @description when a peer's event reached this node
+             */
+            received: string | null;
+            /** Content */
+            content: {
+                [key: string]: unknown;
+            };
+            /** Acks */
+            acks: components["schemas"]["Event"][];
+        };
+        /**
+         * MessageRead
+         * @description A message as its reader reads it.
+         */
+        MessageRead: {
+            /** Id */
+            id: string;
+            /** Line */
+            line: string;
+            /** Party */
+            party: string;
+            /** Seq */
+            seq: number;
+            /** Kind */
+            kind: string;
+            /** Author */
+            author: string;
+            /**
+             * Ts
+             * @description the time the event claims (its author's clock)
+             */
+            ts: string;
+            /**
+             * Received
+             * @description when a peer's event reached this node
+             */
+            received: string | null;
+            /** Content */
+            content: {
+                [key: string]: unknown;
+            };
+            /** Reader Lang */
+            reader_lang: string;
+            /** @description a pre-agreed message's text */
+            catalogue: components["schemas"]["CatalogueText"] | null;
+            /** Translations */
+            translations: components["schemas"]["Translation"][];
+            thread: components["schemas"]["Thread"];
+        };
+        /** NodeInfo */
+        NodeInfo: {
+            /** Party */
+            party: string;
+            /**
+             * Name
+             * @description the party's name
+             */
+            name: string;
+            /** Language */
+            language: string;
+            /** Languages */
+            languages: string[];
+        };
+        /** NodeTime */
+        NodeTime: {
+            /** Now */
+            now: string;
+            /**
+             * Speed
+             * @description seconds on the node's clock per real second; 0: stepped
+             */
+            speed: number;
+            /**
+             * Exercise
+             * @description whether an exercise clock runs
+             */
+            exercise: boolean;
+        };
+        /**
+         * Notice
+         * @description A notification of intent as it now stands.
+         */
+        Notice: {
+            /** Id */
+            id: string;
+            /** Line */
+            line: string;
+            /**
+             * From
+             * @description who sent it (a principal)
+             */
+            from: string;
+            /**
+             * State
+             * @description active, amended or cancelled
+             */
+            state: string;
+            /**
+             * Current
+             * @description the id of its latest version
+             */
+            current: string;
+            /** Activity */
+            activity: string | null;
+            /** Window */
+            window: {
+                [key: string]: unknown;
+            } | null;
+            /** Area */
+            area: {
+                [key: string]: unknown;
+            } | null;
+            /** Units */
+            units: string[] | null;
+            /** Short Notice */
+            short_notice: {
+                [key: string]: unknown;
+            } | null;
+            /** Cancelled By */
+            cancelled_by: string | null;
+            /** Precedence */
+            precedence: string | null;
+            /** Subject */
+            subject: string | null;
+            /** Remark */
+            remark: string | null;
+            /** To */
+            to: string[];
+            /** Sent */
+            sent: string;
+            /** Current Sent */
+            current_sent: string;
+            /** Cancelled At */
+            cancelled_at: string | null;
+        };
+        /** NoticeActivity */
+        NoticeActivity: {
+            /** Activity */
+            activity: string;
+            /** Label */
+            label: string;
+            /**
+             * Lead Time Seconds
+             * @description the notice this node's rule asks
+             */
+            lead_time_seconds: number | null;
+        };
+        /** NoticeCancel */
+        NoticeCancel: {
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+            /**
+             * Precedence
+             * @default IMMEDIATE
+             */
+            precedence: string;
+        };
+        /**
+         * NoticeFields
+         * @description A notification's fields, all of them (an amendment gives them again, as they now
+         *     stand).
+         */
+        NoticeFields: {
+            /**
+             * Activity
+             * @description missile_launch, air_patrol, surveillance_flight, naval_exercise, strategic_exercise, ground_manoeuvre, other
+             */
+            activity: string;
+            /**
+             * Start
+             * @description the window's start (RFC 3339, with a zone)
+             */
+            start: string;
+            /**
+             * End
+             * @description the window's end (RFC 3339, with a zone)
+             */
+            end: string;
+            /**
+             * Area
+             * @description a GeoJSON Polygon, or {"center": [lon, lat], "radius": 25, "unit": "km"}
+             */
+            area: {
+                [key: string]: unknown;
+            };
+            /**
+             * Units
+             * @description the units or assets
+             */
+            units: string[];
+            /**
+             * Remark
+             * @default
+             */
+            remark: string;
+            /**
+             * Precedence
+             * @default PRIORITY
+             */
+            precedence: string;
+            /**
+             * To
+             * @description addressees (principals)
+             */
+            to?: string[];
+            /**
+             * Confirm Short Notice
+             * @description send although it gives less notice than the rule asks
+             * @default false
+             */
+            confirm_short_notice: boolean;
+        };
+        /** NoticeSend */
+        NoticeSend: {
+            /**
+             * Activity
+             * @description missile_launch, air_patrol, surveillance_flight, naval_exercise, strategic_exercise, ground_manoeuvre, other
+             */
+            activity: string;
+            /**
+             * Start
+             * @description the window's start (RFC 3339, with a zone)
+             */
+            start: string;
+            /**
+             * End
+             * @description the window's end (RFC 3339, with a zone)
+             */
+            end: string;
+            /**
+             * Area
+             * @description a GeoJSON Polygon, or {"center": [lon, lat], "radius": 25, "unit": "km"}
+             */
+            area: {
+                [key: string]: unknown;
+            };
+            /**
+             * Units
+             * @description the units or assets
+             */
+            units: string[];
+            /**
+             * Remark
+             * @default
+             */
+            remark: string;
+            /**
+             * Precedence
+             * @default PRIORITY
+             */
+            precedence: string;
+            /**
+             * To
+             * @description addressees (principals)
+             */
+            to?: string[];
+            /**
+             * Confirm Short Notice
+             * @description send although it gives less notice than the rule asks
+             * @default false
+             */
+            confirm_short_notice: boolean;
+            /** Line */
+            line: string;
+        };
+        /** Outage */
+        Outage: {
+            /**
+             * Minutes
+             * @description how long the link stays cut
+             */
+            minutes: number;
+            /**
+             * Exercise
+             * @description the exercise that cuts it
+             */
+            exercise: string;
+        };
+        /** OverdueItem */
+        OverdueItem: {
+            /**
+             * Kind
+             * @description message or contact
+             */
+            kind: string;
+            /** Id */
+            id: string;
+            /** Line */
+            line: string;
+            /**
+             * From
+             * @description who sent it (a principal)
+             */
+            from: string;
+            /** Owed By */
+            owed_by: string[];
+            /** What */
+            what: string;
+            /** Sent */
+            sent: string;
+            /** Deadline */
+            deadline: string;
+            /** Overdue Seconds */
+            overdue_seconds: number;
+            /** Status */
+            status: string;
+            /**
+             * Steps
+             * @description what the escalation engine did, in order
+             */
+            steps: components["schemas"]["EscalationStep"][];
+        };
+        /** PairStats */
+        PairStats: {
+            /**
+             * From
+             * @description who sent it (a principal)
+             */
+            from: string;
+            /** To */
+            to: string;
+            /** Requested */
+            requested: number;
+            /** Accepted */
+            accepted: number;
+            /** Held */
+            held: number;
+            /** Declined */
+            declined: number;
+            /** Cancelled */
+            cancelled: number;
+            /**
+             * Unanswered
+             * @description expired, or pending past the window
+             */
+            unanswered: number;
+            /** Pending */
+            pending: number;
+            /** Median Seconds To Answer */
+            median_seconds_to_answer: number | null;
+        };
+        /** PeerChain */
+        PeerChain: {
+            /** Peer */
+            peer: string;
+            /** Party */
+            party: string;
+            ours: components["schemas"]["ChainPoint"] | null;
+            theirs: components["schemas"]["ChainPoint"] | null;
+            /**
+             * State
+             * @description unknown, in step, ahead, behind or divergent
+             */
+            state: string;
+        };
+        /**
+         * QueuedMessage
+         * @description A message from the other side with its translations (the translator's queue).
+         */
+        QueuedMessage: {
+            /** Id */
+            id: string;
+            /** Line */
+            line: string;
+            /**
+             * From
+             * @description who sent it (a principal)
+             */
+            from: string;
+            /** Precedence */
+            precedence: string | null;
+            /** Kind */
+            kind: string | null;
+            /** Subject */
+            subject: string | null;
+            /** Body */
+            body: string | null;
+            /** Lang */
+            lang: string | null;
+            /** Sent */
+            sent: string;
+            /** Translations */
+            translations: components["schemas"]["Translation"][];
+        };
+        /** RecordEvent */
+        RecordEvent: {
+            /** Id */
+            id: string;
+            /** Seq */
+            seq: number;
+            /** Party */
+            party: string;
+            /** Kind */
+            kind: string;
+            /** Author */
+            author: string;
+            /** Ts */
+            ts: string;
+            /** Received */
+            received: string | null;
+            /** Verified */
+            verified: boolean;
+            /** Problem */
+            problem: string | null;
+            /** Summary */
+            summary: string;
+            /** Content */
+            content: {
+                [key: string]: unknown;
+            };
+        };
+        /** Relayed */
+        Relayed: {
+            /** Relay */
+            relay: string;
+            /** Line */
+            line: string;
+            /** Message */
+            message: string;
+            /** From Line */
+            from_line: string;
+            /**
+             * From
+             * @description who sent it (a principal)
+             */
+            from: string;
+            /** Precedence */
+            precedence: string | null;
+            /** Subject */
+            subject: string | null;
+            /** Body */
+            body: string | null;
+            /** Lang */
+            lang: string | null;
+            /** Relayed At */
+            relayed_at: string;
+            /** Original Sent */
+            original_sent: string;
+            /** To */
+            to: string[];
+            /**
+             * Signature Verified
+             * @description the original's author signature checks
+             */
+            signature_verified: boolean;
+            /** Signature Problem */
+            signature_problem: string | null;
+            /** Forwarded */
+            forwarded: components["schemas"]["Forwarded"][];
+        };
+        /** Send */
+        Send: {
+            /** Line */
+            line: string;
+            /** Subject */
+            subject: string;
+            /** Body */
+            body: string;
             /**
              * Kind
              * @default free
              */
             kind: string;
             /**
-             * Lang
-             * @default en
-             */
-            lang: string;
-            /** Line */
-            line: string;
-            /**
              * Precedence
              * @default ROUTINE
              */
             precedence: string;
-            /** Refs */
-            refs?: string[];
-            /** Start */
-            start?: string | null;
-            /** Subject */
-            subject: string;
+            /**
+             * Lang
+             * @default en
+             */
+            lang: string;
             /** To */
             to?: string[];
+            /** Refs */
+            refs?: string[];
+            /** Area */
+            area?: {
+                [key: string]: unknown;
+            } | null;
+            /** Start */
+            start?: string | null;
+            /** End */
+            end?: string | null;
+            /** Activity */
+            activity?: string | null;
             /** Units */
             units?: string[];
+            /**
+             * Exercise
+             * @description the exercise id; marks it as one
+             */
+            exercise?: string | null;
+            /**
+             * Alert
+             * @description the awareness alert it was drafted from
+             */
+            alert?: string | null;
+        };
+        /** SentMessage */
+        SentMessage: {
+            /** Id */
+            id: string;
+            /** Line */
+            line: string;
+            /** Party */
+            party: string;
+            /** Seq */
+            seq: number;
+            /** Kind */
+            kind: string;
+            /** Author */
+            author: string;
+            /**
+             * Ts
+             * @description the time the event claims (its author's clock)
+             */
+            ts: string;
+            /**
+             * Received
+             * @description when a peer's event reached this node
+             */
+            received: string | null;
+            /** Content */
+            content: {
+                [key: string]: unknown;
+            };
+            /** Acks */
+            acks: components["schemas"]["Acknowledgement"][];
+        };
+        /** Session */
+        Session: {
+            /** Token */
+            token: string;
+            /** Principal */
+            principal: string;
+            /** Expires At */
+            expires_at: string | null;
+        };
+        /** SignedOut */
+        SignedOut: {
+            /** Signed Out */
+            signed_out: string;
+        };
+        /** Slot */
+        Slot: {
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+            /** Values */
+            values: string[];
+        };
+        /** Thread */
+        Thread: {
+            /**
+             * Refs
+             * @description the messages it refers to
+             */
+            refs: components["schemas"]["Event"][];
+            /**
+             * Referred By
+             * @description the messages referring to it
+             */
+            referred_by: components["schemas"]["Event"][];
+            /** Acks */
+            acks: components["schemas"]["Acknowledgement"][];
         };
         /** Translate */
         Translate: {
-            /** Body */
-            body: string;
             /** Lang */
             lang: string;
+            /** Body */
+            body: string;
             /**
              * Subject
              * @default
              */
             subject: string;
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Context */
-            ctx?: Record<string, never>;
-            /** Input */
-            input?: unknown;
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
+        /** Translation */
+        Translation: {
+            /** Id */
+            id: string;
+            /** Lang */
+            lang: string;
+            /** Subject */
+            subject: string;
+            /** Body */
+            body: string;
+            /** Translator */
+            translator: string;
+            /**
+             * Machine
+             * @description the machine that made it, if one did
+             */
+            machine: string | null;
+            /** Certified By */
+            certified_by: string | null;
+            /**
+             * State
+             * @description uncertified, certified, corrected and certified...
+             */
+            state: string;
+        };
+        /** Verification */
+        Verification: {
+            /** Ok */
+            ok: boolean;
+            /** Events */
+            events: number;
+            /**
+             * Problems
+             * @description the first problems found (at most 20)
+             */
+            problems: string[];
+            /**
+             * Position
+             * @description the ledger position the verification covers
+             */
+            position: number;
+        };
+        /** WatchBoard */
+        WatchBoard: {
+            /** At */
+            at: string;
+            /** Desks */
+            desks: components["schemas"]["WatchDesk"][];
+        };
+        /** WatchDesk */
+        WatchDesk: {
+            /** Desk */
+            desk: string;
+            /** On Watch */
+            on_watch: string | null;
+            /** Until */
+            until: string | null;
+            /** Next */
+            next: string | null;
+            /** Next From */
+            next_from: string | null;
+        };
+        /**
+         * Problem
+         * @description An error answer (RFC 9457).
+         */
+        Problem: {
+            /**
+             * Type
+             * @description /api/v1/problems#<kind>; kinds: already-exists, chain-conflict, forbidden, internal, invalid-input, method-not-allowed, not-authenticated, not-found, refused, too-large, too-many-attempts, unavailable, unsupported-media-type
+             */
             type: string;
+            /**
+             * Title
+             * @description the kind of problem, in a few words
+             */
+            title: string;
+            /**
+             * Status
+             * @description the HTTP status
+             */
+            status: number;
+            /**
+             * Detail
+             * @description what was wrong, for a person
+             */
+            detail: string;
+            /**
+             * Hint
+             * @description what to do about it
+             * @default null
+             */
+            hint: string | null;
+        } & {
+            [key: string]: unknown;
         };
     };
     responses: never;
@@ -687,97 +2286,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    alerts_api_v1_alerts_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
-                };
-            };
-        };
-    };
-    alert_ack_api_v1_alerts__ident__ack_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description the alert's number */
-                ident: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    alert_draft_api_v1_alerts__ident__draft_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description the alert's number */
-                ident: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    login_api_v1_auth_login_post: {
+    signIn: {
         parameters: {
             query?: never;
             header?: never;
@@ -796,21 +2305,63 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts: wait (Retry-After says how long). */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    logout_api_v1_auth_logout_post: {
+    signOut: {
         parameters: {
             query?: never;
             header?: never;
@@ -825,12 +2376,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SignedOut"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    contacts_api_v1_contacts_get: {
+    whoAmI: {
         parameters: {
             query?: never;
             header?: never;
@@ -845,14 +2436,1667 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ask_api_v1_contacts_post: {
+    setMyLanguage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LanguageChoice"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    nodeInfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeInfo"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    nodeTime: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeTime"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    linkState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkState"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyLedger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Verification"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listLines: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Line"][];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    lineEvents: {
+        parameters: {
+            query?: {
+                /** @description at most this many */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description the line's id */
+                line_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"][];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    lineRecord: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the line's id */
+                line_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineRecord"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    inbox: {
+        parameters: {
+            query?: {
+                include_acked?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxItem"][];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sentMessages: {
+        parameters: {
+            query?: {
+                /** @description at most this many */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SentMessage"][];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an event id, or 6 or more of its first characters */
+                ident: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDetail"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    readMessage: {
+        parameters: {
+            query?: {
+                lang?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description an event id, or 6 or more of its first characters */
+                ident: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageRead"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Send"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acknowledgeMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an event id, or 6 or more of its first characters */
+                ident: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Ack"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    lineCatalogue: {
+        parameters: {
+            query?: {
+                lang?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description the line's id */
+                line_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Catalogue"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendCodedMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Coded"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    translationQueue: {
+        parameters: {
+            query?: {
+                /** @description how many days back */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueuedMessage"][];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    translateMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an event id, or 6 or more of its first characters */
+                ident: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Translate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    certifyTranslation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an event id, or 6 or more of its first characters */
+                ident: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Certify"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listNotices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notice"][];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoticeSend"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    noticeActivities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeActivity"][];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    amendNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an event id, or 6 or more of its first characters */
+                ident: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoticeFields"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an event id, or 6 or more of its first characters */
+                ident: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoticeCancel"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listContacts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRequest"][];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    requestContact: {
         parameters: {
             query?: never;
             header?: never;
@@ -871,23 +4115,455 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ContactRequest"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    contact_stats_api_v1_contacts_stats_get: {
+    acceptContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an event id, or 6 or more of its first characters */
+                ident: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactAccept"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRequest"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    declineContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an event id, or 6 or more of its first characters */
+                ident: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactReason"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRequest"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an event id, or 6 or more of its first characters */
+                ident: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactReason"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRequest"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordContactHeld: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an event id, or 6 or more of its first characters */
+                ident: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactHeld"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRequest"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    contactStats: {
         parameters: {
             query?: {
                 /** @description how many days back */
@@ -905,64 +4581,375 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["PairStats"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    answer_api_v1_contacts__ident___action__post: {
+    contactHistory: {
+        parameters: {
+            query?: {
+                /** @description how many days back */
+                days?: number;
+                /** @description days in each bucket */
+                bucket_days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactHistory"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listRelayed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Relayed"][];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    forwardRelayed: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description an event id, or 6 or more of its first characters */
                 ident: string;
-                action: string;
             };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Forward"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    watchBoard: {
+        parameters: {
+            query?: {
+                /** @description another moment (RFC 3339) */
+                at?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WatchBoard"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    handOver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ContactAnswer"];
+                "application/json": components["schemas"]["Handover"];
             };
         };
         responses: {
             /** @description Successful Response */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Event"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    inbox_api_v1_inbox_get: {
+    overdueBoard: {
         parameters: {
             query?: {
-                include_acked?: boolean;
+                /** @description how many days back */
+                days?: number;
             };
             header?: never;
             path?: never;
@@ -976,23 +4963,324 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["OverdueItem"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    lines_api_v1_lines_get: {
+    listAlerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"][];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acknowledgeAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the alert's number */
+                ident: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertAck"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    draftFromAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the alert's number */
+                ident: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertDraft"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mapLayers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The layers, with their ETag */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapLayers"];
+                };
+            };
+            /** @description Not modified: the layers are those of the ETag given */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listOutages: {
         parameters: {
             query?: never;
             header?: never;
@@ -1008,106 +5296,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        [key: string]: unknown;
-                    }[];
-                };
-            };
-        };
-    };
-    catalogue_api_v1_lines__line_id__catalogue_get: {
-        parameters: {
-            query?: {
-                lang?: string | null;
-            };
-            header?: never;
-            path: {
-                line_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
+                        [key: string]: components["schemas"]["LinkOutage"];
                     };
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    line_events_api_v1_lines__line_id__events_get: {
-        parameters: {
-            query?: {
-                /** @description at most this many */
-                limit?: number;
-            };
-            header?: never;
-            path: {
-                line_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    link_api_v1_link_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-        };
-    };
-    cut_api_v1_links__peer__outage_post: {
+    cutLink: {
         parameters: {
             query?: never;
             header?: never;
@@ -1128,23 +5354,70 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["LinkCut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    map_view_api_v1_map_get: {
+    listExerciseReports: {
         parameters: {
             query?: never;
             header?: never;
@@ -1159,251 +5432,120 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ExerciseReportItem"][];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    whoami_api_v1_me_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-        };
-    };
-    send_api_v1_messages_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["Send"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    send_coded_api_v1_messages_coded_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["Coded"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    message_api_v1_messages__ident__get: {
+    getExerciseReport: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description the exercise id */
                 ident: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description the report, a self-contained HTML page */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "text/html": string;
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    ack_api_v1_messages__ident__ack_post: {
+    streamEvents: {
         parameters: {
             query?: never;
-            header?: never;
-            path: {
-                ident: string;
+            header?: {
+                "Last-Event-ID"?: string | null;
             };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["Ack"] | null;
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    read_api_v1_messages__ident__read_get: {
-        parameters: {
-            query?: {
-                lang?: string | null;
-            };
-            header?: never;
-            path: {
-                ident: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    translate_api_v1_messages__ident__translations_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                ident: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["Translate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    outages_api_v1_outages_get: {
-        parameters: {
-            query?: never;
-            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1415,156 +5557,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "text/event-stream": string;
                 };
             };
-        };
-    };
-    overdue_api_v1_overdue_get: {
-        parameters: {
-            query?: {
-                /** @description how many days back */
-                days?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
                 headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-        };
-    };
-    sent_api_v1_sent_get: {
-        parameters: {
-            query?: {
-                /** @description at most this many */
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    stream_api_v1_stream_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-        };
-    };
-    certify_api_v1_translations__ident__certify_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                ident: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["Certify"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    verify_api_v1_verify_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

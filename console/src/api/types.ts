@@ -19,7 +19,8 @@ export interface Me {
 export interface NodeTime {
   now: string;
   speed: number;
-  exercise?: string | null;
+  /** whether an exercise clock runs */
+  exercise?: boolean | null;
 }
 
 export interface Line {

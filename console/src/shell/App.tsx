@@ -48,7 +48,7 @@ export function App() {
   }, [lang, i18n]);
 
   useEffect(() => {
-    nodeInfo().then(
+    nodeInfo(api).then(
       (info) => {
         if (isLang(info.language)) {
           setNodeLang(info.language);

@@ -8,7 +8,8 @@ import { parseTime } from "./parse";
 export interface ClockReading {
   now: string;
   speed: number;
-  exercise?: string | null;
+  /** whether an exercise clock runs */
+  exercise?: boolean | null;
 }
 
 export type Monotonic = () => number;
@@ -17,7 +18,7 @@ interface Anchor {
   node: number;
   mono: number;
   speed: number;
-  exercise: string | null;
+  exercise: boolean;
 }
 
 export class NodeClock {
@@ -35,7 +36,7 @@ export class NodeClock {
     const mono =
       askedAt !== undefined && answeredAt !== undefined ? (askedAt + answeredAt) / 2 : at;
     const speed = Number.isFinite(reading.speed) && reading.speed >= 0 ? reading.speed : 1;
-    this.anchor = { node, mono, speed, exercise: reading.exercise ?? null };
+    this.anchor = { node, mono, speed, exercise: reading.exercise === true };
     for (const listener of this.listeners) listener();
   }
 
@@ -47,8 +48,9 @@ export class NodeClock {
     return this.anchor?.speed ?? 1;
   }
 
-  get exercise(): string | null {
-    return this.anchor?.exercise ?? null;
+  /** whether the node runs an exercise clock */
+  get exercise(): boolean {
+    return this.anchor?.exercise ?? false;
   }
 
   /** Milliseconds since the epoch on the node's clock; NaN before the first reading. */
