@@ -252,6 +252,8 @@ def test_every_view_passes_axe_in_english_and_russian(lab: Lab, browser: Any) ->
     )
     for url, desk, lang in ((pair.us.url, US_DESK, "en"), (pair.ru.url, RU_DESK, "ru")):
         page = open_console(browser, url, width=1024)
+        page.wait_for_function(f"document.documentElement.lang === '{lang}'")  # the node's
+        assert page.locator("#sign-in-title").inner_text() == {"en": "Sign in", "ru": "Вход"}[lang]
         axe_clean(page, f"sign-in ({lang})")
         page.fill("#sign-in-principal", desk)
         page.fill("#sign-in-password", PASSWORD)
@@ -351,6 +353,22 @@ def test_an_ended_session_clears_the_desk(lab: Lab, browser: Any) -> None:  # no
     assert "Draft that must not survive" not in us.locator("body").inner_text()
     assert us.locator("#sign-in [role=status]").inner_text() != ""  # says the session ended
     assert open_streams(us) == 0
+
+
+def test_the_operator_chooses_the_language(lab: Lab, browser: Any) -> None:  # noqa: F811
+    pair = lab.pair()
+    passwords(pair)
+    us = sign_in(browser, pair.us.url, US_DESK)
+    assert us.evaluate("document.documentElement.lang") == "en"
+    us.select_option("select[name=language]", "ru")
+    us.wait_for_function("document.documentElement.lang === 'ru'")
+    assert us.locator("#nav-inbox").inner_text() == "Входящие"
+    assert "оперативный дежурный" in us.locator("#who").inner_text()
+    us.click("#sign-out")
+    us.wait_for_selector("#sign-in")
+    again = sign_in(browser, pair.us.url, US_DESK)  # the choice is the user's, kept by the node
+    again.wait_for_function("document.documentElement.lang === 'ru'")
+    assert again.locator("#nav-inbox").inner_text() == "Входящие"
 
 
 def open_view_or_signed_out(page: Any) -> None:
