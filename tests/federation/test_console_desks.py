@@ -150,9 +150,26 @@ def arrived(pair: Pair, subject: str) -> Callable[[], bool]:
     return check
 
 
-def no_raw_iso(page: Any) -> None:
-    text = page.locator("#main").inner_text()
-    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", text), "a raw ISO time on screen"
+def no_raw_iso(page: Any, where: str = "#main") -> None:
+    """No time on screen as raw ISO 8601 (``where``: the part of the page the view writes
+    times in; a message's own subject may quote one)."""
+    for text in page.locator(where).all_inner_texts():
+        found = re.search(r"\d{4}-\d\d-\d\dT\d\d:\S*", text)
+        assert not found, f"a raw ISO time on screen: {found.group(0)} in {text[:200]!r}"
+
+
+def too_wide(page: Any) -> list[str]:
+    """The innermost elements reaching past the window's right edge."""
+    found: list[str] = page.evaluate(
+        """() => {
+          const past = e => e.getBoundingClientRect().right > window.innerWidth;
+          return [...document.querySelectorAll('#main *')]
+            .filter(e => past(e) && ![...e.children].some(past))
+            .slice(0, 5)
+            .map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`);
+        }"""
+    )
+    return found
 
 
 # -- notifications of intent -------------------------------------------------------------
@@ -321,12 +338,12 @@ def test_overdue_flashes_show_their_escalation_and_the_attache_forwards_the_rela
         page = desk(browser, pair, principal)
         open_view(page, "overdue")
         item = page.locator("#overdue li.overdue-item", has_text=subject)
-        item.locator(".timeline li[data-action=relay]").wait_for(timeout=SOON_S * 1000)
+        item.locator(".timeline li[data-action=relay]").first.wait_for(timeout=SOON_S * 1000)
         text = item.inner_text()
         for word in words:
             assert word in text, (word, text)
         assert re.search(r"\d\d:\d\d:\d\d UTC", item.locator(".timeline").inner_text())
-        no_raw_iso(page)
+        no_raw_iso(page, "#overdue .meta, #overdue .due, #overdue .timeline")
         axe_clean(page, f"overdue ({principal})")
         page.context.close()
 
@@ -337,14 +354,18 @@ def test_overdue_flashes_show_their_escalation_and_the_attache_forwards_the_rela
     leader.context.close()
 
     # the attaché: the relayed original, its signature verified, forwarded to the desk
+    forwarded_relay = ""
     for principal, subject, verified, to, forwarded in (
         (US_RELAY, ru_subject, f"Signature of {RU_DESK} verified", US_DESK, "Forwarded by"),
         (RU_RELAY, us_subject, f"Подпись {US_DESK} проверена", RU_DESK, "Переслал"),
     ):
         page = desk(browser, pair, principal)
         open_view(page, "relays")
-        card = page.locator("#relays li.relay", has_text=subject).first
-        card.wait_for(timeout=SOON_S * 1000)
+        first = page.locator("#relays li.relay", has_text=subject).first
+        first.wait_for(timeout=SOON_S * 1000)
+        # each round of escalation relays it again: keep to one relay
+        forwarded_relay = str(first.get_attribute("data-id"))
+        card = page.locator(f"#relays li.relay[data-id='{forwarded_relay}']")
         assert verified in card.locator(".signature").inner_text()
         axe_clean(page, f"relays ({principal})")
         card.locator("button[data-action=forward]").click()
@@ -354,10 +375,10 @@ def test_overdue_flashes_show_their_escalation_and_the_attache_forwards_the_rela
         page.locator("dialog#relay-forward button[type=submit]").click()
         card.locator(".forwarded", has_text=forwarded).wait_for(timeout=10_000)
         assert to in card.locator(".forwarded").inner_text()
-        no_raw_iso(page)
+        no_raw_iso(page, "#relays .meta, #relays .forwarded")
         page.context.close()
     listed = cli_json(pair.ru.home, "relay", "list", "--as", RU_RELAY)
-    (row,) = [r for r in listed if r["subject"] == us_subject]
+    (row,) = [r for r in listed if r["relay"] == forwarded_relay]  # RU's, the last one
     assert [f["to"] for f in row["forwarded"]] == [[RU_DESK]]
 
 
@@ -528,7 +549,7 @@ def test_a_translation_is_made_and_certified_or_corrected_beside_its_original(
     second.click("#certify")
     second.locator("#translator-status", has_text="certified").wait_for(timeout=10_000)
     row.filter(has_text="certified").wait_for(timeout=10_000)
-    no_raw_iso(second)
+    no_raw_iso(second, "#translation-queue td:nth-child(4)")
     second.context.close()
 
     message = next(
@@ -690,12 +711,12 @@ def test_the_auditor_reads_a_line_record_with_its_verification_and_the_peer_comp
         chain.filter(has_text=in_step).wait_for(timeout=SOON_S * 1000)
         assert chain.count() == 1
         assert page.locator("#main button").count() == 0  # nothing to change
-        no_raw_iso(page)
+        no_raw_iso(page, "#record td:nth-child(5), #record-peer-table")
         axe_clean(page, f"record ({principal})")
         page.context.close()
 
 
-def test_each_desk_sees_only_its_own_views(desks: Pair, browser: Any) -> None:  # noqa: F811
+def test_each_desk_sees_only_its_own_views_and_fits_1024_px(desks: Pair, browser: Any) -> None:  # noqa: F811
     pair = desks
     expected = {
         US_DESK: {"notices", "overdue", "watch"},
@@ -706,7 +727,13 @@ def test_each_desk_sees_only_its_own_views(desks: Pair, browser: Any) -> None:  
     }
     desk_views = {"notices", "overdue", "watch", "translations", "relays", "contacts", "record"}
     for principal, views in expected.items():
-        page = desk(browser, pair, principal)
+        url = pair.us.url if principal.startswith("US/") else pair.ru.url
+        page = sign_in(browser, url, principal, width=1024)
         shown = set(page.eval_on_selector_all(".desk-nav a", "as => as.map(a => a.id.slice(4))"))
         assert shown & desk_views == views, (principal, shown)
+        for view in sorted(views):  # usable from 1024 px wide
+            open_view(page, view)
+            page.wait_for_timeout(500)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 1024, f"{view} ({principal}) is {width} px wide: {too_wide(page)}"
         page.context.close()

@@ -173,7 +173,9 @@ function PairRecord({
   bucketDays: number;
 }) {
   const { t } = useI18n();
-  const now = useNodeNow(60_000);
+  useNodeNow(60_000); // the buckets move on with the node's clock
+  const { clock } = useDesk();
+  const now = clock.now();
   const summary = useSummary();
   const mine = requests.filter((r) => r.from === pair.from && r.to === pair.to);
   const id = `chart-${pair.from}-${pair.to}`.replace(/[^A-Za-z0-9-]/g, "-");

@@ -74,7 +74,7 @@ function OverdueCard({ item }: { item: OverdueItem }) {
           owed: item.owed_by.join(", "),
         })}
       </p>
-      <p>
+      <p class="due">
         {t("overdue.deadline", { deadline: dateTime(item.deadline) })}{" "}
         <strong class="deadline error">{left(overdueBy)}</strong> · <span class="state">{status}</span>
       </p>

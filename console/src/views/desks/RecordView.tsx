@@ -2,7 +2,7 @@
  * verifies, the verification of the whole record, the comparison of chain heads with the
  * peer's, and the exercises' after-action reports where the node keeps them. */
 import { useState } from "preact/hooks";
-import type { Key, Translate } from "../../i18n/translate";
+import type { Key } from "../../i18n/translate";
 import { useDesk } from "../../shell/desk";
 import { useLive } from "../../shell/hooks";
 import { useI18n } from "../../shell/i18n";
@@ -17,6 +17,7 @@ import {
   reportHref,
 } from "./calls";
 import { ErrorLine, Loading, short, valueOf } from "./common";
+import { STATE_CLASS, describe } from "./record";
 
 export function RecordView({ arg }: { arg: string | null }) {
   const { t } = useI18n();
@@ -118,8 +119,6 @@ function Record({ record }: { record: LineRecord }) {
   );
 }
 
-const STATE_CLASS: Record<string, string> = { "in step": "ok", behind: "bad", divergent: "bad" };
-
 function PeerTable({ chains }: { chains: PeerChain[] }) {
   const { t } = useI18n();
   const head = (h: PeerChain["ours"]) => (h ? t("record.head", { seq: h.seq, id: short(h.id) }) : t("app.none"));
@@ -189,39 +188,6 @@ function EventRow({ event: e }: { event: RecordEvent }) {
       </td>
     </tr>
   );
-}
-
-const TEXT_FIELDS = ["subject", "topic", "reason", "note", "summary", "title"];
-
-/** What an event says, in the operator's language: its kind's own words and the text it
- * carries (a subject, a topic, a reason), never the node's English summary. */
-export function describe(e: RecordEvent, t: Translate): string {
-  const c = e.content;
-  const text = (key: string) => (typeof c[key] === "string" ? (c[key] as string) : "");
-  const word = (key: string) => {
-    const found = t(key as Key);
-    return found === key ? "" : found;
-  };
-  switch (e.kind) {
-    case "message":
-      return `${word(`precedence.${text("precedence")}`) || text("precedence")} ${
-        word(`kind.${text("kind")}`) || text("kind")
-      }: ${text("subject")}`;
-    case "receipt":
-      return t("record.about.receipt", { party: text("of"), seq: String(c["upto_seq"] ?? "") });
-    case "ack": {
-      const reply = c["reply"] as { body?: string } | undefined;
-      const head = t("record.about.ack", { ref: text("ref").slice(0, 12) });
-      return reply?.body ? `${head}: ${reply.body}` : head;
-    }
-    case "escalation":
-      return t("record.about.escalation", {
-        action: word(`overdue.action.${text("action")}`) || text("action"),
-        ref: text("ref").slice(0, 12),
-      });
-    default:
-      return TEXT_FIELDS.map(text).find((v) => v) ?? "";
-  }
 }
 
 function Reports({ reports, error }: { reports: ExerciseReport[] | null | undefined; error: unknown }) {

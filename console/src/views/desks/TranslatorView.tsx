@@ -200,7 +200,7 @@ function TranslationDesk({
     e.preventDefault();
     void run(
       () => translateMessage(api, message.id, lang, subject, body),
-      t("translate.translated", { subject: message.subject, lang }),
+      t("translate.translated", { subject: message.subject ?? "", lang }),
     );
   };
   const certify = () =>
@@ -222,7 +222,7 @@ function TranslationDesk({
   return (
     <section class="card translation-desk" aria-labelledby="translation-desk-title">
       <h2 id="translation-desk-title">
-        {t("translate.working", { subject: message.subject, from: message.from })}
+        {t("translate.working", { subject: message.subject ?? "", from: message.from })}
       </h2>
       <div class="side-by-side">
         <Original message={message} />

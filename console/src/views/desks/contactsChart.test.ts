@@ -54,6 +54,11 @@ describe("buckets", () => {
     expect(total(made)).toMatchObject({ requested: 4, accepted: 0, declined: 2, unanswered: 1, pending: 1 });
   });
 
+  it("counts a request stamped a moment after now in the newest bucket", () => {
+    const made = buckets([request(30.01, "pending", null, 32)], now, 30, 7);
+    expect(made[made.length - 1]?.requested).toBe(1);
+  });
+
   it("has at least one bucket", () => {
     expect(buckets([], now, 0, 0)).toHaveLength(1);
   });

@@ -45,8 +45,8 @@ const DAY = 86_400_000;
 
 /**
  * ``days`` back from ``now`` cut into buckets of ``bucketDays`` (the oldest may be
- * shorter), oldest first, each with the requests made in it. ``pair`` keeps only the
- * requests between two principals (either direction when ``both``).
+ * shorter), oldest first, each with the requests made in it (one stamped a moment after
+ * ``now`` in the newest).
  */
 export function buckets(
   requests: readonly RequestLike[],
@@ -64,7 +64,7 @@ export function buckets(
   }
   for (const r of requests) {
     const at = new Date(r.requested_at).getTime();
-    if (Number.isNaN(at) || at < since || at > now.getTime()) continue;
+    if (Number.isNaN(at) || at < since) continue; // later than now: the newest bucket
     const bucket =
       made.find((b) => at >= b.start.getTime() && at < b.end.getTime()) ?? made[made.length - 1];
     if (!bucket) continue;

@@ -1,0 +1,44 @@
+import { describe as suite, expect, it } from "vitest";
+import { translator } from "../../i18n/translate";
+import { describe } from "./record";
+
+const en = translator("en");
+const ru = translator("ru");
+const ref = "a".repeat(64);
+
+suite("describe", () => {
+  it("words a message with its precedence, kind and subject in the language", () => {
+    const message = {
+      kind: "message",
+      content: { precedence: "FLASH", kind: "notification", subject: "Launch at 12:00Z" },
+    };
+    expect(describe(message, en)).toBe("FLASH notification: Launch at 12:00Z");
+    expect(describe(message, ru)).toMatch(/: Launch at 12:00Z$/);
+    expect(describe(message, ru)).not.toContain("notification");
+  });
+
+  it("words receipts, acknowledgements and escalation steps", () => {
+    expect(describe({ kind: "receipt", content: { of: "RU", upto_seq: 7 } }, en)).toBe(
+      "holds RU's chain up to #7",
+    );
+    expect(describe({ kind: "ack", content: { ref, reply: { body: "Understood" } } }, en)).toBe(
+      `acknowledges ${"a".repeat(12)}: Understood`,
+    );
+    expect(describe({ kind: "escalation", content: { ref, action: "relay" } }, en)).toBe(
+      `relayed: ${"a".repeat(12)}`,
+    );
+    expect(describe({ kind: "receipt", content: { of: "US", upto_seq: 3 } }, ru)).toBe(
+      "хранит цепочку US до №3",
+    );
+  });
+
+  it("gives the text other events carry, or nothing", () => {
+    expect(describe({ kind: "contact.request", content: { topic: "Incident at sea" } }, en)).toBe(
+      "Incident at sea",
+    );
+    expect(describe({ kind: "contact.decline", content: { ref, reason: "Travelling" } }, en)).toBe(
+      "Travelling",
+    );
+    expect(describe({ kind: "linktest", content: { n: 1 } }, en)).toBe("");
+  });
+});

@@ -1,0 +1,41 @@
+/** A line's record for the auditor: what each event says in the operator's language, and
+ * how a chain's comparison with the peer is shown. */
+import type { Key, Translate } from "../../i18n/translate";
+import type { RecordEvent } from "./calls";
+
+/** The look of each state of a chain against the peer (others: neutral). */
+export const STATE_CLASS: Record<string, string> = { "in step": "ok", behind: "bad", divergent: "bad" };
+
+const TEXT_FIELDS = ["subject", "topic", "reason", "note", "summary", "title"];
+
+/** What an event says, in the operator's language: its kind's own words and the text it
+ * carries (a subject, a topic, a reason), never the node's English summary. */
+export function describe(e: Pick<RecordEvent, "kind" | "content">, t: Translate): string {
+  const c = e.content;
+  const text = (key: string) => (typeof c[key] === "string" ? (c[key] as string) : "");
+  const word = (key: string) => {
+    const found = t(key as Key);
+    return found === key ? "" : found;
+  };
+  switch (e.kind) {
+    case "message":
+      return `${word(`precedence.${text("precedence")}`) || text("precedence")} ${
+        word(`kind.${text("kind")}`) || text("kind")
+      }: ${text("subject")}`;
+    case "receipt":
+      return t("record.about.receipt", { party: text("of"), seq: String(c["upto_seq"] ?? "") });
+    case "ack": {
+      const reply = c["reply"] as { body?: string } | undefined;
+      const head = t("record.about.ack", { ref: text("ref").slice(0, 12) });
+      return reply?.body ? `${head}: ${reply.body}` : head;
+    }
+    case "escalation":
+      return t("record.about.escalation", {
+        action: word(`overdue.action.${text("action")}`) || text("action"),
+        ref: text("ref").slice(0, 12),
+      });
+    default:
+      return TEXT_FIELDS.map(text).find((v) => v) ?? "";
+  }
+}
+
