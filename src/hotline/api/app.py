@@ -16,6 +16,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hotline.api import problems
 from hotline.api.access import COOKIE, Access, signed_in, token_of
@@ -69,6 +70,24 @@ def operator_routers(node: Node) -> list[APIRouter]:
     ]
 
 
+class OperatorGZip:
+    """Compressed answers for the console and the operator API only: the federation API's
+    answers are signed over the bytes sent, and the event stream is never compressed
+    (GZipMiddleware skips it)."""
+
+    PATHS = ("/api/", "/console")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=1024)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope["path"]).startswith(self.PATHS):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
     """Mount the operator API and the console on the node's app."""
     app.state.accounts = accounts
@@ -87,8 +106,7 @@ def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
 
     app.state.contract = contract
     problems.install(app)
-    # compressed answers; the event stream is never compressed (GZipMiddleware skips it)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(OperatorGZip)
 
     static = files("hotline").joinpath("web/static")
     app.mount("/console", StaticFiles(directory=str(static), html=True), name="console")
