@@ -10,6 +10,7 @@ On PostgreSQL the same is done per line with a transaction-scoped advisory lock 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -121,7 +122,10 @@ def _begin_immediate(raw: sqlite3.Connection) -> None:
                         f"the database stayed locked for {LOCK_WAIT:.0f} s",
                         hint="another process holds a long write; try again",
                     ) from exc
-                time.sleep(pause)
+                # a moved wall clock (libfaketime) can fail a short sleep: then try again
+                # at once, the deadline being on the monotonic clock
+                with contextlib.suppress(OSError):
+                    time.sleep(pause)
                 pause = min(pause * 1.5, 0.005)
     finally:
         raw.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT * 1000)}")
