@@ -20,13 +20,13 @@ from hotline.domain.message import MessageDraft
 from hotline.domain.policy import LineKind, MessageKind
 from hotline.domain.precedence import Precedence
 from hotline.domain.tracks import TrackKind
+from hotline.exercise.findings import findings
 from hotline.exercise.plots import bars, say
 from hotline.exercise.report import (
     EscalationCount,
     ExerciseFigures,
     Outage,
     Tally,
-    findings,
     gather,
     link_peer,
     outages,

@@ -163,7 +163,8 @@ def exercise_report(
     language: time to acknowledge by precedence, escalations, refusals, alerts, link
     availability."""
     from hotline.domain.exercise import parse_exercise_id
-    from hotline.exercise.report import findings, write_report
+    from hotline.exercise.findings import findings
+    from hotline.exercise.report import write_report
     from hotline.exercise.words import Words
 
     ident = parse_exercise_id(exercise)
