@@ -68,6 +68,13 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "How far a peer's request time may be from ours before it is refused as stale.",
     ),
     SettingDoc(
+        "request_signatures",
+        "HOTLINE_REQUEST_SIGNATURES",
+        "rfc9421",
+        "How this node signs its requests to peers: rfc9421 (HTTP Message Signatures), or "
+        "legacy for a peer still on the old scheme. Both are accepted from peers.",
+    ),
+    SettingDoc(
         "clock_skew_alert",
         "HOTLINE_CLOCK_SKEW_ALERT",
         "30s",
@@ -359,6 +366,7 @@ class Settings:
     sqlite_synchronous: str
     listen: str = "127.0.0.1:8100"
     request_skew: timedelta = timedelta(minutes=5)
+    request_signatures: str = "rfc9421"
     clock_skew_alert: timedelta = timedelta(seconds=30)
     refusal_limit: int = 60
     refusal_retention: timedelta = timedelta(days=90)
@@ -455,6 +463,11 @@ def load_settings(environ: Mapping[str, str], home: Path | None = None) -> Setti
             values[field.name] = text
     values["database_url"] = values["database_url"] or default_database_url(base)
     values["sqlite_synchronous"] = str(values["sqlite_synchronous"] or "FULL").upper()
+    if values["request_signatures"] not in ("rfc9421", "legacy"):
+        raise InvalidInput(
+            "request_signatures",
+            f"{values['request_signatures']!r} is neither rfc9421 (the default) nor legacy",
+        )
     return Settings(home=base, **values)  # type: ignore[arg-type]
 
 
