@@ -138,7 +138,7 @@ def test_the_flash_query_escalates_on_time_from_an_alert_near_24_km(
 
 
 def test_a_story_that_slips_fails_the_demo(tmp_path: Path) -> None:
-    scenario = yaml.safe_load((ROOT / "scenarios" / "baltic-2022.yaml").read_text("utf-8"))
+    scenario = yaml.safe_load((ROOT / "src/hotline/scenarios/baltic-2022.yaml").read_text("utf-8"))
     scenario["steps"] = [
         {"at": "0", "say": "A FLASH nobody answers."},
         {
@@ -262,7 +262,7 @@ def test_an_unknown_exercise_has_no_report(played: tuple[Path, str]) -> None:
 
 
 def test_the_scenario_file_checks(played: tuple[Path, str]) -> None:
-    done = hotline("exercise", "check", "scenarios/baltic-2022.yaml")
+    done = hotline("exercise", "check", "src/hotline/scenarios/baltic-2022.yaml")
     assert done.returncode == 0, done.stderr
     assert "baltic-2022" in done.stdout and "draft" in done.stdout
 

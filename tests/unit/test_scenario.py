@@ -20,7 +20,7 @@ import yaml
 from hotline.domain.errors import InvalidInput
 from hotline.domain.scenario import Scenario, parse_offset, parse_scenario
 
-BALTIC_FILE = Path(__file__).parents[2] / "scenarios" / "baltic-2022.yaml"
+BALTIC_FILE = Path(__file__).parents[2] / "src/hotline/scenarios/baltic-2022.yaml"
 BALTIC: dict[str, Any] = yaml.safe_load(BALTIC_FILE.read_text(encoding="utf-8"))
 
 # Indexes of steps in baltic-2022.yaml that the broken copies below change.

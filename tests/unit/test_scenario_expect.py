@@ -19,7 +19,7 @@ from hotline.exercise.record import AlertState
 from hotline.exercise.story import check_story, out_of_order
 
 BALTIC: dict[str, Any] = yaml.safe_load(
-    (Path(__file__).parents[2] / "scenarios" / "baltic-2022.yaml").read_text("utf-8")
+    (Path(__file__).parents[2] / "src/hotline/scenarios/baltic-2022.yaml").read_text("utf-8")
 )
 SCENARIO = parse_scenario(copy.deepcopy(BALTIC))
 START = SCENARIO.start

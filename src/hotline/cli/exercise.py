@@ -50,7 +50,9 @@ def timeline(at: datetime | None, party: str, text: str, style: str) -> None:
 def demo(
     scenario: Annotated[
         str | None,
-        typer.Option(help="Scenario file (default: scenarios/baltic-2022.yaml)."),
+        typer.Option(
+            help="Scenario file, or the name of one installed with hotline (default: baltic-2022)."
+        ),
     ] = None,
     duration: Annotated[
         float | None,

@@ -21,6 +21,8 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import httpx
@@ -68,23 +70,28 @@ Say = Callable[[datetime | None, str, str, str], None]
 NARRATION = ("say", "tracks", "outage")
 
 
-def find_scenario(name: str | None) -> Path:
-    """A scenario file: the path given, or one under scenarios/ (the checkout's, or the
-    copy installed with the package)."""
+def find_scenario(name: str | None) -> Traversable:
+    """A scenario file: the path given, or one of the scenarios installed with the package
+    (``hotline/scenarios/``), by file name with or without ``.yaml``.
+
+    Raises InvalidInput when neither is found."""
     if name and Path(name).is_file():
         return Path(name)
     wanted = name or DEFAULT_SCENARIO
-    roots = [Path.cwd() / "scenarios", Path(__file__).resolve().parents[3] / "scenarios"]
-    for root in roots:
-        for candidate in (root / wanted, root / f"{wanted}.yaml"):
-            if candidate.is_file():
-                return candidate
+    shipped = resources.files("hotline") / "scenarios"
+    for candidate in (shipped / wanted, shipped / f"{wanted}.yaml"):
+        if candidate.is_file():
+            return candidate
+    found = shipped.iterdir() if shipped.is_dir() else ()
+    names = sorted(f.name.removesuffix(".yaml") for f in found if f.name.endswith(".yaml"))
     raise InvalidInput(
-        "scenario", f"no scenario {wanted!r}", hint="give a path, e.g. scenarios/baltic-2022.yaml"
+        "scenario",
+        f"no scenario {wanted!r}",
+        hint=f"give a scenario file's path, or one of: {', '.join(names) or '(none installed)'}",
     )
 
 
-def load_scenario(path: Path) -> Scenario:
+def load_scenario(path: Traversable) -> Scenario:
     try:
         data = yaml.safe_load(path.read_text("utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -348,7 +355,7 @@ def _keep_settings(node: Node, env: dict[str, str], names: tuple[str, ...]) -> N
 
 
 def run_demo(
-    scenario_path: Path,
+    scenario_path: Traversable,
     say: Say,
     *,
     duration: float | None,
