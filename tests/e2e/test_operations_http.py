@@ -18,7 +18,7 @@ from hotline.domain.errors import InvalidInput
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import MessageKind
 from hotline.domain.precedence import Precedence
-from hotline.federation.server import configure_logging
+from hotline.runtime.logs import configure_logging
 from tests.conftest import FakeClock, make_lab_node
 
 TOKEN = "scrape-me-0123456789"

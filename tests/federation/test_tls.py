@@ -2,7 +2,7 @@
 
 One test runs two real `hotline serve` processes set up with `hotline tls init` and
 delivers a message between them over mutual TLS. The handshake failures run against
-:class:`~hotline.federation.tls.Serving` itself, serving a stand-in app from uvicorn in a
+:class:`~hotline.runtime.serving.Serving` itself, serving a stand-in app from uvicorn in a
 thread of this process, with certificates made by ``make_ca`` and ``issue_node``; callers
 use the node's own client (``NodeHttp``, ``peer_http``, ``PeerClient``), so what they
 report is what `hotline peer status` shows. Waits poll with deadlines.
@@ -35,7 +35,8 @@ from hotline.domain.errors import InvalidInput, PeerUnavailable
 from hotline.domain.peering import BUNDLE_VERSION, check_ca, make_bundle, open_bundle
 from hotline.federation import tls
 from hotline.federation.client import PeerClient
-from hotline.federation.supervisor import bind
+from hotline.runtime.serving import Serving
+from hotline.runtime.sockets import bind
 from tests.conftest import FakeClock
 from tests.federation.test_processes import (
     ENV,
@@ -157,7 +158,7 @@ def serving(
     files: tls.TlsFiles, pinned: Mapping[str, str], *, console: bool = False
 ) -> Iterator[Running]:
     """Serve a :class:`Recorder` as ``hotline serve`` serves the node's app: through
-    :class:`tls.Serving`, on 127.0.0.1 (and the console port with ``console``). Clients
+    :class:`Serving`, on 127.0.0.1 (and the console port with ``console``). Clients
     must be closed before this ends: an idle TLS connection holds uvicorn's shutdown for
     30 s (its TLS close waits for the client's)."""
     listen = bind("127.0.0.1", 0)
@@ -173,7 +174,7 @@ def serving(
         console_listen=f"127.0.0.1:{console_sock.getsockname()[1]}" if console_sock else "",
     )
     live = dict(pinned)
-    node = tls.Serving(settings, f"127.0.0.1:{listen.getsockname()[1]}", lambda: dict(live))
+    node = Serving(settings, f"127.0.0.1:{listen.getsockname()[1]}", lambda: dict(live))
     assert node.scheme == "https"
     app = Recorder()
     server = uvicorn.Server(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from hotline.federation.leases import ASK_AGAIN_S, Leased
+from hotline.runtime.leases import ASK_AGAIN_S, Leased
 from hotline.storage.engine import make_engine, upgrade
 from hotline.storage.leases import LeaseStore
 

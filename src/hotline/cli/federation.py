@@ -26,10 +26,10 @@ from hotline.cli.base import (
 from hotline.domain import errors
 from hotline.domain.peering import open_bundle
 from hotline.federation.recovery import RollbackGuard
-from hotline.federation.server import PEER_TIMEOUT
-from hotline.federation.server import serve as serve_node
-from hotline.federation.supervisor import Supervisor
-from hotline.federation.tls import Serving, ca_line, node_http, tls_files
+from hotline.federation.tls import PEER_TIMEOUT, ca_line, node_http, tls_files
+from hotline.runtime.server import serve as serve_node
+from hotline.runtime.serving import Serving
+from hotline.runtime.supervisor import Supervisor
 from hotline.services.halts import ChainHalts
 from hotline.services.verification import verify_store
 

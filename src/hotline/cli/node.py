@@ -23,8 +23,7 @@ from hotline.cli.base import (
 from hotline.domain.clock import format_time
 from hotline.domain.rollback import Cause, Halt
 from hotline.federation.recovery import RollbackGuard
-from hotline.federation.server import PEER_TIMEOUT
-from hotline.federation.tls import node_http
+from hotline.federation.tls import PEER_TIMEOUT, node_http
 from hotline.federation.workers import ChainView
 from hotline.services.halts import ChainHalts
 from hotline.services.verification import verify_store

@@ -135,7 +135,7 @@ def site_add(
     """Make DIR another site of this node: the same party, database and keys, its own
     listen address. Serve it with `hotline --home DIR serve`; list its URL in the peer
     bundle as a backup (`peer export --url PRIMARY --url BACKUP`)."""
-    from hotline.federation.server import parse_listen
+    from hotline.runtime.sockets import parse_listen
 
     parse_listen(listen)
     target = load_settings({}, folder)

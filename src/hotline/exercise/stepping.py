@@ -37,7 +37,8 @@ from hotline.domain.linktest import EPOCH, round_of
 from hotline.exercise.clock import FileClock, set_clock
 
 if TYPE_CHECKING:
-    from hotline.app import Node
+    from hotline.domain.clock import Clock
+    from hotline.domain.engine import Engine
 
 #: The loops that run one round per tick, and the one that runs as always but reports.
 GATED = ("escalation", "awareness", "link tests")
@@ -155,16 +156,22 @@ def next_round(moment: datetime, interval: timedelta) -> datetime:
     return EPOCH + interval * (round_of(moment, interval) + 1)
 
 
-def stepped_loops(node: Node, loops: Mapping[str, Loop], linktest: timedelta) -> dict[str, Loop]:
-    """``serve``'s loops, gated and reported when the node runs on a scenario clock
-    (setting ``clock_file``); unchanged otherwise."""
-    clock = node.writer.clock
+def stepped_loops(
+    clock: Clock,
+    party: str,
+    escalation: Callable[[], Engine | None],
+    loops: Mapping[str, Loop],
+    linktest: timedelta,
+) -> dict[str, Loop]:
+    """``serve``'s loops, gated and reported when the node of ``party`` runs on a scenario
+    clock (setting ``clock_file``); unchanged otherwise. ``escalation`` gives the node's
+    escalation engine, if it has one yet (it says when its next step is due)."""
     if not isinstance(clock, FileClock):
         return dict(loops)
     folder = progress_dir(clock.path)
 
     def escalation_due(_: datetime) -> datetime | None:
-        engine = node.escalations.engine
+        engine = escalation()
         return engine.next_due() if engine is not None else None
 
     dues: dict[str, Callable[[datetime], datetime | None]] = {
@@ -178,7 +185,7 @@ def stepped_loops(node: Node, loops: Mapping[str, Loop], linktest: timedelta) ->
             continue
         gated = name in GATED
         gate = LoopGate(
-            clock, folder, node.party, name, step, gated=gated, pause=pause, due=dues.get(name)
+            clock, folder, party, name, step, gated=gated, pause=pause, due=dues.get(name)
         )
         out[name] = (gate, POLL if gated else pause, busy, gain)
     return out

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -429,23 +428,3 @@ def _span(ms: int) -> str:
     hours, rest = divmod(round(ms / 1000), 3600)
     text = f"{rest // 60} min {rest % 60} s"
     return f"{hours} h {text}" if hours else text
-
-
-def run_loop(
-    stop: threading.Event,
-    step: Callable[[], object],
-    pause: timedelta,
-    busy: Callable[[object], bool] = lambda _: False,
-) -> None:
-    """Call ``step`` until ``stop`` is set, pausing ``pause`` unless it was busy. Errors
-    are survived: a worker that dies silently would leave the line unwatched."""
-    while not stop.is_set():
-        try:
-            result = step()
-        except Exception:
-            import logging
-
-            logging.getLogger("hotline.federation").exception("worker step failed")
-            result = None
-        if not busy(result):
-            stop.wait(pause.total_seconds())

@@ -1,4 +1,5 @@
-"""`hotline serve`: the node's HTTP API and its workers in one process."""
+"""`hotline serve`: the node's HTTP API, its background loops and its listeners in one
+process."""
 
 from __future__ import annotations
 
@@ -11,21 +12,20 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-import httpx
 import uvicorn
-from pythonjsonlogger.json import JsonFormatter
 
 from hotline.app import Node, federation, federation_app
-from hotline.domain.errors import InvalidInput
 from hotline.exercise.stepping import stepped_loops
-from hotline.federation.leases import Leased
-from hotline.federation.tls import Serving
-from hotline.federation.workers import run_loop
+from hotline.federation.tls import PEER_TIMEOUT
 from hotline.ingest.jetstream import start_rule_workers
 from hotline.ingest.listener import CotLimits, CotListener, parse_affiliations
+from hotline.runtime.leases import Leased
+from hotline.runtime.logs import configure_logging
+from hotline.runtime.loops import run_loop
+from hotline.runtime.serving import Serving
+from hotline.runtime.sockets import parse_listen
 from hotline.storage.leases import LeaseStore
 
-PEER_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -35,31 +35,6 @@ class _Stopped(Exception):
 
 def _stop_quietly(signum: int, frame: object) -> None:
     raise _Stopped(signum)
-
-
-def parse_listen(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` -> (host, port)."""
-    host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise InvalidInput("listen", f"{text!r} is not HOST:PORT", hint="e.g. 127.0.0.1:8100")
-    return host, int(port)
-
-
-def configure_logging(form: str) -> None:
-    """Log lines as text, or as one JSON object each (``log_format = json``)."""
-    if form not in ("text", "json"):
-        raise InvalidInput("log_format", f"{form!r}: text or json")
-    handler = logging.StreamHandler()
-    if form == "json":
-        handler.setFormatter(
-            JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            )
-        )
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
 
 
 def _idle(result: object) -> bool:
@@ -91,7 +66,7 @@ def serve(
     are already listening (the workers' supervisor binds them); ``cot`` says whether this
     process runs the Cursor on Target listener. With TLS settings ``listen`` is HTTPS and
     asks for client certificates; ``console_listen`` (on ``console_sockets`` when given)
-    serves the console without them (see :mod:`hotline.federation.tls`)."""
+    serves the console without them (see :mod:`hotline.runtime.serving`)."""
     host, port = parse_listen(listen)
     configure_logging(node.settings.log_format)
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -117,7 +92,13 @@ def serve(
         }
         # On an exercise's scenario clock the loops report their rounds; on a stepped
         # one they act once per step of it (hotline.exercise.stepping).
-        loops = stepped_loops(node, loops, timing.linktest_interval)
+        loops = stepped_loops(
+            node.writer.clock,
+            node.party,
+            lambda: node.escalations.engine,
+            loops,
+            timing.linktest_interval,
+        )
         leased = [
             Leased(store, name, holder, ttl, step, on_gain=gain)
             for name, (step, _, _, gain) in loops.items()

@@ -1,7 +1,7 @@
 """`hotline serve --workers N`: N worker processes behind one listening socket.
 
 The supervisor binds the socket, starts the workers (each opens the node itself and runs
-:func:`hotline.federation.server.serve` on that socket), restarts a worker that dies, and
+:func:`hotline.runtime.server.serve` on that socket), restarts a worker that dies, and
 stops them all on SIGINT or SIGTERM. Requests are spread by the kernel among the workers
 accepting on the socket; the background jobs are shared through leases in the database,
 so each runs in one worker at a time and moves to another when that one dies.
@@ -22,6 +22,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from hotline.domain.errors import InvalidInput
+from hotline.runtime.sockets import bind, parse_listen
 
 log = logging.getLogger("hotline.supervisor")
 
@@ -31,23 +32,6 @@ EARLY_DEATH_S = 5.0
 #: Consecutive early deaths before the supervisor gives up (the node cannot serve).
 GIVE_UP_AFTER = 5
 STOP_WAIT_S = 20.0
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket the workers share."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise InvalidInput(
-            "listen", f"cannot listen on {host}:{port}: {exc.strerror}", hint="pick a free port"
-        ) from exc
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
 
 
 def _watch_parent(parent: int) -> None:
@@ -73,7 +57,7 @@ def worker_main(
     os.setpgrp()  # Ctrl-C reaches the supervisor alone, which stops the workers in order
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     from hotline.app import open_node
-    from hotline.federation.server import serve
+    from hotline.runtime.server import serve
 
     node = open_node(environ, home)
     try:
@@ -141,8 +125,6 @@ class Supervisor:
 
     def run(self) -> int:
         """Serve until SIGINT or SIGTERM; the exit status (1 when workers cannot start)."""
-        from hotline.federation.server import parse_listen
-
         host, port = parse_listen(self.listen)
         self._console = bind(*parse_listen(self.console)) if self.console else None
         sock = bind(host, port)
