@@ -112,6 +112,19 @@ def test_the_wheel_carries_the_scenarios_the_console_and_the_migrations(wheel: P
 
 
 @pytest.mark.slow
+def test_the_wheel_carries_its_licence(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        info = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = archive.read(info).decode("utf-8")
+        licence = archive.read(info.replace("METADATA", "licenses/LICENSE")).decode("utf-8")
+    assert "License-Expression: Apache-2.0" in metadata
+    assert "License-File: LICENSE" in metadata
+    assert licence == (ROOT / "LICENSE").read_text("utf-8")
+    assert licence.startswith("Copyright 2026 The hotline authors")
+    assert "Apache License\n                           Version 2.0, January 2004" in licence
+
+
+@pytest.mark.slow
 def test_the_installed_package_is_the_wheel_not_the_checkout(venv: Path, tmp_path: Path) -> None:
     shown = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import hotline; print(hotline.__file__)"],
