@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from hotline.domain.area import parse_area
 from hotline.domain.clock import format_time, parse_time, truncate_ms
 from hotline.domain.errors import InvalidInput
 from hotline.domain.message import (
@@ -19,7 +20,6 @@ from hotline.domain.message import (
     SUBJECT_MAX,
     MessageDraft,
     check_event_ref,
-    parse_area,
     parse_lang,
     parse_window,
 )

@@ -35,6 +35,7 @@ from typing import Any
 
 import yaml
 
+from hotline.domain.area import parse_area
 from hotline.domain.canonical import content_id
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.errors import InvalidInput
@@ -209,8 +210,6 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
 
 def slot_value(slot: Slot, value: Any) -> Any:
     """A slot value checked against its type, in normal form. Raises InvalidInput."""
-    from hotline.domain.message import parse_area  # areas are checked as messages do
-
     where = f"slot {slot.name} ({slot.type})"
     if slot.type == "text":
         if not isinstance(value, str) or not value.strip() or len(value) > TEXT_SLOT_MAX:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from hotline.domain.area import parse_area
 from hotline.domain.clock import format_time
 from hotline.domain.errors import InvalidInput, PolicyRefused
 from hotline.domain.events import Event, EventKind
@@ -20,7 +21,7 @@ from hotline.domain.intent import (
     intent_block,
     notice,
 )
-from hotline.domain.message import MessageDraft, parse_area
+from hotline.domain.message import MessageDraft
 from hotline.domain.policy import MessageKind
 from hotline.domain.precedence import Precedence
 from hotline.services.messages import Messages
