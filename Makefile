@@ -15,6 +15,7 @@ help:
 	@echo "make bench   ledger, escalation, awareness, API and scale (PostgreSQL) benchmarks"
 	@echo "make format  format the code with ruff"
 	@echo "make console build the operator console (console/, npm) into src/hotline/web/static"
+	@echo "make sbom    a CycloneDX SBOM (JSON) of what is installed in .venv, in dist/"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +62,16 @@ format: $(TESTED)
 # serves it. Run this after changing them (npm ci takes the committed lockfile).
 console:
 	cd console && npm ci --no-audit --no-fund && npm run build
+
+# The SBOM lists every package installed in .venv (the test tools too: `sbom` needs them),
+# with hotline as its root component and its dependencies named from pyproject.toml.
+SBOM ?= dist/hotline.cdx.json
+.PHONY: sbom
+sbom: $(TESTED)
+	@mkdir -p $(dir $(SBOM))
+	$(BIN)/cyclonedx-py environment --pyproject pyproject.toml --mc-type application \
+		--output-reproducible --of JSON -o $(SBOM) $(VENV)
+	@echo "SBOM: $(SBOM)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -10,7 +10,9 @@ found there (a ``.pth`` of its own, pointing at ``src/``) is not followed.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -18,6 +20,7 @@ import sys
 import sysconfig
 import threading
 import time
+import tomllib
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +33,8 @@ from hotline.exercise.demo import find_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 PIP = (sys.executable, "-m", "pip", "--quiet")
+#: make's ``-o``: the venv's install stamps count as made, so no target reinstalls .venv.
+AS_INSTALLED = ("-o", ".venv/.installed-test", "-o", ".venv/.installed")
 
 
 def test_a_scenario_is_found_by_name_among_those_installed() -> None:
@@ -205,3 +210,45 @@ def test_the_installed_demo_plays_the_scenario_it_carries(
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=60) == 0
     wait_for(lines, "stopped: both nodes shut down", process, 10)
+
+
+def dependency_names() -> set[str]:
+    """hotline's own dependencies, as pyproject.toml names them, normalised (PEP 503)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    names = (re.match(r"[A-Za-z0-9._-]+", d) for d in project["dependencies"])
+    return {normal(m.group(0)) for m in names if m}
+
+
+def normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_sbom_lists_hotline_and_its_dependencies(tmp_path: Path) -> None:
+    """`make sbom` on the venv as it is installed."""
+    out = tmp_path / "sbom" / "hotline.cdx.json"
+    made = subprocess.run(
+        ["make", "--no-print-directory", *AS_INSTALLED, "sbom", f"SBOM={out}"],
+        cwd=ROOT,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
+    assert "cyclonedx-py environment" in made.stdout and f"SBOM: {out}" in made.stdout
+    bom = json.loads(out.read_text("utf-8"))
+    assert bom["bomFormat"] == "CycloneDX"
+    root = bom["metadata"]["component"]
+    assert (root["name"], root["type"]) == ("hotline", "application")
+    assert root["licenses"][0]["license"]["id"] == "Apache-2.0"
+    wanted = dependency_names()
+    assert {"fastapi", "sqlalchemy", "pynacl", "uvicorn", "cryptography"} <= wanted
+    listed = {normal(c["name"]): c for c in bom["components"]}
+    assert wanted <= set(listed), wanted - set(listed)
+    assert all(listed[name].get("version") and listed[name].get("purl") for name in wanted)
+    (edges,) = (d["dependsOn"] for d in bom["dependencies"] if d["ref"] == root["bom-ref"])
+    named = {normal(ref.split("==")[0]) for ref in edges}
+    assert wanted <= named, wanted - named
