@@ -36,8 +36,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hotline.app import init_node
-from hotline.domain.engine import Engine
 from hotline.domain.escalation import DEFAULT_POLICY, PlannedStep
+from hotline.domain.escalation_engine import Engine
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import LineKind, MessageKind
 from hotline.domain.precedence import DEFAULT_DEADLINES, Precedence

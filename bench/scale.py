@@ -7,8 +7,8 @@ commit, 8 threads sending.
 
 Tracks: for 1, 2 and 4 consumers, a fresh party (so a fresh stream and durable), N tracks
 published beforehand by ``TrackPublisher``, then that many consumer processes started
-together, each doing what ``hotline awareness consume --consumers 1`` does (one rule
-worker storing batches into the node's picture on PostgreSQL) until the durable's ack
+together, each doing what ``hotline awareness consume --consumers 1`` does (one track
+writer storing batches into the node's picture on PostgreSQL) until the durable's ack
 floor reaches the last track. Then the picture is read back: it keeps the newest report
 of each track, so every object must be there with its last position.
 
@@ -79,10 +79,10 @@ CONSUMER = """
 import json, sys
 from pathlib import Path
 from hotline.app import open_node
-from hotline.ingest.jetstream import Names, RuleWorkers
+from hotline.ingest.jetstream import Names, TrackWriters
 
 node = open_node({"HOTLINE_NATS_URL": sys.argv[2]}, Path(sys.argv[1]))
-workers = RuleWorkers(node.settings.nats_url, Names.of_party(node.party),
+workers = TrackWriters(node.settings.nats_url, Names.of_party(node.party),
                       node.awareness.ingest, 1)
 workers.connection.connect()
 for worker in workers.workers:
@@ -166,7 +166,7 @@ def _tail(log: Path, lines: int = 15) -> str:
 
 
 def _refusals(logs: list[Path]) -> Counter[str]:
-    """Why batches were not stored, as the rule workers logged it: reason -> times."""
+    """Why batches were not stored, as the track writers logged it: reason -> times."""
     found: Counter[str] = Counter()
     for log in logs:
         for line in log.read_text().splitlines():
@@ -302,7 +302,7 @@ class TrackRun:
     tracks_per_s: float
     acked: int  # the durable's ack floor (stream sequence)
     redelivered: int  # deliveries beyond one a track
-    taken: int  # tracks the rule workers stored and acknowledged, all processes
+    taken: int  # tracks the track writers stored and acknowledged, all processes
     failed: int  # tracks nak'ed because storing them failed
     objects: int  # rows in the picture
     newest: int  # rows holding the last report of their object
@@ -446,7 +446,7 @@ def tracks_part(
     print(
         f"\ntracks: {count:,} reports of {objects:,} aircraft and ships over the Baltic a run, "
         f"published in batches of {PUBLISH_BATCH} to NATS JetStream, then taken into the "
-        f"picture on PostgreSQL by consumer processes (one rule worker each, batches of "
+        f"picture on PostgreSQL by consumer processes (one track writer each, batches of "
         f"{Pace().batch})"
     )
     print(

@@ -33,10 +33,12 @@ from hotline.ingest.jetstream import (
     Connection,
     Names,
     Pace,
-    RuleWorker,
     TrackPublisher,
+    TrackWriter,
     encode,
 )
+
+pytestmark = pytest.mark.nats
 
 NATS_URL = os.environ.get("HOTLINE_TEST_NATS", "nats://127.0.0.1:4222")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -156,7 +158,7 @@ def picture_uids(node: Node) -> list[str]:
 # -- the path of a track -------------------------------------------------------------------
 
 
-def test_tracks_posted_to_the_api_reach_the_picture_through_a_rule_worker(
+def test_tracks_posted_to_the_api_reach_the_picture_through_a_track_writer(
     node: Node, names: Names, nats_url: str
 ) -> None:
     assert isinstance(node.publisher, TrackPublisher)
@@ -172,7 +174,7 @@ def test_tracks_posted_to_the_api_reach_the_picture_through_a_rule_worker(
     assert picture_uids(node) == []  # published, not yet stored
     assert stream_messages(nats_url, names) == 5
 
-    worker = RuleWorker(Connection(nats_url), names, node.awareness.ingest, pace=Pace(batch=3))
+    worker = TrackWriter(Connection(nats_url), names, node.awareness.ingest, pace=Pace(batch=3))
     try:
         until(lambda: worker.tally.taken == 5, "5 tracks taken", worker.step)
     finally:
@@ -221,7 +223,7 @@ def test_two_workers_share_the_work_and_every_track_arrives_once(
         return sink
 
     pace = Pace(batch=20, ack_wait=120.0)
-    workers = [RuleWorker(Connection(nats_url), names, sink_of(n), pace=pace) for n in taken]
+    workers = [TrackWriter(Connection(nats_url), names, sink_of(n), pace=pace) for n in taken]
     stop = threading.Event()
     threads = [threading.Thread(target=w.run, args=(stop,)) for w in workers]
     for thread in threads:
@@ -245,7 +247,7 @@ def test_two_workers_share_the_work_and_every_track_arrives_once(
 
 KILLED_WORKER = """
 import sys, time
-from hotline.ingest.jetstream import Connection, Names, Pace, RuleWorker
+from hotline.ingest.jetstream import Connection, Names, Pace, TrackWriter
 
 url, stream, subject, durable = sys.argv[1:5]
 
@@ -253,7 +255,7 @@ def hold(batch):
     print("holding", len(batch), flush=True)
     time.sleep(3600)  # killed here, before the commit and the acknowledgement
 
-worker = RuleWorker(Connection(url), Names(stream, subject, durable), hold,
+worker = TrackWriter(Connection(url), Names(stream, subject, durable), hold,
                     pace=Pace(batch=100, ack_wait=3.0))
 while True:
     worker.step()
@@ -281,7 +283,7 @@ def test_the_tracks_of_a_killed_worker_go_to_another_after_ack_wait(
         doomed.wait(timeout=30)
     assert picture_uids(node) == []
 
-    heir = RuleWorker(
+    heir = TrackWriter(
         Connection(nats_url), names, node.awareness.ingest, pace=Pace(batch=100, ack_wait=3.0)
     )
     try:
@@ -312,7 +314,7 @@ def test_a_malformed_message_is_terminated_and_the_worker_carries_on(
         connection.close()
     node.ingest(tracks(2, prefix="late"))
 
-    worker = RuleWorker(Connection(nats_url), names, node.awareness.ingest, pace=Pace(batch=4))
+    worker = TrackWriter(Connection(nats_url), names, node.awareness.ingest, pace=Pace(batch=4))
     try:
         until(lambda: worker.tally.taken >= 5, "the good tracks", worker.step)
         assert worker.tally.malformed == 3
@@ -341,7 +343,7 @@ def test_a_batch_that_cannot_be_stored_is_nacked_and_stored_later(
             raise RuntimeError("database away")
         return node.awareness.ingest(batch)
 
-    worker = RuleWorker(
+    worker = TrackWriter(
         Connection(nats_url), names, flaky, pace=Pace(batch=10, ack_wait=120.0, retry_delay=0.5)
     )
     try:
@@ -366,7 +368,7 @@ def _env(home: Path, url: str) -> dict[str, str]:
     }
 
 
-def test_the_consume_command_runs_rule_workers_until_sigterm(
+def test_the_consume_command_runs_track_writers_until_sigterm(
     node: Node, names: Names, nats_url: str
 ) -> None:
     node.ingest(tracks(50))
@@ -384,12 +386,12 @@ def test_the_consume_command_runs_rule_workers_until_sigterm(
         command.send_signal(signal.SIGTERM)
         out, err = command.communicate(timeout=60)
     assert command.returncode == 0, out + err
-    assert "2 rule worker(s) taking tracks from " + names.subject in out
+    assert "2 track writer(s) taking tracks from " + names.subject in out
     assert "50 in all" in out
     assert "stopped: 50 tracks taken, 0 malformed, 0 failed" in out
 
 
-def test_serve_runs_rule_workers_behind_the_ingest_endpoint(
+def test_serve_runs_track_writers_behind_the_ingest_endpoint(
     node: Node, names: Names, nats_url: str
 ) -> None:
     with socket.socket() as s:
@@ -424,7 +426,7 @@ def test_serve_runs_rule_workers_behind_the_ingest_endpoint(
         server.send_signal(signal.SIGTERM)
         out, _ = server.communicate(timeout=60)
     assert server.returncode == 0, out
-    assert f"1 rule worker(s) taking tracks from {names.subject}" in out
+    assert f"1 track writer(s) taking tracks from {names.subject}" in out
     assert len(picture_uids(node)) == 20
 
 

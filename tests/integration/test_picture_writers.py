@@ -1,4 +1,4 @@
-"""Several rule workers storing overlapping batches of tracks at once (on SQLite, and on
+"""Several track writers storing overlapping batches of tracks at once (on SQLite, and on
 PostgreSQL when reachable): every write succeeds, and the newest report of each track
 wins, whatever order the batches list their tracks in."""
 

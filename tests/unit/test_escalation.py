@@ -1,4 +1,5 @@
-"""Escalation policies (hotline.domain.escalation) and the engine (hotline.domain.engine).
+"""Escalation policies (hotline.domain.escalation) and the engine
+(hotline.domain.escalation_engine).
 
 Everything runs on a fake clock: plain datetimes handed to the engine, never the real
 time. Policies are parsed from TOML and YAML and planned for each precedence; the engine
@@ -13,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hotline.domain.engine import Due, Engine
 from hotline.domain.errors import InvalidInput
 from hotline.domain.escalation import (
     DEFAULT_POLICY,
@@ -26,6 +26,7 @@ from hotline.domain.escalation import (
     parse_policy,
     policy_from_json,
 )
+from hotline.domain.escalation_engine import Due, Engine
 from hotline.domain.identity import Role
 from hotline.domain.precedence import DEFAULT_DEADLINES, Precedence
 

@@ -30,14 +30,14 @@ from hotline.domain import errors
 from hotline.domain.alerting import Alert
 from hotline.domain.clock import format_time
 from hotline.ingest.feeds import FORMATS, FeedMapping, read_feed
-from hotline.ingest.jetstream import Names, RuleWorkers
+from hotline.ingest.jetstream import Names, TrackWriters
 from hotline.ingest.listener import parse_affiliations
 
 #: Refused records listed by `hotline ingest`; the rest are counted.
 MAX_LISTED = 20
 
 awareness_app = typer.Typer(
-    help="Awareness services: rule workers taking tracks from NATS JetStream.",
+    help="Awareness services: track writers taking tracks from NATS JetStream.",
     no_args_is_help=True,
 )
 app.add_typer(awareness_app, name="awareness")
@@ -262,7 +262,7 @@ def consume(
             metavar="N",
             min=1,
             max=256,
-            help="Rule-worker threads (default: the setting nats_consumers).",
+            help="Track-writer threads (default: the setting nats_consumers).",
         ),
     ] = None,
     every: Annotated[
@@ -270,7 +270,7 @@ def consume(
         typer.Option("--every", metavar="SECONDS", min=0.1, help="Progress report interval."),
     ] = 5.0,
 ) -> None:
-    """Run rule workers in the foreground until Ctrl-C or SIGTERM: take the party's tracks
+    """Run track writers in the foreground until Ctrl-C or SIGTERM: take the party's tracks
     from NATS JetStream (nats_url) into the picture, reporting progress every few seconds.
     Run as many of these processes as the picture's database keeps up with."""
     with node_context() as node:
@@ -281,7 +281,7 @@ def consume(
                 hint="set nats_url (HOTLINE_NATS_URL), e.g. nats://127.0.0.1:4222",
             )
         count = consumers or node.settings.nats_consumers
-        workers = RuleWorkers(
+        workers = TrackWriters(
             node.settings.nats_url, Names.of_party(node.party), node.awareness.ingest, count
         )
         stop = threading.Event()
@@ -292,7 +292,7 @@ def consume(
         try:
             workers.start(check=True)
             out.print(
-                f"{count} rule worker(s) taking tracks from {workers.names.subject} on "
+                f"{count} track writer(s) taking tracks from {workers.names.subject} on "
                 f"{node.settings.nats_url}; Ctrl-C stops them"
             )
             _report(workers, stop, every, node.writer.now)
@@ -307,7 +307,7 @@ def consume(
 
 
 def _report(
-    workers: RuleWorkers, stop: threading.Event, every: float, clock: Callable[[], datetime]
+    workers: TrackWriters, stop: threading.Event, every: float, clock: Callable[[], datetime]
 ) -> None:
     """Print the tracks taken in each interval until ``stop`` is set, each line stamped
     with the node's time (UTC)."""

@@ -1,4 +1,5 @@
-"""Escalation policies, and the pure engine that says which step is due.
+"""Escalation policies, and the plan of steps they give each message (the engine that
+says which step is due is :mod:`hotline.domain.escalation_engine`).
 
 A policy is data, written per line in TOML or YAML::
 
@@ -24,10 +25,11 @@ A policy is data, written per line in TOML or YAML::
 ``after`` counts from the acknowledgement deadline: ``0``, a duration (``5m``) or a
 share of the deadline (``50%``), so one policy scales from FLASH to ROUTINE.
 
-The :class:`Engine` holds what is open (messages awaiting an acknowledgement, contact
-requests awaiting an answer) and, given the time, returns the actions due. It does no
-I/O and reads no clock; the node's scheduler feeds it from the ledger and writes each
-action as a ledger event, so a step done is never done again, whatever the clock does.
+The engine (:mod:`hotline.domain.escalation_engine`) holds what is open (messages
+awaiting an acknowledgement, contact requests awaiting an answer) and, given the time,
+returns the actions due. It does no I/O and reads no clock; the node's scheduler feeds
+it from the ledger and writes each action as a ledger event, so a step done is never
+done again, whatever the clock does.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from hotline.exercise.clock import FileClock, set_clock
 
 if TYPE_CHECKING:
     from hotline.domain.clock import Clock
-    from hotline.domain.engine import Engine
+    from hotline.domain.escalation_engine import Engine
 
 #: The loops that run one round per tick, and the one that runs as always but reports.
 GATED = ("escalation", "awareness", "link tests")

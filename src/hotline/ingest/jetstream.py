@@ -1,14 +1,15 @@
-"""Track ingest over NATS JetStream: the API and the CoT listener publish, rule workers
+"""Track ingest over NATS JetStream: the API and the CoT listener publish, track writers
 in any number of threads and processes take the tracks into the picture.
 
 With ``nats_url`` set, ``Node.ingest`` hands its batches to a :class:`TrackPublisher`:
 each track becomes one JSON message (the fields of ``POST /ingest/v1/tracks``) on the
 subject ``hotline.<PARTY>.tracks`` of the file-backed, work-queue stream
 ``HOTLINE_TRACKS_<PARTY>``, and a batch counts as accepted once JetStream has
-acknowledged storing every message of it. :class:`RuleWorker` is one consumer of the
-durable pull consumer ``hotline-rules-<PARTY>``, which every worker of the party shares:
-it fetches a batch, stores the tracks in one commit, and acknowledges them only after
-that commit. A batch whose commit failed is nak'ed and comes back after a delay; the
+acknowledged storing every message of it. :class:`TrackWriter` is one consumer of the
+durable pull consumer ``hotline-rules-<PARTY>`` (an old name, kept: renaming it would
+orphan the consumer JetStream stores), which every writer of the party shares: it
+fetches a batch, stores the tracks in one commit, and acknowledges them only after that
+commit. A batch whose commit failed is nak'ed and comes back after a delay; the
 messages of a worker that died are redelivered once ``ack_wait`` has passed; a message
 that is not a track is terminated and logged, never retried.
 
@@ -313,7 +314,7 @@ class TrackPublisher:
 
 @dataclass
 class Tally:
-    """What rule workers have done, for progress reports."""
+    """What track writers have done, for progress reports."""
 
     taken: int = 0  # tracks stored and acknowledged
     malformed: int = 0  # messages that are no track, terminated
@@ -329,7 +330,7 @@ class Tally:
 
 @dataclass(frozen=True)
 class Pace:
-    """How a rule worker works: ``batch`` messages a fetch, waiting up to ``fetch_wait``
+    """How a track writer works: ``batch`` messages a fetch, waiting up to ``fetch_wait``
     seconds for them; ``ack_wait`` before an unacknowledged message goes to another
     worker; ``retry_delay`` before a nak'ed one comes back."""
 
@@ -339,7 +340,7 @@ class Pace:
     retry_delay: float = 2.0
 
 
-class RuleWorker:
+class TrackWriter:
     """One consumer of the party's shared durable: ``step`` fetches a batch, hands its
     tracks to ``sink`` (the picture store) and acknowledges them once ``sink`` returned.
     Failures of ``sink`` are logged and the batch nak'ed with ``retry_delay``."""
@@ -433,11 +434,11 @@ class RuleWorker:
             try:
                 self.step()
             except StorageUnavailable as exc:
-                log.warning("rule worker: %s", exc.message)
+                log.warning("track writer: %s", exc.message)
                 self.close()
                 stop.wait(self.pace.retry_delay)
             except Exception:
-                log.exception("rule worker failed; carrying on")
+                log.exception("track writer failed; carrying on")
                 self.close()
                 stop.wait(self.pace.retry_delay)
 
@@ -469,8 +470,8 @@ async def _settle(terminate: list[Msg], nak: list[Msg], ack: list[Msg], delay: f
         await msg.ack()
 
 
-class RuleWorkers:
-    """``count`` rule workers, each a thread of this process with its own place in the
+class TrackWriters:
+    """``count`` track writers, each a thread of this process with its own place in the
     shared durable, on one connection. ``start`` with ``check`` connects first and
     raises StorageUnavailable when NATS cannot be reached; without, workers keep trying."""
 
@@ -484,12 +485,12 @@ class RuleWorkers:
         pace: Pace = Pace(),
     ) -> None:
         if count < 1:
-            raise InvalidInput("nats_consumers", f"{count} rule workers", hint="at least 1")
+            raise InvalidInput("nats_consumers", f"{count} track writers", hint="at least 1")
         self.connection = Connection(url, name=f"hotline-{names.durable}")
         self.names = names
         self.tally = Tally()
         self.workers = [
-            RuleWorker(self.connection, names, sink, pace=pace, tally=self.tally)
+            TrackWriter(self.connection, names, sink, pace=pace, tally=self.tally)
             for _ in range(count)
         ]
         self._stop = threading.Event()
@@ -499,7 +500,9 @@ class RuleWorkers:
         if check:
             self.connection.connect()
         self._threads = [
-            threading.Thread(target=w.run, args=(self._stop,), name=f"rules-{n}", daemon=True)
+            threading.Thread(
+                target=w.run, args=(self._stop,), name=f"track-writer-{n}", daemon=True
+            )
             for n, w in enumerate(self.workers, 1)
         ]
         for thread in self._threads:
@@ -515,17 +518,17 @@ class RuleWorkers:
         self.connection.close()
 
 
-def start_rule_workers(
+def start_track_writers(
     url: str,
     party: str,
     sink: Callable[[Sequence[Track]], object],
     count: int,
     announce: Callable[[str], None],
-) -> RuleWorkers | None:
-    """For ``hotline serve``: the party's rule workers, started, when ``url`` is set."""
+) -> TrackWriters | None:
+    """For ``hotline serve``: the party's track writers, started, when ``url`` is set."""
     if not url:
         return None
-    workers = RuleWorkers(url, Names.of_party(party), sink, count)
+    workers = TrackWriters(url, Names.of_party(party), sink, count)
     workers.start()
-    announce(f"{count} rule worker(s) taking tracks from {workers.names.subject} on {url}")
+    announce(f"{count} track writer(s) taking tracks from {workers.names.subject} on {url}")
     return workers

@@ -17,7 +17,7 @@ import uvicorn
 from hotline.app import Node, federation, federation_app
 from hotline.exercise.stepping import stepped_loops
 from hotline.federation.tls import PEER_TIMEOUT
-from hotline.ingest.jetstream import start_rule_workers
+from hotline.ingest.jetstream import start_track_writers
 from hotline.ingest.listener import CotLimits, CotListener, parse_affiliations
 from hotline.runtime.leases import Leased
 from hotline.runtime.logs import configure_logging
@@ -144,7 +144,7 @@ def serve(
             )
             listener.start()
             announce(f"listening for Cursor on Target on {cot_host}:{listener.port} (TCP, UDP)")
-        rules = start_rule_workers(
+        writers = start_track_writers(
             node.settings.nats_url,
             node.party,
             node.awareness.ingest,
@@ -172,8 +172,8 @@ def serve(
             node.writer.group.stop()
             if listener is not None:
                 listener.stop()
-            if rules is not None:
-                rules.stop()
+            if writers is not None:
+                writers.stop()
             for thread in threads:
                 thread.join(timeout=10)
             for job in leased:

@@ -19,7 +19,6 @@ from typing import Any
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.contact import ANSWERS, CONTACT_KINDS, ContactStatus, fold, reason_content
 from hotline.domain.crypto import b64encode
-from hotline.domain.engine import Due, Engine
 from hotline.domain.errors import HotlineError, InvalidInput, NotFound
 from hotline.domain.escalation import (
     DEFAULT_POLICY,
@@ -29,6 +28,7 @@ from hotline.domain.escalation import (
     PlannedStep,
     parse_policy,
 )
+from hotline.domain.escalation_engine import Due, Engine
 from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import party_of
 from hotline.domain.ledger import escalation_content

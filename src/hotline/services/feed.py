@@ -17,7 +17,7 @@ On PostgreSQL two transactions may commit in another order than their positions:
 position missing from a read is remembered as a gap and looked for again at each read
 for :data:`GAP_WAIT` seconds (a rolled-back write leaves one for good).
 
-Awareness alerts are bookkeeping written by rule workers elsewhere: one cheap aggregate
+Awareness alerts are bookkeeping written by the awareness rules elsewhere: one cheap aggregate
 every :data:`ALERT_INTERVAL` seconds tells whether any changed.
 
 The feed runs only while someone listens: the first subscriber starts it, the last one

@@ -96,7 +96,13 @@ class PeerClock:
 
 
 @dataclass(frozen=True)
-class Alert:
+class LinkAlert:
+    """An alert about the node's lines to its peers, kept in the ``alerts`` table: a link
+    down (``link``), a peer's clock apart from ours (``clock``), a chain halted after a
+    rollback (``rollback``), a message unacknowledged after its escalation alerted
+    (``escalation``). Not an awareness alert over tracks
+    (:class:`hotline.domain.alerting.Alert`)."""
+
     id: int
     key: str
     kind: str
@@ -396,12 +402,12 @@ class PeerStore:
                 .values(state="closed", closed_at=at)
             )
 
-    def alerts(self, *, open_only: bool = True) -> list[Alert]:
+    def alerts(self, *, open_only: bool = True) -> list[LinkAlert]:
         query = sa.select(alerts).order_by(alerts.c.id.desc())
         if open_only:
             query = query.where(alerts.c.state == "open")
         with self._conn() as c:
-            return [Alert(**r._mapping) for r in c.execute(query)]
+            return [LinkAlert(**r._mapping) for r in c.execute(query)]
 
     def set_link_state(
         self, peer: str, state: str, round_number: int | None, at: str, detail: Mapping[str, Any]
