@@ -24,21 +24,15 @@ from hotline.config import SQLITE_IN_HOME, Settings, load_settings, write_config
 from hotline.domain.clock import Clock, format_time
 from hotline.domain.errors import AlreadyExists, StorageUnavailable
 from hotline.domain.identity import Party, parse_party_id
-from hotline.domain.intent import parse_lead_times
-from hotline.domain.message import parse_lang
-from hotline.domain.tracks import Track
+from hotline.domain.tracks import NM, Track
+from hotline.exercise.record import NodeRecord
 from hotline.federation.api import FederationContext, create_app
 from hotline.federation.client import PREFIX
 from hotline.federation.workers import Federation, Timing
 from hotline.ingest.api import mount_ingest
 from hotline.ingest.jetstream import TrackPublisher
 from hotline.services.accounts import Accounts
-from hotline.services.awareness import (
-    Awareness,
-    parse_corridors,
-    parse_nm,
-    parse_territories,
-)
+from hotline.services.awareness import Awareness
 from hotline.services.catalogues import Catalogues
 from hotline.services.contacts import Contacts
 from hotline.services.directory import Directory
@@ -73,7 +67,7 @@ def clock_of(settings: Settings) -> Clock:
     if settings.clock_file:
         from hotline.exercise.clock import FileClock
 
-        return FileClock(Path(settings.clock_file))
+        return FileClock(settings.clock_file)
     return SystemClock()
 
 
@@ -145,7 +139,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
     )
     library = Library(engine)
     messages = Messages(writer, directory, library)
-    notices = Notices(messages, parse_lead_times(settings.lead_times))
+    notices = Notices(messages, settings.lead_times)
     return Node(
         settings=settings,
         party=party,
@@ -165,15 +159,15 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         notices=notices,
         translations=Translations(writer, directory, settings.machine_translator or None),
         watch=Watch(writer, directory, library),
-        language=parse_lang(settings.language),
+        language=settings.language,
         awareness=Awareness(
             PictureStore(bookkeeping),
             notices,
             party,
-            parse_territories(settings.territories) or None,
-            corridors=parse_corridors(settings.corridors_km),
-            zones_file=Path(settings.zones_file).expanduser() if settings.zones_file else None,
-            cpa_m=parse_nm(settings.cpa_nm),
+            settings.territories or None,
+            corridors=tuple(km * 1000 for km in settings.corridors_km),
+            zones_file=settings.zones_file,
+            cpa_m=settings.cpa_nm * NM,
             cpa_s=settings.cpa_within.total_seconds(),
         ),
         accounts=Accounts(store, AccountStore(bookkeeping), clock, settings.session_ttl),
@@ -237,6 +231,18 @@ def federation_app(node: Node) -> FastAPI:
         default=BodyLimit("/", settings.api_body_limit, "api_body_limit"),
     )
     return app
+
+
+def node_record(node: Node) -> NodeRecord:
+    """What the exercise timeline and the after-action report read of ``node``."""
+    return NodeRecord(
+        party=node.party,
+        language=node.language,
+        store=node.store,
+        peers=node.peers,
+        picture=node.awareness.picture,
+        clock=node.writer.clock,
+    )
 
 
 def open_node(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ import pytest
 import typer.main
 
 from hotline import cli
-from hotline.config import SETTINGS, Settings
+from hotline.config import SETTINGS, Setting
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,15 +24,26 @@ def _commands(group: Any, prefix: tuple[str, ...] = ()) -> list[str]:
     return found
 
 
-def test_settings_list_matches_the_settings_type() -> None:
-    assert [s.name for s in SETTINGS] == [f.name for f in dataclasses.fields(Settings)]
+def _settings_rows() -> dict[str, list[str]]:
+    """docs/settings.md's table: setting -> its cells (environment, default, what)."""
+    rows: dict[str, list[str]] = {}
+    for line in (ROOT / "docs" / "settings.md").read_text("utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        if line.startswith("| `") and len(cells) == 4:
+            rows[cells[0].strip("`")] = cells[1:]
+    return rows
+
+
+def test_settings_table_lists_every_setting_once_in_order() -> None:
+    assert list(_settings_rows()) == [s.name for s in SETTINGS]
 
 
 @pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
-def test_every_setting_is_documented(setting: Any) -> None:
-    text = (ROOT / "docs" / "settings.md").read_text("utf-8")
-    assert f"`{setting.name}`" in text
-    assert f"`{setting.env}`" in text
+def test_every_setting_is_documented_with_its_variable_and_default(setting: Setting) -> None:
+    env, default, what = _settings_rows()[setting.name]
+    assert env == f"`{setting.env}`"
+    assert default.startswith(setting.shown), f"docs/settings.md: {default} != {setting.shown}"
+    assert what
 
 
 @pytest.mark.parametrize("command", _commands(typer.main.get_group(cli.app)))

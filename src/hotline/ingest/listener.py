@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from hotline.config import parse_affiliations as parse_affiliations
 from hotline.domain.errors import InvalidInput
 from hotline.domain.tracks import Track
 from hotline.ingest.cot import MAX_EVENT_BYTES, Splitter, parse_event, size_text
@@ -439,16 +440,3 @@ class CotListener:
         self.udp.server_close()
         while self.flush():
             pass
-
-
-def parse_affiliations(text: str) -> dict[str, str]:
-    """``f=US,h=RU`` -> {"f": "US", "h": "RU"}."""
-    found = {}
-    for item in filter(None, (p.strip() for p in text.split(","))):
-        letter, sep, party = item.partition("=")
-        if not sep or not party.strip():
-            raise InvalidInput(
-                "cot_parties", f"{item!r} is not LETTER=PARTY", hint="e.g. f=US,h=RU"
-            )
-        found[letter.strip().lower()] = party.strip().upper()
-    return found

@@ -18,7 +18,7 @@ from hotline.app import Node, federation, federation_app
 from hotline.exercise.stepping import stepped_loops
 from hotline.federation.tls import PEER_TIMEOUT
 from hotline.ingest.jetstream import start_track_writers
-from hotline.ingest.listener import CotLimits, CotListener, parse_affiliations
+from hotline.ingest.listener import CotLimits, CotListener
 from hotline.runtime.leases import Leased
 from hotline.runtime.logs import configure_logging
 from hotline.runtime.loops import run_loop
@@ -138,7 +138,7 @@ def serve(
             listener = CotListener(
                 cot_host,
                 cot_port,
-                parse_affiliations(node.settings.cot_parties),
+                node.settings.cot_parties,
                 node.ingest,
                 limits=CotLimits.from_settings(node.settings),
             )

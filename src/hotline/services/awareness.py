@@ -27,11 +27,10 @@ from hotline.domain.geo import (
     zone_rules,
     zones_from,
 )
-from hotline.domain.identity import parse_party_id
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import LineKind, LineState, LineStatus, MessageKind
 from hotline.domain.precedence import Precedence
-from hotline.domain.tracks import NM, Track
+from hotline.domain.tracks import Track
 from hotline.services.notices import Notices
 from hotline.storage.picture import PictureStore
 
@@ -84,40 +83,6 @@ def load_countries() -> list[dict[str, Any]]:
     raw = files("hotline").joinpath("data/borders.json.gz").read_bytes()
     countries: list[dict[str, Any]] = json.loads(gzip.decompress(raw))["countries"]
     return countries
-
-
-def parse_corridors(text: str) -> tuple[float, ...]:
-    """``30,50,100`` (km) -> metres, ascending. Raises InvalidInput."""
-    try:
-        values = sorted(float(v) * 1000 for v in text.split(",") if v.strip())
-    except ValueError:
-        raise InvalidInput(
-            "corridors_km", f"{text!r} is not a list of km, e.g. 30,50,100"
-        ) from None
-    if not values or values[0] <= 0 or len(set(values)) != len(values):
-        raise InvalidInput("corridors_km", "give distinct positive widths, e.g. 30,50,100")
-    return tuple(values)
-
-
-def parse_nm(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 100:
-        raise InvalidInput("cpa_nm", f"{text!r} is not a distance in NM (0-100)")
-    return value * NM
-
-
-def parse_territories(text: str) -> dict[str, list[str]]:
-    """``RU=RU,BY;NATO=PL,LT`` -> party -> country codes. Raises InvalidInput."""
-    found: dict[str, list[str]] = {}
-    for item in filter(None, (part.strip() for part in text.split(";"))):
-        party, sep, codes = item.partition("=")
-        if not sep or not codes.strip():
-            raise InvalidInput("territories", f"{item!r} is not PARTY=CC,CC")
-        found[parse_party_id(party)] = [c.strip().upper() for c in codes.split(",") if c.strip()]
-    return found
 
 
 class Awareness:
