@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.app import Node
+from hotline.app import Node, node_record
 from hotline.domain.alerting import Alert, AlertState, Changes
 from hotline.domain.errors import NotFound, RequestRefused
 from hotline.domain.events import EventKind
@@ -191,7 +191,7 @@ def played(lab_node: Node, clock: FakeClock) -> Played:
 
 
 def test_the_figures_of_an_exercise(played: Played) -> None:
-    f = gather(played.node, "ex-1")
+    f = gather(node_record(played.node), "ex-1")
     ids = played.ids
     assert (f.exercise, f.party) == ("ex-1", "US")
     assert (f.start, f.end) == (T0, T0 + timedelta(minutes=45))
@@ -227,7 +227,7 @@ def test_the_figures_of_an_exercise(played: Played) -> None:
 
 
 def test_contacts_refusals_alerts_and_links(played: Played) -> None:
-    f = gather(played.node, "ex-1")
+    f = gather(node_record(played.node), "ex-1")
     c = f.contacts
     counts = (c.requested, c.accepted, c.held, c.declined, c.unanswered, c.cancelled)
     assert counts == (2, 0, 0, 1, 1, 0)
@@ -256,7 +256,7 @@ def test_contacts_refusals_alerts_and_links(played: Played) -> None:
 
 
 def test_findings_say_where_the_lines_failed(played: Played) -> None:
-    said = findings(gather(played.node, "ex-1"))
+    said = findings(gather(node_record(played.node), "ex-1"))
     assert said == [
         "3 exercise messages: 1 acknowledged in time, 1 late, 1 not acknowledged",
         "FLASH on us-ru-deconfliction (“Track 3”, sent 01 Mar 12:05Z): never acknowledged "
@@ -274,7 +274,7 @@ def test_findings_say_where_the_lines_failed(played: Played) -> None:
 
 
 def test_the_page_is_self_contained_and_escaped(played: Played) -> None:
-    page = render_html(gather(played.node, "ex-1"))
+    page = render_html(gather(node_record(played.node), "ex-1"))
     assert page.startswith("<!DOCTYPE html>")
     assert '<div class="banner">EXERCISE</div>' in page
     title = re.search(r"<title>(.*?)</title>", page)
@@ -295,7 +295,7 @@ def test_the_page_is_self_contained_and_escaped(played: Played) -> None:
 
 def test_a_report_is_written_whole(played: Played, tmp_path: Path) -> None:
     out = tmp_path / "reports" / "ex-1.html"
-    figures = write_report(played.node, "ex-1", out)
+    figures = write_report(node_record(played.node), "ex-1", out)
     assert isinstance(figures, ExerciseFigures)
     text = out.read_text("utf-8")
     assert text == render_html(figures)
@@ -304,7 +304,7 @@ def test_a_report_is_written_whole(played: Played, tmp_path: Path) -> None:
 
 
 def test_findings_in_russian(played: Played) -> None:
-    said = findings(gather(played.node, "ex-1"), Words.of("ru"))
+    said = findings(gather(node_record(played.node), "ex-1"), Words.of("ru"))
     assert said == [
         "3 учебных сообщения: вовремя подтверждено — 1, с опозданием — 1, не подтверждено — 1",
         "FLASH по линии us-ru-deconfliction («Track 3», отправлено 1 марта 12:05 UTC): так и не "
@@ -326,7 +326,7 @@ def test_findings_in_russian(played: Played) -> None:
 def test_the_report_is_written_in_the_node_language(played: Played, tmp_path: Path) -> None:
     played.node.language = "ru"
     out = tmp_path / "ex-1.html"
-    figures = write_report(played.node, "ex-1", out)
+    figures = write_report(node_record(played.node), "ex-1", out)
     page = out.read_text("utf-8")
     assert page == render_html(figures, Words.of("ru"))
     assert '<html lang="ru">' in page
@@ -343,7 +343,7 @@ def test_the_report_is_written_in_the_node_language(played: Played, tmp_path: Pa
 
 
 def test_another_exercise_is_reported_apart(played: Played) -> None:
-    f = gather(played.node, "ex-2")
+    f = gather(node_record(played.node), "ex-2")
     assert [m.subject for m in f.messages] == ["Other"]
     assert f.escalations == () and f.contacts.requested == 0
     assert f.start == f.end == T0
@@ -354,17 +354,17 @@ def test_another_exercise_is_reported_apart(played: Played) -> None:
 
 def test_an_unknown_exercise_is_not_found(played: Played, tmp_path: Path) -> None:
     with pytest.raises(NotFound) as raised:
-        gather(played.node, "ex-9")
+        gather(node_record(played.node), "ex-9")
     assert raised.value.what == "exercise"
     assert raised.value.hint is not None and "ex-1, ex-2" in raised.value.hint
     with pytest.raises(NotFound):
-        write_report(played.node, "ex-9", tmp_path / "ex-9.html")
+        write_report(node_record(played.node), "ex-9", tmp_path / "ex-9.html")
     assert not (tmp_path / "ex-9.html").exists()
 
 
 def test_a_node_without_exercises_says_so(lab_node: Node) -> None:
     with pytest.raises(NotFound) as raised:
-        gather(lab_node, "ex-1")
+        gather(node_record(lab_node), "ex-1")
     assert raised.value.hint == "nothing on this node's record is marked as exercise traffic"
 
 

@@ -21,6 +21,7 @@ from hotline.domain.clock import format_time
 from hotline.domain.events import Event
 from hotline.domain.exercise import exercise_events, parse_exercise_id
 from hotline.domain.identity import Principal
+from hotline.exercise.record import NodeRecord
 
 if TYPE_CHECKING:
     from hotline.app import Node
@@ -98,7 +99,15 @@ def reports_router(node: Node, access: Access) -> APIRouter:
                 raise errors.NotFound(
                     "exercise", exercise, hint="see GET /api/v1/exercises/reports"
                 )
-            return render_html(gather(node, exercise), Words.of(node.language))
+            record = NodeRecord(
+                node.party,
+                node.language,
+                node.store,
+                node.peers,
+                node.awareness.picture,
+                node.writer.clock,
+            )
+            return render_html(gather(record, exercise), Words.of(node.language))
 
         page: str = await run_in_threadpool(make)
         return HTMLResponse(page, headers={"Content-Language": node.language})

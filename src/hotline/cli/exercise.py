@@ -164,6 +164,7 @@ def exercise_report(
     """Write the after-action report of an exercise from this node's ledger, in the node's
     language: time to acknowledge by precedence, escalations, refusals, alerts, link
     availability."""
+    from hotline.app import node_record
     from hotline.domain.exercise import parse_exercise_id
     from hotline.exercise.findings import findings
     from hotline.exercise.report import write_report
@@ -173,7 +174,7 @@ def exercise_report(
     if out_file.is_dir():
         raise InvalidInput("out", f"{out_file} is a folder", hint="give a file name")
     with node_context() as node:
-        figures = write_report(node, ident, out_file)
+        figures = write_report(node_record(node), ident, out_file)
         words = Words.of(node.language)
     for line in findings(figures, words):  # as in the report: in the node's language
         out.print(f"- {line}")

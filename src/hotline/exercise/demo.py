@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from hotline.app import Node, init_node, open_node
+from hotline.app import Node, init_node, node_record, open_node
 from hotline.config import write_config
 from hotline.domain.errors import (
     IntegrityFailure,
@@ -258,7 +258,7 @@ class Demo:
     def play(self) -> int:
         """Play the scenario on the stepped clock, printing the record as it grows; then
         check the story (:attr:`checks`) and let the clock run in real time."""
-        record = Record({s.party: self._node(s) for s in self.sites})
+        record = Record({s.party: node_record(self._node(s)) for s in self.sites})
 
         def settled(at: datetime) -> None:
             for entry in record.read():

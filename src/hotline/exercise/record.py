@@ -14,10 +14,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hotline.domain.alerting import Alert
+from hotline.domain.clock import Clock, truncate_ms
 from hotline.domain.events import Event, EventKind
 
 if TYPE_CHECKING:
-    from hotline.app import Node
+    from hotline.storage.peers import PeerStore
+    from hotline.storage.picture import PictureStore
+    from hotline.storage.store import Store
 
 KINDS = (
     EventKind.MESSAGE.value,
@@ -33,6 +36,25 @@ KINDS = (
     EventKind.CONTACT_HELD.value,
 )
 DONE = {"resend": "resent", "relay": "relayed", "alert": "leadership alerted"}
+
+
+@dataclass(frozen=True)
+class NodeRecord:
+    """One node's record as the exercise tools read it (this timeline and the
+    after-action report): its party and language, its ledger (``store``), the refusals of
+    its federation API (``peers``), its awareness ``picture`` and its ``clock``. Built by
+    the composition root (``hotline.app.node_record``)."""
+
+    party: str
+    language: str
+    store: Store
+    peers: PeerStore
+    picture: PictureStore
+    clock: Clock
+
+    def now(self) -> datetime:
+        """The node's time, as its ledger records it."""
+        return truncate_ms(self.clock.now())
 
 
 @dataclass(frozen=True, order=True)
@@ -107,10 +129,10 @@ def describe(event: Event, known: Mapping[str, Event]) -> tuple[str, str] | None
 
 
 class Record:
-    """Both nodes' records, read as they grow. ``nodes``: party -> the node, opened in
+    """Both nodes' records, read as they grow. ``nodes``: party -> its record, opened in
     this process on the same database its server uses."""
 
-    def __init__(self, nodes: Mapping[str, Node]) -> None:
+    def __init__(self, nodes: Mapping[str, NodeRecord]) -> None:
         self.nodes = dict(nodes)
         self.events: dict[str, Event] = {}  # every event seen, by id
         self.alerts: list[AlertState] = []  # every state of every alert seen, in order
@@ -180,9 +202,9 @@ class Record:
         self._waiting = still
         return out
 
-    def _alerts(self, party: str, node: Node) -> list[Entry]:
+    def _alerts(self, party: str, node: NodeRecord) -> list[Entry]:
         out = []
-        found: list[Alert] = node.awareness.picture.alerts(include_closed=True, limit=100)
+        found: list[Alert] = node.picture.alerts(include_closed=True, limit=100)
         for a in sorted(found, key=lambda a: (a.updated_at, a.id or 0)):
             if a.id is None:
                 continue

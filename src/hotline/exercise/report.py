@@ -23,7 +23,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hotline.app import Node
 from hotline.domain.alerting import Alert
 from hotline.domain.clock import parse_time
 from hotline.domain.contact import CONTACT_KINDS, ContactRequest, ContactStatus, fold
@@ -34,6 +33,7 @@ from hotline.domain.policy import LineState
 from hotline.domain.precedence import Precedence
 from hotline.exercise.findings import ENGLISH, findings
 from hotline.exercise.plots import page
+from hotline.exercise.record import NodeRecord
 from hotline.exercise.words import Words
 from hotline.services.escalation import awaited
 from hotline.services.messages import deadline_of
@@ -468,18 +468,18 @@ def _newest_since(
         limit *= 4
 
 
-def gather(node: Node, exercise: str) -> ExerciseFigures:
+def gather(node: NodeRecord, exercise: str) -> ExerciseFigures:
     """The figures of ``exercise`` from ``node``'s record. Raises NotFound (with the
     exercises on record as a hint) when nothing there is of that exercise."""
     lines = node.store.lines()
     events = node.store.events_on([s.line.id for s in lines], READ_KINDS)
     marks = exercise_events(events, exercise)
     marked = [e for e in events if e.id in marks]
-    first = min((e.ts for e in marked), default=node.writer.now())
+    first = min((e.ts for e in marked), default=node.now())
     rejections = _newest_since(
         lambda n: node.peers.rejections(limit=n), lambda j: parse_time(j.at), first
     )
-    picture = node.awareness.picture
+    picture = node.picture
     alerts = _newest_since(
         lambda n: picture.alerts(include_closed=True, limit=n), lambda a: a.opened_at, first
     )
@@ -492,7 +492,7 @@ def gather(node: Node, exercise: str) -> ExerciseFigures:
             except NotFound:
                 continue
             known.add(ref)
-    return figures_of(exercise, node.party, events, lines, rejections, alerts, node.writer.now())
+    return figures_of(exercise, node.party, events, lines, rejections, alerts, node.now())
 
 
 # -- the report -----------------------------------------------------------------------------
@@ -505,7 +505,7 @@ def render_html(figures: ExerciseFigures, w: Words = ENGLISH) -> str:
     return page(figures, findings(figures, w), w)
 
 
-def write_report(node: Node, exercise: str, out: Path) -> ExerciseFigures:
+def write_report(node: NodeRecord, exercise: str, out: Path) -> ExerciseFigures:
     """Gather the figures of ``exercise`` and write the page to ``out`` atomically (a
     temporary file beside it, then a rename), in the node's ``language`` (English when
     the report has no words in it). Raises NotFound as :func:`gather` does."""
