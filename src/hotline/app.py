@@ -26,7 +26,6 @@ from hotline.domain.errors import AlreadyExists, StorageUnavailable
 from hotline.domain.identity import Party, parse_party_id
 from hotline.domain.tracks import NM, Track
 from hotline.exercise.record import NodeRecord
-from hotline.exercise.record import NodeRecord
 from hotline.federation.api import FederationContext, create_app
 from hotline.federation.client import PREFIX
 from hotline.federation.workers import Federation, Timing
@@ -232,18 +231,6 @@ def federation_app(node: Node) -> FastAPI:
         default=BodyLimit("/", settings.api_body_limit, "api_body_limit"),
     )
     return app
-
-
-def node_record(node: Node) -> NodeRecord:
-    """What the exercise timeline and the after-action report read of ``node``."""
-    return NodeRecord(
-        party=node.party,
-        language=node.language,
-        store=node.store,
-        peers=node.peers,
-        picture=node.awareness.picture,
-        clock=node.writer.clock,
-    )
 
 
 def node_record(node: Node) -> NodeRecord:
