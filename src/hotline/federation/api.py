@@ -1,7 +1,10 @@
 """The federation API under ``/federation/v1``, served by each node to its peers.
 
-Every request must be signed by a pinned peer's node key (see ``domain/requests.py``);
-every answer, refusals included, is signed by this node. Refused requests are recorded
+Every request must be signed by a pinned peer's node key, per RFC 9421 (see
+``domain/http_signatures.py``) or, for one release, in the legacy scheme (see
+``domain/requests.py``): a request carrying ``Signature``/``Signature-Input`` is checked
+as RFC 9421, any other by the legacy headers. Every answer, refusals included, is signed
+by this node, in the scheme of the request it answers. Refused requests are recorded
 (see ``services/refusals.py``: counted per address while the sender is unproven, and an
 address past the limit is answered 429 before its requests are read). A peer sees only
 the lines it is a party of.
@@ -19,6 +22,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.limits import BodyTooLarge, bounded_int
+from hotline.domain import http_signatures
 from hotline.domain.clock import Clock, format_time
 from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import InvalidInput, NotFound, PeerUnavailable, RequestRefused
@@ -53,6 +57,28 @@ def client_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def signed_view(request: Request) -> http_signatures.HttpRequest:
+    """The request as its RFC 9421 signature sees it: method, the URL with the authority
+    of its ``Host`` header (what the sender addressed) and the path and query as they came
+    on the wire, and its header fields."""
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string") or b""
+    host = request.headers.get("host", "")
+    url = f"{request.url.scheme}://{host}{raw_path.decode('latin-1')}"
+    if query:
+        url += "?" + query.decode("latin-1")
+    headers = http_signatures.lower(request.headers.items())
+    return http_signatures.HttpRequest(request.method, url, headers)
+
+
+def claimed_party(request: Request) -> str:
+    """The party a request says it comes from, unproven."""
+    headers = http_signatures.lower(request.headers.items())
+    if http_signatures.is_signed(headers):
+        return http_signatures.claimed_sender(headers)
+    return headers.get("hotline-party", "")
+
+
 def create_app(ctx: FederationContext) -> FastAPI:
     """The node's HTTP app, with the federation API mounted."""
     app = FastAPI(title="hotline node", docs_url=None, redoc_url=None, openapi_url=None)
@@ -61,18 +87,30 @@ def create_app(ctx: FederationContext) -> FastAPI:
     refusals = ctx.refusals or Refusals(ctx.peers, ctx.clock)
 
     def answer(
-        status: int, payload: Any, nonce: str, headers: dict[str, str] | None = None
+        status: int, payload: Any, request: Request, headers: dict[str, str] | None = None
     ) -> Response:
+        """A signed answer to ``request``, in the scheme the request was signed in."""
         body = json.dumps(payload, separators=(",", ":")).encode()
         statements = rotations.header()
-        signed = sign_answer(
-            ctx.writer.key(ctx.party),
-            status=status,
-            body=body,
-            sender=ctx.party,
-            request_nonce=nonce,
-            now=ctx.clock.now(),
-        )
+        view = signed_view(request)
+        if http_signatures.is_signed(view.headers):
+            signed = http_signatures.sign_answer(
+                ctx.writer.key(ctx.party),
+                status=status,
+                body=body,
+                sender=ctx.party,
+                request=view,
+                now=ctx.clock.now(),
+            )
+        else:
+            signed = sign_answer(
+                ctx.writer.key(ctx.party),
+                status=status,
+                body=body,
+                sender=ctx.party,
+                request_nonce=view.headers.get("hotline-nonce", ""),
+                now=ctx.clock.now(),
+            )
         if statements:
             signed[ROTATION_HEADER] = statements
         return Response(
@@ -91,25 +129,33 @@ def create_app(ctx: FederationContext) -> FastAPI:
 
     def authenticate(request: Request, body: bytes) -> AuthenticRequest:
         now = ctx.clock.now()
-        headers = {k.lower(): v for k, v in request.headers.items()}
+        view = signed_view(request)
+        headers = view.headers
+        rfc9421 = http_signatures.is_signed(headers)
         try:
             path = []
-            sender = headers.get("hotline-party", "")
+            sender = claimed_party(request)
             pinned = node_key_of(sender) if headers.get(ROTATION_HEADER) else None
             if pinned is not None:  # the sender's node may have rotated its key
                 path = rotations.follow(sender, pinned, headers[ROTATION_HEADER])
             newest = path[-1].new_key if path else None
-            auth = check_request(
-                headers,
-                method=request.method,
-                path=request.url.path,
-                query=request.url.query,
-                body=body,
-                recipient=ctx.party,
-                now=now,
-                skew=ctx.skew,
-                node_key_of=node_key_of if newest is None else (lambda _: newest),
-            )
+            key_of = node_key_of if newest is None else (lambda _: newest)
+            if rfc9421:
+                auth = http_signatures.check_request(
+                    view, body=body, recipient=ctx.party, now=now, skew=ctx.skew, node_key_of=key_of
+                )
+            else:
+                auth = check_request(
+                    headers,
+                    method=request.method,
+                    path=request.url.path,
+                    query=request.url.query,
+                    body=body,
+                    recipient=ctx.party,
+                    now=now,
+                    skew=ctx.skew,
+                    node_key_of=key_of,
+                )
             if path:  # proven: the request is signed by the newest key
                 rotations.pin(auth.sender, path)
             if not ctx.peers.use_nonce(
@@ -122,7 +168,7 @@ def create_app(ctx: FederationContext) -> FastAPI:
         return auth
 
     def record(request: Request, refused: RequestRefused) -> None:
-        claimed = request.headers.get("hotline-party", "")
+        claimed = claimed_party(request)
         if refused.reason in PROVEN:  # its node signature verified
             refusals.proven(
                 peer=claimed, client=client_of(request), kind="request", refused=refused
@@ -132,9 +178,12 @@ def create_app(ctx: FederationContext) -> FastAPI:
 
     def screen(request: Request) -> None:
         """Refuse from the headers alone what needs no body: unsigned, unknown party."""
-        headers = {k.lower(): v for k, v in request.headers.items()}
+        headers = http_signatures.lower(request.headers.items())
         try:
-            screen_request(headers, node_key_of)
+            if http_signatures.is_signed(headers):
+                http_signatures.screen_request(headers, node_key_of)
+            else:
+                screen_request(headers, node_key_of)
         except RequestRefused as refused:
             record(request, refused)
             raise
@@ -149,7 +198,7 @@ def create_app(ctx: FederationContext) -> FastAPI:
                     "error": "rate limited",
                     "detail": f"too many refused requests from this address; retry in {wait} s",
                 },
-                request.headers.get("hotline-nonce", ""),
+                request,
                 {"Retry-After": str(wait)},
             )
         try:  # before the body is read: a stranger's bytes cost us nothing
@@ -158,7 +207,7 @@ def create_app(ctx: FederationContext) -> FastAPI:
             return answer(
                 401,
                 {"error": unauthentic.reason, "detail": unauthentic.detail},
-                request.headers.get("hotline-nonce", ""),
+                request,
             )
         try:
             body = await request.body()
@@ -166,18 +215,17 @@ def create_app(ctx: FederationContext) -> FastAPI:
             return answer(
                 413,
                 {"error": "too large", "detail": over.message},
-                request.headers.get("hotline-nonce", ""),
+                request,
             )
-        nonce = request.headers.get("hotline-nonce", "")
         try:
             auth = await run_in_threadpool(authenticate, request, body)
         except RequestRefused as unauthentic:
-            return answer(401, {"error": unauthentic.reason, "detail": unauthentic.detail}, nonce)
+            return answer(401, {"error": unauthentic.reason, "detail": unauthentic.detail}, request)
         if ctx.outages is not None:
             try:
                 ctx.outages.check(auth.sender)
             except PeerUnavailable as cut:
-                return answer(503, {"error": "outage", "detail": cut.message}, nonce)
+                return answer(503, {"error": "outage", "detail": cut.message}, request)
         try:
             status, payload = await run_in_threadpool(handle, auth, request, body)
         except (InvalidInput, RequestRefused) as exc:
@@ -192,8 +240,8 @@ def create_app(ctx: FederationContext) -> FastAPI:
                 refused=refused,
             )
             status = 400 if refused.reason == "malformed" else 403
-            return answer(status, {"error": refused.reason, "detail": refused.detail}, nonce)
-        return answer(status, payload, nonce)
+            return answer(status, {"error": refused.reason, "detail": refused.detail}, request)
+        return answer(status, payload, request)
 
     def shared_line(auth: AuthenticRequest, line_id: str) -> None:
         """Refuse alike a line that does not exist and one the caller is not on, so that

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from hotline.domain import http_signatures
 from hotline.domain.clock import Clock, parse_time
 from hotline.domain.crypto import PublicKey, SigningKey, b64decode, b64encode
 from hotline.domain.errors import InvalidInput, PeerUnavailable, RequestRefused
@@ -34,6 +35,10 @@ PREFIX = "/federation/v1"
 CORRECT_ABOVE = timedelta(seconds=1)
 #: Called with the peer, the measured offset (its clock minus ours) and the round trip.
 ClockObserver = Callable[[str, timedelta, float], None]
+#: How requests are signed: RFC 9421 (``domain/http_signatures.py``), or the scheme of
+#: the previous release (``domain/requests.py``) for a peer that has not moved yet.
+RFC9421, LEGACY = "rfc9421", "legacy"
+SCHEMES = (RFC9421, LEGACY)
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ class PeerClient:
         outages: Outages | None = None,
         rotations: NodeRotations | None = None,
         observe_clock: ClockObserver | None = None,
+        scheme: str = RFC9421,
     ) -> None:
         """``rotations``: send this node's key rotation statements with each request,
         and follow the peer's (pinning its new key) when its answer is signed by a key
@@ -96,7 +102,13 @@ class PeerClient:
         the peer's time (ours plus the offset) once the clocks differ by more than
         :data:`CORRECT_ABOVE`, so the peer's freshness check holds through a clock
         fault on either side. A request refused as ``stale`` is sent again at once with
-        the offset its refusal measured. ``observe_clock`` hears each measurement."""
+        the offset its refusal measured. ``observe_clock`` hears each measurement.
+
+        ``scheme``: requests signed per RFC 9421 (the default) or in the legacy scheme
+        (setting ``request_signatures``); the answer is checked in the same scheme."""
+        if scheme not in SCHEMES:
+            raise InvalidInput("request_signatures", f"{scheme!r} is neither rfc9421 nor legacy")
+        self.scheme = scheme
         self.own, self.key, self.peer, self.peer_key = own, key, peer, peer_key
         self.urls = tuple(urls)
         self.http, self.clock, self.random = http, clock, random
@@ -108,22 +120,32 @@ class PeerClient:
     def _stamp(self, now: datetime) -> datetime:
         return now + self.offset if abs(self.offset) > CORRECT_ABOVE else now
 
-    def _measure(self, response: httpx.Response, sent: datetime, rtt: float) -> None:
+    def _measure(self, theirs: datetime | None, sent: datetime, rtt: float) -> None:
         """Take the peer's clock offset from a verified answer's signed time."""
-        try:
-            theirs = parse_time(response.headers.get(TIME, ""))
-        except InvalidInput:
+        if theirs is None:
             return
         self.offset = theirs - (sent + timedelta(seconds=rtt / 2))
         if self.observe_clock is not None:
             self.observe_clock(self.peer, self.offset, rtt)
 
-    def _check(self, response: httpx.Response, nonce: bytes) -> None:
-        """Raise RequestRefused unless the answer is the peer's, to this request. An
-        answer signed by a key the peer's rotation statements lead to from the pinned
-        one is taken, and the new key pinned."""
+    def _check(self, response: httpx.Response, nonce: bytes) -> datetime | None:
+        """Raise RequestRefused unless the answer is the peer's, to this request, signed
+        in the scheme the request was. An answer signed by a key the peer's rotation
+        statements lead to from the pinned one is taken, and the new key pinned. The
+        answer's signed time (None if unreadable)."""
 
-        def check(key: PublicKey) -> None:
+        def check(key: PublicKey) -> datetime | None:
+            if http_signatures.is_signed(response.request.headers):
+                sent = response.request
+                request = http_signatures.HttpRequest(
+                    sent.method, str(sent.url), http_signatures.lower(sent.headers.items())
+                )
+                answer = http_signatures.HttpAnswer(
+                    response.status_code, http_signatures.lower(response.headers.items()), request
+                )
+                return http_signatures.check_answer(
+                    answer, body=response.content, expected_sender=self.peer, key=key
+                )
             check_answer(
                 response.headers,
                 status=response.status_code,
@@ -132,9 +154,13 @@ class PeerClient:
                 request_nonce=b64encode(nonce),
                 key=key,
             )
+            try:
+                return parse_time(response.headers.get(TIME, ""))
+            except InvalidInput:
+                return None
 
         try:
-            check(self.peer_key)
+            return check(self.peer_key)
         except RequestRefused as refused:
             header = response.headers.get(ROTATION_HEADER)
             if refused.reason != "bad signature" or self.rotations is None or not header:
@@ -142,8 +168,9 @@ class PeerClient:
             path = self.rotations.follow(self.peer, self.peer_key, header)
             if not path:
                 raise
-            check(path[-1].new_key)
+            theirs = check(path[-1].new_key)
             self.peer_key = self.rotations.pin(self.peer, path)
+            return theirs
 
     def call(
         self,
@@ -180,35 +207,54 @@ class PeerClient:
         reason added to ``failures``."""
         nonce = self.random(NONCE_BYTES)
         sent = self.clock.now()
-        headers = sign_request(
-            self.key,
-            method=method,
-            path=PREFIX + path,
-            query=query,
-            body=content,
-            sender=self.own,
-            recipient=self.peer,
-            now=self._stamp(sent),
-            nonce=nonce,
-        )
-        headers["content-type"] = "application/json"
-        if self.rotations is not None and (statements := self.rotations.header()):
-            headers[ROTATION_HEADER] = statements
         target = base + PREFIX + path + (f"?{query}" if query else "")
+        try:
+            request = self.http.build_request(
+                method, target, content=content, headers={"content-type": "application/json"}
+            )
+        except httpx.HTTPError as exc:
+            failures.append(f"{base}: {explain(exc)}")
+            return None
+        if self.scheme == RFC9421:  # over the URL as it goes on the wire
+            signed = http_signatures.sign_request(
+                self.key,
+                method=method,
+                url=str(request.url),
+                body=content,
+                sender=self.own,
+                recipient=self.peer,
+                now=self._stamp(sent),
+                nonce=nonce,
+            )
+        else:
+            signed = sign_request(
+                self.key,
+                method=method,
+                path=PREFIX + path,
+                query=query,
+                body=content,
+                sender=self.own,
+                recipient=self.peer,
+                now=self._stamp(sent),
+                nonce=nonce,
+            )
+        request.headers.update(signed)
+        if self.rotations is not None and (statements := self.rotations.header()):
+            request.headers[ROTATION_HEADER] = statements
         started = time.perf_counter()
         try:
-            response = self.http.request(method, target, content=content, headers=headers)
+            response = self.http.send(request)
         except httpx.HTTPError as exc:
             failures.append(f"{base}: {explain(exc)}")
             return None
         rtt = time.perf_counter() - started
         try:
-            self._check(response, nonce)
+            theirs = self._check(response, nonce)
             data = response.json() if response.content else None
         except (RequestRefused, ValueError) as exc:
             failures.append(f"{base}: answer not trusted ({exc})")
             return None
-        self._measure(response, sent, rtt)
+        self._measure(theirs, sent, rtt)
         return Answer(response.status_code, data, base, rtt)
 
     def push(self, line: str, party: str, events: Sequence[Event]) -> Answer:
