@@ -22,7 +22,7 @@ from hotline.domain.events import Event, EventKind
 from hotline.domain.ledger import ChainHead
 from hotline.domain.linktest import LinkState, PathResult, is_due, linktest_content, state_of
 from hotline.domain.policy import LineKind, LineState, LineStatus
-from hotline.federation.client import PeerClient, decode_events, head_of
+from hotline.federation.client import RFC9421, PeerClient, decode_events, head_of
 from hotline.federation.recovery import RollbackGuard
 from hotline.federation.tls import peer_http
 from hotline.services.outages import Outages
@@ -70,10 +70,13 @@ class Federation:
         outages: Outages | None = None,
         latency: Any = None,
         monotonic: Callable[[], float] | None = None,
+        request_signatures: str = RFC9421,
     ) -> None:
         """``monotonic`` measures the waits between delivery attempts (``time.monotonic``
         on a real node, so that a clock stepped back or forward moves no retry; by
-        default the writer's clock, for fake and exercise clocks)."""
+        default the writer's clock, for fake and exercise clocks).
+        ``request_signatures``: the scheme requests to peers are signed in."""
+        self.request_signatures = request_signatures
         self.party = party
         self.writer = writer
         self.store = writer.store
@@ -115,6 +118,7 @@ class Federation:
                 outages=self.outages,
                 rotations=self.rotations,
                 observe_clock=self._observe_clock,
+                scheme=self.request_signatures,
             )
             cached = (peer, client)
             self._clients[peer.party] = cached
