@@ -3,8 +3,9 @@
 Each setting is read from the environment first, then from the node's ``hotline.toml``
 (written by ``hotline init``), then its default, and is parsed into its type as it is
 loaded: a bad value fails there, naming the setting, the value, where it came from and
-what is expected, never later in a worker. A key of ``hotline.toml`` or a ``HOTLINE_*``
-variable that names no setting is refused, with the nearest setting's name.
+what is expected, never later in a worker. A key of ``hotline.toml`` that names no
+setting is refused, and so is a ``HOTLINE_*`` variable that looks like a misspelt
+setting, with the nearest setting's name.
 
 Each setting is declared once, as a field of :class:`Settings`: its name, its default
 (written as in the environment), its parser and its documentation; the environment
@@ -36,10 +37,14 @@ CONFIG_FILE = "hotline.toml"
 DEFAULT_HOME = Path.home() / ".hotline"
 PREFIX = "HOTLINE_"
 
-#: ``HOTLINE_*`` variables that are not settings, so not refused: the CLI's password
-#: option, and the test suite's switches (``HOTLINE_TEST_*`` too).
-OTHER_VARIABLES = frozenset({"HOTLINE_PASSWORD", "HOTLINE_FUZZ", "HOTLINE_SCREENSHOT"})
+#: ``HOTLINE_*`` variables that are not settings: the CLI's password option, and the test
+#: suite's ``HOTLINE_TEST_*``. Any other one that is not a setting is refused only when it
+#: looks like a misspelt setting (see :func:`_misspelt_variables`): a variable of some
+#: other tool, or of the test suite (``HOTLINE_FUZZ``), is left alone.
+OTHER_VARIABLES = frozenset({"HOTLINE_PASSWORD"})
 OTHER_PREFIXES = ("HOTLINE_TEST_",)
+#: How alike (difflib's ratio, 0-1) a name must be to a setting's to count as a misspelling.
+LIKENESS = 0.6
 
 #: A number of bytes; in the environment and the config file also ``64KiB``, ``16MiB``.
 ByteSize: TypeAlias = int
@@ -620,14 +625,16 @@ def load_settings(environ: Mapping[str, str], home: Path | None = None) -> Setti
 
     ``home`` (from a command-line option) wins over ``HOTLINE_HOME``. Raises InvalidInput
     naming the setting when a value is not what it should be, when a key of the config
-    file or a ``HOTLINE_*`` variable names no setting (the hint gives the nearest one), or
-    when the config file cannot be read.
+    file names no setting or a ``HOTLINE_*`` variable looks like a misspelt one (the hint
+    gives the nearest name), or when the config file cannot be read.
     """
-    _refuse_unknown(
-        (k for k in environ if k.startswith(PREFIX) and not _other_variable(k)),
-        _BY_ENV,
-        "the environment",
-    )
+    misspelt = _misspelt_variables(environ)
+    if misspelt:
+        raise InvalidInput(
+            misspelt[0],
+            "is not a setting (in the environment)",
+            hint=f"did you mean {_nearest(misspelt[0], _BY_ENV)}?",
+        )
     base = (home or Path(environ.get("HOTLINE_HOME") or DEFAULT_HOME)).expanduser().absolute()
     path = base / CONFIG_FILE
     stored = _read_config(path)
@@ -665,18 +672,37 @@ def _parse(setting: Setting, text: str, where: str) -> object:
     raise InvalidInput(setting.name, f"{text!r} from {where}: {reason}", hint=hint)
 
 
-def _other_variable(name: str) -> bool:
-    return name in OTHER_VARIABLES or name.startswith(OTHER_PREFIXES)
+def _misspelt_variables(environ: Mapping[str, str]) -> list[str]:
+    """``HOTLINE_*`` variables that are not settings but look like one misspelt (their
+    names after ``HOTLINE_`` alike by :data:`LIKENESS`)."""
+    return [
+        name
+        for name in environ
+        if name.startswith(PREFIX)
+        and name not in _BY_ENV
+        and name not in OTHER_VARIABLES
+        and not name.startswith(OTHER_PREFIXES)
+        and _nearest(name, _BY_ENV) is not None
+    ]
+
+
+def _nearest(key: str, known: Mapping[str, Setting]) -> str | None:
+    """The known name most like ``key`` (compared without ``HOTLINE_``), if any is alike."""
+    bare = {name.removeprefix(PREFIX).lower(): name for name in known}
+    found = difflib.get_close_matches(
+        key.removeprefix(PREFIX).lower(), list(bare), n=1, cutoff=LIKENESS
+    )
+    return bare[found[0]] if found else None
 
 
 def _refuse_unknown(keys: Iterable[str], known: Mapping[str, Setting], where: str) -> None:
     for key in keys:
         if key not in known:
-            nearest = difflib.get_close_matches(key, list(known), n=1)
+            nearest = _nearest(key, known)
             raise InvalidInput(
                 key,
                 f"is not a setting (in {where})",
-                hint=f"did you mean {nearest[0]}?" if nearest else "see docs/settings.md",
+                hint=f"did you mean {nearest}?" if nearest else "see docs/settings.md",
             )
 
 

@@ -176,11 +176,22 @@ def test_home_cannot_be_set_in_the_config_file(tmp_path: Path) -> None:
     assert error.field == "home" and error.hint == "use --home or HOTLINE_HOME"
 
 
-def test_an_unknown_hotline_variable_is_refused_with_the_nearest_name(tmp_path: Path) -> None:
-    error = refused({"HOTLINE_DATABSE_URL": "postgresql+psycopg://db/x"}, tmp_path)
-    assert error.field == "HOTLINE_DATABSE_URL"
+@pytest.mark.parametrize(
+    ("variable", "nearest"),
+    [
+        ("HOTLINE_DATABSE_URL", "HOTLINE_DATABASE_URL"),
+        ("HOTLINE_LANG", "HOTLINE_LANGUAGE"),
+        ("HOTLINE_LEADTIMES", "HOTLINE_LEAD_TIMES"),
+        ("HOTLINE_COT_PARTY", "HOTLINE_COT_PARTIES"),
+    ],
+)
+def test_a_misspelt_hotline_variable_is_refused_with_the_nearest_name(
+    tmp_path: Path, variable: str, nearest: str
+) -> None:
+    error = refused({variable: "x"}, tmp_path)
+    assert error.field == variable
     assert "is not a setting (in the environment)" in str(error)
-    assert error.hint == "did you mean HOTLINE_DATABASE_URL?"
+    assert error.hint == f"did you mean {nearest}?"
 
 
 def test_variables_that_are_not_settings_are_left_alone(tmp_path: Path) -> None:
@@ -188,8 +199,10 @@ def test_variables_that_are_not_settings_are_left_alone(tmp_path: Path) -> None:
         "HOTLINE_PASSWORD": "secret",
         "HOTLINE_TEST_BACKEND": "postgres",
         "HOTLINE_TEST_POSTGRES": "postgresql://x",
+        "HOTLINE_TEST_NATS": "nats://x",
         "HOTLINE_FUZZ": "long",
         "HOTLINE_SCREENSHOT": "1",
+        "HOTLINE_HYPOTHESIS": "ci",
         "PATH": "/usr/bin",
         "hotline_party": "lower case is not ours",
     }
