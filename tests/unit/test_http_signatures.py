@@ -2,9 +2,10 @@
 
 tests/vectors/http_signatures.json holds RFC 9421's own Ed25519 example (Appendix B.2.6,
 copied from the RFC) and hotline requests and answers signed with the golden keys, each
-with its expected header fields and signature base. The RFC example shows that the
-signature base and the Ed25519 signatures are RFC 9421's; the hotline vectors pin what
-a peer on this release sends and accepts. Never regenerate the file to make a test pass.
+with its expected header fields and signature base, and a request and answer in the
+legacy scheme still accepted for one release. The RFC example shows that the signature
+base and the Ed25519 signatures are RFC 9421's; the hotline vectors pin what a peer on
+this release sends and accepts. Never regenerate the file to make a test pass.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import (
 from http_message_signatures import HTTPMessageSigner, HTTPMessageVerifier
 
 from hotline.domain import http_signatures as hs
+from hotline.domain import requests as legacy
 from hotline.domain.crypto import PublicKey, SigningKey
 from hotline.domain.errors import RequestRefused
 
@@ -302,3 +304,46 @@ def test_a_refusal_of_an_unreadable_request_is_still_signed() -> None:
         key("RU"), status=401, body=b"{}", sender="RU", request=no_host, now=when(ANSWER["now"])
     )
     assert headers["signature-input"].startswith('hotline=("@status" "content-digest");')
+
+
+# -- the legacy scheme, as the previous release signs it ---------------------------------
+
+LEGACY = VECTORS["legacy"]
+
+
+def test_the_legacy_scheme_is_the_previous_release_s() -> None:
+    r, a = LEGACY["request"], LEGACY["answer"]
+    headers = legacy.sign_request(
+        key(r["signer"]),
+        method=r["method"],
+        path=r["path"],
+        query=r["query"],
+        body=r["body"].encode(),
+        sender=r["sender"],
+        recipient=r["recipient"],
+        now=when(r["now"]),
+        nonce=bytes.fromhex(r["nonce_hex"]),
+    )
+    assert headers == r["headers"]
+    assert not hs.is_signed(headers)
+    auth = legacy.check_request(
+        headers,
+        method=r["method"],
+        path=r["path"],
+        query=r["query"],
+        body=r["body"].encode(),
+        recipient="RU",
+        now=when(r["now"]),
+        skew=SKEW,
+        node_key_of=pinned,
+    )
+    assert auth.sender == "US"
+    answer = legacy.sign_answer(
+        key(a["signer"]),
+        status=a["status"],
+        body=a["body"].encode(),
+        sender=a["sender"],
+        request_nonce=headers["hotline-nonce"],
+        now=when(a["now"]),
+    )
+    assert answer == a["headers"]
