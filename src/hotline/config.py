@@ -105,7 +105,8 @@ _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
 def _text(value: str) -> str:
-    return value.strip()
+    """Text as given (a URL, a token, a plug-in's name); empty: off."""
+    return value
 
 
 def _duration(value: str) -> timedelta:
@@ -148,6 +149,13 @@ def _synchronous(value: str) -> str:
     if mode not in _SYNCHRONOUS:
         raise ValueError("one of " + ", ".join(_SYNCHRONOUS))
     return mode
+
+
+def _signatures(value: str) -> str:
+    scheme = value.strip().lower()
+    if scheme not in ("rfc9421", "legacy"):
+        raise ValueError("rfc9421 (the default) or legacy")
+    return scheme
 
 
 def _log_format(value: str) -> LogFormat:
@@ -222,13 +230,6 @@ def parse_affiliations(text: str) -> Mapping[str, str]:
 def _declared(default: str, parse: Callable[[str], object], doc: str, shown: str) -> Any:
     """Metadata of a field without a default in the type (``load_settings`` derives it)."""
     return {"declared": Declared(default, parse, doc, shown)}
-
-
-def _signatures(value: str) -> str:
-    scheme = value.strip().lower()
-    if scheme not in ("rfc9421", "legacy"):
-        raise ValueError("rfc9421 (the default) or legacy")
-    return scheme
 
 
 @dataclass(frozen=True)
