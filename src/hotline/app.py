@@ -19,7 +19,7 @@ from fastapi import FastAPI
 
 from hotline.api.app import create_api
 from hotline.api.limits import BodyLimit, BodyLimits
-from hotline.api.metrics import Metrics, mount_operations
+from hotline.api.metrics import Metrics, Operations, mount_operations
 from hotline.config import SQLITE_IN_HOME, Settings, load_settings, write_config
 from hotline.domain.clock import Clock, format_time
 from hotline.domain.errors import AlreadyExists, StorageUnavailable
@@ -218,7 +218,6 @@ def federation_app(node: Node) -> FastAPI:
         )
     )
     mount_ingest(app, node.ingest, node.settings.ingest_token)
-    mount_operations(app, node, node.settings.metrics_token)
     create_api(app, node, node.accounts)
     settings = node.settings
     app.add_middleware(
@@ -230,6 +229,10 @@ def federation_app(node: Node) -> FastAPI:
         ],
         default=BodyLimit("/", settings.api_body_limit, "api_body_limit"),
     )
+    operations = Operations(
+        node.party, node.writer, node.peers, node.contacts, node.awareness.picture, node.metrics
+    )
+    mount_operations(app, operations, settings.metrics_token)  # last: it counts every answer
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import platform
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+import hotline
 from hotline.app import Node, federation_app, open_node
 from hotline.domain.errors import InvalidInput
 from hotline.domain.message import MessageDraft
@@ -90,14 +92,53 @@ def test_metrics_report_the_ledger_overdue_alerts_and_ingest(node: Node, clock: 
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/plain")
     found = samples(answer.text)
-    assert found[("hotline_ledger_events", (("kind", "message"),))] == 3
+    assert found[("hotline_ledger_events_total", (("kind", "message"),))] == 3
     on_record = node.store.count_by_kind()
     for kind, count in on_record.items():
-        assert found[("hotline_ledger_events", (("kind", kind),))] == count
+        assert found[("hotline_ledger_events_total", (("kind", kind),))] == count
     assert found[("hotline_overdue", (("kind", "message"),))] == 3
     assert found[("hotline_ingest_tracks_total", ())] == 1
     assert found[("hotline_alerts_open", ())] == 0
-    assert found[("hotline_rejections", ())] == 0
+    assert found[("hotline_rejections_on_record", ())] == 0
+
+
+def test_metrics_follow_the_prometheus_conventions(node: Node) -> None:
+    with TestClient(federation_app(node)) as client:
+        answer = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    families = {f.name: f for f in text_string_to_metric_families(answer.text)}
+    assert families["hotline_ledger_events"].type == "counter"  # exposed as ..._total
+    assert families["hotline_ingest_tracks"].type == "counter"
+    assert families["hotline_http_requests"].type == "counter"
+    for name, family in families.items():
+        assert not name.endswith("_ms"), name  # durations in seconds
+        if family.type == "counter":
+            assert all(s.name.startswith(name + "_total") for s in family.samples), name
+    (build,) = families["hotline_build_info"].samples
+    assert build.name == "hotline_build_info" and build.value == 1
+    assert build.labels == {"version": hotline.__version__, "python": platform.python_version()}
+
+
+def test_http_requests_are_counted_by_route_template(node: Node) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    with TestClient(federation_app(node)) as client:
+        for ref in ("a" * 64, "b" * 64, "c" * 64):
+            client.get(f"/api/v1/messages/{ref}")  # refused: not signed in
+        client.get("/no/such/page/12345")
+        client.post("/ready")  # a method the route does not take
+        client.request("BREW", "/ready")
+        found = samples(client.get("/metrics", headers=auth).text)
+    routes = {labels for (name, labels) in found if name == "hotline_http_requests_total"}
+    assert all("a" * 64 not in dict(labels)["route"] for labels in routes)
+    message = (("method", "GET"), ("route", "/api/v1/messages/{ident}"), ("status", "401"))
+    assert found[("hotline_http_requests_total", message)] == 3
+    unmatched = (("method", "GET"), ("route", "unmatched"), ("status", "404"))
+    assert found[("hotline_http_requests_total", unmatched)] == 1
+    not_allowed = (("method", "POST"), ("route", "/ready"), ("status", "405"))
+    assert found[("hotline_http_requests_total", not_allowed)] == 1
+    assert found[("hotline_http_requests_total", (("method", "other"), *not_allowed[1:]))] == 1
+    timed = (("method", "GET"), ("route", "/api/v1/messages/{ident}"))
+    assert found[("hotline_http_request_duration_seconds_count", timed)] == 3
+    assert found[("hotline_http_request_duration_seconds_sum", timed)] > 0
 
 
 def test_ready_checks_the_database_and_the_node_key(node: Node) -> None:

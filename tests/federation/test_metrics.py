@@ -6,6 +6,7 @@ from __future__ import annotations
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from hotline.api.metrics import NodeCollector, Operations
 from hotline.app import Node
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import MessageKind
@@ -24,10 +25,11 @@ def scrape(node: Node) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 def test_queue_link_and_latency_metrics(pair: Pair) -> None:
-    from hotline.api.metrics import NodeCollector
-
-    for node in (pair.us, pair.ru):
-        node.metrics.registry.register(NodeCollector(node))  # as /metrics does when mounted
+    for node in (pair.us, pair.ru):  # as /metrics does when mounted
+        ops = Operations(
+            node.party, node.writer, node.peers, node.contacts, node.awareness.picture, node.metrics
+        )
+        node.metrics.registry.register(NodeCollector(ops))
     for n in range(4):
         pair.us.messages.send(
             "us-ru-deconfliction",
@@ -49,7 +51,9 @@ def test_queue_link_and_latency_metrics(pair: Pair) -> None:
     pair.us_fed.linktest_once()
     tested = scrape(pair.us)
     assert tested[("hotline_link_up", (("peer", "RU"),))] == 1
-    assert tested[("hotline_link_rtt_ms", (("peer", "RU"),))] >= 0
+    paths = pair.us.peers.link_states()["RU"]["detail"]["paths"]
+    best_ms = min(p["rtt_ms"] for p in paths if isinstance(p.get("rtt_ms"), (int, float)))
+    assert tested[("hotline_link_rtt_seconds", (("peer", "RU"),))] == best_ms / 1000
 
     pair.net.down.update({RU_URL, RU_URL.replace("ru.test", "ru-backup.test")})
     pair.clock.advance(hours=1)

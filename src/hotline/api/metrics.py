@@ -1,33 +1,47 @@
 """Operations endpoints of the node's HTTP port: ``/ready`` (can this node do its job:
 database at the schema head, node key usable) and ``/metrics`` (Prometheus text format,
-behind the ``metrics_token`` bearer token: the port faces peers too).
+behind the ``metrics_token`` bearer token: the port faces peers too), and the HTTP
+request metrics every answer of the port is counted in.
 
-Gauges are read from the database at each scrape, so every worker and site of a node
-reports the same figures; the delivery latency and the ingest count are this process's.
+Names follow Prometheus's conventions: durations in seconds, counters ending ``_total``,
+``hotline_build_info`` always 1 with the version in its labels. The ledger's counts
+are counters (the ledger only grows); other figures read from the database are gauges,
+so every worker and site of a node reports the same figures. The delivery latency, the
+ingest count and the HTTP request metrics are this process's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+import platform
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, Counter, Histogram, Info, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+import hotline
 from hotline.domain.errors import HotlineError
 from hotline.domain.policy import LineStatus
 from hotline.ingest.api import bearer_refusal
+from hotline.services.contacts import Contacts
 from hotline.services.overdue import overdue
+from hotline.services.writer import LedgerWriter
 from hotline.storage.engine import check_schema
-
-if TYPE_CHECKING:
-    from hotline.app import Node
+from hotline.storage.peers import PeerStore
+from hotline.storage.picture import PictureStore
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+#: Methods counted by name; any other is counted as ``other`` (a client picks the method).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+#: The route label of a request no route matched (its path is the client's to choose).
+UNMATCHED = "unmatched"
 
 
 class Metrics:
@@ -47,35 +61,66 @@ class Metrics:
             "Track positions taken into the picture by this process",
             registry=self.registry,
         )
+        self.requests = Counter(
+            "hotline_http_requests",
+            "HTTP requests answered by this process, by method, route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.request_duration = Histogram(
+            "hotline_http_request_duration_seconds",
+            "From a request's arrival to the end of its answer, by method and route template",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        Info("hotline_build", "The running hotline and Python", registry=self.registry).info(
+            {"version": hotline.__version__, "python": platform.python_version()}
+        )
+
+
+@dataclass(frozen=True)
+class Operations:
+    """What ``/ready`` and ``/metrics`` read: the node's ``party``, its ledger (through
+    ``writer``: the record, the node key, the node's time), its bookkeeping, contact
+    requests and picture, and this process's ``metrics``."""
+
+    party: str
+    writer: LedgerWriter
+    peers: PeerStore
+    contacts: Contacts
+    picture: PictureStore
+    metrics: Metrics
 
 
 class NodeCollector(Collector):
-    def __init__(self, node: Node) -> None:
-        self.node = node
+    """The node's figures, read from the database at each scrape."""
+
+    def __init__(self, ops: Operations) -> None:
+        self.ops = ops
 
     def collect(self) -> Iterator[Metric]:
-        node, store = self.node, self.node.store
-        events = GaugeMetricFamily(
+        ops, store, peers = self.ops, self.ops.writer.store, self.ops.peers
+        events = CounterMetricFamily(
             "hotline_ledger_events", "Events on record, by kind", labels=["kind"]
         )
         for kind, count in sorted(store.count_by_kind().items()):
             events.add_metric([kind], count)
         yield events
-        heads = store.heads(parties=[node.party])
-        cursors = node.peers.cursors()
+        heads = store.heads(parties=[ops.party])
+        cursors = peers.cursors()
         queue = GaugeMetricFamily(
             "hotline_delivery_queue_events",
             "Own events a peer does not hold yet, per peer",
             labels=["peer"],
         )
-        peers = {p.party for p in node.peers.peers()}
-        waiting = dict.fromkeys(sorted(peers), 0)
-        for state in store.lines(node.party):
+        known = {p.party for p in peers.peers()}
+        waiting = dict.fromkeys(sorted(known), 0)
+        for state in store.lines(ops.party):
             if state.status is not LineStatus.ACTIVE:
                 continue
-            head = heads.get((state.line.id, node.party))
-            for peer in set(state.line.parties) & peers:
-                cursor = cursors.get((peer, state.line.id, node.party))
+            head = heads.get((state.line.id, ops.party))
+            for peer in set(state.line.parties) & known:
+                cursor = cursors.get((peer, state.line.id, ops.party))
                 acked = cursor.acked_seq if cursor else 0
                 waiting[peer] += max(0, (head.seq if head else 0) - acked)
         for peer, count in waiting.items():
@@ -85,9 +130,9 @@ class NodeCollector(Collector):
             "hotline_link_up", "Last link test: 1 if any path answered, else 0", labels=["peer"]
         )
         rtt = GaugeMetricFamily(
-            "hotline_link_rtt_ms", "Best round trip of the last link test", labels=["peer"]
+            "hotline_link_rtt_seconds", "Best round trip of the last link test", labels=["peer"]
         )
-        for peer, link in sorted(node.peers.link_states().items()):
+        for peer, link in sorted(peers.link_states().items()):
             up.add_metric([peer], 1.0 if link.get("state") in ("up", "degraded") else 0.0)
             times = [
                 p["rtt_ms"]
@@ -95,7 +140,7 @@ class NodeCollector(Collector):
                 if isinstance(p, dict) and isinstance(p.get("rtt_ms"), (int, float))
             ]
             if times:
-                rtt.add_metric([peer], min(times))
+                rtt.add_metric([peer], min(times) / 1000)
         yield up
         yield rtt
         skew = GaugeMetricFamily(
@@ -103,52 +148,104 @@ class NodeCollector(Collector):
             "A peer's clock minus ours, measured from its signed answers",
             labels=["peer"],
         )
-        for peer, clock in sorted(node.peers.clocks().items()):
+        for peer, clock in sorted(peers.clocks().items()):
             skew.add_metric([peer], clock.offset_ms / 1000)
         yield skew
-        now = node.writer.now()
+        now = ops.writer.now()
         late = GaugeMetricFamily(
             "hotline_overdue",
             "Messages and call requests of the last 7 days past their deadline",
             labels=["kind"],
         )
         counted = {"message": 0, "request": 0}
-        for item in overdue(store, node.contacts, node.party, now, 7):
+        for item in overdue(store, ops.contacts, ops.party, now, 7):
             counted[item.kind] = counted.get(item.kind, 0) + 1
         for kind, count in sorted(counted.items()):
             late.add_metric([kind], count)
         yield late
         alerts = GaugeMetricFamily("hotline_alerts_open", "Awareness alerts open or acknowledged")
-        alerts.add_metric([], len(node.awareness.picture.live_alerts()))
+        alerts.add_metric([], len(ops.picture.live_alerts()))
         yield alerts
         refused = GaugeMetricFamily(
-            "hotline_rejections", "Requests and events refused from peers, on record"
+            "hotline_rejections_on_record",
+            "Requests and events refused from peers, kept on record (refusal_retention)",
         )
-        refused.add_metric([], node.peers.count_rejections())
+        refused.add_metric([], peers.count_rejections())
         yield refused
 
 
-def readiness(node: Node) -> tuple[bool, dict[str, str]]:
+def readiness(ops: Operations) -> tuple[bool, dict[str, str]]:
     checks: dict[str, str] = {}
     try:
-        check_schema(node.store.engine)
+        check_schema(ops.writer.store.engine)
         checks["database"] = "ok"
     except HotlineError as exc:
         checks["database"] = exc.message
     try:
-        node.writer.key(node.party)
+        ops.writer.key(ops.party)
         checks["node key"] = "ok"
     except HotlineError as exc:
         checks["node key"] = exc.message
     return all(v == "ok" for v in checks.values()), checks
 
 
-def mount_operations(app: FastAPI, node: Node, token: str) -> None:
-    node.metrics.registry.register(NodeCollector(node))
+def route_of(scope: Scope) -> str:
+    """The template of the route that answered (``/api/v1/messages/{event_id}``), never
+    the path asked for: the label's values stay as few as the node's routes."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if not isinstance(path, str):
+        return UNMATCHED
+    prefix = str(scope.get("root_path", "")).removeprefix(str(scope.get("app_root_path", "")))
+    if isinstance(route, Mount):  # a mounted app (the console's files): root_path holds it
+        return f"{prefix}/{{path}}"
+    return prefix + path
+
+
+class RequestMetrics:
+    """ASGI middleware counting each HTTP request in ``metrics`` by method, route
+    template and status, and timing it (until its answer's last byte). A request that
+    raised counts as a 500."""
+
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = self.clock()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            method = str(scope.get("method", ""))
+            method = method if method in METHODS else "other"
+            route = route_of(scope)
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.request_duration.labels(method, route).observe(self.clock() - started)
+
+
+def mount_operations(app: FastAPI, ops: Operations, token: str) -> None:
+    """``/ready`` and ``/metrics`` (behind ``token``) on ``app``, and the request
+    metrics around it: mount them last, so that every answer is counted."""
+    ops.metrics.registry.register(NodeCollector(ops))
+    app.add_middleware(RequestMetrics, metrics=ops.metrics)
 
     @app.get("/ready", include_in_schema=False)
     async def ready() -> JSONResponse:
-        ok, checks = await run_in_threadpool(readiness, node)
+        ok, checks = await run_in_threadpool(readiness, ops)
         return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
 
     @app.get("/metrics", include_in_schema=False)
@@ -156,5 +253,5 @@ def mount_operations(app: FastAPI, node: Node, token: str) -> None:
         refused = bearer_refusal(request, token, "metrics", "metrics_token")
         if refused is not None:
             return refused
-        body = await run_in_threadpool(generate_latest, node.metrics.registry)
+        body = await run_in_threadpool(generate_latest, ops.metrics.registry)
         return Response(body, media_type=CONTENT_TYPE)
