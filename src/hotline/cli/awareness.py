@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -27,11 +27,16 @@ from hotline.cli.base import (
     read_file,
 )
 from hotline.domain import errors
-from hotline.domain.alerting import Alert
 from hotline.domain.clock import format_time
-from hotline.ingest.feeds import FORMATS, FeedMapping, read_feed
-from hotline.ingest.jetstream import Names, TrackWriters
-from hotline.ingest.listener import parse_affiliations
+
+if TYPE_CHECKING:
+    from hotline.domain.alerting import Alert
+    from hotline.ingest.feeds import FeedMapping
+    from hotline.ingest.jetstream import TrackWriters
+
+#: The feed formats `hotline ingest` reads, as hotline.ingest.feeds.FORMATS names them
+#: (a test keeps the two equal); written here so that --help does not load the parsers.
+FORMATS = ("cot", "aircraft-json", "opensky", "ais", "csv")
 
 #: Refused records listed by `hotline ingest`; the rest are counted.
 MAX_LISTED = 20
@@ -44,6 +49,8 @@ app.add_typer(awareness_app, name="awareness")
 
 
 def _mapping(items: list[str] | None, default: str | None) -> FeedMapping:
+    from hotline.ingest.feeds import FeedMapping
+
     prefixes = {}
     for item in items or []:
         prefix, sep, party = item.partition("=")
@@ -72,6 +79,9 @@ def ingest(
     """Ingest tracks from a file: CoT XML, readsb aircraft.json, OpenSky states, AIS NMEA
     or CSV. Bad records are counted and reported; the good ones are kept. Exits 2 when
     nothing could be taken: the file is not of that format, or every record was refused."""
+    from hotline.ingest.feeds import read_feed
+    from hotline.ingest.listener import parse_affiliations
+
     if fmt not in FORMATS:
         raise errors.InvalidInput("format", f"unknown format {fmt!r}", hint=", ".join(FORMATS))
     raw = read_file(file)
@@ -273,6 +283,8 @@ def consume(
     """Run track writers in the foreground until Ctrl-C or SIGTERM: take the party's tracks
     from NATS JetStream (nats_url) into the picture, reporting progress every few seconds.
     Run as many of these processes as the picture's database keeps up with."""
+    from hotline.ingest.jetstream import Names, TrackWriters
+
     with node_context() as node:
         if not node.settings.nats_url:
             raise errors.InvalidInput(

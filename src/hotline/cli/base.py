@@ -9,13 +9,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from hotline.app import Node, open_node
 from hotline.domain import errors
+
+if TYPE_CHECKING:
+    from hotline.app import Node
 
 #: Exit codes: 0 success, 1 verification found a problem, then one per error family.
 EXIT_CODES: dict[type[errors.HotlineError], int] = {
@@ -126,6 +128,11 @@ def _root(home: HomeOption = None) -> None:
 
 @contextmanager
 def node_context() -> Iterator[Node]:
+    """The node of ``--home``, opened for one command and closed after it. The composition
+    root (and with it the database, the web stack and the geometry) is imported here, on
+    first use, so that ``--help`` and commands that open no node stay quick."""
+    from hotline.app import open_node
+
     node = open_node(os.environ, state["home"])
     try:
         yield node

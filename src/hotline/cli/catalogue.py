@@ -24,8 +24,6 @@ from hotline.cli.messages import read_text_arg
 from hotline.domain import errors
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.precedence import parse_precedence
-from hotline.services.catalogues import STARTER, starter_text
-from hotline.services.views import watch_json
 
 # -- catalogues ---------------------------------------------------------------------------
 
@@ -37,6 +35,8 @@ def catalogue_import(
     ],
 ) -> None:
     """Check a catalogue file and keep it on this node."""
+    from hotline.services.catalogues import STARTER, starter_text
+
     text = starter_text() if file == STARTER else read_file(file).decode("utf-8")
     with node_context() as node:
         catalogue, added = node.catalogues.import_text(text)
@@ -68,7 +68,7 @@ def catalogue_list(as_json: JsonOption = False) -> None:
 def catalogue_show(
     catalogue: Annotated[
         str, typer.Argument(metavar="CATALOGUE", help="Id, name, name@version, or 'starter'.")
-    ] = STARTER,
+    ] = "starter",
     lang: Annotated[str | None, typer.Option("--lang", metavar="LANG", help="Language.")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -282,6 +282,8 @@ def watch_now(
     as_json: JsonOption = False,
 ) -> None:
     """Who is on watch now at each desk of the own party (and who comes next)."""
+    from hotline.services.views import watch_json
+
     if ctx.invoked_subcommand is not None:
         return
     with node_context() as node:

@@ -13,7 +13,6 @@ from hotline.domain.clock import format_time, parse_time
 from hotline.domain.contact import ContactRequest, ContactStatus
 from hotline.domain.errors import InvalidInput
 from hotline.domain.precedence import parse_duration
-from hotline.services.contacts import select
 
 AsOption = Annotated[
     str, typer.Option("--as", metavar="PRINCIPAL", help="The principal signing this.")
@@ -146,6 +145,8 @@ def contact_list(
     as_json: JsonOption = False,
 ) -> None:
     """Contact requests, newest first, with where each stands."""
+    from hotline.services.contacts import select
+
     try:
         status = ContactStatus(state.lower()) if state else None
     except ValueError:

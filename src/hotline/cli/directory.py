@@ -16,7 +16,6 @@ from hotline.cli.base import (
     principal_app,
     print_json,
 )
-from hotline.domain.peering import fingerprint
 
 # -- parties and principals --------------------------------------------------------------
 
@@ -74,6 +73,8 @@ def party_rotate_key(
     each of the party's lines, and a statement sent with every request to peers, which
     follow it and pin the new key); it is retired but kept, so what it signed still
     verifies. With several sites, run `hotline site sync` afterwards."""
+    from hotline.domain.peering import fingerprint
+
     with node_context() as node:
         chosen = (party_id or node.party).upper()
         key, retired, lines = node.directory.rotate_node_key(chosen)

@@ -23,8 +23,6 @@ from hotline.cli.base import (
 from hotline.domain import errors
 from hotline.domain.escalation import describe_plan
 from hotline.domain.precedence import Precedence
-from hotline.services.overdue import overdue as overdue_items
-from hotline.services.views import relayed_json
 
 FORMATS = {".toml": "toml", ".yaml": "yaml", ".yml": "yaml"}
 
@@ -155,6 +153,8 @@ def overdue(
 ) -> None:
     """Every message and contact request past its deadline, either way, with what the
     escalation engine has done so far."""
+    from hotline.services.overdue import overdue as overdue_items
+
     if days < 1:
         raise errors.InvalidInput("days", "give at least 1")
     with node_context() as node:
@@ -196,6 +196,8 @@ def relay_list(
     as_json: JsonOption = False,
 ) -> None:
     """Messages relayed to this side, and whether they were passed on."""
+    from hotline.services.views import relayed_json
+
     with node_context() as node:
         who = principal.upper() if principal else None
         if who:

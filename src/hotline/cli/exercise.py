@@ -7,7 +7,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 
 from hotline.cli.base import app, node_context, out
@@ -136,6 +135,8 @@ def exercise_run(
 ) -> None:
     """Play a scenario against running nodes through their APIs, as its principals.
     Every message, acknowledgement and request is marked as exercise traffic."""
+    import httpx
+
     from hotline.domain.exercise import parse_exercise_id
     from hotline.exercise.demo import load_scenario
     from hotline.exercise.player import Pacer, Player, ScenarioPacer, load_nodes

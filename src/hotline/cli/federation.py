@@ -12,7 +12,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hotline.app import federation
 from hotline.cli.base import (
     JsonOption,
     app,
@@ -24,14 +23,6 @@ from hotline.cli.base import (
     state,
 )
 from hotline.domain import errors
-from hotline.domain.peering import open_bundle
-from hotline.federation.recovery import RollbackGuard
-from hotline.federation.tls import PEER_TIMEOUT, ca_line, node_http, tls_files
-from hotline.runtime.server import serve as serve_node
-from hotline.runtime.serving import Serving
-from hotline.runtime.supervisor import Supervisor
-from hotline.services.halts import ChainHalts
-from hotline.services.verification import verify_store
 
 
 @app.command()
@@ -60,6 +51,10 @@ def serve(
 ) -> None:
     """Run the node: federation API, console, delivery to peers, catch-up, link tests,
     escalation and awareness rules."""
+    from hotline.runtime.server import serve as serve_node
+    from hotline.runtime.serving import Serving
+    from hotline.runtime.supervisor import Supervisor
+
     with node_context() as node:
         if url:
             node.peering.set_own_urls(url)
@@ -100,6 +95,9 @@ def peer_export(
 ) -> None:
     """Write this node's signed peer bundle: party, node key, URLs, principals' keys, and
     the party's TLS CA when the node has TLS."""
+    from hotline.domain.peering import open_bundle
+    from hotline.federation.tls import tls_files
+
     with node_context() as node:
         files = tls_files(node.settings)
         bundle = node.peering.export(url or (), files.ca_pem() if files else None)
@@ -131,6 +129,8 @@ def peer_import(
     ] = False,
 ) -> None:
     """Show a peer bundle's fingerprint, then pin the peer's keys and URLs."""
+    from hotline.federation.tls import ca_line
+
     try:
         data = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as exc:
@@ -219,6 +219,10 @@ def peer_refusals(
 @peer_app.command("status")
 def peer_status(as_json: JsonOption = False) -> None:
     """Per peer and chain: heads on both sides, queued events, last success and error."""
+    from hotline.app import federation
+    from hotline.federation.tls import PEER_TIMEOUT, node_http
+    from hotline.services.halts import ChainHalts
+
     rows: list[dict[str, Any]] = []
     with node_context() as node, node_http(node.settings, timeout=PEER_TIMEOUT) as http:
         fed = federation(node, http)
@@ -292,6 +296,8 @@ def peer_status(as_json: JsonOption = False) -> None:
 @app.command()
 def status(as_json: JsonOption = False) -> None:
     """The node at a glance: peers, link state, queues, open alerts, refusals."""
+    from hotline.services.halts import ChainHalts
+
     with node_context() as node:
         links = node.peers.link_states()
         alerts = node.peers.alerts()
@@ -399,6 +405,12 @@ def recover(
     each (id, canonical form, signature by this node's or its principals' keys, link to
     the chain), stores it, catches up on the peer's chains and verifies the ledger.
     Signing resumes on each chain that is whole again; exits 1 while any stays halted."""
+    from hotline.app import federation
+    from hotline.federation.recovery import RollbackGuard
+    from hotline.federation.tls import PEER_TIMEOUT, node_http
+    from hotline.services.halts import ChainHalts
+    from hotline.services.verification import verify_store
+
     with node_context() as node, node_http(node.settings, timeout=PEER_TIMEOUT) as http:
         for name in line or ():
             node.store.line(name)  # NotFound for a line this node does not hold

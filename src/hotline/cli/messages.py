@@ -21,10 +21,8 @@ from hotline.cli.base import (
 )
 from hotline.domain import errors
 from hotline.domain.events import EventKind
-from hotline.domain.message import MessageDraft
 from hotline.domain.policy import parse_message_kind
 from hotline.domain.precedence import parse_precedence
-from hotline.services.views import inbox_json
 
 # -- messages -----------------------------------------------------------------------------
 
@@ -99,6 +97,8 @@ def send(
     ] = None,
 ) -> None:
     """Sign and send a message on a line (checked against the line's policy)."""
+    from hotline.domain.message import MessageDraft
+
     area_value = None
     if area is not None:
         try:
@@ -149,6 +149,8 @@ def inbox(
     as_json: JsonOption = False,
 ) -> None:
     """Messages from the other side, most urgent first, with time left to acknowledge."""
+    from hotline.services.views import inbox_json
+
     with node_context() as node:
         who = (party or (principal.split("/")[0] if principal else node.party)).upper()
         if principal:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn
 
-from hotline.app import federation, init_node
 from hotline.cli.base import (
     JsonOption,
     app,
@@ -21,13 +19,10 @@ from hotline.cli.base import (
     state,
 )
 from hotline.domain.clock import format_time
-from hotline.domain.rollback import Cause, Halt
-from hotline.federation.recovery import RollbackGuard
-from hotline.federation.tls import PEER_TIMEOUT, node_http
-from hotline.federation.workers import ChainView
-from hotline.services.halts import ChainHalts
-from hotline.services.verification import verify_store
-from hotline.storage.engine import upgrade
+
+if TYPE_CHECKING:
+    from hotline.domain.rollback import Halt
+    from hotline.federation.workers import ChainView
 
 # -- node --------------------------------------------------------------------------------
 
@@ -48,6 +43,8 @@ def init(
     ] = None,
 ) -> None:
     """Create a node: data folder, node key, database and config."""
+    from hotline.app import init_node
+
     node = init_node(os.environ, state["home"], party, name, database_url=database)
     try:
         key = node.store.party(node.party).node_key
@@ -65,7 +62,7 @@ def init(
 def db_upgrade() -> None:
     """Bring the database schema to this version of hotline."""
     from hotline.config import load_settings
-    from hotline.storage.engine import current_revision, make_engine
+    from hotline.storage.engine import current_revision, make_engine, upgrade
 
     settings = load_settings(os.environ, state["home"])
     engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
@@ -94,6 +91,15 @@ def verify(
     rollback: one of this node's own chains behind what the peer holds (or has
     receipted) of it. A rollback halts signing on that chain until `hotline recover`.
     """
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from hotline.app import federation
+    from hotline.domain.rollback import Cause, Halt
+    from hotline.federation.recovery import RollbackGuard
+    from hotline.federation.tls import PEER_TIMEOUT, node_http
+    from hotline.services.halts import ChainHalts
+    from hotline.services.verification import verify_store
+
     views: list[ChainView] = []
     with node_context() as node:
         total = node.store.count_events()
@@ -212,6 +218,8 @@ def verify(
 def _judged(view: ChainView, own: frozenset[str], halted: dict[tuple[str, str], Halt]) -> ChainView:
     """A comparison, named for what it means for one of our own chains: behind the peer's
     copy is a rollback (or a fork), or an unbacked claim when the peer shows nothing."""
+    from hotline.domain.rollback import Cause
+
     if view.party not in own or view.state != "behind":
         return view
     halt = halted.get((view.line, view.party))

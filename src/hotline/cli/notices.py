@@ -16,7 +16,6 @@ from hotline.domain.catalogue import describe_area
 from hotline.domain.clock import parse_time
 from hotline.domain.intent import Activity, parse_activity, render_intent
 from hotline.domain.precedence import parse_precedence
-from hotline.services.views import notice_json, translation_json
 
 LineOption = Annotated[str, typer.Option("--line", "-l", metavar="LINE", help="The line.")]
 AsOption = Annotated[str, typer.Option("--as", metavar="PRINCIPAL", help="The sending principal.")]
@@ -152,6 +151,8 @@ def notice_cancel(
 @notice_app.command("list")
 def notice_list(as_json: JsonOption = False) -> None:
     """Notifications of intent on this node's lines, newest first, with their state."""
+    from hotline.services.views import notice_json
+
     with node_context() as node:
         views = node.notices.notices(node.party)
     rows = [notice_json(v) for v in views]
@@ -188,6 +189,8 @@ def read(
 ) -> None:
     """One message as an operator reads it: the original, its pre-agreed text or its
     notification in the reader's language, and its translations with who certified them."""
+    from hotline.services.views import translation_json
+
     with node_context() as node:
         reader = lang or node.language
         message, translations = node.translations.of(event)

@@ -10,12 +10,7 @@ from typing import Annotated
 import typer
 
 from hotline.cli.base import app, err, node_context, out, site_app, state
-from hotline.config import load_settings, write_config
 from hotline.domain.errors import AlreadyExists, InvalidInput
-from hotline.services.halts import ChainHalts
-from hotline.services.verification import verify_store
-from hotline.storage.backup import backup, restore
-from hotline.storage.engine import make_engine
 
 
 @app.command("backup")
@@ -24,6 +19,8 @@ def backup_command(
 ) -> None:
     """Back up this node: every table (one consistent snapshot; the node may be serving),
     its configuration and its private keys, in one archive readable by its owner only."""
+    from hotline.storage.backup import backup
+
     if archive.is_dir():
         raise InvalidInput("archive", f"{archive} is a folder", hint="give a file name")
     with node_context() as node:
@@ -56,6 +53,12 @@ def restore_command(
 ) -> None:
     """Restore a backup into a new node folder (--home) and an empty database, then
     verify the whole ledger. Nothing that exists is overwritten."""
+    from hotline.config import load_settings, write_config
+    from hotline.services.halts import ChainHalts
+    from hotline.services.verification import verify_store
+    from hotline.storage.backup import restore
+    from hotline.storage.engine import make_engine
+
     settings = load_settings(os.environ, state["home"])
     if settings.config_path.exists():
         raise AlreadyExists(
@@ -135,6 +138,7 @@ def site_add(
     """Make DIR another site of this node: the same party, database and keys, its own
     listen address. Serve it with `hotline --home DIR serve`; list its URL in the peer
     bundle as a backup (`peer export --url PRIMARY --url BACKUP`)."""
+    from hotline.config import load_settings, write_config
     from hotline.runtime.sockets import parse_listen
 
     parse_listen(listen)
@@ -164,6 +168,8 @@ def site_sync(
     folder: Annotated[Path, typer.Argument(metavar="DIR", help="The other site's folder.")],
 ) -> None:
     """Copy to another site of this node every key it lacks or holds differently."""
+    from hotline.config import load_settings
+
     target = load_settings({}, folder)
     with node_context() as node:
         if target.party != node.party or target.database_url != node.settings.database_url:

@@ -10,9 +10,8 @@ import typer
 from rich.table import Table
 
 from hotline.cli.base import JsonOption, app, node_context, out, print_json
-from hotline.config import update_config
 from hotline.domain import errors
-from hotline.federation import tls
+from hotline.federation.certificates import NODE_DAYS
 
 tls_app = typer.Typer(
     help="TLS: the party CA, the node certificate; mutual TLS between nodes.",
@@ -35,6 +34,8 @@ DaysOption = Annotated[
 
 
 def _days(days: int) -> timedelta:
+    from hotline.federation import tls
+
     if not 1 <= days <= tls.CA_DAYS:
         raise errors.InvalidInput("days", f"{days}: give 1 to {tls.CA_DAYS}", hint="e.g. 365")
     return timedelta(days=days)
@@ -45,9 +46,12 @@ def _relative(path: Path, home: Path) -> str:
 
 
 @tls_app.command("init")
-def tls_init(hosts: HostsOption = None, days: DaysOption = tls.NODE_DAYS) -> None:
+def tls_init(hosts: HostsOption = None, days: DaysOption = NODE_DAYS) -> None:
     """Create the party CA and the node certificate in the keys folder; set tls_cert,
     tls_key and tls_ca."""
+    from hotline.config import update_config
+    from hotline.federation import tls
+
     life = _days(days)
     with node_context() as node:
         settings = node.settings
@@ -92,8 +96,10 @@ def tls_init(hosts: HostsOption = None, days: DaysOption = tls.NODE_DAYS) -> Non
 
 
 @tls_app.command("issue")
-def tls_issue(hosts: HostsOption = None, days: DaysOption = tls.NODE_DAYS) -> None:
+def tls_issue(hosts: HostsOption = None, days: DaysOption = NODE_DAYS) -> None:
     """Re-issue the node certificate from the party CA, with a new key (renewal)."""
+    from hotline.federation import tls
+
     life = _days(days)
     with node_context() as node:
         settings = node.settings
@@ -118,6 +124,8 @@ def tls_issue(hosts: HostsOption = None, days: DaysOption = tls.NODE_DAYS) -> No
 @tls_app.command("show")
 def tls_show(as_json: JsonOption = False) -> None:
     """The party CA and the node certificate: subjects, hosts, validity, fingerprints."""
+    from hotline.federation import tls
+
     with node_context() as node:
         settings = node.settings
         pinned = node.peers.pinned_cas()
