@@ -1,7 +1,10 @@
-"""Signed requests between nodes, and signed answers.
+"""Signed requests between nodes, and signed answers: the legacy scheme.
 
-A request carries five headers; the signature covers, in canonical JSON, the method, path,
-query, body digest, sender, recipient, time and nonce::
+This is the previous release's scheme, accepted for one more release beside RFC 9421
+(``domain/http_signatures.py``) and sent under ``request_signatures = "legacy"``; it goes
+in the next release (docs/federation.md). A request carries five headers; the signature
+covers, in canonical JSON, the method, path, query, body digest, sender, recipient, time
+and nonce::
 
     Hotline-Party:     US
     Hotline-Time:      2026-03-01T12:00:00.000Z
