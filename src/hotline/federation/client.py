@@ -39,6 +39,8 @@ ClockObserver = Callable[[str, timedelta, float], None]
 #: the previous release (``domain/requests.py``) for a peer that has not moved yet.
 RFC9421, LEGACY = "rfc9421", "legacy"
 SCHEMES = (RFC9421, LEGACY)
+#: An RFC 9421 signature's ``created`` is in whole seconds.
+CREATED_RESOLUTION = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -143,9 +145,12 @@ class PeerClient:
                 answer = http_signatures.HttpAnswer(
                     response.status_code, http_signatures.lower(response.headers.items()), request
                 )
-                return http_signatures.check_answer(
+                created = http_signatures.check_answer(
                     answer, body=response.content, expected_sender=self.peer, key=key
                 )
+                # ``created`` names a whole second: the peer's clock read, on average, the
+                # middle of it
+                return created + CREATED_RESOLUTION / 2
             check_answer(
                 response.headers,
                 status=response.status_code,
