@@ -1,6 +1,7 @@
 """The systemd units under deploy/systemd: systemd itself finds nothing wrong with them
 (``systemd-analyze verify``, no warning either), their hardening holds (``systemd-analyze
 security`` rates their exposure 2.0 or less), and they run real commands of hotline.
+Every hotline command docs/deploy.md gives is a command of the CLI, with its options.
 
 The units start ``/opt/hotline/bin/hotline`` (the venv docs/deploy.md installs), which
 this machine does not have: ``verify`` refuses a unit whose program does not exist, so
@@ -11,13 +12,18 @@ else changed. The tests that need systemd-analyze are skipped where it is not in
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
+
+from hotline.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = sorted((ROOT / "deploy" / "systemd").glob("*.service"))
@@ -118,3 +124,50 @@ def test_systemd_rates_the_units_exposure_low(unit: Path, tmp_path: Path) -> Non
     )
     assert rated.returncode == 0, rated.stdout[-2000:] + rated.stderr
     assert "Overall exposure level" in rated.stdout
+
+
+def hotline_commands(markdown: str) -> list[list[str]]:
+    """The arguments of every hotline command in the page: in its sh and ini blocks (a
+    command starting with ``hotline`` or a path ending in ``/bin/hotline``, after ``&&``,
+    ``;`` or ``|`` too) and in inline code starting with ``hotline ``."""
+    found: list[list[str]] = []
+    for block in re.findall(r"```(?:sh|ini)\n(.*?)```", markdown, re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            words = shlex.split(line.removeprefix("ExecStart="), comments=True)
+            start = 0
+            for at, word in enumerate([*words, "&&"]):
+                if word in ("&&", ";", "|", "||"):
+                    first = words[start] if start < len(words) else ""
+                    if first == "hotline" or first.endswith("/bin/hotline"):
+                        found.append(words[start + 1 : at])
+                    start = at + 1
+    found += [shlex.split(code) for code in re.findall(r"`hotline ([^`]+)`", markdown)]
+    return found
+
+
+def resolve(args: list[str]) -> tuple[Any, list[str]]:
+    """The CLI command ``args`` name (past global options), and the options given to it.
+    A group (a command with subcommands) is one with a ``commands`` mapping."""
+    command: Any = typer.main.get_command(app)
+    words = list(args)
+    while words and words[0].startswith("--"):  # global options: --home DIR
+        option = words.pop(0)
+        assert option in {o for p in command.params for o in p.opts}, option
+        words.pop(0)
+    while words and words[0] in getattr(command, "commands", {}):
+        command = command.commands[words.pop(0)]
+    return command, [w.split("=")[0] for w in words if w.startswith("--")]
+
+
+def test_every_hotline_command_in_the_deployment_guide_exists() -> None:
+    guide = (ROOT / "docs" / "deploy.md").read_text("utf-8")
+    commands = hotline_commands(guide)
+    assert len(commands) > 20
+    seen = set()
+    for args in commands:
+        command, options = resolve(args)
+        assert not hasattr(command, "commands"), f"hotline {' '.join(args)}: no such command"
+        known = {o for p in command.params for o in p.opts}
+        assert set(options) <= known, f"hotline {' '.join(args)}: {set(options) - known}"
+        seen.add(command.name)
+    assert {"init", "add", "export", "import", "serve", "status", "upgrade"} <= seen
