@@ -165,6 +165,13 @@ def _log_format(value: str) -> LogFormat:
     return cast(LogFormat, form)
 
 
+def _switch(value: str) -> bool:
+    word = value.strip().lower()
+    if word not in ("on", "off"):
+        raise ValueError("on or off")
+    return word == "on"
+
+
 def _host_port(value: str) -> HostPort:
     """``HOST:PORT``, port 1-65535; empty: off."""
     text = value.strip()
@@ -490,6 +497,13 @@ class Settings:
             "text",
             _log_format,
             "How `hotline serve` logs: text, or json (one object per line).",
+        )
+    )
+    access_log: bool = field(
+        default_factory=Declared(
+            "on",
+            _switch,
+            "Whether `hotline serve` logs one line per HTTP request: on or off.",
         )
     )
     clock_file: Path | None = field(

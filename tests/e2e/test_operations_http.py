@@ -5,25 +5,34 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 import hotline
 from hotline.app import Node, federation_app, open_node
+from hotline.config import load_settings
 from hotline.domain.errors import InvalidInput
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import MessageKind
 from hotline.domain.precedence import Precedence
-from hotline.runtime.logs import configure_logging
+from hotline.runtime.logs import AccessLog, announcer, configure_logging
 from tests.conftest import FakeClock, make_lab_node
 
 TOKEN = "scrape-me-0123456789"
+HOTLINE = [sys.executable, "-m", "hotline"]
 
 
 @pytest.fixture
@@ -164,8 +173,109 @@ def test_json_logs_are_one_object_per_line(capsys: pytest.CaptureFixture[str]) -
         assert record["level"] == "WARNING"
         assert record["logger"] == "hotline.test"
         assert record["message"] == "link to RU down"
-        assert "time" in record
+        assert record["process"] == os.getpid()
+        assert record["time"].endswith("Z")  # UTC, said so
+        stamped = datetime.fromisoformat(record["time"])
+        assert stamped.utcoffset() == timedelta(0)
+        assert abs(stamped - datetime.now(UTC)) < timedelta(minutes=1)
     finally:
         configure_logging("text")
     with pytest.raises(InvalidInput, match="text or json"):
         configure_logging("xml")
+
+
+def test_text_logs_are_stamped_in_utc(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("text")
+    logging.getLogger("hotline.test").warning("link to %s down", "RU")
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    stamp, logger, message = line.split(" ", 2)
+    assert stamp.endswith("Z") and datetime.fromisoformat(stamp).utcoffset() == timedelta(0)
+    assert (logger, message) == ("hotline.test", "link to RU down")
+
+
+def test_announcements_print_with_text_logs_and_log_with_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    said: list[str] = []
+    announcer("text", said.append)("node US serving")
+    assert said == ["node US serving"]
+    configure_logging("json")
+    try:
+        announcer("json", said.append)("node US serving on http://127.0.0.1:8100")
+        record = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    finally:
+        configure_logging("text")
+    assert said == ["node US serving"]  # not printed
+    assert record["logger"] == "hotline.serve" and record["level"] == "INFO"
+    assert record["message"] == "node US serving on http://127.0.0.1:8100"
+
+
+def test_the_access_log_writes_one_line_per_request(
+    node: Node, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("json")
+    try:
+        with TestClient(AccessLog(federation_app(node))) as client:
+            client.get("/health?token=not-for-the-log")
+            client.get("/no/such/page")
+            client.post("/api/v1/auth/login", json={"principal": "US/NOBODY", "password": "x"})
+        lines = capsys.readouterr().err.strip().splitlines()
+    finally:
+        configure_logging("text")
+    records = [json.loads(line) for line in lines]
+    access = [r for r in records if r["logger"] == "hotline.access"]
+    assert [(r["method"], r["path"], r["status"]) for r in access] == [
+        ("GET", "/health", 200),
+        ("GET", "/no/such/page", 404),
+        ("POST", "/api/v1/auth/login", 401),
+    ]
+    for r in access:
+        assert r["level"] == "INFO" and r["client"].startswith("testclient:")
+        assert 0 <= r["duration_s"] < 60 and r["time"].endswith("Z")
+    assert all("not-for-the-log" not in json.dumps(r) for r in access)  # no query
+    assert access[0]["message"].startswith('testclient:50000 "GET /health" 200 ')
+
+
+def test_the_access_log_is_a_setting(home: Path) -> None:
+    assert load_settings({}, home).access_log is True
+    assert load_settings({"HOTLINE_ACCESS_LOG": "off"}, home).access_log is False
+    with pytest.raises(InvalidInput, match="on or off"):
+        load_settings({"HOTLINE_ACCESS_LOG": "sometimes"}, home)
+
+
+@pytest.mark.process
+def test_serve_with_json_logs_writes_json_only(home: Path) -> None:
+    """The banner, uvicorn's own lines and the access log: every line one JSON object."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env["HOTLINE_LOG_FORMAT"] = "json"
+    proc = subprocess.Popen(
+        [*HOTLINE, "--home", str(home), "serve", "--listen", f"127.0.0.1:{port}"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.communicate()[0]
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "hotline serve did not answer in 60 s"
+            time.sleep(0.2)
+        httpx.get(f"http://127.0.0.1:{port}/no/such/page", timeout=5)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=60)[0]
+    records = [json.loads(line) for line in output.splitlines() if line.strip()]
+    assert all(r["time"].endswith("Z") for r in records)
+    said = [r["message"] for r in records if r["logger"] == "hotline.serve"]
+    assert any(m.startswith(f"node US serving on http://127.0.0.1:{port}") for m in said)
+    access = [(r["path"], r["status"]) for r in records if r["logger"] == "hotline.access"]
+    assert ("/health", 200) in access and ("/no/such/page", 404) in access

@@ -51,6 +51,7 @@ def serve(
 ) -> None:
     """Run the node: federation API, console, delivery to peers, catch-up, link tests,
     escalation and awareness rules."""
+    from hotline.runtime.logs import announcer
     from hotline.runtime.server import serve as serve_node
     from hotline.runtime.serving import Serving
     from hotline.runtime.supervisor import Supervisor
@@ -68,7 +69,7 @@ def serve(
         state["home"],
         address,
         workers,
-        announce=out.print,
+        announce=announcer(node.settings.log_format, out.print),
         console=node.settings.console_listen,
         scheme=serving.scheme,
     ).run()

@@ -20,7 +20,7 @@ from hotline.federation.tls import PEER_TIMEOUT
 from hotline.ingest.jetstream import start_track_writers
 from hotline.ingest.listener import CotLimits, CotListener
 from hotline.runtime.leases import Leased
-from hotline.runtime.logs import configure_logging
+from hotline.runtime.logs import AccessLog, announcer, configure_logging
 from hotline.runtime.loops import run_loop
 from hotline.runtime.serving import Serving
 from hotline.runtime.sockets import parse_listen
@@ -69,6 +69,7 @@ def serve(
     serves the console without them (see :mod:`hotline.runtime.serving`)."""
     host, port = parse_listen(listen)
     configure_logging(node.settings.log_format)
+    announce = announcer(node.settings.log_format, announce)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     stop = threading.Event()
     holder = holder_name()
@@ -121,13 +122,15 @@ def serve(
                 daemon=True,
             )
         )
+        app = federation_app(node)
         server = uvicorn.Server(
             uvicorn.Config(
-                federation_app(node),
+                AccessLog(app) if node.settings.access_log else app,
                 host=host,
                 port=port,
                 log_level="warning",
-                access_log=False,
+                log_config=None,  # uvicorn's lines through the node's handler (JSON or text)
+                access_log=False,  # AccessLog writes it, with the duration
                 lifespan="off",
                 **serving.options(),
             )

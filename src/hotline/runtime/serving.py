@@ -132,7 +132,8 @@ class Serving:
             uvicorn.Config(
                 ConsoleOnly(server.config.app, self.listen),
                 log_level="warning",
-                access_log=False,
+                log_config=None,  # uvicorn's lines through the node's handler (JSON or text)
+                access_log=False,  # the app's AccessLog writes it (runtime.logs)
                 lifespan="off",
                 **(self.options(self._console_ssl) if self._console_ssl else {}),
             )
