@@ -18,6 +18,7 @@ import httpx
 from fastapi import FastAPI
 
 from hotline.api.app import create_api
+from hotline.api.context import ApiContext
 from hotline.api.limits import BodyLimit, BodyLimits
 from hotline.api.metrics import Metrics, Operations, mount_operations
 from hotline.config import SQLITE_IN_HOME, Settings, load_settings, write_config
@@ -218,7 +219,27 @@ def federation_app(node: Node) -> FastAPI:
         )
     )
     mount_ingest(app, node.ingest, node.settings.ingest_token)
-    create_api(app, node, node.accounts)
+    create_api(
+        app,
+        ApiContext(
+            party=node.party,
+            language=node.language,
+            clock=node.writer.clock,
+            store=node.store,
+            peers=node.peers,
+            accounts=node.accounts,
+            directory=node.directory,
+            messages=node.messages,
+            catalogues=node.catalogues,
+            translations=node.translations,
+            notices=node.notices,
+            contacts=node.contacts,
+            relays=node.relays,
+            watch=node.watch,
+            awareness=node.awareness,
+            outages=node.outages,
+        ),
+    )
     settings = node.settings
     app.add_middleware(
         BodyLimits,

@@ -9,7 +9,7 @@ data (alerts, tracks, link state) a principal sees only its own party's (403).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -20,9 +20,7 @@ from hotline.domain.events import Event
 from hotline.domain.identity import Principal, Role
 from hotline.domain.policy import LineState
 from hotline.services.accounts import Accounts
-
-if TYPE_CHECKING:
-    from hotline.app import Node
+from hotline.storage.store import Store
 
 COOKIE = "hotline_session"
 WRITERS = {Role.WATCH_OFFICER, Role.LEADER, Role.RELAY, Role.TRANSLATOR, Role.ADMIN}
@@ -55,11 +53,12 @@ LineId = Annotated[str, Path(description="the line's id")]
 
 
 class Access:
-    """The checks of one node's operator API. Each raises NotFound or Forbidden."""
+    """The checks of one node's operator API (``party``: the node's own). Each raises
+    NotFound or Forbidden."""
 
-    def __init__(self, node: Node) -> None:
-        self.node = node
-        self.store = node.store
+    def __init__(self, store: Store, party: str) -> None:
+        self.store = store
+        self.party = party
 
     def lines_of(self, who: Principal) -> list[LineState]:
         """The lines the principal is on."""
@@ -75,8 +74,8 @@ class Access:
 
     def own_party(self, who: Principal) -> None:
         """Refuses a principal of another party than the node's."""
-        if who.party != self.node.party:
-            raise errors.Forbidden(f"{who.party}'s principals do not see {self.node.party}'s data")
+        if who.party != self.party:
+            raise errors.Forbidden(f"{who.party}'s principals do not see {self.party}'s data")
 
     def on_line(self, who: Principal, line_id: str) -> LineState:
         """The line, if the principal is on it; else as if it did not exist."""

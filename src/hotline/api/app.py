@@ -10,7 +10,7 @@ problems in one place, :mod:`hotline.api.problems`; the OpenAPI document,
 from __future__ import annotations
 
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
@@ -25,6 +25,7 @@ from hotline.api.auth import auth_router
 from hotline.api.awareness import awareness_router
 from hotline.api.catalogue import catalogue_router
 from hotline.api.contacts import contacts_router
+from hotline.api.context import ApiContext
 from hotline.api.contract import document
 from hotline.api.exercise import exercise_router
 from hotline.api.health import health_router
@@ -37,36 +38,39 @@ from hotline.api.reports import reports_router
 from hotline.api.stream import stream_router
 from hotline.api.translation import translation_router
 from hotline.api.watch import watch_router
-from hotline.services.accounts import Accounts
+from hotline.exercise.record import NodeRecord
 from hotline.services.verification import CachedVerification
-
-if TYPE_CHECKING:
-    from hotline.app import Node
 
 __all__ = ["COOKIE", "create_api", "operator_routers", "signed_in", "token_of"]
 
 
-def operator_routers(node: Node) -> list[APIRouter]:
-    """Every router of the operator API, in the order of the document."""
-    access = Access(node)
-    verification = CachedVerification(node.store)
+def operator_routers(ctx: ApiContext) -> list[APIRouter]:
+    """Every router of the operator API, in the order of the document, each given only
+    what it uses of ``ctx``."""
+    store, peers, party, language, now = ctx.store, ctx.peers, ctx.party, ctx.language, ctx.now
+    access = Access(store, party)
+    verification = CachedVerification(store)
+    picture = ctx.awareness.picture
+    record = NodeRecord(party, language, store, peers, picture, ctx.clock)
     return [
-        auth_router(node, access),
-        health_router(node, access, verification),
-        lines_router(node, access),
-        record_router(node, access, verification),
-        messages_router(node, access),
-        catalogue_router(node, access),
-        translation_router(node, access),
-        notices_router(node, access),
-        contacts_router(node, access),
-        relays_router(node, access),
-        watch_router(node, access),
-        accountability_router(node, access),
-        awareness_router(node, access),
-        exercise_router(node),
-        reports_router(node, access),
-        stream_router(node, signed_in, access.lines_of),
+        auth_router(access, ctx.accounts, store, party, language),
+        health_router(access, verification, ctx.clock, store, peers, party),
+        lines_router(access, store),
+        record_router(access, verification, store, ctx.directory, peers),
+        messages_router(
+            access, store, ctx.messages, ctx.translations, ctx.catalogues, language, now
+        ),
+        catalogue_router(access, ctx.catalogues, language),
+        translation_router(access, store, ctx.translations, now),
+        notices_router(access, store, ctx.notices, language),
+        contacts_router(access, ctx.contacts, now),
+        relays_router(access, store, ctx.relays),
+        watch_router(access, ctx.watch, now),
+        accountability_router(access, store, ctx.contacts, now),
+        awareness_router(access, ctx.awareness, ctx.notices, now),
+        exercise_router(party, peers, ctx.outages, now),
+        reports_router(access, record),
+        stream_router(store, picture, ctx.accounts, party, signed_in, access.lines_of),
     ]
 
 
@@ -88,10 +92,10 @@ class OperatorGZip:
             await self.app(scope, receive, send)
 
 
-def create_api(app: FastAPI, node: Node, accounts: Accounts) -> None:
+def create_api(app: FastAPI, ctx: ApiContext) -> None:
     """Mount the operator API and the console on the node's app."""
-    app.state.accounts = accounts
-    routers = operator_routers(node)
+    app.state.accounts = ctx.accounts
+    routers = operator_routers(ctx)
     for router in routers:
         app.include_router(router)
     routes = [route for router in routers for route in router.routes]

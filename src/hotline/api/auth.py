@@ -3,7 +3,7 @@ whose node this is (before anyone signs in)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -16,10 +16,8 @@ from hotline.api.problems import errors_of
 from hotline.api.schemas.people import Me as MeAnswer
 from hotline.api.schemas.people import NodeInfo, Session, SignedOut
 from hotline.domain.identity import Principal
-from hotline.services.accounts import LANGUAGES
-
-if TYPE_CHECKING:
-    from hotline.app import Node
+from hotline.services.accounts import LANGUAGES, Accounts
+from hotline.storage.store import Store
 
 
 class Login(BaseModel):
@@ -31,20 +29,22 @@ class LanguageChoice(BaseModel):
     language: str = Field(max_length=8, description=f"one of {', '.join(LANGUAGES)}")
 
 
-def auth_router(node: Node, access: Access) -> APIRouter:
+def auth_router(
+    access: Access, accounts: Accounts, store: Store, party: str, language: str
+) -> APIRouter:
+    """``party`` and ``language``: the node's own."""
     router = APIRouter(prefix="/api/v1", tags=["auth"], route_class=JsonRoute)
-    accounts = node.accounts
 
     def me(who: Principal) -> dict[str, Any]:
         return {
             "principal": who.id,
             "name": who.name,
             "party": who.party,
-            "node": node.party,
+            "node": party,
             "roles": [r.value for r in who.roles],
             "lines": [s.line.id for s in access.lines_of(who)],
-            "language": accounts.language_of(who.id) or node.language,
-            "node_language": node.language,
+            "language": accounts.language_of(who.id) or language,
+            "node_language": language,
             "languages": list(LANGUAGES),
         }
 
@@ -110,11 +110,11 @@ def auth_router(node: Node, access: Access) -> APIRouter:
     @router.get("/node", operation_id="nodeInfo", response_model=NodeInfo, responses=errors_of())
     async def node_info() -> dict[str, Any]:
         """Whose node this is and its language, for the sign-in screen (no session)."""
-        party = await run_in_threadpool(node.store.party, node.party)
+        found = await run_in_threadpool(store.party, party)
         return {
-            "party": node.party,
-            "name": party.name,
-            "language": node.language,
+            "party": party,
+            "name": found.name,
+            "language": language,
             "languages": list(LANGUAGES),
         }
 

@@ -7,20 +7,20 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, AlertId, Me
+from hotline.api.context import Now
 from hotline.api.limits import JsonRoute
 from hotline.api.maps import dynamic_layers, static_layers
 from hotline.api.problems import errors_of
 from hotline.api.schemas.record import Alert, AlertAck, AlertDraft, MapLayers
-
-if TYPE_CHECKING:
-    from hotline.app import Node
+from hotline.services.awareness import Awareness
+from hotline.services.notices import Notices
 
 
 class MapCache:
@@ -28,8 +28,9 @@ class MapCache:
     node runs), tracks, alerts and announced areas as they stand; the ``ETag`` is a
     digest of the whole."""
 
-    def __init__(self, node: Node) -> None:
-        self.node = node
+    def __init__(self, awareness: Awareness, notices: Notices) -> None:
+        self.awareness = awareness
+        self.notices = notices
         self._lock = threading.Lock()
         self._static: tuple[str, str] | None = None
 
@@ -37,19 +38,20 @@ class MapCache:
         """The layers (JSON, UTF-8) and their ETag."""
         with self._lock:
             if self._static is None:
-                text = json.dumps(static_layers(self.node), separators=(",", ":"))
+                text = json.dumps(static_layers(self.awareness), separators=(",", ":"))
                 self._static = (text[1:-1], hashlib.sha256(text.encode()).hexdigest())
             fixed, fixed_tag = self._static
-        live = json.dumps(dynamic_layers(self.node), separators=(",", ":"))
+        layers = dynamic_layers(self.awareness.picture, self.notices)
+        live = json.dumps(layers, separators=(",", ":"))
         body = "{" + fixed + "," + live[1:]
         tag = hashlib.sha256((fixed_tag + live).encode()).hexdigest()[:32]
         return body.encode(), f'"{tag}"'
 
 
-def awareness_router(node: Node, access: Access) -> APIRouter:
+def awareness_router(access: Access, awareness: Awareness, notices: Notices, now: Now) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["awareness"], route_class=JsonRoute)
-    picture = node.awareness.picture
-    cache = MapCache(node)
+    picture = awareness.picture
+    cache = MapCache(awareness, notices)
 
     @router.get(
         "/alerts",
@@ -72,7 +74,7 @@ def awareness_router(node: Node, access: Access) -> APIRouter:
         """Acknowledge an alert (it stays open until its cause goes)."""
         access.own_party(who)
         access.writer(who)
-        alert = await run_in_threadpool(picture.acknowledge, ident, who.id, node.writer.now())
+        alert = await run_in_threadpool(picture.acknowledge, ident, who.id, now())
         return {"id": ident, "state": alert.state.value}
 
     @router.get(
@@ -85,7 +87,7 @@ def awareness_router(node: Node, access: Access) -> APIRouter:
         """A deconfliction message drafted from an alert, for the line to the party
         concerned (not sent: POST /messages sends it)."""
         access.own_party(who)
-        line, draft = await run_in_threadpool(node.awareness.draft, ident, node.writer.now())
+        line, draft = await run_in_threadpool(awareness.draft, ident, now())
         return {"line": line.line.id, "content": draft.content()}
 
     @router.get(

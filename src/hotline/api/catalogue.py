@@ -3,7 +3,7 @@ sending one of its entries with its slots filled."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -16,9 +16,7 @@ from hotline.api.problems import errors_of
 from hotline.api.schemas.events import Catalogue
 from hotline.api.schemas.events import Event as EventAnswer
 from hotline.domain.precedence import parse_precedence
-
-if TYPE_CHECKING:
-    from hotline.app import Node
+from hotline.services.catalogues import Catalogues
 
 
 class Coded(BaseModel):
@@ -30,7 +28,8 @@ class Coded(BaseModel):
     lang: str = "en"
 
 
-def catalogue_router(node: Node, access: Access) -> APIRouter:
+def catalogue_router(access: Access, catalogues: Catalogues, language: str) -> APIRouter:
+    """``language``: the node's, for a reader who names none."""
     router = APIRouter(prefix="/api/v1", tags=["catalogue"], route_class=JsonRoute)
 
     @router.get(
@@ -42,8 +41,8 @@ def catalogue_router(node: Node, access: Access) -> APIRouter:
     async def catalogue(line_id: LineId, who: Me, lang: str | None = None) -> dict[str, Any]:
         """The catalogue in force on a line, its entries in the reader's language."""
         state = await run_in_threadpool(access.on_line, who, line_id)
-        found = await run_in_threadpool(node.catalogues.in_force, state.line.id)
-        reader = lang or node.language
+        found = await run_in_threadpool(catalogues.in_force, state.line.id)
+        reader = lang or language
         return {
             "id": found.id,
             "name": found.name,
@@ -74,7 +73,7 @@ def catalogue_router(node: Node, access: Access) -> APIRouter:
         access.writer(who)
         state = await run_in_threadpool(access.on_line, who, body.line)
         event = await run_in_threadpool(
-            node.catalogues.send,
+            catalogues.send,
             state.line.id,
             who.id,
             body.code,

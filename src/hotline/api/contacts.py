@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, Days, Ident, Me
+from hotline.api.context import Now
 from hotline.api.limits import JsonRoute
 from hotline.api.problems import errors_of
 from hotline.api.schemas.desks import ContactHistory, PairStats
@@ -21,10 +22,7 @@ from hotline.domain import errors
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.contact import ContactRequest, stats
 from hotline.domain.identity import Principal
-from hotline.services.contacts import history
-
-if TYPE_CHECKING:
-    from hotline.app import Node
+from hotline.services.contacts import Contacts, history
 
 
 class ContactAsk(BaseModel):
@@ -52,9 +50,8 @@ class ContactHeld(BaseModel):
 BucketDays = Annotated[int, Query(ge=1, le=3660, description="days in each bucket")]
 
 
-def contacts_router(node: Node, access: Access) -> APIRouter:
+def contacts_router(access: Access, contacts: Contacts, now: Now) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["contacts"], route_class=JsonRoute)
-    contacts = node.contacts
 
     def mine(who: Principal) -> list[ContactRequest]:
         lines = access.line_ids(who)
@@ -154,7 +151,7 @@ def contacts_router(node: Node, access: Access) -> APIRouter:
         """Record that an accepted call took place, with a summary."""
 
         def act() -> None:
-            at = parse_time(body.time) if body.time else node.writer.now()
+            at = parse_time(body.time) if body.time else now()
             contacts.held(ident, who.id, at, body.summary)
 
         found: dict[str, Any] = await run_in_threadpool(answered, who, ident, act)
@@ -169,7 +166,7 @@ def contacts_router(node: Node, access: Access) -> APIRouter:
     async def contact_stats(who: Me, days: Days = 30) -> list[dict[str, Any]]:
         """Per pair of principals, the requests of the last ``days`` and what came of them."""
         found = await run_in_threadpool(mine, who)
-        return [r.to_json() for r in stats(found, node.writer.now(), days)]
+        return [r.to_json() for r in stats(found, now(), days)]
 
     @router.get(
         "/contacts/history",
@@ -184,20 +181,20 @@ def contacts_router(node: Node, access: Access) -> APIRouter:
         per bucket and pair, requests made then and what came of them (for a chart),
         and the totals over the whole span."""
         found = await run_in_threadpool(mine, who)
-        now = node.writer.now()
+        at = now()
         return {
             "days": days,
             "bucket_days": bucket_days,
-            "now": format_time(now),
+            "now": format_time(at),
             "buckets": [
                 {
                     "start": format_time(low),
                     "end": format_time(high),
                     "pairs": [p.to_json() for p in rows],
                 }
-                for low, high, rows in history(found, now, days, bucket_days)
+                for low, high, rows in history(found, at, days, bucket_days)
             ],
-            "totals": [r.to_json() for r in stats(found, now, days)],
+            "totals": [r.to_json() for r in stats(found, at, days)],
         }
 
     return router

@@ -4,21 +4,21 @@ the node's own party only)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from hotline.api.access import Me
+from hotline.api.context import Now
 from hotline.api.limits import JsonRoute
 from hotline.api.problems import errors_of
 from hotline.api.schemas.people import LinkCut, LinkOutage
 from hotline.domain import errors
 from hotline.domain.exercise import parse_exercise_id
 from hotline.domain.identity import Principal, Role
-
-if TYPE_CHECKING:
-    from hotline.app import Node
+from hotline.services.outages import Outages
+from hotline.storage.peers import PeerStore
 
 
 class Outage(BaseModel):
@@ -26,12 +26,13 @@ class Outage(BaseModel):
     exercise: str = Field(description="the exercise that cuts it")
 
 
-def exercise_router(node: Node) -> APIRouter:
+def exercise_router(party: str, peers: PeerStore, cuts: Outages, now: Now) -> APIRouter:
+    """``party``: the node's own; ``cuts``: the link outages exercises have on."""
     router = APIRouter(prefix="/api/v1", tags=["exercise"], route_class=JsonRoute)
 
     def admin(who: Principal) -> None:
-        if who.party != node.party or Role.ADMIN not in who.roles:
-            raise errors.Forbidden(f"{who.id} is not an admin of {node.party}'s node")
+        if who.party != party or Role.ADMIN not in who.roles:
+            raise errors.Forbidden(f"{who.id} is not an admin of {party}'s node")
 
     @router.get(
         "/outages",
@@ -42,7 +43,7 @@ def exercise_router(node: Node) -> APIRouter:
     async def outages(who: Me) -> dict[str, Any]:
         """The link outages an exercise has on now."""
         admin(who)
-        return node.outages.active()
+        return cuts.active()
 
     @router.post(
         "/links/{peer}/outage",
@@ -56,11 +57,11 @@ def exercise_router(node: Node) -> APIRouter:
         nor answers it meanwhile. For exercises; the link tests record the outage."""
         admin(who)
         exercise = parse_exercise_id(body.exercise)
-        party = peer.upper()
-        if party == node.party or party not in {p.party for p in node.peers.peers()}:
-            raise errors.NotFound("peer", party, hint="see `hotline peer list`")
-        until = node.writer.now() + timedelta(minutes=body.minutes)
-        node.outages.cut(party, until, exercise)
-        return {"peer": party, **node.outages.active().get(party, {})}
+        other = peer.upper()
+        if other == party or other not in {p.party for p in peers.peers()}:
+            raise errors.NotFound("peer", other, hint="see `hotline peer list`")
+        until = now() + timedelta(minutes=body.minutes)
+        cuts.cut(other, until, exercise)
+        return {"peer": other, **cuts.active().get(other, {})}
 
     return router

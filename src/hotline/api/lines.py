@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
@@ -14,14 +14,11 @@ from hotline.api.problems import errors_of
 from hotline.api.schemas.events import Event as EventAnswer
 from hotline.api.schemas.events import Line
 from hotline.domain.events import EventKind
-
-if TYPE_CHECKING:
-    from hotline.app import Node
+from hotline.storage.store import Store
 
 
-def lines_router(node: Node, access: Access) -> APIRouter:
+def lines_router(access: Access, store: Store) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["lines"], route_class=JsonRoute)
-    store = node.store
 
     @router.get(
         "/lines", operation_id="listLines", response_model=list[Line], responses=errors_of(401)

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shapely.geometry import mapping, shape
 
 from hotline.domain.geo import territories_from
-from hotline.services.awareness import load_countries
-
-if TYPE_CHECKING:
-    from hotline.app import Node
-
-
-def map_layers(node: Node) -> dict[str, Any]:
-    """Borders of the parties' territories, live tracks, open alerts and announced areas,
-    as GeoJSON for the console's map (from the node's own data: no tile server)."""
-    return {**static_layers(node), **dynamic_layers(node)}
+from hotline.services.awareness import Awareness, load_countries
+from hotline.services.notices import Notices
+from hotline.storage.picture import PictureStore
 
 
-def static_layers(node: Node) -> dict[str, Any]:
+def static_layers(awareness: Awareness) -> dict[str, Any]:
     """The countries' outlines and the parties' borders (fixed while the node runs)."""
-    members = node.awareness.members()
+    members = awareness.members()
     countries = load_countries()
     land = territories_from(countries, members)
     outlines = [
@@ -43,7 +36,7 @@ def static_layers(node: Node) -> dict[str, Any]:
     return {"countries": outlines, "borders": borders}
 
 
-def dynamic_layers(node: Node) -> dict[str, Any]:
+def dynamic_layers(picture: PictureStore, notices: Notices) -> dict[str, Any]:
     """Live tracks, open alerts and the areas of notifications in force."""
     tracks = [
         {
@@ -51,7 +44,7 @@ def dynamic_layers(node: Node) -> dict[str, Any]:
             "properties": {"uid": t.uid, "party": t.party, "kind": t.kind.value},
             "geometry": {"type": "Point", "coordinates": [t.lon, t.lat]},
         }
-        for t in node.awareness.picture.tracks()
+        for t in picture.tracks()
     ]
     alerts = [
         {
@@ -65,10 +58,10 @@ def dynamic_layers(node: Node) -> dict[str, Any]:
             },
             "geometry": {"type": "Point", "coordinates": [a.lon, a.lat]},
         }
-        for a in node.awareness.picture.alerts()
+        for a in picture.alerts()
     ]
     announced = []
-    for view in node.notices.notices(None):
+    for view in notices.notices(None):
         c = view.current.content
         if view.cancelled is None and isinstance(c.get("area"), dict):
             announced.append(

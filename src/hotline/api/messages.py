@@ -4,13 +4,14 @@ acknowledging one."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, Ident, Limit, Me
+from hotline.api.context import Now
 from hotline.api.limits import JsonRoute
 from hotline.api.models import event_json
 from hotline.api.problems import errors_of
@@ -29,10 +30,11 @@ from hotline.domain.identity import Principal
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import parse_message_kind
 from hotline.domain.precedence import parse_precedence
+from hotline.services.catalogues import Catalogues
+from hotline.services.messages import Messages
+from hotline.services.translations import Translations
 from hotline.services.views import inbox_json, translation_json
-
-if TYPE_CHECKING:
-    from hotline.app import Node
+from hotline.storage.store import Store
 
 
 class Send(BaseModel):
@@ -73,9 +75,17 @@ def ack_json(a: Event) -> dict[str, Any]:
     }
 
 
-def messages_router(node: Node, access: Access) -> APIRouter:
+def messages_router(
+    access: Access,
+    store: Store,
+    messages: Messages,
+    translations: Translations,
+    catalogues: Catalogues,
+    language: str,
+    now: Now,
+) -> APIRouter:
+    """``language``: the node's, for a reader who names none."""
     router = APIRouter(prefix="/api/v1", tags=["messages"], route_class=JsonRoute)
-    store = node.store
 
     @router.get(
         "/inbox",
@@ -87,10 +97,10 @@ def messages_router(node: Node, access: Access) -> APIRouter:
         """Messages from the other side on the principal's lines, by precedence, each with
         its deadline and the seconds left to it on the node's clock."""
         items = await run_in_threadpool(
-            node.messages.inbox, who.party, principal=who.id, include_acked=include_acked
+            messages.inbox, who.party, principal=who.id, include_acked=include_acked
         )
-        now = node.writer.now()
-        return [inbox_json(i, now) for i in items]
+        at = now()
+        return [inbox_json(i, at) for i in items]
 
     @router.get(
         "/sent",
@@ -103,15 +113,15 @@ def messages_router(node: Node, access: Access) -> APIRouter:
 
         def mine() -> list[dict[str, Any]]:
             ids = access.line_ids(who)
-            messages = [
+            latest = [
                 m for m in store.events_on(ids, [EventKind.MESSAGE.value]) if m.party == who.party
             ][-limit:]
             acks: dict[str, list[Event]] = {}
-            for a in store.acks_of([m.id for m in messages]):
+            for a in store.acks_of([m.id for m in latest]):
                 acks.setdefault(str(a.content["ref"]), []).append(a)
             return [
                 {**event_json(m), "acks": [ack_json(a) for a in acks.get(m.id, [])]}
-                for m in reversed(messages)
+                for m in reversed(latest)
             ]
 
         found: list[dict[str, Any]] = await run_in_threadpool(mine)
@@ -164,9 +174,9 @@ def messages_router(node: Node, access: Access) -> APIRouter:
 
         def build() -> dict[str, Any]:
             access.event(who, ident)
-            message, items = node.translations.of(ident)
-            reader = lang or node.language
-            coded = node.catalogues.render(message, reader)
+            message, items = translations.of(ident)
+            reader = lang or language
+            coded = catalogues.render(message, reader)
             return {
                 **event_json(message),
                 "reader_lang": reader,
@@ -208,7 +218,7 @@ def messages_router(node: Node, access: Access) -> APIRouter:
 
         def checked_send() -> Event:
             state = access.on_line(who, body.line)
-            return node.messages.send(state.line.id, who.id, draft)
+            return messages.send(state.line.id, who.id, draft)
 
         event: Event = await run_in_threadpool(checked_send)
         return event_json(event)
@@ -226,7 +236,7 @@ def messages_router(node: Node, access: Access) -> APIRouter:
         access.writer(who)
         await run_in_threadpool(access.event, who, ident)
         event = await run_in_threadpool(
-            node.messages.ack,
+            messages.ack,
             ident,
             who.id,
             reply=body.reply,

@@ -9,7 +9,7 @@ with ``confirm_short_notice: true`` it goes, the confirmation recorded on the ev
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -25,10 +25,9 @@ from hotline.domain.clock import parse_time
 from hotline.domain.events import Event
 from hotline.domain.intent import ACTIVITY_LABELS, Activity, ShortNotice, parse_activity
 from hotline.domain.precedence import parse_precedence
+from hotline.services.notices import Notices
 from hotline.services.views import notice_json
-
-if TYPE_CHECKING:
-    from hotline.app import Node
+from hotline.storage.store import Store
 
 CONFIRM_HINT = (
     "send it again with confirm_short_notice: true (recorded on the event), or move the window"
@@ -77,9 +76,9 @@ def _fields(body: NoticeFields) -> dict[str, Any]:
     }
 
 
-def notices_router(node: Node, access: Access) -> APIRouter:
+def notices_router(access: Access, store: Store, notices: Notices, language: str) -> APIRouter:
+    """``language``: the node's, that names the activities."""
     router = APIRouter(prefix="/api/v1", tags=["notices"], route_class=JsonRoute)
-    store = node.store
 
     def sending(fn: Callable[[], Event]) -> Event:
         try:
@@ -100,9 +99,7 @@ def notices_router(node: Node, access: Access) -> APIRouter:
 
         def mine() -> list[dict[str, Any]]:
             lines = {s.line.id for s in access.lines_of(who)}
-            return [
-                notice_json(v) for v in node.notices.notices(who.party) if v.original.line in lines
-            ]
+            return [notice_json(v) for v in notices.notices(who.party) if v.original.line in lines]
 
         found: list[dict[str, Any]] = await run_in_threadpool(mine)
         return found
@@ -116,11 +113,11 @@ def notices_router(node: Node, access: Access) -> APIRouter:
     async def activities(who: Me) -> list[dict[str, Any]]:
         """Each activity, its name in the node's language, and the notice (seconds) this
         node's rule asks for it; null: none."""
-        rules = node.notices.lead_times
+        rules = notices.lead_times
         return [
             {
                 "activity": a.value,
-                "label": ACTIVITY_LABELS[a].get(node.language, ACTIVITY_LABELS[a]["en"]),
+                "label": ACTIVITY_LABELS[a].get(language, ACTIVITY_LABELS[a]["en"]),
                 "lead_time_seconds": int(rules[a].total_seconds()) if a in rules else None,
             }
             for a in Activity
@@ -141,7 +138,7 @@ def notices_router(node: Node, access: Access) -> APIRouter:
 
         def go() -> Event:
             access.on_line(who, line)
-            return node.notices.send(line, who.id, **fields)
+            return notices.send(line, who.id, **fields)
 
         event: Event = await run_in_threadpool(sending, go)
         return event_json(event)
@@ -160,7 +157,7 @@ def notices_router(node: Node, access: Access) -> APIRouter:
 
         def go() -> Event:
             access.visible(who, store.event(ident))
-            return node.notices.amend(ident, who.id, **fields)
+            return notices.amend(ident, who.id, **fields)
 
         event: Event = await run_in_threadpool(sending, go)
         return event_json(event)
@@ -179,7 +176,7 @@ def notices_router(node: Node, access: Access) -> APIRouter:
 
         def go() -> Event:
             access.visible(who, store.event(ident))
-            return node.notices.cancel(ident, who.id, body.reason, precedence)
+            return notices.cancel(ident, who.id, body.reason, precedence)
 
         event: Event = await run_in_threadpool(go)
         return event_json(event)

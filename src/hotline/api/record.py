@@ -7,7 +7,7 @@ acknowledged our deliveries): ours against the last known theirs."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
@@ -20,10 +20,10 @@ from hotline.domain.clock import format_time
 from hotline.domain.events import Event, EventKind
 from hotline.domain.ledger import ChainHead
 from hotline.domain.verify import Problem
+from hotline.services.directory import Directory
 from hotline.services.verification import CachedVerification
-
-if TYPE_CHECKING:
-    from hotline.app import Node
+from hotline.storage.peers import PeerStore
+from hotline.storage.store import Store
 
 _TEXT_FIELDS = ("subject", "topic", "reason", "note", "summary", "title")
 
@@ -126,9 +126,14 @@ def _verified(events: list[Event], problems: list[Problem]) -> dict[str, tuple[b
     return found
 
 
-def record_router(node: Node, access: Access, verification: CachedVerification) -> APIRouter:
+def record_router(
+    access: Access,
+    verification: CachedVerification,
+    store: Store,
+    directory: Directory,
+    peers: PeerStore,
+) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["lines"], route_class=JsonRoute)
-    store = node.store
 
     @router.get(
         "/lines/{line_id}/record",
@@ -148,10 +153,10 @@ def record_router(node: Node, access: Access, verification: CachedVerification) 
             report, _ = verification.report()
             problems = [p for p in report.problems if p.line == line]
             checked = _verified(events, problems)
-            hosted = node.directory.hosted()
+            hosted = directory.hosted()
             cursors = {
                 (peer, party): (c.acked_seq, c.acked_id)
-                for (peer, at, party), c in node.peers.cursors().items()
+                for (peer, at, party), c in peers.cursors().items()
                 if at == line
             }
             return {

@@ -3,7 +3,7 @@ side (with whether the original's signature checks), and passing one on to its d
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -16,10 +16,9 @@ from hotline.api.problems import errors_of
 from hotline.api.schemas.desks import Relayed
 from hotline.api.schemas.events import Event as EventAnswer
 from hotline.domain.events import Event
+from hotline.services.relays import Relays
 from hotline.services.views import relayed_json
-
-if TYPE_CHECKING:
-    from hotline.app import Node
+from hotline.storage.store import Store
 
 
 class Forward(BaseModel):
@@ -29,9 +28,8 @@ class Forward(BaseModel):
     )
 
 
-def relays_router(node: Node, access: Access) -> APIRouter:
+def relays_router(access: Access, store: Store, relays: Relays) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["relays"], route_class=JsonRoute)
-    store = node.store
 
     @router.get(
         "/relays",
@@ -45,7 +43,7 @@ def relays_router(node: Node, access: Access) -> APIRouter:
 
         def mine() -> list[dict[str, Any]]:
             keys = store.key_directory()
-            return [relayed_json(r, keys) for r in node.relays.relayed(who.party, who.id)]
+            return [relayed_json(r, keys) for r in relays.relayed(who.party, who.id)]
 
         found: list[dict[str, Any]] = await run_in_threadpool(mine)
         return found
@@ -64,7 +62,7 @@ def relays_router(node: Node, access: Access) -> APIRouter:
 
         def go() -> Event:
             access.visible(who, store.event(ident))
-            return node.relays.forward(ident, who.id, to or None)
+            return relays.forward(ident, who.id, to or None)
 
         event: Event = await run_in_threadpool(go)
         return event_json(event)

@@ -7,7 +7,7 @@ node's own party."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse
@@ -22,9 +22,6 @@ from hotline.domain.events import Event
 from hotline.domain.exercise import exercise_events, parse_exercise_id
 from hotline.domain.identity import Principal
 from hotline.exercise.record import NodeRecord
-
-if TYPE_CHECKING:
-    from hotline.app import Node
 
 
 def exercises_on(events: list[Event]) -> list[dict[str, Any]]:
@@ -48,15 +45,16 @@ def exercises_on(events: list[Event]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["last"], r["id"]), reverse=True)
 
 
-def reports_router(node: Node, access: Access) -> APIRouter:
+def reports_router(access: Access, record: NodeRecord) -> APIRouter:
+    """``record``: the node's own, that the reports are made from."""
     router = APIRouter(prefix="/api/v1", tags=["exercise"])
-    store = node.store
+    store = record.store
 
     def mine(who: Principal) -> list[dict[str, Any]]:
         from hotline.exercise.report import READ_KINDS
 
         events = store.events_on([s.line.id for s in access.lines_of(who)], READ_KINDS)
-        return [{**r, "lang": node.language} for r in exercises_on(events)]
+        return [{**r, "lang": record.language} for r in exercises_on(events)]
 
     @router.get(
         "/exercises/reports",
@@ -99,17 +97,9 @@ def reports_router(node: Node, access: Access) -> APIRouter:
                 raise errors.NotFound(
                     "exercise", exercise, hint="see GET /api/v1/exercises/reports"
                 )
-            record = NodeRecord(
-                node.party,
-                node.language,
-                node.store,
-                node.peers,
-                node.awareness.picture,
-                node.writer.clock,
-            )
-            return render_html(gather(record, exercise), Words.of(node.language))
+            return render_html(gather(record, exercise), Words.of(record.language))
 
         page: str = await run_in_threadpool(make)
-        return HTMLResponse(page, headers={"Content-Language": node.language})
+        return HTMLResponse(page, headers={"Content-Language": record.language})
 
     return router

@@ -19,23 +19,24 @@ held token at once.
 
 import json
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from sqlalchemy.engine import Engine
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
+from hotline.api.access import token_of
 from hotline.api.models import event_json
 from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import Principal
 from hotline.domain.policy import LineState
+from hotline.services.accounts import Accounts
 from hotline.services.feed import Feed, Item
 from hotline.services.sessionwatch import SessionWatch
 from hotline.storage.marks import alert_mark, alert_states
-
-if TYPE_CHECKING:
-    from hotline.app import Node
+from hotline.storage.picture import PictureStore
+from hotline.storage.store import Store
 
 STREAM_KINDS = [k.value for k in EventKind if k is not EventKind.RECEIPT]
 #: Seconds between keep-alive comments.
@@ -62,14 +63,15 @@ def listen_url(engine: Engine) -> str | None:
 
 
 def stream_router(
-    node: "Node",
+    store: Store,
+    picture: PictureStore,
+    accounts: Accounts,
+    party: str,
     signed_in: Callable[..., Any],
     lines_of: Callable[[Principal], list[LineState]],
 ) -> StreamRouter:
-    """The router of ``GET /api/v1/stream``, its feed and its session watch."""
-    store = node.store
-    picture = node.awareness.picture
-    accounts = node.accounts
+    """The router of ``GET /api/v1/stream``, its feed and its session watch (``party``:
+    the node's own, whose alerts only its principals get)."""
     feed = Feed(
         store,
         STREAM_KINDS,
@@ -109,12 +111,10 @@ def stream_router(
     ) -> EventSourceResponse:
         """New events on the principal's lines as server-sent events (ids are ledger
         positions; ``Last-Event-ID`` resumes), ``alert`` and ``session-ended`` events."""
-        from hotline.api.app import token_of  # the app module imports this one
-
         token = token_of(request) or ""
         resume = _position(last_event_id)
         expires = await run_in_threadpool(accounts.expires_at, token)
-        own_party = who.party == node.party
+        own_party = who.party == party
 
         async def events() -> AsyncIterator[ServerSentEvent]:
             sub, start = await feed.subscribe()

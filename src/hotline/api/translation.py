@@ -5,24 +5,25 @@ translation stay on record)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, Days, Ident, Me
+from hotline.api.context import Now
 from hotline.api.limits import JsonRoute
 from hotline.api.models import event_json
 from hotline.api.problems import errors_of
 from hotline.api.schemas.events import Event as EventAnswer
 from hotline.api.schemas.events import QueuedMessage
 from hotline.domain.events import EventKind
-from hotline.domain.translation import Translation, translations
+from hotline.domain.translation import Translation
+from hotline.domain.translation import translations as translations_of
+from hotline.services.translations import Translations
 from hotline.services.views import translation_json
-
-if TYPE_CHECKING:
-    from hotline.app import Node
+from hotline.storage.store import Store
 
 #: At most this many messages in the queue (the newest).
 QUEUE_LIMIT = 500
@@ -41,9 +42,10 @@ class Certify(BaseModel):
     subject: str | None = Field(default=None, description="the corrected subject, if corrected")
 
 
-def translation_router(node: Node, access: Access) -> APIRouter:
+def translation_router(
+    access: Access, store: Store, translations: Translations, now: Now
+) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["translation"], route_class=JsonRoute)
-    store = node.store
 
     @router.get(
         "/translations/pending",
@@ -56,7 +58,7 @@ def translation_router(node: Node, access: Access) -> APIRouter:
         newest first (at most 500), each with its translations."""
 
         def build() -> list[dict[str, Any]]:
-            since = node.writer.now() - timedelta(days=days)
+            since = now() - timedelta(days=days)
             found = [
                 m
                 for m in store.events_on(access.line_ids(who), [EventKind.MESSAGE.value])
@@ -65,7 +67,7 @@ def translation_router(node: Node, access: Access) -> APIRouter:
             made = store.referring([m.id for m in found], [EventKind.TRANSLATION.value])
             certs = store.referring([t.id for t in made], [EventKind.CERTIFICATION.value])
             by_message: dict[str, list[Translation]] = {}
-            for t in translations(made, certs):
+            for t in translations_of(made, certs):
                 by_message.setdefault(str(t.event.content["ref"]), []).append(t)
             return [
                 {
@@ -98,7 +100,7 @@ def translation_router(node: Node, access: Access) -> APIRouter:
         access.writer(who)
         await run_in_threadpool(access.event, who, ident)
         event = await run_in_threadpool(
-            node.translations.add, ident, who.id, body.lang, body.body, body.subject
+            translations.add, ident, who.id, body.lang, body.body, body.subject
         )
         return event_json(event)
 
@@ -114,7 +116,7 @@ def translation_router(node: Node, access: Access) -> APIRouter:
         access.writer(who)
         await run_in_threadpool(access.event, who, ident)
         event = await run_in_threadpool(
-            node.translations.certify, ident, who.id, body=body.body, subject=body.subject
+            translations.certify, ident, who.id, body=body.body, subject=body.subject
         )
         return event_json(event)
 

@@ -3,13 +3,14 @@ principal's party (and who comes next), and a shift handover signed by the desk.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, Me
+from hotline.api.context import Now
 from hotline.api.limits import JsonRoute
 from hotline.api.models import event_json
 from hotline.api.problems import errors_of
@@ -19,9 +20,7 @@ from hotline.domain import errors
 from hotline.domain.clock import parse_time
 from hotline.domain.events import Event
 from hotline.services.views import watch_json
-
-if TYPE_CHECKING:
-    from hotline.app import Node
+from hotline.services.watch import Watch
 
 
 class Handover(BaseModel):
@@ -31,7 +30,7 @@ class Handover(BaseModel):
     line: str | None = Field(default=None, description="the line to record it on")
 
 
-def watch_router(node: Node, access: Access) -> APIRouter:
+def watch_router(access: Access, watch: Watch, now: Now) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["watch"], route_class=JsonRoute)
 
     @router.get(
@@ -46,8 +45,8 @@ def watch_router(node: Node, access: Access) -> APIRouter:
     ) -> dict[str, Any]:
         """Who is on watch at each desk of the principal's party, until when, and who
         comes next (as `hotline watch --json`)."""
-        moment = parse_time(at, field="at") if at else node.writer.now()
-        rows = await run_in_threadpool(node.watch.board, who.party, moment)
+        moment = parse_time(at, field="at") if at else now()
+        rows = await run_in_threadpool(watch.board, who.party, moment)
         return watch_json(moment, rows)
 
     @router.post(
@@ -71,7 +70,7 @@ def watch_router(node: Node, access: Access) -> APIRouter:
             line = body.line.strip().lower() if body.line else None
             if line is not None:
                 access.on_line(who, line)
-            return node.watch.handover(desk, body.to.strip(), body.note, line)
+            return watch.handover(desk, body.to.strip(), body.note, line)
 
         event: Event = await run_in_threadpool(go)
         return event_json(event)
