@@ -1,6 +1,6 @@
 """The findings of an after-action report: where the lines failed us and how fast we
 recovered, said in sentences in the report's language (the figures are
-:mod:`hotline.exercise.report`'s, the words :mod:`hotline.exercise.words`')."""
+:mod:`hotline.exercise.figures`', the words :mod:`hotline.exercise.words`')."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hotline.exercise.plots import skipped_phrase, steps_phrase
 from hotline.exercise.words import Words
 
 if TYPE_CHECKING:
-    from hotline.exercise.report import ExerciseFigures, LinkFigure, MessageFigure
+    from hotline.exercise.figures import ExerciseFigures, LinkFigure, MessageFigure
 
 ENGLISH = Words.of("en")
 

@@ -1,5 +1,5 @@
 """The page of the after-action report: plots drawn with matplotlib as inline SVG, tables,
-and the phrases for escalation steps (:mod:`hotline.exercise.report` holds the figures,
+and the phrases for escalation steps (:mod:`hotline.exercise.figures` holds the figures,
 :mod:`hotline.exercise.words` the words of each language). Every label, heading and time
 on the page comes from the language given, English by default.
 
@@ -32,7 +32,7 @@ from hotline.exercise.words import Words
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
-    from hotline.exercise.report import ExerciseFigures, Refusal, Step, Tally
+    from hotline.exercise.figures import ExerciseFigures, Refusal, Step, Tally
 
 #: SVG text stays text (small, searchable); ids are stable from one run to the next.
 _RC: dict[RcKeyType, Any] = {
