@@ -19,21 +19,48 @@ from hotline.domain import errors
 if TYPE_CHECKING:
     from hotline.app import Node
 
-#: Exit codes: 0 success, 1 verification found a problem, then one per error family.
+# -- exit codes ----------------------------------------------------------------------------
+# The one table of the CLI's exit codes; docs/cli.md ("Exit codes") lists the same. Errors
+# become codes only in hotline.cli.main, through exit_code(); a command that ran and found
+# a problem ends with PROBLEM_FOUND.
+
+#: A check ran and found a problem: `verify`, `recover` or `restore` found a broken,
+#: tampered or rolled-back record; `tls show` a certificate problem. Stored data that fails
+#: verification while a command reads it (IntegrityFailure) is the same answer.
+PROBLEM_FOUND = 1
+
+#: Malformed input: a bad value (InvalidInput) or a command line click cannot parse.
+USAGE = 2
+
+#: Each error family's code; a subclass takes its family's (e.g. PolicyRefused: Refused).
 EXIT_CODES: dict[type[errors.HotlineError], int] = {
-    errors.IntegrityFailure: 1,
-    errors.InvalidInput: 2,
+    errors.IntegrityFailure: PROBLEM_FOUND,
+    errors.InvalidInput: USAGE,
     errors.NotFound: 3,
     errors.AlreadyExists: 4,
     errors.Refused: 5,
+    errors.NotAuthenticated: 5,
     errors.KeyUnavailable: 6,
     errors.ChainConflict: 7,
     errors.StorageUnavailable: 8,
     errors.PeerUnavailable: 9,
 }
 
-#: Exit code of an unexpected failure (a bug), as EX_SOFTWARE in sysexits.h.
+#: `serve --workers` stopped because its workers kept dying at start (EX_UNAVAILABLE).
+SERVE_STOPPED = 69
+
+#: Exit code of an unexpected failure (a bug), as EX_SOFTWARE in sysexits.h; also of a
+#: hotline error of no family in EXIT_CODES (a gap in this table is a bug too).
 INTERNAL_ERROR = 70
+
+#: Interrupted (Ctrl-C), as a shell reports a process ended by SIGINT (128 + 2).
+INTERRUPTED = 130
+
+
+def exit_code(exc: errors.HotlineError) -> int:
+    """The exit code of a hotline error: its family's in EXIT_CODES."""
+    return next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), INTERNAL_ERROR)
+
 
 # markup=False: subjects, names and titles come from other parties and must print as sent.
 out = Console(highlight=False, markup=False)
@@ -121,8 +148,28 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 state: dict[str, Path | None] = {"home": None}
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from hotline import __version__
+
+        out.print(f"hotline {__version__}")
+        raise typer.Exit()
+
+
+VersionOption = Annotated[
+    bool,
+    typer.Option(
+        "--version",
+        is_eager=True,
+        expose_value=False,
+        callback=_print_version,
+        help="Print the installed version of hotline and exit.",
+    ),
+]
+
+
 @app.callback()
-def _root(home: HomeOption = None) -> None:
+def _root(home: HomeOption = None, _version: VersionOption = False) -> None:
     state["home"] = home
 
 

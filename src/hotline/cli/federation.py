@@ -13,6 +13,8 @@ import typer
 from rich.table import Table
 
 from hotline.cli.base import (
+    PROBLEM_FOUND,
+    SERVE_STOPPED,
     JsonOption,
     app,
     err,
@@ -73,8 +75,8 @@ def serve(
         console=node.settings.console_listen,
         scheme=serving.scheme,
     ).run()
-    if code:
-        raise typer.Exit(code)
+    if code:  # the workers kept dying at start: the supervisor said why
+        raise typer.Exit(SERVE_STOPPED)
 
 
 @peer_app.command("export")
@@ -468,4 +470,4 @@ def recover(
             for problem in report.problems[:20]:
                 err.print(f"FAIL {problem.describe()}", style="red", markup=False)
     if halted or not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(PROBLEM_FOUND)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hotline.cli.base import (
+    PROBLEM_FOUND,
     JsonOption,
     app,
     db_app,
@@ -212,7 +213,7 @@ def verify(
             err.print(f"HALTED {h.describe()}", style=style, markup=False)
             err.print(f"  signing on this chain is refused; {h.hint()}", markup=False)
     if not report.ok or failed or rollbacks:
-        raise typer.Exit(1)
+        raise typer.Exit(PROBLEM_FOUND)
 
 
 def _judged(view: ChainView, own: frozenset[str], halted: dict[tuple[str, str], Halt]) -> ChainView:

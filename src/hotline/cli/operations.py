@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from hotline.cli.base import app, err, node_context, out, site_app, state
+from hotline.cli.base import PROBLEM_FOUND, app, err, node_context, out, site_app, state
 from hotline.domain.errors import AlreadyExists, InvalidInput
 
 
@@ -92,7 +92,7 @@ def restore_command(
     if not report.ok:
         for problem in report.problems[:20]:
             err.print(f"FAIL {problem.describe()}", style="red", markup=False)
-        raise typer.Exit(1)
+        raise typer.Exit(PROBLEM_FOUND)
     out.print(f"ok: {report.events} events in {len(report.chains)} chains verified")
     if halted:
         peers = sorted({p for h in halted for p in h.peer.split(",") if p})

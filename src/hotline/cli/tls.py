@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hotline.cli.base import JsonOption, app, node_context, out, print_json
+from hotline.cli.base import PROBLEM_FOUND, JsonOption, app, node_context, out, print_json
 from hotline.domain import errors
 from hotline.federation.certificates import NODE_DAYS
 
@@ -149,7 +149,7 @@ def tls_show(as_json: JsonOption = False) -> None:
     if as_json:
         print_json(report)
         if report["problems"]:
-            raise typer.Exit(1)
+            raise typer.Exit(PROBLEM_FOUND)
         return
     table = Table("", "PARTY CA", "NODE CERTIFICATE")
     for field in ("path", "subject", "issuer", "hosts", "not_before", "not_after", "sha256"):
@@ -161,5 +161,5 @@ def tls_show(as_json: JsonOption = False) -> None:
     for problem in report["problems"]:
         out.print(f"PROBLEM: {problem}", style="red")
     if report["problems"]:
-        raise typer.Exit(1)
+        raise typer.Exit(PROBLEM_FOUND)
     out.print("the node certificate is valid, issued by the party CA, and matches its key")
