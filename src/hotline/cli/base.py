@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 
 from hotline.domain import errors
 
@@ -62,8 +62,28 @@ def exit_code(exc: errors.HotlineError) -> int:
     return next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), INTERNAL_ERROR)
 
 
+#: The width of standard output when it is not a terminal (a pipe, a file): wider than any
+#: row, so that no table cuts or wraps a cell and a script reads each row on one line.
+UNBOUNDED = 100_000
+
+
+class Output(Console):
+    """Standard output: as wide as the terminal on a terminal, else :data:`UNBOUNDED`
+    (Rich would take the width of the terminal the command was typed in, or 80, and cut
+    ids to ``ad7619…`` in ``hotline inbox | grep FLASH``)."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        return size if self.is_terminal else ConsoleDimensions(UNBOUNDED, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
 # markup=False: subjects, names and titles come from other parties and must print as sent.
-out = Console(highlight=False, markup=False)
+out = Output(highlight=False, markup=False)
 err = Console(stderr=True, highlight=False, markup=False)
 
 app = typer.Typer(

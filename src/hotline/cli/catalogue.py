@@ -79,7 +79,7 @@ def catalogue_show(
     if as_json:
         print_json({"id": found.id, **found.data})
         return
-    out.print(f"catalogue {found.label} ({found.id[:12]})")
+    out.print(f"catalogue {found.label} ({render.short(found.id)})")
     table = Table("CODE", "TITLE", "SLOTS", "TEXT", show_lines=True)
     for entry in found.entries.values():
         table.add_row(
@@ -110,7 +110,7 @@ def catalogue_adopt(
     c = event.content
     out.print(f"{event.party} adopted catalogue {c['name']} v{c['version']} on {event.line}")
     for who, ident in sorted(latest.items()):
-        out.print(f"  {who}: {ident[:12]}")
+        out.print(f"  {who}: {render.short(ident)}")
 
 
 @catalogue_app.command("status")
@@ -122,11 +122,11 @@ def catalogue_status(
         latest = node.catalogues.adoptions(line.lower())
         try:
             found = node.catalogues.in_force(line.lower())
-            verdict = f"in force: {found.label} ({found.id[:12]})"
+            verdict = f"in force: {found.label} ({render.short(found.id)})"
         except errors.Refused as exc:
             verdict = exc.message
     for who, ident in sorted(latest.items()):
-        out.print(f"{who} adopted {ident[:12]}")
+        out.print(f"{who} adopted {render.short(ident)}")
     out.print(verdict)
 
 

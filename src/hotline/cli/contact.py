@@ -162,7 +162,7 @@ def contact_list(
     if not items:
         out.print("no contact requests")
         return
-    table = Table("ID", "FROM", "TO", "TOPIC", "ASKED", "STATUS", "DETAIL")
+    table = Table(render.id_column(), "FROM", "TO", "TOPIC", "ASKED", "STATUS", "DETAIL")
     for r in items:
         detail = {
             ContactStatus.PENDING: "answer due in "

@@ -171,7 +171,15 @@ def overdue(
         out.print(f"nothing overdue on the lines of {who}")
         return
     table = Table(
-        "ID", "KIND", "LINE", "FROM", "OWED BY", "WHAT", "OVERDUE", "STATUS", "DONE SO FAR"
+        render.id_column(),
+        "KIND",
+        "LINE",
+        "FROM",
+        "OWED BY",
+        "WHAT",
+        "OVERDUE",
+        "STATUS",
+        "DONE SO FAR",
     )
     for i in items:
         table.add_row(
@@ -211,7 +219,15 @@ def relay_list(
     if not rows:
         out.print("no relayed messages")
         return
-    table = Table("RELAY", "VIA", "MESSAGE", "FROM", "PREC", "SUBJECT", "FORWARDED")
+    table = Table(
+        render.id_column("RELAY"),
+        "VIA",
+        render.id_column("MESSAGE"),
+        "FROM",
+        "PREC",
+        "SUBJECT",
+        "FORWARDED",
+    )
     for row in rows:
         done = ", ".join(f"{f['by']} -> {' '.join(f['to'])}" for f in row["forwarded"])
         table.add_row(

@@ -174,7 +174,15 @@ def inbox(
         out.print(f"inbox of {who}: nothing waiting")
         return
     table = Table(
-        "ID", "PREC", "LINE", "FROM", "KIND", "SUBJECT", "DUE", "LEFT", title=f"inbox of {who}"
+        render.id_column(),
+        "PREC",
+        "LINE",
+        "FROM",
+        "KIND",
+        "SUBJECT",
+        "DUE",
+        "LEFT",
+        title=f"inbox of {who}",
     )
     for i in items:
         left = f"acked by {i.ack.author}" if i.ack else render.time_left(i.time_left(moment))
@@ -236,7 +244,9 @@ def log(
     if as_json:
         print_json([render.event_json(e) for e in events])
         return
-    table = Table("TIME", "CHAIN", "KIND", "AUTHOR", "WHAT", "ID", title=f"line {state.line.id}")
+    table = Table(
+        "TIME", "CHAIN", "KIND", "AUTHOR", "WHAT", render.id_column(), title=f"line {state.line.id}"
+    )
     for e in events:
         table.add_row(
             render.arrival(e),

@@ -162,7 +162,9 @@ def notice_list(as_json: JsonOption = False) -> None:
     if not rows:
         out.print("no notifications of intent")
         return
-    table = Table("ID", "LINE", "FROM", "ACTIVITY", "FROM (UTC)", "TO (UTC)", "STATE", "NOTICE")
+    table = Table(
+        render.id_column(), "LINE", "FROM", "ACTIVITY", "FROM (UTC)", "TO (UTC)", "STATE", "NOTICE"
+    )
     for r in rows:
         window = r["window"] or {}
         table.add_row(
@@ -213,7 +215,7 @@ def read(
     if as_json:
         print_json(data)
         return
-    out.print(f"{c['precedence']} {c['kind']} {message.id[:12]} on {message.line}")
+    out.print(f"{c['precedence']} {c['kind']} {render.short(message.id)} on {message.line}")
     out.print(f"from {message.author} at {message.body['ts']}")
     if coded:
         out.print(f"\n[{reader}] {coded[0]}\n{coded[1]}")
@@ -231,5 +233,5 @@ def read(
         out.print(
             f"  {t.state}"
             + (f" by {t.certified_by}" if t.certified_by else "")
-            + f" (translation {t.event.id[:12]})"
+            + f" (translation {render.short(t.event.id)})"
         )

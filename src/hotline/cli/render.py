@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from rich.table import Column
+
+from hotline.cli.base import out
 from hotline.domain.canonical import content_id
 from hotline.domain.clock import format_time
 from hotline.domain.crypto import b64encode
@@ -15,7 +18,14 @@ from hotline.domain.precedence import format_duration
 
 
 def short(event_id: str) -> str:
-    return event_id[:12]
+    """An id as the CLI prints it: on a terminal its first 12 characters (a prefix every
+    command takes); to a pipe or a file the whole id, for scripts."""
+    return event_id[:12] if out.is_terminal else event_id
+
+
+def id_column(header: str = "ID") -> Column:
+    """A table column of ids: never wrapped, never narrower than a short id."""
+    return Column(header, no_wrap=True, min_width=12)
 
 
 def time_left(seconds: float) -> str:
