@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-.PHONY: demo walkthrough test test-postgres lint format bench clean help console
+.PHONY: demo walkthrough test test-fast test-postgres lint format bench clean help console
 
 help:
 	@echo "make demo    two nodes (US, RU) play the 2022 scenario; then their consoles (Ctrl-C stops)"
 	@echo "make walkthrough  one node walked through init, a line, send, ack, log and verify"
-	@echo "make test    lint (ruff), types (mypy --strict) and the whole test suite"
+	@echo "make test    lint (ruff), types (mypy --strict) and the whole test suite, on every core"
+	@echo "make test-fast  the in-process tests only (no processes, browser, NATS, PostgreSQL): the inner loop"
 	@echo "make test-postgres  the whole suite with every test node on PostgreSQL"
 	@echo "make bench   ledger, escalation, awareness, API and scale (PostgreSQL) benchmarks"
 	@echo "make format  format the code with ruff"
@@ -40,11 +41,19 @@ lint: $(TESTED)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 
+# Tests run on every core (pytest-xdist), a file's tests in one worker so that what a
+# module sets up once is set up once. PYTEST_ARGS adds to them, e.g. PYTEST_ARGS='-k ack'.
+XDIST := -n auto --dist loadfile
+FAST  := not (process or browser or nats or postgres or slow)
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
+
+test-fast: $(TESTED)
+	$(BIN)/pytest $(XDIST) -q -m "$(FAST)" $(PYTEST_ARGS)
 
 test-postgres: $(TESTED)
-	HOTLINE_TEST_BACKEND=postgres $(BIN)/pytest
+	HOTLINE_TEST_BACKEND=postgres $(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 bench: $(TESTED)
 	$(BIN)/python bench/ledger.py

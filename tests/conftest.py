@@ -1,4 +1,5 @@
-"""Shared fixtures: a fake clock, deterministic randomness, nodes on SQLite or PostgreSQL.
+"""Shared fixtures: a fake clock, deterministic randomness, nodes on SQLite or PostgreSQL;
+the markers that say what a test needs; the Hypothesis profiles.
 
 PostgreSQL tests use ``HOTLINE_TEST_POSTGRES`` (default: the local server, database
 ``test``). When it cannot be reached they are skipped, except under ``CI=true``, where
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 from hotline.app import Node, init_node
 
@@ -23,6 +25,26 @@ PG_URL = os.environ.get(
     "HOTLINE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+#: Hypothesis: under CI=true the same examples every run (a fixed seed, no example
+#: database); by hand fewer examples and a memory of the failing ones, for a fast loop.
+#: ``HOTLINE_HYPOTHESIS=ci`` (or ``dev``) chooses one. The fuzz suite keeps its own.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.load_profile(os.environ.get("HOTLINE_HYPOTHESIS") or ("ci" if IN_CI else "dev"))
+
+#: What a test needs beyond this process, as markers (pyproject.toml lists them), so that
+#: ``make test-fast`` leaves out what is slow to start: a fixture implies its marker.
+NEEDS = {"postgres_url": "postgres", "browser": "browser", "nats_url": "nats"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in NEEDS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker("process")  # a browser drives nodes in processes of their own
 
 
 class FakeClock:

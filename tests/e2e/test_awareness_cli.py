@@ -33,6 +33,7 @@ def feed(tmp_path: Path, rows: list[str]) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_strike_near_the_polish_border_becomes_a_query(aware: Run, tmp_path: Path) -> None:
     path = feed(
         tmp_path,

@@ -561,6 +561,7 @@ def test_every_command_has_help(hotline: Run, command: tuple[str, ...]) -> None:
     assert "Usage:" in result.out and len(result.out.splitlines()) > 3
 
 
+@pytest.mark.process
 def test_entry_point_runs_as_a_program(tmp_path: Path) -> None:
     home = tmp_path / "n"
     env = {**os.environ, "HOTLINE_HOME": str(home)}

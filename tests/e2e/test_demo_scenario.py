@@ -23,6 +23,8 @@ from hotline.domain.events import Event
 from hotline.domain.exercise import exercise_events
 from hotline.services.verification import verify_store
 
+pytestmark = [pytest.mark.process, pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parents[2]
 EXERCISE = "baltic-2022"
 START = datetime(2022, 3, 1, 9, 0, tzinfo=UTC)

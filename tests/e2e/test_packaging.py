@@ -31,6 +31,8 @@ import pytest
 from hotline.domain.errors import InvalidInput
 from hotline.exercise.demo import find_scenario
 
+pytestmark = pytest.mark.process
+
 ROOT = Path(__file__).resolve().parents[2]
 PIP = (sys.executable, "-m", "pip", "--quiet")
 #: make's ``-o``: the venv's install stamps count as made, so no target reinstalls .venv.

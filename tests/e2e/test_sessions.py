@@ -158,6 +158,7 @@ def service_login(accounts: Accounts, password: str, remote: str | None = None) 
     return 200
 
 
+@pytest.mark.slow
 def test_a_burst_of_forty_sign_ins_gets_five_password_checks(site: Site) -> None:
     hasher = counting(site.node.accounts)
     statuses = burst([lambda: site.login(JOC, WRONG).status_code for _ in range(40)])
@@ -172,6 +173,7 @@ def test_a_burst_of_forty_sign_ins_gets_five_password_checks(site: Site) -> None
     assert site.login(JOC, PASSWORD).status_code == 200
 
 
+@pytest.mark.slow
 def test_a_burst_across_two_processes_never_takes_the_right_password_when_locked(
     site: Site,
 ) -> None:
@@ -193,6 +195,7 @@ def test_a_burst_across_two_processes_never_takes_the_right_password_when_locked
         assert sum(len(h.checked) for h in hashers) == MAX_FAILURES
 
 
+@pytest.mark.slow
 def test_a_burst_with_the_right_password_checks_at_most_five(site: Site) -> None:
     hasher = counting(site.node.accounts)
     accounts = site.node.accounts

@@ -30,6 +30,8 @@ from tests.federation.test_processes import (
     wait_for,
 )
 
+pytestmark = pytest.mark.process
+
 LIBFAKETIME = next(
     (
         p

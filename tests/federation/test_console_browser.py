@@ -34,6 +34,8 @@ from tests.federation.test_processes import (  # noqa: F401 - fixtures
     templates,
 )
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parents[2]

@@ -43,6 +43,8 @@ from tests.federation.test_processes import (
 )
 from tests.federation.test_processes_escalation import open_line
 
+pytestmark = pytest.mark.browser
+
 ATTACHE = "us-ru-attache"
 LEADERS = "us-ru-leaders"
 US_LEADER, RU_LEADER = "US/SECDEF", "RU/MINDEF"

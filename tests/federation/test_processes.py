@@ -36,6 +36,8 @@ from hotline.domain.message import MessageDraft
 from hotline.domain.policy import LineStatus, MessageKind
 from hotline.domain.precedence import Precedence
 
+pytestmark = pytest.mark.process
+
 LINE = "us-ru-deconfliction"
 US_DESK = "US/EUCOM-JOC"
 RU_DESK = "RU/NDMC"

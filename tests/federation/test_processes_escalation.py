@@ -34,6 +34,8 @@ from tests.federation.test_processes import (
     wait_for,
 )
 
+pytestmark = pytest.mark.process
+
 FLASH_LINE = "us-ru-deconfliction"
 ATTACHE = "us-ru-attache"
 LEADERS = "us-ru-leaders"

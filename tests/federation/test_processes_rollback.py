@@ -12,6 +12,8 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from hotline.domain.events import Event, EventKind
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import MessageKind
@@ -31,6 +33,8 @@ from tests.federation.test_processes import (
     templates,  # noqa: F401  (a fixture)
     wait_for,
 )
+
+pytestmark = pytest.mark.process
 
 
 def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -290,6 +290,7 @@ def tls_lab(tmp_path: Path, templates: tuple[Path, Path]) -> Iterator[TlsLab]:  
         made.close()
 
 
+@pytest.mark.slow
 def test_two_nodes_deliver_and_receipt_over_mutual_tls(tls_lab: TlsLab) -> None:
     # Each node pins the other's CA while serving, so this also shows a CA pinned by
     # `peer import` being trusted without a restart.

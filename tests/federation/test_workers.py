@@ -42,7 +42,7 @@ from tests.federation.test_processes import (
     wait_for,
 )
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.process]
 
 LEASE_TTL_S = 3
 

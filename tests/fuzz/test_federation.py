@@ -29,6 +29,8 @@ from tests.federation.conftest import RU_URL, Pair, make_pair, signed_by_us
 from tests.fuzz.conftest import examples
 from tests.fuzz.strategies import BODIES, PARAMS, VALUES
 
+pytestmark = pytest.mark.slow  # many examples each: make test runs them, test-fast not
+
 EVENTS = PREFIX + "/events"
 LINES = ["us-ru-deconfliction", "us-ru-attache", "us-ru-service"]
 MAX = 2**53 - 1

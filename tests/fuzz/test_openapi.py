@@ -28,6 +28,8 @@ from schemathesis.specs.openapi.checks import (
 from hotline.app import Node, federation_app
 from tests.fuzz.conftest import examples
 
+pytestmark = pytest.mark.slow  # many examples each: make test runs them, test-fast not
+
 
 @pytest.fixture(scope="module")
 def api_schema(lab: Node) -> Any:

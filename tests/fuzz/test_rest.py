@@ -20,6 +20,8 @@ from hotline.services.verification import verify_store
 from tests.fuzz.conftest import examples
 from tests.fuzz.strategies import BODIES, PARAMS
 
+pytestmark = pytest.mark.slow  # many examples each: make test runs them, test-fast not
+
 QUERY = ["limit", "days", "include_acked", "lang", "after", "x"]
 
 

@@ -133,6 +133,7 @@ def test_restore_refuses_a_database_that_holds_a_ledger(lab_node: Node, tmp_path
     assert lab_node.store.count_events() == before
 
 
+@pytest.mark.process
 def test_backup_and_restore_on_the_command_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
 

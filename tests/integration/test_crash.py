@@ -23,7 +23,10 @@ from hotline.app import Node, open_node
 from hotline.services.verification import verify_store
 from tests.conftest import FakeClock, make_lab_node
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+pytestmark = [
+    pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals"),
+    pytest.mark.process,
+]
 
 LINE = "us-ru-deconfliction"
 

@@ -9,8 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from hotline.app import Node
 from tests.integration.test_store import DECONFLICTION, assert_sound
+
+pytestmark = pytest.mark.process
 
 WRITER = """
 import sys

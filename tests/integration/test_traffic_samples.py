@@ -69,6 +69,7 @@ def theatre() -> Theatre:
     return Theatre(territories_from(load_countries(), members))
 
 
+@pytest.mark.slow
 def test_a_channel_border_patrol_nears_france_and_never_enters(theatre: Theatre) -> None:
     """GTEKV patrols the Strait of Dover: within 30 km of the French coast at times, never
     over France; one alert that tightens and eases only across the 2 km margin."""

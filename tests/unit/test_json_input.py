@@ -92,6 +92,7 @@ def test_any_bounded_json_value_is_read_back(value: Any) -> None:
     assert parse_json(json.dumps(value)) == value
 
 
+@pytest.mark.slow
 @settings(max_examples=300, derandomize=True, database=None, deadline=None)
 @given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
 def test_any_bytes_are_a_value_or_invalid_input(data: bytes) -> None:
