@@ -51,12 +51,12 @@ def test_a_scenario_is_found_by_name_among_those_installed() -> None:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel built by pip from a copy of what a source distribution holds (pyproject,
-    README, LICENSE, src/): no checkout around it to fall back on."""
+    """The wheel built by pip (``python -m build`` is not among the test tools) from a copy
+    of what a source distribution holds (pyproject, README, LICENSE, src/): no checkout
+    around it to fall back on."""
     source = tmp_path_factory.mktemp("source")
     for name in ("pyproject.toml", "README.md", "LICENSE"):
-        if (ROOT / name).exists():
-            shutil.copy(ROOT / name, source / name)
+        shutil.copy(ROOT / name, source / name)
     shutil.copytree(
         ROOT / "src",
         source / "src",
