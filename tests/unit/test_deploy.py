@@ -146,16 +146,23 @@ def hotline_commands(markdown: str) -> list[list[str]]:
 
 
 def resolve(args: list[str]) -> tuple[Any, list[str]]:
-    """The CLI command ``args`` name (past global options), and the options given to it.
-    A group (a command with subcommands) is one with a ``commands`` mapping."""
+    """The CLI command ``args`` name (past global options such as ``--home DIR``), and the
+    options given to it; the root itself for global flags alone (``--version``). A group
+    (a command with subcommands) is one with a ``commands`` mapping."""
     command: Any = typer.main.get_command(app)
     words = list(args)
-    while words and words[0].startswith("--"):  # global options: --home DIR
-        option = words.pop(0)
-        assert option in {o for p in command.params for o in p.opts}, option
+    while words and words[0].startswith("--"):
+        (option,) = [p for p in command.params if words[0] in p.opts] or [None]
+        assert option is not None, f"hotline {' '.join(args)}: no global option {words[0]}"
         words.pop(0)
+        if not option.is_flag:
+            words.pop(0)
+        elif not words:
+            return command, []
     while words and words[0] in getattr(command, "commands", {}):
         command = command.commands[words.pop(0)]
+    assert hasattr(command, "callback"), command
+    assert not hasattr(command, "commands"), f"hotline {' '.join(args)}: no such command"
     return command, [w.split("=")[0] for w in words if w.startswith("--")]
 
 
@@ -166,7 +173,6 @@ def test_every_hotline_command_in_the_deployment_guide_exists() -> None:
     seen = set()
     for args in commands:
         command, options = resolve(args)
-        assert not hasattr(command, "commands"), f"hotline {' '.join(args)}: no such command"
         known = {o for p in command.params for o in p.opts}
         assert set(options) <= known, f"hotline {' '.join(args)}: {set(options) - known}"
         seen.add(command.name)
