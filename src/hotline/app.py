@@ -198,6 +198,7 @@ def federation(node: Node, http: httpx.Client) -> Federation:
         timing=timing,
         outages=node.outages,
         latency=node.metrics.delivery_latency,
+        request_signatures=settings.request_signatures,
         # waits between attempts on the monotonic clock, unless time is an exercise's
         monotonic=time.monotonic if isinstance(node.writer.clock, SystemClock) else None,
     )

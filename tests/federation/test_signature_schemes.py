@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from hotline.app import federation, open_node
 from hotline.domain import http_signatures as hs
 from hotline.domain.errors import PeerUnavailable
 from hotline.domain.events import Event
@@ -91,6 +93,21 @@ def test_a_node_set_to_legacy_speaks_the_old_scheme_and_is_understood(pair: Pair
     rtt = us.client(pair.us.peers.peer("RU")).ping(RU_URL)
     assert rtt >= 0
     assert all(is_legacy(r) for r in to_ru(pair))
+
+
+def test_the_setting_reaches_the_workers_the_node_wires(pair: Pair, tmp_path: Path) -> None:
+    """``request_signatures = legacy`` in US's environment: the workers the composition
+    root builds for it sign in the old scheme."""
+    legacy = open_node({"HOTLINE_REQUEST_SIGNATURES": "legacy"}, tmp_path / "us", clock=pair.clock)
+    try:
+        us = federation(legacy, pair.net.client())
+        pair.net.requests.clear()
+        sent = send_from_us(pair)
+        us.deliver_once()
+        assert pair.ru.store.event(sent.id).id == sent.id
+        assert to_ru(pair) and all(is_legacy(r) for r in to_ru(pair))
+    finally:
+        legacy.close()
 
 
 def test_one_node_on_each_scheme_exchange_messages(pair: Pair) -> None:
