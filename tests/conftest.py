@@ -35,7 +35,13 @@ settings.load_profile(os.environ.get("HOTLINE_HYPOTHESIS") or ("ci" if IN_CI els
 
 #: What a test needs beyond this process, as markers (pyproject.toml lists them), so that
 #: ``make test-fast`` leaves out what is slow to start: a fixture implies its marker.
-NEEDS = {"postgres_url": "postgres", "browser": "browser", "nats_url": "nats"}
+NEEDS = {
+    "postgres_url": "postgres",
+    "migrated_postgres_url": "postgres",
+    "postgres_template": "postgres",
+    "browser": "browser",
+    "nats_url": "nats",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -104,18 +110,58 @@ def _drop_database(admin: sa.Engine, name: str) -> None:
         c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
 
 
+def _create_database(admin: sa.Engine, template: str | None = None) -> str:
+    """A new test database (a copy of ``template`` when given); its URL."""
+    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"{copy}'))
+    return sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
     admin = _postgres_admin()
-    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    url = _create_database(admin)
     try:
         yield url
     finally:
+        _drop_database(admin, str(sa.make_url(url).database))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A PostgreSQL database at the newest migration, made once per test process: nodes
+    are made in copies of it (``CREATE DATABASE ... TEMPLATE``) instead of migrating
+    each one."""
+    from hotline.storage.engine import make_engine, upgrade
+
+    admin = _postgres_admin()
+    url = _create_database(admin)
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    name = str(sa.make_url(url).database)
+    try:
+        yield name
+    finally:
         _drop_database(admin, name)
+        admin.dispose()
+
+
+@pytest.fixture
+def migrated_postgres_url(postgres_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database at the newest migration, for a node made in it."""
+    admin = _postgres_admin()
+    url = _create_database(admin, postgres_template)
+    try:
+        yield url
+    finally:
+        _drop_database(admin, str(sa.make_url(url).database))
         admin.dispose()
 
 
@@ -145,10 +191,7 @@ def _default_backend(
             return sqlite_default(home)  # a node already on SQLite
         if home not in made:
             admin = admin or _postgres_admin()
-            name = f"hotline_test_{uuid.uuid4().hex[:12]}"
-            with admin.connect() as c:
-                c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-            made[home] = sa.make_url(PG_URL).set(database=name).render_as_string(False)
+            made[home] = _create_database(admin, request.getfixturevalue("postgres_template"))
         return made[home]
 
     monkeypatch.setattr(hotline.config, "default_database_url", on_postgres)
@@ -197,9 +240,18 @@ def make_lab_node(home: Path, database_url: str | None, clock: FakeClock) -> Nod
     return node
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def lab_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """:func:`database_url` for a node: on PostgreSQL a copy of the migrated template."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hotline.db'}"
+    url: str = request.getfixturevalue("migrated_postgres_url")
+    return url
+
+
 @pytest.fixture
-def lab_node(tmp_path: Path, database_url: str, clock: FakeClock) -> Iterator[Node]:
-    node = make_lab_node(tmp_path / "node", database_url, clock)
+def lab_node(tmp_path: Path, lab_database_url: str, clock: FakeClock) -> Iterator[Node]:
+    node = make_lab_node(tmp_path / "node", lab_database_url, clock)
     try:
         yield node
     finally:
