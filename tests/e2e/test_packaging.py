@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from hotline.domain.errors import InvalidInput
-from hotline.exercise.demo import find_scenario
+from hotline.runtime.demo import find_scenario
 
 pytestmark = pytest.mark.process
 

@@ -72,7 +72,7 @@ def demo(
 ) -> None:
     """Run a US node and a RU node on 127.0.0.1 and play the 2022 scenario between them in
     accelerated time, printing the timeline; then the consoles, until Ctrl-C."""
-    from hotline.exercise.demo import find_scenario, run_demo
+    from hotline.runtime.demo import find_scenario, run_demo
 
     path = find_scenario(scenario)
 
@@ -102,7 +102,7 @@ def exercise_check(
     scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario file.")],
 ) -> None:
     """Check a scenario file and list its steps; errors name the step and field."""
-    from hotline.exercise.demo import load_scenario
+    from hotline.runtime.demo import load_scenario
 
     found = load_scenario(scenario)
     out.print(f"{found.id}: {found.title}; {len(found.steps)} steps over {found.length}")
@@ -138,7 +138,7 @@ def exercise_run(
     import httpx
 
     from hotline.domain.exercise import parse_exercise_id
-    from hotline.exercise.demo import load_scenario
+    from hotline.runtime.demo import load_scenario
     from hotline.exercise.player import Pacer, Player, ScenarioPacer, load_nodes
 
     found = load_scenario(scenario)
