@@ -138,8 +138,8 @@ def exercise_run(
     import httpx
 
     from hotline.domain.exercise import parse_exercise_id
-    from hotline.runtime.demo import load_scenario
     from hotline.exercise.player import Pacer, Player, ScenarioPacer, load_nodes
+    from hotline.runtime.demo import load_scenario
 
     found = load_scenario(scenario)
     ident = parse_exercise_id(exercise or found.id)
