@@ -13,14 +13,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
-from fastapi import FastAPI
-
-from hotline.api.app import create_api
-from hotline.api.context import ApiContext
-from hotline.api.limits import BodyLimit, BodyLimits
-from hotline.api.metrics import Metrics, Operations, mount_operations
+from hotline.api.metrics import Metrics
 from hotline.config import SQLITE_IN_HOME, Settings, load_settings, write_config
 from hotline.domain.clock import Clock, format_time
 from hotline.domain.errors import AlreadyExists, StorageUnavailable
@@ -56,6 +51,13 @@ from hotline.storage.library import Library
 from hotline.storage.peers import PeerStore
 from hotline.storage.picture import PictureStore
 from hotline.storage.store import Store
+
+if TYPE_CHECKING:  # the HTTP apps, the peer transport and NATS: imported when built
+    import httpx
+    from fastapi import FastAPI
+
+    from hotline.federation.workers import Federation
+    from hotline.ingest.jetstream import TrackPublisher
 
 
 class SystemClock:
@@ -175,12 +177,23 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         outages=Outages(clock),
         metrics=Metrics(),
         refusals=refusals,
-        publisher=TrackPublisher.for_party(settings.nats_url, party) if settings.nats_url else None,
+        publisher=_publisher(settings.nats_url, party),
     )
+
+
+def _publisher(nats_url: str, party: str) -> TrackPublisher | None:
+    """With ``nats_url``, the publisher of the party's tracks onto JetStream."""
+    if not nats_url:
+        return None
+    from hotline.ingest.jetstream import TrackPublisher
+
+    return TrackPublisher.for_party(nats_url, party)
 
 
 def federation(node: Node, http: httpx.Client) -> Federation:
     """The node's federation workers, talking to peers through ``http``."""
+    from hotline.federation.workers import Federation, Timing
+
     settings = node.settings
     timing = Timing(
         batch=settings.delivery_batch,
@@ -207,6 +220,14 @@ def federation(node: Node, http: httpx.Client) -> Federation:
 def federation_app(node: Node) -> FastAPI:
     """The node's HTTP app: the federation API, the track ingest endpoint, the operator
     API and the console, each request body held to its limit (:mod:`hotline.api.limits`)."""
+    from hotline.api.app import create_api
+    from hotline.api.context import ApiContext
+    from hotline.api.limits import BodyLimit, BodyLimits
+    from hotline.api.metrics import Operations, mount_operations
+    from hotline.federation.api import FederationContext, create_app
+    from hotline.federation.client import PREFIX
+    from hotline.ingest.api import mount_ingest
+
     app = create_app(
         FederationContext(
             party=node.party,
