@@ -52,7 +52,7 @@ def token(node: Node) -> dict[str, str]:
 
 
 def too_large(answer: httpx.Response, setting: str, member: str = "detail") -> dict[str, Any]:
-    """A 413 naming the limit; ``member`` holds the message (the ingest API's is "error")."""
+    """A 413 problem naming the limit in ``member``."""
     assert answer.status_code == 413, answer.text
     assert answer.headers["connection"] == "close"
     body: dict[str, Any] = answer.json()
@@ -86,7 +86,8 @@ def test_an_ingest_body_over_its_limit_is_refused(client: TestClient) -> None:
         content=b" " * (8 * MIB + 1),
         headers={"Authorization": f"Bearer {INGEST}"},
     )
-    too_large(answer, "ingest_body_limit", "error")
+    problem = too_large(answer, "ingest_body_limit")
+    assert set(problem) == {"type", "title", "status", "detail", "hint"}
 
 
 def test_a_body_sent_in_chunks_is_counted_as_it_comes(client: TestClient) -> None:
@@ -239,7 +240,7 @@ def announce_only(port: int, path: str, length: int, extra: str = "") -> bytes:
     [
         ("/api/v1/auth/login", "", "detail"),
         ("/api/v1/messages", "", "detail"),
-        ("/ingest/v1/tracks", f"Authorization: Bearer {INGEST}\r\n", "error"),
+        ("/ingest/v1/tracks", f"Authorization: Bearer {INGEST}\r\n", "detail"),
     ],
 )
 def test_a_server_refuses_100_mb_before_they_are_sent(
@@ -319,4 +320,5 @@ def test_hostile_json_to_ingest_is_a_clear_400(client: TestClient) -> None:
             "/ingest/v1/tracks", content=body, headers={"Authorization": f"Bearer {INGEST}"}
         )
         assert answer.status_code == 400
-        assert words in answer.json()["error"]
+        assert answer.json()["type"].endswith("#invalid-input")
+        assert words in answer.json()["detail"]

@@ -66,7 +66,8 @@ def test_metrics_need_their_token(home: Path, clock: FakeClock, node: Node) -> N
     try:
         with TestClient(federation_app(off)) as client:
             answer = client.get("/metrics")
-            assert answer.status_code == 403 and "metrics_token" in answer.json()["error"]
+            assert answer.status_code == 403 and "metrics_token" in answer.json()["detail"]
+            assert answer.headers["content-type"] == "application/problem+json"
     finally:
         off.close()
     with TestClient(federation_app(node)) as client:

@@ -12,6 +12,7 @@ import pytest
 from hotline.api.problems import KINDS, MEDIA_TYPE, from_error, problem
 from hotline.domain import errors
 from hotline.domain.intent import Activity, ShortNotice
+from hotline.http.problems import ERRORS, UNMAPPED, status_of
 
 
 def body(answer: Any) -> dict[str, Any]:
@@ -63,3 +64,31 @@ def test_facts_for_programs_are_members_of_the_problem() -> None:
     found = body(from_error(short))
     assert found["short_notice"] == {"required_seconds": 86400, "given_seconds": 7200}
     assert found["type"].endswith("#refused") and found["status"] == 409
+
+
+def _error_classes() -> list[type[errors.HotlineError]]:
+    found = [
+        cls
+        for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, errors.HotlineError)
+    ]
+    return [cls for cls in found if cls is not errors.HotlineError]
+
+
+@pytest.mark.parametrize("cls", _error_classes(), ids=lambda c: c.__name__)
+def test_every_domain_error_has_its_place_in_the_table(cls: type[errors.HotlineError]) -> None:
+    """A new error must be placed (by itself or its family): the fallback is a 500."""
+    assert any(issubclass(cls, mapped) for mapped, *_ in ERRORS), cls.__name__
+
+
+def test_an_error_missing_from_the_table_is_the_nodes_fault() -> None:
+    class Unplaced(errors.HotlineError):
+        pass
+
+    assert status_of(Unplaced("new")) == UNMAPPED
+    assert UNMAPPED[0] == 500
+
+
+def test_stored_data_failing_verification_is_never_the_callers_fault() -> None:
+    status, kind, _ = status_of(errors.IntegrityFailure("event 3 of us-ru: bad signature"))
+    assert (status, kind) == (500, "internal")

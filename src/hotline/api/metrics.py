@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import hotline
 from hotline.domain.errors import HotlineError
 from hotline.domain.policy import LineStatus
-from hotline.ingest.api import bearer_refusal
+from hotline.http.bearer import bearer_refusal
 from hotline.services.contacts import Contacts
 from hotline.services.overdue import overdue
 from hotline.services.writer import LedgerWriter

@@ -4,11 +4,14 @@ The body is ``{"tracks": [{"uid", "party", "kind", "lat", "lon", "time", "alt_m"
 "speed_mps", "course_deg", "callsign"}, ...]}``; the request carries
 ``Authorization: Bearer <ingest_token>``. Without a configured token the endpoint is
 off. Bad records are refused one by one, with the reason; the good ones are kept.
+
+A request refused as a whole (no token, a body too large or not a batch, tracks that
+could not be stored) is answered with an RFC 9457 problem, mapped where the operator
+API's are (:mod:`hotline.http.problems`): the caller's fault a 4xx, the node's a 5xx.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,11 +21,18 @@ from starlette.concurrency import run_in_threadpool
 
 from hotline.api.limits import BodyTooLarge
 from hotline.domain.clock import parse_time
-from hotline.domain.errors import InvalidInput
+from hotline.domain.errors import HotlineError, InvalidInput
 from hotline.domain.json_input import parse_json
 from hotline.domain.tracks import Track, TrackKind, make_track
+from hotline.http.bearer import bearer_refusal
+from hotline.http.problems import from_error, problem
 
 MAX_BATCH = 10_000
+#: What a batch looks like, for a caller that sent something else.
+BATCH_HINT = (
+    'send JSON such as {"tracks": [{"uid": "ru-1", "lat": 55, "lon": 21, '
+    '"time": "2026-03-01T12:00:00Z"}]}'
+)
 
 
 def track_of(item: Any) -> Track:
@@ -50,17 +60,6 @@ def _opt(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def bearer_refusal(request: Request, token: str, what: str, setting: str) -> JSONResponse | None:
-    """The answer refusing a request without the bearer ``token`` of ``setting`` (403 while
-    the setting is empty: ``what`` is off), or None when it carries it."""
-    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if not token:
-        return JSONResponse({"error": f"{what} is off: set {setting}"}, status_code=403)
-    if not hmac.compare_digest(given.encode(), token.encode()):
-        return JSONResponse({"error": "wrong or missing bearer token"}, status_code=401)
-    return None
-
-
 def mount_ingest(app: FastAPI, sink: Callable[[Sequence[Track]], object], token: str) -> None:
     @app.post("/ingest/v1/tracks")
     async def post_tracks(request: Request) -> JSONResponse:
@@ -70,14 +69,18 @@ def mount_ingest(app: FastAPI, sink: Callable[[Sequence[Track]], object], token:
         try:
             body = parse_json(await request.body())
         except BodyTooLarge as over:
-            return JSONResponse({"error": over.message, "hint": over.hint}, status_code=413)
+            return problem(413, over.message, hint=over.hint)
         except InvalidInput as exc:
-            return JSONResponse({"error": exc.message}, status_code=400)
+            exc.hint = exc.hint or BATCH_HINT
+            return from_error(exc)
         items = body.get("tracks") if isinstance(body, dict) else None
         if not isinstance(items, list) or len(items) > MAX_BATCH:
-            return JSONResponse(
-                {"error": f"give {{'tracks': [...]}} with at most {MAX_BATCH} tracks"},
-                status_code=400,
+            return from_error(
+                InvalidInput(
+                    "body",
+                    f"give {{'tracks': [...]}} with at most {MAX_BATCH} tracks",
+                    hint=BATCH_HINT,
+                )
             )
         good, refused = [], []
         for n, item in enumerate(items):
@@ -85,5 +88,8 @@ def mount_ingest(app: FastAPI, sink: Callable[[Sequence[Track]], object], token:
                 good.append(track_of(item))
             except InvalidInput as exc:
                 refused.append({"index": n, "error": exc.message})
-        await run_in_threadpool(sink, good)
+        try:
+            await run_in_threadpool(sink, good)
+        except HotlineError as exc:  # NATS or the database away (503), stored data (500)
+            return from_error(exc)
         return JSONResponse({"ingested": len(good), "refused": refused})

@@ -19,6 +19,7 @@ from hotline.domain.canonical import content_id
 from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import (
     ChainConflict,
+    IntegrityFailure,
     InvalidInput,
     NotFound,
     StorageUnavailable,
@@ -84,15 +85,18 @@ class Store:
 
     def _parsed_line(self, terms: str) -> Line:
         """A line's stored terms, parsed once per distinct text (terms never change in
-        place; a changed text is parsed, and verified, afresh)."""
+        place; a changed text is parsed, and verified, afresh). Raises IntegrityFailure
+        when they fail: the record is damaged, not the request that read it."""
         line = self._terms.get(terms)
         if line is None:
             try:
                 line = Line.from_terms(json.loads(terms))
             except ValueError as exc:
-                if isinstance(exc, InvalidInput):
-                    raise
-                raise InvalidInput("terms", "a line's stored terms are not JSON") from exc
+                why = exc.message if isinstance(exc, InvalidInput) else "not JSON"
+                raise IntegrityFailure(
+                    f"a line's stored terms fail verification: {why}",
+                    hint="run `hotline verify`; restore the record from a backup",
+                ) from exc
             self._terms[terms] = line
         return line
 

@@ -20,6 +20,7 @@ from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import (
     AlreadyExists,
     ChainConflict,
+    IntegrityFailure,
     InvalidInput,
 )
 from hotline.domain.events import Event, EventKind
@@ -61,12 +62,20 @@ def as_bytes(value: Any) -> bytes:
 
 
 def event_of(row: Any) -> Event:
+    """A stored event. Raises IntegrityFailure when its stored bytes are no event (the
+    node's record is damaged: not the fault of whoever asked)."""
     received = getattr(row, "received_at", None)
     try:
         at = parse_time(received) if isinstance(received, str) else None
     except InvalidInput:
         at = None  # a damaged bookkeeping column; the event itself is what verify checks
-    return Event.from_raw(as_bytes(row.raw), as_bytes(row.sig), at)
+    try:
+        return Event.from_raw(as_bytes(row.raw), as_bytes(row.sig), at)
+    except InvalidInput as exc:
+        raise IntegrityFailure(
+            f"a stored event is unreadable: {exc.message}",
+            hint="run `hotline verify`; restore the record from a backup or from the peer",
+        ) from exc
 
 
 def read_lines(
