@@ -22,11 +22,6 @@ from hotline.domain.errors import AlreadyExists, StorageUnavailable
 from hotline.domain.identity import Party, parse_party_id
 from hotline.domain.tracks import NM, Track
 from hotline.exercise.record import NodeRecord
-from hotline.federation.api import FederationContext, create_app
-from hotline.federation.client import PREFIX
-from hotline.federation.workers import Federation, Timing
-from hotline.ingest.api import mount_ingest
-from hotline.ingest.jetstream import TrackPublisher
 from hotline.services.accounts import Accounts
 from hotline.services.awareness import Awareness
 from hotline.services.catalogues import Catalogues
