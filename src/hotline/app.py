@@ -100,8 +100,8 @@ class Node:
     publisher: TrackPublisher | None = None  # with nats_url: tracks go through JetStream
 
     def ingest(self, batch: Sequence[Track]) -> int:
-        """Tracks into the picture (with ``nats_url``: onto JetStream, for the rule
-        workers to store), counted for the metrics."""
+        """Tracks into the picture (with ``nats_url``: onto JetStream, for the track
+        writers to store), counted for the metrics."""
         sink = self.publisher or self.awareness.ingest
         taken = sink(batch)
         self.metrics.ingested.inc(len(batch))
@@ -214,13 +214,13 @@ def federation(node: Node, http: httpx.Client) -> Federation:
 
 def federation_app(node: Node) -> FastAPI:
     """The node's HTTP app: the federation API, the track ingest endpoint, the operator
-    API and the console, each request body held to its limit (:mod:`hotline.api.limits`)."""
+    API and the console, each request body held to its limit (:mod:`hotline.http.limits`)."""
     from hotline.api.app import create_api
     from hotline.api.context import ApiContext
-    from hotline.api.limits import BodyLimit, BodyLimits
     from hotline.api.metrics import Operations, mount_operations
     from hotline.federation.api import FederationContext, create_app
     from hotline.federation.client import PREFIX
+    from hotline.http.limits import BodyLimit, BodyLimits
     from hotline.ingest.api import mount_ingest
 
     app = create_app(

@@ -19,10 +19,10 @@ import uvicorn
 from fastapi.testclient import TestClient
 from starlette.types import Message, Receive, Scope, Send
 
-from hotline.api.limits import BodyLimit, BodyLimits, BodyTooLarge
 from hotline.app import Node, federation_app
 from hotline.config import load_settings
 from hotline.domain.errors import InvalidInput
+from hotline.http.limits import BodyLimit, BodyLimits, BodyTooLarge
 from hotline.services.verification import verify_store
 from tests.conftest import FakeClock, make_lab_node
 

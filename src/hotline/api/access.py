@@ -14,11 +14,11 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from hotline.api.limits import MAX_INT64
 from hotline.domain import errors
 from hotline.domain.events import Event
 from hotline.domain.identity import Principal, Role
 from hotline.domain.policy import LineState
+from hotline.http.limits import MAX_INT64
 from hotline.services.accounts import Accounts
 from hotline.storage.store import Store
 

@@ -10,8 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, Days, Me
 from hotline.api.context import Now
-from hotline.api.limits import JsonRoute
 from hotline.api.problems import errors_of
+from hotline.api.routing import JsonRoute
 from hotline.api.schemas.desks import OverdueItem
 from hotline.services.contacts import Contacts
 from hotline.services.overdue import overdue

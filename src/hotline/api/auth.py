@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import COOKIE, Access, Me, token_of
-from hotline.api.limits import JsonRoute
 from hotline.api.problems import errors_of
+from hotline.api.routing import JsonRoute
 from hotline.api.schemas.people import Me as MeAnswer
 from hotline.api.schemas.people import NodeInfo, Session, SignedOut
 from hotline.domain.identity import Principal

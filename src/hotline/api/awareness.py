@@ -15,9 +15,9 @@ from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, AlertId, Me
 from hotline.api.context import Now
-from hotline.api.limits import JsonRoute
 from hotline.api.maps import dynamic_layers, static_layers
 from hotline.api.problems import errors_of
+from hotline.api.routing import JsonRoute
 from hotline.api.schemas.record import Alert, AlertAck, AlertDraft, MapLayers
 from hotline.services.awareness import Awareness
 from hotline.services.notices import Notices

@@ -14,8 +14,8 @@ from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, Days, Ident, Me
 from hotline.api.context import Now
-from hotline.api.limits import JsonRoute
 from hotline.api.problems import errors_of
+from hotline.api.routing import JsonRoute
 from hotline.api.schemas.desks import ContactHistory, PairStats
 from hotline.api.schemas.desks import ContactRequest as ContactAnswer
 from hotline.domain import errors

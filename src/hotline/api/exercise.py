@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 
 from hotline.api.access import Me
 from hotline.api.context import Now
-from hotline.api.limits import JsonRoute
 from hotline.api.problems import errors_of
+from hotline.api.routing import JsonRoute
 from hotline.api.schemas.people import LinkCut, LinkOutage
 from hotline.domain import errors
 from hotline.domain.exercise import parse_exercise_id

@@ -9,8 +9,8 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, Me
-from hotline.api.limits import JsonRoute
 from hotline.api.problems import errors_of
+from hotline.api.routing import JsonRoute
 from hotline.api.schemas.people import LinkState, NodeTime, Verification
 from hotline.domain.clock import Clock, format_time, truncate_ms
 from hotline.services.verification import CachedVerification

@@ -12,9 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, Ident, Limit, Me
 from hotline.api.context import Now
-from hotline.api.limits import JsonRoute
 from hotline.api.models import event_json
 from hotline.api.problems import errors_of
+from hotline.api.routing import JsonRoute
 from hotline.api.schemas.events import (
     Event as EventAnswer,
 )

@@ -16,9 +16,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, Ident, Me
-from hotline.api.limits import JsonRoute
 from hotline.api.models import event_json
 from hotline.api.problems import errors_of
+from hotline.api.routing import JsonRoute
 from hotline.api.schemas.desks import Notice, NoticeActivity
 from hotline.api.schemas.events import Event as EventAnswer
 from hotline.domain.clock import parse_time

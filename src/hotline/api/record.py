@@ -13,8 +13,8 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, LineId, Me
-from hotline.api.limits import JsonRoute
 from hotline.api.problems import errors_of
+from hotline.api.routing import JsonRoute
 from hotline.api.schemas.record import LineRecord
 from hotline.domain.clock import format_time
 from hotline.domain.events import Event, EventKind

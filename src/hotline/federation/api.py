@@ -21,7 +21,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from hotline.api.limits import BodyTooLarge, bounded_int
 from hotline.domain import http_signatures
 from hotline.domain.clock import Clock, format_time
 from hotline.domain.crypto import PublicKey
@@ -30,6 +29,7 @@ from hotline.domain.json_input import parse_json
 from hotline.domain.requests import AuthenticRequest, check_request, screen_request, sign_answer
 from hotline.domain.rotation import ROTATION_HEADER
 from hotline.federation.client import PREFIX, decode_events, encode_events
+from hotline.http.limits import BodyTooLarge, bounded_int
 from hotline.services.outages import Outages
 from hotline.services.receiver import Receiver
 from hotline.services.refusals import PROVEN, Refusals

@@ -19,12 +19,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from hotline.api.limits import BodyTooLarge
 from hotline.domain.clock import parse_time
 from hotline.domain.errors import HotlineError, InvalidInput
 from hotline.domain.json_input import parse_json
 from hotline.domain.tracks import Track, TrackKind, make_track
 from hotline.http.bearer import bearer_refusal
+from hotline.http.limits import BodyTooLarge
 from hotline.http.problems import from_error, problem
 
 MAX_BATCH = 10_000

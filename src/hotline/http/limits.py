@@ -1,4 +1,4 @@
-"""Request body limits for every HTTP port of the node, and what reads bodies within them.
+"""Request body limits for every HTTP port of the node.
 
 :class:`BodyLimits` is an ASGI middleware: each path prefix has its own limit (settings
 ``federation_body_limit``, ``ingest_body_limit``, ``login_body_limit``,
@@ -10,24 +10,20 @@ federation API signs its refusal); if nothing catches it, the middleware answers
 an RFC 9457 problem itself. The connection is closed after a refusal, so the rest of
 the body is not read.
 
-:class:`JsonRoute` makes the operator API read JSON bodies with
-:func:`hotline.domain.json_input.parse_json`, the one reader every endpoint uses.
+:func:`bounded_int` reads an integer query parameter within what a 64-bit column holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from fastapi import HTTPException, Request, Response
-from fastapi.routing import APIRoute
+from fastapi import HTTPException
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hotline.api.problems import problem
 from hotline.domain.errors import InvalidInput
-from hotline.domain.json_input import parse_json
+from hotline.http.problems import problem
 
 #: The largest value a path or query integer may take: what a 64-bit column holds.
 MAX_INT64 = 2**63 - 1
@@ -52,15 +48,6 @@ class BodyTooLarge(HTTPException):
         self.message = f"at most {rule.limit} bytes of request body are taken here; this one {size}"
         self.hint = f"send a smaller body (the limit is the setting {rule.setting})"
         super().__init__(status_code=413, detail=self.message)
-
-
-class BadBody(HTTPException):
-    """A JSON body that :func:`parse_json` refused (400), carrying its message and hint."""
-
-    def __init__(self, refused: InvalidInput) -> None:
-        self.message = refused.message
-        self.hint = refused.hint or "send a JSON body; see /api/v1/openapi.json"
-        super().__init__(status_code=400, detail=self.message)
 
 
 class BodyLimits:
@@ -121,30 +108,6 @@ class BodyLimits:
 def _content_length(scope: Scope) -> int | None:
     value = Headers(scope=scope).get("content-length")
     return int(value) if value is not None and value.isdigit() else None
-
-
-class JsonRequest(Request):
-    """A request whose JSON body is read by :func:`parse_json` (BadBody if refused)."""
-
-    async def json(self) -> Any:
-        if not hasattr(self, "_json"):
-            try:
-                self._json = parse_json(await self.body())
-            except InvalidInput as refused:
-                raise BadBody(refused) from refused
-        return self._json
-
-
-class JsonRoute(APIRoute):
-    """An operator API route that reads its JSON body with :class:`JsonRequest`."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            return await handler(JsonRequest(request.scope, request.receive))
-
-        return route
 
 
 def bounded_int(text: str | None, field: str, default: int, low: int = 0) -> int:
