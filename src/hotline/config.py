@@ -528,7 +528,7 @@ class Settings:
             "",
             _text,
             "NATS server with JetStream (nats://HOST:PORT) for track ingest: the API and the "
-            "CoT listener publish tracks, rule workers store them. Empty: tracks go straight "
+            "CoT listener publish tracks, track writers store them. Empty: tracks go straight "
             "to the picture.",
         )
     )
