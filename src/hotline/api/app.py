@@ -2,7 +2,8 @@
 
 The API is one router per resource (auth, lines, messages, catalogue, translation,
 notices, contacts, relays, watch, accountability, health, awareness, exercise, the live
-stream), all sharing the checks of :mod:`hotline.api.access`. Errors become RFC 9457
+stream), all sharing the checks of :mod:`hotline.api.access`; each is given only what it
+uses of the node (:class:`~hotline.api.context.ApiContext`). Errors become RFC 9457
 problems in one place, :mod:`hotline.api.problems`; the OpenAPI document,
 ``/api/v1/openapi.json``, is the contract (:mod:`hotline.api.contract`).
 """

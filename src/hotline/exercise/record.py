@@ -43,7 +43,8 @@ class NodeRecord:
     """One node's record as the exercise tools read it (this timeline and the
     after-action report): its party and language, its ledger (``store``), the refusals of
     its federation API (``peers``), its awareness ``picture`` and its ``clock``. Built by
-    the composition root (``hotline.app.node_record``)."""
+    the composition root (``hotline.app.node_record``), and for the operator API's
+    reports from its :class:`~hotline.api.context.ApiContext`."""
 
     party: str
     language: str
