@@ -245,15 +245,17 @@ def test_the_access_log_is_a_setting(home: Path) -> None:
 
 
 @pytest.mark.process
-def test_serve_with_json_logs_writes_json_only(home: Path) -> None:
-    """The banner, uvicorn's own lines and the access log: every line one JSON object."""
+@pytest.mark.parametrize("workers", [(), ("--workers", "2")], ids=["one process", "workers"])
+def test_serve_with_json_logs_writes_json_only(home: Path, workers: tuple[str, ...]) -> None:
+    """The banner, the supervisor's lines, uvicorn's own lines and the access log: every
+    line one JSON object."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     env["HOTLINE_LOG_FORMAT"] = "json"
     proc = subprocess.Popen(
-        [*HOTLINE, "--home", str(home), "serve", "--listen", f"127.0.0.1:{port}"],
+        [*HOTLINE, "--home", str(home), "serve", "--listen", f"127.0.0.1:{port}", *workers],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -278,5 +280,7 @@ def test_serve_with_json_logs_writes_json_only(home: Path) -> None:
     assert all(r["time"].endswith("Z") for r in records)
     said = [r["message"] for r in records if r["logger"] == "hotline.serve"]
     assert any(m.startswith(f"node US serving on http://127.0.0.1:{port}") for m in said)
+    if workers:
+        assert any(m.startswith(f"serving on http://127.0.0.1:{port} with 2 workers") for m in said)
     access = [(r["path"], r["status"]) for r in records if r["logger"] == "hotline.access"]
     assert ("/health", 200) in access and ("/no/such/page", 404) in access
