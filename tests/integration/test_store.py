@@ -829,3 +829,28 @@ def test_a_line_read_while_proposed_is_read_afresh_once_accepted_elsewhere(
     assert lab_node.store.line("us-ru-spare").status.value == "active"
     event = lab_node.messages.send("us-ru-spare", US_JOC, draft("on the new line"))
     assert event.line == "us-ru-spare"
+
+
+def test_a_write_transaction_reads_what_it_has_written_before_it_commits(
+    lab_node: Node,
+) -> None:
+    """The receiver checks each event of a batch against the record as the batch leaves
+    it: principals, lines and events read inside the transaction include its own writes,
+    which another connection does not see until the commit."""
+    from hotline.domain.identity import Principal, Role
+
+    store = lab_node.store
+    key = SigningKey(bytes(range(32))).public
+    newcomer = Principal(
+        id="RU/CGS", name="Chief of the General Staff", roles=(Role.LEADER,), key=key
+    )
+    sent = lab_node.messages.send("us-ru-deconfliction", "US/EUCOM-JOC", draft("seen"))
+    with store.write() as tx:
+        tx.add_principal(newcomer, "2026-03-01T12:00:00.000Z")
+        assert tx.principal("RU/CGS") == newcomer
+        assert "RU/CGS" in {p.id for p in tx.principals()}
+        assert {s.line.id for s in tx.lines()} == {s.line.id for s in store.lines()}
+        assert tx.resolve([sent.id])[sent.id].seq == sent.seq
+        with pytest.raises(NotFound):
+            tx.principal("RU/NOBODY")
+    assert store.principal("RU/CGS") == newcomer

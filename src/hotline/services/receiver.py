@@ -283,9 +283,7 @@ class Receiver:
         if kind == EventKind.MESSAGE:
             if state.status is not LineStatus.ACTIVE:
                 raise RequestRefused("line not active", f"line {event.line} is not active")
-            others = (
-                s.line for s in self.store.lines() if event.author in s.line.policy.principals
-            )
+            others = (s.line for s in tx.lines() if event.author in s.line.policy.principals)
             check_message(state.line, event, others)
             if "coded" in content:
                 self._check_coded(tx, state.line, event, content["coded"])
@@ -312,7 +310,7 @@ class Receiver:
         elif kind in CONTACT_KINDS:
             self._check_contact(tx, state.line, event, content)
         elif kind == EventKind.ACK:
-            self._check_ack(state.line, event, content)
+            self._check_ack(tx, state.line, event, content)
         elif kind == EventKind.RECEIPT:
             if content.get("of") == self.own:
                 upto = int(content.get("upto_seq", 0))
@@ -375,7 +373,7 @@ class Receiver:
     def _check_translation(self, tx: WriteTx, line: Line, event: Event) -> None:
         try:
             check_translation_form(event)
-            roles = self.store.principal(event.author).roles
+            roles = tx.principal(event.author).roles
             target = tx.event(str(event.content.get("ref")))
             if target is None or target.line != event.line:
                 raise RequestRefused("bad reference", f"{event.kind} of an event not on the line")
@@ -428,7 +426,7 @@ class Receiver:
             raise RequestRefused(
                 "not a party", f"line {line.id} is not between {event.party} and {self.own}"
             )
-        known = {p.id for p in self.store.principals()}
+        known = {p.id for p in tx.principals()}
         offered = self._offered_principals(event)
         for principal in offered:
             if principal.id not in known and principal.id in line.policy.principals:
@@ -468,7 +466,7 @@ class Receiver:
         if party_of(principal) != event.party:
             raise RequestRefused("malformed", f"{event.party} cannot rotate {principal}'s key")
         try:
-            self.store.principal(principal)
+            tx.principal(principal)
             tx.rotate_key(principal, key, str(event.body["ts"]))
         except NotFound as exc:
             raise RequestRefused("unknown principal", exc.message) from exc
@@ -490,9 +488,9 @@ class Receiver:
             offered.append(principal)
         return offered
 
-    def _check_ack(self, line: Line, event: Event, content: Any) -> None:
+    def _check_ack(self, tx: WriteTx, line: Line, event: Event, content: Any) -> None:
         ref = content.get("ref")
-        target = self.store.resolve([ref]).get(ref) if isinstance(ref, str) else None
+        target = tx.resolve([ref]).get(ref) if isinstance(ref, str) else None
         if target is None or target.line != line.id or target.kind != EventKind.MESSAGE:
             raise RequestRefused("bad reference", f"acknowledges {ref}, not a message here")
         if target.party == party_of(event.author):

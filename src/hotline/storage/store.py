@@ -25,7 +25,7 @@ from hotline.domain.errors import (
     StorageUnavailable,
 )
 from hotline.domain.events import Event
-from hotline.domain.identity import Party, Principal, Role
+from hotline.domain.identity import Party, Principal
 from hotline.domain.ledger import ChainHead
 from hotline.domain.policy import Line, LineState, LineStatus
 from hotline.domain.verify import RefTarget, StoredEvent, StoredLine
@@ -45,8 +45,11 @@ from hotline.storage.transaction import (
     RETRYABLE_SQLSTATES,
     WriteTx,
     as_bytes,
+    current_keys,
     event_of,
     read_lines,
+    read_principals,
+    resolve_ids,
 )
 
 log = logging.getLogger(__name__)
@@ -157,7 +160,7 @@ class Store:
     def parties(self) -> list[Party]:
         with self._read() as c:
             rows = c.execute(sa.select(parties).order_by(parties.c.id)).all()
-            node_keys = self._current_keys(c, [r.id for r in rows])
+            node_keys = current_keys(c, [r.id for r in rows])
         return [
             Party(id=r.id, name=r.name, hosted=bool(r.hosted), node_key=node_keys.get(r.id))
             for r in rows
@@ -170,21 +173,8 @@ class Store:
         raise NotFound("party", party_id, hint="see `hotline party list`")
 
     def principals(self, party: str | None = None) -> list[Principal]:
-        query = sa.select(principals).order_by(principals.c.id)
-        if party is not None:
-            query = query.where(principals.c.party == party)
         with self._read() as c:
-            rows = c.execute(query).all()
-            current = self._current_keys(c, [r.id for r in rows])
-        return [
-            Principal(
-                id=r.id,
-                name=r.name,
-                roles=tuple(Role(x) for x in r.roles.split(",") if x),
-                key=current[r.id],
-            )
-            for r in rows
-        ]
+            return read_principals(c, party)
 
     def hosted_parties(self) -> frozenset[str]:
         """The parties whose node keys this node holds."""
@@ -214,27 +204,10 @@ class Store:
 
     def principal(self, principal_id: str) -> Principal:
         with self._read() as c:
-            row = c.execute(sa.select(principals).where(principals.c.id == principal_id)).first()
-            if row is None:
-                raise NotFound("principal", principal_id, hint="see `hotline principal list`")
-            key = self._current_keys(c, [principal_id])[principal_id]
-        return Principal(
-            id=row.id,
-            name=row.name,
-            roles=tuple(Role(x) for x in row.roles.split(",") if x),
-            key=key,
-        )
-
-    @staticmethod
-    def _current_keys(c: Connection, owners: list[str]) -> dict[str, PublicKey]:
-        if not owners:
-            return {}
-        rows = c.execute(
-            sa.select(keys.c.owner, keys.c.public_key)
-            .where(keys.c.owner.in_(owners), keys.c.retired_at.is_(None))
-            .order_by(keys.c.created_at)
-        ).all()
-        return {r.owner: PublicKey.from_text(r.public_key) for r in rows}
+            found = read_principals(c, principal_id=principal_id)
+        if not found:
+            raise NotFound("principal", principal_id, hint="see `hotline principal list`")
+        return found[0]
 
     def current_key_id(self, owner: str) -> str | None:
         """The id of the owner's key in force (not retired), if any."""
@@ -468,15 +441,5 @@ class Store:
 
     def resolve(self, ids: Collection[str]) -> Mapping[str, RefTarget]:
         """Where each of ``ids`` stands (ids not stored are absent)."""
-        found: dict[str, RefTarget] = {}
-        wanted = list(ids)
         with self._read() as c:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                for r in c.execute(
-                    sa.select(
-                        events.c.id, events.c.line, events.c.party, events.c.seq, events.c.kind
-                    ).where(events.c.id.in_(chunk))
-                ):
-                    found[r.id] = RefTarget(line=r.line, party=r.party, seq=r.seq, kind=r.kind)
-        return found
+            return resolve_ids(c, ids)

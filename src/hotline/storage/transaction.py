@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,12 +22,13 @@ from hotline.domain.errors import (
     ChainConflict,
     IntegrityFailure,
     InvalidInput,
+    NotFound,
 )
 from hotline.domain.events import Event, EventKind
-from hotline.domain.identity import Party, Principal
+from hotline.domain.identity import Party, Principal, Role
 from hotline.domain.ledger import ChainHead
 from hotline.domain.policy import Line, LineState, LineStatus
-from hotline.domain.verify import expected_ref
+from hotline.domain.verify import RefTarget, expected_ref
 from hotline.storage.schema import (
     escalation_policies,
     events,
@@ -76,6 +77,55 @@ def event_of(row: Any) -> Event:
             f"a stored event is unreadable: {exc.message}",
             hint="run `hotline verify`; restore the record from a backup or from the peer",
         ) from exc
+
+
+def current_keys(c: Connection, owners: list[str]) -> dict[str, PublicKey]:
+    """Each owner's key in force (not retired)."""
+    if not owners:
+        return {}
+    rows = c.execute(
+        sa.select(keys.c.owner, keys.c.public_key)
+        .where(keys.c.owner.in_(owners), keys.c.retired_at.is_(None))
+        .order_by(keys.c.created_at)
+    ).all()
+    return {r.owner: PublicKey.from_text(r.public_key) for r in rows}
+
+
+def read_principals(
+    c: Connection, party: str | None = None, principal_id: str | None = None
+) -> list[Principal]:
+    """Principals (``party``'s only, or the one ``principal_id``), with their keys."""
+    query = sa.select(principals).order_by(principals.c.id)
+    if party is not None:
+        query = query.where(principals.c.party == party)
+    if principal_id is not None:
+        query = query.where(principals.c.id == principal_id)
+    rows = c.execute(query).all()
+    current = current_keys(c, [r.id for r in rows])
+    return [
+        Principal(
+            id=r.id,
+            name=r.name,
+            roles=tuple(Role(x) for x in r.roles.split(",") if x),
+            key=current[r.id],
+        )
+        for r in rows
+    ]
+
+
+def resolve_ids(c: Connection, ids: Collection[str]) -> dict[str, RefTarget]:
+    """Where each of ``ids`` stands (ids not stored are absent)."""
+    found: dict[str, RefTarget] = {}
+    wanted = list(ids)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for r in c.execute(
+            sa.select(
+                events.c.id, events.c.line, events.c.party, events.c.seq, events.c.kind
+            ).where(events.c.id.in_(chunk))
+        ):
+            found[r.id] = RefTarget(line=r.line, party=r.party, seq=r.seq, kind=r.kind)
+    return found
 
 
 def read_lines(
@@ -159,9 +209,24 @@ class WriteTx:
         )
         return {r.key_id: (owner, PublicKey.from_text(r.public_key)) for r in rows}
 
-    def lines(self, party: str) -> list[LineState]:
-        """``party``'s lines as this transaction sees them."""
+    def lines(self, party: str | None = None) -> list[LineState]:
+        """Lines (``party``'s only, if given) as this transaction sees them."""
         return read_lines(self._c, self._parse, party, None)
+
+    def principal(self, principal_id: str) -> Principal:
+        """A principal as this transaction sees it (one added by it included)."""
+        found = read_principals(self._c, principal_id=principal_id)
+        if not found:
+            raise NotFound("principal", principal_id, hint="see `hotline principal list`")
+        return found[0]
+
+    def principals(self) -> list[Principal]:
+        """Every principal as this transaction sees them."""
+        return read_principals(self._c)
+
+    def resolve(self, ids: Collection[str]) -> dict[str, RefTarget]:
+        """Where each of ``ids`` stands, events this transaction stored included."""
+        return resolve_ids(self._c, ids)
 
     def line(self, line_id: str) -> LineState | None:
         """A line as this transaction sees it (its own changes included)."""
