@@ -8,6 +8,9 @@ Names follow Prometheus's conventions: durations in seconds, counters ending ``_
 are counters (the ledger only grows); other figures read from the database are gauges,
 so every worker and site of a node reports the same figures. The delivery latency, the
 ingest count and the HTTP request metrics are this process's.
+
+Opening a node builds :class:`Metrics` (prometheus_client alone); the web framework and
+what the endpoints read are imported when they are mounted.
 """
 
 from __future__ import annotations
@@ -16,26 +19,26 @@ import platform
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.concurrency import run_in_threadpool
-from starlette.routing import Mount
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 import hotline
 from hotline.domain.errors import HotlineError
 from hotline.domain.policy import LineStatus
-from hotline.http.bearer import bearer_refusal
-from hotline.services.contacts import Contacts
-from hotline.services.overdue import overdue
-from hotline.services.writer import LedgerWriter
-from hotline.storage.engine import check_schema
-from hotline.storage.peers import PeerStore
-from hotline.storage.picture import PictureStore
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from hotline.services.contacts import Contacts
+    from hotline.services.writer import LedgerWriter
+    from hotline.storage.peers import PeerStore
+    from hotline.storage.picture import PictureStore
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 #: Methods counted by name; any other is counted as ``other`` (a client picks the method).
@@ -99,6 +102,8 @@ class NodeCollector(Collector):
         self.ops = ops
 
     def collect(self) -> Iterator[Metric]:
+        from hotline.services.overdue import overdue
+
         ops, store, peers = self.ops, self.ops.writer.store, self.ops.peers
         events = CounterMetricFamily(
             "hotline_ledger_events", "Events on record, by kind", labels=["kind"]
@@ -175,6 +180,8 @@ class NodeCollector(Collector):
 
 
 def readiness(ops: Operations) -> tuple[bool, dict[str, str]]:
+    from hotline.storage.engine import check_schema
+
     checks: dict[str, str] = {}
     try:
         check_schema(ops.writer.store.engine)
@@ -192,6 +199,8 @@ def readiness(ops: Operations) -> tuple[bool, dict[str, str]]:
 def route_of(scope: Scope) -> str:
     """The template of the route that answered (``/api/v1/messages/{event_id}``), never
     the path asked for: the label's values stay as few as the node's routes."""
+    from starlette.routing import Mount
+
     route = scope.get("route")
     path = getattr(route, "path", None)
     if not isinstance(path, str):
@@ -240,6 +249,10 @@ class RequestMetrics:
 def mount_operations(app: FastAPI, ops: Operations, token: str) -> None:
     """``/ready`` and ``/metrics`` (behind ``token``) on ``app``, and the request
     metrics around it: mount them last, so that every answer is counted."""
+    from starlette.concurrency import run_in_threadpool
+
+    from hotline.http.bearer import bearer_refusal
+
     ops.metrics.registry.register(NodeCollector(ops))
     app.add_middleware(RequestMetrics, metrics=ops.metrics)
 
