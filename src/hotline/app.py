@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,6 @@ from hotline.domain.identity import Party, parse_party_id
 from hotline.domain.tracks import NM, Track
 from hotline.exercise.record import NodeRecord
 from hotline.services.accounts import Accounts
-from hotline.services.awareness import Awareness
 from hotline.services.catalogues import Catalogues
 from hotline.services.contacts import Contacts
 from hotline.services.directory import Directory
@@ -44,15 +44,16 @@ from hotline.storage.engine import check_schema, make_engine, upgrade
 from hotline.storage.keystore import KeyStore
 from hotline.storage.library import Library
 from hotline.storage.peers import PeerStore
-from hotline.storage.picture import PictureStore
 from hotline.storage.store import Store
 
 if TYPE_CHECKING:  # the HTTP apps, the peer transport and NATS: imported when built
     import httpx
     from fastapi import FastAPI
+    from sqlalchemy import Engine
 
     from hotline.federation.workers import Federation
     from hotline.ingest.jetstream import TrackPublisher
+    from hotline.services.awareness import Awareness
 
 
 class SystemClock:
@@ -92,12 +93,18 @@ class Node:
     translations: Translations
     watch: Watch
     language: str
-    awareness: Awareness
+    make_awareness: Callable[[], Awareness]  # built when first asked for (geometry is heavy)
     accounts: Accounts
     outages: Outages
     metrics: Metrics
     refusals: Refusals
     publisher: TrackPublisher | None = None  # with nats_url: tracks go through JetStream
+
+    @cached_property
+    def awareness(self) -> Awareness:
+        """The situational-awareness engine, built on first use: a command that never
+        looks at tracks does not load the geometry libraries."""
+        return self.make_awareness()
 
     def ingest(self, batch: Sequence[Track]) -> int:
         """Tracks into the picture (with ``nats_url``: onto JetStream, for the track
@@ -158,21 +165,29 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         translations=Translations(writer, directory, settings.machine_translator or None),
         watch=Watch(writer, directory, library),
         language=settings.language,
-        awareness=Awareness(
-            PictureStore(bookkeeping),
-            notices,
-            party,
-            settings.territories or None,
-            corridors=tuple(km * 1000 for km in settings.corridors_km),
-            zones_file=settings.zones_file,
-            cpa_m=settings.cpa_nm * NM,
-            cpa_s=settings.cpa_within.total_seconds(),
-        ),
+        make_awareness=lambda: _awareness(settings, party, bookkeeping, notices),
         accounts=Accounts(store, AccountStore(bookkeeping), clock, settings.session_ttl),
         outages=Outages(clock),
         metrics=Metrics(),
         refusals=refusals,
         publisher=_publisher(settings.nats_url, party),
+    )
+
+
+def _awareness(settings: Settings, party: str, bookkeeping: Engine, notices: Notices) -> Awareness:
+    """The awareness engine as the settings describe it, over the picture's tables."""
+    from hotline.services.awareness import Awareness
+    from hotline.storage.picture import PictureStore
+
+    return Awareness(
+        PictureStore(bookkeeping),
+        notices,
+        party,
+        settings.territories or None,
+        corridors=tuple(km * 1000 for km in settings.corridors_km),
+        zones_file=settings.zones_file,
+        cpa_m=settings.cpa_nm * NM,
+        cpa_s=settings.cpa_within.total_seconds(),
     )
 
 
@@ -217,7 +232,8 @@ def federation_app(node: Node) -> FastAPI:
     API and the console, each request body held to its limit (:mod:`hotline.http.limits`)."""
     from hotline.api.app import create_api
     from hotline.api.context import ApiContext
-    from hotline.api.metrics import Operations, mount_operations
+    from hotline.api.metrics import Operations
+    from hotline.api.operations import mount_operations
     from hotline.federation.api import FederationContext, create_app
     from hotline.federation.client import PREFIX
     from hotline.http.limits import BodyLimit, BodyLimits

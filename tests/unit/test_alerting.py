@@ -20,7 +20,8 @@ import shapely
 from shapely.geometry import box
 
 from hotline.domain.alerting import Alert, AlertBook, AlertState, Changes, key_of, severity_of
-from hotline.domain.geo import Finding, Picture, Theatre, border_rules, cpa_pairs
+from hotline.domain.finding import Finding
+from hotline.domain.geo import Picture, Theatre, border_rules, cpa_pairs
 from hotline.domain.tracks import Track, TrackKind, make_track
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)

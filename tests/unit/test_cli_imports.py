@@ -70,3 +70,25 @@ def test_the_cli_names_the_feed_formats_the_parsers_read() -> None:
     from hotline.ingest.feeds import FORMATS as PARSED
 
     assert FORMATS == PARSED
+
+
+def test_the_cli_default_certificate_life_is_the_certificates_own() -> None:
+    from hotline.cli.tls import NODE_DAYS
+    from hotline.federation.certificates import NODE_DAYS as ISSUED
+
+    assert NODE_DAYS == ISSUED
+
+
+def test_reading_the_inbox_loads_the_database_toolkit_and_nothing_else_heavy(
+    tmp_path: Path,
+) -> None:
+    """A command that opens a node needs SQLAlchemy; the web framework, the geometry, NATS,
+    the plots and the migration tool stay unloaded until a command uses them."""
+    home = str(tmp_path / "node")
+    subprocess.run(
+        [sys.executable, "-m", "hotline", "--home", home, "init", "--party", "US"],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert _loaded(["--home", home, "inbox"]) == ["sqlalchemy"]

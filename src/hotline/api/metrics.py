@@ -9,8 +9,8 @@ are counters (the ledger only grows); other figures read from the database are g
 so every worker and site of a node reports the same figures. The delivery latency, the
 ingest count and the HTTP request metrics are this process's.
 
-Opening a node builds :class:`Metrics` (prometheus_client alone); the web framework and
-what the endpoints read are imported when they are mounted.
+Opening a node builds :class:`Metrics` (prometheus_client alone); the endpoints, and the
+web framework they need, are in :mod:`hotline.api.operations`, imported when mounted.
 """
 
 from __future__ import annotations
@@ -21,18 +21,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, Info, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, Info
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 import hotline
 from hotline.domain.errors import HotlineError
 from hotline.domain.policy import LineStatus
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from hotline.services.contacts import Contacts
@@ -244,27 +241,3 @@ class RequestMetrics:
             route = route_of(scope)
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.request_duration.labels(method, route).observe(self.clock() - started)
-
-
-def mount_operations(app: FastAPI, ops: Operations, token: str) -> None:
-    """``/ready`` and ``/metrics`` (behind ``token``) on ``app``, and the request
-    metrics around it: mount them last, so that every answer is counted."""
-    from starlette.concurrency import run_in_threadpool
-
-    from hotline.http.bearer import bearer_refusal
-
-    ops.metrics.registry.register(NodeCollector(ops))
-    app.add_middleware(RequestMetrics, metrics=ops.metrics)
-
-    @app.get("/ready", include_in_schema=False)
-    async def ready() -> JSONResponse:
-        ok, checks = await run_in_threadpool(readiness, ops)
-        return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics(request: Request) -> Response:
-        refused = bearer_refusal(request, token, "metrics", "metrics_token")
-        if refused is not None:
-            return refused
-        body = await run_in_threadpool(generate_latest, ops.metrics.registry)
-        return Response(body, media_type=CONTENT_TYPE)

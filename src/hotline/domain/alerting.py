@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from hotline.domain.clock import format_time
-from hotline.domain.geo import Finding
+from hotline.domain.finding import Finding
 from hotline.domain.tracks import TrackKind
 
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import shapely
@@ -22,6 +21,7 @@ from pyproj import Geod, Transformer
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from hotline.domain.finding import NO_DETAIL, Finding
 from hotline.domain.tracks import NM, Track, TrackKind
 
 Array = NDArray[np.float64]
@@ -30,7 +30,6 @@ PROJECTED = "EPSG:3035"
 
 DEFAULT_CORRIDORS_M = (30_000.0, 50_000.0, 100_000.0)
 DEFAULT_MARGIN_M = 2_000.0
-NO_DETAIL: Mapping[str, Any] = MappingProxyType({})
 DENSIFY_DEG = 0.05  # longest edge projected as a straight line
 DEFAULT_CPA_M = 5 * NM
 DEFAULT_TCPA_S = 180.0
@@ -43,23 +42,6 @@ DEFAULT_STALE = {
     TrackKind.GROUND: timedelta(minutes=15),
     TrackKind.UNKNOWN: timedelta(minutes=5),
 }
-
-
-class Finding(NamedTuple):
-    """What a rule found (a named tuple: rules make many of them). ``value`` is a
-    distance in metres (proximity, incursion: 0, cpa: DCPA), or seconds (stale)."""
-
-    rule: str  # proximity, incursion, cpa, unannounced, stale
-    uid: str
-    party: str | None
-    other: str | None  # the other party (territory or track)
-    value: float
-    band: float | None  # the corridor (proximity) or threshold crossed
-    kind: TrackKind
-    lat: float
-    lon: float
-    detail: Mapping[str, Any] = NO_DETAIL
-    holds: float | None = None  # proximity: the tightest corridor not left by the margin
 
 
 class Theatre:

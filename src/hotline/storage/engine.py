@@ -148,17 +148,28 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(_alembic_config(connection), "head")
 
 
-def current_revision(engine: Engine) -> str | None:
-    """The schema revision the database is at (None for an empty database)."""
-    from alembic.runtime.migration import MigrationContext
+#: Where Alembic keeps the revision a database is at.
+_VERSION = sa.table("alembic_version", sa.column("version_num"))
 
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at (None for an empty database). Read from
+    Alembic's version table directly: opening a node does not load Alembic."""
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            if not sa.inspect(connection).has_table("alembic_version"):
+                return None
+            found = connection.execute(sa.select(_VERSION.c.version_num)).scalars().all()
     except sa.exc.OperationalError as exc:
         raise StorageUnavailable(
             f"cannot open the database: {exc.orig}", hint="check the database URL and server"
         ) from exc
+    if len(found) > 1:
+        raise StorageUnavailable(
+            f"the database is at several schema revisions at once: {', '.join(found)}",
+            hint="the schema has branched; restore the database from a backup",
+        )
+    return str(found[0]) if found else None
 
 
 def check_schema(engine: Engine) -> None:
