@@ -13,6 +13,7 @@ the lines it is a party of.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -24,7 +25,14 @@ from starlette.concurrency import run_in_threadpool
 from hotline.domain import http_signatures
 from hotline.domain.clock import Clock, format_time
 from hotline.domain.crypto import PublicKey
-from hotline.domain.errors import InvalidInput, NotFound, PeerUnavailable, RequestRefused
+from hotline.domain.errors import (
+    HotlineError,
+    InvalidInput,
+    NotFound,
+    PeerUnavailable,
+    RequestRefused,
+    StorageUnavailable,
+)
 from hotline.domain.json_input import parse_json
 from hotline.domain.requests import AuthenticRequest, check_request, screen_request, sign_answer
 from hotline.domain.rotation import ROTATION_HEADER
@@ -37,7 +45,36 @@ from hotline.services.rotations import NodeRotations
 from hotline.services.writer import LedgerWriter
 from hotline.storage.peers import PeerStore
 
+log = logging.getLogger("hotline.federation")
+
 PULL_LIMIT = 1000
+
+
+def as_refusal(exc: InvalidInput | RequestRefused) -> RequestRefused:
+    """A peer's bad request as a refusal on record (bad input is ``malformed``)."""
+    return exc if isinstance(exc, RequestRefused) else RequestRefused("malformed", exc.message)
+
+
+def refusal(exc: HotlineError | BodyTooLarge, *, authenticated: bool) -> tuple[int, str, str]:
+    """What the federation API answers to an error: (status, error, detail). The one
+    place its errors become statuses; every answer is signed all the same.
+
+    Before the request is proven to come from a pinned peer, a refusal is 401; after,
+    bad input is 400 and a refusal by policy 403. A body over its limit is 413, a line cut
+    by an outage drill 503. What fails on this side (a damaged record, a database out of
+    reach) is 500 or 503: never the peer's fault, never on its record."""
+    if isinstance(exc, BodyTooLarge):
+        return 413, "too large", exc.message
+    if isinstance(exc, InvalidInput | RequestRefused):
+        refused = as_refusal(exc)
+        if not authenticated:
+            return 401, refused.reason, refused.detail
+        return (400 if refused.reason == "malformed" else 403), refused.reason, refused.detail
+    if isinstance(exc, PeerUnavailable):
+        return 503, "outage", exc.message
+    if isinstance(exc, StorageUnavailable):
+        return 503, "unavailable", exc.message
+    return 500, "internal", "the node failed to answer; its operators are told"
 
 
 @dataclass
@@ -188,6 +225,13 @@ def create_app(ctx: FederationContext) -> FastAPI:
             record(request, refused)
             raise
 
+    def refused(request: Request, exc: HotlineError | BodyTooLarge, *, peer: bool) -> Response:
+        """The signed answer to what was refused, from the one table (:func:`refusal`)."""
+        status, error, detail = refusal(exc, authenticated=peer)
+        if status >= 500:
+            log.error("a federation request failed on this node: %s", exc)
+        return answer(status, {"error": error, "detail": detail}, request)
+
     async def guarded(request: Request, handle: Any) -> Response:
         wait = refusals.retry_after(client_of(request))
         if wait is not None:  # this address has had its refusals for the minute
@@ -201,46 +245,27 @@ def create_app(ctx: FederationContext) -> FastAPI:
                 request,
                 {"Retry-After": str(wait)},
             )
-        try:  # before the body is read: a stranger's bytes cost us nothing
+        try:
+            # before the body is read: a stranger's bytes cost us nothing
             await run_in_threadpool(screen, request)
-        except RequestRefused as unauthentic:
-            return answer(
-                401,
-                {"error": unauthentic.reason, "detail": unauthentic.detail},
-                request,
-            )
-        try:
             body = await request.body()
-        except BodyTooLarge as over:  # refused by its Content-Length, or as it came in
-            return answer(
-                413,
-                {"error": "too large", "detail": over.message},
-                request,
-            )
-        try:
             auth = await run_in_threadpool(authenticate, request, body)
-        except RequestRefused as unauthentic:
-            return answer(401, {"error": unauthentic.reason, "detail": unauthentic.detail}, request)
-        if ctx.outages is not None:
-            try:
-                ctx.outages.check(auth.sender)
-            except PeerUnavailable as cut:
-                return answer(503, {"error": "outage", "detail": cut.message}, request)
+        except (HotlineError, BodyTooLarge) as exc:
+            return refused(request, exc, peer=False)
         try:
+            if ctx.outages is not None:
+                ctx.outages.check(auth.sender)
             status, payload = await run_in_threadpool(handle, auth, request, body)
-        except (InvalidInput, RequestRefused) as exc:
-            refused = (
-                exc if isinstance(exc, RequestRefused) else RequestRefused("malformed", exc.message)
-            )
-            await run_in_threadpool(
-                refusals.proven,
-                peer=auth.sender,
-                client=client_of(request),
-                kind="request",
-                refused=refused,
-            )
-            status = 400 if refused.reason == "malformed" else 403
-            return answer(status, {"error": refused.reason, "detail": refused.detail}, request)
+        except HotlineError as exc:
+            if isinstance(exc, InvalidInput | RequestRefused):  # the peer's fault: on record
+                await run_in_threadpool(
+                    refusals.proven,
+                    peer=auth.sender,
+                    client=client_of(request),
+                    kind="request",
+                    refused=as_refusal(exc),
+                )
+            return refused(request, exc, peer=True)
         return answer(status, payload, request)
 
     def shared_line(auth: AuthenticRequest, line_id: str) -> None:
