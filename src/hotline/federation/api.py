@@ -85,8 +85,8 @@ class FederationContext:
     receiver: Receiver
     clock: Clock
     skew: timedelta
+    refusals: Refusals
     outages: Outages | None = None
-    refusals: Refusals | None = None
 
 
 def client_of(request: Request) -> str:
@@ -121,7 +121,7 @@ def create_app(ctx: FederationContext) -> FastAPI:
     app = FastAPI(title="hotline node", docs_url=None, redoc_url=None, openapi_url=None)
     store = ctx.writer.store
     rotations = NodeRotations(ctx.writer, ctx.party)
-    refusals = ctx.refusals or Refusals(ctx.peers, ctx.clock)
+    refusals = ctx.refusals
 
     def answer(
         status: int, payload: Any, request: Request, headers: dict[str, str] | None = None

@@ -93,12 +93,12 @@ class Receiver:
         writer: LedgerWriter,
         peers: PeerStore,
         own_party: str,
-        skew: timedelta = timedelta(minutes=5),
-        library: Library | None = None,
-        refusals: Refusals | None = None,
+        skew: timedelta,
+        library: Library | None,
+        refusals: Refusals,
     ) -> None:
         self.library = library
-        self.refusals = refusals or Refusals(peers, writer.clock)
+        self.refusals = refusals
         self.writer = writer
         self.store = writer.store
         self.peers = peers
