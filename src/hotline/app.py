@@ -121,8 +121,14 @@ class Node:
         self.peers.engine.dispose()
 
 
+def database_engine(settings: Settings, url: str | None = None) -> Engine:
+    """The engine of the node's database (setting ``database_url``; ``url``: another one,
+    as a restore into a new database gives), opened as the node opens it."""
+    return make_engine(url or settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+
+
 def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], bytes]) -> Node:
-    engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    engine = database_engine(settings)
     store = Store(engine)
     writer = LedgerWriter(store, KeyStore(settings.keys_dir), clock)
     directory = Directory(writer, random)

@@ -62,11 +62,12 @@ def init(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema to this version of hotline."""
+    from hotline.app import database_engine
     from hotline.config import load_settings
-    from hotline.storage.engine import current_revision, make_engine, upgrade
+    from hotline.storage.engine import current_revision, upgrade
 
     settings = load_settings(os.environ, state["home"])
-    engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    engine = database_engine(settings)
     try:
         before = current_revision(engine)
         upgrade(engine)

@@ -53,11 +53,11 @@ def restore_command(
 ) -> None:
     """Restore a backup into a new node folder (--home) and an empty database, then
     verify the whole ledger. Nothing that exists is overwritten."""
+    from hotline.app import database_engine
     from hotline.config import load_settings, write_config
     from hotline.services.halts import ChainHalts
     from hotline.services.verification import verify_store
     from hotline.storage.backup import restore
-    from hotline.storage.engine import make_engine
 
     settings = load_settings(os.environ, state["home"])
     if settings.config_path.exists():
@@ -68,8 +68,7 @@ def restore_command(
     if not archive.is_file():
         raise InvalidInput("archive", f"no file {archive}")
     settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    url = database or settings.database_url
-    engine = make_engine(url, sqlite_synchronous=settings.sqlite_synchronous)
+    engine = database_engine(settings, database)
     try:
         manifest, config = restore(archive, engine, settings.home, settings.keys_dir)
     finally:
