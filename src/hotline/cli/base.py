@@ -68,7 +68,7 @@ UNBOUNDED = 100_000
 
 
 class Output(Console):
-    """Standard output: as wide as the terminal on a terminal, else :data:`UNBOUNDED`
+    """Standard output (and error): as wide as the terminal on a terminal, else :data:`UNBOUNDED`
     (Rich would take the width of the terminal the command was typed in, or 80, and cut
     ids to ``ad7619…`` in ``hotline inbox | grep FLASH``)."""
 
@@ -84,7 +84,7 @@ class Output(Console):
 
 # markup=False: subjects, names and titles come from other parties and must print as sent.
 out = Output(highlight=False, markup=False)
-err = Console(stderr=True, highlight=False, markup=False)
+err = Output(stderr=True, highlight=False, markup=False)  # errors piped to a log: never wrapped
 
 app = typer.Typer(
     help="hotline: signed, hash-chained lines between rival militaries.",
