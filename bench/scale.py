@@ -78,12 +78,10 @@ node.close()
 CONSUMER = """
 import json, sys
 from pathlib import Path
-from hotline.app import open_node
-from hotline.ingest.jetstream import Names, TrackWriters
+from hotline.app import open_node, track_writers
 
 node = open_node({"HOTLINE_NATS_URL": sys.argv[2]}, Path(sys.argv[1]))
-workers = TrackWriters(node.settings.nats_url, Names.of_party(node.party),
-                      node.awareness.ingest, 1)
+workers = track_writers(node, 1)
 workers.connection.connect()
 for worker in workers.workers:
     worker.subscribe()

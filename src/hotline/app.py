@@ -52,7 +52,7 @@ if TYPE_CHECKING:  # the HTTP apps, the peer transport and NATS: imported when b
     from sqlalchemy import Engine
 
     from hotline.federation.workers import Federation
-    from hotline.ingest.jetstream import TrackPublisher
+    from hotline.ingest.jetstream import TrackPublisher, TrackWriters
     from hotline.services.awareness import Awareness
 
 
@@ -230,6 +230,21 @@ def federation(node: Node, http: httpx.Client) -> Federation:
         request_signatures=settings.request_signatures,
         # waits between attempts on the monotonic clock, unless time is an exercise's
         monotonic=time.monotonic if isinstance(node.writer.clock, SystemClock) else None,
+    )
+
+
+def track_writers(node: Node, count: int | None = None) -> TrackWriters | None:
+    """The party's track writers, not started: ``count`` of them (else the setting
+    ``nats_consumers``), taking its tracks from JetStream (setting ``nats_url``) into the
+    picture. None without ``nats_url``: tracks go straight to the picture."""
+    settings = node.settings
+    if not settings.nats_url:
+        return None
+    from hotline.ingest.jetstream import Names, TrackWriters
+
+    sink = node.awareness.ingest
+    return TrackWriters(
+        settings.nats_url, Names.of_party(node.party), sink, count or settings.nats_consumers
     )
 
 

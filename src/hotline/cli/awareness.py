@@ -283,19 +283,17 @@ def consume(
     """Run track writers in the foreground until Ctrl-C or SIGTERM: take the party's tracks
     from NATS JetStream (nats_url) into the picture, reporting progress every few seconds.
     Run as many of these processes as the picture's database keeps up with."""
-    from hotline.ingest.jetstream import Names, TrackWriters
+    from hotline.app import track_writers
 
     with node_context() as node:
-        if not node.settings.nats_url:
+        workers = track_writers(node, consumers)
+        if workers is None:
             raise errors.InvalidInput(
                 "nats_url",
                 "is empty: tracks go straight to the picture, there is nothing to consume",
                 hint="set nats_url (HOTLINE_NATS_URL), e.g. nats://127.0.0.1:4222",
             )
-        count = consumers or node.settings.nats_consumers
-        workers = TrackWriters(
-            node.settings.nats_url, Names.of_party(node.party), node.awareness.ingest, count
-        )
+        count = len(workers.workers)
         stop = threading.Event()
         previous = {
             sig: signal.signal(sig, lambda signum, frame: stop.set())

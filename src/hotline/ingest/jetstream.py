@@ -516,19 +516,3 @@ class TrackWriters:
         for worker in self.workers:
             worker.close()
         self.connection.close()
-
-
-def start_track_writers(
-    url: str,
-    party: str,
-    sink: Callable[[Sequence[Track]], object],
-    count: int,
-    announce: Callable[[str], None],
-) -> TrackWriters | None:
-    """For ``hotline serve``: the party's track writers, started, when ``url`` is set."""
-    if not url:
-        return None
-    workers = TrackWriters(url, Names.of_party(party), sink, count)
-    workers.start()
-    announce(f"{count} track writer(s) taking tracks from {workers.names.subject} on {url}")
-    return workers

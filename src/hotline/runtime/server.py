@@ -14,10 +14,9 @@ from datetime import timedelta
 
 import uvicorn
 
-from hotline.app import Node, federation, federation_app
+from hotline.app import Node, federation, federation_app, track_writers
 from hotline.exercise.stepping import stepped_loops
 from hotline.federation.tls import PEER_TIMEOUT
-from hotline.ingest.jetstream import start_track_writers
 from hotline.ingest.listener import CotLimits, CotListener
 from hotline.runtime.leases import Leased
 from hotline.runtime.logs import AccessLog, announcer, configure_logging
@@ -147,13 +146,13 @@ def serve(
             )
             listener.start()
             announce(f"listening for Cursor on Target on {cot_host}:{listener.port} (TCP, UDP)")
-        writers = start_track_writers(
-            node.settings.nats_url,
-            node.party,
-            node.awareness.ingest,
-            node.settings.nats_consumers,
-            announce,
-        )
+        writers = track_writers(node)
+        if writers is not None:
+            writers.start()
+            announce(
+                f"{len(writers.workers)} track writer(s) taking tracks from "
+                f"{writers.names.subject} on {node.settings.nats_url}"
+            )
         node.writer.group.start()  # sends and acks from the API share commits
         for thread in threads:
             thread.start()
