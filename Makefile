@@ -5,6 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
+# Python keeps compiled modules (and pytest its rewritten tests) in __pycache__: a test
+# process, a node and the CLI start without compiling hotline again each time, even
+# where the environment asks for no bytecode.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: demo walkthrough test test-fast test-postgres lint format bench clean help console
 
 help:
