@@ -854,3 +854,14 @@ def test_a_write_transaction_reads_what_it_has_written_before_it_commits(
         with pytest.raises(NotFound):
             tx.principal("RU/NOBODY")
     assert store.principal("RU/CGS") == newcomer
+
+
+def test_what_the_database_means_for_its_readers_is_said_by_the_store(lab_node: Node) -> None:
+    """Only storage knows the dialect: the others ask it what it means for them."""
+    store = lab_node.store
+    if is_postgres(lab_node):
+        assert store.late_positions > 0 and store.shared_by_sites
+        assert (store.listen_url() or "").startswith("postgresql://")
+    else:
+        assert store.late_positions == 0 and not store.shared_by_sites
+        assert store.listen_url() is None

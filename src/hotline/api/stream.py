@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
-from sqlalchemy.engine import Engine
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
@@ -54,14 +53,6 @@ class StreamRouter(APIRouter):
     watch: SessionWatch
 
 
-def listen_url(engine: Engine) -> str | None:
-    """The libpq URL to ``LISTEN`` on for commits; None when the database is not
-    PostgreSQL."""
-    if engine.dialect.name != "postgresql":
-        return None
-    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def stream_router(
     store: Store,
     picture: PictureStore,
@@ -77,7 +68,7 @@ def stream_router(
         STREAM_KINDS,
         alert_mark=lambda: alert_mark(picture.engine),
         alert_states=lambda: alert_states(picture.engine),
-        listen_url=listen_url(store.engine),
+        listen_url=store.listen_url(),
     )
     watch = SessionWatch(accounts, accounts.clock)
     router = StreamRouter(prefix="/api/v1")

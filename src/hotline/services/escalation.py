@@ -48,9 +48,6 @@ WATCHED = (
     EventKind.CONTACT_REQUEST.value,
     *(k.value for k in CONTACT_KINDS - {EventKind.CONTACT_REQUEST}),
 )
-#: On PostgreSQL an event may commit after one with a higher position was read: the
-#: scheduler reads this many positions back again (and skips those it has seen).
-PG_OVERLAP = 2000
 #: Most actions recorded by one tick (a catch-up after an outage goes on next tick), and
 #: per write transaction.
 TICK_LIMIT = 2000
@@ -236,7 +233,9 @@ class Escalations:
 
     def _feed(self) -> None:
         self._hosted = self.directory.hosted()
-        overlap = PG_OVERLAP if self.store.engine.dialect.name == "postgresql" else 0
+        # an event may commit after one with a higher position was read: read back again
+        # as far as the store says (and skip what was seen)
+        overlap = self.store.late_positions
         start = max(0, self._pos - overlap)
         for pos, event in self.store.events_after(start, WATCHED):
             if pos <= self._pos and pos in self._recent:

@@ -74,6 +74,11 @@ _EVENT_COLUMNS = (
 )
 
 
+#: On PostgreSQL how many positions back a reader by position looks again
+#: (:attr:`Store.late_positions`).
+LATE_POSITIONS = 2000
+
+
 class Store:
     """Reads, and :meth:`write` transactions, over one database."""
 
@@ -307,6 +312,27 @@ class Store:
                     .order_by(events.c.pos)
                 )
             ]
+
+    @property
+    def late_positions(self) -> int:
+        """How far back a reader of events by position must look again. On PostgreSQL a
+        position is taken before its transaction commits, so an event can commit after one
+        with a higher position was read; SQLite has one writer, so positions commit in
+        order (0)."""
+        return LATE_POSITIONS if self.engine.dialect.name == "postgresql" else 0
+
+    @property
+    def shared_by_sites(self) -> bool:
+        """Whether several sites (processes on other hosts) can share this database:
+        PostgreSQL, not an SQLite file."""
+        return self.engine.dialect.name != "sqlite"
+
+    def listen_url(self) -> str | None:
+        """The libpq URL to ``LISTEN`` on for commits (PostgreSQL); None on SQLite."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        url = self.engine.url.set(drivername="postgresql")
+        return url.render_as_string(hide_password=False)
 
     def events_after(
         self, pos: int, kinds: Collection[str], limit: int | None = None
