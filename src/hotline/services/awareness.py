@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from hotline.domain.alerting import Alert, AlertBook, Changes
-from hotline.domain.errors import InvalidInput, NotFound, PolicyRefused
+from hotline.domain.drafting import draft_of
+from hotline.domain.errors import InvalidInput
 from hotline.domain.geo import (
     DEFAULT_CPA_M,
     DEFAULT_TCPA_S,
@@ -28,8 +29,7 @@ from hotline.domain.geo import (
     zones_from,
 )
 from hotline.domain.message import MessageDraft
-from hotline.domain.policy import LineKind, LineState, LineStatus, MessageKind
-from hotline.domain.precedence import Precedence
+from hotline.domain.policy import LineState
 from hotline.domain.tracks import Track
 from hotline.services.notices import Notices
 from hotline.storage.picture import PictureStore
@@ -201,61 +201,10 @@ class Awareness:
     # -- drafts ------------------------------------------------------------------------
 
     def draft(self, alert_id: int, now: datetime) -> tuple[LineState, MessageDraft]:
-        """A message for the watch officer to review and send: a query to the party
-        whose track it is, or a notification to the party whose border our track nears,
-        on the line between us whose policy takes it (deconfliction first)."""
+        """A message for the watch officer to review and send about alert ``alert_id``
+        (the rules are :func:`hotline.domain.drafting.draft_of`)."""
         alert, _ = self.picture.alert(alert_id)
-        ours = alert.party == self.party
-        other = alert.other if ours else alert.party
-        if other is None or other == self.party:
-            raise PolicyRefused(
-                f"alert {alert_id} concerns no other party", hint="nothing to tell anyone"
-            )
-        kind = MessageKind.NOTIFICATION if ours else MessageKind.QUERY
-        line = self._line_for(other, kind)
-        radius = 10.0 if alert.rule != "cpa" else 20.0
-        subject = ("Notification: " if ours else "Query: ") + alert.summary()
-        body = f"{alert.summary()}. " + (
-            "This activity is not directed at you."
-            if ours
-            else "Please explain the purpose of this activity."
-        )
-        draft = MessageDraft(
-            kind=kind,
-            precedence=Precedence.FLASH if alert.severity == "critical" else Precedence.IMMEDIATE,
-            subject=subject[:200],
-            body=body,
-            area={
-                "center": [round(alert.lon, 5), round(alert.lat, 5)],
-                "radius": radius,
-                "unit": "km",
-            },
-            window={
-                "start": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "end": (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            },
-            activity=alert.kind.value,
-            units=(alert.uid,),
-            alert=str(alert_id),
-        )
-        return line, draft
-
-    def _line_for(self, other: str, kind: MessageKind) -> LineState:
-        usable = [
-            s
-            for s in self.store.lines(self.party)
-            if s.status is LineStatus.ACTIVE
-            and other in s.line.parties
-            and kind in s.line.policy.kinds
-        ]
-        if not usable:
-            raise NotFound(
-                "line",
-                f"to {other} taking a {kind.value}",
-                hint="agree a deconfliction line with that party first",
-            )
-        usable.sort(key=lambda s: (s.line.kind is not LineKind.DECONFLICTION, s.line.id))
-        return usable[0]
+        return draft_of(alert, alert_id, self.party, self.store.lines(self.party), now)
 
     def live(self) -> list[Alert]:
         return self.picture.live_alerts()
