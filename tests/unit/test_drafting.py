@@ -27,7 +27,8 @@ def alert(
     party: str, other: str | None, *, severity: str = "critical", rule: str = "proximity"
 ) -> Alert:
     return Alert(
-        key="k", rule="proximity", severity=severity, state=AlertState.OPEN, uid="RUS-1", party=party,
+        key="k", rule="proximity", severity=severity, state=AlertState.OPEN, uid="RUS-1",
+        party=party,
         other=other, band=30_000.0, value=24_000.0, kind=TrackKind.MISSILE, lat=52.1, lon=23.7,
         opened_at=NOW, updated_at=NOW,
     )  # fmt: skip
