@@ -40,7 +40,7 @@ from hotline.services.translations import Translations
 from hotline.services.watch import Watch
 from hotline.services.writer import LedgerWriter
 from hotline.storage.accounts import AccountStore
-from hotline.storage.engine import check_schema, make_engine, upgrade
+from hotline.storage.engine import bookkeeping_engine, check_schema, make_engine, upgrade
 from hotline.storage.keystore import KeyStore
 from hotline.storage.library import Library
 from hotline.storage.peers import PeerStore
@@ -132,14 +132,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
     store = Store(engine)
     writer = LedgerWriter(store, KeyStore(settings.keys_dir), clock)
     directory = Directory(writer, random)
-    # Delivery cursors, nonces, link state and alerts are bookkeeping, not the record: on
-    # SQLite they commit without waiting for the disk (a cursor lost to a power cut only
-    # means events are pushed again, and the peer drops the duplicates).
-    bookkeeping = (
-        make_engine(settings.database_url, sqlite_synchronous="NORMAL")
-        if engine.dialect.name == "sqlite"
-        else engine
-    )
+    bookkeeping = bookkeeping_engine(engine)  # cursors, nonces, link state: not the record
     peers = PeerStore(bookkeeping)
     refusals = Refusals(
         peers,

@@ -202,3 +202,17 @@ def test_the_cycle_finder_sees_a_cycle_through_several_modules() -> None:
     graph = {"a": {"b"}, "b": {"c", "d"}, "c": {"a"}, "d": set(), "e": {"e"}}
     assert _cycles(graph) == [["a", "b", "c"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_only_storage_knows_the_database_dialect() -> None:
+    """What SQLite or PostgreSQL means for a reader is the store's to say (its
+    ``late_positions``, ``shared_by_sites``, ``listen_url``); no other part asks which
+    database it is."""
+    asking = []
+    for path in sorted(SRC.rglob("*.py")):
+        if _module_name(path).startswith("hotline.storage"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "dialect":
+                asking.append(f"{_module_name(path)}:{node.lineno}")
+    assert not asking, "outside storage/, asks for the dialect: " + ", ".join(asking)

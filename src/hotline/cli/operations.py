@@ -146,7 +146,7 @@ def site_add(
         raise AlreadyExists(f"a node already exists at {folder}", hint="choose a new folder")
     with node_context() as node:
         settings = node.settings
-        if node.store.engine.dialect.name == "sqlite":
+        if not node.store.shared_by_sites:
             raise InvalidInput(
                 "database_url",
                 "sites of one node share one PostgreSQL database; this node is on SQLite",

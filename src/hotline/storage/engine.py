@@ -61,6 +61,18 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
     )
 
 
+def bookkeeping_engine(engine: Engine) -> Engine:
+    """The engine for bookkeeping beside the record (delivery cursors, nonces, link state,
+    alerts): on SQLite a second engine on the same file whose commits do not wait for
+    the disk (a cursor lost to a power cut only means events are pushed again, and the
+    peer drops the duplicates); elsewhere ``engine`` itself."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return make_engine(
+        engine.url.render_as_string(hide_password=False), sqlite_synchronous="NORMAL"
+    )
+
+
 def _sqlite_engine(url: str, synchronous: str) -> Engine:
     if synchronous.upper() not in SYNCHRONOUS_MODES:
         raise StorageUnavailable(
