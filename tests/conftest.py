@@ -53,6 +53,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker("process")  # a browser drives nodes in processes of their own
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_passwords() -> Iterator[None]:
+    """Argon2 at its lowest cost for nodes made in this process: a password check is the
+    same code and the same stored form, in a millisecond instead of a quarter second
+    (nodes the tests start as processes keep the real cost)."""
+    import argon2
+
+    import hotline.services.accounts
+
+    def cheap() -> argon2.PasswordHasher:
+        return argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hotline.services.accounts, "PasswordHasher", cheap)
+        yield
+
+
 class FakeClock:
     """A clock that moves only when told to."""
 
