@@ -124,7 +124,8 @@ def _drop_database(admin: sa.Engine, name: str) -> None:
             sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
             {"n": name},
         )
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        # FORCE: a node's process may connect again between the two statements
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _create_database(admin: sa.Engine, template: str | None = None) -> str:
