@@ -173,3 +173,24 @@ def test_stop_commits_what_is_queued_then_writes_go_direct(
     direct = lab_node.messages.send(DECONFLICTION, US_JOC, draft("direct"))
     assert group.commits == commits  # not through the group
     assert lab_node.store.event(direct.id).id == direct.id
+
+
+def test_every_kind_of_write_goes_through_the_group_while_serving(serving: Node) -> None:
+    """Not only sends and acknowledgements: a desk registered, a line proposed, a watch
+    handover, an escalation policy and the node's own URLs are each one job of the group
+    commit while the node serves."""
+    from hotline.domain.policy import LineKind
+
+    group = serving.writer.group
+    jobs = group.jobs
+    serving.directory.add_principal("US/SECDEF", "Secretary of Defense", ["leader"])
+    serving.lines.propose(
+        line_id="us-ru-service", kind=LineKind.SERVICE, title="service", members=[US_JOC, RU_NDMC]
+    )
+    serving.watch.handover(US_JOC, "Maj. Smith", "quiet night")
+    serving.escalations.set_policy(
+        DECONFLICTION, "steps:\n  - {action: resend, after: 5m}\n", "yaml"
+    )
+    serving.peering.set_own_urls(["https://us.example:8100"])
+    assert group.jobs == jobs + 5
+    assert_sound(serving)

@@ -273,7 +273,8 @@ class RollbackGuard:
     def _store(self, line: str, party: str, head: ChainHead, events: Sequence[Event]) -> None:
         """Store checked events of our chain, with what they changed on this node (lines
         signed, keys rotated), as when they were first appended."""
-        with self.store.write() as tx:
+
+        def store(tx: WriteTx) -> None:
             if tx.head(line, party) != head:
                 raise ChainConflict(
                     f"{party}'s chain on {line} moved during recovery", hint="run it again"
@@ -281,6 +282,8 @@ class RollbackGuard:
             for event in events:
                 _apply(tx, event)
                 tx.append(event)
+
+        self.writer.transact(store, line)
 
 
 def _apply(tx: WriteTx, event: Event) -> None:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -21,7 +22,7 @@ from hotline.domain.errors import HotlineError, PeerUnavailable
 from hotline.domain.events import Event, EventKind
 from hotline.domain.ledger import ChainHead
 from hotline.domain.linktest import LinkState, PathResult, is_due, linktest_content, state_of
-from hotline.domain.policy import LineKind, LineState, LineStatus
+from hotline.domain.policy import Line, LineKind, LineState, LineStatus
 from hotline.federation.client import RFC9421, PeerClient, decode_events, head_of
 from hotline.federation.recovery import RollbackGuard
 from hotline.federation.tls import peer_http
@@ -30,6 +31,7 @@ from hotline.services.receiver import Receiver
 from hotline.services.rotations import NodeRotations
 from hotline.services.writer import LedgerWriter
 from hotline.storage.peers import Cursor, Peer, PeerStore
+from hotline.storage.transaction import WriteTx
 
 log = logging.getLogger("hotline.federation")
 
@@ -366,6 +368,15 @@ class Federation:
 
     # -- link tests ----------------------------------------------------------------------
 
+    def _record_test(
+        self, line: Line, content: dict[str, Any], moment: datetime, tx: WriteTx
+    ) -> Event:
+        """One round's link test, signed by this node on the service line."""
+        own = frozenset({self.party})
+        return self.writer.append(
+            tx, line, EventKind.LINKTEST, self.party, content, hosted=own, now=moment
+        )
+
     def linktest_once(self, now: datetime | None = None) -> list[tuple[str, LinkState]]:
         """Run the link tests that are due: on each active service line where this node
         starts the current round, ping every path of the peer and record the result."""
@@ -393,16 +404,7 @@ class Federation:
                 except PeerUnavailable as exc:
                     paths.append(PathResult(url, False, None, exc.message[:200]))
             content = linktest_content(peer.party, due, paths)
-            with self.store.write() as tx:
-                self.writer.append(
-                    tx,
-                    state.line,
-                    EventKind.LINKTEST,
-                    self.party,
-                    content,
-                    hosted=frozenset({self.party}),
-                    now=moment,
-                )
+            self.writer.transact(partial(self._record_test, state.line, content, moment))
             link = state_of(paths)
             at = format_time(moment)
             self.peers.set_link_state(

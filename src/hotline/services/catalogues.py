@@ -73,15 +73,14 @@ class Catalogues:
         if who not in self.directory.hosted():
             raise Refused(f"{who} is not hosted on this node: its own node adopts for it")
         catalogue = self.get(ident)
-        with self.store.write() as tx:
-            return self.writer.append(
-                tx,
-                state.line,
-                EventKind.CATALOGUE_ADOPT,
-                who,
-                adopt_content(catalogue),
-                hosted=self.directory.hosted(),
-            )
+        hosted = self.directory.hosted()
+        content = adopt_content(catalogue)
+        return self.writer.transact(
+            lambda tx: self.writer.append(
+                tx, state.line, EventKind.CATALOGUE_ADOPT, who, content, hosted=hosted
+            ),
+            state.line.id,
+        )
 
     def adoptions(self, line_id: str) -> dict[str, str]:
         return adoptions_of(self.store.events(line_id, kinds=[EventKind.CATALOGUE_ADOPT.value]))

@@ -26,6 +26,7 @@ from hotline.domain.identity import parse_principal_id, party_of
 from hotline.domain.policy import LineKind, LineState, LineStatus
 from hotline.services.directory import Directory
 from hotline.services.writer import LedgerWriter
+from hotline.storage.transaction import WriteTx
 
 LATER_KINDS = [k.value for k in CONTACT_KINDS - {EventKind.CONTACT_REQUEST}]
 
@@ -88,16 +89,13 @@ class Contacts:
         span = window or state.line.policy.contact_window
         now = self.writer.now()
         content = request_content(whom, topic, lang, now + span, span, exercise)
-        with self.store.write() as tx:
-            return self.writer.append(
-                tx,
-                state.line,
-                EventKind.CONTACT_REQUEST,
-                who,
-                content,
-                hosted=self.directory.hosted(),
-                now=now,
-            )
+        hosted = self.directory.hosted()
+        return self.writer.transact(
+            lambda tx: self.writer.append(
+                tx, state.line, EventKind.CONTACT_REQUEST, who, content, hosted=hosted, now=now
+            ),
+            state.line.id,
+        )
 
     def get(self, ref: str) -> ContactRequest:
         event = self.store.event(ref)
@@ -113,7 +111,9 @@ class Contacts:
         request = self.get(ref)
         state = self.store.line(request.line)
         now = self.writer.now()
-        with self.store.write() as tx:
+        hosted = self.directory.hosted()
+
+        def answer(tx: WriteTx) -> Event:
             tx.head(state.line.id, party_of(who))  # answers to one request are serialised
             current = fold(
                 tx.event(request.id) or self.store.event(request.id),
@@ -121,9 +121,9 @@ class Contacts:
             )
             check_step(current, kind, who, now, state.line)
             content = content_of(request.id)
-            return self.writer.append(
-                tx, state.line, kind, who, content, hosted=self.directory.hosted(), now=now
-            )
+            return self.writer.append(tx, state.line, kind, who, content, hosted=hosted, now=now)
+
+        return self.writer.transact(answer, state.line.id)
 
     def accept(self, ref: str, author: str, proposed: datetime, note: str = "") -> Event:
         if proposed < self.writer.now() - timedelta(minutes=1):

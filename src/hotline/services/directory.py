@@ -18,6 +18,7 @@ from hotline.domain.identity import (
     parse_roles,
 )
 from hotline.domain.ledger import rotate_content
+from hotline.domain.policy import Line
 from hotline.domain.rotation import (
     ROTATIONS_INFO,
     node_rotate_content,
@@ -55,8 +56,7 @@ class Directory:
 
     def _register(self, made_key: bool, owner: str, insert: Callable[[WriteTx], None]) -> None:
         try:
-            with self.store.write() as tx:
-                insert(tx)
+            self.writer.transact(insert)
         except BaseException:
             if made_key:
                 self.writer.keystore.discard(owner)
@@ -122,7 +122,8 @@ class Directory:
         hosted = self.hosted()
         lines = [s.line for s in self.store.lines(party.id) if pid in s.line.policy.principals]
         try:
-            with self.store.write() as tx:
+
+            def rotate(tx: WriteTx) -> str | None:
                 retired = tx.rotate_key(pid, new_key.public, format_time(now))
                 for line in lines:
                     self.writer.append(
@@ -134,6 +135,9 @@ class Directory:
                         hosted=hosted,
                         now=now,
                     )
+                return retired
+
+            retired = self.writer.transact(rotate)
         except BaseException:
             keystore.drop_staged(pid)  # the old key stays current, file and record alike
             raise
@@ -170,7 +174,8 @@ class Directory:
         hosted = self.hosted()
         keystore.promote(pid, old.public.key_id)
         try:
-            with self.store.write() as tx:
+
+            def rotate(tx: WriteTx) -> list[Line]:
                 lines = [s.line for s in tx.lines(pid)]
                 tx.rotate_key(pid, new_key.public, format_time(now))
                 for line in lines:
@@ -186,6 +191,9 @@ class Directory:
                     )
                 kept = stored_statements(tx.info(ROTATIONS_INFO))
                 tx.set_info(ROTATIONS_INFO, json.dumps([*kept, statement.text()]))
+                return lines
+
+            lines = self.writer.transact(rotate)
         except BaseException:
             keystore.restore(pid, old.public.key_id)  # the old key stays current
             keystore.drop_staged(pid)

@@ -137,17 +137,14 @@ class Escalations:
                     f"step {step.number} relays via {step.via}, which does not reach "
                     + ", ".join(sorted(missing)),
                 )
-        with self.store.write() as tx:
-            tx.set_escalation_policy(
-                state.line.id, "yaml" if fmt == "yml" else fmt, text, format_time(self.writer.now())
-            )
+        form, at = "yaml" if fmt == "yml" else fmt, format_time(self.writer.now())
+        self.writer.transact(lambda tx: tx.set_escalation_policy(state.line.id, form, text, at))
         return self.policy(state.line.id)
 
     def reset_policy(self, line_id: str) -> bool:
         """Go back to the default policy. True if a policy had been set."""
         state = self.store.line(line_id)
-        with self.store.write() as tx:
-            return tx.clear_escalation_policy(state.line.id)
+        return self.writer.transact(lambda tx: tx.clear_escalation_policy(state.line.id))
 
     def plan(self, line: Line, precedence: Precedence) -> tuple[PlannedStep, ...]:
         key = (line.id, precedence)
@@ -177,9 +174,13 @@ class Escalations:
         self._lines.clear()
         written: list[Event] = []
         for start in range(0, len(dues), TX_BATCH):
+            batch = dues[start : start + TX_BATCH]
+
+            def record(tx: WriteTx, batch: list[Due] = batch) -> list[Event | None]:
+                return [self._execute(tx, due) for due in batch]
+
             try:
-                with self.store.write() as tx:
-                    done = [self._execute(tx, due) for due in dues[start : start + TX_BATCH]]
+                done = self.writer.transact(record)
             except HotlineError as exc:
                 log.warning("escalation not recorded: %s", exc.message)
                 self.engine = None  # read the record again on the next tick: nothing skipped

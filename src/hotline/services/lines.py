@@ -22,6 +22,7 @@ from hotline.domain.policy import (
 from hotline.domain.precedence import Precedence
 from hotline.services.directory import Directory
 from hotline.services.writer import LedgerWriter
+from hotline.storage.transaction import WriteTx
 
 
 class Lines:
@@ -76,17 +77,16 @@ class Lines:
             accepted_by=frozenset(),
             created_at=format_time(self.writer.now()),
         )
-        with self.store.write() as tx:
+        content = propose_content(line.terms(), self._directory(line, proposer))
+
+        def propose(tx: WriteTx) -> None:
             tx.add_line(state)
             event = self.writer.append(
-                tx,
-                line,
-                EventKind.LINE_PROPOSE,
-                proposer,
-                propose_content(line.terms(), self._directory(line, proposer)),
-                hosted=hosted,
+                tx, line, EventKind.LINE_PROPOSE, proposer, content, hosted=hosted
             )
             tx.record_acceptance(line.id, proposer, event.id)
+
+        self.writer.transact(propose, line.id)
         return self.store.line(line.id)
 
     def _directory(self, line: Line, party: str) -> list[dict[str, Any]]:
@@ -111,7 +111,8 @@ class Lines:
                 f"{pid} is not hosted on this node, so this node cannot accept for it",
                 hint=f"{pid}'s own node accepts the terms",
             )
-        with self.store.write() as tx:
+
+        def accept(tx: WriteTx) -> None:
             tx.head(state.line.id, pid)  # holds pid's chain: a second accept waits, then sees
             if tx.has_accepted(state.line.id, pid):
                 raise Refused(f"{pid} has already signed the terms of line {state.line.id}")
@@ -124,4 +125,6 @@ class Lines:
                 hosted=hosted,
             )
             tx.record_acceptance(state.line.id, pid, event.id)
+
+        self.writer.transact(accept, state.line.id)
         return self.store.line(state.line.id)

@@ -12,6 +12,7 @@ from hotline.domain.identity import Party
 from hotline.domain.peering import PeerBundle, make_bundle, open_bundle, parse_url
 from hotline.services.writer import LedgerWriter
 from hotline.storage.peers import PeerStore
+from hotline.storage.transaction import WriteTx
 
 URLS_KEY = "urls"
 
@@ -29,8 +30,7 @@ class Peering:
 
     def set_own_urls(self, urls: Iterable[str]) -> tuple[str, ...]:
         checked = tuple(parse_url(u) for u in urls)
-        with self.store.write() as tx:
-            tx.set_info(URLS_KEY, json.dumps(list(checked)))
+        self.writer.transact(lambda tx: tx.set_info(URLS_KEY, json.dumps(list(checked))))
         return checked
 
     def export(self, urls: Iterable[str] = (), tls_ca: str | None = None) -> dict[str, Any]:
@@ -94,7 +94,8 @@ class Peering:
                     hint="a changed key is not accepted from a bundle",
                 )
         now = format_time(self.writer.now())
-        with self.store.write() as tx:
+
+        def pin(tx: WriteTx) -> None:
             if existing is None:
                 tx.add_party(Party(bundle.party, bundle.name, False, bundle.node_key), now)
             elif existing.node_key is None:
@@ -105,6 +106,8 @@ class Peering:
                         tx.add_principal(principal, now)
                     except AlreadyExists as exc:
                         raise Refused(str(exc)) from exc
+
+        self.writer.transact(pin)
         self.peers.save_peer(
             bundle.party, bundle.urls, bundle.fingerprint, json.dumps(data, sort_keys=True), now
         )

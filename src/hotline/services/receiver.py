@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from hotline.domain.catalogue import adoptions_of, ever_agreed, fill
@@ -87,6 +88,17 @@ class BatchResult:
     refused: RequestRefused | None
 
 
+@dataclass(frozen=True)
+class _Taken:
+    """A batch as its transaction left it: the answer, the link tests to note once it
+    has committed, and the refused event's bytes (and the event, if it could be read)."""
+
+    result: BatchResult
+    after_commit: list[Event]
+    evidence: tuple[bytes, bytes] | None
+    bad: Event | None
+
+
 class Receiver:
     def __init__(
         self,
@@ -121,93 +133,11 @@ class Receiver:
             wrong = RequestRefused("wrong chain", f"{sender} pushed {party}'s chain")
             self._record(sender, wrong, line_id, party, items[0] if items else None)
             return BatchResult(0, 0, ChainHead(), None, False, wrong)
-        keys = self._keys()
-        stored = duplicates = 0
-        refused: RequestRefused | None = None
-        bad: Event | None = None
-        bad_bytes: tuple[bytes, bytes] | None = None  # refused before it could be read
-        gap = False
-        receipt = None
-        line: Line | None = None
-        worth_receipt = False  # receipts are not receipted: that would never end
-        after_commit: list[Event] = []
-        retired: set[str] | None = None  # read once per batch, again after a rotation
-        states: dict[str, LineState] = {}  # lines as this batch sees them
         arrived = format_time(self.writer.now())  # beside each event's own claimed time
-        with self.store.write() as tx:
-            head = tx.head(line_id, party)
-            for raw, sig in items:
-                try:
-                    event = Event.from_raw(raw, sig)
-                except InvalidInput as exc:
-                    refused, bad_bytes = RequestRefused("malformed", str(exc)), (raw, sig)
-                    break
-                try:
-                    if event.body.get("line") != line_id:
-                        raise RequestRefused("malformed", "event of another line in the batch")
-                    try:
-                        check_authentic(event, keys, sender)
-                    except RequestRefused as exc:
-                        if exc.reason != "unknown key":
-                            raise
-                        keys = self._keys(refresh=True)  # a key pinned since: look again
-                        check_authentic(event, keys, sender)
-                    if retired is None:
-                        retired = tx.retired_key_ids()
-                    if event.key_id in retired and tx.retired_in_chain(
-                        event.line, event.party, event.key_id, event.seq
-                    ):
-                        raise RequestRefused(
-                            "retired key",
-                            f"{event.author} signed with key {event.key_id}, "
-                            "which its node has replaced",
-                        )
-                    check_time(event)
-                    if event.kind not in (EventKind.MESSAGE, EventKind.LINE_PROPOSE):
-                        check_content(event)
-                    at = tx.id_at(line_id, party, event.seq) if event.seq <= head.seq else None
-                    placement = place(head, event, at)
-                    if placement is Placement.DUPLICATE:
-                        duplicates += 1
-                        continue
-                    if placement is Placement.GAP:
-                        gap = True
-                        break
-                    if placement is Placement.FORK:
-                        raise RequestRefused(
-                            "fork",
-                            f"{party} seq {event.seq} differs from the stored event "
-                            f"{at or head.id}: evidence kept, chain unchanged",
-                        )
-                    if event.kind in WRITES_BEYOND_THE_EVENT:
-                        states.clear()  # lines may change: read them afresh
-                        with tx.savepoint():  # a refusal leaves no trace of this event
-                            line = self._check_and_apply(tx, event, after_commit, states)
-                        states.clear()
-                    else:
-                        line = self._check_and_apply(tx, event, after_commit, states)
-                    if event.kind == EventKind.KEY_ROTATE:  # later events may use the key
-                        keys = {**keys, **tx.keys_of(event.content["principal"])}
-                        retired = None
-                    elif event.kind == EventKind.NODE_ROTATE:
-                        keys = {**keys, **tx.keys_of(event.party)}
-                        retired = None
-                except RequestRefused as exc:
-                    refused, bad = exc, event
-                    break
-                tx.append_many([event], received_at=arrived)
-                head = head.after(event)
-                stored += 1
-                worth_receipt = worth_receipt or event.kind != EventKind.RECEIPT
-            if worth_receipt and line is not None and not halted(tx, line.id, self.own):
-                receipt = self.writer.append(
-                    tx,
-                    line,
-                    EventKind.RECEIPT,
-                    self.own,
-                    receipt_content(party, head.seq, head.id or ""),
-                    hosted=frozenset({self.own}),
-                )
+        taken = self.writer.transact(
+            partial(self._take, sender, line_id, party, items, arrived), line_id
+        )
+        after_commit, refused = taken.after_commit, taken.result.refused
         known = self.peers.link_states() if after_commit else {}
         for test in after_commit:  # bookkeeping only once the event is stored
             content = test.content
@@ -222,10 +152,112 @@ class Receiver:
                 {"by": test.party, "paths": content.get("paths")},
             )
         if refused is not None:
-            self._record(
-                sender, refused, line_id, party, (bad.raw, bad.sig) if bad else bad_bytes, bad
+            self._record(sender, refused, line_id, party, taken.evidence, taken.bad)
+        return taken.result
+
+    def _take(
+        self,
+        sender: str,
+        line_id: str,
+        party: str,
+        items: Sequence[tuple[bytes, bytes]],
+        arrived: str,
+        tx: WriteTx,
+    ) -> _Taken:
+        """Check and store the batch in ``tx`` (one write of the group commit): what was
+        stored, and what was refused. Begins afresh each time it runs (a transaction
+        that met a deadlock is run again)."""
+        keys = self._keys()
+        stored = duplicates = 0
+        refused: RequestRefused | None = None
+        bad: Event | None = None
+        bad_bytes: tuple[bytes, bytes] | None = None  # refused before it could be read
+        gap = False
+        receipt = None
+        line: Line | None = None
+        worth_receipt = False  # receipts are not receipted: that would never end
+        after_commit: list[Event] = []
+        retired: set[str] | None = None  # read once per batch, again after a rotation
+        states: dict[str, LineState] = {}  # lines as this batch sees them
+        head = tx.head(line_id, party)
+        for raw, sig in items:
+            try:
+                event = Event.from_raw(raw, sig)
+            except InvalidInput as exc:
+                refused, bad_bytes = RequestRefused("malformed", str(exc)), (raw, sig)
+                break
+            try:
+                if event.body.get("line") != line_id:
+                    raise RequestRefused("malformed", "event of another line in the batch")
+                try:
+                    check_authentic(event, keys, sender)
+                except RequestRefused as exc:
+                    if exc.reason != "unknown key":
+                        raise
+                    keys = self._keys(refresh=True)  # a key pinned since: look again
+                    check_authentic(event, keys, sender)
+                if retired is None:
+                    retired = tx.retired_key_ids()
+                if event.key_id in retired and tx.retired_in_chain(
+                    event.line, event.party, event.key_id, event.seq
+                ):
+                    raise RequestRefused(
+                        "retired key",
+                        f"{event.author} signed with key {event.key_id}, "
+                        "which its node has replaced",
+                    )
+                check_time(event)
+                if event.kind not in (EventKind.MESSAGE, EventKind.LINE_PROPOSE):
+                    check_content(event)
+                at = tx.id_at(line_id, party, event.seq) if event.seq <= head.seq else None
+                placement = place(head, event, at)
+                if placement is Placement.DUPLICATE:
+                    duplicates += 1
+                    continue
+                if placement is Placement.GAP:
+                    gap = True
+                    break
+                if placement is Placement.FORK:
+                    raise RequestRefused(
+                        "fork",
+                        f"{party} seq {event.seq} differs from the stored event "
+                        f"{at or head.id}: evidence kept, chain unchanged",
+                    )
+                if event.kind in WRITES_BEYOND_THE_EVENT:
+                    states.clear()  # lines may change: read them afresh
+                    with tx.savepoint():  # a refusal leaves no trace of this event
+                        line = self._check_and_apply(tx, event, after_commit, states)
+                    states.clear()
+                else:
+                    line = self._check_and_apply(tx, event, after_commit, states)
+                if event.kind == EventKind.KEY_ROTATE:  # later events may use the key
+                    keys = {**keys, **tx.keys_of(event.content["principal"])}
+                    retired = None
+                elif event.kind == EventKind.NODE_ROTATE:
+                    keys = {**keys, **tx.keys_of(event.party)}
+                    retired = None
+            except RequestRefused as exc:
+                refused, bad = exc, event
+                break
+            tx.append_many([event], received_at=arrived)
+            head = head.after(event)
+            stored += 1
+            worth_receipt = worth_receipt or event.kind != EventKind.RECEIPT
+        if worth_receipt and line is not None and not halted(tx, line.id, self.own):
+            receipt = self.writer.append(
+                tx,
+                line,
+                EventKind.RECEIPT,
+                self.own,
+                receipt_content(party, head.seq, head.id or ""),
+                hosted=frozenset({self.own}),
             )
-        return BatchResult(stored, duplicates, head, receipt, gap, refused)
+        return _Taken(
+            BatchResult(stored, duplicates, head, receipt, gap, refused),
+            after_commit,
+            (bad.raw, bad.sig) if bad else bad_bytes,
+            bad,
+        )
 
     def _record(
         self,

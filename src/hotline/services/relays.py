@@ -84,15 +84,14 @@ class Relays:
             if party_of(desk) != party:
                 raise InvalidInput("to", f"{desk} is not a desk of {party}")
             self.store.require_principal(desk)
-        with self.store.write() as tx:
-            return self.writer.append(
-                tx,
-                state.line,
-                EventKind.RELAY_FORWARD,
-                author,
-                forward_content(relay.id, original.id, desks),
-                hosted=self.directory.hosted(),
-            )
+        hosted = self.directory.hosted()
+        content = forward_content(relay.id, original.id, desks)
+        return self.writer.transact(
+            lambda tx: self.writer.append(
+                tx, state.line, EventKind.RELAY_FORWARD, author, content, hosted=hosted
+            ),
+            state.line.id,
+        )
 
 
 def _original(relay: Event) -> Event:

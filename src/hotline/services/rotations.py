@@ -24,6 +24,7 @@ from hotline.domain.rotation import (
     stored_statements,
 )
 from hotline.services.writer import LedgerWriter
+from hotline.storage.transaction import WriteTx
 
 
 class NodeRotations:
@@ -61,9 +62,12 @@ class NodeRotations:
         or answer it verified), retiring the ones they replace; the newest key. Raises
         RequestRefused (``key conflict``) if a key is registered to another owner."""
         try:
-            with self.store.write() as tx:
+
+            def rotate(tx: WriteTx) -> None:
                 for rotation in path:
                     tx.rotate_key(party, rotation.new_key, rotation.ts)
+
+            self.writer.transact(rotate)
         except AlreadyExists as exc:
             raise RequestRefused("key conflict", exc.message) from exc
         return path[-1].new_key

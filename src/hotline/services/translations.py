@@ -85,15 +85,13 @@ class Translations:
         content = translation_content(
             message.id, lang, subject if subject is not None else "", body, machine
         )
-        with self.store.write() as tx:
-            return self.writer.append(
-                tx,
-                state.line,
-                EventKind.TRANSLATION,
-                author,
-                content,
-                hosted=self.directory.hosted(),
-            )
+        hosted = self.directory.hosted()
+        return self.writer.transact(
+            lambda tx: self.writer.append(
+                tx, state.line, EventKind.TRANSLATION, author, content, hosted=hosted
+            ),
+            state.line.id,
+        )
 
     def machine_translate(self, ref: str, translator: str, lang: str) -> Event:
         """A machine translation, recorded by ``translator`` and labelled machine-made."""
@@ -122,15 +120,14 @@ class Translations:
                 f"translation {translation.id[:12]} is already certified by {earlier[0].author}"
             )
         state = self.store.line(translation.line)
-        with self.store.write() as tx:
-            return self.writer.append(
-                tx,
-                state.line,
-                EventKind.CERTIFICATION,
-                author,
-                certification_content(translation.id, subject, body),
-                hosted=self.directory.hosted(),
-            )
+        hosted = self.directory.hosted()
+        content = certification_content(translation.id, subject, body)
+        return self.writer.transact(
+            lambda tx: self.writer.append(
+                tx, state.line, EventKind.CERTIFICATION, author, content, hosted=hosted
+            ),
+            state.line.id,
+        )
 
     def of(self, ref: str) -> tuple[Event, list[Translation]]:
         """A message and its translations, each with its certification."""

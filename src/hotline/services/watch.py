@@ -81,12 +81,11 @@ class Watch:
                 "line", f"{author} is on no active line" + (f" named {line}" if line else "")
             )
         content = handover_content(author, self.officer(author, self.writer.now()), to, note)
-        with self.store.write() as tx:
-            return self.writer.append(
-                tx,
-                states[0].line,
-                EventKind.WATCH_HANDOVER,
-                author,
-                content,
-                hosted=self.directory.hosted(),
-            )
+        on = states[0].line
+        hosted = self.directory.hosted()
+        return self.writer.transact(
+            lambda tx: self.writer.append(
+                tx, on, EventKind.WATCH_HANDOVER, author, content, hosted=hosted
+            ),
+            on.id,
+        )
