@@ -216,3 +216,27 @@ def test_only_storage_knows_the_database_dialect() -> None:
             if isinstance(node, ast.Attribute) and node.attr == "dialect":
                 asking.append(f"{_module_name(path)}:{node.lineno}")
     assert not asking, "outside storage/, asks for the dialect: " + ", ".join(asking)
+
+
+#: Who may open a write transaction of their own: the group commit (every write while the
+#: node serves goes through it), a halt (it holds the chain while no append may race it)
+#: and creating a node (nothing serves yet).
+OWN_TRANSACTIONS = {"hotline.services.commits", "hotline.services.halts", "hotline.app"}
+
+
+def test_writes_go_through_the_group_commit() -> None:
+    opening = []
+    for path in sorted(SRC.rglob("*.py")):
+        module = _module_name(path)
+        if module.startswith("hotline.storage") or module in OWN_TRANSACTIONS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "write"
+                and not node.args
+                and not node.keywords
+            ):
+                opening.append(f"{module}:{node.lineno}")
+    assert not opening, "opens a write transaction of its own: " + ", ".join(opening)
