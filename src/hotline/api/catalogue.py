@@ -10,13 +10,13 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, LineId, Me
-from hotline.api.models import event_json
 from hotline.api.problems import errors_of
 from hotline.api.routing import JsonRoute
 from hotline.api.schemas.events import Catalogue
 from hotline.api.schemas.events import Event as EventAnswer
 from hotline.domain.precedence import parse_precedence
 from hotline.services.catalogues import Catalogues
+from hotline.services.views import event_json
 
 
 class Coded(BaseModel):

@@ -8,12 +8,12 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, Limit, LineId, Me
-from hotline.api.models import event_json, line_json
 from hotline.api.problems import errors_of
 from hotline.api.routing import JsonRoute
 from hotline.api.schemas.events import Event as EventAnswer
 from hotline.api.schemas.events import Line
 from hotline.domain.events import EventKind
+from hotline.services.views import event_json, line_json
 from hotline.storage.store import Store
 
 

@@ -12,7 +12,6 @@ from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, Ident, Limit, Me
 from hotline.api.context import Now
-from hotline.api.models import event_json
 from hotline.api.problems import errors_of
 from hotline.api.routing import JsonRoute
 from hotline.api.schemas.events import (
@@ -33,7 +32,7 @@ from hotline.domain.precedence import parse_precedence
 from hotline.services.catalogues import Catalogues
 from hotline.services.messages import Messages
 from hotline.services.translations import Translations
-from hotline.services.views import inbox_json, translation_json
+from hotline.services.views import ack_json, event_json, inbox_json, translation_json
 from hotline.storage.store import Store
 
 
@@ -61,18 +60,6 @@ class Ack(BaseModel):
     exercise: str | None = Field(
         default=None, description="the exercise id (an exercise message's own, if not given)"
     )
-
-
-def ack_json(a: Event) -> dict[str, Any]:
-    """An acknowledgement: who, when, the officer on watch, and the reply if any."""
-    reply = a.content.get("reply")
-    return {
-        "id": a.id,
-        "by": a.author,
-        "at": a.body["ts"],
-        "officer": a.content.get("officer"),
-        "reply": reply.get("body") if isinstance(reply, dict) else None,
-    }
 
 
 def messages_router(

@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, Ident, Me
-from hotline.api.models import event_json
 from hotline.api.problems import errors_of
 from hotline.api.routing import JsonRoute
 from hotline.api.schemas.desks import Notice, NoticeActivity
@@ -26,7 +25,7 @@ from hotline.domain.events import Event
 from hotline.domain.intent import ACTIVITY_LABELS, Activity, ShortNotice, parse_activity
 from hotline.domain.precedence import parse_precedence
 from hotline.services.notices import Notices
-from hotline.services.views import notice_json
+from hotline.services.views import event_json, notice_json
 from hotline.storage.store import Store
 
 CONFIRM_HINT = (

@@ -10,14 +10,13 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, Ident, Me
-from hotline.api.models import event_json
 from hotline.api.problems import errors_of
 from hotline.api.routing import JsonRoute
 from hotline.api.schemas.desks import Relayed
 from hotline.api.schemas.events import Event as EventAnswer
 from hotline.domain.events import Event
 from hotline.services.relays import Relays
-from hotline.services.views import relayed_json
+from hotline.services.views import event_json, relayed_json
 from hotline.storage.store import Store
 
 

@@ -26,13 +26,13 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import token_of
-from hotline.api.models import event_json
 from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import Principal
 from hotline.domain.policy import LineState
 from hotline.services.accounts import Accounts
 from hotline.services.feed import Feed, Item
 from hotline.services.sessionwatch import SessionWatch
+from hotline.services.views import event_json
 from hotline.storage.marks import alert_mark, alert_states
 from hotline.storage.picture import PictureStore
 from hotline.storage.store import Store

@@ -13,7 +13,6 @@ from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, Days, Ident, Me
 from hotline.api.context import Now
-from hotline.api.models import event_json
 from hotline.api.problems import errors_of
 from hotline.api.routing import JsonRoute
 from hotline.api.schemas.events import Event as EventAnswer
@@ -22,7 +21,7 @@ from hotline.domain.events import EventKind
 from hotline.domain.translation import Translation
 from hotline.domain.translation import translations as translations_of
 from hotline.services.translations import Translations
-from hotline.services.views import translation_json
+from hotline.services.views import event_json, translation_json
 from hotline.storage.store import Store
 
 #: At most this many messages in the queue (the newest).

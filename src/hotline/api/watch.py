@@ -11,7 +11,6 @@ from starlette.concurrency import run_in_threadpool
 
 from hotline.api.access import Access, Me
 from hotline.api.context import Now
-from hotline.api.models import event_json
 from hotline.api.problems import errors_of
 from hotline.api.routing import JsonRoute
 from hotline.api.schemas.desks import WatchBoard
@@ -19,7 +18,7 @@ from hotline.api.schemas.events import Event as EventAnswer
 from hotline.domain import errors
 from hotline.domain.clock import parse_time
 from hotline.domain.events import Event
-from hotline.services.views import watch_json
+from hotline.services.views import event_json, watch_json
 from hotline.services.watch import Watch
 
 

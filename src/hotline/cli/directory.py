@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from hotline.cli import render
 from hotline.cli.base import (
     JsonOption,
     node_context,
@@ -52,7 +51,9 @@ def party_list(as_json: JsonOption = False) -> None:
     with node_context() as node:
         parties = node.store.parties()
     if as_json:
-        print_json([render.party_json(p) for p in parties])
+        from hotline.services.views import party_json
+
+        print_json([party_json(p) for p in parties])
         return
     table = Table("ID", "NAME", "HOSTED", "NODE KEY")
     for p in parties:
@@ -141,7 +142,9 @@ def principal_list(
     with node_context() as node:
         found = node.store.principals(party.upper() if party else None)
     if as_json:
-        print_json([render.principal_json(p) for p in found])
+        from hotline.services.views import principal_json
+
+        print_json([principal_json(p) for p in found])
         return
     table = Table("ID", "NAME", "ROLES", "KEY")
     for p in found:
@@ -155,7 +158,9 @@ def principal_show(
 ) -> None:
     """Show a principal, with its public key."""
     with node_context() as node:
-        print_json(render.principal_json(node.store.principal(principal_id.upper())))
+        from hotline.services.views import principal_json
+
+        print_json(principal_json(node.store.principal(principal_id.upper())))
 
 
 @principal_app.command("rotate-key")

@@ -121,7 +121,9 @@ def escalation_run(as_json: JsonOption = False) -> None:
     with node_context() as node:
         events = node.escalations.tick()
     if as_json:
-        print_json([render.event_json(e) for e in events])
+        from hotline.services.views import signed_event_json
+
+        print_json([signed_event_json(e) for e in events])
         return
     if not events:
         out.print("nothing due")

@@ -121,7 +121,9 @@ def line_list(as_json: JsonOption = False) -> None:
     with node_context() as node:
         states = node.store.lines()
     if as_json:
-        print_json([render.line_json(s) for s in states])
+        from hotline.services.views import line_record_json
+
+        print_json([line_record_json(s) for s in states])
         return
     table = Table("ID", "KIND", "STATUS", "PARTIES", "MEMBERS")
     for s in states:
@@ -144,7 +146,9 @@ def line_show(
     with node_context() as node:
         state = node.store.line(line_id.lower())
     if as_json:
-        print_json(render.line_json(state))
+        from hotline.services.views import line_record_json
+
+        print_json(line_record_json(state))
         return
     line = state.line
     out.print(f"{line.id} - {line.title}")

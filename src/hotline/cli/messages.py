@@ -242,7 +242,9 @@ def log(
     with node_context() as node:
         state, events = node.messages.log(line.lower())
     if as_json:
-        print_json([render.event_json(e) for e in events])
+        from hotline.services.views import signed_event_json
+
+        print_json([signed_event_json(e) for e in events])
         return
     table = Table(
         "TIME", "CHAIN", "KIND", "AUTHOR", "WHAT", render.id_column(), title=f"line {state.line.id}"
@@ -268,4 +270,6 @@ def show(
 ) -> None:
     """Print one event as stored: id, signed body and signature."""
     with node_context() as node:
-        print_json(render.event_json(node.store.event(event)))
+        from hotline.services.views import signed_event_json
+
+        print_json(signed_event_json(node.store.event(event)))

@@ -1,4 +1,5 @@
-"""How the CLI shows things: JSON forms of records, summaries, and time left."""
+"""How the CLI shows things on a terminal: summaries, ids, time left (the JSON forms of
+records are :mod:`hotline.services.views`, shared with the operator API)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,7 @@ from rich.table import Column
 from hotline.cli.base import out
 from hotline.domain.canonical import content_id
 from hotline.domain.clock import format_time
-from hotline.domain.crypto import b64encode
 from hotline.domain.events import Event, EventKind
-from hotline.domain.identity import Party, Principal
-from hotline.domain.policy import LineState
 from hotline.domain.precedence import format_duration
 
 
@@ -111,12 +109,6 @@ def _escalation(c: Any) -> str:
     return f"escalation step {c['step']}{round_}: {what}"
 
 
-def event_json(event: Event) -> dict[str, Any]:
-    """An event as stored; ``received``: when a peer's event reached this node."""
-    received = format_time(event.received) if event.received else None
-    return {"id": event.id, "body": event.body, "sig": b64encode(event.sig), "received": received}
-
-
 def arrival(event: Event) -> str:
     """The claimed time, and beside it the time of receipt when they differ by over 1 s."""
     ts = str(event.body["ts"])
@@ -124,29 +116,3 @@ def arrival(event: Event) -> str:
         return ts
     skew = (event.ts - event.received).total_seconds()
     return f"{ts}\nreceived {format_time(event.received)} ({skew:+.0f} s)"
-
-
-def party_json(party: Party) -> dict[str, Any]:
-    return {
-        "id": party.id,
-        "name": party.name,
-        "hosted": party.hosted,
-        "node_key": party.node_key.text() if party.node_key else None,
-        "node_key_id": party.node_key.key_id if party.node_key else None,
-    }
-
-
-def principal_json(principal: Principal) -> dict[str, Any]:
-    return {**principal.entry(), "party": principal.party, "key_id": principal.key.key_id}
-
-
-def line_json(state: LineState) -> dict[str, Any]:
-    return {
-        "id": state.line.id,
-        "status": state.status.value,
-        "proposed_by": state.proposed_by,
-        "accepted_by": sorted(state.accepted_by),
-        "created_at": state.created_at,
-        "terms_id": state.line.terms_id(),
-        "terms": state.line.terms(),
-    }

@@ -1,6 +1,8 @@
-"""The JSON forms of what the CLI (``--json``) and the operator API both show, so the two
-give the same answers: inbox items, translations, notifications of intent, relayed
-messages and the watch board. Times are ISO 8601 UTC (:func:`format_time`)."""
+"""The JSON form of each record, one presenter per kind, for the operator API and every
+``--json`` of the CLI alike: events (and, for the CLI, the signed bytes beside them),
+acknowledgements, lines (and the terms as signed), parties, principals, inbox items,
+translations, notifications of intent, relayed messages and the watch board. Times are
+ISO 8601 UTC (:func:`format_time`)."""
 
 from __future__ import annotations
 
@@ -8,13 +10,93 @@ from datetime import datetime
 from typing import Any
 
 from hotline.domain.clock import format_time
+from hotline.domain.crypto import b64encode
+from hotline.domain.events import Event
+from hotline.domain.identity import Party, Principal
 from hotline.domain.intake import row_of
+from hotline.domain.policy import LineState
 from hotline.domain.roster import Shift
 from hotline.domain.translation import Translation
 from hotline.domain.verify import KeyDirectory, check_event
 from hotline.services.messages import InboxItem
 from hotline.services.notices import NoticeView
 from hotline.services.relays import Relayed
+
+
+def event_json(e: Event) -> dict[str, Any]:
+    """An event as shown: where it stands (line, party, seq), what and by whom, its claimed
+    time and when it reached this node (a peer's event), and its content."""
+    return {
+        "id": e.id,
+        "line": e.line,
+        "party": e.party,
+        "seq": e.seq,
+        "kind": e.kind,
+        "author": e.author,
+        "ts": e.body["ts"],
+        "received": format_time(e.received) if e.received else None,
+        "content": e.content,
+    }
+
+
+def signed_event_json(e: Event) -> dict[str, Any]:
+    """:func:`event_json` with what proves it: the signed body and its signature (base64),
+    so that the event can be checked away from the node (``hotline log --json``)."""
+    return {**event_json(e), "body": e.body, "sig": b64encode(e.sig)}
+
+
+def ack_json(a: Event) -> dict[str, Any]:
+    """An acknowledgement: who, when, the officer on watch, and the reply if any."""
+    reply = a.content.get("reply")
+    return {
+        "id": a.id,
+        "by": a.author,
+        "at": a.body["ts"],
+        "officer": a.content.get("officer"),
+        "reply": reply.get("body") if isinstance(reply, dict) else None,
+    }
+
+
+def line_json(s: LineState) -> dict[str, Any]:
+    """A line as shown: its kind, title, status, parties, principals, the kinds of message
+    it takes and its acknowledgement deadlines."""
+    return {
+        "id": s.line.id,
+        "kind": s.line.kind.value,
+        "title": s.line.title,
+        "status": s.status.value,
+        "parties": list(s.line.parties),
+        "principals": list(s.line.policy.principals),
+        "kinds": sorted(k.value for k in s.line.policy.kinds),
+        "deadlines": s.line.policy.to_json()["deadlines"],
+    }
+
+
+def line_record_json(s: LineState) -> dict[str, Any]:
+    """:func:`line_json` with the terms as the parties signed them, their id, and who
+    proposed and accepted them when (``hotline line show --json``)."""
+    return {
+        **line_json(s),
+        "proposed_by": s.proposed_by,
+        "accepted_by": sorted(s.accepted_by),
+        "created_at": s.created_at,
+        "terms_id": s.line.terms_id(),
+        "terms": s.line.terms(),
+    }
+
+
+def party_json(party: Party) -> dict[str, Any]:
+    return {
+        "id": party.id,
+        "name": party.name,
+        "hosted": party.hosted,
+        "node_key": party.node_key.text() if party.node_key else None,
+        "node_key_id": party.node_key.key_id if party.node_key else None,
+    }
+
+
+def principal_json(principal: Principal) -> dict[str, Any]:
+    return {**principal.entry(), "party": principal.party, "key_id": principal.key.key_id}
 
 
 def inbox_json(item: InboxItem, now: datetime) -> dict[str, Any]:
