@@ -28,9 +28,10 @@ from prometheus_client.registry import Collector
 import hotline
 from hotline.domain.errors import HotlineError
 from hotline.domain.policy import LineStatus
+from hotline.http.answered import Answered
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.types import ASGIApp, Scope
 
     from hotline.services.contacts import Contacts
     from hotline.services.writer import LedgerWriter
@@ -208,7 +209,7 @@ def route_of(scope: Scope) -> str:
     return prefix + path
 
 
-class RequestMetrics:
+class RequestMetrics(Answered):
     """ASGI middleware counting each HTTP request in ``metrics`` by method, route
     template and status, and timing it (until its answer's last byte). A request that
     raised counts as a 500."""
@@ -216,28 +217,12 @@ class RequestMetrics:
     def __init__(
         self, app: ASGIApp, metrics: Metrics, clock: Callable[[], float] = time.perf_counter
     ) -> None:
-        self.app = app
+        super().__init__(app, clock)
         self.metrics = metrics
-        self.clock = clock
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = self.clock()
-        status = 500
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            method = str(scope.get("method", ""))
-            method = method if method in METHODS else "other"
-            route = route_of(scope)
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.request_duration.labels(method, route).observe(self.clock() - started)
+    def answered(self, scope: Scope, status: int, seconds: float) -> None:
+        method = str(scope.get("method", ""))
+        method = method if method in METHODS else "other"
+        route = route_of(scope)
+        self.metrics.requests.labels(method, route, str(status)).inc()
+        self.metrics.request_duration.labels(method, route).observe(seconds)

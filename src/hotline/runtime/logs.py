@@ -5,15 +5,15 @@ logged in JSON; and the access log, one line per HTTP request (``access_log``)."
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from hotline.domain.errors import InvalidInput
+from hotline.http.answered import Answered
 
 #: What ``hotline serve`` announces (listening, serving...), in JSON mode.
 ANNOUNCE = logging.getLogger("hotline.serve")
@@ -68,33 +68,14 @@ def announcer(form: str, say: Callable[[str], None]) -> Callable[[str], None]:
     return ANNOUNCE.info
 
 
-class AccessLog:
+class AccessLog(Answered):
     """ASGI middleware writing one INFO line of ``hotline.access`` per HTTP request once
     its answer is sent: method, path (without the query, which may carry what a log
     should not), status, duration in seconds and the client's address. A request that
     raised is logged as a 500."""
 
-    def __init__(self, app: ASGIApp, clock: Callable[[], float] = time.perf_counter) -> None:
-        self.app = app
-        self.clock = clock
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = self.clock()
-        status = 500
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            _log_request(scope, status, self.clock() - started)
+    def answered(self, scope: Scope, status: int, seconds: float) -> None:
+        _log_request(scope, status, seconds)
 
 
 def _log_request(scope: Scope, status: int, duration: float) -> None:
