@@ -17,10 +17,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.serialization import Encoding
-
 from hotline.domain.canonical import canonical
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.crypto import PublicKey, SigningKey, b64decode, b64encode
@@ -52,6 +48,11 @@ def check_ca(text: object) -> str:
     """A party's CA certificate, as PEM text: exactly one certificate, a CA
     (basicConstraints CA, may sign certificates) and self-signed. Returns it re-encoded;
     raises InvalidInput saying what is wrong."""
+    # X.509 is read only here: a node that opens without peering pays nothing for it
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.serialization import Encoding
+
     hint = "the other party re-exports its bundle after `hotline tls init`"
     if not isinstance(text, str) or text.count("-----BEGIN CERTIFICATE-----") != 1:
         raise InvalidInput("tls_ca", "not one PEM certificate", hint=hint)
