@@ -217,10 +217,10 @@ class RequestMetrics(Answered):
     def __init__(
         self, app: ASGIApp, metrics: Metrics, clock: Callable[[], float] = time.perf_counter
     ) -> None:
-        super().__init__(app, clock)
+        super().__init__(app, self.count, clock)
         self.metrics = metrics
 
-    def answered(self, scope: Scope, status: int, seconds: float) -> None:
+    def count(self, scope: Scope, status: int, seconds: float) -> None:
         method = str(scope.get("method", ""))
         method = method if method in METHODS else "other"
         route = route_of(scope)

@@ -11,18 +11,21 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+#: What is told of an answered request: its scope, its status, its duration in seconds.
+Observer = Callable[["Scope", int, float], None]
+
+
 class Answered:
-    """ASGI middleware calling :meth:`answered` with each HTTP request's scope, its status
-    and its duration in seconds once its answer is sent. A request that raised counts as
-    a 500. Other kinds of traffic pass through untouched."""
+    """ASGI middleware telling ``observe`` each HTTP request's scope, its status and its
+    duration in seconds once its answer is sent. A request that raised counts as a 500.
+    Other kinds of traffic pass through untouched."""
 
-    def __init__(self, app: ASGIApp, clock: Callable[[], float] = time.perf_counter) -> None:
+    def __init__(
+        self, app: ASGIApp, observe: Observer, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
         self.app = app
+        self.observe = observe
         self.clock = clock
-
-    def answered(self, scope: Scope, status: int, seconds: float) -> None:
-        """What to do with one answered request (a subclass says)."""
-        raise NotImplementedError
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,4 +43,4 @@ class Answered:
         try:
             await self.app(scope, receive, sending)
         finally:
-            self.answered(scope, status, self.clock() - started)
+            self.observe(scope, status, self.clock() - started)

@@ -5,12 +5,13 @@ logged in JSON; and the access log, one line per HTTP request (``access_log``)."
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
-from starlette.types import Scope
+from starlette.types import ASGIApp, Scope
 
 from hotline.domain.errors import InvalidInput
 from hotline.http.answered import Answered
@@ -74,8 +75,8 @@ class AccessLog(Answered):
     should not), status, duration in seconds and the client's address. A request that
     raised is logged as a 500."""
 
-    def answered(self, scope: Scope, status: int, seconds: float) -> None:
-        _log_request(scope, status, seconds)
+    def __init__(self, app: ASGIApp, clock: Callable[[], float] = time.perf_counter) -> None:
+        super().__init__(app, _log_request, clock)
 
 
 def _log_request(scope: Scope, status: int, duration: float) -> None:
