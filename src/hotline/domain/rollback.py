@@ -38,6 +38,7 @@ class Cause(StrEnum):
     RECEIPTED = "peer receipted more"  # a receipt of the peer names a seq past our head
     FORK = "fork"  # the peer holds events of ours that do not follow our head
     RESTORED = "restored"  # restored from a backup, not compared with the peer since
+    CHECKPOINTED = "peer cosigned more"  # the peer cosigned our checkpoint past our head
 
 
 @lru_cache(maxsize=4096)
@@ -72,7 +73,9 @@ class Halt:
                 f"{chain} forked: {peer} holds {self.party}'s events up to seq "
                 f"{self.theirs} that do not follow this node's seq {self.ours}"
             )
-        verb = "holds" if self.cause is Cause.PEER_HOLDS else "has receipted"
+        verb = {Cause.PEER_HOLDS: "holds", Cause.CHECKPOINTED: "cosigned our checkpoint of"}.get(
+            self.cause, "has receipted"
+        )
         return (
             f"rollback: {peer} {verb} {chain} up to seq {self.theirs}, but this node "
             f"holds it only up to seq {self.ours} (an old backup restored, or events removed)"

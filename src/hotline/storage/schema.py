@@ -10,6 +10,7 @@ signatures that no longer verify.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -338,4 +339,42 @@ leases = Table(
     Column("holder", String(160), nullable=False),
     Column("acquired_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
+)
+
+# -- proofs (migration 0010) -------------------------------------------------------------
+# The Merkle tree of each chain (RFC 9162): the hash of every perfect subtree, keyed by
+# ``level << 40 | index`` (see hotline.domain.merkle), and how many leaves are indexed.
+# Derived from the events, so a lost row is made again; checkpoints are signed statements
+# (ours, the peer's cosignature, witnesses') and are kept like the record.
+
+tree_hashes = Table(
+    "tree_hashes",
+    metadata,
+    Column("line", String(64), primary_key=True),
+    Column("party", String(16), primary_key=True),
+    Column("node", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+
+tree_sizes = Table(
+    "tree_sizes",
+    metadata,
+    Column("line", String(64), primary_key=True),
+    Column("party", String(16), primary_key=True),
+    Column("size", Integer, nullable=False),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("line", String(64), primary_key=True),
+    Column("party", String(16), primary_key=True),
+    Column("size", Integer, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary, nullable=False),
+    # the whole signed note: the author's signatures and every cosignature gathered
+    Column("note", Text, nullable=False),
+    Column("made_at", String(32), nullable=False),
+    # when the peer's cosignature was made or reached us (NULL: not yet)
+    Column("cosigned_at", String(32), nullable=True),
+    Column("witnesses", Integer, nullable=False, server_default="0"),
 )

@@ -1,0 +1,318 @@
+"""Checkpoints: each chain's Merkle tree kept up with the ledger, signed tree heads, the
+peer's cosignatures, and the proofs a disclosure bundle carries.
+
+- **Indexing** adds the chain's new events to its tree (leaf *i* is the canonical body
+  of seq *i + 1*), in batches, behind the ledger: appending an event costs nothing here.
+- **Signing**: a node signs a checkpoint of each chain of its own once the chain has
+  grown and the cadence is due (``checkpoint_interval`` since the last one, or
+  ``checkpoint_events`` new events), and always when asked (the end of an exercise).
+  While a chain is halted nothing is signed on it.
+- **Cosigning**: a peer's checkpoint is cosigned only when this node holds that chain
+  up to the checkpoint's size and its own tree there has the same root; the answer
+  also names the largest checkpoint of that chain this node cosigned before, so a node
+  restored from an old backup learns it stands behind what it once signed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from hotline.domain.clock import format_time, parse_time
+from hotline.domain.crypto import PublicKey, SigningKey
+from hotline.domain.errors import InvalidInput, NotFound, RequestRefused
+from hotline.domain.events import Event
+from hotline.domain.merkle import (
+    consistency_proof,
+    extend,
+    inclusion_proof,
+    leaf_hash,
+    tree_root,
+)
+from hotline.domain.notes import (
+    Checkpoint,
+    Note,
+    NoteSignature,
+    PqSigningKey,
+    SignatureType,
+    Verifier,
+    cosign,
+    parse_checkpoint,
+    parse_note,
+    parse_signature_line,
+    sign_ed25519,
+    sign_pq,
+    verify_note,
+)
+from hotline.domain.proofs import key_name, origin, parse_origin
+from hotline.domain.rollback import Cause, Halt
+from hotline.services.halts import ChainHalts
+from hotline.services.writer import LedgerWriter
+from hotline.storage.peers import PeerStore
+from hotline.storage.trees import StoredCheckpoint, TreeStore
+
+log = logging.getLogger(__name__)
+
+INDEX_BATCH = 5000
+
+
+def pq_key(node_key: SigningKey) -> PqSigningKey:
+    """The node's ML-DSA-65 key, derived from its Ed25519 seed (HKDF-SHA-256 with its own
+    label): it rotates with the node key and needs no file of its own."""
+    seed = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"hotline checkpoint ml-dsa-65"
+    ).derive(node_key.seed())
+    return PqSigningKey(seed)
+
+
+@dataclass(frozen=True)
+class Cosigned:
+    """A peer's answer to a checkpoint: its cosignature line, and the largest checkpoint
+    of that chain it had cosigned before when larger than the one offered."""
+
+    signature: NoteSignature
+    held: StoredCheckpoint | None
+
+
+class Checkpoints:
+    def __init__(
+        self,
+        writer: LedgerWriter,
+        trees: TreeStore,
+        peers: PeerStore,
+        party: str,
+        *,
+        every: timedelta,
+        every_events: int,
+        post_quantum: bool,
+    ) -> None:
+        self.writer = writer
+        self.store = writer.store
+        self.trees = trees
+        self.peers = peers
+        self.party = party
+        self.every = every
+        self.every_events = every_events
+        self.post_quantum = post_quantum
+
+    # -- the trees -------------------------------------------------------------------
+
+    def index(self, line: str, party: str) -> int:
+        """Bring the chain's tree up to its head; the number of leaves indexed."""
+        size = self.trees.size(line, party)
+        read = self.trees.reader(line, party)
+        while True:
+            leaves = self.trees.leaves(line, party, size, INDEX_BATCH)
+            if not leaves:
+                return size
+            made = extend(size, [leaf_hash(raw) for raw in leaves], read)
+            self.trees.grow(line, party, size, size + len(leaves), made)
+            size += len(leaves)
+
+    def root(self, line: str, party: str, size: int) -> bytes:
+        """The root of the chain's first ``size`` events (indexing as far as needed).
+        Raises NotFound when the chain is shorter."""
+        if self.index(line, party) < size:
+            raise NotFound("chain events", f"{line}/{party} up to {size}")
+        return tree_root(size, self.trees.reader(line, party))
+
+    def inclusion(self, event: Event, size: int) -> list[bytes]:
+        """The proof that ``event`` is in its chain's tree of ``size`` events."""
+        self.index(event.line, event.party)
+        return inclusion_proof(event.seq - 1, size, self.trees.reader(event.line, event.party))
+
+    def consistency(self, line: str, party: str, old: int, new: int) -> list[bytes]:
+        self.index(line, party)
+        return consistency_proof(old, new, self.trees.reader(line, party))
+
+    # -- signing ---------------------------------------------------------------------
+
+    def _node_keys(self, party: str) -> list[PublicKey]:
+        """Every node key of ``party`` the record holds, retired ones included."""
+        return [key for owner, key in self.store.key_directory().values() if owner == party]
+
+    def sign_due(self, *, force: bool = False) -> list[StoredCheckpoint]:
+        """Sign a checkpoint of each of our chains that has grown and is due (all that
+        have grown with ``force``); the checkpoints made."""
+        hosted = self.store.hosted_parties()
+        now = self.writer.now()
+        halts = {(h.line, h.party) for h in ChainHalts(self.store, self.peers).all()}
+        made = []
+        for (line, party), head in sorted(self.store.heads(hosted).items()):
+            if (line, party) in halts:
+                continue  # it stands behind a peer's copy: nothing signed until recovered
+            latest = self.trees.latest(line, party)
+            if latest is not None and latest.size >= head.seq:
+                continue
+            if not force and latest is not None and not self._due(latest, head.seq, now):
+                continue
+            made.append(self.sign(line, party, head.seq, now))
+        return made
+
+    def _due(self, latest: StoredCheckpoint, head: int, now: datetime) -> bool:
+        return (
+            head - latest.size >= self.every_events
+            or now - parse_time(latest.made_at) >= self.every
+        )
+
+    def sign(self, line: str, party: str, size: int, now: datetime) -> StoredCheckpoint:
+        """Sign the checkpoint of our chain at ``size`` and keep it."""
+        root = self.root(line, party, size)
+        note = Note(Checkpoint(origin(line, party), size, root).text())
+        key = self.writer.key(party)
+        note = note.with_signature(sign_ed25519(note, key_name(party), key))
+        if self.post_quantum:
+            note = note.with_signature(sign_pq(note, key_name(party), pq_key(key)))
+        stored = StoredCheckpoint(line, party, size, root, note.render(), format_time(now), None, 0)
+        self.trees.put(stored)
+        return stored
+
+    def pending(self) -> list[StoredCheckpoint]:
+        """Our checkpoints the peer has not cosigned yet, the latest of each chain."""
+        hosted = self.store.hosted_parties()
+        latest: dict[tuple[str, str], StoredCheckpoint] = {}
+        for cp in self.trees.checkpoints():
+            if cp.party in hosted:
+                latest[(cp.line, cp.party)] = cp
+        return [cp for cp in latest.values() if cp.cosigned_at is None]
+
+    # -- cosigning -------------------------------------------------------------------
+
+    def cosign(self, sender: str, text: str) -> Cosigned:
+        """Cosign ``sender``'s checkpoint of one of its chains, as the peer that holds
+        it. Raises RequestRefused: not its chain, not signed by its node, not held
+        here yet ("not yet"), or not the chain this node holds ("divergence")."""
+        try:
+            note = parse_note(text)
+            checkpoint = parse_checkpoint(note.text)
+            line, party = parse_origin(checkpoint.origin)
+        except InvalidInput as exc:
+            raise RequestRefused("malformed", exc.message) from exc
+        if party != sender:
+            raise RequestRefused("wrong chain", f"{sender} sent a checkpoint of {party}'s chain")
+        verifiers = [
+            Verifier(key_name(party), SignatureType.ED25519, k) for k in self._node_keys(party)
+        ]
+        try:
+            verify_note(note, verifiers)
+        except InvalidInput as exc:
+            raise RequestRefused("bad signature", exc.message) from exc
+        held = self.index(line, party)
+        if held < checkpoint.size:
+            raise RequestRefused(
+                "not yet",
+                f"this node holds {party}'s chain of {line} up to seq {held}, "
+                f"not {checkpoint.size}",
+                hint="deliver the events first; the checkpoint is offered again",
+            )
+        mine = tree_root(checkpoint.size, self.trees.reader(line, party))
+        if mine != checkpoint.root:
+            raise RequestRefused(
+                "divergence",
+                f"{party}'s checkpoint of {line} at size {checkpoint.size} has another root "
+                "than the chain this node holds: two histories",
+            )
+        before = self.trees.latest(line, party)
+        now = self.writer.now()
+        own = self.writer.key(self.party)
+        signature = cosign(note, key_name(self.party), own, int(now.timestamp()))
+        stored = StoredCheckpoint(
+            line,
+            party,
+            checkpoint.size,
+            checkpoint.root,
+            note.with_signature(signature).render(),
+            format_time(now),
+            format_time(now),
+            0,
+        )
+        existing = next(
+            (c for c in self.trees.checkpoints(line, party) if c.size == checkpoint.size), None
+        )
+        if existing is not None:
+            stored = _merged(existing, stored.note, stored.cosigned_at)
+        self.trees.put(stored)
+        larger = before if before is not None and before.size > checkpoint.size else None
+        return Cosigned(signature, larger)
+
+    def cosigned(self, checkpoint: StoredCheckpoint, peer: str, line: str) -> StoredCheckpoint:
+        """Keep the peer's cosignature line of our ``checkpoint``. Raises RequestRefused
+        if it does not verify under the peer's node key."""
+        try:
+            signature = parse_signature_line(line)
+        except InvalidInput as exc:
+            raise RequestRefused("malformed", f"the cosignature of {peer}: {exc.message}") from exc
+        note = parse_note(checkpoint.note)
+        with_it = Note(note.text, (signature,))
+        verifiers = [
+            Verifier(key_name(peer), SignatureType.COSIGNATURE, k) for k in self._node_keys(peer)
+        ]
+        try:
+            good = verify_note(with_it, verifiers)
+        except InvalidInput as exc:
+            raise RequestRefused("bad signature", f"{peer}'s cosignature: {exc.message}") from exc
+        at = format_time(datetime.fromtimestamp(good[0].time, tz=self.writer.now().tzinfo))
+        merged = _merged(checkpoint, note.with_signature(signature).render(), at)
+        self.trees.put(merged)
+        return merged
+
+    def witnessed(self, checkpoint: StoredCheckpoint, lines: str) -> StoredCheckpoint:
+        """Keep a witness's cosignature line(s) of ``checkpoint`` (checked by the caller
+        against the witness key it trusts)."""
+        note = parse_note(checkpoint.note)
+        for line in lines.splitlines():
+            if line.strip():
+                note = note.with_signature(parse_signature_line(line))
+        stored = StoredCheckpoint(
+            checkpoint.line,
+            checkpoint.party,
+            checkpoint.size,
+            checkpoint.root,
+            note.render(),
+            checkpoint.made_at,
+            checkpoint.cosigned_at,
+            checkpoint.witnesses + 1,
+        )
+        self.trees.put(stored)
+        return stored
+
+    def rolled_back(self, peer: str, held: StoredCheckpoint) -> Halt | None:
+        """The peer cosigned a checkpoint of our chain larger than what we hold: our
+        record was rolled back (an old backup restored, or events removed). Halt the
+        chain until its events are recovered from the peer; the halt, or None if our
+        chain is not behind after all."""
+        head = self.store.heads([held.party]).get((held.line, held.party))
+        ours = head.seq if head is not None else 0
+        if ours >= held.size:
+            return None
+        halt = Halt(
+            line=held.line,
+            party=held.party,
+            cause=Cause.CHECKPOINTED,
+            peer=peer,
+            ours=ours,
+            theirs=held.size,
+            found_at=format_time(self.writer.now()),
+        )
+        return ChainHalts(self.store, self.peers).put(halt)
+
+
+def _merged(held: StoredCheckpoint, note: str, cosigned_at: str | None) -> StoredCheckpoint:
+    """``held`` with the signatures of ``note`` added (one checkpoint, two copies)."""
+    merged = parse_note(held.note)
+    for signature in parse_note(note).signatures:
+        merged = merged.with_signature(signature)
+    return StoredCheckpoint(
+        held.line,
+        held.party,
+        held.size,
+        held.root,
+        merged.render(),
+        held.made_at,
+        held.cosigned_at or cosigned_at,
+        held.witnesses,
+    )
