@@ -25,6 +25,7 @@ from hotline.domain.tracks import NM, Track
 from hotline.exercise.record import NodeRecord
 from hotline.services.accounts import Accounts
 from hotline.services.catalogues import Catalogues
+from hotline.services.checkpoints import Checkpoints
 from hotline.services.contacts import Contacts
 from hotline.services.directory import Directory
 from hotline.services.escalation import Escalations
@@ -45,12 +46,14 @@ from hotline.storage.keystore import KeyStore
 from hotline.storage.library import Library
 from hotline.storage.peers import PeerStore
 from hotline.storage.store import Store
+from hotline.storage.trees import TreeStore
 
 if TYPE_CHECKING:  # the HTTP apps, the peer transport and NATS: imported when built
     import httpx
     from fastapi import FastAPI
     from sqlalchemy import Engine
 
+    from hotline.federation.checkpointing import CheckpointRound
     from hotline.federation.workers import Federation
     from hotline.ingest.jetstream import TrackPublisher, TrackWriters
     from hotline.services.awareness import Awareness
@@ -98,6 +101,7 @@ class Node:
     outages: Outages
     metrics: Metrics
     refusals: Refusals
+    checkpoints: Checkpoints
     publisher: TrackPublisher | None = None  # with nats_url: tracks go through JetStream
 
     @cached_property
@@ -169,6 +173,15 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         outages=Outages(clock),
         metrics=Metrics(),
         refusals=refusals,
+        checkpoints=Checkpoints(
+            writer,
+            TreeStore(engine),
+            peers,
+            party,
+            every=settings.checkpoint_interval,
+            every_events=settings.checkpoint_events,
+            post_quantum=settings.checkpoint_pq,
+        ),
         publisher=_publisher(settings.nats_url, party),
     )
 
@@ -226,6 +239,13 @@ def federation(node: Node, http: httpx.Client) -> Federation:
     )
 
 
+def checkpoint_round(node: Node, fed: Federation, http: httpx.Client) -> CheckpointRound:
+    """The node's checkpoint round (sign, have peers cosign, show witnesses)."""
+    from hotline.federation.checkpointing import CheckpointRound
+
+    return CheckpointRound(fed, node.checkpoints, node.settings.witnesses, http)
+
+
 def track_writers(node: Node, count: int | None = None) -> TrackWriters | None:
     """The party's track writers, not started: ``count`` of them (else the setting
     ``nats_consumers``), taking its tracks from JetStream (setting ``nats_url``) into the
@@ -263,6 +283,7 @@ def federation_app(node: Node) -> FastAPI:
             skew=node.settings.request_skew,
             outages=node.outages,
             refusals=node.refusals,
+            checkpoints=node.checkpoints,
         )
     )
     mount_ingest(app, node.ingest, node.settings.ingest_token)

@@ -11,10 +11,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Generic, Literal, TypeAlias, TypeVar, cast
 
+from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import InvalidInput
 from hotline.domain.identity import parse_party_id
 from hotline.domain.intent import Activity, parse_lead_times
 from hotline.domain.precedence import parse_duration
+from hotline.domain.proofs import WitnessRef
 
 CONFIG_FILE = "hotline.toml"
 DEFAULT_HOME = Path.home() / ".hotline"
@@ -144,6 +146,23 @@ def as_switch(value: str) -> bool:
     if word not in ("on", "off"):
         raise ValueError("on or off")
     return word == "on"
+
+
+def as_witnesses(value: str) -> tuple[WitnessRef, ...]:
+    """``NAME=URL=KEY`` entries, comma-separated; empty: none."""
+    found = []
+    for entry in filter(None, (e.strip() for e in value.split(","))):
+        parts = entry.split("=")
+        if len(parts) != 3 or not all(parts):
+            raise ValueError("NAME=URL=KEY entries, comma-separated")
+        name, url, key = (p.strip() for p in parts)
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"the URL of witness {name} is not http(s)")
+        try:
+            found.append(WitnessRef(name, url.rstrip("/"), PublicKey.from_text(key)))
+        except InvalidInput as exc:
+            raise ValueError(f"the key of witness {name}: {exc.message}") from exc
+    return tuple(found)
 
 
 def as_host_port(value: str) -> HostPort:

@@ -33,10 +33,12 @@ from hotline.config.declare import (
     as_synchronous,
     as_territories,
     as_text,
+    as_witnesses,
     parse_affiliations,
 )
 from hotline.domain.intent import Activity
 from hotline.domain.message import parse_lang
+from hotline.domain.proofs import WitnessRef
 
 
 def _declared(default: str, parse: Callable[[str], object], doc: str, shown: str) -> Any:
@@ -404,6 +406,37 @@ class Settings:
             as_size,
             "Largest request body taken by the rest of the operator API (/api/) and any other "
             "path of the node's ports.",
+        )
+    )
+
+    checkpoint_interval: timedelta = field(
+        default_factory=Declared(
+            "1m",
+            as_duration,
+            "How often `hotline serve` signs a checkpoint of each chain of this node that "
+            "has grown (and offers it to the peer to cosign, and to the witnesses).",
+        )
+    )
+    checkpoint_events: int = field(
+        default_factory=Declared(
+            "1000",
+            as_count,
+            "A checkpoint is signed sooner when a chain has grown by this many events.",
+        )
+    )
+    checkpoint_pq: bool = field(
+        default_factory=Declared(
+            "off",
+            as_switch,
+            "Whether checkpoints also carry an ML-DSA-65 (post-quantum) signature: on or off.",
+        )
+    )
+    witnesses: tuple[WitnessRef, ...] = field(
+        default_factory=Declared(
+            "",
+            as_witnesses,
+            "Witnesses this node submits its checkpoints to: `NAME=URL=KEY` entries, "
+            "comma-separated (KEY: the witness's public key).",
         )
     )
 

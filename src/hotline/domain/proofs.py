@@ -45,6 +45,15 @@ ORIGIN_PREFIX = "hotline/"
 MAX_BUNDLE_BYTES = 4 * 1024 * 1024
 
 
+@dataclass(frozen=True)
+class WitnessRef:
+    """A witness a node submits its checkpoints to: its note key name, URL and key."""
+
+    name: str
+    url: str
+    key: PublicKey
+
+
 def origin(line: str, party: str) -> str:
     return f"{ORIGIN_PREFIX}{line}/{party}"
 

@@ -34,10 +34,13 @@ from hotline.domain.errors import (
     StorageUnavailable,
 )
 from hotline.domain.json_input import parse_json
+from hotline.domain.notes import parse_checkpoint, parse_note
+from hotline.domain.proofs import parse_origin
 from hotline.domain.requests import AuthenticRequest, check_request, screen_request, sign_answer
 from hotline.domain.rotation import ROTATION_HEADER
 from hotline.federation.client import PREFIX, decode_events, encode_events
 from hotline.http.limits import BodyTooLarge, bounded_int
+from hotline.services.checkpoints import Checkpoints
 from hotline.services.outages import Outages
 from hotline.services.receiver import Receiver
 from hotline.services.refusals import PROVEN, Refusals
@@ -87,6 +90,7 @@ class FederationContext:
     skew: timedelta
     refusals: Refusals
     outages: Outages | None = None
+    checkpoints: Checkpoints | None = None
 
 
 def client_of(request: Request) -> str:
@@ -344,6 +348,47 @@ def create_app(ctx: FederationContext) -> FastAPI:
     def ping(auth: AuthenticRequest, _: Request, __: bytes) -> tuple[int, Any]:
         return 200, {"party": ctx.party, "to": auth.sender}
 
+    def checkpoint(auth: AuthenticRequest, request: Request, body: bytes) -> tuple[int, Any]:
+        """Cosign the sender's checkpoint of one of its chains (see
+        :mod:`hotline.services.checkpoints`): 200 with the cosignature line; 409 while
+        the events are not all here yet, or with the larger checkpoint of that chain this
+        node cosigned before ("behind": the sender was rolled back); 422 when the checkpoint is not the chain held here
+        (kept as evidence)."""
+        data = parse_json(body)
+        if not isinstance(data, dict) or not isinstance(data.get("note"), str):
+            raise InvalidInput("body", "expected {note}: a signed checkpoint")
+        if ctx.checkpoints is None:
+            raise RequestRefused("not offered", "this node cosigns no checkpoints")
+        text = data["note"]
+        try:
+            line, _ = parse_origin(parse_checkpoint(parse_note(text).text).origin)
+        except InvalidInput as exc:
+            raise RequestRefused("malformed", exc.message) from exc
+        shared_line(auth, line)
+        try:
+            done = ctx.checkpoints.cosign(auth.sender, text)
+        except RequestRefused as exc:
+            if exc.reason == "not yet":
+                return 409, {"error": exc.reason, "detail": exc.detail}
+            refusals.proven(
+                peer=auth.sender,
+                client=client_of(request),
+                kind="checkpoint",
+                refused=exc,
+                line=line,
+                party=auth.sender,
+                raw=text.encode(),
+            )
+            return 422, {"error": exc.reason, "detail": exc.detail}
+        if done.signature is None and done.held is not None:
+            return 409, {
+                "error": "behind",
+                "detail": f"this node cosigned {auth.sender}'s checkpoint of {line} at size "
+                f"{done.held.size} before: the chain was rolled back",
+                "held": done.held.note,
+            }
+        return 200, {"cosignature": done.signature.line() if done.signature else None}
+
     @app.post(PREFIX + "/events")
     async def post_events(request: Request) -> Response:
         return await guarded(request, push)
@@ -359,6 +404,10 @@ def create_app(ctx: FederationContext) -> FastAPI:
     @app.post(PREFIX + "/ping")
     async def post_ping(request: Request) -> Response:
         return await guarded(request, ping)
+
+    @app.post(PREFIX + "/checkpoints")
+    async def post_checkpoint(request: Request) -> Response:
+        return await guarded(request, checkpoint)
 
     @app.get("/health")
     async def health() -> dict[str, str]:

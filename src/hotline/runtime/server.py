@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import uvicorn
 
-from hotline.app import Node, federation, federation_app, track_writers
+from hotline.app import Node, checkpoint_round, federation, federation_app, track_writers
 from hotline.exercise.stepping import stepped_loops
 from hotline.federation.tls import PEER_TIMEOUT
 from hotline.ingest.listener import CotLimits, CotListener
@@ -26,6 +26,9 @@ from hotline.runtime.sockets import parse_listen
 from hotline.storage.leases import LeaseStore
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: How often the checkpoint round looks for checkpoints to sign, offer and submit (those
+#: not cosigned yet are offered again each round).
+CHECKPOINT_ROUND = timedelta(seconds=5)
 
 
 class _Stopped(Exception):
@@ -83,6 +86,12 @@ def serve(
             "catch-up": (fed.catch_up_once, timing.catchup_interval, _idle, None),
             "link tests": (fed.linktest_once, timedelta(seconds=1), _idle, None),
             "escalation": (node.escalations.tick, node.settings.escalation_interval, _idle, None),
+            "checkpoints": (
+                checkpoint_round(node, fed, http).once,
+                min(node.settings.checkpoint_interval, CHECKPOINT_ROUND),
+                _idle,
+                None,
+            ),
             "awareness": (
                 lambda: node.awareness.evaluate(node.writer.now()),
                 node.settings.awareness_interval,

@@ -19,9 +19,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.crypto import PublicKey, SigningKey
 from hotline.domain.errors import InvalidInput, NotFound, RequestRefused
@@ -63,6 +60,9 @@ INDEX_BATCH = 5000
 def pq_key(node_key: SigningKey) -> PqSigningKey:
     """The node's ML-DSA-65 key, derived from its Ed25519 seed (HKDF-SHA-256 with its own
     label): it rotates with the node key and needs no file of its own."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     seed = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"hotline checkpoint ml-dsa-65"
     ).derive(node_key.seed())
@@ -74,7 +74,7 @@ class Cosigned:
     """A peer's answer to a checkpoint: its cosignature line, and the largest checkpoint
     of that chain it had cosigned before when larger than the one offered."""
 
-    signature: NoteSignature
+    signature: NoteSignature | None  # None: not cosigned, the chain is behind ``held``
     held: StoredCheckpoint | None
 
 
@@ -131,7 +131,7 @@ class Checkpoints:
 
     # -- signing ---------------------------------------------------------------------
 
-    def _node_keys(self, party: str) -> list[PublicKey]:
+    def node_keys(self, party: str) -> list[PublicKey]:
         """Every node key of ``party`` the record holds, retired ones included."""
         return [key for owner, key in self.store.key_directory().values() if owner == party]
 
@@ -184,7 +184,8 @@ class Checkpoints:
 
     def cosign(self, sender: str, text: str) -> Cosigned:
         """Cosign ``sender``'s checkpoint of one of its chains, as the peer that holds
-        it. Raises RequestRefused: not its chain, not signed by its node, not held
+        it; not when this node cosigned a larger one of that chain before (then that one
+        is the answer: the sender stands behind what it signed). Raises RequestRefused: not its chain, not signed by its node, not held
         here yet ("not yet"), or not the chain this node holds ("divergence")."""
         try:
             note = parse_note(text)
@@ -195,7 +196,7 @@ class Checkpoints:
         if party != sender:
             raise RequestRefused("wrong chain", f"{sender} sent a checkpoint of {party}'s chain")
         verifiers = [
-            Verifier(key_name(party), SignatureType.ED25519, k) for k in self._node_keys(party)
+            Verifier(key_name(party), SignatureType.ED25519, k) for k in self.node_keys(party)
         ]
         try:
             verify_note(note, verifiers)
@@ -217,6 +218,8 @@ class Checkpoints:
                 "than the chain this node holds: two histories",
             )
         before = self.trees.latest(line, party)
+        if before is not None and before.size > checkpoint.size:
+            return Cosigned(None, before)  # a cosignature says "the largest I have seen"
         now = self.writer.now()
         own = self.writer.key(self.party)
         signature = cosign(note, key_name(self.party), own, int(now.timestamp()))
@@ -236,8 +239,7 @@ class Checkpoints:
         if existing is not None:
             stored = _merged(existing, stored.note, stored.cosigned_at)
         self.trees.put(stored)
-        larger = before if before is not None and before.size > checkpoint.size else None
-        return Cosigned(signature, larger)
+        return Cosigned(signature, None)
 
     def cosigned(self, checkpoint: StoredCheckpoint, peer: str, line: str) -> StoredCheckpoint:
         """Keep the peer's cosignature line of our ``checkpoint``. Raises RequestRefused
@@ -249,7 +251,7 @@ class Checkpoints:
         note = parse_note(checkpoint.note)
         with_it = Note(note.text, (signature,))
         verifiers = [
-            Verifier(key_name(peer), SignatureType.COSIGNATURE, k) for k in self._node_keys(peer)
+            Verifier(key_name(peer), SignatureType.COSIGNATURE, k) for k in self.node_keys(peer)
         ]
         try:
             good = verify_note(with_it, verifiers)

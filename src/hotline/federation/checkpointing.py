@@ -1,0 +1,184 @@
+"""The checkpoint round: sign what is due, have each peer cosign it, show it to witnesses.
+
+One round (``hotline serve`` runs it every few seconds under its lease):
+
+1. sign a checkpoint of each of our chains that is due (:meth:`Checkpoints.sign_due`);
+2. offer each of our latest checkpoints the peer has not cosigned to the peers of its
+   line; keep the cosignature. A peer that answers with a larger checkpoint of our own
+   chain than we now hold shows we were rolled back: the chain halts (see
+   :mod:`hotline.domain.rollback`);
+3. submit each chain's latest checkpoint to every witness the node names (setting
+   ``witnesses``) that has not cosigned it, with a consistency proof from the last
+   one that witness cosigned; keep its cosignature. A witness that holds another
+   size says so, and the proof is made again from there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import httpx
+
+from hotline.domain.errors import HotlineError, InvalidInput, RequestRefused
+from hotline.domain.notes import SignatureType, Verifier, parse_checkpoint, parse_note, verify_note
+from hotline.domain.proofs import WitnessRef, key_name
+from hotline.federation.workers import Federation
+from hotline.services.checkpoints import Checkpoints
+from hotline.storage.trees import StoredCheckpoint
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RoundResult:
+    signed: int = 0
+    cosigned: int = 0
+    witnessed: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+class CheckpointRound:
+    def __init__(
+        self,
+        fed: Federation,
+        checkpoints: Checkpoints,
+        witnesses: Sequence[WitnessRef],
+        http: httpx.Client,
+    ) -> None:
+        self.fed = fed
+        self.checkpoints = checkpoints
+        self.witnesses = tuple(witnesses)
+        self.http = http
+
+    def once(self, *, force: bool = False) -> RoundResult:
+        """One round; what it did. Never raises for a peer's or a witness's trouble: it
+        is logged and tried again next round."""
+        result = RoundResult(signed=len(self.checkpoints.sign_due(force=force)))
+        for checkpoint in self.checkpoints.pending():
+            result.cosigned += self._offer(checkpoint, result.problems)
+        if self.witnesses:
+            for checkpoint in self._latest_own():
+                result.witnessed += self._witness(checkpoint, result.problems)
+        for problem in result.problems:
+            log.warning("checkpoints: %s", problem)
+        return result
+
+    def _latest_own(self) -> list[StoredCheckpoint]:
+        hosted = self.checkpoints.store.hosted_parties()
+        latest: dict[tuple[str, str], StoredCheckpoint] = {}
+        for cp in self.checkpoints.trees.checkpoints():
+            if cp.party in hosted:
+                latest[(cp.line, cp.party)] = cp
+        return list(latest.values())
+
+    def _offer(self, checkpoint: StoredCheckpoint, problems: list[str]) -> int:
+        """Offer ``checkpoint`` to the peers of its line; how many cosigned it."""
+        done = 0
+        pinned = {p.party: p for p in self.fed.peers.peers()}
+        try:
+            line = self.checkpoints.store.line(checkpoint.line).line
+        except HotlineError as exc:
+            problems.append(f"{checkpoint.line}: {exc}")
+            return 0
+        for other in line.parties:
+            if other == checkpoint.party or other not in pinned:
+                continue
+            try:
+                answer = self.fed.client(pinned[other]).call(
+                    "POST", "/checkpoints", body={"note": checkpoint.note}
+                )
+            except HotlineError as exc:
+                problems.append(f"{other} could not be asked to cosign: {exc}")
+                continue
+            data = answer.data if isinstance(answer.data, dict) else {}
+            held = data.get("held")
+            if isinstance(held, str):
+                self._held(other, checkpoint, held, problems)
+            if answer.status != 200:
+                problems.append(
+                    f"{other} did not cosign {checkpoint.line}/{checkpoint.party} at "
+                    f"{checkpoint.size}: {data.get('error')}: {data.get('detail')}"
+                )
+                continue
+            try:
+                checkpoint = self.checkpoints.cosigned(
+                    checkpoint, other, str(data.get("cosignature", ""))
+                )
+                done += 1
+            except RequestRefused as exc:
+                problems.append(str(exc))
+        return done
+
+    def _held(self, peer: str, ours: StoredCheckpoint, text: str, problems: list[str]) -> None:
+        """The peer cosigned a larger checkpoint of our chain before: if it is ours
+        (signed by our node) and larger than our head, we were rolled back."""
+        try:
+            note = parse_note(text)
+            checkpoint = parse_checkpoint(note.text)
+            keys = [
+                Verifier(key_name(ours.party), SignatureType.ED25519, k)
+                for k in self.checkpoints.node_keys(ours.party)
+            ]
+            verify_note(note, keys)
+        except InvalidInput as exc:
+            problems.append(f"{peer} named a checkpoint of ours that does not verify: {exc}")
+            return
+        stored = StoredCheckpoint(
+            ours.line, ours.party, checkpoint.size, checkpoint.root, text, ours.made_at, None, 0
+        )
+        halt = self.checkpoints.rolled_back(peer, stored)
+        if halt is not None:
+            problems.append(halt.describe())
+
+    def _witness(self, checkpoint: StoredCheckpoint, problems: list[str]) -> int:
+        """Submit ``checkpoint`` to each witness that has not cosigned it; how many did."""
+        from hotline.witness.client import WitnessConflict, WitnessRefused, submit
+
+        done = 0
+        for witness in self.witnesses:
+            verifier = Verifier(witness.name, SignatureType.COSIGNATURE, witness.key)
+            note = parse_note(checkpoint.note)
+            if any(s.name == witness.name and s.key_id == verifier.key_id for s in note.signatures):
+                continue
+            old = self._witnessed_size(checkpoint, verifier)
+            for _ in range(2):  # again from the size the witness says it holds
+                proof = self.checkpoints.consistency(
+                    checkpoint.line, checkpoint.party, old, checkpoint.size
+                )
+                try:
+                    lines = submit(self.http, witness.url, old, proof, checkpoint.note)
+                except WitnessConflict as exc:
+                    if exc.size > checkpoint.size:
+                        problems.append(
+                            f"witness {witness.name} holds {checkpoint.line}/"
+                            f"{checkpoint.party} at {exc.size}, past our {checkpoint.size}"
+                        )
+                        break
+                    old = exc.size
+                    continue
+                except (WitnessRefused, HotlineError) as exc:
+                    problems.append(f"witness {witness.name}: {exc}")
+                    break
+                try:
+                    signed = parse_note(note.text + "\n" + lines)
+                    verify_note(signed, [verifier])
+                except InvalidInput as exc:
+                    problems.append(f"witness {witness.name}'s cosignature: {exc}")
+                    break
+                checkpoint = self.checkpoints.witnessed(checkpoint, lines)
+                done += 1
+                break
+        return done
+
+    def _witnessed_size(self, checkpoint: StoredCheckpoint, verifier: Verifier) -> int:
+        """The size of the largest checkpoint of the chain this witness cosigned."""
+        best = 0
+        for cp in self.checkpoints.trees.checkpoints(checkpoint.line, checkpoint.party):
+            if cp.size < checkpoint.size and any(
+                s.name == verifier.name and s.key_id == verifier.key_id
+                for s in parse_note(cp.note).signatures
+            ):
+                best = max(best, cp.size)
+        return best
