@@ -22,6 +22,7 @@ from hotline.cli import escalation, contact
 from hotline.cli import notices, catalogue
 from hotline.cli import awareness
 from hotline.cli import exercise
+from hotline.cli import proofs
 from hotline.cli import operations
 from hotline.cli.base import (
     EXIT_CODES,
@@ -56,6 +57,7 @@ __all__ = [
     "node",
     "notices",
     "operations",
+    "proofs",
     "tls",
 ]
 

@@ -88,7 +88,10 @@ def verify(
 ) -> None:
     """Re-derive every id and check every signature, chain link and reference.
 
-    Exits 1 and names the first broken event of each chain when anything is wrong. With
+    Also checks every signed checkpoint against the events it covers, from scratch: a
+    chain rewritten (even re-signed) or cut short since is found by the checkpoints its
+    peer cosigned. Exits 1 and names the first broken event of each chain when anything
+    is wrong. With
     --peer, also compares chain heads with the peer's node and reports divergence, and a
     rollback: one of this node's own chains behind what the peer holds (or has
     receipted) of it. A rollback halts signing on that chain until `hotline recover`.
@@ -115,6 +118,7 @@ def verify(
         ) as progress:
             task = progress.add_task("verify", total=total)
             report = verify_store(node.store, lambda n: progress.update(task, completed=n))
+        checkpoints, broken = node.checkpoints.audit()
         own = node.store.hosted_parties()
         halts = ChainHalts(node.store, node.peers)
         for (line, party), (upto, by) in sorted(report.receipted_beyond.items()):
@@ -146,7 +150,7 @@ def verify(
     if as_json:
         print_json(
             {
-                "ok": report.ok and not failed and not rollbacks,
+                "ok": report.ok and not failed and not rollbacks and not broken,
                 "events": report.events,
                 "chains": [
                     {"line": k[0], "party": k[1], "seq": h.seq, "head": h.id}
@@ -174,6 +178,13 @@ def verify(
                     }
                     for v in views
                 ],
+                "checkpoints": {
+                    "checked": checkpoints,
+                    "problems": [
+                        {"line": b.line, "party": b.party, "size": b.size, "detail": b.detail}
+                        for b in broken
+                    ],
+                },
                 "halted": [
                     {
                         "line": h.line,
@@ -200,6 +211,14 @@ def verify(
             for problem in report.problems:
                 err.print(f"FAIL {problem.describe()}", style="red", markup=False)
             err.print(f"{len(report.problems)} problem(s) in {report.events} events")
+        if checkpoints and not broken:
+            out.print(f"ok: {checkpoints} signed checkpoints match the chains they cover")
+        for b in broken:
+            err.print(
+                f"FAIL checkpoint of {b.party}'s chain on {b.line} at {b.size}: {b.detail}",
+                style="red",
+                markup=False,
+            )
         for v in views:
             line = (
                 f"{v.peer}: line {v.line}, chain {v.party}: ours {v.ours.seq}, "
@@ -213,7 +232,7 @@ def verify(
             style = "yellow" if h.cause is Cause.RESTORED else "red"
             err.print(f"HALTED {h.describe()}", style=style, markup=False)
             err.print(f"  signing on this chain is refused; {h.hint()}", markup=False)
-    if not report.ok or failed or rollbacks:
+    if not report.ok or failed or rollbacks or broken:
         raise typer.Exit(PROBLEM_FOUND)
 
 

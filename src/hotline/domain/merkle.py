@@ -246,3 +246,26 @@ def root_of(leaves: Sequence[bytes]) -> bytes:
         return leaf_hash(leaves[0])
     k = _split(len(leaves))
     return node_hash(root_of(leaves[:k]), root_of(leaves[k:]))
+
+
+class CompactRange:
+    """The root of a growing tree in O(log n) memory: the perfect subtrees of the
+    leaves so far, largest first. For checking a whole chain against its checkpoints
+    without reading any stored hash."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._stack: list[tuple[int, bytes]] = []  # (level, hash)
+
+    def append(self, leaf: bytes) -> None:
+        """Add a leaf *hash*."""
+        level, h = 0, leaf
+        while self._stack and self._stack[-1][0] == level:
+            _, left = self._stack.pop()
+            h = node_hash(left, h)
+            level += 1
+        self._stack.append((level, h))
+        self.size += 1
+
+    def root(self) -> bytes:
+        return fold([h for _, h in self._stack]) if self._stack else EMPTY_ROOT

@@ -24,6 +24,7 @@ from hotline.domain.crypto import PublicKey, SigningKey
 from hotline.domain.errors import InvalidInput, NotFound, RequestRefused
 from hotline.domain.events import Event
 from hotline.domain.merkle import (
+    CompactRange,
     consistency_proof,
     extend,
     inclusion_proof,
@@ -67,6 +68,16 @@ def pq_key(node_key: SigningKey) -> PqSigningKey:
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"hotline checkpoint ml-dsa-65"
     ).derive(node_key.seed())
     return PqSigningKey(seed)
+
+
+@dataclass(frozen=True)
+class CheckpointProblem:
+    """A signed checkpoint the record no longer matches."""
+
+    line: str
+    party: str
+    size: int
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -185,8 +196,9 @@ class Checkpoints:
     def cosign(self, sender: str, text: str) -> Cosigned:
         """Cosign ``sender``'s checkpoint of one of its chains, as the peer that holds
         it; not when this node cosigned a larger one of that chain before (then that one
-        is the answer: the sender stands behind what it signed). Raises RequestRefused: not its chain, not signed by its node, not held
-        here yet ("not yet"), or not the chain this node holds ("divergence")."""
+        is the answer: the sender stands behind what it signed). Raises RequestRefused:
+        not its chain, not signed by its node, not held here yet ("not yet"), or not the
+        chain this node holds ("divergence")."""
         try:
             note = parse_note(text)
             checkpoint = parse_checkpoint(note.text)
@@ -281,6 +293,66 @@ class Checkpoints:
         )
         self.trees.put(stored)
         return stored
+
+    def audit(self) -> tuple[int, list[CheckpointProblem]]:
+        """Check every stored checkpoint against the events, from scratch (no stored tree
+        hash is trusted): its signatures, and that the chain's first ``size`` events
+        still give its root. A party that rewrote its own chain, even re-signing every
+        event, is found by the checkpoints its peer cosigned. The number of checkpoints
+        checked, and what fails."""
+        problems: list[CheckpointProblem] = []
+        chains: dict[tuple[str, str], list[StoredCheckpoint]] = {}
+        for cp in self.trees.checkpoints():
+            chains.setdefault((cp.line, cp.party), []).append(cp)
+        for (line, party), cps in sorted(chains.items()):
+            problems += self._audit_signatures(party, cps)
+            wanted = {cp.size: cp for cp in cps}
+            tree = CompactRange()
+            while tree.size < max(wanted):
+                leaves = self.trees.leaves(line, party, tree.size, INDEX_BATCH)
+                if not leaves:
+                    break
+                for raw in leaves:
+                    tree.append(leaf_hash(raw))
+                    at = wanted.get(tree.size)
+                    if at is not None and tree.root() != at.root:
+                        problems.append(
+                            CheckpointProblem(
+                                line,
+                                party,
+                                at.size,
+                                f"the first {at.size} events of {party}'s chain no longer "
+                                f"give the root {party} signed on {at.made_at}"
+                                + (f", cosigned {at.cosigned_at}" if at.cosigned_at else "")
+                                + ": the chain was rewritten",
+                            )
+                        )
+            for size, cp in sorted(wanted.items()):
+                if size > tree.size:
+                    problems.append(
+                        CheckpointProblem(
+                            line,
+                            party,
+                            size,
+                            f"{party}'s chain holds {tree.size} events, but a checkpoint "
+                            f"signed on {cp.made_at} covers {size}: events were removed",
+                        )
+                    )
+        return sum(len(c) for c in chains.values()), problems
+
+    def _audit_signatures(self, party: str, cps: list[StoredCheckpoint]) -> list[CheckpointProblem]:
+        problems = []
+        own = [Verifier(key_name(party), SignatureType.ED25519, k) for k in self.node_keys(party)]
+        for cp in cps:
+            try:
+                note = parse_note(cp.note)
+                checkpoint = parse_checkpoint(note.text)
+                verify_note(note, own)
+                if (checkpoint.size, checkpoint.root) != (cp.size, cp.root):
+                    raise InvalidInput("checkpoint", "its text is not the stored size and root")
+            except InvalidInput as exc:
+                problems.append(CheckpointProblem(cp.line, party, cp.size, exc.message))
+        return problems
 
     def rolled_back(self, peer: str, held: StoredCheckpoint) -> Halt | None:
         """The peer cosigned a checkpoint of our chain larger than what we hold: our
