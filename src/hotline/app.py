@@ -28,6 +28,7 @@ from hotline.services.catalogues import Catalogues
 from hotline.services.checkpoints import Checkpoints
 from hotline.services.contacts import Contacts
 from hotline.services.directory import Directory
+from hotline.services.disclosures import Disclosures
 from hotline.services.escalation import Escalations
 from hotline.services.lines import Lines
 from hotline.services.messages import Messages
@@ -306,6 +307,8 @@ def federation_app(node: Node) -> FastAPI:
             watch=node.watch,
             awareness=node.awareness,
             outages=node.outages,
+            checkpoints=node.checkpoints,
+            disclosures=Disclosures(node.checkpoints, node.party, node.settings.witnesses),
         ),
     )
     settings = node.settings

@@ -24,7 +24,7 @@ from hotline.federation.checkpointing import CheckpointRound
 from hotline.services.disclosures import Disclosures
 from hotline.services.halts import ChainHalts
 from hotline.storage.schema import checkpoints, rejections, tree_hashes, tree_sizes
-from tests.federation.conftest import Pair
+from tests.federation.conftest import US_URL, Pair
 from tests.federation.test_rollback import remove
 
 LINE = "us-ru-deconfliction"
@@ -245,3 +245,33 @@ def test_a_node_rolled_back_is_halted_by_the_checkpoint_its_peer_cosigned(pair: 
             "US/EUCOM-JOC",
             MessageDraft(MessageKind.NOTIFICATION, Precedence.ROUTINE, "x", "y"),
         )
+
+
+def test_an_auditor_downloads_a_message_bundle_and_sees_the_line_checkpoints(
+    pair: Pair,
+) -> None:
+    message, ack = warning_acked(pair)
+    us_round, ru_round = rounds(pair)
+    us_round.once(force=True)
+    ru_round.once(force=True)
+    pair.us.directory.add_principal("US/AUDIT", "Auditor", ["auditor"])
+    state = pair.us.store.line(LINE)
+    assert "US/AUDIT" not in state.line.policy.principals  # not on the line: sees nothing
+    api = pair.net.apps[US_URL]
+    outsider = {"Authorization": f"Bearer {pair.us.accounts.create_token('US/AUDIT')}"}
+    assert api.get(f"/api/v1/events/{message}/proof", headers=outsider).status_code == 404
+    desk = {"Authorization": f"Bearer {pair.us.accounts.create_token('US/EUCOM-JOC')}"}
+    answer = api.get(f"/api/v1/events/{message[:10]}/proof?ack=true&receipt=true", headers=desk)
+    assert answer.status_code == 200, answer.text
+    assert "attachment" in answer.headers["content-disposition"]
+    report = verify_bundle(answer.content)
+    assert {e.event.id for e in report.events} >= {message, ack}
+    assert api.get("/api/v1/events/zzzz/proof", headers=desk).status_code == 400
+    assert api.get(f"/api/v1/events/{'0' * 64}/proof", headers=desk).status_code == 404
+    listed = api.get(f"/api/v1/lines/{LINE}/checkpoints", headers=desk)
+    assert listed.status_code == 200, listed.text
+    chains = {c["party"]: c for c in listed.json()}
+    assert set(chains) == {"US", "RU"}
+    assert [c["name"] for c in chains["US"]["cosigners"]] == ["RU"]
+    assert chains["US"]["cosigned_at"] is not None and chains["US"]["witnesses"] == []
+    assert chains["US"]["note"].startswith(f"hotline/{LINE}/US\n")

@@ -33,6 +33,7 @@ from hotline.api.health import health_router
 from hotline.api.lines import lines_router
 from hotline.api.messages import messages_router
 from hotline.api.notices import notices_router
+from hotline.api.proofs import proofs_router
 from hotline.api.record import record_router
 from hotline.api.relays import relays_router
 from hotline.api.reports import reports_router
@@ -71,6 +72,7 @@ def operator_routers(ctx: ApiContext) -> list[APIRouter]:
         awareness_router(access, ctx.awareness, ctx.notices, now),
         exercise_router(party, peers, ctx.outages, now),
         reports_router(access, record),
+        proofs_router(access, ctx.checkpoints, ctx.disclosures),
         stream_router(store, picture, ctx.accounts, party, signed_in, access.lines_of),
     ]
 

@@ -15,8 +15,10 @@ from hotline.domain.clock import Clock, truncate_ms
 from hotline.services.accounts import Accounts
 from hotline.services.awareness import Awareness
 from hotline.services.catalogues import Catalogues
+from hotline.services.checkpoints import Checkpoints
 from hotline.services.contacts import Contacts
 from hotline.services.directory import Directory
+from hotline.services.disclosures import Disclosures
 from hotline.services.messages import Messages
 from hotline.services.notices import Notices
 from hotline.services.outages import Outages
@@ -54,6 +56,8 @@ class ApiContext:
     watch: Watch
     awareness: Awareness
     outages: Outages
+    checkpoints: Checkpoints
+    disclosures: Disclosures
 
     def now(self) -> datetime:
         """The node's time, as the ledger writer records it."""

@@ -352,8 +352,8 @@ def create_app(ctx: FederationContext) -> FastAPI:
         """Cosign the sender's checkpoint of one of its chains (see
         :mod:`hotline.services.checkpoints`): 200 with the cosignature line; 409 while
         the events are not all here yet, or with the larger checkpoint of that chain this
-        node cosigned before ("behind": the sender was rolled back); 422 when the checkpoint is not the chain held here
-        (kept as evidence)."""
+        node cosigned before ("behind": the sender was rolled back); 422 when the
+        checkpoint is not the chain held here (kept as evidence)."""
         data = parse_json(body)
         if not isinstance(data, dict) or not isinstance(data.get("note"), str):
             raise InvalidInput("body", "expected {note}: a signed checkpoint")

@@ -16,8 +16,10 @@ peer's cosignatures, and the proofs a disclosure bundle carries.
 from __future__ import annotations
 
 import logging
+import struct
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.crypto import PublicKey, SigningKey
@@ -46,7 +48,7 @@ from hotline.domain.notes import (
     sign_pq,
     verify_note,
 )
-from hotline.domain.proofs import key_name, origin, parse_origin
+from hotline.domain.proofs import ORIGIN_PREFIX, key_name, origin, parse_origin
 from hotline.domain.rollback import Cause, Halt
 from hotline.services.halts import ChainHalts
 from hotline.services.writer import LedgerWriter
@@ -373,6 +375,25 @@ class Checkpoints:
             found_at=format_time(self.writer.now()),
         )
         return ChainHalts(self.store, self.peers).put(halt)
+
+
+def signers_of(note: str, party: str) -> list[dict[str, Any]]:
+    """Who cosigned a stored checkpoint of ``party``'s chain, and when (the time its
+    cosignature states; each was verified when it reached this node): ``name``,
+    ``time``, and ``peer`` (a party's node rather than a witness)."""
+    found: list[dict[str, Any]] = []
+    for signature in parse_note(note).signatures:
+        if signature.name == key_name(party) or len(signature.signature) != 8 + 64:
+            continue  # the chain's own signatures
+        (seconds,) = struct.unpack(">Q", signature.signature[:8])
+        found.append(
+            {
+                "name": signature.name.removeprefix(ORIGIN_PREFIX),
+                "time": format_time(datetime.fromtimestamp(seconds, UTC)),
+                "peer": signature.name.startswith(ORIGIN_PREFIX),
+            }
+        )
+    return found
 
 
 def _merged(held: StoredCheckpoint, note: str, cosigned_at: str | None) -> StoredCheckpoint:
