@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from hotline.api.access import Access, LineId, Me
 from hotline.api.problems import errors_of
 from hotline.api.routing import JsonRoute
-from hotline.api.schemas.proofs import ChainCheckpoint
+from hotline.api.schemas.proofs import ChainCheckpoint, SignedCheckpoint
 from hotline.services.checkpoints import Checkpoints, signers_of
 from hotline.services.disclosures import Disclosures
 
@@ -96,5 +96,20 @@ def proofs_router(access: Access, checkpoints: Checkpoints, disclosures: Disclos
 
         answer: list[dict[str, Any]] = await run_in_threadpool(build)
         return answer
+
+    @router.post(
+        "/checkpoints",
+        operation_id="signCheckpoints",
+        response_model=list[SignedCheckpoint],
+        responses=errors_of(401, 403),
+    )
+    async def sign(who: Me) -> list[dict[str, Any]]:
+        """Sign a checkpoint of every chain of this node that has grown since its last
+        one, now, whatever the cadence (as an exercise does when it ends). The node
+        offers them to its peers to cosign on its next round."""
+        access.own_party(who)
+        access.writer(who)
+        made = await run_in_threadpool(lambda: checkpoints.sign_due(force=True))
+        return [{"line": c.line, "party": c.party, "size": c.size} for c in made]
 
     return router

@@ -211,7 +211,24 @@ class Player:
                     raise PeerUnavailable(f"{step.where}: {exc}") from exc
                 self.pacer.settle()
             self.done += 1
+        self._checkpoint()
         return self.done
+
+    def _checkpoint(self) -> None:
+        """Every node signs a checkpoint of what the exercise added to its chains, so
+        that the record of the exercise can be proven to a third party."""
+        for node in self.nodes.values():
+            refused: list[str] = []
+            for principal in sorted(node.tokens):  # an auditor's token may not sign
+                try:
+                    self._call("POST", principal, "/checkpoints")
+                    break
+                except InvalidInput as exc:
+                    refused.append(str(exc))
+            else:
+                if refused:
+                    text = f"no checkpoint signed: {refused[-1]}"
+                    self.echo(self.pacer.now(), node.party, text, "say")
 
     # -- HTTP ----------------------------------------------------------------------------
 

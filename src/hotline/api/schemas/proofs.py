@@ -19,3 +19,9 @@ class ChainCheckpoint(Answer):
     cosigners: list[Cosigner] = Field(description="the peer's node, then witnesses")
     witnesses: list[Cosigner]
     note: str = Field(description="the whole signed note (C2SP tlog-checkpoint)")
+
+
+class SignedCheckpoint(Answer):
+    line: str
+    party: str
+    size: int
