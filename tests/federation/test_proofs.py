@@ -275,3 +275,68 @@ def test_an_auditor_downloads_a_message_bundle_and_sees_the_line_checkpoints(
     assert [c["name"] for c in chains["US"]["cosigners"]] == ["RU"]
     assert chains["US"]["cosigned_at"] is not None and chains["US"]["witnesses"] == []
     assert chains["US"]["note"].startswith(f"hotline/{LINE}/US\n")
+
+
+PQ_LINE = "us-ru-pq"
+
+
+def post_quantum_line(pair: Pair) -> None:
+    from hotline.domain.policy import LineKind, make_proof_terms
+
+    pair.us.lines.propose(
+        line_id=PQ_LINE,
+        kind=LineKind.DECONFLICTION,
+        title="post-quantum",
+        members=["US/EUCOM-JOC", "RU/NDMC"],
+        proofs=make_proof_terms([], post_quantum=True),
+    )
+    pair.settle()
+    pair.ru.lines.accept(PQ_LINE, "RU")
+    pair.settle()
+
+
+def test_a_line_whose_terms_require_post_quantum_signatures_gets_them_and_bundles_prove_it(
+    pair: Pair,
+) -> None:
+    post_quantum_line(pair)
+    message = pair.us.messages.send(
+        PQ_LINE,
+        "US/EUCOM-JOC",
+        MessageDraft(MessageKind.WARNING, Precedence.FLASH, "Test", "Launch at 12:00."),
+    )
+    pair.settle()
+    us_round, _ = rounds(pair)
+    assert us_round.once(force=True).cosigned >= 1
+    latest = pair.us.checkpoints.trees.latest(PQ_LINE, "US")
+    assert latest is not None and latest.cosigned_at is not None
+    sizes = sorted(len(s.signature) for s in parse_note(latest.note).signatures)
+    assert sizes == [64, 72, 3309]  # Ed25519, RU's cosignature, ML-DSA-65
+    bundle = Disclosures(pair.us.checkpoints, "US").export(message.id)
+    report = verify_bundle(bundle.data, require_pq=True)
+    assert report.checkpoints[0].post_quantum
+    assert {e.role for e in report.events} >= {"message", "terms"}
+    # without its post-quantum signature, the checkpoint no longer satisfies the terms
+    data = json.loads(bundle.data)
+    data["checkpoints"] = [
+        "\n".join(line for line in note.split("\n") if len(line) < 500)
+        for note in data["checkpoints"]
+    ]
+    with pytest.raises(BundleRefused, match="require a post-quantum signature"):
+        verify_bundle(json.dumps(data).encode())
+
+
+def test_the_peer_refuses_to_cosign_a_checkpoint_the_terms_want_post_quantum_without_it(
+    pair: Pair,
+) -> None:
+    from hotline.domain.notes import Checkpoint, Note, sign_ed25519
+    from hotline.domain.proofs import key_name, origin
+
+    post_quantum_line(pair)
+    size = pair.us.store.heads(["US"])[(PQ_LINE, "US")].seq
+    root = pair.us.checkpoints.root(PQ_LINE, "US", size)
+    plain = Note(Checkpoint(origin(PQ_LINE, "US"), size, root).text())
+    plain = plain.with_signature(sign_ed25519(plain, key_name("US"), pair.us.writer.key("US")))
+    answer = pair.us_fed.client(pair.us.peers.peers()[0]).call(
+        "POST", "/checkpoints", body={"note": plain.render()}
+    )
+    assert answer.status == 422 and answer.data["error"] == "post-quantum"

@@ -68,8 +68,27 @@ def line_create(
         str | None,
         typer.Option("--by", metavar="PARTY", help="Proposing party (default: this node's)."),
     ] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness",
+            metavar="NAME",
+            help="A witness the line's checkpoints go to, by its name (repeat); each node "
+            "needs it in its `witnesses` setting.",
+        ),
+    ] = None,
+    post_quantum: Annotated[
+        bool,
+        typer.Option(
+            "--post-quantum",
+            help="Every checkpoint of the line carries an ML-DSA-65 signature too, and "
+            "peers cosign none without it.",
+        ),
+    ] = False,
 ) -> None:
     """Propose a line's terms; it carries messages once every party has accepted them."""
+    from hotline.domain.policy import make_proof_terms
+
     deadlines = {}
     for item in deadline or []:
         prec, sep, value = item.partition("=")
@@ -90,6 +109,9 @@ def line_create(
             if contact_window
             else None,
             by=by,
+            proofs=make_proof_terms(witness or [], post_quantum)
+            if witness or post_quantum
+            else None,
         )
         out.print(
             f"proposed line {state.line.id} ({state.line.kind.value}) "

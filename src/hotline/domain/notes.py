@@ -106,6 +106,14 @@ def parse_signature_line(line: str) -> NoteSignature:
     return NoteSignature(parts[1], blob[:4], blob[4:])
 
 
+def b64decode_std(text: str, field: str) -> bytes:
+    """Standard base64 (as notes and their keys use). Raises InvalidInput."""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput(field, "not standard base64") from exc
+
+
 def key_id(name: str, kind: SignatureType, public: bytes) -> bytes:
     """``SHA-256(name || 0x0A || type || public key)[:4]``; for the post-quantum type the
     identifier ``hotline/ml-dsa-65`` follows the 0xff byte."""

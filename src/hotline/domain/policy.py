@@ -155,6 +155,43 @@ class Policy:
             raise InvalidInput("policy", f"malformed policy: {exc!r}") from exc
 
 
+_WITNESS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class ProofTerms:
+    """What the parties agreed about proof for third parties on a line: the witnesses
+    its chains' checkpoints go to (by their note key names), and whether every
+    checkpoint must also carry a post-quantum signature."""
+
+    witnesses: tuple[str, ...] = ()
+    post_quantum: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"post_quantum": self.post_quantum, "witnesses": sorted(self.witnesses)}
+
+    @classmethod
+    def from_json(cls, data: Any) -> ProofTerms:
+        if not isinstance(data, dict) or set(data) != {"post_quantum", "witnesses"}:
+            raise InvalidInput("proofs", "expected {post_quantum, witnesses}")
+        if not isinstance(data["post_quantum"], bool) or not isinstance(data["witnesses"], list):
+            raise InvalidInput("proofs", "post_quantum is true or false; witnesses a list")
+        return make_proof_terms(data["witnesses"], data["post_quantum"])
+
+
+def make_proof_terms(witnesses: Iterable[Any], post_quantum: bool) -> ProofTerms:
+    """Check proof terms. Raises InvalidInput on a malformed or repeated witness name."""
+    names = tuple(witnesses)
+    for name in names:
+        if not isinstance(name, str) or not _WITNESS_NAME.match(name) or "+" in name:
+            raise InvalidInput(
+                "witness", f"{name!r} is not a witness name", hint="e.g. witness.osce.example"
+            )
+    if len(set(names)) != len(names):
+        raise InvalidInput("witness", "a witness is named twice")
+    return ProofTerms(tuple(sorted(names)), post_quantum)
+
+
 @dataclass(frozen=True)
 class Line:
     """An agreed channel between parties, with its policy."""
@@ -164,16 +201,21 @@ class Line:
     title: str
     parties: tuple[str, ...]
     policy: Policy
+    proofs: ProofTerms | None = None  # none agreed: the nodes' own settings apply
 
     def terms(self) -> dict[str, Any]:
-        """The JSON object both parties sign."""
-        return {
+        """The JSON object both parties sign (``proofs`` only when agreed, so that the
+        terms of lines made before it existed keep their id)."""
+        terms: dict[str, Any] = {
             "id": self.id,
             "kind": self.kind.value,
             "title": self.title,
             "parties": sorted(self.parties),
             "policy": self.policy.to_json(),
         }
+        if self.proofs is not None:
+            terms["proofs"] = self.proofs.to_json()
+        return terms
 
     def terms_id(self) -> str:
         return content_id(self.terms())
@@ -194,6 +236,7 @@ class Line:
                 deadlines=policy.deadlines,
                 contact_window=policy.contact_window,
                 flash_max_words=policy.flash_max_words,
+                proofs=ProofTerms.from_json(terms["proofs"]) if "proofs" in terms else None,
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise InvalidInput("terms", f"malformed line terms: {exc!r}") from exc
@@ -218,6 +261,7 @@ def make_line(
     deadlines: Mapping[Precedence, timedelta] | None = None,
     contact_window: timedelta | None = None,
     flash_max_words: int = FLASH_MAX_WORDS,
+    proofs: ProofTerms | None = None,
 ) -> Line:
     """Build and check a line's terms; the parties are those of its principals.
 
@@ -271,6 +315,7 @@ def make_line(
             flash_max_words=flash_max_words,
             contact_window=contact_window or DEFAULT_CONTACT_WINDOW,
         ),
+        proofs=proofs,
     )
 
 

@@ -349,6 +349,22 @@ def verify_bundle(
                 f"{owner}'s key {key.key_id} is stated by the bundle, not shown on the record"
             )
         results.append(CheckedEvent(role, event, cp, vouched))
+    for line, proofs in _agreed(results).items():
+        named = set(proofs.get("witnesses") or [])
+        for cp in checked:
+            if cp.line != line:
+                continue
+            if proofs.get("post_quantum") and not cp.post_quantum:
+                raise BundleRefused(
+                    f"the terms of line {line} require a post-quantum signature on every "
+                    f"checkpoint; {cp.party}'s at size {cp.size} has none"
+                )
+            missing = named - {w.name for w in cp.witnessed_by}
+            if missing:
+                warnings.append(
+                    f"the checkpoint of {cp.party}'s chain at size {cp.size} is not cosigned "
+                    f"by {', '.join(sorted(missing))}, which the line's terms name"
+                )
     pairs = []
     for n, entry in enumerate(bundle.get("consistency") or []):
         try:
@@ -373,6 +389,17 @@ def verify_bundle(
         node_keys={p: tuple(k.key_id for k in ks) for p, ks in keys.nodes.items()},
         warnings=tuple(warnings),
     )
+
+
+def _agreed(events: Sequence[CheckedEvent]) -> dict[str, dict[str, Any]]:
+    """The proof terms of each line whose signed proposal the bundle discloses."""
+    found: dict[str, dict[str, Any]] = {}
+    for checked in events:
+        e = checked.event
+        terms = e.content.get("terms") if e.kind == "line.propose" else None
+        if isinstance(terms, dict) and isinstance(terms.get("proofs"), dict):
+            found[e.line] = terms["proofs"]
+    return found
 
 
 def event_entry(role: str, event: Event, checkpoint: int, proof: Sequence[bytes]) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from hotline.domain.errors import (
     StorageUnavailable,
 )
 from hotline.domain.json_input import parse_json
-from hotline.domain.notes import parse_checkpoint, parse_note
+from hotline.domain.notes import b64decode_std, parse_checkpoint, parse_note
 from hotline.domain.proofs import parse_origin
 from hotline.domain.requests import AuthenticRequest, check_request, screen_request, sign_answer
 from hotline.domain.rotation import ROTATION_HEADER
@@ -362,11 +362,19 @@ def create_app(ctx: FederationContext) -> FastAPI:
         text = data["note"]
         try:
             line, _ = parse_origin(parse_checkpoint(parse_note(text).text).origin)
+            pq = (
+                (
+                    b64decode_std(data["pq_key"], "pq_key"),
+                    b64decode_std(data["pq_binding"], "pq_binding"),
+                )
+                if isinstance(data.get("pq_key"), str) and isinstance(data.get("pq_binding"), str)
+                else None
+            )
         except InvalidInput as exc:
             raise RequestRefused("malformed", exc.message) from exc
         shared_line(auth, line)
         try:
-            done = ctx.checkpoints.cosign(auth.sender, text)
+            done = ctx.checkpoints.cosign(auth.sender, text, pq)
         except RequestRefused as exc:
             if exc.reason == "not yet":
                 return 409, {"error": exc.reason, "detail": exc.detail}

@@ -15,6 +15,7 @@ One round (``hotline serve`` runs it every few seconds under its lease):
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -58,9 +59,10 @@ class CheckpointRound:
         result = RoundResult(signed=len(self.checkpoints.sign_due(force=force)))
         for checkpoint in self.checkpoints.pending():
             result.cosigned += self._offer(checkpoint, result.problems)
-        if self.witnesses:
-            for checkpoint in self._latest_own():
-                result.witnessed += self._witness(checkpoint, result.problems)
+        for checkpoint in self._latest_own():
+            witnesses = self._witnesses_of(checkpoint.line, result.problems)
+            if witnesses:
+                result.witnessed += self._witness(checkpoint, witnesses, result.problems)
         for problem in result.problems:
             log.warning("checkpoints: %s", problem)
         return result
@@ -85,10 +87,13 @@ class CheckpointRound:
         for other in line.parties:
             if other == checkpoint.party or other not in pinned:
                 continue
+            body = {"note": checkpoint.note}
+            pq = self.checkpoints.pq_public(checkpoint.party)
+            if pq is not None and self._has_pq(checkpoint):
+                body["pq_key"] = base64.b64encode(pq[0]).decode()
+                body["pq_binding"] = base64.b64encode(pq[1]).decode()
             try:
-                answer = self.fed.client(pinned[other]).call(
-                    "POST", "/checkpoints", body={"note": checkpoint.note}
-                )
+                answer = self.fed.client(pinned[other]).call("POST", "/checkpoints", body=body)
             except HotlineError as exc:
                 problems.append(f"{other} could not be asked to cosign: {exc}")
                 continue
@@ -111,6 +116,9 @@ class CheckpointRound:
                 problems.append(str(exc))
         return done
 
+    def _has_pq(self, checkpoint: StoredCheckpoint) -> bool:
+        return any(len(s.signature) > 8 + 64 for s in parse_note(checkpoint.note).signatures)
+
     def _held(self, peer: str, ours: StoredCheckpoint, text: str, problems: list[str]) -> None:
         """The peer cosigned a larger checkpoint of our chain before: if it is ours
         (signed by our node) and larger than our head, we were rolled back."""
@@ -132,12 +140,35 @@ class CheckpointRound:
         if halt is not None:
             problems.append(halt.describe())
 
-    def _witness(self, checkpoint: StoredCheckpoint, problems: list[str]) -> int:
+    def _witnesses_of(self, line: str, problems: list[str]) -> tuple[WitnessRef, ...]:
+        """The witnesses a line's checkpoints go to: those its terms name (each must be
+        in the node's ``witnesses`` setting), else every one the node names."""
+        try:
+            proofs = self.checkpoints.store.line(line).line.proofs
+        except HotlineError:
+            return ()
+        if proofs is None or not proofs.witnesses:
+            return self.witnesses
+        known = {w.name: w for w in self.witnesses}
+        for name in proofs.witnesses:
+            if name not in known:
+                problems.append(
+                    f"line {line} names witness {name}, which the setting witnesses does not "
+                    "give (NAME=URL=KEY)"
+                )
+        return tuple(known[n] for n in proofs.witnesses if n in known)
+
+    def _witness(
+        self,
+        checkpoint: StoredCheckpoint,
+        witnesses: Sequence[WitnessRef],
+        problems: list[str],
+    ) -> int:
         """Submit ``checkpoint`` to each witness that has not cosigned it; how many did."""
         from hotline.witness.client import WitnessConflict, WitnessRefused, submit
 
         done = 0
-        for witness in self.witnesses:
+        for witness in witnesses:
             verifier = Verifier(witness.name, SignatureType.COSIGNATURE, witness.key)
             note = parse_note(checkpoint.note)
             if any(s.name == witness.name and s.key_id == verifier.key_id for s in note.signatures):

@@ -15,6 +15,7 @@ peer's cosignatures, and the proofs a disclosure bundle carries.
 
 from __future__ import annotations
 
+import base64
 import logging
 import struct
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from hotline.domain.notes import (
     Checkpoint,
     Note,
     NoteSignature,
+    PqPublicKey,
     PqSigningKey,
     SignatureType,
     Verifier,
@@ -48,7 +50,7 @@ from hotline.domain.notes import (
     sign_pq,
     verify_note,
 )
-from hotline.domain.proofs import ORIGIN_PREFIX, key_name, origin, parse_origin
+from hotline.domain.proofs import ORIGIN_PREFIX, key_name, origin, parse_origin, pq_binding
 from hotline.domain.rollback import Cause, Halt
 from hotline.services.halts import ChainHalts
 from hotline.services.writer import LedgerWriter
@@ -58,6 +60,8 @@ from hotline.storage.trees import StoredCheckpoint, TreeStore
 log = logging.getLogger(__name__)
 
 INDEX_BATCH = 5000
+#: node_info key prefix of a peer's ML-DSA-65 key (and its node's binding signature).
+PQ_INFO = "pq-key:"
 
 
 def pq_key(node_key: SigningKey) -> PqSigningKey:
@@ -178,7 +182,7 @@ class Checkpoints:
         note = Note(Checkpoint(origin(line, party), size, root).text())
         key = self.writer.key(party)
         note = note.with_signature(sign_ed25519(note, key_name(party), key))
-        if self.post_quantum:
+        if self.post_quantum or self.pq_required(line):
             note = note.with_signature(sign_pq(note, key_name(party), pq_key(key)))
         stored = StoredCheckpoint(line, party, size, root, note.render(), format_time(now), None, 0)
         self.trees.put(stored)
@@ -195,12 +199,60 @@ class Checkpoints:
 
     # -- cosigning -------------------------------------------------------------------
 
-    def cosign(self, sender: str, text: str) -> Cosigned:
+    def pq_required(self, line: str) -> bool:
+        """Whether the line's terms require a post-quantum signature on checkpoints."""
+        try:
+            proofs = self.store.line(line).line.proofs
+        except NotFound:
+            return False
+        return proofs is not None and proofs.post_quantum
+
+    def pq_public(self, party: str) -> tuple[bytes, bytes] | None:
+        """``party``'s ML-DSA-65 public key and its node's signature vouching for it:
+        ours derived from our node key, a peer's as it last sent them."""
+        if party in self.store.hosted_parties():
+            node = self.writer.key(party)
+            public = pq_key(node).public.raw
+            return public, node.sign(pq_binding(party, public))
+        text = self.store.info(PQ_INFO + party)
+        if text is None:
+            return None
+        key, vouch = text.split(" ")
+        return base64.b64decode(key), base64.b64decode(vouch)
+
+    def _check_pq(self, party: str, note: Note, pq: tuple[bytes, bytes] | None) -> bool:
+        """Verify the note's post-quantum signature with the key the sender sent, vouched
+        for by its node key; keep that key. False when the note has none. Raises
+        RequestRefused when one is there and does not verify."""
+        if pq is None:
+            return False
+        public, binding = pq
+        if not any(k.verify(pq_binding(party, public), binding) for k in self.node_keys(party)):
+            raise RequestRefused("bad signature", f"{party}'s ML-DSA-65 key is not vouched for")
+        try:
+            verifier = Verifier(key_name(party), SignatureType.OTHER, PqPublicKey(public))
+        except InvalidInput as exc:
+            raise RequestRefused("malformed", exc.message) from exc
+        mine = [s for s in note.signatures if s.key_id == verifier.key_id]
+        if not mine:
+            return False
+        try:
+            verify_note(Note(note.text, tuple(mine)), [verifier])
+        except InvalidInput as exc:
+            raise RequestRefused("bad signature", f"{party}'s post-quantum signature") from exc
+        encoded = f"{base64.b64encode(public).decode()} {base64.b64encode(binding).decode()}"
+        if self.store.info(PQ_INFO + party) != encoded:
+            self.writer.transact(lambda tx: tx.set_info(PQ_INFO + party, encoded))
+        return True
+
+    def cosign(self, sender: str, text: str, pq: tuple[bytes, bytes] | None = None) -> Cosigned:
         """Cosign ``sender``'s checkpoint of one of its chains, as the peer that holds
         it; not when this node cosigned a larger one of that chain before (then that one
         is the answer: the sender stands behind what it signed). Raises RequestRefused:
         not its chain, not signed by its node, not held here yet ("not yet"), or not the
-        chain this node holds ("divergence")."""
+        chain this node holds ("divergence"). ``pq``: the sender's ML-DSA-65 key and its
+        node's signature vouching for it, when the checkpoint carries that signature
+        (required when the line's terms say so: "post-quantum")."""
         try:
             note = parse_note(text)
             checkpoint = parse_checkpoint(note.text)
@@ -216,6 +268,11 @@ class Checkpoints:
             verify_note(note, verifiers)
         except InvalidInput as exc:
             raise RequestRefused("bad signature", exc.message) from exc
+        if not self._check_pq(party, note, pq) and self.pq_required(line):
+            raise RequestRefused(
+                "post-quantum",
+                f"the terms of line {line} require an ML-DSA-65 signature on checkpoints",
+            )
         held = self.index(line, party)
         if held < checkpoint.size:
             raise RequestRefused(

@@ -21,15 +21,14 @@ from hotline.domain.clock import format_time
 from hotline.domain.errors import InvalidInput, NotFound
 from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import is_node_author
-from hotline.domain.notes import SignatureType, Verifier, parse_note
+from hotline.domain.notes import PqPublicKey, SignatureType, Verifier, parse_note
 from hotline.domain.proofs import (
     FORMAT,
     WitnessRef,
     event_entry,
     key_name,
-    pq_binding,
 )
-from hotline.services.checkpoints import Checkpoints, pq_key
+from hotline.services.checkpoints import Checkpoints
 from hotline.storage.trees import StoredCheckpoint
 
 
@@ -74,6 +73,9 @@ class Disclosures:
             if not receipts:
                 raise NotFound("receipt", event.id[:12], hint="export without --with-receipt")
             disclosed += [("receipt", r) for r in receipts]
+        if self.store.line(event.line).line.proofs is not None:  # what they agreed to prove
+            terms = self.store.events_on([event.line], [EventKind.LINE_PROPOSE.value])
+            disclosed += [("terms", t) for t in terms[:1]]
         for key_event in self._key_history([e for _, e in disclosed]):
             if all(e.id != key_event.id for _, e in disclosed):
                 disclosed.append(("key", key_event))
@@ -199,20 +201,20 @@ class Disclosures:
                 keys.append(
                     {"owner": witness.name, "kind": "witness", "public_key": witness.key.text()}
                 )
-        node = self.checkpoints.writer.key(self.party)
-        pq = pq_key(node) if self.checkpoints.post_quantum else None
-        pq_id = (
-            Verifier(key_name(self.party), SignatureType.OTHER, pq.public).key_id if pq else None
-        )
-        if pq is not None and any(s.key_id == pq_id for n in notes for s in n.signatures):
-            keys.append(
-                {
-                    "owner": self.party,
-                    "kind": "ml-dsa-65",
-                    "public_key": b64_std(pq.public.raw),
-                    "binding": b64_std(node.sign(pq_binding(self.party, pq.public.raw))),
-                }
-            )
+        for party in sorted({c.party for c in checkpoints}):
+            pq = self.checkpoints.pq_public(party)
+            if pq is None:
+                continue
+            pq_id = Verifier(key_name(party), SignatureType.OTHER, PqPublicKey(pq[0])).key_id
+            if any(s.key_id == pq_id for n in notes for s in n.signatures):
+                keys.append(
+                    {
+                        "owner": party,
+                        "kind": "ml-dsa-65",
+                        "public_key": b64_std(pq[0]),
+                        "binding": b64_std(pq[1]),
+                    }
+                )
         return keys
 
 

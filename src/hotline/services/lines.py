@@ -17,6 +17,7 @@ from hotline.domain.policy import (
     LineState,
     LineStatus,
     MessageKind,
+    ProofTerms,
     make_line,
 )
 from hotline.domain.precedence import Precedence
@@ -43,6 +44,7 @@ class Lines:
         deadlines: Mapping[Precedence, timedelta] | None = None,
         contact_window: timedelta | None = None,
         by: str | None = None,
+        proofs: ProofTerms | None = None,
     ) -> LineState:
         """Propose a line's terms, signed by ``by``'s node (default: this node's party).
 
@@ -57,6 +59,7 @@ class Lines:
             kinds=kinds,
             deadlines=deadlines,
             contact_window=contact_window,
+            proofs=proofs,
         )
         proposer = parse_party_id(by) if by else self.own_party
         known = {p.id for p in self.store.principals()}
