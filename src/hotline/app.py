@@ -147,6 +147,15 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         max_bytes=settings.refusal_max_bytes,
     )
     library = Library(engine)
+    checkpoints = Checkpoints(
+        writer,
+        TreeStore(engine),
+        peers,
+        party,
+        every=settings.checkpoint_interval,
+        every_events=settings.checkpoint_events,
+        post_quantum=settings.checkpoint_pq,
+    )
     messages = Messages(writer, directory, library)
     notices = Notices(messages, settings.lead_times)
     return Node(
@@ -158,7 +167,15 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         lines=Lines(writer, directory, party),
         messages=messages,
         peers=peers,
-        receiver=Receiver(writer, peers, party, settings.request_skew, library, refusals),
+        receiver=Receiver(
+            writer,
+            peers,
+            party,
+            settings.request_skew,
+            library,
+            refusals,
+            roots=checkpoints.receipt_root,
+        ),
         peering=Peering(writer, peers, party),
         escalations=Escalations(writer, directory, peers, party),
         contacts=Contacts(writer, directory),
@@ -174,15 +191,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         outages=Outages(clock),
         metrics=Metrics(),
         refusals=refusals,
-        checkpoints=Checkpoints(
-            writer,
-            TreeStore(engine),
-            peers,
-            party,
-            every=settings.checkpoint_interval,
-            every_events=settings.checkpoint_events,
-            post_quantum=settings.checkpoint_pq,
-        ),
+        checkpoints=checkpoints,
         publisher=_publisher(settings.nats_url, party),
     )
 

@@ -3,6 +3,7 @@ and backoff."""
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 from collections import Counter
@@ -11,6 +12,7 @@ from typing import Any
 
 from hotline.domain.clock import parse_time
 from hotline.domain.events import Event, EventKind
+from hotline.domain.merkle import root_of
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import LineKind, LineStatus, MessageKind
 from hotline.domain.precedence import Precedence
@@ -121,7 +123,7 @@ def test_receiver_receipts_what_it_stored_and_the_sender_holds_the_receipt(pair:
     assert receipts
     for receipt in receipts:
         assert receipt.author == "RU"
-        assert set(receipt.content) == {"of", "upto_seq", "upto_id"}
+        assert set(receipt.content) == {"of", "upto_seq", "upto_id", "root"}
         assert receipt.content["of"] == "US"
         held = pair.us.store.chain(LINE, "US", receipt.content["upto_seq"] - 1, 1)
         assert held[0].id == receipt.content["upto_id"]
@@ -160,7 +162,14 @@ def test_a_receipt_is_not_answered_by_a_receipt(pair: Pair) -> None:
     assert after[(LINE, "US")].seq == before[(LINE, "US")].seq + 1
     receipt = pair.us.store.chain(LINE, "US", before[(LINE, "US")].seq, 1)[0]
     assert receipt.kind == EventKind.RECEIPT
-    assert receipt.content == {"of": "RU", "upto_seq": sent[0].seq, "upto_id": sent[0].id}
+    assert receipt.content == {
+        "of": "RU",
+        "upto_seq": sent[0].seq,
+        "upto_id": sent[0].id,
+        "root": base64.b64encode(
+            root_of([e.raw for e in pair.ru.store.chain(LINE, "RU", 0, sent[0].seq)])
+        ).decode(),
+    }
     assert pair.us_fed.deliver_once() == 0
     assert pair.ru_fed.deliver_once() == 0
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from hotline.app import checkpoint_round
 from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import ChainHalted
+from hotline.domain.events import EventKind
 from hotline.domain.message import MessageDraft
 from hotline.domain.notes import parse_note
 from hotline.domain.policy import MessageKind
@@ -23,7 +24,7 @@ from hotline.domain.rollback import Cause
 from hotline.federation.checkpointing import CheckpointRound
 from hotline.services.disclosures import Disclosures
 from hotline.services.halts import ChainHalts
-from hotline.storage.schema import checkpoints, rejections, tree_hashes, tree_sizes
+from hotline.storage.schema import checkpoints, events, rejections, tree_hashes, tree_sizes
 from tests.federation.conftest import US_URL, Pair
 from tests.federation.test_rollback import remove
 
@@ -340,3 +341,76 @@ def test_the_peer_refuses_to_cosign_a_checkpoint_the_terms_want_post_quantum_wit
         "POST", "/checkpoints", body={"note": plain.render()}
     )
     assert answer.status == 422 and answer.data["error"] == "post-quantum"
+
+
+def test_a_receipt_names_the_root_of_the_chain_it_receipts(pair: Pair) -> None:
+    from hotline.domain.merkle import leaf_hash, root_of
+
+    warning_acked(pair)
+    for n in range(3):  # batches one after another: the root is carried on between them
+        pair.us.messages.send(
+            LINE,
+            "US/EUCOM-JOC",
+            MessageDraft(MessageKind.NOTIFICATION, Precedence.ROUTINE, f"n{n}", "body"),
+        )
+        pair.settle()
+    receipts = [
+        r
+        for r in pair.ru.store.events_on([LINE], ["receipt"])
+        if r.party == "RU" and r.content.get("of") == "US"
+    ]
+    assert len(receipts) >= 4
+    chain = pair.us.store.chain(LINE, "US", 0, 100)
+    for receipt in receipts:
+        upto = receipt.content["upto_seq"]
+        expected = root_of([e.raw for e in chain[:upto]])
+        assert base64.b64decode(receipt.content["root"]) == expected
+    assert leaf_hash(chain[0].raw) != expected  # (the root is not a leaf's hash)
+
+
+def test_verify_finds_a_chain_rewritten_under_cosigned_checkpoints_and_receipts(
+    pair: Pair,
+) -> None:
+    from hotline.domain.events import sign_event
+
+    message, _ = warning_acked(pair)
+    us_round, _ = rounds(pair)
+    us_round.once(force=True)
+    checked, problems = pair.us.checkpoints.audit()
+    assert checked >= 2 and problems == []
+    # US rewrites its warning, re-signed with its own key: its id and signature verify;
+    # the checkpoint RU cosigned and RU's receipt of it do not
+    old = pair.us.store.event(message)
+    forged = sign_event(
+        line=LINE,
+        party="US",
+        seq=old.seq,
+        prev=old.prev,
+        kind=EventKind(old.kind),
+        author=old.author,
+        key=pair.us.writer.key(old.author),
+        ts=old.ts,
+        content={**old.content, "subject": "Nothing happened"},
+    )
+    remove(pair.us, [old])
+    with pair.us.store.engine.begin() as c:
+        c.execute(
+            sa.insert(events).values(
+                id=forged.id,
+                line=LINE,
+                party="US",
+                seq=forged.seq,
+                prev=forged.prev,
+                kind=forged.kind,
+                author=forged.author,
+                ts=forged.body["ts"],
+                ref=None,
+                raw=forged.raw,
+                sig=forged.sig,
+                received_at=None,
+            )
+        )
+    _, problems = pair.us.checkpoints.audit()
+    assert problems and all(p.party == "US" and p.line == LINE for p in problems)
+    assert any("checkpoint US signed" in p.detail for p in problems)
+    assert any("RU's receipt" in p.detail for p in problems)

@@ -212,7 +212,10 @@ def verify(
                 err.print(f"FAIL {problem.describe()}", style="red", markup=False)
             err.print(f"{len(report.problems)} problem(s) in {report.events} events")
         if checkpoints and not broken:
-            out.print(f"ok: {checkpoints} signed checkpoints match the chains they cover")
+            out.print(
+                f"ok: {checkpoints} signed tree heads (checkpoints, receipts with roots) "
+                "match the chains they cover"
+            )
         for b in broken:
             err.print(
                 f"FAIL checkpoint of {b.party}'s chain on {b.line} at {b.size}: {b.detail}",

@@ -94,6 +94,7 @@ def check_message(line: Line, event: Event, others: Iterable[Line] = ()) -> None
 
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_ROOT = re.compile(r"^[A-Za-z0-9+/]{43}=$")
 
 
 def _require(ok: bool, kind: str, what: str) -> None:
@@ -119,6 +120,12 @@ def check_content(event: Event) -> None:
             isinstance(content.get("upto_id"), str) and bool(_HEX64.match(content["upto_id"])),
             kind,
             "'upto_id' must be an event id",
+        )
+        root = content.get("root")
+        _require(
+            root is None or (isinstance(root, str) and bool(_ROOT.match(root))),
+            kind,
+            "'root' must be a tree hash (32 bytes, standard base64)",
         )
     elif kind == EventKind.ACK:
         _require(

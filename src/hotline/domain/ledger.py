@@ -47,9 +47,17 @@ def place(head: ChainHead, event: Event, stored_id_at_seq: str | None) -> Placem
     return Placement.NEXT if event.prev == head.id else Placement.FORK
 
 
-def receipt_content(of_party: str, upto_seq: int, upto_id: str) -> dict[str, Any]:
-    """A machine receipt: the author's node holds ``of_party``'s chain up to there."""
-    return {"of": of_party, "upto_seq": upto_seq, "upto_id": upto_id}
+def receipt_content(
+    of_party: str, upto_seq: int, upto_id: str, root: str | None = None
+) -> dict[str, Any]:
+    """A machine receipt: the author's node holds ``of_party``'s chain up to there; with
+    ``root``, also the Merkle root (RFC 9162, standard base64) of that chain's tree at
+    ``upto_seq``: the receipt is then a tree head the receiving node signed, on the
+    record (see docs/proofs.md)."""
+    content: dict[str, Any] = {"of": of_party, "upto_seq": upto_seq, "upto_id": upto_id}
+    if root is not None:
+        content["root"] = root
+    return content
 
 
 def ack_content(

@@ -257,6 +257,23 @@ class CompactRange:
         self.size = 0
         self._stack: list[tuple[int, bytes]] = []  # (level, hash)
 
+    @classmethod
+    def of(cls, size: int, read: HashReader) -> CompactRange:
+        """The range of the first ``size`` leaves, from their stored perfect subtrees."""
+        made = cls()
+        parts = subtrees(0, size)
+        hashes = read(parts) if parts else []
+        if len(hashes) != len(parts):
+            raise InvalidInput("tree", f"{len(parts) - len(hashes)} subtree hashes are missing")
+        made._stack = [(level, h) for (level, _), h in zip(parts, hashes, strict=True)]
+        made.size = size
+        return made
+
+    def copy(self) -> CompactRange:
+        made = CompactRange()
+        made.size, made._stack = self.size, list(self._stack)
+        return made
+
     def append(self, leaf: bytes) -> None:
         """Add a leaf *hash*."""
         level, h = 0, leaf

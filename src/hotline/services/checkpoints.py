@@ -18,6 +18,8 @@ from __future__ import annotations
 import base64
 import logging
 import struct
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +27,7 @@ from typing import Any
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.crypto import PublicKey, SigningKey
 from hotline.domain.errors import InvalidInput, NotFound, RequestRefused
-from hotline.domain.events import Event
+from hotline.domain.events import Event, EventKind
 from hotline.domain.merkle import (
     CompactRange,
     consistency_proof,
@@ -55,6 +57,7 @@ from hotline.domain.rollback import Cause, Halt
 from hotline.services.halts import ChainHalts
 from hotline.services.writer import LedgerWriter
 from hotline.storage.peers import PeerStore
+from hotline.storage.transaction import WriteTx
 from hotline.storage.trees import StoredCheckpoint, TreeStore
 
 log = logging.getLogger(__name__)
@@ -115,6 +118,10 @@ class Checkpoints:
         self.every = every
         self.every_events = every_events
         self.post_quantum = post_quantum
+        self._lock = threading.Lock()
+        # (line, party) -> the compact range of the chain after the last receipted
+        # event, and that event's id (see receipt_root)
+        self._frontiers: dict[tuple[str, str], tuple[CompactRange, str]] = {}
 
     # -- the trees -------------------------------------------------------------------
 
@@ -145,6 +152,32 @@ class Checkpoints:
     def consistency(self, line: str, party: str, old: int, new: int) -> list[bytes]:
         self.index(line, party)
         return consistency_proof(old, new, self.trees.reader(line, party))
+
+    def receipt_root(
+        self, tx: WriteTx, line: str, party: str, stored: Sequence[Event]
+    ) -> str | None:
+        """The root of (line, party)'s tree once ``stored`` (events just stored in ``tx``,
+        in chain order, the last one its new head) are in it, for this node's receipt to
+        name: standard base64. Kept from one batch to the next as a compact range (a few
+        hashes per chain), so a receipt costs a hash per event; made again from the
+        stored tree and the events in ``tx`` when it does not follow on."""
+        if not stored:
+            return None
+        first = stored[0]
+        with self._lock:
+            cached = self._frontiers.get((line, party))
+        if cached is not None and cached[0].size == first.seq - 1 and cached[1] == first.prev:
+            frontier = cached[0].copy()
+        else:
+            indexed = min(self.trees.size(line, party), first.seq - 1)
+            frontier = CompactRange.of(indexed, self.trees.reader(line, party))
+            for raw in tx.bodies(line, party, indexed, first.seq - 1):
+                frontier.append(leaf_hash(raw))
+        for event in stored:
+            frontier.append(leaf_hash(event.raw))
+        with self._lock:
+            self._frontiers[(line, party)] = (frontier, stored[-1].id)
+        return base64.b64encode(frontier.root()).decode("ascii")
 
     # -- signing ---------------------------------------------------------------------
 
@@ -354,18 +387,34 @@ class Checkpoints:
         return stored
 
     def audit(self) -> tuple[int, list[CheckpointProblem]]:
-        """Check every stored checkpoint against the events, from scratch (no stored tree
-        hash is trusted): its signatures, and that the chain's first ``size`` events
-        still give its root. A party that rewrote its own chain, even re-signing every
-        event, is found by the checkpoints its peer cosigned. The number of checkpoints
-        checked, and what fails."""
+        """Check every stored checkpoint, and every receipt naming a root, against the
+        events, from scratch (no stored tree hash is trusted): a checkpoint's signatures,
+        and that the chain's first ``size`` events still give the root it (or the
+        receipt) states. A party that rewrote its own chain, even re-signing every event,
+        is found by the checkpoints and receipts its peer signed. The number of tree
+        heads checked, and what fails."""
         problems: list[CheckpointProblem] = []
+        # (line, party) -> size -> [(root, who stated it)]
+        heads: dict[tuple[str, str], dict[int, list[tuple[bytes, str]]]] = {}
         chains: dict[tuple[str, str], list[StoredCheckpoint]] = {}
         for cp in self.trees.checkpoints():
             chains.setdefault((cp.line, cp.party), []).append(cp)
-        for (line, party), cps in sorted(chains.items()):
+            cosigned = f", cosigned {cp.cosigned_at}" if cp.cosigned_at else ""
+            heads.setdefault((cp.line, cp.party), {}).setdefault(cp.size, []).append(
+                (cp.root, f"the checkpoint {cp.party} signed on {cp.made_at}{cosigned}")
+            )
+        for (_, party), cps in sorted(chains.items()):
             problems += self._audit_signatures(party, cps)
-            wanted = {cp.size: cp for cp in cps}
+        for receipt in self._receipts_with_roots():
+            content = receipt.content
+            key = (receipt.line, str(content["of"]))
+            heads.setdefault(key, {}).setdefault(int(content["upto_seq"]), []).append(
+                (
+                    base64.b64decode(str(content["root"])),
+                    f"{receipt.party}'s receipt {receipt.id[:12]} of {receipt.body['ts']}",
+                )
+            )
+        for (line, party), wanted in sorted(heads.items()):
             tree = CompactRange()
             while tree.size < max(wanted):
                 leaves = self.trees.leaves(line, party, tree.size, INDEX_BATCH)
@@ -373,31 +422,38 @@ class Checkpoints:
                     break
                 for raw in leaves:
                     tree.append(leaf_hash(raw))
-                    at = wanted.get(tree.size)
-                    if at is not None and tree.root() != at.root:
-                        problems.append(
-                            CheckpointProblem(
-                                line,
-                                party,
-                                at.size,
-                                f"the first {at.size} events of {party}'s chain no longer "
-                                f"give the root {party} signed on {at.made_at}"
-                                + (f", cosigned {at.cosigned_at}" if at.cosigned_at else "")
-                                + ": the chain was rewritten",
+                    for root, who in wanted.get(tree.size, ()):
+                        if tree.root() != root:
+                            problems.append(
+                                CheckpointProblem(
+                                    line,
+                                    party,
+                                    tree.size,
+                                    f"the first {tree.size} events of {party}'s chain no "
+                                    f"longer give the root of {who}: the chain was rewritten",
+                                )
                             )
-                        )
-            for size, cp in sorted(wanted.items()):
+            for size, stated in sorted(wanted.items()):
                 if size > tree.size:
-                    problems.append(
+                    problems += [
                         CheckpointProblem(
                             line,
                             party,
                             size,
-                            f"{party}'s chain holds {tree.size} events, but a checkpoint "
-                            f"signed on {cp.made_at} covers {size}: events were removed",
+                            f"{party}'s chain holds {tree.size} events, but {who} covers "
+                            f"{size}: events were removed",
                         )
-                    )
-        return sum(len(c) for c in chains.values()), problems
+                        for _, who in stated
+                    ]
+        return sum(len(s) for w in heads.values() for s in w.values()), problems
+
+    def _receipts_with_roots(self) -> list[Event]:
+        lines = [s.line.id for s in self.store.lines()]
+        return [
+            r
+            for r in self.store.events_on(lines, [EventKind.RECEIPT.value])
+            if isinstance(r.content.get("root"), str)
+        ]
 
     def _audit_signatures(self, party: str, cps: list[StoredCheckpoint]) -> list[CheckpointProblem]:
         problems = []

@@ -9,7 +9,7 @@ stored is receipted by this node in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -78,6 +78,10 @@ WRITES_BEYOND_THE_EVENT = frozenset(
 )
 
 
+#: (transaction, line, party, the events just stored) -> the chain's root, or None
+ReceiptRoots = Callable[[WriteTx, str, str, Sequence[Event]], str | None]
+
+
 @dataclass(frozen=True)
 class BatchResult:
     stored: int
@@ -108,7 +112,11 @@ class Receiver:
         skew: timedelta,
         library: Library | None,
         refusals: Refusals,
+        roots: ReceiptRoots | None = None,
     ) -> None:
+        """``roots``: the Merkle root of a chain once a batch is stored in a transaction,
+        for the receipt to name (see :meth:`Checkpoints.receipt_root`)."""
+        self.roots = roots
         self.library = library
         self.refusals = refusals
         self.writer = writer
@@ -180,6 +188,7 @@ class Receiver:
         retired: set[str] | None = None  # read once per batch, again after a rotation
         states: dict[str, LineState] = {}  # lines as this batch sees them
         head = tx.head(line_id, party)
+        kept: list[Event] = []
         for raw, sig in items:
             try:
                 event = Event.from_raw(raw, sig)
@@ -240,16 +249,18 @@ class Receiver:
                 refused, bad = exc, event
                 break
             tx.append_many([event], received_at=arrived)
+            kept.append(event)
             head = head.after(event)
             stored += 1
             worth_receipt = worth_receipt or event.kind != EventKind.RECEIPT
         if worth_receipt and line is not None and not halted(tx, line.id, self.own):
+            root = self.roots(tx, line_id, party, kept) if self.roots is not None else None
             receipt = self.writer.append(
                 tx,
                 line,
                 EventKind.RECEIPT,
                 self.own,
-                receipt_content(party, head.seq, head.id or ""),
+                receipt_content(party, head.seq, head.id or "", root),
                 hosted=frozenset({self.own}),
             )
         return _Taken(

@@ -369,6 +369,20 @@ class WriteTx:
             )
         ).scalar_one_or_none()
 
+    def bodies(self, line: str, party: str, after: int, upto: int) -> list[bytes]:
+        """The canonical bodies of (line, party)'s events ``after < seq <= upto``, in order."""
+        rows = self._c.execute(
+            sa.select(events.c.raw)
+            .where(
+                events.c.line == line,
+                events.c.party == party,
+                events.c.seq > after,
+                events.c.seq <= upto,
+            )
+            .order_by(events.c.seq)
+        )
+        return [bytes(r.raw) for r in rows]
+
     def acks_of(self, message_id: str) -> list[Event]:
         rows = self._c.execute(
             sa.select(events.c.raw, events.c.sig, events.c.received_at)
