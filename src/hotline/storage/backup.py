@@ -34,7 +34,7 @@ from hotline.domain.clock import format_time
 from hotline.domain.errors import AlreadyExists, InvalidInput
 from hotline.domain.rollback import Cause, Halt, halt_key
 from hotline.storage.engine import SCHEMA_HEAD, check_schema, upgrade
-from hotline.storage.schema import metadata
+from hotline.storage.schema import DERIVED, metadata
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -99,6 +99,8 @@ def backup(
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
             with _snapshot(engine) as c:
                 for table in metadata.sorted_tables:
+                    if table.name in DERIVED:
+                        continue  # made again from the events
                     order = [col for col in table.primary_key.columns]
                     lines = []
                     for row in c.execute(sa.select(table).order_by(*order)):

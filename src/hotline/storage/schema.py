@@ -347,6 +347,9 @@ leases = Table(
 # Derived from the events, so a lost row is made again; checkpoints are signed statements
 # (ours, the peer's cosignature, witnesses') and are kept like the record.
 
+#: Tables made from the others, not kept in backups (a restored node builds them again).
+DERIVED = frozenset({"tree_hashes", "tree_sizes"})
+
 tree_hashes = Table(
     "tree_hashes",
     metadata,
