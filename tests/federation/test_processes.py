@@ -289,6 +289,7 @@ class Lab:
         us_dead_primary: bool = False,
         ru_dead_primary: bool = False,
         us_env: dict[str, str] | None = None,
+        ru_env: dict[str, str] | None = None,
     ) -> Pair:
         """Two served nodes peered with `peer export` / `peer import`, and (with ``line``)
         the line proposed by US and accepted by RU on the command line. A dead primary
@@ -297,6 +298,7 @@ class Lab:
         us = self.server("US", self.templates[0], taken)
         ru = self.server("RU", self.templates[1], taken)
         us.env = us_env or {}
+        ru.env = ru_env or {}
         us.start()  # it picks up the peer once pinned; starting now saves time
         ru.start()
 
