@@ -24,6 +24,7 @@ from hotline.domain.rollback import Cause
 from hotline.federation.checkpointing import CheckpointRound
 from hotline.services.disclosures import Disclosures
 from hotline.services.halts import ChainHalts
+from hotline.services.tree_audit import audit
 from hotline.storage.schema import checkpoints, events, rejections, tree_hashes, tree_sizes
 from tests.federation.conftest import US_URL, Pair
 from tests.federation.test_rollback import remove
@@ -376,7 +377,7 @@ def test_verify_finds_a_chain_rewritten_under_cosigned_checkpoints_and_receipts(
     message, _ = warning_acked(pair)
     us_round, _ = rounds(pair)
     us_round.once(force=True)
-    checked, problems = pair.us.checkpoints.audit()
+    checked, problems = audit(pair.us.checkpoints)
     assert checked >= 2 and problems == []
     # US rewrites its warning, re-signed with its own key: its id and signature verify;
     # the checkpoint RU cosigned and RU's receipt of it do not
@@ -410,7 +411,7 @@ def test_verify_finds_a_chain_rewritten_under_cosigned_checkpoints_and_receipts(
                 received_at=None,
             )
         )
-    _, problems = pair.us.checkpoints.audit()
+    _, problems = audit(pair.us.checkpoints)
     assert problems and all(p.party == "US" and p.line == LINE for p in problems)
     assert any("checkpoint US signed" in p.detail for p in problems)
     assert any("RU's receipt" in p.detail for p in problems)

@@ -103,6 +103,7 @@ def verify(
     from hotline.federation.recovery import RollbackGuard
     from hotline.federation.tls import PEER_TIMEOUT, node_http
     from hotline.services.halts import ChainHalts
+    from hotline.services.tree_audit import audit
     from hotline.services.verification import verify_store
 
     views: list[ChainView] = []
@@ -118,7 +119,7 @@ def verify(
         ) as progress:
             task = progress.add_task("verify", total=total)
             report = verify_store(node.store, lambda n: progress.update(task, completed=n))
-        checkpoints, broken = node.checkpoints.audit()
+        checkpoints, broken = audit(node.checkpoints)
         own = node.store.hosted_parties()
         halts = ChainHalts(node.store, node.peers)
         for (line, party), (upto, by) in sorted(report.receipted_beyond.items()):

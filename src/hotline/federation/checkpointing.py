@@ -59,21 +59,13 @@ class CheckpointRound:
         result = RoundResult(signed=len(self.checkpoints.sign_due(force=force)))
         for checkpoint in self.checkpoints.pending():
             result.cosigned += self._offer(checkpoint, result.problems)
-        for checkpoint in self._latest_own():
+        for checkpoint in self.checkpoints.latest_own():
             witnesses = self._witnesses_of(checkpoint.line, result.problems)
             if witnesses:
                 result.witnessed += self._witness(checkpoint, witnesses, result.problems)
         for problem in result.problems:
             log.warning("checkpoints: %s", problem)
         return result
-
-    def _latest_own(self) -> list[StoredCheckpoint]:
-        hosted = self.checkpoints.store.hosted_parties()
-        latest: dict[tuple[str, str], StoredCheckpoint] = {}
-        for cp in self.checkpoints.trees.checkpoints():
-            if cp.party in hosted:
-                latest[(cp.line, cp.party)] = cp
-        return list(latest.values())
 
     def _offer(self, checkpoint: StoredCheckpoint, problems: list[str]) -> int:
         """Offer ``checkpoint`` to the peers of its line; how many cosigned it."""
@@ -204,12 +196,13 @@ class CheckpointRound:
         return done
 
     def _witnessed_size(self, checkpoint: StoredCheckpoint, verifier: Verifier) -> int:
-        """The size of the largest checkpoint of the chain this witness cosigned."""
-        best = 0
-        for cp in self.checkpoints.trees.checkpoints(checkpoint.line, checkpoint.party):
-            if cp.size < checkpoint.size and any(
+        """The size of the largest checkpoint of the chain this witness cosigned (0: none)."""
+        for cp in self.checkpoints.trees.newest_first(
+            checkpoint.line, checkpoint.party, checkpoint.size
+        ):
+            if any(
                 s.name == verifier.name and s.key_id == verifier.key_id
                 for s in parse_note(cp.note).signatures
             ):
-                best = max(best, cp.size)
-        return best
+                return cp.size
+        return 0

@@ -27,7 +27,7 @@ from typing import Any
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.crypto import PublicKey, SigningKey
 from hotline.domain.errors import InvalidInput, NotFound, RequestRefused
-from hotline.domain.events import Event, EventKind
+from hotline.domain.events import Event
 from hotline.domain.merkle import (
     CompactRange,
     consistency_proof,
@@ -77,16 +77,6 @@ def pq_key(node_key: SigningKey) -> PqSigningKey:
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"hotline checkpoint ml-dsa-65"
     ).derive(node_key.seed())
     return PqSigningKey(seed)
-
-
-@dataclass(frozen=True)
-class CheckpointProblem:
-    """A signed checkpoint the record no longer matches."""
-
-    line: str
-    party: str
-    size: int
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -221,14 +211,13 @@ class Checkpoints:
         self.trees.put(stored)
         return stored
 
+    def latest_own(self) -> list[StoredCheckpoint]:
+        """The latest checkpoint of each of our chains."""
+        return self.trees.latest_of(self.store.hosted_parties())
+
     def pending(self) -> list[StoredCheckpoint]:
         """Our checkpoints the peer has not cosigned yet, the latest of each chain."""
-        hosted = self.store.hosted_parties()
-        latest: dict[tuple[str, str], StoredCheckpoint] = {}
-        for cp in self.trees.checkpoints():
-            if cp.party in hosted:
-                latest[(cp.line, cp.party)] = cp
-        return [cp for cp in latest.values() if cp.cosigned_at is None]
+        return [cp for cp in self.latest_own() if cp.cosigned_at is None]
 
     # -- cosigning -------------------------------------------------------------------
 
@@ -361,7 +350,7 @@ class Checkpoints:
             good = verify_note(with_it, verifiers)
         except InvalidInput as exc:
             raise RequestRefused("bad signature", f"{peer}'s cosignature: {exc.message}") from exc
-        at = format_time(datetime.fromtimestamp(good[0].time, tz=self.writer.now().tzinfo))
+        at = format_time(datetime.fromtimestamp(good[0].time, UTC))
         merged = _merged(checkpoint, note.with_signature(signature).render(), at)
         self.trees.put(merged)
         return merged
@@ -385,89 +374,6 @@ class Checkpoints:
         )
         self.trees.put(stored)
         return stored
-
-    def audit(self) -> tuple[int, list[CheckpointProblem]]:
-        """Check every stored checkpoint, and every receipt naming a root, against the
-        events, from scratch (no stored tree hash is trusted): a checkpoint's signatures,
-        and that the chain's first ``size`` events still give the root it (or the
-        receipt) states. A party that rewrote its own chain, even re-signing every event,
-        is found by the checkpoints and receipts its peer signed. The number of tree
-        heads checked, and what fails."""
-        problems: list[CheckpointProblem] = []
-        # (line, party) -> size -> [(root, who stated it)]
-        heads: dict[tuple[str, str], dict[int, list[tuple[bytes, str]]]] = {}
-        chains: dict[tuple[str, str], list[StoredCheckpoint]] = {}
-        for cp in self.trees.checkpoints():
-            chains.setdefault((cp.line, cp.party), []).append(cp)
-            cosigned = f", cosigned {cp.cosigned_at}" if cp.cosigned_at else ""
-            heads.setdefault((cp.line, cp.party), {}).setdefault(cp.size, []).append(
-                (cp.root, f"the checkpoint {cp.party} signed on {cp.made_at}{cosigned}")
-            )
-        for (_, party), cps in sorted(chains.items()):
-            problems += self._audit_signatures(party, cps)
-        for receipt in self._receipts_with_roots():
-            content = receipt.content
-            key = (receipt.line, str(content["of"]))
-            heads.setdefault(key, {}).setdefault(int(content["upto_seq"]), []).append(
-                (
-                    base64.b64decode(str(content["root"])),
-                    f"{receipt.party}'s receipt {receipt.id[:12]} of {receipt.body['ts']}",
-                )
-            )
-        for (line, party), wanted in sorted(heads.items()):
-            tree = CompactRange()
-            while tree.size < max(wanted):
-                leaves = self.trees.leaves(line, party, tree.size, INDEX_BATCH)
-                if not leaves:
-                    break
-                for raw in leaves:
-                    tree.append(leaf_hash(raw))
-                    for root, who in wanted.get(tree.size, ()):
-                        if tree.root() != root:
-                            problems.append(
-                                CheckpointProblem(
-                                    line,
-                                    party,
-                                    tree.size,
-                                    f"the first {tree.size} events of {party}'s chain no "
-                                    f"longer give the root of {who}: the chain was rewritten",
-                                )
-                            )
-            for size, stated in sorted(wanted.items()):
-                if size > tree.size:
-                    problems += [
-                        CheckpointProblem(
-                            line,
-                            party,
-                            size,
-                            f"{party}'s chain holds {tree.size} events, but {who} covers "
-                            f"{size}: events were removed",
-                        )
-                        for _, who in stated
-                    ]
-        return sum(len(s) for w in heads.values() for s in w.values()), problems
-
-    def _receipts_with_roots(self) -> list[Event]:
-        lines = [s.line.id for s in self.store.lines()]
-        return [
-            r
-            for r in self.store.events_on(lines, [EventKind.RECEIPT.value])
-            if isinstance(r.content.get("root"), str)
-        ]
-
-    def _audit_signatures(self, party: str, cps: list[StoredCheckpoint]) -> list[CheckpointProblem]:
-        problems = []
-        own = [Verifier(key_name(party), SignatureType.ED25519, k) for k in self.node_keys(party)]
-        for cp in cps:
-            try:
-                note = parse_note(cp.note)
-                checkpoint = parse_checkpoint(note.text)
-                verify_note(note, own)
-                if (checkpoint.size, checkpoint.root) != (cp.size, cp.root):
-                    raise InvalidInput("checkpoint", "its text is not the stored size and root")
-            except InvalidInput as exc:
-                problems.append(CheckpointProblem(cp.line, party, cp.size, exc.message))
-        return problems
 
     def rolled_back(self, peer: str, held: StoredCheckpoint) -> Halt | None:
         """The peer cosigned a checkpoint of our chain larger than what we hold: our

@@ -9,7 +9,7 @@ cannot both add the same leaves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -178,6 +178,51 @@ class TreeStore:
                 .limit(1)
             ).first()
         return _checkpoint(row) if row is not None else None
+
+    def latest_of(self, parties: Collection[str]) -> list[StoredCheckpoint]:
+        """The latest checkpoint of each chain of ``parties``."""
+        top = (
+            sa.select(
+                checkpoints.c.line,
+                checkpoints.c.party,
+                sa.func.max(checkpoints.c.size).label("size"),
+            )
+            .where(checkpoints.c.party.in_(list(parties)))
+            .group_by(checkpoints.c.line, checkpoints.c.party)
+            .subquery()
+        )
+        query = sa.select(checkpoints).join(
+            top,
+            sa.and_(
+                checkpoints.c.line == top.c.line,
+                checkpoints.c.party == top.c.party,
+                checkpoints.c.size == top.c.size,
+            ),
+        )
+        with transaction(self.engine) as c:
+            rows = c.execute(query.order_by(checkpoints.c.line, checkpoints.c.party)).all()
+        return [_checkpoint(r) for r in rows]
+
+    def newest_first(self, line: str, party: str, below: int) -> Iterator[StoredCheckpoint]:
+        """The chain's checkpoints smaller than ``below``, the largest first, read a few
+        at a time."""
+        while True:
+            with transaction(self.engine) as c:
+                rows = c.execute(
+                    sa.select(checkpoints)
+                    .where(
+                        checkpoints.c.line == line,
+                        checkpoints.c.party == party,
+                        checkpoints.c.size < below,
+                    )
+                    .order_by(checkpoints.c.size.desc())
+                    .limit(50)
+                ).all()
+            if not rows:
+                return
+            for row in rows:
+                yield _checkpoint(row)
+            below = int(rows[-1]._mapping["size"])
 
     def covering(self, line: str, party: str, size: int) -> StoredCheckpoint | None:
         """The first checkpoint the peer cosigned that covers the chain's first ``size``
