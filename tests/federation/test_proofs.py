@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -415,3 +416,54 @@ def test_verify_finds_a_chain_rewritten_under_cosigned_checkpoints_and_receipts(
     assert problems and all(p.party == "US" and p.line == LINE for p in problems)
     assert any("checkpoint US signed" in p.detail for p in problems)
     assert any("RU's receipt" in p.detail for p in problems)
+
+
+@pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
+def test_witnesses_cosign_each_chain_and_a_split_view_is_caught_with_both_checkpoints(
+    pair: Pair, tmp_path: Path
+) -> None:
+    from starlette.testclient import TestClient
+
+    from hotline.domain.crypto import SigningKey
+    from hotline.domain.notes import Checkpoint, Note, sign_ed25519
+    from hotline.domain.proofs import WitnessRef, key_name, origin
+    from hotline.witness.client import WitnessConflict, submit
+    from hotline.witness.core import Witness
+    from hotline.witness.server import create_app
+    from hotline.witness.store import WitnessStore
+
+    store = WitnessStore(tmp_path / "witness.db")
+    store.create("witness.osce.example", "2026-12-05T00:00:00.000Z")
+    for node in (pair.us, pair.ru):
+        key = node.store.party(node.party).node_key
+        assert key is not None
+        store.trust(node.party, key.text(), "2026-12-05T00:00:00.000Z")
+    key = SigningKey(bytes(range(32)))
+    witness = Witness(store, "witness.osce.example", key, pair.clock.now)
+    http = TestClient(create_app(witness), base_url="http://osce.test")
+    ref = WitnessRef("witness.osce.example", "http://osce.test", key.public)
+    message, _ = warning_acked(pair)
+    us_round = CheckpointRound(pair.us_fed, pair.us.checkpoints, [ref], http)
+    done = us_round.once(force=True)
+    assert done.witnessed >= 1, done.problems
+    latest = pair.us.checkpoints.trees.latest(LINE, "US")
+    assert latest is not None and latest.witnesses == 1
+    # the chain grows: the witness is shown the consistency proof from what it holds
+    pair.us.messages.send(
+        LINE, "US/EUCOM-JOC", MessageDraft(MessageKind.NOTIFICATION, Precedence.ROUTINE, "a", "b")
+    )
+    pair.settle()
+    assert us_round.once(force=True).witnessed >= 1
+    bundle = Disclosures(pair.us.checkpoints, "US", [ref]).export(message)
+    report = verify_bundle(bundle.data)
+    assert [w.name for w in report.events[0].checkpoint.witnessed_by] == ["witness.osce.example"]
+    # US shows the witness another history at the size it holds: refused, and both
+    # signed checkpoints kept as the evidence
+    held = store.held()
+    ours = next(h for h in held if h.origin == origin(LINE, "US"))
+    forged = Note(Checkpoint(origin(LINE, "US"), ours.size, b"\x01" * 32).text())
+    forged = forged.with_signature(sign_ed25519(forged, key_name("US"), pair.us.writer.key("US")))
+    with pytest.raises(WitnessConflict):
+        submit(http, "http://osce.test", ours.size, [], forged.render())
+    (evidence,) = store.evidence()
+    assert evidence.held == ours.note and evidence.offered == forged.render()

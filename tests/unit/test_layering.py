@@ -76,7 +76,8 @@ LAYERS: dict[str, frozenset[str]] = {
     "storage": frozenset({"domain", "config"}),
     "services": frozenset({"domain", "config", "storage"}),
     "http": frozenset({"domain", "config"}),
-    "federation": frozenset({"domain", "config", "storage", "services", "http"}),
+    "witness": frozenset({"domain", "config", "http"}),
+    "federation": frozenset({"domain", "config", "storage", "services", "http", "witness"}),
     "ingest": frozenset({"domain", "config", "storage", "services", "http"}),
     "exercise": frozenset({"domain", "config", "storage", "services"}),
     "api": frozenset(
@@ -89,11 +90,11 @@ LAYERS: dict[str, frozenset[str]] = {
     ),
     "runtime": frozenset(
         {"domain", "config", "storage", "services", "http", "federation", "ingest"}
-        | {"exercise", "api", "app"}
+        | {"exercise", "api", "app", "witness"}
     ),
     "cli": frozenset(
         {"domain", "config", "storage", "services", "http", "federation", "ingest"}
-        | {"exercise", "api", "app", "runtime"}
+        | {"exercise", "api", "app", "runtime", "witness"}
     ),
     "__main__": frozenset({"cli"}),
 }

@@ -22,7 +22,7 @@ from hotline.cli import escalation, contact
 from hotline.cli import notices, catalogue
 from hotline.cli import awareness
 from hotline.cli import exercise
-from hotline.cli import proofs
+from hotline.cli import proofs, witness
 from hotline.cli import operations
 from hotline.cli.base import (
     EXIT_CODES,
@@ -59,6 +59,7 @@ __all__ = [
     "operations",
     "proofs",
     "tls",
+    "witness",
 ]
 
 
