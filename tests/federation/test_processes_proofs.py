@@ -23,6 +23,7 @@ from tests.federation.test_processes import (  # noqa: F401 - fixtures
     Lab,
     Pair,
     cli,
+    free_port,
     lab,
     templates,
     wait_for,
@@ -115,3 +116,73 @@ def test_a_warning_and_its_acknowledgement_are_proven_to_a_third_party(
         verified = json.loads(cli(server.home, "verify", "--json").stdout)
         assert verified["ok"] and verified["checkpoints"]["problems"] == []
         assert verified["checkpoints"]["checked"] >= 2
+
+
+def test_a_witness_process_cosigns_both_nodes_and_catches_a_split_view(
+    lab: Lab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    import httpx
+
+    from hotline.domain.notes import Checkpoint, Note, sign_ed25519
+    from hotline.domain.proofs import key_name, origin
+    from hotline.storage.keystore import KeyStore
+    from hotline.witness.client import WitnessConflict, submit
+
+    home = tmp_path / "osce"
+    made = cli(home, "witness", "init", "--name", "witness.osce.example").stdout
+    witness_key = made.split("public key: ")[1].split()[0]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (tmp_path / "witness.log").open("wb")
+    process = subprocess.Popen(
+        [*HOTLINE, "--home", str(home), "witness", "serve", "--listen", f"127.0.0.1:{port}"],
+        env=ENV,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        env = {**FAST, "HOTLINE_WITNESSES": f"witness.osce.example={url}={witness_key}"}
+        pair = lab.pair(us_env=env, ru_env=env)
+        for server in (pair.us, pair.ru):
+            parties = json.loads(cli(server.home, "party", "list", "--json").stdout)
+            key = next(p["node_key"] for p in parties if p["id"] == server.party)
+            cli(home, "witness", "trust", server.party, key)
+        warning = pair.us_node.messages.send(
+            LINE,
+            US_DESK,
+            MessageDraft(MessageKind.WARNING, Precedence.FLASH, "Missile test", "At 12:00."),
+        )
+        pair.wait_settled()
+        size = pair.us_node.store.heads(["US"])[(LINE, "US")].seq
+
+        def witnessed() -> bool:
+            latest = pair.us_node.checkpoints.trees.latest(LINE, "US")
+            return latest is not None and latest.size >= size and latest.witnesses >= 1
+
+        wait_for("the witness to cosign US's checkpoint", witnessed, explain=pair.explain)
+        shown = json.loads(cli(home, "witness", "show", "--json").stdout)
+        held = {entry["origin"]: entry["size"] for entry in shown["logs"]}
+        assert held[origin(LINE, "US")] >= size
+        bundle = tmp_path / "warning.json"
+        cli(pair.us.home, "proof", "export", warning.id, "--output", str(bundle))
+        checked = reader(tmp_path, "proof", "verify", str(bundle), "--json")
+        assert checked.returncode == 0, checked.stderr
+        report = json.loads(checked.stdout)
+        seen = [w["witness"] for c in report["checkpoints"] for w in c["witnessed_by"]]
+        assert seen and set(seen) == {"witness.osce.example"}
+        assert any("witness witness.osce.example saw" in a for a in report["answers"])
+        # US shows the witness another history at the size it holds: caught
+        at = held[origin(LINE, "US")]
+        us_key = KeyStore(pair.us.home / "keys").load("US")
+        forged = Note(Checkpoint(origin(LINE, "US"), at, b"\x02" * 32).text())
+        forged = forged.with_signature(sign_ed25519(forged, key_name("US"), us_key))
+        with httpx.Client() as http, pytest.raises(WitnessConflict):
+            submit(http, url, at, [], forged.render())
+        (evidence,) = json.loads(cli(home, "witness", "evidence", "--json").stdout)
+        assert evidence["origin"] == origin(LINE, "US")
+        assert evidence["offered"] == forged.render()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()

@@ -157,6 +157,13 @@ def _answers(report: Report) -> list[str]:
                 )
             for signer in cp.witnessed_by:
                 lines.append(f"  witness {signer.name} saw that checkpoint by {_when(signer.time)}")
+            for old, new in report.consistent:
+                if old is cp:
+                    lines += [
+                        f"  witness {w.name} saw {new.party}'s checkpoint at size {new.size}, "
+                        f"consistent with it, by {_when(w.time)}"
+                        for w in new.witnessed_by
+                    ]
         elif checked.role == "ack":
             reply = (
                 content.get("reply", {}).get("body")

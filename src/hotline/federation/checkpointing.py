@@ -190,7 +190,7 @@ class CheckpointRound:
                 except InvalidInput as exc:
                     problems.append(f"witness {witness.name}'s cosignature: {exc}")
                     break
-                checkpoint = self.checkpoints.witnessed(checkpoint, lines)
+                checkpoint = self.checkpoints.witnessed(checkpoint, lines, witness)
                 done += 1
                 break
         return done

@@ -52,7 +52,14 @@ from hotline.domain.notes import (
     sign_pq,
     verify_note,
 )
-from hotline.domain.proofs import ORIGIN_PREFIX, key_name, origin, parse_origin, pq_binding
+from hotline.domain.proofs import (
+    ORIGIN_PREFIX,
+    WitnessRef,
+    key_name,
+    origin,
+    parse_origin,
+    pq_binding,
+)
 from hotline.domain.rollback import Cause, Halt
 from hotline.services.halts import ChainHalts
 from hotline.services.writer import LedgerWriter
@@ -65,6 +72,8 @@ log = logging.getLogger(__name__)
 INDEX_BATCH = 5000
 #: node_info key prefix of a peer's ML-DSA-65 key (and its node's binding signature).
 PQ_INFO = "pq-key:"
+#: node_info key prefix of a witness's key, kept once it cosigned one of our checkpoints.
+WITNESS_INFO = "witness:"
 
 
 def pq_key(node_key: SigningKey) -> PqSigningKey:
@@ -355,9 +364,27 @@ class Checkpoints:
         self.trees.put(merged)
         return merged
 
-    def witnessed(self, checkpoint: StoredCheckpoint, lines: str) -> StoredCheckpoint:
+    def witnesses_seen(self, named: Sequence[WitnessRef] = ()) -> list[WitnessRef]:
+        """Every witness whose cosignature this node keeps (its key as it was when the
+        cosignature came), and those ``named``."""
+        found = {w.name: w for w in named}
+        for key, value in self.store.infos(WITNESS_INFO).items():
+            name = key.removeprefix(WITNESS_INFO)
+            if name not in found:
+                found[name] = WitnessRef(name, "", PublicKey.from_text(value))
+        return [found[n] for n in sorted(found)]
+
+    def witnessed(
+        self, checkpoint: StoredCheckpoint, lines: str, witness: WitnessRef | None = None
+    ) -> StoredCheckpoint:
         """Keep a witness's cosignature line(s) of ``checkpoint`` (checked by the caller
-        against the witness key it trusts)."""
+        against the witness key it trusts), and that witness's key, so that bundles can
+        carry it whatever the setting says later."""
+        if witness is not None and self.store.info(WITNESS_INFO + witness.name) != (
+            witness.key.text()
+        ):
+            key = WITNESS_INFO + witness.name
+            self.writer.transact(lambda tx: tx.set_info(key, witness.key.text()))
         note = parse_note(checkpoint.note)
         for line in lines.splitlines():
             if line.strip():

@@ -87,7 +87,20 @@ class Disclosures:
                 checkpoints.append(cp)
             proof = self.checkpoints.inclusion(e, cp.size)
             entries.append(event_entry(role, e, checkpoints.index(cp), proof))
-        consistency = []
+        consistency: list[dict[str, Any]] = []
+        for cp in list(checkpoints):  # what the witnesses saw, tied to what proves delivery
+            seen = self.checkpoints.trees.witnessed(cp.line, cp.party, cp.size)
+            if seen is not None and seen.size > cp.size:
+                if seen not in checkpoints:
+                    checkpoints.append(seen)
+                proof = self.checkpoints.consistency(cp.line, cp.party, cp.size, seen.size)
+                consistency.append(
+                    {
+                        "from": checkpoints.index(cp),
+                        "to": checkpoints.index(seen),
+                        "proof": [b64_std(h) for h in proof],
+                    }
+                )
         if since is not None:
             first = checkpoints[0]
             old = next(
@@ -191,7 +204,7 @@ class Disclosures:
                 raise NotFound("key", f"{key_id} of {author}")
             keys.append({"owner": author, "kind": "principal", "public_key": owner_key[1].text()})
         notes = [parse_note(c.note) for c in checkpoints]
-        for witness in self.witnesses:
+        for witness in self.checkpoints.witnesses_seen(self.witnesses):
             verifier = Verifier(witness.name, SignatureType.COSIGNATURE, witness.key)
             if any(
                 s.name == witness.name and s.key_id == verifier.key_id

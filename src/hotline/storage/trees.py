@@ -224,6 +224,22 @@ class TreeStore:
                 yield _checkpoint(row)
             below = int(rows[-1]._mapping["size"])
 
+    def witnessed(self, line: str, party: str, size: int) -> StoredCheckpoint | None:
+        """The first checkpoint of the chain at ``size`` or larger that a witness cosigned."""
+        with transaction(self.engine) as c:
+            row = c.execute(
+                sa.select(checkpoints)
+                .where(
+                    checkpoints.c.line == line,
+                    checkpoints.c.party == party,
+                    checkpoints.c.size >= size,
+                    checkpoints.c.witnesses > 0,
+                )
+                .order_by(checkpoints.c.size)
+                .limit(1)
+            ).first()
+        return _checkpoint(row) if row is not None else None
+
     def covering(self, line: str, party: str, size: int) -> StoredCheckpoint | None:
         """The first checkpoint the peer cosigned that covers the chain's first ``size``
         events (the earliest proof they were held), or the first uncosigned one."""
