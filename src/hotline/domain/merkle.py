@@ -143,12 +143,16 @@ def consistency_proof(old: int, new: int, read: HashReader) -> list[bytes]:
     return _hashes_of(_consistency_ranges(old, new), read)
 
 
+def _hashes(*values: bytes) -> bool:
+    return all(len(v) == HASH_SIZE for v in values)
+
+
 def verify_inclusion(
     index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes
 ) -> bool:
     """RFC 9162 §2.1.3.2: True when ``proof`` shows leaf hash ``leaf`` at ``index`` in the
     tree of ``size`` leaves with root hash ``root``."""
-    if not 0 <= index < size:
+    if not 0 <= index < size or not _hashes(leaf, root, *proof):
         return False
     fn, sn, r = index, size - 1, leaf
     for p in proof:
@@ -171,12 +175,12 @@ def verify_consistency(
 ) -> bool:
     """RFC 9162 §2.1.4.2: True when ``proof`` shows the tree of ``old`` leaves with root
     ``old_root`` is a prefix of the tree of ``new`` leaves with root ``new_root``."""
-    if old < 0 or old > new:
-        return False
+    if old < 1 or old > new:
+        return False  # the RFC proves 0 < old <= new; an empty tree has nothing to prove
     if old == new:
         return not proof and old_root == new_root
-    if old == 0:
-        return not proof  # the empty tree is a prefix of every tree
+    if not _hashes(old_root, new_root, *proof):
+        return False
     path = list(proof)
     if not path:
         return False
