@@ -192,3 +192,11 @@ def test_the_http_api_and_the_client(witness: Witness) -> None:
     assert [(h["origin"], h["size"]) for h in held] == [(ORIGIN, 7)]
     assert http.get("/evidence").json() == []
     assert http.get("/health").json()["public_key"] == WITNESS.public.text()
+
+
+def test_a_log_witnessed_empty_grows_without_a_proof(witness: Witness) -> None:
+    log = Log()
+    assert witness.add_checkpoint(log.body(0)).status == 200  # size 0
+    log.grow(3)
+    assert witness.add_checkpoint(log.body(0)).status == 200
+    assert witness.store.evidence() == []

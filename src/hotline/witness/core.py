@@ -142,13 +142,18 @@ class Witness:
             size = held.size if held is not None else 0
             if old != size:
                 return Answer(409, f"{size}\n", "text/x.tlog.size")
+            # (an empty tree is a prefix of every tree: nothing to prove from size 0)
             if held is not None and checkpoint.size == held.size:
                 if checkpoint.root != held.root:
                     writer.keep_evidence("same size, another root", held.note, text, at)
                     log.error("split view of %s at size %s", checkpoint.origin, held.size)
                     return Answer(409, f"{size}\n", "text/x.tlog.size")
-            elif held is not None and not verify_consistency(
-                held.size, checkpoint.size, held.root, checkpoint.root, proof
+            elif (
+                held is not None
+                and held.size > 0
+                and not verify_consistency(
+                    held.size, checkpoint.size, held.root, checkpoint.root, proof
+                )
             ):
                 writer.keep_evidence("no consistency proof", held.note, text, at)
                 log.error(
