@@ -84,6 +84,7 @@ LAYERS: dict[str, frozenset[str]] = {
         {"domain", "config", "storage", "services", "http", "exercise", "ingest", "federation"}
     ),
     "web": frozenset(),
+    "data": frozenset(),  # the standalone verifier: nothing of hotline
     "app": frozenset(
         {"domain", "config", "storage", "services", "http", "federation", "ingest"}
         | {"exercise", "api"}
