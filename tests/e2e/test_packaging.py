@@ -116,6 +116,8 @@ def test_the_wheel_carries_the_scenarios_the_console_and_the_migrations(wheel: P
     assert "hotline/web/static/index.html" in names
     assert any(n.startswith("hotline/storage/migrations/versions/") for n in names)
     assert not any(n.startswith("scenarios/") for n in names)
+    # the verifiers a third party is handed with a bundle
+    assert {"hotline/data/verify_proof.py", "hotline/data/verify-proof.html"} <= names
 
 
 @pytest.mark.slow
