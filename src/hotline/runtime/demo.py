@@ -63,6 +63,9 @@ NODE_ENV = {
 #: Each node speaks its own side's language (setting ``language``): the RU node Russian,
 #: any other English. Its consoles, catalogue texts and after-action report follow it.
 LANGUAGES = {"RU": "ru"}
+HOTLINE_CLI = [sys.executable, "-m", "hotline"]
+#: The neutral party's witness both nodes show their checkpoints to.
+WITNESS = "witness.osce.example"
 
 Say = Callable[[datetime | None, str, str, str], None]
 #: What the timeline takes from the player rather than the record: the narration, and
@@ -133,6 +136,7 @@ class Demo:
         self.clock_file = folder / "clock.json"
         set_clock(self.clock_file, scenario.start, 0, 0)  # stepped: stands at the start
         self.sites: list[Site] = []
+        self.witness = Witnessing(folder / "osce", _free_port())
         self.checks: list[Check] = []
         self.printed: list[datetime] = []  # the times of the timeline as printed
         ingest = os.urandom(16).hex()
@@ -145,6 +149,7 @@ class Demo:
                 HOTLINE_LANGUAGE=LANGUAGES.get(str(party).upper(), "en"),
                 HOTLINE_LISTEN=f"127.0.0.1:{port}",
                 HOTLINE_INGEST_TOKEN=ingest,
+                HOTLINE_WITNESSES=self.witness.entry(),
             )
             self.sites.append(
                 Site(str(party).upper(), str(name), folder / party.lower(), port, env)
@@ -162,6 +167,11 @@ class Demo:
                 if party_of(p["id"]) == site.party:
                     node.directory.add_principal(p["id"], p.get("name", ""), p.get("roles", []))
             site.node = node
+        for site in self.sites:
+            key = self._node(site).store.party(site.party).node_key
+            if key is not None:
+                self.witness.trust(site.party, key.text())
+        self.witness.serve(self.folder / "osce.log")
         bundles = {s.party: self._node(s).peering.export([s.url]) for s in self.sites}
         for site in self.sites:
             for other, bundle in bundles.items():
@@ -186,7 +196,7 @@ class Demo:
     def _serve(self, site: Site) -> None:
         log = (self.folder / f"{site.party.lower()}.log").open("wb")
         site.process = subprocess.Popen(
-            [sys.executable, "-m", "hotline", "--home", str(site.home), "serve"],
+            [*HOTLINE_CLI, "--home", str(site.home), "serve"],
             env=site.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -314,6 +324,57 @@ class Demo:
 
     # -- end -----------------------------------------------------------------------------
 
+    def proofs(self, seconds: float = 30) -> list[str]:
+        """Once each node's latest checkpoint of each chain is cosigned by its peer and by
+        the witness: what that says, and a proof of the scenario's first FLASH message
+        for a third party, written beside the nodes and checked as a reader would."""
+        from hotline.domain.proofs import verify_bundle
+        from hotline.services.disclosures import Disclosures
+
+        nodes = [self._node(s) for s in self.sites]
+
+        def covered() -> bool:
+            return all(
+                cp.cosigned_at is not None and cp.witnesses > 0
+                for node in nodes
+                for cp in node.checkpoints.latest_own()
+            )
+
+        try:
+            self._wait(
+                "the checkpoints to be cosigned by the peer and the witness", covered, seconds
+            )
+        except PeerUnavailable as exc:
+            return [f"checkpoints: {exc.message}"]
+        lines = []
+        for node in nodes:
+            latest = node.checkpoints.latest_own()
+            lines.append(
+                f"{node.party}: {len(latest)} chains checkpointed, each cosigned by the peer "
+                f"and by the witness {WITNESS}"
+            )
+        first = nodes[0]
+        flashes = [
+            e
+            for s in first.store.lines()
+            for e in first.store.events(s.line.id, kinds=["message"])
+            if e.party == first.party and e.content.get("precedence") == "FLASH"
+        ]
+        if flashes:
+            message = flashes[0]
+            bundle = Disclosures(first.checkpoints, first.party).export(
+                message.id, with_ack=bool(first.store.acks_of([message.id])), with_receipt=True
+            )
+            path = self.folder / "proof.json"
+            path.write_bytes(bundle.data)
+            report = verify_bundle(bundle.data)
+            lines.append(
+                f"a proof of {first.party}'s FLASH {message.content.get('subject')!r} for a "
+                f"third party: {path} ({len(bundle.data):,} bytes, {len(report.events)} "
+                f"events; `hotline proof verify {path}` checks it offline)"
+            )
+        return lines
+
     def summary(self) -> list[str]:
         lines = []
         for site in self.sites:
@@ -333,6 +394,7 @@ class Demo:
             if site.node is not None:
                 site.node.close()
                 site.node = None
+        self.witness.stop()
         for site in self.sites:
             if site.process is not None and site.process.poll() is None:
                 site.process.send_signal(signal.SIGINT)
@@ -342,6 +404,68 @@ class Demo:
                     site.process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     site.process.kill()
+
+
+class Witnessing:
+    """The neutral party's witness of the demo: its folder, key and process."""
+
+    def __init__(self, home: Path, port: int) -> None:
+        from hotline.storage.keystore import KeyStore
+        from hotline.witness.store import WitnessStore
+
+        self.home, self.port = home, port
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.store = WitnessStore(home / "witness.db")
+        self.key = KeyStore(home / "keys").create("witness", os.urandom(32))
+        self.store.create(WITNESS, datetime.now().astimezone().isoformat())
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def entry(self) -> str:
+        """How a node names it in its setting ``witnesses``."""
+        return f"{WITNESS}={self.url}={self.key.public.text()}"
+
+    def trust(self, party: str, key: str) -> None:
+        self.store.trust(party, key, datetime.now().astimezone().isoformat())
+
+    def serve(self, log_path: Path) -> None:
+        log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [
+                *HOTLINE_CLI,
+                "--home",
+                str(self.home),
+                "witness",
+                "serve",
+                "--listen",
+                f"127.0.0.1:{self.port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise StorageUnavailable("the witness stopped at start", hint=f"see {log_path}")
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise PeerUnavailable("the witness did not start in 60 s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
 
 
 def _keep_settings(node: Node, env: dict[str, str], names: tuple[str, ...]) -> None:
@@ -373,7 +497,7 @@ def run_demo(
         demo.build()
         announce(consoles(demo))
         demo.play()
-        summary = demo.summary()
+        summary = demo.summary() + demo.proofs()
         story, slips = demo.story()
         announce(summary + story + consoles(demo))
         if slips:
@@ -400,5 +524,6 @@ def consoles(demo: Demo) -> list[str]:
         desks = ", ".join(sorted(site.tokens))
         language = site.env["HOTLINE_LANGUAGE"]
         out.append(f"{site.party} console: {site.url}/console/  ({language}; sign in as {desks})")
+    out.append(f"the witness {WITNESS}: {demo.witness.url}/checkpoints")
     out.append(f"password for every desk: {PASSWORD}")
     return out
