@@ -6,7 +6,7 @@ It lives in a folder of its own (``--home``): ``witness.db`` (SQLite) and
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -38,7 +38,10 @@ def _home() -> Path:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    """The witness's own time: it is a third party, on no party's (or exercise's) clock."""
+    from hotline.witness.core import system_now
+
+    return system_now()
 
 
 def _open() -> Witness:

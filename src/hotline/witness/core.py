@@ -18,7 +18,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from hotline.domain.clock import format_time
 from hotline.domain.crypto import PublicKey, SigningKey
@@ -41,6 +41,11 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 128 * 1024
 MAX_PROOF = 64  # hashes: a consistency proof of a tree of 2**63 leaves is shorter
+
+
+def system_now() -> datetime:
+    """The machine's clock: a witness keeps its own time, on no party's clock."""
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
