@@ -270,7 +270,7 @@ def test_the_scenario_file_checks(played: tuple[Path, str]) -> None:
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_ctrl_c_stops_both_nodes(tmp_path: Path, stop: signal.Signals) -> None:
+def test_ctrl_c_stops_both_nodes_and_the_witness(tmp_path: Path, stop: signal.Signals) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     demo = subprocess.Popen(
         [sys.executable, "-m", "hotline", "demo", "--keep", str(tmp_path)],
@@ -289,7 +289,7 @@ def test_ctrl_c_stops_both_nodes(tmp_path: Path, stop: signal.Signals) -> None:
     servers = subprocess.run(
         ["pgrep", "-f", f"{tmp_path}/.* serve"], capture_output=True, text=True, check=False
     ).stdout.split()
-    assert len(servers) == 2, "".join(seen)
+    assert len(servers) == 3, "".join(seen)  # both nodes and the witness
     demo.send_signal(stop)
     rest, _ = demo.communicate(timeout=90)
     assert demo.returncode == 0, rest
@@ -297,4 +297,4 @@ def test_ctrl_c_stops_both_nodes(tmp_path: Path, stop: signal.Signals) -> None:
     for pid in servers:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(
             f"/proc/{pid}/status"
-        ).read_text("utf-8"), f"node process {pid} still runs"
+        ).read_text("utf-8"), f"process {pid} still runs"
