@@ -15,6 +15,7 @@ subjects and topics.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from hotline.domain.proofs import verify_bundle
 from tests.federation.test_console_browser import (  # noqa: F401 - the browser fixture
     PASSWORD,
     axe_clean,
@@ -106,7 +108,8 @@ def desks(
     that escalation runs within a test), an attaché line and a leaders line."""
     lab = Lab(tmp_path_factory.mktemp("desks"), desk_templates)
     try:
-        pair = lab.pair(line=False)
+        fast = {"HOTLINE_CHECKPOINT_INTERVAL": "1s"}  # checkpoints soon after each message
+        pair = lab.pair(line=False, us_env=fast, ru_env=fast)
         members = [US_DESK, RU_DESK, *US_TRANSLATORS, *RU_TRANSLATORS, US_AUDITOR, RU_AUDITOR]
         open_line(pair, LINE, "deconfliction", members, "--deadline", "FLASH=3s")
         open_line(pair, ATTACHE, "relay", [US_RELAY, RU_RELAY], "--title", "attaché")
@@ -687,9 +690,9 @@ def test_the_auditor_reads_a_line_record_with_its_verification_and_the_peer_comp
         explain=pair.explain,
     )
     pair.wait_settled()
-    for principal, verifies, in_step, kind in (
-        (US_AUDITOR, "The record verifies", "in step", "message"),
-        (RU_AUDITOR, "Журнал проходит проверку", "совпадает", "сообщение"),
+    for principal, verifies, in_step, kind, proofs in (
+        (US_AUDITOR, "The record verifies", "in step", "message", "Proof for third parties"),
+        (RU_AUDITOR, "Журнал проходит проверку", "совпадает", "сообщение", "Доказательства"),
     ):
         page = desk(browser, pair, principal)
         views = page.eval_on_selector_all(".desk-nav a", "as => as.map(a => a.id.slice(4))")
@@ -712,8 +715,29 @@ def test_the_auditor_reads_a_line_record_with_its_verification_and_the_peer_comp
         chain = page.locator(f"#record-peer-table tr[data-party={own}]")
         chain.filter(has_text=in_step).wait_for(timeout=SOON_S * 1000)
         assert chain.count() == 1
-        assert page.locator("#main button").count() == 0  # nothing to change
+        # nothing to change: the only buttons save a message's proof
+        assert page.locator("#main button:not(.proof-download)").count() == 0
         no_raw_iso(page, "#record td:nth-child(5), #record-peer-table")
+        # each chain's latest checkpoint, cosigned by the other node
+        page.locator("#record-proofs", has_text=proofs).wait_for(timeout=10_000)
+        other = "RU" if own == "US" else "US"
+        page.locator(f"#checkpoints tr[data-party={own}] td.cosigners", has_text=other).wait_for(
+            timeout=SOON_S * 1000
+        )
+        no_raw_iso(page, "#checkpoints")
+        if os.environ.get("HOTLINE_SCREENSHOT"):
+            page.locator("#proofs").scroll_into_view_if_needed()
+            name = "console-proofs.png" if own == "US" else "console-proofs-ru.png"
+            page.screenshot(path=str(Path(__file__).resolve().parents[2] / "docs" / name))
+        if own == "US":  # the message's proof, saved and checked as a third party would
+            with page.expect_download() as saved:
+                message.get_by_role("button").click()
+            bundle = Path(saved.value.path()).read_bytes()
+            report = verify_bundle(bundle)
+            assert [e.event.content["subject"] for e in report.events if e.role == "message"] == [
+                "For the record"
+            ]
+            page.locator("#proof-saved").wait_for(timeout=10_000)
         axe_clean(page, f"record ({principal})")
         page.context.close()
 

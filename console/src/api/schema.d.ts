@@ -958,6 +958,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events/{event_id}/proof": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Proof
+         * @description The disclosure bundle of an event: it in full (with its acknowledgement and
+         *     receipt when asked), the cosigned checkpoints covering them, the inclusion proofs
+         *     and the keys to check every signature; nothing else of the record. Anyone can
+         *     check it offline (`hotline proof verify`, docs/verifying.md).
+         */
+        get: operations["eventProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/lines/{line_id}/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Line Checkpoints
+         * @description The latest checkpoint of each chain of the line: its size and root, when its
+         *     node signed it, and who cosigned it when (the peer's node, then witnesses).
+         */
+        get: operations["lineCheckpoints"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign
+         * @description Sign a checkpoint of every chain of this node that has grown since its last
+         *     one, now, whatever the cadence (as an exercise does when it ends). The node
+         *     offers them to its peers to cosign on its next round.
+         */
+        post: operations["signCheckpoints"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stream": {
         parameters: {
             query?: never;
@@ -1116,6 +1182,46 @@ export interface components {
              */
             subject?: string | null;
         };
+        /** ChainCheckpoint */
+        ChainCheckpoint: {
+            /**
+             * Party
+             * @description whose chain
+             */
+            party: string;
+            /**
+             * Size
+             * @description the chain's first SIZE events are covered
+             */
+            size: number;
+            /**
+             * Root
+             * @description the Merkle root (RFC 9162), base64
+             */
+            root: string;
+            /**
+             * Made At
+             * @description when the chain's node signed it
+             */
+            made_at: string;
+            /**
+             * Cosigned At
+             * @description when the peer cosigned it; null: not yet
+             */
+            cosigned_at: string | null;
+            /**
+             * Cosigners
+             * @description the peer's node, then witnesses
+             */
+            cosigners: components["schemas"]["Cosigner"][];
+            /** Witnesses */
+            witnesses: components["schemas"]["Cosigner"][];
+            /**
+             * Note
+             * @description the whole signed note (C2SP tlog-checkpoint)
+             */
+            note: string;
+        };
         /** ChainPoint */
         ChainPoint: {
             /** Seq */
@@ -1265,6 +1371,19 @@ export interface components {
             closed_at: string | null;
             /** Events */
             events: string[];
+        };
+        /** Cosigner */
+        Cosigner: {
+            /**
+             * Name
+             * @description the party (its node) or the witness that cosigned
+             */
+            name: string;
+            /**
+             * Time
+             * @description when it cosigned, by its own clock
+             */
+            time: string | null;
         };
         /** EscalationStep */
         EscalationStep: {
@@ -2139,6 +2258,15 @@ export interface components {
             principal: string;
             /** Expires At */
             expires_at: string | null;
+        };
+        /** SignedCheckpoint */
+        SignedCheckpoint: {
+            /** Line */
+            line: string;
+            /** Party */
+            party: string;
+            /** Size */
+            size: number;
         };
         /** SignedOut */
         SignedOut: {
@@ -5520,6 +5648,215 @@ export interface operations {
             };
             /** @description Not found, or not on any of the principal's lines. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    eventProof: {
+        parameters: {
+            query?: {
+                /** @description with its first acknowledgement */
+                ack?: boolean;
+                /** @description with the peer's first receipt of it */
+                receipt?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description the event id, or 6+ hex of it */
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the disclosure bundle (hotline-proof/1), as a file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    lineCheckpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the line's id */
+                line_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChainCheckpoint"][];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    signCheckpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedCheckpoint"][];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

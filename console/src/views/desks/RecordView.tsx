@@ -7,17 +7,21 @@ import { useDesk } from "../../shell/desk";
 import { useLive } from "../../shell/hooks";
 import { useI18n } from "../../shell/i18n";
 import { ViewHeading } from "../../shell/ViewHeading";
+import type { Api } from "../../api/client";
 import {
+  type ChainCheckpoint,
   type ExerciseReport,
   type LineRecord,
   type PeerChain,
   type RecordEvent,
   exerciseReports,
+  lineCheckpoints,
   lineRecord,
+  proofOf,
   reportHref,
 } from "./calls";
 import { ErrorLine, Loading, short, valueOf } from "./common";
-import { STATE_CLASS, describe } from "./record";
+import { STATE_CLASS, describe, proofParts, shortRoot } from "./record";
 
 export function RecordView({ arg }: { arg: string | null }) {
   const { t } = useI18n();
@@ -32,6 +36,12 @@ export function RecordView({ arg }: { arg: string | null }) {
   const reports = useLive(
     () => exerciseReports(api),
     () => false,
+  );
+  const checkpoints = useLive(
+    () => (line ? lineCheckpoints(api, line) : Promise.resolve(null)),
+    (s) => s.type === "event" && s.event.line === line,
+    [line],
+    5000,
   );
   return (
     <div class="desk-view record-view">
@@ -50,14 +60,36 @@ export function RecordView({ arg }: { arg: string | null }) {
       {!lines.length && <p class="muted">{t("record.noLines")}</p>}
       <ErrorLine error={record.error} />
       <Loading shown={!record.data && record.loading && !!line} />
-      {record.data && <Record record={record.data} />}
+      {record.data && <Record record={record.data} api={api} />}
+      {line && <Proofs checkpoints={checkpoints.data} error={checkpoints.error} />}
       <Reports reports={reports.data} error={reports.error} />
     </div>
   );
 }
 
-function Record({ record }: { record: LineRecord }) {
+function Record({ record, api }: { record: LineRecord; api: Api }) {
   const { t } = useI18n();
+  const [saved, setSaved] = useState<string | null>(null);
+  const [failed_, setFailed] = useState<unknown>(null);
+  const download = async (e: RecordEvent) => {
+    setSaved(null);
+    setFailed(null);
+    const { ack, receipt } = proofParts(e, record.events);
+    try {
+      const { blob, name } = await proofOf(api, e.id, ack, receipt);
+      const url = URL.createObjectURL(blob);
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = name;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      setSaved(name);
+    } catch (error) {
+      setFailed(error);
+    }
+  };
   const v = record.verification;
   const chains = record.peer;
   const failed = record.events.filter((e) => e.verified === false).length;
@@ -89,6 +121,15 @@ function Record({ record }: { record: LineRecord }) {
       </section>
       <section aria-labelledby="record-events">
         <h2 id="record-events">{t("record.events")}</h2>
+        <p class="hint" id="proof-help">
+          {t("record.proofHelp")}
+        </p>
+        <ErrorLine error={failed_} />
+        {saved && (
+          <p class="notice" role="status" id="proof-saved">
+            {t("record.proofSaved", { name: saved })}
+          </p>
+        )}
         <table id="record" class="grid">
           <colgroup>
             <col style={{ width: "5rem" }} />
@@ -110,7 +151,7 @@ function Record({ record }: { record: LineRecord }) {
           </thead>
           <tbody>
             {record.events.map((e) => (
-              <EventRow key={e.id} event={e} />
+              <EventRow key={e.id} event={e} onProof={e.kind === "message" ? () => download(e) : null} />
             ))}
           </tbody>
         </table>
@@ -153,7 +194,7 @@ function PeerTable({ chains }: { chains: PeerChain[] }) {
   );
 }
 
-function EventRow({ event: e }: { event: RecordEvent }) {
+function EventRow({ event: e, onProof }: { event: RecordEvent; onProof: (() => void) | null }) {
   const { t, dateTime } = useI18n();
   const kindKey = `record.kinds.${e.kind.replace(/\./g, "_")}` as Key;
   return (
@@ -167,6 +208,20 @@ function EventRow({ event: e }: { event: RecordEvent }) {
         {describe(e, t)}
         <br />
         <span class="muted mono">{short(e.id)}</span>
+        {onProof && (
+          <>
+            {" "}
+            <button
+              type="button"
+              class="small secondary proof-download"
+              aria-label={t("record.proofFor", { id: short(e.id) })}
+              aria-describedby="proof-help"
+              onClick={onProof}
+            >
+              {t("record.downloadProof")}
+            </button>
+          </>
+        )}
       </td>
       <td>
         {dateTime(e.ts)}
@@ -187,6 +242,70 @@ function EventRow({ event: e }: { event: RecordEvent }) {
         )}
       </td>
     </tr>
+  );
+}
+
+function Proofs({ checkpoints, error }: { checkpoints: ChainCheckpoint[] | null | undefined; error: unknown }) {
+  const { t, dateTime } = useI18n();
+  return (
+    <section class="card" aria-labelledby="record-proofs" id="proofs">
+      <h2 id="record-proofs">{t("record.proofs")}</h2>
+      <p class="hint">{t("record.proofsHint")}</p>
+      <ErrorLine error={error} />
+      {checkpoints && checkpoints.length === 0 && <p class="muted">{t("record.noCheckpoints")}</p>}
+      {checkpoints && checkpoints.length > 0 && (
+        <table id="checkpoints" class="grid">
+          <thead>
+            <tr>
+              <th scope="col">{t("record.checkpointChain")}</th>
+              <th scope="col">{t("record.checkpointSize")}</th>
+              <th scope="col">{t("record.checkpointSigned")}</th>
+              <th scope="col">{t("record.checkpointPeer")}</th>
+              <th scope="col">{t("record.checkpointWitnesses")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {checkpoints.map((c) => (
+              <tr key={c.party} data-party={c.party}>
+                <th scope="row">{t("record.chainOf", { party: c.party })}</th>
+                <td>
+                  {t("record.covers", { size: String(c.size) })}
+                  <br />
+                  <span class="muted mono" title={t("record.rootTitle", { root: c.root })}>
+                    {shortRoot(c.root)}
+                  </span>
+                </td>
+                <td>{dateTime(c.made_at)}</td>
+                <td class="cosigners">
+                  {c.cosigners.length === 0 ? (
+                    <span class="state pending">{t("record.notCosigned")}</span>
+                  ) : (
+                    c.cosigners.map((s) => (
+                      <span key={s.name} class="state ok">
+                        {t("record.cosigned", { name: s.name, time: s.time ? dateTime(s.time) : "" })}
+                      </span>
+                    ))
+                  )}
+                </td>
+                <td class="witnesses">
+                  {c.witnesses.length === 0 ? (
+                    <span class="muted">{t("record.noWitness")}</span>
+                  ) : (
+                    <ul class="plain">
+                      {c.witnesses.map((w) => (
+                        <li key={w.name}>
+                          {t("record.cosigned", { name: w.name, time: w.time ? dateTime(w.time) : "" })}
+                        </li>
+                      ))}
+                    </ul>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }
 

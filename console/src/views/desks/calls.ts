@@ -21,6 +21,7 @@ export type LineRecord = Schemas["LineRecord"];
 export type RecordEvent = Schemas["RecordEvent"];
 export type PeerChain = Schemas["PeerChain"];
 export type ExerciseReport = Schemas["ExerciseReportItem"];
+export type ChainCheckpoint = Schemas["ChainCheckpoint"];
 
 // -- notifications of intent ---------------------------------------------------------
 
@@ -201,6 +202,27 @@ export async function answerContact(
 
 export const lineRecord = async (api: Api, line: string) =>
   ok(api.GET("/api/v1/lines/{line_id}/record", { params: { path: { line_id: line } } }));
+
+/** The latest checkpoint of each chain of a line, with who cosigned it when. */
+export const lineCheckpoints = async (api: Api, line: string) =>
+  ok(api.GET("/api/v1/lines/{line_id}/checkpoints", { params: { path: { line_id: line } } }));
+
+/** A message's disclosure bundle, as a file to save: its bytes and the node's name for it. */
+export async function proofOf(
+  api: Api,
+  id: string,
+  ack: boolean,
+  receipt: boolean,
+): Promise<{ blob: Blob; name: string }> {
+  const answer = await api.GET("/api/v1/events/{event_id}/proof", {
+    params: { path: { event_id: id }, query: { ack, receipt } },
+    parseAs: "blob",
+  });
+  const blob = (await ok(Promise.resolve(answer))) as unknown as Blob;
+  const disposition = answer.response.headers.get("content-disposition") ?? "";
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `hotline-proof-${id.slice(0, 16)}.json`;
+  return { blob, name };
+}
 
 /** The exercise reports, or null when the principal may not see them (another party's). */
 export async function exerciseReports(api: Api): Promise<ExerciseReport[] | null> {

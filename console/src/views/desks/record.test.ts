@@ -1,6 +1,6 @@
 import { describe as suite, expect, it } from "vitest";
 import { translator } from "../../i18n/translate";
-import { describe } from "./record";
+import { describe, proofParts, shortRoot } from "./record";
 
 const en = translator("en");
 const ru = translator("ru");
@@ -40,5 +40,31 @@ suite("describe", () => {
       "Travelling",
     );
     expect(describe({ kind: "linktest", content: { n: 1 } }, en)).toBe("");
+  });
+});
+
+suite("proofParts", () => {
+  const message = { id: "m1", party: "US", seq: 4 };
+  it("finds the acknowledgement of the message and a receipt that reaches it", () => {
+    const events = [
+      { kind: "ack", party: "RU", content: { ref: "m1" } },
+      { kind: "receipt", party: "RU", content: { of: "US", upto_seq: 4 } },
+    ];
+    expect(proofParts(message, events)).toEqual({ ack: true, receipt: true });
+  });
+  it("takes no receipt short of the message, of another chain or by its own party", () => {
+    const events = [
+      { kind: "ack", party: "RU", content: { ref: "m2" } },
+      { kind: "receipt", party: "RU", content: { of: "US", upto_seq: 3 } },
+      { kind: "receipt", party: "US", content: { of: "US", upto_seq: 9 } },
+      { kind: "receipt", party: "RU", content: { of: "RU", upto_seq: 9 } },
+    ];
+    expect(proofParts(message, events)).toEqual({ ack: false, receipt: false });
+  });
+});
+
+suite("shortRoot", () => {
+  it("keeps the first twelve characters of a root", () => {
+    expect(shortRoot("kvTK3dVMsg9b4RABl7VeA1dN4Fd2XxP3NB0kGTq1NjU=")).toBe("kvTK3dVMsg9b");
   });
 });

@@ -3,6 +3,26 @@
 import type { Key, Translate } from "../../i18n/translate";
 import type { RecordEvent } from "./calls";
 
+/** What of a message the record holds for its proof: an acknowledgement of it, and a
+ * receipt of its chain by another party that reaches it. */
+export function proofParts(
+  message: Pick<RecordEvent, "id" | "party" | "seq">,
+  events: Pick<RecordEvent, "kind" | "party" | "content">[],
+): { ack: boolean; receipt: boolean } {
+  const ack = events.some((e) => e.kind === "ack" && e.content["ref"] === message.id);
+  const receipt = events.some(
+    (e) =>
+      e.kind === "receipt" &&
+      e.party !== message.party &&
+      e.content["of"] === message.party &&
+      Number(e.content["upto_seq"] ?? 0) >= message.seq,
+  );
+  return { ack, receipt };
+}
+
+/** The start of a root hash, to tell checkpoints apart at a glance. */
+export const shortRoot = (root: string): string => root.slice(0, 12);
+
 /** The look of each state of a chain against the peer (others: neutral). */
 export const STATE_CLASS: Record<string, string> = { "in step": "ok", behind: "bad", divergent: "bad" };
 
