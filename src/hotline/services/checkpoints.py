@@ -124,32 +124,39 @@ class Checkpoints:
 
     # -- the trees -------------------------------------------------------------------
 
-    def index(self, line: str, party: str) -> int:
-        """Bring the chain's tree up to its head; the number of leaves indexed."""
+    def index(self, line: str, party: str, upto: int | None = None) -> int:
+        """Bring the chain's tree up to ``upto`` events (default: its head as it is now),
+        in batches of a write each; the number of leaves indexed. It never chases a
+        chain that grows meanwhile one event a write: what comes later waits for the
+        next call."""
         size = self.trees.size(line, party)
+        if upto is None:
+            head = self.store.heads([party]).get((line, party))
+            upto = head.seq if head is not None else 0
         read = self.trees.reader(line, party)
-        while True:
-            leaves = self.trees.leaves(line, party, size, INDEX_BATCH)
+        while size < upto:
+            leaves = self.trees.leaves(line, party, size, min(INDEX_BATCH, upto - size))
             if not leaves:
-                return size
+                break
             made = extend(size, [leaf_hash(raw) for raw in leaves], read)
             self.trees.grow(line, party, size, size + len(leaves), made)
             size += len(leaves)
+        return size
 
     def root(self, line: str, party: str, size: int) -> bytes:
         """The root of the chain's first ``size`` events (indexing as far as needed).
         Raises NotFound when the chain is shorter."""
-        if self.index(line, party) < size:
+        if self.index(line, party, size) < size:
             raise NotFound("chain events", f"{line}/{party} up to {size}")
         return tree_root(size, self.trees.reader(line, party))
 
     def inclusion(self, event: Event, size: int) -> list[bytes]:
         """The proof that ``event`` is in its chain's tree of ``size`` events."""
-        self.index(event.line, event.party)
+        self.index(event.line, event.party, size)
         return inclusion_proof(event.seq - 1, size, self.trees.reader(event.line, event.party))
 
     def consistency(self, line: str, party: str, old: int, new: int) -> list[bytes]:
-        self.index(line, party)
+        self.index(line, party, new)
         return consistency_proof(old, new, self.trees.reader(line, party))
 
     def receipt_root(
@@ -304,7 +311,7 @@ class Checkpoints:
                 "post-quantum",
                 f"the terms of line {line} require an ML-DSA-65 signature on checkpoints",
             )
-        held = self.index(line, party)
+        held = self.index(line, party, checkpoint.size)
         if held < checkpoint.size:
             raise RequestRefused(
                 "not yet",
