@@ -70,6 +70,7 @@ bench: $(TESTED)
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/console.py
 	$(BIN)/python bench/cli.py
+	$(BIN)/python bench/proofs.py
 	$(BIN)/python bench/scale.py
 
 format: $(TESTED)
