@@ -259,12 +259,23 @@ def _report_json(report: Report) -> dict[str, object]:
 @checkpoint_app.command("list")
 def checkpoint_list(
     line: Annotated[str | None, typer.Option("--line", help="Only this line's chains.")] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every checkpoint, not only each chain's latest.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """The checkpoints on record, by chain: size, when signed, whether the peer has
-    cosigned it and how many witnesses have."""
+    """The latest checkpoint of each chain on record (with --all, every one): size, when
+    signed, when the peer cosigned it and how many witnesses did."""
     with node_context() as node:
-        found = node.checkpoints.trees.checkpoints(line)
+        if every:
+            found = node.checkpoints.trees.checkpoints(line)
+        else:
+            parties = [p.id for p in node.store.parties()]
+            found = [
+                c
+                for c in node.checkpoints.trees.latest_of(parties)
+                if line is None or c.line == line
+            ]
     if as_json:
         print_json(
             [
