@@ -21,6 +21,11 @@ from hotline.storage.engine import transaction
 from hotline.storage.schema import checkpoints, events, tree_hashes, tree_sizes
 
 LEVEL_SHIFT = 40  # a chain of up to 2**40 events
+#: The insert of subtree hashes as the driver takes it: (format, qmark) parameter styles.
+_INSERT = (
+    "INSERT INTO tree_hashes (line, party, node, hash) VALUES (%s, %s, %s, %s)",
+    "INSERT INTO tree_hashes (line, party, node, hash) VALUES (?, ?, ?, ?)",
+)
 
 
 def node_key(subtree: Subtree) -> int:
@@ -98,10 +103,8 @@ class TreeStore:
                     f"the tree of {line}/{party} is at {held}, not {old}", hint="index again"
                 )
             if made:  # straight to the driver: thousands of rows, no per-row processing
-                mark = "?" if c.dialect.paramstyle == "qmark" else "%s"
                 c.exec_driver_sql(
-                    f"INSERT INTO tree_hashes (line, party, node, hash) "
-                    f"VALUES ({mark}, {mark}, {mark}, {mark})",
+                    _INSERT[c.dialect.paramstyle == "qmark"],
                     [(line, party, node_key(s), h) for s, h in made.items()],
                 )
             if held is None:
