@@ -5855,6 +5855,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request body is over its limit (the problem names the setting). */
             413: {
                 headers: {

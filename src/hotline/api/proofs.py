@@ -101,7 +101,7 @@ def proofs_router(access: Access, checkpoints: Checkpoints, disclosures: Disclos
         "/checkpoints",
         operation_id="signCheckpoints",
         response_model=list[SignedCheckpoint],
-        responses=errors_of(401, 403),
+        responses=errors_of(401, 403, 409),
     )
     async def sign(who: Me) -> list[dict[str, Any]]:
         """Sign a checkpoint of every chain of this node that has grown since its last

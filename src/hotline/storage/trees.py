@@ -228,35 +228,33 @@ class TreeStore:
 
     def witnessed(self, line: str, party: str, size: int) -> StoredCheckpoint | None:
         """The first checkpoint of the chain at ``size`` or larger that a witness cosigned."""
-        with transaction(self.engine) as c:
-            row = c.execute(
-                sa.select(checkpoints)
-                .where(
-                    checkpoints.c.line == line,
-                    checkpoints.c.party == party,
-                    checkpoints.c.size >= size,
-                    checkpoints.c.witnesses > 0,
-                )
-                .order_by(checkpoints.c.size)
-                .limit(1)
-            ).first()
-        return _checkpoint(row) if row is not None else None
+        return self._first(line, party, size, checkpoints.c.witnesses > 0)
 
     def covering(self, line: str, party: str, size: int) -> StoredCheckpoint | None:
         """The first checkpoint the peer cosigned that covers the chain's first ``size``
         events (the earliest proof they were held), or the first uncosigned one."""
+        return self._first(line, party, size, order=checkpoints.c.cosigned_at.is_(None))
+
+    def _first(
+        self,
+        line: str,
+        party: str,
+        size: int,
+        *where: sa.ColumnElement[bool],
+        order: sa.ColumnElement[bool] | None = None,
+    ) -> StoredCheckpoint | None:
+        """The chain's smallest checkpoint of ``size`` or larger that matches ``where``
+        (by ``order`` first, when given)."""
+        query = sa.select(checkpoints).where(
+            checkpoints.c.line == line,
+            checkpoints.c.party == party,
+            checkpoints.c.size >= size,
+            *where,
+        )
+        ordering = [checkpoints.c.size] if order is None else [order, checkpoints.c.size]
         with transaction(self.engine) as c:
-            rows = c.execute(
-                sa.select(checkpoints)
-                .where(
-                    checkpoints.c.line == line,
-                    checkpoints.c.party == party,
-                    checkpoints.c.size >= size,
-                )
-                .order_by(checkpoints.c.cosigned_at.is_(None), checkpoints.c.size)
-                .limit(1)
-            ).first()
-        return _checkpoint(rows) if rows is not None else None
+            row = c.execute(query.order_by(*ordering).limit(1)).first()
+        return _checkpoint(row) if row is not None else None
 
 
 def _checkpoint(row: sa.Row[tuple[object, ...]]) -> StoredCheckpoint:
