@@ -66,12 +66,18 @@ class Disclosures:
         if with_ack:
             acks = [a for a in self.store.acks_of([event.id]) if a.content.get("ref") == event.id]
             if not acks:
-                raise NotFound("acknowledgement", event.id[:12], hint="export without --with-ack")
+                raise NotFound(
+                    "acknowledgement",
+                    event.id[:12],
+                    hint="the record holds no acknowledgement of it yet",
+                )
             disclosed.append(("ack", min(acks, key=lambda a: a.seq)))
         if with_receipt:
             receipts = self._receipts(event)
             if not receipts:
-                raise NotFound("receipt", event.id[:12], hint="export without --with-receipt")
+                raise NotFound(
+                    "receipt", event.id[:12], hint="the record holds no receipt of it yet"
+                )
             disclosed += [("receipt", r) for r in receipts]
         if self.store.line(event.line).line.proofs is not None:  # what they agreed to prove
             terms = self.store.events_on([event.line], [EventKind.LINE_PROPOSE.value])

@@ -1,7 +1,7 @@
 /** The auditor's desk (read-only): a line's record event by event, each with whether it
  * verifies, the verification of the whole record, the comparison of chain heads with the
  * peer's, and the exercises' after-action reports where the node keeps them. */
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { Key } from "../../i18n/translate";
 import { useDesk } from "../../shell/desk";
 import { useLive } from "../../shell/hooks";
@@ -23,6 +23,9 @@ import {
 import { ErrorLine, Loading, short, valueOf } from "./common";
 import { STATE_CLASS, describe, proofParts, shortRoot } from "./record";
 
+/** How often the line's checkpoints are read again, events or not. */
+const CHECKPOINTS_EVERY_MS = 15_000;
+
 export function RecordView({ arg }: { arg: string | null }) {
   const { t } = useI18n();
   const { api, lines } = useDesk();
@@ -43,6 +46,12 @@ export function RecordView({ arg }: { arg: string | null }) {
     [line],
     5000,
   );
+  // a cosignature arrives with no event on the line: look again now and then
+  const reloadCheckpoints = checkpoints.reload;
+  useEffect(() => {
+    const timer = setInterval(reloadCheckpoints, CHECKPOINTS_EVERY_MS);
+    return () => clearInterval(timer);
+  }, [reloadCheckpoints]);
   return (
     <div class="desk-view record-view">
       <ViewHeading>{t("record.title")}</ViewHeading>
@@ -60,7 +69,7 @@ export function RecordView({ arg }: { arg: string | null }) {
       {!lines.length && <p class="muted">{t("record.noLines")}</p>}
       <ErrorLine error={record.error} />
       <Loading shown={!record.data && record.loading && !!line} />
-      {record.data && <Record record={record.data} api={api} />}
+      {record.data && <Record key={line} record={record.data} api={api} />}
       {line && <Proofs checkpoints={checkpoints.data} error={checkpoints.error} />}
       <Reports reports={reports.data} error={reports.error} />
     </div>
@@ -282,7 +291,7 @@ function Proofs({ checkpoints, error }: { checkpoints: ChainCheckpoint[] | null 
                   ) : (
                     c.cosigners.map((s) => (
                       <span key={s.name} class="state ok">
-                        {t("record.cosigned", { name: s.name, time: s.time ? dateTime(s.time) : "" })}
+                        {s.time ? t("record.cosigned", { name: s.name, time: dateTime(s.time) }) : s.name}
                       </span>
                     ))
                   )}
@@ -294,7 +303,7 @@ function Proofs({ checkpoints, error }: { checkpoints: ChainCheckpoint[] | null 
                     <ul class="plain">
                       {c.witnesses.map((w) => (
                         <li key={w.name}>
-                          {t("record.cosigned", { name: w.name, time: w.time ? dateTime(w.time) : "" })}
+                          {w.time ? t("record.cosigned", { name: w.name, time: dateTime(w.time) }) : w.name}
                         </li>
                       ))}
                     </ul>
