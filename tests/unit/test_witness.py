@@ -118,7 +118,7 @@ def test_the_same_size_with_another_root_is_a_split_view_kept_as_evidence(
     verify_note(parse_note(evidence.offered), us)
 
 
-def test_a_larger_checkpoint_of_another_history_is_refused_and_kept(witness: Witness) -> None:
+def test_a_larger_checkpoint_without_a_consistency_proof_is_refused(witness: Witness) -> None:
     shown, other = Log(b"event"), Log(b"forged")
     shown.grow(4)
     other.grow(9)
@@ -126,8 +126,24 @@ def test_a_larger_checkpoint_of_another_history_is_refused_and_kept(witness: Wit
     forged_proof = other.body(4)  # a proof of `other`, which does not start with `shown`
     refused = witness.add_checkpoint(forged_proof)
     assert refused.status == 422
-    assert [e.reason for e in witness.store.evidence()] == ["no consistency proof"]
     assert witness.store.held()[0].size == 4
+    # a failed proof proves nothing against the party (anyone can send a bad one): no
+    # evidence; the same honest checkpoint with a junk proof is refused, then taken
+    assert witness.store.evidence() == []
+    shown.grow(3)
+    junk = shown.body(4).replace(b"old 4\n", b"old 4\n" + base64.b64encode(b"j" * 32) + b"\n", 1)
+    assert witness.add_checkpoint(junk).status == 422
+    assert witness.store.evidence() == []
+    assert witness.add_checkpoint(shown.body(4)).status == 200
+
+
+def test_the_same_size_with_another_root_is_kept_whatever_old_says(witness: Witness) -> None:
+    shown, other = Log(b"event"), Log(b"forged")
+    shown.grow(6)
+    other.grow(6)
+    witness.add_checkpoint(shown.body(0))
+    assert witness.add_checkpoint(other.body(0, other.note())).status == 409
+    assert [e.reason for e in witness.store.evidence()] == ["same size, another root"]
 
 
 @pytest.mark.parametrize(

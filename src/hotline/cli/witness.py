@@ -127,14 +127,15 @@ def witness_trust(
     witness = _open()
     who = parse_party_id(party)
     public = PublicKey.from_text(key)
-    witness.store.trust(who, public.text(), format_time(_now()))
     if require_pq and pq_key is None:
         raise errors.InvalidInput("--require-pq", "needs --pq-key")
-    if pq_key is not None:
+    if pq_key is not None:  # checked before anything is stored
         try:
             PqPublicKey(base64.b64decode(pq_key, validate=True))
         except (binascii.Error, ValueError) as exc:
             raise errors.InvalidInput("--pq-key", "not standard base64") from exc
+    witness.store.trust(who, public.text(), format_time(_now()))
+    if pq_key is not None:
         witness.store.set_pq(who, pq_key, require_pq)
     out.print(f"{witness.name} trusts {who}'s node key {public.key_id}")
 

@@ -145,27 +145,29 @@ class Witness:
         with self._lock, self.store.log(checkpoint.origin) as (held, writer):
             at = format_time(self.now())
             size = held.size if held is not None else 0
+            # the same size with another root, both signed by the party: a split view
+            # whatever `old` says, and proof of it on its own
+            if held is not None and checkpoint.size == held.size and checkpoint.root != held.root:
+                writer.keep_evidence("same size, another root", held.note, text, at)
+                log.error("split view of %s at size %s", checkpoint.origin, held.size)
+                return Answer(409, f"{size}\n", "text/x.tlog.size")
             if old != size:
                 return Answer(409, f"{size}\n", "text/x.tlog.size")
-            # (an empty tree is a prefix of every tree: nothing to prove from size 0)
-            if held is not None and checkpoint.size == held.size:
-                if checkpoint.root != held.root:
-                    writer.keep_evidence("same size, another root", held.note, text, at)
-                    log.error("split view of %s at size %s", checkpoint.origin, held.size)
-                    return Answer(409, f"{size}\n", "text/x.tlog.size")
-            elif (
+            # (an empty tree is a prefix of every tree: nothing to prove from size 0). A
+            # proof that fails proves nothing against the party (anyone can send a bad
+            # one): refused, not kept as evidence
+            if (
                 held is not None
-                and held.size > 0
+                and 0 < held.size < checkpoint.size
                 and not verify_consistency(
                     held.size, checkpoint.size, held.root, checkpoint.root, proof
                 )
             ):
-                writer.keep_evidence("no consistency proof", held.note, text, at)
-                log.error(
-                    "split view of %s: %s is not consistent with %s",
+                log.warning(
+                    "%s: no consistency proof from %s to %s",
                     checkpoint.origin,
-                    checkpoint.size,
                     held.size,
+                    checkpoint.size,
                 )
                 return _refuse(
                     422, f"the checkpoint is not consistent with the one of size {held.size}"
