@@ -10,7 +10,7 @@ tick (p99); CoT over TCP at least 10,000 events/s ingested.
 
 Figures:
 - theatre: the border file read, the parties' territories united (NATO: PL LT LV EE FI
-  RO; RU: RU BY) and the Theatre built (projection, corridors 30/50/100 km buffered).
+  RO; RU: RU BY) and the Theatre built (corridors 30/50/100 km buffered per region).
 - border rules: positions spread uniformly over 14E-40E, 45N-60N, alternately RU and
   NATO aircraft. Building the Track objects, ``Picture.of`` (its projection alone too),
   then ``border_rules(measure=False)`` on the prebuilt Picture (again with the garbage
@@ -45,6 +45,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import shapely
+from pyproj import Transformer
 
 from hotline.domain.geo import Picture, Theatre, border_rules, cpa_pairs, territories_from
 from hotline.domain.tracks import FOOT, Track, TrackKind, make_track
@@ -100,15 +101,20 @@ def screen(theatre: Theatre, picture: Picture, party: np.ndarray) -> int:
     positions are near another party's territory."""
     near = 0
     for other in theatre.parties:
-        candidates = np.nonzero(
-            (party != other) & shapely.contains_xy(theatre.near[other], picture.x, picture.y)
-        )[0]
-        cx, cy = picture.x[candidates], picture.y[candidates]
-        shapely.contains_xy(theatre.land[other], cx, cy)
-        for enter, leave in theatre.bands[other]:
-            shapely.contains_xy(leave, cx, cy)
-            shapely.contains_xy(enter, cx, cy)
-        near += candidates.size
+        for key in picture.regions():
+            piece = theatre.piece(other, key)
+            if piece is None:
+                continue
+            index, x, y = picture.in_region(theatre.region(key))
+            pick = np.nonzero((party[index] != other) & shapely.contains_xy(piece.near, x, y))[0]
+            cx, cy = x[pick], y[pick]
+            shapely.intersects_xy(
+                theatre.land[other], picture.lon[index[pick]], picture.lat[index[pick]]
+            )
+            for enter, leave in piece.bands:
+                shapely.contains_xy(leave, cx, cy)
+                shapely.contains_xy(enter, cx, cy)
+            near += pick.size
     return near
 
 
@@ -174,12 +180,23 @@ def bench_rules(
     picture = Picture.of(theatre, tracks)
     picture_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    theatre.project(lon, lat)
+    for key in picture.regions():
+        theatre.region(key).project(lon[picture.keys == key], lat[picture.keys == key])
     project_s = time.perf_counter() - t0
     print(
         f"Picture.of: {picture_s * 1e3:,.0f} ms = {rate(n, picture_s)} positions/s "
-        f"(the projection alone, EPSG:4326 -> 3035 on arrays: {project_s * 1e3:,.0f} ms; "
-        f"the rest reads lon/lat off the Track objects)"
+        f"(reading lon/lat off the Track objects and finding their regions); projecting "
+        f"them into their {len(picture.regions())} regions' projections: "
+        f"{project_s * 1e3:,.0f} ms"
+    )
+
+    t0 = time.perf_counter()
+    for key in picture.regions():
+        for other in theatre.parties:
+            theatre.piece(other, key)
+    print(
+        f"corridors built on first use for the {len(picture.regions())} regions with "
+        f"tracks: {time.perf_counter() - t0:.2f} s (once per node)"
     )
 
     gc.collect()
@@ -250,7 +267,9 @@ def bench_cpa(theatre: Theatre, n: int, ticks: int, seed: int) -> float:
     """Returns the p99 of ``cpa_pairs`` per tick (seconds)."""
     rng = np.random.default_rng(seed)
     half = 500_000.0
-    cx, cy = theatre.project(np.array([25.0]), np.array([52.0]))
+    local = "+proj=laea +lat_0=52 +lon_0=25 +ellps=WGS84 +units=m"  # where to lay them out
+    to_ll = Transformer.from_crs(local, "EPSG:4326", always_xy=True)
+    cx, cy = np.array([0.0]), np.array([0.0])
     x = rng.uniform(-half, half, n)
     y = rng.uniform(-half, half, n)
     speed = rng.uniform(100.0, 300.0, n)
@@ -270,7 +289,7 @@ def bench_cpa(theatre: Theatre, n: int, ticks: int, seed: int) -> float:
     def picture_at(tick: int) -> Picture:
         px = cx[0] + (x + half + vx * step * tick) % (2 * half) - half
         py = cy[0] + (y + half + vy * step * tick) % (2 * half) - half
-        lon, lat = theatre.to_ll.transform(px, py)
+        lon, lat = to_ll.transform(px, py)
         lons, lats = np.asarray(lon).tolist(), np.asarray(lat).tolist()
         moment = T0 + timedelta(seconds=step * tick)
         tracks = [
@@ -310,7 +329,10 @@ def bench_cpa(theatre: Theatre, n: int, ticks: int, seed: int) -> float:
         f"{ms(statistics.median(rebuilds))}"
     )
     reach = 5 * 1852.0 + 2 * 300.0 * 180.0
-    points = np.asarray(shapely.points(picture.x, picture.y))
+    xs, ys = Transformer.from_crs("EPSG:4326", local, always_xy=True).transform(
+        picture.lon, picture.lat
+    )
+    points = np.asarray(shapely.points(xs, ys))
     t0 = time.perf_counter()
     tree = shapely.STRtree(points)
     left, _ = tree.query(points, predicate="dwithin", distance=reach)

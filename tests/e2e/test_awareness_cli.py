@@ -169,7 +169,7 @@ def test_thresholds_come_from_the_settings(
         tmp_path,
         [
             "ru-strike-1,RU,missile,51.55,24.05,NOW,,,",  # 28 km from Poland
-            "ru-su35,RU,aircraft,55.0,20.9,NOW,9100,250,270",  # passes us-f35 at ~2 NM
+            "ru-su35,RU,aircraft,55.033,20.9,NOW,9100,250,270",  # passes us-f35 at ~1.8 NM
             "us-f35,US,aircraft,55.0,20.5,NOW,9000,250,90",
         ],
     )

@@ -14,7 +14,6 @@ import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
 import pytest
 import shapely
 from shapely.geometry import box
@@ -23,6 +22,7 @@ from hotline.domain.alerting import Alert, AlertBook, AlertState, Changes, key_o
 from hotline.domain.finding import Finding
 from hotline.domain.geo import Picture, Theatre, border_rules, cpa_pairs
 from hotline.domain.tracks import Track, TrackKind, make_track
+from tests.unit.plane import offset
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 LAT = 51.0
@@ -255,8 +255,7 @@ def test_a_book_starts_from_live_alerts_and_ignores_closed_ones(theatre: Theatre
 
 def pair(theatre: Theatre, dx: float, *, kind_ru: TrackKind = TrackKind.AIRCRAFT) -> list[Track]:
     """An RU and a NATO track at 10E 52N, ``dx`` m apart east-west, both stationary."""
-    x0, y0 = theatre.project(np.array([10.0]), np.array([52.0]))
-    lon, lat = theatre.to_ll.transform(x0[0] + dx, y0[0])
+    lon, lat = offset(10.0, 52.0, dx, 0.0)
     return [
         make_track(uid="ru1", party="RU", kind=kind_ru, lat=52.0, lon=10.0, time=T0),
         make_track(uid="nato1", party="NATO", kind=TrackKind.AIRCRAFT, lat=lat, lon=lon, time=T0),

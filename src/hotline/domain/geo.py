@@ -1,16 +1,25 @@
 """Geometry of the theatre: parties' territories, corridors along their borders, and the
-rules that test tracks against them and against each other.
+rules that test tracks against them and against each other, anywhere on Earth.
 
-Positions are projected once (ETRS89 Lambda azimuthal equal-area, EPSG:3035) so that the
-tests run vectorised in shapely 2 and numpy; a distance that decides an alert is then
-measured on the WGS84 ellipsoid (pyproj.Geod) between the track and the nearest point of
-the border. Nothing here reads a file or a clock: the borders and the time are given.
+No single projection serves the world, so the corridors are built per region: the globe
+is cut into cells of ``CELL_DEG`` degrees (one cap per pole beyond ``POLAR_DEG``), each
+with its own Lambert azimuthal equal-area projection centred on it, where a buffer of a
+territory clipped to the cell plus a margin is drawn to within a fraction of a percent
+(see docs/awareness.md). Cells are built lazily, the first time a track is in one, so only
+where the traffic is. Whether a track is inside a territory, an announced area or a zone is
+tested on the polygons as given, in longitude and latitude (RFC 7946). A distance that
+decides an alert is measured on the WGS84 ellipsoid (pyproj.Geod) between the track and
+the nearest point of the border. Closest points of approach are worked in Earth-centred
+coordinates, so they hold in any region. Nothing here reads a file or a clock: the borders
+and the time are given.
 """
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,14 +35,19 @@ from hotline.domain.tracks import NM, Track, TrackKind
 
 Array = NDArray[np.float64]
 GEOD = Geod(ellps="WGS84")
-PROJECTED = "EPSG:3035"
 
 DEFAULT_CORRIDORS_M = (30_000.0, 50_000.0, 100_000.0)
 DEFAULT_MARGIN_M = 2_000.0
 DENSIFY_DEG = 0.05  # longest edge projected as a straight line
+CELL_DEG = 10.0  # a region's side: its corners are ~7 degrees from its projection's centre
+POLAR_DEG = 80.0  # beyond this latitude, one region per pole
+COLUMNS = int(360 / CELL_DEG)
+ROWS = int(180 / CELL_DEG)
+SLACK_M = 25_000.0  # a region's land reaches this much beyond its widest corridor
 DEFAULT_CPA_M = 5 * NM
 DEFAULT_TCPA_S = 180.0
 VERTICAL_M = 1000 * 0.3048  # 1,000 ft (RVSM)
+MIN_CLOSING = 1.0  # m/s: two tracks closing slower than this hold their distance
 DEFAULT_STALE = {
     TrackKind.AIRCRAFT: timedelta(minutes=2),
     TrackKind.MISSILE: timedelta(seconds=30),
@@ -42,10 +56,116 @@ DEFAULT_STALE = {
     TrackKind.GROUND: timedelta(minutes=15),
     TrackKind.UNKNOWN: timedelta(minutes=5),
 }
+# Natural Earth cuts polygons at the antimeridian and closes Antarctica along the pole:
+# those edges are not borders.
+_CUTS = shapely.union_all(
+    [
+        shapely.box(179.99999, -91.0, 181.0, 91.0),
+        shapely.box(-181.0, -91.0, -179.99999, 91.0),
+        shapely.box(-181.0, -91.0, 181.0, -89.99999),
+    ]
+)
+_local = threading.local()
+
+
+def _ecef() -> Transformer:
+    """Longitude/latitude to Earth-centred metres (one transformer per thread)."""
+    found: Transformer | None = getattr(_local, "ecef", None)
+    if found is None:
+        found = Transformer.from_crs("EPSG:4326", "EPSG:4978", always_xy=True)
+        _local.ecef = found
+    return found
+
+
+def region_keys(lon: Array, lat: Array) -> NDArray[np.intp]:
+    """The region of each position: ``row * COLUMNS + column``; a polar cap is column 0."""
+    row = np.clip(np.floor((np.asarray(lat) + 90.0) / CELL_DEG), 0, ROWS - 1).astype(np.intp)
+    col = np.clip(np.floor((np.asarray(lon) + 180.0) / CELL_DEG), 0, COLUMNS - 1).astype(np.intp)
+    polar = (row == 0) | (row == ROWS - 1)
+    return np.where(polar, row * COLUMNS, row * COLUMNS + col)
+
+
+class Region:
+    """One cell of the globe and its own projection (azimuthal equal-area, centred)."""
+
+    def __init__(self, key: int, reach_m: float) -> None:
+        row, col = divmod(key, COLUMNS)
+        self.key = key
+        self.south = -90.0 + row * CELL_DEG
+        self.north = self.south + CELL_DEG
+        pad_lat = reach_m / 110_000.0
+        if row == 0 or row == ROWS - 1:
+            self.west, self.east = -180.0, 180.0
+            lat0, lon0 = (90.0 if row else -90.0), 0.0
+            self.padded = (
+                -180.0,
+                max(self.south - pad_lat, -90.0),
+                180.0,
+                min(self.north + pad_lat, 90.0),
+            )
+        else:
+            self.west = -180.0 + col * CELL_DEG
+            self.east = self.west + CELL_DEG
+            lat0, lon0 = (self.south + self.north) / 2, (self.west + self.east) / 2
+            widest = min(max(abs(self.south - pad_lat), abs(self.north + pad_lat)), 89.0)
+            pad_lon = reach_m / (111_000.0 * math.cos(math.radians(widest)))
+            self.padded = (
+                self.west - pad_lon,
+                self.south - pad_lat,
+                self.east + pad_lon,
+                self.north + pad_lat,
+            )
+        crs = f"+proj=laea +lat_0={lat0} +lon_0={lon0} +ellps=WGS84 +units=m +no_defs"
+        self.to_xy = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        self.to_ll = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+
+    def project(self, lon: Array, lat: Array) -> tuple[Array, Array]:
+        x, y = self.to_xy.transform(lon, lat)
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+    def project_geometry(self, geometry: BaseGeometry) -> BaseGeometry:
+        def coords(c: Array) -> Array:
+            x, y = self.to_xy.transform(c[:, 0], c[:, 1])
+            return np.column_stack([x, y])
+
+        return shapely.transform(shapely.segmentize(geometry, DENSIFY_DEG), coords)
+
+    def clip(self, geometry: BaseGeometry) -> BaseGeometry:
+        """``geometry`` (longitude/latitude) within the padded cell; a cell reaching past
+        the antimeridian takes the other side's part, shifted by 360 degrees."""
+        west, south, east, north = self.padded
+        parts = []
+        shifts = [0.0]
+        if west < -180.0:
+            shifts.append(-360.0)
+        if east > 180.0:
+            shifts.append(360.0)
+        for shift in shifts:
+            # the box in the geometry's own longitudes, then its part moved next to the cell
+            part = geometry.intersection(shapely.box(west - shift, south, east - shift, north))
+            if not part.is_empty:
+                parts.append(shapely.transform(part, _shifted(shift)))
+        return shapely.union_all(parts) if parts else shapely.GeometryCollection()
+
+
+def _shifted(degrees: float) -> Any:
+    def move(c: Array) -> Array:
+        return np.asarray(c + np.array([degrees, 0.0]), dtype=float)
+
+    return move
+
+
+@dataclass
+class Piece:
+    """A party's territory near one region, in that region's projection."""
+
+    edge: BaseGeometry  # its border (coasts and land borders), not the cuts of the clip
+    bands: list[tuple[BaseGeometry, BaseGeometry]]  # per corridor: (enter, leave)
+    near: BaseGeometry  # the widest corridor plus the margin, with the land
 
 
 class Theatre:
-    """Parties' territories, projected and prepared, with their corridors."""
+    """Parties' territories, prepared, with their corridors built region by region."""
 
     def __init__(
         self,
@@ -55,59 +175,104 @@ class Theatre:
     ) -> None:
         """``territories``: party -> land, in longitude/latitude (WGS84). ``margin``: how
         far beyond a corridor a track must go before it counts as out of it (hysteresis)."""
-        self.to_xy = Transformer.from_crs("EPSG:4326", PROJECTED, always_xy=True)
-        self.to_ll = Transformer.from_crs(PROJECTED, "EPSG:4326", always_xy=True)
         self.corridors = tuple(sorted(corridors))
         self.margin = margin
+        self.reach = (self.corridors[-1] if self.corridors else 0.0) + margin + SLACK_M
         self.parties = tuple(sorted(territories))
         self.land: dict[str, BaseGeometry] = {}
-        self.edge: dict[str, BaseGeometry] = {}
-        self.bands: dict[str, list[tuple[BaseGeometry, BaseGeometry]]] = {}
-        self.near: dict[str, BaseGeometry] = {}
+        self.border: dict[str, BaseGeometry] = {}
         for party, geometry in territories.items():
-            projected = shapely.transform(
-                shapely.segmentize(geometry, DENSIFY_DEG), self._project_coords
-            )  # long edges follow the meridians and parallels, not chords in the projection
-            shapely.prepare(projected)
-            self.land[party] = projected
-            self.edge[party] = projected.boundary
-            bands: list[tuple[BaseGeometry, BaseGeometry]] = []
-            for corridor in self.corridors:
-                entry = projected.buffer(corridor, quad_segs=8)
-                leave = projected.buffer(corridor + margin, quad_segs=8)
-                shapely.prepare(entry)
-                shapely.prepare(leave)
-                bands.append((entry, leave))
-            self.bands[party] = bands
-            self.near[party] = bands[-1][1]
+            land = shapely.make_valid(geometry)
+            shapely.prepare(land)
+            self.land[party] = land
+            self.border[party] = land.boundary.difference(_CUTS)
+        self._regions: dict[int, Region] = {}
+        self._pieces: dict[tuple[str, int], Piece | None] = {}
+        self._lock = threading.Lock()
 
-    def _project_coords(self, coords: Array) -> Array:
-        x, y = self.to_xy.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([x, y])
+    def region(self, key: int) -> Region:
+        found = self._regions.get(key)
+        if found is None:
+            found = self._regions[key] = Region(key, self.reach)
+        return found
 
-    def project(self, lon: Array, lat: Array) -> tuple[Array, Array]:
-        x, y = self.to_xy.transform(lon, lat)
-        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    def piece(self, party: str, key: int) -> Piece | None:
+        """``party``'s land near region ``key``, projected with its corridors; None when it
+        has no land within reach of the region. Built on first use."""
+        if (party, key) in self._pieces:
+            return self._pieces[party, key]
+        with self._lock:
+            if (party, key) not in self._pieces:
+                self._pieces[party, key] = self._build(party, key)
+        return self._pieces[party, key]
 
-    def project_area(self, area: Mapping[str, Any]) -> BaseGeometry:
-        """A message area (polygon, or a circle with a radius in km or NM), projected."""
-        if "center" in area:
-            x, y = self.project(np.array([area["center"][0]]), np.array([area["center"][1]]))
-            metres = float(area["radius"]) * (NM if area.get("unit") == "NM" else 1000.0)
-            return shapely.Point(x[0], y[0]).buffer(metres, quad_segs=16)
-        return shapely.transform(
-            shapely.segmentize(shape(dict(area)), DENSIFY_DEG), self._project_coords
-        )
+    def _build(self, party: str, key: int) -> Piece | None:
+        region = self.region(key)
+        if not self.land[party].intersects(shapely.box(*region.padded)):
+            return None
+        land = region.project_geometry(region.clip(self.land[party]))
+        edge = region.project_geometry(region.clip(self.border[party]))
+        bands: list[tuple[BaseGeometry, BaseGeometry]] = []
+        for corridor in self.corridors:
+            entry = land.buffer(corridor, quad_segs=8)
+            leave = land.buffer(corridor + self.margin, quad_segs=8)
+            shapely.prepare(entry)
+            shapely.prepare(leave)
+            bands.append((entry, leave))
+        near = bands[-1][1] if bands else land.buffer(self.margin)
+        shapely.prepare(near)
+        return Piece(edge, bands, near)
 
-    def distance_to_border(self, party: str, lon: Array, lat: Array, x: Array, y: Array) -> Array:
-        """Geodesic distance (m) from each position to ``party``'s border: to the nearest
-        point of its boundary found in the projection, measured on the ellipsoid."""
-        points = shapely.points(x, y)
-        lines = shapely.shortest_line(points, self.edge[party])
+    def distance_to_border(
+        self, piece: Piece, region: Region, lon: Array, lat: Array, x: Array, y: Array
+    ) -> Array:
+        """Geodesic distance (m) from each position to the border of ``piece``: to the
+        nearest point of it found in the region's projection, measured on the ellipsoid."""
+        if piece.edge.is_empty:
+            return np.full(len(lon), np.inf)
+        lines = shapely.shortest_line(shapely.points(x, y), piece.edge)
         coords = shapely.get_coordinates(lines).reshape(-1, 2, 2)
-        blon, blat = self.to_ll.transform(coords[:, 1, 0], coords[:, 1, 1])
+        blon, blat = region.to_ll.transform(coords[:, 1, 0], coords[:, 1, 1])
         _, _, dist = GEOD.inv(lon, lat, blon, blat)
         return np.asarray(dist, dtype=float)
+
+
+class Area:
+    """An area of a message or a zone, tested in longitude/latitude: a polygon's edges are
+    straight in longitude and latitude (RFC 7946); a circle is geodesic around its centre.
+    A polygon that crosses the antimeridian may be written with longitudes past 180."""
+
+    def __init__(self, area: Mapping[str, Any]) -> None:
+        self.center: tuple[float, float] | None = None
+        self.radius_m = 0.0
+        self.shape: BaseGeometry | None = None
+        if "center" in area:
+            self.center = (float(area["center"][0]), float(area["center"][1]))
+            self.radius_m = float(area["radius"]) * (NM if area.get("unit") == "NM" else 1000.0)
+            return
+        geometry = shape(dict(area))
+        west, _, east, _ = geometry.bounds
+        if east - west > 180.0:  # written across the antimeridian with -180..180 longitudes
+            geometry = shapely.transform(
+                geometry,
+                lambda c: np.column_stack([np.where(c[:, 0] < 0, c[:, 0] + 360, c[:, 0]), c[:, 1]]),
+            )
+        shapely.prepare(geometry)
+        self.shape = geometry
+
+    @property
+    def geom_type(self) -> str:
+        return "Circle" if self.shape is None else self.shape.geom_type
+
+    def contains(self, lon: Array, lat: Array) -> NDArray[np.bool_]:
+        lon, lat = np.atleast_1d(np.asarray(lon, float)), np.atleast_1d(np.asarray(lat, float))
+        if self.center is not None:
+            _, _, dist = GEOD.inv(
+                np.full(lon.shape, self.center[0]), np.full(lat.shape, self.center[1]), lon, lat
+            )
+            return np.asarray(dist) <= self.radius_m
+        inside = shapely.contains_xy(self.shape, lon, lat)
+        return np.asarray(inside | shapely.contains_xy(self.shape, lon + 360.0, lat))
 
 
 def territories_from(
@@ -135,15 +300,41 @@ class Picture:
     tracks: list[Track]
     lon: Array
     lat: Array
-    x: Array
-    y: Array
+    keys: NDArray[np.intp]  # each track's region
+    _projected: dict[int, tuple[NDArray[np.intp], Array, Array]] = field(
+        default_factory=dict, repr=False
+    )
 
     @classmethod
-    def of(cls, theatre: Theatre, tracks: Sequence[Track]) -> Picture:
+    def of(cls, theatre: Theatre | None, tracks: Sequence[Track]) -> Picture:
+        """``theatre`` is not needed (kept so callers read as before): regions are fixed."""
         lon = np.fromiter((t.lon for t in tracks), float, len(tracks))
         lat = np.fromiter((t.lat for t in tracks), float, len(tracks))
-        x, y = theatre.project(lon, lat)
-        return cls(list(tracks), lon, lat, x, y)
+        return cls(list(tracks), lon, lat, region_keys(lon, lat))
+
+    def in_region(self, region: Region) -> tuple[NDArray[np.intp], Array, Array]:
+        """Indexes of the tracks in ``region`` and their projected coordinates."""
+        found = self._projected.get(region.key)
+        if found is None:
+            index = np.nonzero(self.keys == region.key)[0]
+            x, y = region.project(self.lon[index], self.lat[index])
+            found = self._projected[region.key] = (index, x, y)
+        return found
+
+    def regions(self) -> list[int]:
+        return [int(k) for k in np.unique(self.keys)]
+
+
+def near_mask(theatre: Theatre, picture: Picture, other: str) -> NDArray[np.bool_]:
+    """Which tracks are within the widest corridor (plus the margin) of ``other``'s land."""
+    mask = np.zeros(len(picture.tracks), dtype=bool)
+    for key in picture.regions():
+        piece = theatre.piece(other, key)
+        if piece is None:
+            continue
+        index, x, y = picture.in_region(theatre.region(key))
+        mask[index] = shapely.contains_xy(piece.near, x, y)
+    return mask
 
 
 def border_rules(theatre: Theatre, picture: Picture, *, measure: bool = True) -> list[Finding]:
@@ -158,64 +349,95 @@ def border_rules(theatre: Theatre, picture: Picture, *, measure: bool = True) ->
     if not picture.tracks:
         return found
     parties = np.array([t.party or "" for t in picture.tracks], dtype=object)
+    keys = picture.regions()
     for other in theatre.parties:
-        candidates = np.nonzero(
-            (parties != other)
-            & (parties != "")
-            & shapely.contains_xy(theatre.near[other], picture.x, picture.y)
-        )[0]
-        if candidates.size == 0:
-            continue
-        cx, cy = picture.x[candidates], picture.y[candidates]
-        inside = shapely.contains_xy(theatre.land[other], cx, cy)
-        entry = np.full(candidates.size, np.nan)
-        holds = np.full(candidates.size, np.nan)
-        for corridor, (enter, leave) in reversed(
-            list(zip(theatre.corridors, theatre.bands[other], strict=True))
-        ):
-            in_leave = shapely.contains_xy(leave, cx, cy)
-            holds[in_leave] = corridor
-            entry[in_leave & shapely.contains_xy(enter, cx, cy)] = corridor
-        dist = (
-            theatre.distance_to_border(
-                other, picture.lon[candidates], picture.lat[candidates], cx, cy
-            )
-            if measure
-            else np.where(np.isnan(entry), holds, entry)
-        )
-        tracks = picture.tracks
-        for index, within, band, held, metres in zip(
-            candidates.tolist(),
-            inside.tolist(),
-            entry.tolist(),
-            holds.tolist(),
-            dist.tolist(),
-            strict=True,
-        ):
-            t = tracks[index]
-            if within:
-                depth = {"depth_m": metres} if measure else NO_DETAIL
-                found.append(
-                    Finding(
-                        "incursion", t.uid, t.party, other, 0.0, 0.0, t.kind, t.lat, t.lon, depth
+        for key in keys:
+            piece = theatre.piece(other, key)
+            if piece is None:
+                continue
+            region = theatre.region(key)
+            index, x, y = picture.in_region(region)
+            pick = np.nonzero(
+                (parties[index] != other)
+                & (parties[index] != "")
+                & shapely.contains_xy(piece.near, x, y)
+            )[0]
+            if pick.size:
+                found.extend(
+                    _border_findings(
+                        theatre,
+                        picture,
+                        other,
+                        piece,
+                        region,
+                        index[pick],
+                        x[pick],
+                        y[pick],
+                        measure,
                     )
                 )
-                continue
-            found.append(  # built directly: this is the hot loop of the border rules
-                Finding(
-                    "proximity",
-                    t.uid,
-                    t.party,
-                    other,
-                    metres,
-                    None if band != band else band,  # NaN: in no corridor
-                    t.kind,
-                    t.lat,
-                    t.lon,
-                    NO_DETAIL,
-                    None if held != held else held,
-                )
+    return found
+
+
+def _border_findings(
+    theatre: Theatre,
+    picture: Picture,
+    other: str,
+    piece: Piece,
+    region: Region,
+    candidates: NDArray[np.intp],
+    cx: Array,
+    cy: Array,
+    measure: bool,
+) -> list[Finding]:
+    found: list[Finding] = []
+    clon, clat = picture.lon[candidates], picture.lat[candidates]
+    # on the edge counts as inside: Natural Earth cuts land at the antimeridian
+    inside = shapely.intersects_xy(theatre.land[other], clon, clat)
+    entry = np.full(candidates.size, np.nan)
+    holds = np.full(candidates.size, np.nan)
+    for corridor, (enter, leave) in reversed(
+        list(zip(theatre.corridors, piece.bands, strict=True))
+    ):
+        in_leave = shapely.contains_xy(leave, cx, cy)
+        holds[in_leave] = corridor
+        entry[in_leave & shapely.contains_xy(enter, cx, cy)] = corridor
+    dist = (
+        theatre.distance_to_border(piece, region, clon, clat, cx, cy)
+        if measure
+        else np.where(np.isnan(entry), holds, entry)
+    )
+    tracks = picture.tracks
+    for index, within, band, held, metres in zip(
+        candidates.tolist(),
+        inside.tolist(),
+        entry.tolist(),
+        holds.tolist(),
+        dist.tolist(),
+        strict=True,
+    ):
+        t = tracks[index]
+        if within:
+            depth = {"depth_m": metres} if measure else NO_DETAIL
+            found.append(
+                Finding("incursion", t.uid, t.party, other, 0.0, 0.0, t.kind, t.lat, t.lon, depth)
             )
+            continue
+        found.append(  # built directly: this is the hot loop of the border rules
+            Finding(
+                "proximity",
+                t.uid,
+                t.party,
+                other,
+                metres,
+                None if band != band else band,  # NaN: in no corridor
+                t.kind,
+                t.lat,
+                t.lon,
+                NO_DETAIL,
+                None if held != held else held,
+            )
+        )
     return found
 
 
@@ -227,8 +449,33 @@ def _finding(
     )
 
 
+def earth_centred(picture: Picture, ahead_s: float = 1.0) -> tuple[Array, Array]:
+    """Each track's position on the ellipsoid in Earth-centred metres, and its velocity
+    there (m/s): the difference to where its course and speed take it in ``ahead_s``."""
+    n = len(picture.tracks)
+    speed = np.array([t.speed or 0.0 for t in picture.tracks], dtype=float)
+    course = np.array([t.course or 0.0 for t in picture.tracks], dtype=float)
+    ecef = _ecef()
+    here = np.column_stack(ecef.transform(picture.lon, picture.lat, np.zeros(n)))
+    flon, flat, _ = GEOD.fwd(picture.lon, picture.lat, course, speed * ahead_s)
+    there = np.column_stack(ecef.transform(np.asarray(flon), np.asarray(flat), np.zeros(n)))
+    return here.reshape(n, 3), ((there - here) / ahead_s).reshape(n, 3)
+
+
+def _plane(points: Array) -> Array:
+    """Two unit vectors spanning the plane tangent to the sphere at the tracks' mean
+    direction: projecting onto it never lengthens a distance (a superset of close pairs)."""
+    mean = (points / np.linalg.norm(points, axis=1, keepdims=True)).sum(axis=0)
+    norm = float(np.linalg.norm(mean))
+    up = mean / norm if norm > 1e-9 else np.array([0.0, 0.0, 1.0])
+    helper = np.array([0.0, 0.0, 1.0]) if abs(up[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
+    east = np.cross(helper, up)
+    east /= np.linalg.norm(east)
+    return np.stack([east, np.cross(up, east)])
+
+
 def _swept_candidates(
-    picture: Picture, vel: Array, dcpa_m: float, tcpa_s: float
+    picture: Picture, pos: Array, vel: Array, dcpa_m: float, tcpa_s: float
 ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Pairs of tracks of different parties whose paths over the next ``tcpa_s`` seconds
     come within ``dcpa_m`` of each other: every pair that can pass that close, and few
@@ -237,8 +484,9 @@ def _swept_candidates(
     party = np.array(
         [codes.setdefault(t.party, len(codes)) if t.party else -1 for t in picture.tracks]
     )
-    start = np.column_stack([picture.x, picture.y])
-    end = start + vel * tcpa_s
+    basis = _plane(pos)
+    start = pos @ basis.T
+    end = start + (vel @ basis.T) * tcpa_s
     end[:, 0] += 0.001  # a track standing still sweeps a (tiny) segment, not nothing
     paths = np.asarray(shapely.linestrings(np.stack([start, end], axis=1)))
     lefts, rights = [], []
@@ -269,22 +517,31 @@ def cpa_pairs(
     vertical_m: float = VERTICAL_M,
 ) -> list[Finding]:
     """Pairs of tracks of different parties that will pass within ``dcpa_m`` in the next
-    ``tcpa_s`` seconds (aircraft: and within ``vertical_m`` of each other's altitude)."""
+    ``tcpa_s`` seconds (aircraft: and within ``vertical_m`` of each other's altitude).
+    Worked in Earth-centred coordinates (chords differ from the ellipsoid's distances by
+    centimetres at these ranges), so it holds in any region, across the poles and the
+    antimeridian."""
     n = len(picture.tracks)
     if n < 2:
         return []
-    vel = np.array([t.velocity for t in picture.tracks], dtype=float).reshape(n, 2)
-    left, right = _swept_candidates(picture, vel, dcpa_m, tcpa_s)
+    pos, vel = earth_centred(picture)
+    left, right = _swept_candidates(picture, pos, vel, dcpa_m, tcpa_s)
     if left.size == 0:
         return []
-    rx, ry = picture.x[right] - picture.x[left], picture.y[right] - picture.y[left]
-    vx, vy = vel[right, 0] - vel[left, 0], vel[right, 1] - vel[left, 1]
-    v2 = vx * vx + vy * vy
+    r = pos[right] - pos[left]
+    v = vel[right] - vel[left]
+    v2 = np.einsum("ij,ij->i", v, v)
+    moving = v2 > MIN_CLOSING**2  # slower is no motion: meridians converge that much
     with np.errstate(divide="ignore", invalid="ignore"):
-        tcpa = np.where(v2 > 0, -(rx * vx + ry * vy) / v2, 0.0)
+        tcpa = np.where(moving, -np.einsum("ij,ij->i", r, v) / np.where(moving, v2, 1.0), 0.0)
     tcpa = np.clip(tcpa, 0.0, None)
-    dcpa = np.hypot(rx + vx * tcpa, ry + vy * tcpa)
-    hit = np.nonzero((dcpa < dcpa_m) & (tcpa <= tcpa_s))[0]
+    # a pair already within the distance alerts even if its closest point is later:
+    # then the closest it comes within the window is at the window's end
+    when = np.minimum(tcpa, tcpa_s)
+    dcpa = np.linalg.norm(r + v * when[:, None], axis=1)
+    now = np.linalg.norm(r, axis=1)
+    hit = np.nonzero((dcpa < dcpa_m) & ((tcpa <= tcpa_s) | (now < dcpa_m)))[0]
+    tcpa = when
     found = []
     for k in hit:
         a, b = picture.tracks[int(left[k])], picture.tracks[int(right[k])]
@@ -308,7 +565,7 @@ def cpa_pairs(
                 with_uid=second.uid,
                 kinds=sorted({a.kind.value, b.kind.value}),
                 tcpa_s=float(tcpa[k]),
-                now_m=float(np.hypot(rx[k], ry[k])),
+                now_m=float(now[k]),
             )
         )
     return found
@@ -316,10 +573,10 @@ def cpa_pairs(
 
 @dataclass(frozen=True)
 class Announced:
-    """A live notification of intent of ``party``: its area (projected) and window."""
+    """A live notification of intent of ``party``: its area and window."""
 
     party: str
-    area: BaseGeometry
+    area: Area
     start: datetime
     end: datetime
     ref: str
@@ -332,50 +589,47 @@ def unannounced(
     notification of their own party announced for now."""
     found: list[Finding] = []
     live = [n for n in notices if n.start <= now <= n.end]
+    near = {other: near_mask(theatre, picture, other) for other in theatre.parties}
+    covered = (
+        {id(n): n.area.contains(picture.lon, picture.lat) for n in live} if picture.tracks else {}
+    )
     for index, track in enumerate(picture.tracks):
         if track.party is None or track.kind is TrackKind.UNKNOWN:
             continue
-        x, y = picture.x[index], picture.y[index]
-        near = [
-            other
-            for other in theatre.parties
-            if other != track.party and shapely.contains_xy(theatre.near[other], x, y)
-        ]
-        if not near:
+        others = [o for o in theatre.parties if o != track.party and near[o][index]]
+        if not others:
             continue
-        covered = any(n.party == track.party and shapely.contains_xy(n.area, x, y) for n in live)
-        if not covered:
-            found.append(_finding("unannounced", track, near[0], 0.0, None, near=near))
+        if not any(n.party == track.party and covered[id(n)][index] for n in live):
+            found.append(_finding("unannounced", track, others[0], 0.0, None, near=others))
     return found
 
 
 @dataclass(frozen=True)
 class Zone:
-    """An airspace or caution area from the operator's GeoJSON, projected and prepared.
+    """An airspace or caution area from the operator's GeoJSON, prepared.
     ``owner``: the party whose zone it is (its own tracks do not alert), or None."""
 
     name: str
     kind: str
     owner: str | None
-    area: BaseGeometry
+    area: Area
 
 
-def zones_from(theatre: Theatre, collection: Mapping[str, Any]) -> list[Zone]:
+def zones_from(collection: Mapping[str, Any]) -> list[Zone]:
     """Zones from a GeoJSON FeatureCollection of polygons with properties ``name``,
     ``kind`` (airspace, caution...) and ``party``. Raises ValueError on a bad feature."""
     zones = []
     for n, feature in enumerate(collection.get("features") or []):
         props = feature.get("properties") or {}
-        geometry = shapely.transform(shape(feature["geometry"]), theatre._project_coords)
-        if geometry.geom_type not in ("Polygon", "MultiPolygon"):
+        area = Area(feature["geometry"])
+        if area.geom_type not in ("Polygon", "MultiPolygon"):
             raise ValueError(f"feature {n}: a zone is a Polygon or MultiPolygon")
-        shapely.prepare(geometry)
         zones.append(
             Zone(
                 str(props.get("name") or f"zone {n + 1}"),
                 str(props.get("kind") or "caution"),
                 props.get("party"),
-                geometry,
+                area,
             )
         )
     return zones
@@ -384,8 +638,10 @@ def zones_from(theatre: Theatre, collection: Mapping[str, Any]) -> list[Zone]:
 def zone_rules(picture: Picture, zones: Sequence[Zone]) -> list[Finding]:
     """Tracks inside an airspace or caution area that is not their own party's."""
     found: list[Finding] = []
+    if not picture.tracks:
+        return found
     for zone in zones:
-        inside = np.nonzero(shapely.contains_xy(zone.area, picture.x, picture.y))[0]
+        inside = np.nonzero(zone.area.contains(picture.lon, picture.lat))[0]
         for index in inside:
             track = picture.tracks[int(index)]
             if track.party is not None and track.party != zone.owner:

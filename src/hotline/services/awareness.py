@@ -17,6 +17,7 @@ from hotline.domain.geo import (
     DEFAULT_CPA_M,
     DEFAULT_TCPA_S,
     Announced,
+    Area,
     Picture,
     Theatre,
     Zone,
@@ -139,7 +140,7 @@ class Awareness:
             else:
                 try:
                     collection = json.loads(self.zones_file.read_text("utf-8"))
-                    self._zones = zones_from(self.theatre, collection)
+                    self._zones = zones_from(collection)
                 except (OSError, ValueError, KeyError, TypeError) as exc:
                     raise InvalidInput(
                         "zones_file",
@@ -153,7 +154,7 @@ class Awareness:
         return len(batch)
 
     def announced(self, now: datetime) -> list[Announced]:
-        """Live notifications of intent (not cancelled), with their areas projected."""
+        """Live notifications of intent (not cancelled), with their areas."""
         found = []
         for view in self.notices.notices(None):
             c = view.current.content
@@ -166,7 +167,7 @@ class Awareness:
             found.append(
                 Announced(
                     view.original.party,
-                    self.theatre.project_area(c["area"]),
+                    Area(c["area"]),
                     start,
                     end,
                     view.original.id,
