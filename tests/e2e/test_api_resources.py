@@ -108,6 +108,7 @@ def test_the_map_answers_304_when_nothing_changed(api: Api) -> None:
         "tracks",
         "alerts",
         "announced",
+        "corridors",
     }
     tag = first.headers["etag"]
     assert api.get(JOC, "/map").headers["etag"] == tag
@@ -117,6 +118,30 @@ def test_the_map_answers_304_when_nothing_changed(api: Api) -> None:
     other = api.client.get("/api/v1/map", headers={**api.auth(JOC), "If-None-Match": '"x"'})
     assert other.status_code == 200 and other.json() == first.json()
     assert api.client.get("/api/v1/map", headers={"If-None-Match": tag}).status_code == 401
+
+
+def test_the_basemap_comes_in_tiles_cut_from_the_shipped_borders(api: Api) -> None:
+    world = ok(api.get(JOC, "/map/tiles/0/0/0"))
+    assert (world["z"], world["x"], world["y"]) == (0, 0, 0)
+    codes = {c["a3"] for c in world["land"]}
+    assert {"USA", "RUS", "CHN", "IND", "PAK", "PRK", "KOR", "TWN", "POL", "AUS"} <= codes
+    # a tile over the Korean peninsula at zoom 6 holds both Koreas, and nothing of Europe
+    korea = ok(api.get(JOC, "/map/tiles/6/54/24"))
+    assert {"PRK", "KOR"} <= {c["a3"] for c in korea["land"]} and "POL" not in korea
+    assert api.get(JOC, "/map/tiles/6/54/24").headers["cache-control"].startswith("private")
+    labels = {c["a3"]: c for c in ok(api.get(JOC, "/map"))["countries"]}
+    assert labels["RUS"]["names"]["ru"] == "Россия" and labels["RUS"]["names"]["en"] == "Russia"
+    assert len(labels) == 250 and "geometry" not in labels["POL"]
+    for path, field in (
+        ("/map/tiles/11/0/0", "z"),
+        ("/map/tiles/2/4/0", "x"),
+        ("/map/tiles/2/-1/0", "x"),
+    ):
+        bad = api.get(JOC, path)
+        assert bad.status_code == 400, path
+        assert bad.json()["type"].endswith("invalid-input") and field in bad.json()["detail"]
+    assert api.get(JOC, "/map/tiles/a/0/0").status_code == 400  # validation: a problem, 400
+    assert api.client.get("/api/v1/map/tiles/0/0/0").status_code == 401
 
 
 def test_the_cli_and_the_api_give_the_same_answers(api: Api, hotline: Run) -> None:

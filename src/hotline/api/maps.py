@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from shapely.geometry import mapping, shape
+from shapely.geometry import mapping
 
+from hotline.domain.clock import format_time
 from hotline.domain.geo import territories_from
 from hotline.services.awareness import Awareness, load_countries
 from hotline.services.notices import Notices
@@ -13,35 +14,58 @@ from hotline.storage.picture import PictureStore
 
 
 def static_layers(awareness: Awareness) -> dict[str, Any]:
-    """The countries' outlines and the parties' borders (fixed while the node runs)."""
+    """The countries' labels (names by language, label point) and the parties' borders
+    with the countries each holds (fixed while the node runs). The land itself comes in
+    tiles (``GET /map/tiles/{z}/{x}/{y}``)."""
     members = awareness.members()
     countries = load_countries()
     land = territories_from(countries, members)
-    outlines = [
+    codes = {}
+    for c in countries:
+        codes[str(c["a2"]).upper()] = c["a3"]
+        codes[str(c["a3"]).upper()] = c["a3"]
+    labels = [
         {
-            "type": "Feature",
-            "properties": {"country": c["a2"]},
-            "geometry": mapping(shape(c["geometry"]).simplify(0.05)),
+            "a3": c["a3"],
+            "a2": c["a2"],
+            "names": c.get("names") or {"en": c["name"], "ru": c.get("name_ru", c["name"])},
+            "label": c.get("label"),
+            "label_zoom": c.get("label_zoom", 4.0),
         }
         for c in countries
     ]
     borders = [
         {
             "type": "Feature",
-            "properties": {"party": party},
-            "geometry": mapping(geometry.simplify(0.05)),
+            "properties": {
+                "party": party,
+                "countries": sorted(
+                    {codes[m.upper()] for m in members[party] if m.upper() in codes}
+                ),
+            },
+            "geometry": mapping(geometry.simplify(0.02)),
         }
         for party, geometry in land.items()
     ]
-    return {"countries": outlines, "borders": borders}
+    return {"countries": labels, "borders": borders}
 
 
-def dynamic_layers(picture: PictureStore, notices: Notices) -> dict[str, Any]:
-    """Live tracks, open alerts and the areas of notifications in force."""
+def dynamic_layers(awareness: Awareness, picture: PictureStore, notices: Notices) -> dict[str, Any]:
+    """Live tracks, open alerts, the areas of notifications in force, and the border
+    corridors where the node has built them (where tracks have been)."""
     tracks = [
         {
             "type": "Feature",
-            "properties": {"uid": t.uid, "party": t.party, "kind": t.kind.value},
+            "properties": {
+                "uid": t.uid,
+                "party": t.party,
+                "kind": t.kind.value,
+                "time": format_time(t.time),
+                "course": t.course,
+                "speed": t.speed,
+                "alt": t.alt,
+                "callsign": t.callsign,
+            },
             "geometry": {"type": "Point", "coordinates": [t.lon, t.lat]},
         }
         for t in picture.tracks()
@@ -67,12 +91,22 @@ def dynamic_layers(picture: PictureStore, notices: Notices) -> dict[str, Any]:
             announced.append(
                 {
                     "type": "Feature",
-                    "properties": {"party": view.original.party, "window": c.get("window")},
+                    "properties": {
+                        "party": view.original.party,
+                        "window": c.get("window"),
+                        "activity": c.get("activity"),
+                        "ref": view.original.id,
+                    },
                     "area": c["area"],
                 }
             )
-    return {
-        "tracks": tracks,
-        "alerts": alerts,
-        "announced": announced,
-    }
+    corridors = [
+        {
+            "type": "Feature",
+            "properties": {"party": party, "corridor_m": corridor},
+            "geometry": mapping(line),
+        }
+        for party, bands in awareness.corridor_lines().items()
+        for corridor, line in sorted(bands.items())
+    ]
+    return {"tracks": tracks, "alerts": alerts, "announced": announced, "corridors": corridors}

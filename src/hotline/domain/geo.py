@@ -190,6 +190,11 @@ class Theatre:
         self._pieces: dict[tuple[str, int], Piece | None] = {}
         self._lock = threading.Lock()
 
+    @property
+    def built(self) -> int:
+        """How many (party, region) pieces have been looked at so far."""
+        return len(self._pieces)
+
     def region(self, key: int) -> Region:
         found = self._regions.get(key)
         if found is None:
@@ -222,6 +227,34 @@ class Theatre:
         near = bands[-1][1] if bands else land.buffer(self.margin)
         shapely.prepare(near)
         return Piece(edge, bands, near)
+
+    def corridor_outlines(self, tolerance: float = 0.01) -> dict[str, dict[float, BaseGeometry]]:
+        """Party -> corridor -> the line at that distance from its land, in longitude and
+        latitude, over the regions built so far (where tracks have been)."""
+        found: dict[str, dict[float, list[BaseGeometry]]] = {}
+        for (party, key), piece in list(self._pieces.items()):
+            if piece is None:
+                continue
+            region = self.region(key)
+            cell = region.project_geometry(
+                shapely.box(region.west, region.south, region.east, region.north)
+            )
+            for corridor, (enter, _) in zip(self.corridors, piece.bands, strict=True):
+                line = enter.boundary.intersection(cell)
+                if line.is_empty:
+                    continue
+
+                def back(c: Array, r: Region = region) -> Array:
+                    lon, lat = r.to_ll.transform(c[:, 0], c[:, 1])
+                    return np.column_stack([lon, lat])
+
+                found.setdefault(party, {}).setdefault(corridor, []).append(
+                    shapely.transform(line, back).simplify(tolerance)
+                )
+        return {
+            party: {c: shapely.union_all(lines) for c, lines in bands.items()}
+            for party, bands in found.items()
+        }
 
     def distance_to_border(
         self, piece: Piece, region: Region, lon: Array, lat: Array, x: Array, y: Array

@@ -10,6 +10,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from shapely.geometry.base import BaseGeometry
+
 from hotline.domain.alerting import Alert, AlertBook, Changes
 from hotline.domain.drafting import draft_of
 from hotline.domain.errors import InvalidInput
@@ -109,6 +111,7 @@ class Awareness:
         self.corridors = tuple(corridors)
         self._theatre: Theatre | None = None
         self._book: AlertBook | None = None
+        self._corridors: tuple[int, dict[str, dict[float, BaseGeometry]]] | None = None
 
     def members(self) -> dict[str, list[str]]:
         """Party -> its countries: as configured, else each known party that names a
@@ -130,6 +133,16 @@ class Awareness:
                 territories_from(load_countries(), self.members()), self.corridors
             )
         return self._theatre
+
+    def corridor_lines(self) -> dict[str, dict[float, BaseGeometry]]:
+        """Party -> corridor (m) -> its outline in longitude/latitude, where the theatre has
+        been built (regions where tracks have been); nothing before the first track."""
+        if self._theatre is None:
+            return {}
+        built = self._theatre.built
+        if self._corridors is None or self._corridors[0] != built:
+            self._corridors = (built, self._theatre.corridor_outlines())
+        return self._corridors[1]
 
     @property
     def zones(self) -> list[Zone]:

@@ -87,8 +87,22 @@ class AlertDraft(Answer):
 
 
 class MapLayers(Answer):
-    countries: list[dict[str, Any]]
-    borders: list[dict[str, Any]]
+    countries: list[dict[str, Any]] = Field(
+        description="each country's a3, a2, names by language, label point and label zoom"
+    )
+    borders: list[dict[str, Any]] = Field(description="each party's land and its countries")
     tracks: list[dict[str, Any]]
     alerts: list[dict[str, Any]]
     announced: list[dict[str, Any]]
+    corridors: list[dict[str, Any]] = Field(
+        description="each party's border corridors as lines, where tracks have been"
+    )
+
+
+class MapTile(Answer):
+    z: int
+    x: int
+    y: int
+    land: list[dict[str, Any]] = Field(
+        description="each country (a3) in the tile, its land as a GeoJSON geometry"
+    )
