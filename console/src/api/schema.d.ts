@@ -875,6 +875,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/map/tiles/{z}/{x}/{y}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Map Tile
+         * @description The basemap's land in tile ``z/x/y`` of the Web Mercator grid (zoom 0 to 10),
+         *     cut from the shipped Natural Earth borders: nothing is fetched from elsewhere.
+         *     Tiles do not change while the node runs, so a console may keep them.
+         */
+        get: operations["mapTile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/outages": {
         parameters: {
             query?: never;
@@ -1647,11 +1669,17 @@ export interface components {
         };
         /** MapLayers */
         MapLayers: {
-            /** Countries */
+            /**
+             * Countries
+             * @description each country's a3, a2, names by language, label point and label zoom
+             */
             countries: {
                 [key: string]: unknown;
             }[];
-            /** Borders */
+            /**
+             * Borders
+             * @description each party's land and its countries
+             */
             borders: {
                 [key: string]: unknown;
             }[];
@@ -1665,6 +1693,29 @@ export interface components {
             }[];
             /** Announced */
             announced: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Corridors
+             * @description each party's border corridors as lines, where tracks have been
+             */
+            corridors: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** MapTile */
+        MapTile: {
+            /** Z */
+            z: number;
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
+            /**
+             * Land
+             * @description each country (a3) in the tile, its land as a GeoJSON geometry
+             */
+            land: {
                 [key: string]: unknown;
             }[];
         };
@@ -5388,6 +5439,79 @@ export interface operations {
             };
             /** @description The principal may not do this (an auditor writes nothing; another party's data). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mapTile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                z: number;
+                x: number;
+                y: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapTile"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

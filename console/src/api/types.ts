@@ -174,12 +174,25 @@ export interface AlertProps {
   [key: string]: unknown;
 }
 
+export interface CountryLabel {
+  a3: string;
+  a2: string;
+  names: Record<string, string>;
+  label: [number, number] | null;
+  label_zoom: number;
+}
+
 export interface MapLayers {
-  countries: Feature<Record<string, unknown>>[];
-  borders: Feature<{ party?: string; [key: string]: unknown }>[];
+  countries: CountryLabel[];
+  borders: Feature<{ party?: string; countries?: string[]; [key: string]: unknown }>[];
   tracks: Feature<{ party?: string; kind?: string; uid?: string; [key: string]: unknown }>[];
   alerts: Feature<AlertProps>[];
-  announced: { area: { center?: [number, number]; [key: string]: unknown }; [key: string]: unknown }[];
+  announced: {
+    area: { center?: [number, number]; [key: string]: unknown };
+    properties?: { party?: string; window?: { start?: string; end?: string }; activity?: string; ref?: string };
+    [key: string]: unknown;
+  }[];
+  corridors: Feature<{ party?: string; corridor_m?: number }>[];
 }
 
 export interface AlertDraft {

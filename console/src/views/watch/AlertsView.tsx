@@ -1,22 +1,29 @@
-/** Alerts and the map (borders, tracks, announced activities, alerts) as the console
- * always drew it. Fetched once and again when the stream says an alert changed. An alert
+/** Alerts and the situation map (borders, corridors, tracks, announced activities,
+ * alerts). Fetched again when the stream says an alert changed, and every few seconds for
+ * the tracks (an unchanged picture costs a 304). An alert, in the list or on the map,
  * becomes a draft message, which the operator edits and sends. */
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { acknowledgeAlert, draftFromAlert, mapLayers } from "../../api/calls";
 import { describeError } from "../../api/problem";
-import type { AlertDraft, MapLayers } from "../../api/types";
+import type { AlertDraft } from "../../api/types";
 import type { Key } from "../../i18n/translate";
 import { useDesk } from "../../shell/desk";
 import { useLive } from "../../shell/hooks";
 import { useI18n } from "../../shell/i18n";
 import { ViewHeading } from "../../shell/ViewHeading";
 import { FreeTextForm } from "./FreeTextForm";
-import { HEIGHT, pathOf, WIDTH, xy } from "./mapGeometry";
+import { LazyMap } from "../map/LazyMap";
+
+const TRACKS_EVERY_MS = 5000;
 
 export function AlertsView() {
   const { t } = useI18n();
-  const { api } = useDesk();
+  const { api, me } = useDesk();
   const layers = useLive(() => mapLayers(api), (s) => s.type === "alert", [], 300);
+  useEffect(() => {
+    const timer = setInterval(layers.reload, TRACKS_EVERY_MS);
+    return () => clearInterval(timer);
+  }, [layers.reload]);
   const [draft, setDraft] = useState<{ alert: number; draft: AlertDraft } | null>(null);
   const [status, setStatus] = useState("");
 
@@ -53,7 +60,14 @@ export function AlertsView() {
       <div class="columns map-columns">
         <section class="card" aria-labelledby="map-title">
           <h2 id="map-title">{t("alerts.map")}</h2>
-          {layers.data ? <MapSvg layers={layers.data} /> : <p role="status">{t("app.loading")}</p>}
+          <LazyMap
+            api={api}
+            layers={layers.data}
+            own={me.party}
+            label={t("map.label")}
+            onDraft={(id) => void makeDraft(id)}
+          />
+          {!layers.data && <p role="status">{t("app.loading")}</p>}
           <button type="button" class="secondary small" onClick={layers.reload}>
             {t("app.refresh")}
           </button>
@@ -104,54 +118,5 @@ export function AlertsView() {
         </section>
       </div>
     </div>
-  );
-}
-
-function MapSvg({ layers }: { layers: MapLayers }) {
-  const { t } = useI18n();
-  const { me } = useDesk();
-  const shapes = useMemo(
-    () => ({
-      countries: layers.countries.map((c) => pathOf(c.geometry)),
-      borders: layers.borders.map((b) => ({
-        d: pathOf(b.geometry),
-        party: b.properties.party ?? "",
-      })),
-    }),
-    [layers],
-  );
-  return (
-    <svg id="map" viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby="map-title">
-      {shapes.countries.map((d, i) => (
-        <path key={`c${i}`} d={d} class="country" />
-      ))}
-      {shapes.borders.map((b, i) => (
-        <path key={`b${i}`} d={b.d} class={`border${b.party === me.party ? " own" : ""}`}>
-          <title>{b.party}</title>
-        </path>
-      ))}
-      {layers.announced.map((a, i) => {
-        if (!a.area.center) return null;
-        const [x, y] = xy(a.area.center);
-        return <circle key={`a${i}`} cx={x} cy={y} r={6} class="announced" />;
-      })}
-      {layers.tracks.map((tr, i) => {
-        const [x, y] = xy(tr.geometry.coordinates as number[]);
-        const own = tr.properties.party === me.party;
-        return (
-          <circle key={`t${i}`} cx={x} cy={y} r={3} class={`track ${own ? "own" : "other"}`}>
-            <title>{`${tr.properties.party ?? "?"} ${tr.properties.kind ?? ""} ${tr.properties.uid ?? ""}`}</title>
-          </circle>
-        );
-      })}
-      {layers.alerts.map((a) => {
-        const [x, y] = xy(a.geometry.coordinates as number[]);
-        return (
-          <circle key={`x${a.properties.id}`} cx={x} cy={y} r={9} class="alert" data-alert={a.properties.id}>
-            <title>{`${t("alerts.legendAlert")}: ${a.properties.summary}`}</title>
-          </circle>
-        );
-      })}
-    </svg>
   );
 }

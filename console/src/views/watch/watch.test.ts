@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import type { InboxItem } from "../../api/types";
 import { orderInbox } from "./inboxOrder";
 import { parseArea, parseUtc } from "./slots";
-import { pathOf, xy } from "./mapGeometry";
 
 const base: InboxItem = {
   id: "x",
@@ -57,19 +56,5 @@ describe("slots of a pre-agreed message", () => {
   it("read a time as UTC", () => {
     expect(parseUtc("2026-03-01 14:00")).toBe("2026-03-01T14:00:00Z");
     expect(parseUtc("2026-03-01T14:00:30")).toBe("2026-03-01T14:00:30Z");
-  });
-});
-
-describe("the map projection", () => {
-  it("puts the box's corners at the picture's edges", () => {
-    expect(xy([-12, 71])).toEqual([0, 0]);
-    const [, y] = xy([-12, 34]);
-    expect(y).toBeCloseTo(520, 0);
-  });
-
-  it("draws polygons and multipolygons", () => {
-    const square = [[[0, 50], [1, 50], [1, 51], [0, 50]]];
-    expect(pathOf({ type: "Polygon", coordinates: square })).toMatch(/^M[\d.,L]+Z$/);
-    expect(pathOf({ type: "MultiPolygon", coordinates: [square, square] }).split("M")).toHaveLength(3);
   });
 });

@@ -1,0 +1,389 @@
+/** The situation picture: a Leaflet map (no GPU needed) over the node's own basemap,
+ * with the parties' borders and corridors, announced areas with their windows, tracks as
+ * MIL-STD-2525 symbols with trails, and alerts. Zoom and pan, scale, legend, graticule
+ * and the coordinates under the cursor (decimal and DMS). Clicking an alert offers its
+ * draft; clicking a track tells what it is. */
+import L from "leaflet";
+import "leaflet/dist/leaflet.css";
+import { useEffect, useRef } from "preact/hooks";
+import type { Api } from "../../api/client";
+import type { MapLayers } from "../../api/types";
+import type { Key, Translate } from "../../i18n/translate";
+import { useI18n } from "../../shell/i18n";
+import { Basemap, NATIVE_ZOOM, type Tints } from "./basemap";
+import { decimal, degreesMinutesSeconds, type Letters } from "./coords";
+import "./map.css";
+import * as palette from "./palette";
+import { TrackLayer, type TrackPoint } from "./tracks";
+
+export interface SituationMapProps {
+  api: Api;
+  layers: MapLayers | undefined;
+  own: string;
+  /** the map's id (several maps on one page need several) */
+  id?: string;
+  /** an alert's "Draft a message" was chosen */
+  onDraft?: (alert: number) => void;
+  /** tracks given directly (a replay), instead of the layers' */
+  tracks?: TrackPoint[];
+  trails?: Map<string, [number, number][]>;
+  /** called once the map exists (drawing tools attach here) */
+  onReady?: (map: L.Map) => void;
+  label: string;
+  height?: string;
+}
+
+interface Parts {
+  map: L.Map;
+  basemap: Basemap;
+  borders: L.LayerGroup;
+  corridors: L.LayerGroup;
+  announced: L.LayerGroup;
+  alerts: L.LayerGroup;
+  labels: L.LayerGroup;
+  tracks: TrackLayer;
+  fitted: boolean;
+}
+
+const VIEW_KEY = "hotline.map.view";
+
+export function trackPoints(layers: MapLayers | undefined): TrackPoint[] {
+  return (layers?.tracks ?? []).map((f) => {
+    const [lon = 0, lat = 0] = f.geometry.coordinates as number[];
+    const p = f.properties as Record<string, unknown>;
+    const num = (v: unknown) => (typeof v === "number" ? v : null);
+    return {
+      uid: String(p.uid ?? ""),
+      party: typeof p.party === "string" ? p.party : null,
+      kind: String(p.kind ?? "unknown"),
+      lat,
+      lon,
+      course: num(p.course),
+      speed: num(p.speed),
+      alt: num(p.alt),
+      callsign: typeof p.callsign === "string" ? p.callsign : null,
+      time: String(p.time ?? ""),
+    };
+  });
+}
+
+function others(layers: MapLayers | undefined, own: string): string[] {
+  const parties = new Set<string>();
+  for (const b of layers?.borders ?? []) if (b.properties.party && b.properties.party !== own) parties.add(b.properties.party);
+  for (const t of layers?.tracks ?? []) {
+    const party = t.properties.party;
+    if (party && party !== own) parties.add(party);
+  }
+  return [...parties].sort();
+}
+
+function letters(t: Translate): Letters {
+  return { n: t("map.north"), s: t("map.south"), e: t("map.east"), w: t("map.west") };
+}
+
+/** A DOM element with text, never markup from the data. */
+function el(tag: string, text?: string, className?: string): HTMLElement {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+export function SituationMap(props: SituationMapProps) {
+  const { t, lang } = useI18n();
+  const container = useRef<HTMLDivElement>(null);
+  const parts = useRef<Parts | null>(null);
+  const propsRef = useRef(props);
+  propsRef.current = props;
+  const tRef = useRef(t);
+  tRef.current = t;
+  const otherParties = others(props.layers, props.own);
+  const colourOf = (party: string | null) => palette.partyColour(party, props.own, otherParties);
+  const colourRef = useRef(colourOf);
+  colourRef.current = colourOf;
+
+  // the map, once
+  useEffect(() => {
+    if (!container.current) return;
+    const saved = sessionStorage.getItem(VIEW_KEY);
+    const map = L.map(container.current, {
+      worldCopyJump: true,
+      minZoom: 1,
+      maxZoom: 13,
+      zoomSnap: 0.5,
+      attributionControl: true,
+      preferCanvas: true,
+    });
+    map.attributionControl.setPrefix(false);
+    const tints: Tints = { own: new Set(), other: new Set() };
+    const basemap = new Basemap(props.api, tints, { attribution: "Natural Earth" });
+    basemap.addTo(map);
+    const borders = L.layerGroup().addTo(map);
+    const corridors = L.layerGroup().addTo(map);
+    const announced = L.layerGroup().addTo(map);
+    const labels = L.layerGroup().addTo(map);
+    const tracks = new TrackLayer(props.own, (party) => colourRef.current(party)).addTo(map);
+    const alerts = L.layerGroup().addTo(map);
+    let fitted = false;
+    if (saved) {
+      try {
+        const view = JSON.parse(saved) as { lat: number; lng: number; zoom: number };
+        map.setView([view.lat, view.lng], view.zoom);
+        fitted = true;
+      } catch {
+        map.setView([50, 20], 4);
+      }
+    } else {
+      map.setView([50, 20], 4);
+    }
+    map.on("moveend", () => {
+      const c = map.getCenter();
+      sessionStorage.setItem(VIEW_KEY, JSON.stringify({ lat: c.lat, lng: c.lng, zoom: map.getZoom() }));
+    });
+    parts.current = { map, basemap, borders, corridors, announced, alerts, labels, tracks, fitted };
+    map.on("click", (e: L.LeafletMouseEvent) => {
+      const found = tracks.nearest(e.containerPoint);
+      if (found) L.popup().setLatLng([found.lat, found.lon]).setContent(trackCard(found, tRef.current)).openOn(map);
+    });
+    propsRef.current.onReady?.(map);
+    return () => {
+      map.remove();
+      parts.current = null;
+    };
+  }, []);
+
+  // controls in the operator's language
+  useEffect(() => {
+    const p = parts.current;
+    if (!p) return;
+    const { map } = p;
+    const scale = L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+    const Coords = L.Control.extend({
+      onAdd() {
+        const box = el("div", t("map.cursorHint"), "map-coords leaflet-bar");
+        box.setAttribute("aria-live", "off");
+        map.on("mousemove", (e: L.LeafletMouseEvent) => {
+          box.replaceChildren(
+            el("span", decimal(e.latlng.lat, e.latlng.lng, letters(t))),
+            el("span", degreesMinutesSeconds(e.latlng.lat, e.latlng.lng, letters(t))),
+          );
+        });
+        return box;
+      },
+    });
+    const coords = new Coords({ position: "bottomleft" }).addTo(map);
+    const Legend = L.Control.extend({
+      onAdd() {
+        const box = el("details", undefined, "map-legend leaflet-bar") as HTMLDetailsElement;
+        box.open = true;
+        box.append(el("summary", t("map.legend")));
+        L.DomEvent.disableClickPropagation(box);
+        const list = el("ul");
+        const item = (swatch: string, colour: string, text: string) => {
+          const li = el("li");
+          const mark = el("span", undefined, `swatch ${swatch}`);
+          mark.style.setProperty("--colour", colour);
+          li.append(mark, el("span", text));
+          list.append(li);
+        };
+        item("symbol", palette.OWN, t("map.legendOwn", { party: propsRef.current.own }));
+        for (const party of others(propsRef.current.layers, propsRef.current.own).slice(0, 4)) {
+          item("symbol", colourRef.current(party), t("map.legendOther", { party }));
+        }
+        item("symbol", palette.NEUTRAL, t("map.legendUnknown"));
+        item("land", palette.OWN_LAND, t("map.legendOwnLand"));
+        item("land", palette.OTHER_LAND, t("map.legendOtherLand"));
+        item("dash", palette.OTHER, t("map.legendCorridor"));
+        item("area", palette.ANNOUNCED, t("map.legendAnnounced"));
+        item("alert", palette.ALERT_CORE, t("map.legendAlert"));
+        box.append(list);
+        return box;
+      },
+    });
+    const legend = new Legend({ position: "bottomright" }).addTo(map);
+    const zoomIn = map.getContainer().querySelector<HTMLElement>(".leaflet-control-zoom-in");
+    const zoomOut = map.getContainer().querySelector<HTMLElement>(".leaflet-control-zoom-out");
+    for (const [button, key] of [
+      [zoomIn, "map.zoomIn"],
+      [zoomOut, "map.zoomOut"],
+    ] as const) {
+      if (button) {
+        button.title = t(key);
+        button.setAttribute("aria-label", t(key));
+      }
+    }
+    return () => {
+      scale.remove();
+      coords.remove();
+      legend.remove();
+      map.off("mousemove");
+    };
+  }, [lang, props.layers?.borders]);
+
+  // the layers, whenever they change
+  useEffect(() => {
+    const p = parts.current;
+    const layers = props.layers;
+    if (!p || !layers) return;
+    const own = props.own;
+    const tints: Tints = { own: new Set(), other: new Set() };
+    for (const b of layers.borders) {
+      const countries = (b.properties.countries as string[] | undefined) ?? [];
+      for (const c of countries) (b.properties.party === own ? tints.own : tints.other).add(c);
+    }
+    p.basemap.setTints(tints);
+
+    p.borders.clearLayers();
+    for (const b of layers.borders) {
+      L.geoJSON(b.geometry as GeoJSON.Geometry, {
+        interactive: false,
+        style: { color: colourOf(b.properties.party ?? null), weight: 1.5, fill: false, opacity: 0.9 },
+      }).addTo(p.borders);
+    }
+
+    p.corridors.clearLayers();
+    for (const c of layers.corridors ?? []) {
+      const props_ = c.properties as { party?: string; corridor_m?: number };
+      L.geoJSON(c.geometry as GeoJSON.Geometry, {
+        style: { color: colourOf(props_.party ?? null), weight: 1.2, dashArray: "6 5", opacity: 0.85 },
+      })
+        .bindTooltip(t("map.corridor", { party: props_.party ?? "", km: Math.round((props_.corridor_m ?? 0) / 1000) }), { sticky: true })
+        .addTo(p.corridors);
+    }
+
+    p.announced.clearLayers();
+    for (const a of layers.announced) {
+      const area = a.area as { center?: [number, number]; radius?: number; unit?: string; type?: string; coordinates?: unknown };
+      const info = a.properties as { party?: string; window?: { start?: string; end?: string }; activity?: string } | undefined;
+      const text = t("map.announced", {
+        party: info?.party ?? "",
+        activity: info?.activity ?? "",
+        start: info?.window?.start ?? "",
+        end: info?.window?.end ?? "",
+      });
+      const style = { color: palette.ANNOUNCED, weight: 2, dashArray: "4 3", fillOpacity: 0.08 };
+      const shape = area.center
+        ? L.circle([area.center[1], area.center[0]], {
+            ...style,
+            radius: (area.radius ?? 0) * (area.unit === "NM" ? 1852 : 1000),
+          })
+        : L.geoJSON(area as GeoJSON.Geometry, { style });
+      shape.bindTooltip(text, { sticky: true }).addTo(p.announced);
+    }
+
+    drawLabels(p, layers, lang);
+
+    p.alerts.clearLayers();
+    for (const a of layers.alerts) {
+      const [lon = 0, lat = 0] = a.geometry.coordinates as number[];
+      const marker = L.circleMarker([lat, lon], {
+        radius: 11,
+        color: palette.ALERT,
+        weight: 2.5,
+        fillColor: palette.ALERT_CORE,
+        fillOpacity: 0.35,
+        className: `alert-marker ${a.properties.severity}`,
+      });
+      marker.bindPopup(() => alertCard(a.properties, tRef.current, (id) => propsRef.current.onDraft?.(id)));
+      marker.bindTooltip(a.properties.summary);
+      marker.addTo(p.alerts);
+    }
+
+    const points = props.tracks ?? trackPoints(layers);
+    if (props.trails) {
+      p.tracks.setTrails(props.trails);
+      p.tracks.setTracks(points, false);
+    } else {
+      p.tracks.setTracks(points);
+    }
+    if (!p.fitted) {
+      const spots = [
+        ...points.map((x) => L.latLng(x.lat, x.lon)),
+        ...layers.alerts.map((a) => {
+          const [lon = 0, lat = 0] = a.geometry.coordinates as number[];
+          return L.latLng(lat, lon);
+        }),
+      ];
+      if (spots.length) {
+        p.map.fitBounds(L.latLngBounds(spots).pad(0.3), { maxZoom: 6 });
+        p.fitted = true;
+      }
+    }
+  }, [props.layers, props.tracks, props.trails, lang]);
+
+  // labels follow the zoom
+  useEffect(() => {
+    const p = parts.current;
+    if (!p) return;
+    const relabel = () => {
+      p.map.getContainer().dataset.zoom = String(Math.round(p.map.getZoom()));
+      if (propsRef.current.layers) drawLabels(p, propsRef.current.layers, lang);
+    };
+    p.map.on("zoomend", relabel);
+    relabel();
+    return () => {
+      p.map.off("zoomend", relabel);
+    };
+  }, [lang]);
+
+  return (
+    <div
+      id={props.id ?? "map"}
+      ref={container}
+      class="situation-map"
+      role="region"
+      aria-label={props.label}
+      data-native-zoom={NATIVE_ZOOM}
+      style={{ height: props.height ?? "520px" }}
+    />
+  );
+}
+
+/** Country names in the operator's language, from the zoom Natural Earth gives each. */
+function drawLabels(p: Parts, layers: MapLayers, lang: string): void {
+  p.labels.clearLayers();
+  const zoom = p.map.getZoom();
+  for (const c of layers.countries) {
+    const info = c as unknown as { names?: Record<string, string>; label?: [number, number]; label_zoom?: number };
+    if (!info.label || (info.label_zoom ?? 5) > zoom + 0.5) continue;
+    const name = info.names?.[lang] ?? info.names?.en ?? "";
+    L.marker([info.label[1], info.label[0]], {
+      interactive: false,
+      keyboard: false,
+      icon: L.divIcon({ className: "country-label", html: el("span", name), iconSize: [0, 0] }),
+    }).addTo(p.labels);
+  }
+}
+
+function trackCard(track: TrackPoint, t: Translate): HTMLElement {
+  const box = el("div", undefined, "track-card");
+  box.append(el("strong", `${track.party ?? "?"} ${track.callsign ?? track.uid}`));
+  const rows: [Key, string][] = [
+    ["map.trackUid", track.uid],
+    ["map.trackKind", track.kind],
+    ["map.trackPosition", degreesMinutesSeconds(track.lat, track.lon, letters(t))],
+    ["map.trackCourse", track.course === null ? "—" : `${Math.round(track.course)}°`],
+    ["map.trackSpeed", track.speed === null ? "—" : `${Math.round(track.speed * 1.943844)} kn`],
+    ["map.trackAlt", track.alt === null ? "—" : `${Math.round(track.alt)} m`],
+    ["map.trackTime", track.time],
+  ];
+  const list = el("dl");
+  for (const [key, value] of rows) list.append(el("dt", t(key)), el("dd", value));
+  box.append(list);
+  return box;
+}
+
+function alertCard(
+  alert: { id: number; summary: string; severity: string; state: string },
+  t: Translate,
+  onDraft: (id: number) => void,
+): HTMLElement {
+  const box = el("div", undefined, "alert-card");
+  box.append(el("strong", alert.summary), el("p", `${alert.severity} · ${alert.state}`));
+  const button = el("button", t("alerts.draft"), "small") as HTMLButtonElement;
+  button.type = "button";
+  button.dataset.alert = String(alert.id);
+  button.addEventListener("click", () => onDraft(alert.id));
+  box.append(button);
+  return box;
+}
