@@ -400,9 +400,11 @@ def test_an_alert_on_the_map_becomes_a_draft_and_is_sent(
     open_view(us, "alerts")
     alert = us.locator("#alerts li", has_text="us-p8")
     alert.first.wait_for(timeout=10_000)
-    assert us.locator("#map circle.alert").count() >= 1
-    assert us.locator("#map path.border").count() >= 1  # the node's own border data
-    alert.first.locator("button", has_text="Draft a message").click()
+    us.locator("#map .alert-marker").first.wait_for(timeout=10_000)
+    assert any("/api/v1/map/tiles/" in u for u in us.requests)  # the node's own basemap
+    # an alert clicked on the map offers its draft, as the list does
+    us.locator("#map .alert-marker").last.click()  # the topmost: alerts on one track overlap
+    us.locator("#map .alert-card button", has_text="Draft a message").click()
     draft = us.locator("#draft")
     draft.filter(has_text=f"Draft on {LINE}").wait_for(timeout=5000)
     assert us.input_value("#draft-form-subject") != ""
@@ -410,10 +412,10 @@ def test_an_alert_on_the_map_becomes_a_draft_and_is_sent(
     subject = us.input_value("#draft-form-subject")
     us.click("#draft-form button[type=submit]")
     us.locator("#draft-form-status", has_text=LINE).wait_for(timeout=10_000)
-    us.wait_for_timeout(1000)  # the map is fetched again once: the alert was drafted
+    us.wait_for_timeout(1000)
     maps = len([u for u in us.requests if u.endswith("/api/v1/map")])
-    us.wait_for_timeout(11_000)  # and not on a timer
-    assert len([u for u in us.requests if u.endswith("/api/v1/map")]) == maps
+    us.wait_for_timeout(11_000)  # the tracks are read again every 5 s, no more
+    assert len([u for u in us.requests if u.endswith("/api/v1/map")]) - maps <= 3
     ru_inbox = pair.ru_node.messages.inbox("RU", principal=RU_DESK)
     deadline = time.monotonic() + 30
     while not any(i.message.content["subject"] == subject for i in ru_inbox):
@@ -489,7 +491,9 @@ def test_no_asset_of_the_console_comes_from_outside() -> None:
     assert any(p.suffix == ".js" for p in files) and (STATIC / "index.html").exists()
     for path in files:
         text = path.read_text("utf-8")
-        assert not re.search(r"(src|href)=\"(https?:)?//", text), path.name
+        # a link the operator may follow is not a load (Leaflet's own credit, which the
+        # map does not show, is one); anything a page would fetch by itself is
+        assert not re.search(r"(?<!<a )(src|href)=\"(https?:)?//", text), path.name
         assert not re.search(r"url\((['\"])?(https?:)?//", text), path.name
         assert not re.search(r"import\((['\"])(https?:)?//", text), path.name
     assert shutil.which("chromium") or not os.environ.get("CI")

@@ -9,6 +9,14 @@ import { useI18n } from "../../shell/i18n";
 import { ViewHeading } from "../../shell/ViewHeading";
 import { PRECEDENCES } from "../watch/inboxOrder";
 import { type Area, type AreaFields, type RadiusUnit, areaFields, parseCircle, parsePolygon } from "./area";
+import { AreaDraw } from "../map/AreaDraw";
+
+/** The area the fields describe, when they describe one. */
+function typedArea(fields: AreaFields): Area | null {
+  const parsed =
+    fields.mode === "circle" ? parseCircle(fields.centre, fields.radius, fields.unit) : parsePolygon(fields.points);
+  return parsed.ok ? (parsed.value as Area) : null;
+}
 import {
   type Activity,
   type Notice,
@@ -451,6 +459,10 @@ function NoticeForm({
             {t("notices.circle")}
           </label>
         </div>
+        <AreaDraw
+          area={typedArea(form.area)}
+          onArea={(drawn) => setForm((f) => ({ ...f, area: { ...areaFields(drawn), unit: "center" in drawn ? drawn.unit : f.area.unit } }))}
+        />
         {form.area.mode === "polygon" ? (
           <div class="field">
             <label for={f("points")}>{t("notices.points")}</label>

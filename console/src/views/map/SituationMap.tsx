@@ -31,6 +31,10 @@ export interface SituationMapProps {
   onReady?: (map: L.Map) => void;
   label: string;
   height?: string;
+  /** the legend of tracks, lands, corridors, areas and alerts (default: shown) */
+  legend?: boolean;
+  /** shapes in SVG, each an element (to draw and edit them); default: on canvas */
+  svg?: boolean;
 }
 
 interface Parts {
@@ -42,10 +46,13 @@ interface Parts {
   alerts: L.LayerGroup;
   labels: L.LayerGroup;
   tracks: TrackLayer;
+  /** alerts in SVG (the rest on canvas): each one an element to click, find and test */
+  alertRenderer: L.Renderer;
   fitted: boolean;
 }
 
 const VIEW_KEY = "hotline.map.view";
+
 
 export function trackPoints(layers: MapLayers | undefined): TrackPoint[] {
   return (layers?.tracks ?? []).map((f) => {
@@ -105,14 +112,15 @@ export function SituationMap(props: SituationMapProps) {
   // the map, once
   useEffect(() => {
     if (!container.current) return;
-    const saved = sessionStorage.getItem(VIEW_KEY);
+    const viewKey = `${VIEW_KEY}.${props.id ?? "map"}`;
+    const saved = sessionStorage.getItem(viewKey);
     const map = L.map(container.current, {
       worldCopyJump: true,
       minZoom: 1,
       maxZoom: 13,
       zoomSnap: 0.5,
       attributionControl: true,
-      preferCanvas: true,
+      preferCanvas: !props.svg,
     });
     map.attributionControl.setPrefix(false);
     const tints: Tints = { own: new Set(), other: new Set() };
@@ -138,9 +146,10 @@ export function SituationMap(props: SituationMapProps) {
     }
     map.on("moveend", () => {
       const c = map.getCenter();
-      sessionStorage.setItem(VIEW_KEY, JSON.stringify({ lat: c.lat, lng: c.lng, zoom: map.getZoom() }));
+      sessionStorage.setItem(viewKey, JSON.stringify({ lat: c.lat, lng: c.lng, zoom: map.getZoom() }));
     });
-    parts.current = { map, basemap, borders, corridors, announced, alerts, labels, tracks, fitted };
+    const alertRenderer = L.svg({ padding: 0.5 });
+    parts.current = { map, basemap, borders, corridors, announced, alerts, labels, tracks, alertRenderer, fitted };
     map.on("click", (e: L.LeafletMouseEvent) => {
       const found = tracks.nearest(e.containerPoint);
       if (found) L.popup().setLatLng([found.lat, found.lon]).setContent(trackCard(found, tRef.current)).openOn(map);
@@ -158,18 +167,17 @@ export function SituationMap(props: SituationMapProps) {
     if (!p) return;
     const { map } = p;
     const scale = L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+    const box = el("div", t("map.cursorHint"), "map-coords leaflet-bar");
+    box.setAttribute("aria-live", "off");
+    const follow = (e: L.LeafletMouseEvent) => {
+      box.replaceChildren(
+        el("span", decimal(e.latlng.lat, e.latlng.lng, letters(t))),
+        el("span", degreesMinutesSeconds(e.latlng.lat, e.latlng.lng, letters(t))),
+      );
+    };
+    map.on("mousemove", follow);
     const Coords = L.Control.extend({
-      onAdd() {
-        const box = el("div", t("map.cursorHint"), "map-coords leaflet-bar");
-        box.setAttribute("aria-live", "off");
-        map.on("mousemove", (e: L.LeafletMouseEvent) => {
-          box.replaceChildren(
-            el("span", decimal(e.latlng.lat, e.latlng.lng, letters(t))),
-            el("span", degreesMinutesSeconds(e.latlng.lat, e.latlng.lng, letters(t))),
-          );
-        });
-        return box;
-      },
+      onAdd: () => box,
     });
     const coords = new Coords({ position: "bottomleft" }).addTo(map);
     const Legend = L.Control.extend({
@@ -200,7 +208,8 @@ export function SituationMap(props: SituationMapProps) {
         return box;
       },
     });
-    const legend = new Legend({ position: "bottomright" }).addTo(map);
+    const legend = new Legend({ position: "bottomright" });
+    if (propsRef.current.legend !== false) legend.addTo(map);
     const zoomIn = map.getContainer().querySelector<HTMLElement>(".leaflet-control-zoom-in");
     const zoomOut = map.getContainer().querySelector<HTMLElement>(".leaflet-control-zoom-out");
     for (const [button, key] of [
@@ -216,7 +225,7 @@ export function SituationMap(props: SituationMapProps) {
       scale.remove();
       coords.remove();
       legend.remove();
-      map.off("mousemove");
+      map.off("mousemove", follow);
     };
   }, [lang, props.layers?.borders]);
 
@@ -277,6 +286,7 @@ export function SituationMap(props: SituationMapProps) {
     for (const a of layers.alerts) {
       const [lon = 0, lat = 0] = a.geometry.coordinates as number[];
       const marker = L.circleMarker([lat, lon], {
+        renderer: p.alertRenderer,
         radius: 11,
         color: palette.ALERT,
         weight: 2.5,

@@ -153,6 +153,9 @@ export class TrackLayer extends L.Layer {
       context.drawImage(symbol.canvas, p.x - symbol.anchor.x, p.y - symbol.anchor.y, symbol.canvas.width / ratio, symbol.canvas.height / ratio);
     }
     this.lastDrawMs = performance.now() - started;
+    const box = map.getContainer();
+    box.dataset.tracks = String(this.tracks.length);
+    box.dataset.drawMs = this.lastDrawMs.toFixed(1);
   }
 
   private symbol(t: TrackPoint): Drawn {

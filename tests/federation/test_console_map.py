@@ -1,0 +1,165 @@
+"""The situation map in real headless Chromium (Debian's package, driven by Playwright),
+against two real `hotline serve` processes: the basemap comes only from the node, the
+map zooms and pans, tells the coordinates under the cursor in decimal and DMS, names
+countries in the operator's language, draws each track as a MIL-STD-2525 symbol, and an
+area drawn on it fills a notification of intent, which reaches the other side."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.federation.test_console_browser import (  # noqa: F401 - fixtures
+    browser,
+    open_view,
+    outside,
+    passwords,
+    russian,
+    sign_in,
+)
+from tests.federation.test_processes import (  # noqa: F401 - fixtures
+    LINE,
+    RU_DESK,
+    US_DESK,
+    Lab,
+    Pair,
+    cli,
+    lab,
+    templates,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def feed_tracks(pair: Pair, tmp_path: Path) -> None:
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    feed = tmp_path / "tracks.csv"
+    feed.write_text(
+        "uid,party,kind,lat,lon,time,alt_m,speed_mps,course_deg\n"
+        f"ru-su35,RU,aircraft,54.0,23.0,{now},9000,250,270\n"
+        f"ru-cm01,RU,missile,50.2,24.0,{now},300,240,290\n"
+        f"us-p8,US,aircraft,55.0,20.5,{now},9000,200,90\n",
+        "utf-8",
+    )
+    for home in (pair.us.home, pair.ru.home):
+        cli(home, "ingest", str(feed), "--format", "csv")
+
+
+def zoom_of(page: Any) -> float:
+    return float(page.get_attribute("#map", "data-zoom") or "nan")
+
+
+def test_the_map_zooms_pans_and_reads_in_the_operators_language(
+    lab: Lab,  # noqa: F811
+    browser: Any,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    pair = lab.pair()
+    passwords(pair)
+    russian(pair)
+    feed_tracks(pair, tmp_path)
+    us = sign_in(browser, pair.us.url, US_DESK)
+    open_view(us, "alerts")
+    us.wait_for_selector("#map.leaflet-container[data-tracks='3']", timeout=20_000)
+    tiles = [u for u in us.requests if "/api/v1/map/tiles/" in u]
+    assert tiles, "the basemap comes in tiles from the node"
+    assert outside(us, pair.us.url) == []
+    # zoom with the buttons, pan by dragging
+    before = zoom_of(us)
+    us.click("#map .leaflet-control-zoom-in")
+    us.wait_for_function(f"Number(document.querySelector('#map').dataset.zoom) > {before}")
+    box = us.locator("#map").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    centre = us.evaluate("() => sessionStorage.getItem('hotline.map.view.map')")
+    us.mouse.move(cx, cy)
+    us.mouse.down()
+    us.mouse.move(cx - 150, cy - 80, steps=8)
+    us.mouse.up()
+    us.wait_for_function(
+        "c => sessionStorage.getItem('hotline.map.view.map') !== c", arg=centre, timeout=5000
+    )
+    # the coordinates under the cursor, decimal and DMS
+    us.mouse.move(cx + 10, cy + 10, steps=3)
+    text = us.locator("#map .map-coords").inner_text()
+    assert re.search(r"\d+\.\d{4}° [NS], \d+\.\d{4}° [EW]", text), text
+    assert re.search(r"\d+°\d\d′\d\d″[NS] \d+°\d\d′\d\d″[EW]", text), text
+    # the legend, the scale, the symbols drawn
+    legend = us.locator("#map .map-legend").inner_text()
+    assert "US track" in legend and "RU track" in legend and "border corridor" in legend
+    assert re.search(r"\d+ k?m", us.locator("#map .leaflet-control-scale").inner_text())
+    drawn = us.evaluate(
+        """() => {
+          const c = document.querySelector('#map canvas.track-canvas');
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+          return n;
+        }"""
+    )
+    assert drawn > 200, "the tracks' symbols are drawn"
+    # a track clicked tells what it is
+    ru = sign_in(browser, pair.ru.url, RU_DESK)
+    open_view(ru, "alerts")
+    ru.wait_for_selector("#map.leaflet-container[data-tracks='3']", timeout=20_000)
+    ru.locator("#map .country-label span", has_text="Польша").first.wait_for(timeout=10_000)
+    legend = ru.locator("#map .map-legend").inner_text()
+    assert "Условные обозначения" in legend and "цель US" in legend
+    ru_box = ru.locator("#map").bounding_box()
+    ru.mouse.move(ru_box["x"] + ru_box["width"] / 3, ru_box["y"] + ru_box["height"] / 3, steps=3)
+    assert re.search(r"с\. ш\.", ru.locator("#map .map-coords").inner_text())
+    assert ru.get_attribute("#map .leaflet-control-zoom-in", "title") == "Приблизить"
+
+
+def test_an_area_drawn_on_the_map_goes_out_in_a_notification(
+    lab: Lab,  # noqa: F811
+    browser: Any,  # noqa: F811
+) -> None:
+    pair = lab.pair()
+    passwords(pair)
+    us = sign_in(browser, pair.us.url, US_DESK)
+    open_view(us, "notices")
+    us.click("#notice-new")
+    us.wait_for_selector("#area-map .leaflet-pm-toolbar")
+    # what is typed is drawn
+    us.check("input[name=area-mode][value=circle]")
+    us.fill("input[name=centre]", "54.5, 19.8")
+    us.fill("input[name=radius]", "25")
+    us.wait_for_selector("#area-map path.leaflet-interactive")
+    # a polygon drawn fills the points
+    us.check("input[name=area-mode][value=polygon]")
+    us.click("#area-map .leaflet-pm-icon-polygon")
+    box = us.locator("#area-map").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    # right of the centre: the tool's actions (finish, cancel) sit by the toolbar
+    for dx, dy in ((20, 0), (180, 0), (180, 100), (20, 100)):
+        us.mouse.move(x + dx, y + dy, steps=2)
+        us.mouse.click(x + dx, y + dy)
+        us.wait_for_timeout(150)
+    us.mouse.move(x + 20, y, steps=2)
+    us.mouse.click(x + 20, y)  # back on the first point: closed
+    us.wait_for_function(
+        "() => document.querySelector('textarea[name=points]')?.value.split('\\n').length === 4"
+    )
+    points = us.input_value("textarea[name=points]").splitlines()
+    assert all(re.fullmatch(r"-?\d+(\.\d+)?, -?\d+(\.\d+)?", p) for p in points), points
+    # the rest of the notification, then send
+    start = datetime.now(UTC).replace(microsecond=0, second=0)
+    start = start.replace(year=start.year + 1)
+    us.fill("#notice-form-start", start.strftime("%Y-%m-%dT%H:%M"))
+    us.fill("#notice-form-end", start.replace(hour=23, minute=59).strftime("%Y-%m-%dT%H:%M"))
+    us.fill("#notice-form-units", "2 Iskander-M launchers")
+    us.click("#notice-form button[type=submit]")
+    deadline = time.monotonic() + 30
+    while True:
+        notices = pair.ru_node.notices.notices(None)
+        if notices:
+            break
+        assert time.monotonic() < deadline, "the notification never reached RU"
+        time.sleep(0.3)
+    area = notices[0].current.content["area"]
+    assert area["type"] == "Polygon" and len(area["coordinates"][0]) == 5
+    assert area["coordinates"][0][0] == area["coordinates"][0][-1]
