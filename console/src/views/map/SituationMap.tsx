@@ -48,6 +48,7 @@ interface Parts {
   tracks: TrackLayer;
   /** alerts in SVG (the rest on canvas): each one an element to click, find and test */
   alertRenderer: L.Renderer;
+  alertMarkers: Map<number, { marker: L.CircleMarker; style: string; summary: string }>;
   fitted: boolean;
 }
 
@@ -149,7 +150,10 @@ export function SituationMap(props: SituationMapProps) {
       sessionStorage.setItem(viewKey, JSON.stringify({ lat: c.lat, lng: c.lng, zoom: map.getZoom() }));
     });
     const alertRenderer = L.svg({ padding: 0.5 });
-    parts.current = { map, basemap, borders, corridors, announced, alerts, labels, tracks, alertRenderer, fitted };
+    parts.current = {
+      ...{ map, basemap, borders, corridors, announced, alerts, labels, tracks },
+      ...{ alertRenderer, alertMarkers: new Map(), fitted },
+    };
     map.on("click", (e: L.LeafletMouseEvent) => {
       const found = tracks.nearest(e.containerPoint);
       if (found) L.popup().setLatLng([found.lat, found.lon]).setContent(trackCard(found, tRef.current)).openOn(map);
@@ -229,7 +233,10 @@ export function SituationMap(props: SituationMapProps) {
     };
   }, [lang, props.layers?.borders]);
 
-  // the layers, whenever they change
+  // the borders, tints and corridors: rebuilt only when they change (rarely), not with
+  // every reading of the picture
+  const bordersKey = signature(props.layers?.borders);
+  const corridorsKey = signature(props.layers?.corridors);
   useEffect(() => {
     const p = parts.current;
     const layers = props.layers;
@@ -250,6 +257,13 @@ export function SituationMap(props: SituationMapProps) {
       }).addTo(p.borders);
     }
 
+    drawLabels(p, layers, lang);
+  }, [bordersKey, lang]);
+
+  useEffect(() => {
+    const p = parts.current;
+    const layers = props.layers;
+    if (!p || !layers) return;
     p.corridors.clearLayers();
     for (const c of layers.corridors ?? []) {
       const props_ = c.properties as { party?: string; corridor_m?: number };
@@ -260,6 +274,14 @@ export function SituationMap(props: SituationMapProps) {
         .addTo(p.corridors);
     }
 
+  }, [corridorsKey, lang]);
+
+  // the layers, whenever they change
+  useEffect(() => {
+    const arrived = performance.now();
+    const p = parts.current;
+    const layers = props.layers;
+    if (!p || !layers) return;
     p.announced.clearLayers();
     for (const a of layers.announced) {
       const area = a.area as { center?: [number, number]; radius?: number; unit?: string; type?: string; coordinates?: unknown };
@@ -280,11 +302,19 @@ export function SituationMap(props: SituationMapProps) {
       shape.bindTooltip(text, { sticky: true }).addTo(p.announced);
     }
 
-    drawLabels(p, layers, lang);
-
-    p.alerts.clearLayers();
+    // alerts kept by id: moved, restyled, added or removed, not all made again
+    const live = new Set<number>();
     for (const a of layers.alerts) {
       const [lon = 0, lat = 0] = a.geometry.coordinates as number[];
+      const info = a.properties;
+      live.add(info.id);
+      const style = `alert-marker ${info.severity} ${info.state}`;
+      const known = p.alertMarkers.get(info.id);
+      if (known && known.style === style && known.summary === info.summary) {
+        known.marker.setLatLng([lat, lon]);
+        continue;
+      }
+      known?.marker.remove();
       const marker = L.circleMarker([lat, lon], {
         renderer: p.alertRenderer,
         radius: 11,
@@ -292,19 +322,26 @@ export function SituationMap(props: SituationMapProps) {
         weight: 2.5,
         fillColor: palette.ALERT_CORE,
         fillOpacity: 0.35,
-        className: `alert-marker ${a.properties.severity}`,
+        className: style,
       });
-      marker.bindPopup(() => alertCard(a.properties, tRef.current, (id) => propsRef.current.onDraft?.(id)));
-      marker.bindTooltip(a.properties.summary);
+      marker.bindPopup(() => alertCard(info, tRef.current, (id) => propsRef.current.onDraft?.(id)));
+      marker.bindTooltip(info.summary);
       marker.addTo(p.alerts);
+      p.alertMarkers.set(info.id, { marker, style, summary: info.summary });
+    }
+    for (const [id, known] of p.alertMarkers) {
+      if (!live.has(id)) {
+        known.marker.remove();
+        p.alertMarkers.delete(id);
+      }
     }
 
     const points = props.tracks ?? trackPoints(layers);
     if (props.trails) {
       p.tracks.setTrails(props.trails);
-      p.tracks.setTracks(points, false);
+      p.tracks.setTracks(points, false, arrived);
     } else {
-      p.tracks.setTracks(points);
+      p.tracks.setTracks(points, true, arrived);
     }
     if (!p.fitted) {
       const spots = [
@@ -363,6 +400,18 @@ function drawLabels(p: Parts, layers: MapLayers, lang: string): void {
       icon: L.divIcon({ className: "country-label", html: el("span", name), iconSize: [0, 0] }),
     }).addTo(p.labels);
   }
+}
+
+/** A cheap fingerprint of a layer's features (their count, parties and first/last
+ * coordinates), to tell whether it changed without comparing the geometry. */
+function signature(features: { properties: Record<string, unknown>; geometry: { coordinates: unknown } }[] | undefined): string {
+  if (!features) return "";
+  return features
+    .map((f) => {
+      const c = f.geometry.coordinates;
+      return `${JSON.stringify(f.properties)}:${Array.isArray(c) ? c.length : 0}`;
+    })
+    .join("|");
 }
 
 function trackCard(track: TrackPoint, t: Translate): HTMLElement {

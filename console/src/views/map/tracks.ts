@@ -20,22 +20,35 @@ export interface TrackPoint {
 
 interface Drawn {
   canvas: HTMLCanvasElement;
+  /** the same as a bitmap once ready: cheaper to draw ten thousand times */
+  image: ImageBitmap | null;
   anchor: { x: number; y: number };
 }
 
 const TRAIL = 20; // positions kept per track
 const SIZE = 18;
 
+/** Web Mercator (EPSG:3857) pixel coordinates of a position at a scale (256 x 2^zoom). */
+export function mercator(lat: number, lon: number, scale: number): [number, number] {
+  const clamped = Math.max(Math.min(lat, 85.0511287798), -85.0511287798);
+  const sin = Math.sin((clamped * Math.PI) / 180);
+  const x = ((lon + 180) / 360) * scale;
+  const y = (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * scale;
+  return [x, y];
+}
+
 export class TrackLayer extends L.Layer {
   private canvas: HTMLCanvasElement | null = null;
   private tracks: TrackPoint[] = [];
   private trails = new Map<string, [number, number][]>();
-  private symbols = new Map<string, Drawn>();
+  private symbols = new Map<string | null, Map<string, Map<number, Drawn>>>();
   private frame = 0;
   private own: string;
   private colourOf: (party: string | null) => string;
   /** how long the last redraw took (ms), for the benchmark and the tests */
   lastDrawMs = 0;
+  /** when the picture being drawn arrived (performance.now()), to time an update */
+  private arrived: number | null = null;
 
   constructor(own: string, colourOf: (party: string | null) => string) {
     super();
@@ -60,7 +73,8 @@ export class TrackLayer extends L.Layer {
   }
 
   /** The tracks as they stand now; a track's earlier positions become its trail. */
-  setTracks(tracks: TrackPoint[], keepTrails = true): void {
+  setTracks(tracks: TrackPoint[], keepTrails = true, arrived: number | null = null): void {
+    this.arrived = arrived;
     const seen = new Set<string>();
     for (const t of tracks) {
       seen.add(t.uid);
@@ -73,7 +87,14 @@ export class TrackLayer extends L.Layer {
     }
     for (const uid of this.trails.keys()) if (!seen.has(uid)) this.trails.delete(uid);
     this.tracks = tracks;
-    this.schedule();
+    if (arrived !== null && this.canvas) {
+      // a new picture is drawn now, not a frame later
+      if (this.frame) cancelAnimationFrame(this.frame);
+      this.frame = 0;
+      this.draw();
+    } else {
+      this.schedule();
+    }
   }
 
   /** Trails given whole (a replay knows them), replacing what was gathered. */
@@ -88,9 +109,13 @@ export class TrackLayer extends L.Layer {
     if (!map) return null;
     let best: TrackPoint | null = null;
     let bestD = radius * radius;
+    const scale = 256 * 2 ** map.getZoom();
+    const centre = map.getCenter();
+    const at = map.latLngToContainerPoint(centre);
+    const [cx, cy] = mercator(centre.lat, centre.lng, scale);
     for (const t of this.tracks) {
-      const p = map.latLngToContainerPoint([t.lat, t.lon]);
-      const d = (p.x - point.x) ** 2 + (p.y - point.y) ** 2;
+      const [mx, my] = mercator(t.lat, t.lon + 360 * Math.round((centre.lng - t.lon) / 360), scale);
+      const d = (mx - cx + at.x - point.x) ** 2 + (my - cy + at.y - point.y) ** 2;
       if (d <= bestD) {
         best = t;
         bestD = d;
@@ -130,51 +155,97 @@ export class TrackLayer extends L.Layer {
     if (!context) return;
     context.setTransform(ratio, 0, 0, ratio, 0, 0);
     context.clearRect(0, 0, size.x, size.y);
-    const bounds = map.getBounds().pad(0.05);
-    context.lineWidth = 1.5;
-    context.globalAlpha = 0.8;
+    // one projection for all: Web Mercator pixels at this zoom, offset once to the
+    // container (what latLngToContainerPoint does, without an object per point)
+    const scale = 256 * 2 ** map.getZoom();
+    const centre = map.getCenter();
+    const at = map.latLngToContainerPoint(centre);
+    const [cx, cy] = mercator(centre.lat, centre.lng, scale);
+    const ox = at.x - cx;
+    const oy = at.y - cy;
+    const point = (lat: number, lon: number): [number, number] => {
+      // the copy of the world nearest the centre (across the antimeridian, round the world)
+      const [x, y] = mercator(lat, lon + 360 * Math.round((centre.lng - lon) / 360), scale);
+      return [x + ox, y + oy];
+    };
+    const margin = SIZE * 2;
+    const visible = (x: number, y: number) => x > -margin && y > -margin && x < size.x + margin && y < size.y + margin;
+    // trails: one path per colour
+    const byColour = new Map<string, [number, number][][]>();
     for (const t of this.tracks) {
       const trail = this.trails.get(t.uid);
       if (!trail || trail.length < 2) continue;
-      context.strokeStyle = this.colourOf(t.party);
+      const colour = this.colourOf(t.party);
+      let list = byColour.get(colour);
+      if (!list) byColour.set(colour, (list = []));
+      list.push(trail);
+    }
+    context.lineWidth = 1.5;
+    context.globalAlpha = 0.8;
+    for (const [colour, trails] of byColour) {
+      context.strokeStyle = colour;
       context.beginPath();
-      trail.forEach(([lat, lon], i) => {
-        const p = map.latLngToContainerPoint([lat, lon]);
-        if (i === 0) context.moveTo(p.x, p.y);
-        else context.lineTo(p.x, p.y);
-      });
+      for (const trail of trails) {
+        const first = trail[0] as [number, number];
+        const last = trail[trail.length - 1] as [number, number];
+        const [x0, y0] = point(first[0], first[1]);
+        const [x1, y1] = point(last[0], last[1]);
+        // a trail shorter than two pixels is not drawn (ten thousand at a low zoom)
+        if (Math.abs(x1 - x0) + Math.abs(y1 - y0) < 2 || !(visible(x0, y0) || visible(x1, y1))) continue;
+        trail.forEach(([lat, lon], i) => {
+          const [x, y] = point(lat, lon);
+          if (i === 0) context.moveTo(x, y);
+          else context.lineTo(x, y);
+        });
+      }
       context.stroke();
     }
     context.globalAlpha = 1;
     for (const t of this.tracks) {
-      if (!bounds.contains([t.lat, t.lon])) continue;
+      const [x, y] = point(t.lat, t.lon);
+      if (!visible(x, y)) continue;
       const symbol = this.symbol(t);
-      const p = map.latLngToContainerPoint([t.lat, t.lon]);
-      context.drawImage(symbol.canvas, p.x - symbol.anchor.x, p.y - symbol.anchor.y, symbol.canvas.width / ratio, symbol.canvas.height / ratio);
+      const image = symbol.image ?? symbol.canvas;
+      if (ratio === 1) context.drawImage(image, Math.round(x - symbol.anchor.x), Math.round(y - symbol.anchor.y));
+      else context.drawImage(image, x - symbol.anchor.x, y - symbol.anchor.y, image.width / ratio, image.height / ratio);
     }
     this.lastDrawMs = performance.now() - started;
     const box = map.getContainer();
     box.dataset.tracks = String(this.tracks.length);
     box.dataset.drawMs = this.lastDrawMs.toFixed(1);
+    if (this.arrived !== null) {
+      // from the picture's arrival to its last symbol drawn: one frame of updates
+      box.dataset.updateMs = (performance.now() - this.arrived).toFixed(1);
+      box.dataset.updates = String(Number(box.dataset.updates ?? "0") + 1);
+      this.arrived = null;
+    }
   }
 
   private symbol(t: TrackPoint): Drawn {
+    // party -> kind -> course bucket: no string built per track and frame
+    let byKind = this.symbols.get(t.party);
+    if (!byKind) this.symbols.set(t.party, (byKind = new Map()));
+    let byCourse = byKind.get(t.kind);
+    if (!byCourse) byKind.set(t.kind, (byCourse = new Map()));
     const course = courseBucket(t.course);
-    const sidc = sidcOf(t.kind, t.party, this.own);
-    const colour = this.colourOf(t.party);
-    const key = `${sidc}|${colour}|${course ?? "-"}`;
-    let found = this.symbols.get(key);
+    let found = byCourse.get(course ?? -1);
     if (!found) {
       const ratio = window.devicePixelRatio || 1;
-      const symbol = new ms.Symbol(sidc, {
+      const symbol = new ms.Symbol(sidcOf(t.kind, t.party, this.own), {
         size: SIZE,
-        fillColor: colour,
+        fillColor: this.colourOf(t.party),
         outlineWidth: 2,
         outlineColor: "#ffffff",
         ...(course === null ? {} : { direction: course }),
       });
-      found = { canvas: symbol.asCanvas(ratio), anchor: symbol.getAnchor() };
-      this.symbols.set(key, found);
+      const made: Drawn = { canvas: symbol.asCanvas(ratio), image: null, anchor: symbol.getAnchor() };
+      if (typeof createImageBitmap === "function") {
+        void createImageBitmap(made.canvas).then((bitmap) => {
+          made.image = bitmap;
+        });
+      }
+      found = made;
+      byCourse.set(course ?? -1, found);
     }
     return found;
   }

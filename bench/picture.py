@@ -1,0 +1,161 @@
+"""The situation picture benchmark: the console's map with Europe's air picture.
+
+Prints figures; asserts nothing.
+
+    .venv/bin/python bench/picture.py [--tracks 10000] [--updates 10] [--pans 20]
+
+- **console, 10,000 live tracks** (target: a frame of updates <= 50 ms in Chromium): a
+  `hotline serve` node holds ``--tracks`` aircraft of two parties over Europe (ingested as
+  CSV); the US watch officer's console opens the map in Debian's headless Chromium
+  (Playwright) and draws them all. Then ``--updates`` times every track moves (a new CSV
+  ingested: ~250 m along its course) and the console's next reading of the picture is
+  drawn; each frame of updates is timed inside the browser from the picture reaching the
+  map to its last symbol drawn (the map's ``data-update-ms``), and the draw alone
+  (``data-draw-ms``). ``--pans`` drags of the map time a redraw with nothing new.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from console import CHROMIUM, PASSWORD, US_DESK, Server, cli, free_port
+
+TARGET_FRAME_MS = 50.0
+
+
+def write_feed(path: Path, tracks: list[tuple[str, str, float, float, float]], step: int) -> None:
+    """Each track ``step`` x 250 m along its course from where it began."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    lines = ["uid,party,kind,lat,lon,time,alt_m,speed_mps,course_deg"]
+    for uid, party, lat, lon, course in tracks:
+        d = 250.0 * step / 111_000.0
+        la = lat + d * math.cos(math.radians(course))
+        lo = lon + d * math.sin(math.radians(course)) / math.cos(math.radians(lat))
+        lines.append(f"{uid},{party},aircraft,{la:.5f},{lo:.5f},{now},9000,230,{course:.0f}")
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tracks", type=int, default=10_000)
+    parser.add_argument("--updates", type=int, default=10)
+    parser.add_argument("--pans", type=int, default=20)
+    args = parser.parse_args()
+    import playwright.sync_api as pw
+
+    print(
+        f"hotline picture benchmark - Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores; load {load()}"
+    )
+    rng = random.Random(1)
+    tracks = [
+        (
+            f"ac-{i:05d}",
+            "US" if i % 2 else "RU",
+            rng.uniform(42.0, 62.0),
+            rng.uniform(5.0, 40.0),
+            rng.uniform(0.0, 360.0),
+        )
+        for i in range(args.tracks)
+    ]
+    with tempfile.TemporaryDirectory(prefix="hotline-picture-") as tmp:
+        root = Path(tmp)
+        server = Server("US", root / "us", free_port(set()), root / "us.log")
+        cli(server.home, "init", "--party", "US")
+        cli(server.home, "principal", "add", US_DESK, "--role", "watch_officer")
+        cli(server.home, "principal", "set-password", US_DESK, "--password", PASSWORD)
+        feed = root / "tracks.csv"
+        write_feed(feed, tracks, 0)
+        t0 = time.perf_counter()
+        cli(server.home, "ingest", str(feed), "--format", "csv")
+        print(
+            f"{args.tracks:,} tracks ingested (CSV, one batch) in {time.perf_counter() - t0:.1f} s"
+        )
+        server.start()
+        try:
+            server.wait_ready()
+            with pw.sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+                )
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page.goto(server.url + "/console/")
+                page.fill("#sign-in-principal", US_DESK)
+                page.fill("#sign-in-password", PASSWORD)
+                page.click("#sign-in button[type=submit]")
+                page.wait_for_selector("#main[data-view] h1")
+                t0 = time.perf_counter()
+                page.click("#nav-alerts")
+                page.wait_for_selector(
+                    f"#map[data-tracks='{args.tracks}'][data-draw-ms]", timeout=120_000
+                )
+                first = time.perf_counter() - t0
+                print(
+                    f"map opened with {args.tracks:,} tracks drawn in {first * 1000:,.0f} ms "
+                    f"(the map's code loaded, the picture fetched, parsed and drawn)"
+                )
+                box = page.locator("#map").bounding_box()
+                cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+                draws = []
+                for i in range(args.pans):
+                    before = page.get_attribute("#map", "data-draw-ms")
+                    page.mouse.move(cx, cy)
+                    page.mouse.down()
+                    page.mouse.move(cx + (40 if i % 2 else -40), cy + 20, steps=3)
+                    page.mouse.up()
+                    page.wait_for_timeout(300)
+                    after = page.get_attribute("#map", "data-draw-ms")
+                    if after is not None and after != before:
+                        draws.append(float(after))
+                if draws:
+                    print(
+                        f"redraw after a pan ({len(draws)} pans): p50 "
+                        f"{statistics.median(draws):.1f} ms, p99 {quantile(draws, 0.99):.1f} ms"
+                    )
+                frames, draw_only = [], []
+                for step in range(1, args.updates + 1):
+                    count = int(page.get_attribute("#map", "data-updates") or "0")
+                    write_feed(feed, tracks, step)
+                    cli(server.home, "ingest", str(feed), "--format", "csv")
+                    page.wait_for_function(
+                        f"() => Number(document.querySelector('#map').dataset.updates) > {count}",
+                        timeout=30_000,
+                    )
+                    frames.append(float(page.get_attribute("#map", "data-update-ms") or "nan"))
+                    draw_only.append(float(page.get_attribute("#map", "data-draw-ms") or "nan"))
+                p99 = quantile(frames, 0.99)
+                print(
+                    f"a frame of updates, {args.tracks:,} tracks moved ({len(frames)} frames): "
+                    f"p50 {statistics.median(frames):.1f} ms, p99 {p99:.1f} ms, max "
+                    f"{max(frames):.1f} ms (of which drawing: p50 "
+                    f"{statistics.median(draw_only):.1f} ms); target <= {TARGET_FRAME_MS:.0f} ms: "
+                    f"{'met' if p99 <= TARGET_FRAME_MS else 'MISSED'}"
+                )
+                browser.close()
+        finally:
+            server.stop()
+    print(f"load after: {load()}")
+
+
+if __name__ == "__main__":
+    main()
