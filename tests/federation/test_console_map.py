@@ -163,3 +163,52 @@ def test_an_area_drawn_on_the_map_goes_out_in_a_notification(
     area = notices[0].current.content["area"]
     assert area["type"] == "Polygon" and len(area["coordinates"][0]) == 5
     assert area["coordinates"][0][0] == area["coordinates"][0][-1]
+
+
+def test_a_track_drawn_by_us_is_shown_on_the_ru_map(
+    lab: Lab,  # noqa: F811
+    browser: Any,  # noqa: F811
+) -> None:
+    pair = lab.pair()
+    passwords(pair)
+    russian(pair)
+    us = sign_in(browser, pair.us.url, US_DESK)
+    open_view(us, "compose")
+    us.select_option("#compose-line", LINE)
+    us.select_option("#compose-kind", "incident")
+    us.fill("#compose-subject", "Missile track near Yavoriv")
+    us.fill("#compose-body", "The track we hold, attached.")
+    us.click("#compose details.attach summary")
+    us.wait_for_selector("#compose-attach-map .leaflet-pm-toolbar")
+    us.locator("#compose-attach-map").scroll_into_view_if_needed()
+    us.click("#compose-attach-map .leaflet-pm-icon-polyline")
+    box = us.locator("#compose-attach-map").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for dx, dy in ((0, 0), (80, 20), (160, 60)):
+        us.mouse.move(x + dx, y + dy, steps=2)
+        us.mouse.click(x + dx, y + dy)
+        us.wait_for_timeout(150)
+    us.mouse.click(x + 160, y + 60)  # the last point again: finished
+    us.locator("#compose-attach-attached", has_text="3 positions").wait_for(timeout=5000)
+    us.fill("#compose-attach-name", "CM-01 track")
+    us.click("#compose button[type=submit]")
+    us.locator("#compose-status", has_text=LINE).wait_for(timeout=10_000)
+    # RU reads it, in Russian, with the track on its map
+    ru = sign_in(browser, pair.ru.url, RU_DESK)
+    row = ru.locator("#inbox tbody tr", has_text="Missile track near Yavoriv")
+    row.wait_for(timeout=30_000)
+    row.locator("button.row-open").click()
+    section = ru.locator("section.attachments")
+    section.wait_for(timeout=10_000)
+    assert "Приложения-карты" in section.inner_text()
+    assert re.search(
+        r"CM-01 track: маршрут, точек: 3, \d+ байт, SHA-256 [0-9a-f]{16}", section.inner_text()
+    )
+    ru.wait_for_selector("#attachment-map path.attachment", timeout=10_000)
+    held = pair.ru_node.messages.inbox("RU", principal=RU_DESK)
+    [attachment] = next(
+        i.message.content["attachments"]
+        for i in held
+        if i.message.content["subject"] == "Missile track near Yavoriv"
+    )
+    assert attachment["kind"] == "track" and len(attachment["geometry"]["coordinates"]) == 3

@@ -80,6 +80,16 @@ export interface FreeText {
   body: string;
   lang: Lang;
   alert?: string | null;
+  attachments?: NewAttachment[];
+}
+
+/** A map attachment as the operator gives it: the node adds its hash and size. */
+export interface NewAttachment {
+  [key: string]: unknown;
+  name: string;
+  kind: "area" | "track" | "positions";
+  geometry: Record<string, unknown>;
+  times?: string[];
 }
 
 export const sendMessage = async (api: Api, message: FreeText) =>

@@ -2269,6 +2269,13 @@ export interface components {
              * @description the awareness alert it was drafted from
              */
             alert?: string | null;
+            /**
+             * Attachments
+             * @description map attachments (an area, a track, positions), signed with the message; each {name, kind, geometry, times?}; see docs/messages.md
+             */
+            attachments?: {
+                [key: string]: unknown;
+            }[];
         };
         /** SentMessage */
         SentMessage: {

@@ -53,6 +53,16 @@ export interface InboxItem {
   exercise: string | null;
 }
 
+/** A map attachment of a message, as signed (domain/attachments.py). */
+export interface Attachment {
+  name: string;
+  kind: "area" | "track" | "positions";
+  geometry: { type?: string; coordinates?: unknown; center?: [number, number]; radius?: number; unit?: string };
+  times?: string[];
+  sha256: string;
+  bytes: number;
+}
+
 export interface Content {
   kind: string;
   precedence: Precedence;
@@ -61,6 +71,7 @@ export interface Content {
   lang?: string;
   refs?: string[];
   exercise?: string | null;
+  attachments?: Attachment[];
   [key: string]: unknown;
 }
 

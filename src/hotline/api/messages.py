@@ -52,6 +52,11 @@ class Send(BaseModel):
     units: list[str] = Field(default_factory=list)
     exercise: str | None = Field(default=None, description="the exercise id; marks it as one")
     alert: str | None = Field(default=None, description="the awareness alert it was drafted from")
+    attachments: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="map attachments (an area, a track, positions), signed with the message; "
+        "each {name, kind, geometry, times?}; see docs/messages.md",
+    )
 
 
 class Ack(BaseModel):
@@ -201,6 +206,7 @@ def messages_router(
             units=tuple(body.units),
             exercise=body.exercise,
             alert=body.alert,
+            attachments=tuple(body.attachments),
         )
 
         def checked_send() -> Event:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -95,8 +96,18 @@ def send(
     unit: Annotated[
         list[str] | None, typer.Option("--unit", metavar="UNIT", help="Unit or asset (repeat).")
     ] = None,
+    attach: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--attach",
+            metavar="GEOJSON",
+            help="Map attachment (repeat): a GeoJSON file; each feature, a Polygon (area), "
+            "LineString (track) or MultiPoint (positions), signed with the message.",
+        ),
+    ] = None,
 ) -> None:
     """Sign and send a message on a line (checked against the line's policy)."""
+    from hotline.domain.attachments import from_geojson
     from hotline.domain.message import MessageDraft
 
     area_value = None
@@ -111,6 +122,17 @@ def send(
             ) from exc
     if (start is None) != (end is None):
         raise errors.InvalidInput("window", "give both --start and --end, or neither")
+    attachments: list[dict[str, Any]] = []
+    for path in attach or ():
+        try:
+            document = json.loads(path.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise errors.InvalidInput("attach", f"cannot read {path}: {exc}") from exc
+        except json.JSONDecodeError as exc:
+            raise errors.InvalidInput(
+                "attach", f"{path} is not JSON: {exc.msg} at position {exc.pos}"
+            ) from exc
+        attachments.extend(from_geojson(document, path.stem))
     draft = MessageDraft(
         kind=parse_message_kind(kind),
         precedence=parse_precedence(precedence),
@@ -123,6 +145,7 @@ def send(
         window={"start": start, "end": end} if start and end else None,
         activity=activity,
         units=tuple(unit or ()),
+        attachments=tuple(attachments),
     )
     with node_context() as node:
         event = node.messages.send(line.lower(), sender, draft)

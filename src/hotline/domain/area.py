@@ -12,7 +12,8 @@ from hotline.domain.errors import InvalidInput
 RADIUS_UNITS = ("km", "NM")
 
 
-def _coordinate(value: Any, where: str) -> list[float]:
+def position(value: Any, where: str) -> list[float]:
+    """A [longitude, latitude] position, checked. Raises InvalidInput naming ``where``."""
     if (
         not isinstance(value, Sequence)
         or isinstance(value, str)
@@ -49,7 +50,7 @@ def parse_area(value: Any) -> dict[str, Any]:
     if value.get("type") == "Feature":
         return parse_area(value.get("geometry"))
     if "center" in value or "radius" in value:
-        center = _coordinate(value.get("center"), "center")
+        center = position(value.get("center"), "center")
         radius = value.get("radius")
         if (
             not isinstance(radius, int | float)
@@ -75,7 +76,7 @@ def parse_area(value: Any) -> dict[str, Any]:
     for r, ring in enumerate(rings):
         if not isinstance(ring, list) or len(ring) < 4:
             raise InvalidInput("area", f"ring {r} needs at least 4 positions (closed)")
-        points = [_coordinate(p, f"ring {r} position {i}") for i, p in enumerate(ring)]
+        points = [position(p, f"ring {r} position {i}") for i, p in enumerate(ring)]
         if points[0] != points[-1]:
             raise InvalidInput(
                 "area", f"ring {r} is not closed", hint="repeat the first position at the end"

@@ -80,6 +80,7 @@ def check_message(line: Line, event: Event, others: Iterable[Line] = ()) -> None
             coded=content.get("coded"),
             exercise=content.get("exercise"),
             alert=content.get("alert"),
+            attachments=tuple(content.get("attachments", ())),
         )
         normal = draft.content()
     except (KeyError, TypeError, AttributeError, InvalidInput) as exc:

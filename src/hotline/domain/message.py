@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hotline.domain.area import parse_area
+from hotline.domain.attachments import parse_attachments
 from hotline.domain.catalogue import check_coded
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.errors import InvalidInput
@@ -79,6 +80,7 @@ class MessageDraft:
     coded: Mapping[str, Any] | None = None  # a catalogue message: see domain/catalogue.py
     exercise: str | None = None  # sent in an exercise: see domain/exercise.py
     alert: str | None = None  # the awareness alert it was drafted from, if any
+    attachments: tuple[Mapping[str, Any], ...] = ()  # map attachments: domain/attachments.py
 
     def content(self) -> dict[str, Any]:
         """Checked, normal-form content for the event. Raises InvalidInput."""
@@ -116,6 +118,8 @@ class MessageDraft:
             content["intent"] = check_intent({**content, "intent": self.intent})
         if self.coded is not None:
             content["coded"] = check_coded(self.coded)
+        if self.attachments:
+            content["attachments"] = parse_attachments(list(self.attachments))
         if self.alert is not None:
             if not self.alert.strip() or len(self.alert) > 100:
                 raise InvalidInput("alert", "an alert id is 1-100 characters")

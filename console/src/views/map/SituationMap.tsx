@@ -7,7 +7,7 @@ import L from "leaflet";
 import "leaflet/dist/leaflet.css";
 import { useEffect, useRef } from "preact/hooks";
 import type { Api } from "../../api/client";
-import type { MapLayers } from "../../api/types";
+import type { Attachment, MapLayers } from "../../api/types";
 import type { Key, Translate } from "../../i18n/translate";
 import { useI18n } from "../../shell/i18n";
 import { Basemap, NATIVE_ZOOM, type Tints } from "./basemap";
@@ -35,6 +35,10 @@ export interface SituationMapProps {
   legend?: boolean;
   /** shapes in SVG, each an element (to draw and edit them); default: on canvas */
   svg?: boolean;
+  /** a message's map attachments, drawn and fitted into view */
+  attachments?: Attachment[];
+  /** whose attachments they are (their colour) */
+  attachmentParty?: string;
 }
 
 interface Parts {
@@ -357,6 +361,37 @@ export function SituationMap(props: SituationMapProps) {
       }
     }
   }, [props.layers, props.tracks, props.trails, lang]);
+
+  // a message's attachments
+  useEffect(() => {
+    const p = parts.current;
+    const list = props.attachments;
+    if (!p || !list?.length) return;
+    const colour = colourOf(props.attachmentParty ?? null);
+    const group = L.featureGroup().addTo(p.map);
+    const style = { color: colour, weight: 3, fillOpacity: 0.12, className: "attachment" };
+    for (const a of list) {
+      const g = a.geometry;
+      const layer =
+        a.kind === "area" && g.center
+          ? L.circle([g.center[1], g.center[0]], { ...style, radius: (g.radius ?? 0) * (g.unit === "NM" ? 1852 : 1000) })
+          : a.kind === "positions"
+            ? L.featureGroup(
+                ((g.coordinates as number[][]) ?? []).map(([lon = 0, lat = 0]) =>
+                  L.circleMarker([lat, lon], { ...style, radius: 5, fillOpacity: 0.8 }),
+                ),
+              )
+            : L.geoJSON(g as GeoJSON.Geometry, { style });
+      layer.bindTooltip(a.name, { sticky: true });
+      group.addLayer(layer);
+    }
+    const bounds = group.getBounds();
+    if (bounds.isValid()) p.map.fitBounds(bounds.pad(0.6), { maxZoom: 9 });
+    p.fitted = true;
+    return () => {
+      group.remove();
+    };
+  }, [props.attachments]);
 
   // labels follow the zoom
   useEffect(() => {

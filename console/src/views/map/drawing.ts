@@ -10,7 +10,12 @@ export interface Drawing {
   /** shows an area typed in the form (replacing what was drawn) */
   show: (area: Area | null) => void;
   remove: () => void;
+  /** forgets what was drawn */
+  clear: () => void;
 }
+
+/** What was drawn: an area, or (when lines are allowed) a track. */
+export type Shape = { kind: "area"; area: Area } | { kind: "track"; geometry: { type: "LineString"; coordinates: number[][] } };
 
 const STYLE = { color: palette.ANNOUNCED, weight: 2, dashArray: "4 3", fillOpacity: 0.1 };
 
@@ -34,7 +39,23 @@ function round(value: number): number {
   return Math.round(value * 1e4) / 1e4;
 }
 
+function shapeOf(layer: L.Layer): Shape | null {
+  if (!(layer instanceof L.Polygon) && layer instanceof L.Polyline) {
+    const line = (layer.getLatLngs() as L.LatLng[]).map((p) => [round(p.lng), round(p.lat)]);
+    return line.length >= 2 ? { kind: "track", geometry: { type: "LineString", coordinates: line } } : null;
+  }
+  const area = areaOf(layer);
+  return area ? { kind: "area", area } : null;
+}
+
 export function enableDrawing(map: L.Map, lang: string, onArea: (area: Area) => void): Drawing {
+  return enableShapes(map, lang, (shape) => {
+    if (shape.kind === "area") onArea(shape.area);
+  });
+}
+
+/** Drawing tools on ``map``; with ``lines``, a track (a line) may be drawn too. */
+export function enableShapes(map: L.Map, lang: string, onShape: (shape: Shape) => void, lines = false): Drawing {
   const drawn = L.featureGroup().addTo(map);
   map.pm.setLang(lang === "ru" ? "ru" : "en");
   map.pm.setGlobalOptions({ pathOptions: STYLE, templineStyle: STYLE, hintlineStyle: STYLE });
@@ -42,7 +63,7 @@ export function enableDrawing(map: L.Map, lang: string, onArea: (area: Area) => 
     position: "topleft",
     drawMarker: false,
     drawCircleMarker: false,
-    drawPolyline: false,
+    drawPolyline: lines,
     drawText: false,
     cutPolygon: false,
     rotateMode: false,
@@ -54,8 +75,8 @@ export function enableDrawing(map: L.Map, lang: string, onArea: (area: Area) => 
     removalMode: false,
   });
   const report = (layer: L.Layer) => {
-    const area = areaOf(layer);
-    if (area) onArea(area);
+    const shape = shapeOf(layer);
+    if (shape) onShape(shape);
   };
   const keep = (layer: L.Layer) => {
     drawn.clearLayers();
@@ -88,6 +109,9 @@ export function enableDrawing(map: L.Map, lang: string, onArea: (area: Area) => 
     remove() {
       map.pm.removeControls();
       drawn.remove();
+    },
+    clear() {
+      drawn.clearLayers();
     },
   };
 }

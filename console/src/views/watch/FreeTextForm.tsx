@@ -1,7 +1,8 @@
 /** A free-text message: line, kind, precedence, subject, text. Prefilled when it comes
  * from an alert's draft. */
 import { useState } from "preact/hooks";
-import { sendMessage } from "../../api/calls";
+import { type NewAttachment, sendMessage } from "../../api/calls";
+import { AttachDraw } from "../map/AttachDraw";
 import { describeError } from "../../api/problem";
 import type { Key } from "../../i18n/translate";
 import { type PrefilledMessage, useDesk } from "../../shell/desk";
@@ -29,6 +30,7 @@ export function FreeTextForm({ id, prefill, onSent }: Props) {
   });
   const [form, setForm] = useState<PrefilledMessage>(() => ({ ...blank(), ...(prefill ?? {}) }));
   const [busy, setBusy] = useState(false);
+  const [attachment, setAttachment] = useState<NewAttachment | null>(null);
   const [status, setStatus] = useState("");
   const line = active.find((l) => l.id === form.line);
   const kinds = line?.kinds.length ? line.kinds : FALLBACK_KINDS;
@@ -50,6 +52,7 @@ export function FreeTextForm({ id, prefill, onSent }: Props) {
         body: form.body,
         lang,
         alert: form.alert ?? null,
+        ...(attachment ? { attachments: [{ ...attachment, name: attachment.name.trim() || form.subject }] } : {}),
       });
       setStatus(
         t("compose.sent", {
@@ -59,6 +62,7 @@ export function FreeTextForm({ id, prefill, onSent }: Props) {
         }),
       );
       setForm({ ...blank(), line: form.line });
+      setAttachment(null);
       onSent?.();
     } catch (err) {
       setStatus(describeError(err, t));
@@ -113,6 +117,7 @@ export function FreeTextForm({ id, prefill, onSent }: Props) {
       />
       <label for={f("body")}>{t("compose.body")}</label>
       <textarea id={f("body")} name="body" rows={5} required value={form.body} onInput={set("body")} />
+      <AttachDraw id={f("attach")} value={attachment} onChange={setAttachment} />
       <button type="submit" disabled={busy}>
         {t("compose.send")}
       </button>

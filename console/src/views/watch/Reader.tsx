@@ -5,7 +5,8 @@ import type { RefObject } from "preact";
 import { useState } from "preact/hooks";
 import { acknowledgeMessage, readMessage } from "../../api/calls";
 import { describeError } from "../../api/problem";
-import type { EventView, InboxItem, MessageRead, ThreadAck, Translation } from "../../api/types";
+import type { Attachment, EventView, InboxItem, MessageRead, ThreadAck, Translation } from "../../api/types";
+import { LazyMap } from "../map/LazyMap";
 import type { Key } from "../../i18n/translate";
 import { useDesk } from "../../shell/desk";
 import { eventKind, useLive, useNodeNow } from "../../shell/hooks";
@@ -91,6 +92,9 @@ function Message({ id, item, onAcked }: { id: string; item: InboxItem | null; on
         </p>
         <p class="body">{m.content.body}</p>
       </section>
+      {m.content.attachments && m.content.attachments.length > 0 && (
+        <Attachments list={m.content.attachments} party={m.party} />
+      )}
       {m.translations.length > 0 && (
         <section class="block">
           <h3>{t("reader.translations")}</h3>
@@ -218,5 +222,44 @@ function AckForm({ id, onAcked }: { id: string; onAcked: () => void }) {
       </button>
       <p role="status">{status}</p>
     </form>
+  );
+}
+
+/** A message's map attachments: each named with its kind, size and hash, and drawn on a
+ * map in the sender's colour. */
+function Attachments({ list, party }: { list: Attachment[]; party: string }) {
+  const { t } = useI18n();
+  const { api, me } = useDesk();
+  const count = (a: Attachment) =>
+    a.kind === "area" ? (a.geometry.center ? 1 : ((a.geometry.coordinates as unknown[][] | undefined)?.[0]?.length ?? 0)) : ((a.geometry.coordinates as unknown[] | undefined)?.length ?? 0);
+  return (
+    <section class="block attachments" aria-labelledby="reader-attachments">
+      <h3 id="reader-attachments">{t("reader.attachments")}</h3>
+      <ul class="plain">
+        {list.map((a) => (
+          <li key={a.sha256}>
+            {t("reader.attachmentItem", {
+              name: a.name,
+              kind: t(`reader.attachmentKind.${a.kind}` as Key),
+              count: count(a),
+              bytes: a.bytes,
+              sha: a.sha256.slice(0, 16),
+            })}
+          </li>
+        ))}
+      </ul>
+      <LazyMap
+        api={api}
+        layers={undefined}
+        own={me.party}
+        id="attachment-map"
+        label={t("reader.attachmentMap")}
+        height="300px"
+        legend={false}
+        svg
+        attachments={list}
+        attachmentParty={party}
+      />
+    </section>
   );
 }
