@@ -30,6 +30,7 @@ from hotline.services.contacts import Contacts
 from hotline.services.directory import Directory
 from hotline.services.disclosures import Disclosures
 from hotline.services.escalation import Escalations
+from hotline.services.evidence import Evidence
 from hotline.services.lines import Lines
 from hotline.services.messages import Messages
 from hotline.services.notices import Notices
@@ -43,6 +44,7 @@ from hotline.services.watch import Watch
 from hotline.services.writer import LedgerWriter
 from hotline.storage.accounts import AccountStore
 from hotline.storage.engine import bookkeeping_engine, check_schema, make_engine, upgrade
+from hotline.storage.evidence import EvidenceStore
 from hotline.storage.keystore import KeyStore
 from hotline.storage.library import Library
 from hotline.storage.peers import PeerStore
@@ -103,6 +105,7 @@ class Node:
     metrics: Metrics
     refusals: Refusals
     checkpoints: Checkpoints
+    evidence: Evidence
     publisher: TrackPublisher | None = None  # with nats_url: tracks go through JetStream
 
     @cached_property
@@ -158,6 +161,11 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
     )
     messages = Messages(writer, directory, library)
     notices = Notices(messages, settings.lead_times)
+    evidence = Evidence(writer, EvidenceStore(engine), party)
+
+    def capture(batch: Sequence[Track]) -> object:
+        return evidence.capture(batch, writer.now())
+
     return Node(
         settings=settings,
         party=party,
@@ -186,17 +194,26 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         translations=Translations(writer, directory, settings.machine_translator or None),
         watch=Watch(writer, directory, library),
         language=settings.language,
-        make_awareness=lambda: _awareness(settings, party, bookkeeping, notices),
+        make_awareness=lambda: _awareness(
+            settings, party, bookkeeping, notices, capture if settings.evidence else None
+        ),
         accounts=Accounts(store, AccountStore(bookkeeping), clock, settings.session_ttl),
         outages=Outages(clock),
         metrics=Metrics(),
         refusals=refusals,
         checkpoints=checkpoints,
+        evidence=evidence,
         publisher=_publisher(settings.nats_url, party),
     )
 
 
-def _awareness(settings: Settings, party: str, bookkeeping: Engine, notices: Notices) -> Awareness:
+def _awareness(
+    settings: Settings,
+    party: str,
+    bookkeeping: Engine,
+    notices: Notices,
+    capture: Callable[[Sequence[Track]], object] | None,
+) -> Awareness:
     """The awareness engine as the settings describe it, over the picture's tables."""
     from hotline.services.awareness import Awareness
     from hotline.storage.picture import PictureStore
@@ -210,6 +227,7 @@ def _awareness(settings: Settings, party: str, bookkeeping: Engine, notices: Not
         zones_file=settings.zones_file,
         cpa_m=settings.cpa_nm * NM,
         cpa_s=settings.cpa_within.total_seconds(),
+        capture=capture,
     )
 
 
@@ -318,6 +336,7 @@ def federation_app(node: Node) -> FastAPI:
             outages=node.outages,
             checkpoints=node.checkpoints,
             disclosures=Disclosures(node.checkpoints, node.party, node.settings.witnesses),
+            evidence=node.evidence,
         ),
     )
     settings = node.settings

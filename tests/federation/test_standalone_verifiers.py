@@ -233,3 +233,69 @@ def test_the_page_refuses_a_tampered_bundle_with_the_reason(
     result = page.locator("#result")  # type: ignore[attr-defined]
     result.get_by_text("Refused").wait_for(timeout=15000)
     assert WHY[how] in result.inner_text()
+
+
+# -- evidence committed at capture -------------------------------------------------------
+
+
+@pytest.fixture
+def positions(pair: Pair) -> dict[str, object]:
+    """RU's missile captured by US over a minute, committed, and its positions disclosed."""
+    from tests.federation.test_evidence import capture_a_minute
+
+    capture_a_minute(pair)
+    checkpoint_round(pair.us, pair.us_fed, httpx.Client()).once(force=True)
+    found = pair.us.evidence.disclose("RU-CM-01")
+    data = Disclosures(pair.us.checkpoints, "US").export_positions(found)
+    loaded: dict[str, object] = json.loads(data.data)
+    return loaded
+
+
+def moved(bundle: dict[str, object]) -> dict[str, object]:
+    """One position moved after the fact, its leaf made again to match."""
+    changed = json.loads(json.dumps(bundle))
+    entry = changed["positions"][1]
+    record = json.loads(base64.b64decode(entry["leaf"]))
+    record["lat"] += 0.01
+    entry["record"] = record
+    entry["leaf"] = base64.b64encode(json.dumps(record).encode()).decode()
+    return changed
+
+
+def test_the_script_verifies_disclosed_positions_and_refuses_a_moved_one(
+    positions: dict[str, object], tmp_path: Path
+) -> None:
+    path = tmp_path / "positions.json"
+    path.write_text(json.dumps(positions))
+    done = run_script(path, "--json")
+    assert done.returncode == 0, done.stderr
+    answers = json.loads(done.stdout)["answers"]
+    assert any("US's node committed 4 positions of RU's tracks" in a for a in answers)
+    assert sum(a.startswith("position of RU-CM-01 (RU missile)") for a in answers) == 4
+    from hotline.cli.proofs import _answers
+    from hotline.domain.proofs import verify_bundle
+
+    ours = [a for a in _answers(verify_bundle(path.read_bytes())) if "key history" not in a]
+    assert answers == ours
+    path.write_text(json.dumps(moved(positions)))
+    refused = run_script(path)
+    assert refused.returncode == 1 and "it was not held as committed" in refused.stderr
+
+
+def test_the_page_verifies_disclosed_positions_offline_and_refuses_a_moved_one(
+    offline_page: object, positions: dict[str, object], tmp_path: Path
+) -> None:
+    page = offline_page
+    path = tmp_path / "positions.json"
+    path.write_text(json.dumps(positions))
+    page.set_input_files("#bundle", str(path))  # type: ignore[attr-defined]
+    result = page.locator("#result")  # type: ignore[attr-defined]
+    result.get_by_text("Verified").wait_for(timeout=15000)
+    text = result.inner_text()
+    assert "committed 4 positions of RU's tracks" in text
+    assert text.count("position of RU-CM-01 (RU missile)") == 4
+    forged = tmp_path / "moved.json"
+    forged.write_text(json.dumps(moved(positions)))
+    page.set_input_files("#bundle", str(forged))  # type: ignore[attr-defined]
+    result.get_by_text("Refused").wait_for(timeout=15000)
+    assert "it was not held as committed" in result.inner_text()

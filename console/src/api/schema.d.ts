@@ -980,6 +980,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tracks/{uid}/proof": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Track Proof
+         * @description The positions of a track held as evidence (evidence committed at capture),
+         *     each with its inclusion proof against the root its minute's evidence event
+         *     committed, and those events proven in their chains. Checked offline as a
+         *     message's bundle is.
+         */
+        get: operations["trackProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events/{event_id}/proof": {
         parameters: {
             query?: never;
@@ -5746,6 +5769,83 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    trackProof: {
+        parameters: {
+            query?: {
+                /** @description from this time (UTC) */
+                start?: string | null;
+                /** @description until this time (UTC) */
+                end?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description the track's uid */
+                uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the disclosure bundle (hotline-proof/1) of the positions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description Malformed input: the problem names the field and what is wrong with it. */

@@ -72,7 +72,7 @@ def operator_routers(ctx: ApiContext) -> list[APIRouter]:
         awareness_router(access, ctx.awareness, ctx.notices, now),
         exercise_router(party, peers, ctx.outages, now),
         reports_router(access, record),
-        proofs_router(access, ctx.checkpoints, ctx.disclosures),
+        proofs_router(access, ctx.checkpoints, ctx.disclosures, ctx.evidence),
         stream_router(store, picture, ctx.accounts, party, signed_in, access.lines_of),
     ]
 

@@ -19,6 +19,7 @@ from hotline.services.checkpoints import Checkpoints
 from hotline.services.contacts import Contacts
 from hotline.services.directory import Directory
 from hotline.services.disclosures import Disclosures
+from hotline.services.evidence import Evidence
 from hotline.services.messages import Messages
 from hotline.services.notices import Notices
 from hotline.services.outages import Outages
@@ -58,6 +59,7 @@ class ApiContext:
     outages: Outages
     checkpoints: Checkpoints
     disclosures: Disclosures
+    evidence: Evidence
 
     def now(self) -> datetime:
         """The node's time, as the ledger writer records it."""

@@ -15,14 +15,62 @@ from hotline.api.access import Access, LineId, Me
 from hotline.api.problems import errors_of
 from hotline.api.routing import JsonRoute
 from hotline.api.schemas.proofs import ChainCheckpoint, SignedCheckpoint
+from hotline.domain.clock import parse_time
 from hotline.services.checkpoints import Checkpoints, signers_of
 from hotline.services.disclosures import Disclosures
+from hotline.services.evidence import Evidence
 
 FILE_NAME = "hotline-proof-"
 
 
-def proofs_router(access: Access, checkpoints: Checkpoints, disclosures: Disclosures) -> APIRouter:
+def proofs_router(
+    access: Access, checkpoints: Checkpoints, disclosures: Disclosures, evidence: Evidence
+) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["proofs"], route_class=JsonRoute)
+
+    @router.get(
+        "/tracks/{uid}/proof",
+        operation_id="trackProof",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "the disclosure bundle (hotline-proof/1) of the positions",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            **errors_of(400, 401, 403, 404),
+        },
+    )
+    async def track_proof(
+        uid: Annotated[str, Path(description="the track's uid", max_length=128)],
+        who: Me,
+        start: Annotated[str | None, Query(description="from this time (UTC)")] = None,
+        end: Annotated[str | None, Query(description="until this time (UTC)")] = None,
+    ) -> Response:
+        """The positions of a track held as evidence (evidence committed at capture),
+        each with its inclusion proof against the root its minute's evidence event
+        committed, and those events proven in their chains. Checked offline as a
+        message's bundle is."""
+        access.own_party(who)
+
+        def make() -> bytes:
+            found = evidence.disclose(
+                uid,
+                parse_time(start, field="start") if start else None,
+                parse_time(end, field="end") if end else None,
+            )
+            for ident in dict.fromkeys(p["evidence"] for p in found):
+                access.event(who, ident)  # on a line of the principal's
+            return disclosures.export_positions(found).data
+
+        data = await run_in_threadpool(make)
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in uid)[:40]
+        return Response(
+            data,
+            media_type="application/json",
+            headers={
+                "Content-Disposition": f'attachment; filename="hotline-positions-{safe}.json"'
+            },
+        )
 
     @router.get(
         "/events/{event_id}/proof",

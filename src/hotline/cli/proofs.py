@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from hotline.domain.proofs import Report
 
 proof_app = typer.Typer(
-    help="Proof a neutral party can check: disclosure bundles of single messages.",
+    help="Proof a neutral party can check: disclosure bundles of messages and positions.",
     no_args_is_help=True,
 )
 checkpoint_app = typer.Typer(
@@ -41,7 +41,10 @@ TrustOption = Annotated[
 
 @proof_app.command("export")
 def proof_export(
-    event: Annotated[str, typer.Argument(help="The event id (or a unique prefix of it).")],
+    event: Annotated[
+        str | None,
+        typer.Argument(help="The event id (or a unique prefix of it); or give --track."),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -64,18 +67,50 @@ def proof_export(
             "was removed or inserted between it and the one covering the event.",
         ),
     ] = None,
+    track: Annotated[
+        str | None,
+        typer.Option(
+            "--track",
+            metavar="UID",
+            help="Instead of an event: the positions of track UID held as evidence, each "
+            "proven against the root its minute's evidence event committed.",
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--start", metavar="TIME", help="With --track: positions from TIME (UTC)."),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--end", metavar="TIME", help="With --track: positions until TIME (UTC)."),
+    ] = None,
 ) -> None:
     """Write one file that proves EVENT to anyone: the disclosed events in full, the
     cosigned checkpoints covering them, the inclusion proofs and the keys to check the
-    signatures; nothing else of the record. `hotline proof verify` (or the standalone
-    verifiers) check it offline."""
+    signatures; nothing else of the record. With --track, the positions of a track held
+    as evidence instead, each proven against the root committed in its minute.
+    `hotline proof verify` (or the standalone verifiers) check it offline."""
+    from hotline.domain.clock import parse_time
     from hotline.services.disclosures import Disclosures
 
+    if (event is None) == (track is None):
+        raise errors.InvalidInput("event", "give an event id, or --track UID (not both)")
+    if track is None and (start or end):
+        raise errors.InvalidInput("--start", "--start and --end go with --track")
     with node_context() as node:
-        full = node.store.event(event).id
-        bundle = Disclosures(node.checkpoints, node.party, node.settings.witnesses).export(
-            full, with_ack=with_ack, with_receipt=with_receipt, since=since
-        )
+        disclosures = Disclosures(node.checkpoints, node.party, node.settings.witnesses)
+        if track is not None:
+            found = node.evidence.disclose(
+                track,
+                parse_time(start, field="--start") if start else None,
+                parse_time(end, field="--end") if end else None,
+            )
+            bundle = disclosures.export_positions(found)
+        else:
+            full = node.store.event(str(event)).id
+            bundle = disclosures.export(
+                full, with_ack=with_ack, with_receipt=with_receipt, since=since
+            )
     if output is None:
         sys.stdout.buffer.write(bundle.data)
         return
@@ -183,6 +218,21 @@ def _answers(report: Report) -> list[str]:
             )
         elif checked.role == "key":
             lines.append(f"key history: {e.kind} by {e.author}, {e.body['ts']}")
+        elif checked.role == "evidence":
+            lines.append(
+                f"{e.party}'s node committed {content.get('positions')} positions of "
+                f"{content.get('subject')}'s tracks captured in the minute from "
+                f"{content.get('minute')}, signed {e.body['ts']} (event {e.id[:16]})"
+            )
+            for signer in cp.cosigned_by:
+                lines.append(f"  {signer.name} held the commitment by {_when(signer.time)}")
+    for position in report.positions:
+        r, committed = position.record, position.evidence.event
+        lines.append(
+            f"position of {r.get('uid')} ({r.get('party')} {r.get('kind')}) at "
+            f"{r.get('lat')}, {r.get('lon')}, reported {r.get('time')}, captured "
+            f"{r.get('captured')}: held then, in the commitment {committed.id[:16]}"
+        )
     for old, new in report.consistent:
         lines.append(
             f"{old.party}'s chain on {old.line}: nothing removed or inserted between sizes "
@@ -253,6 +303,9 @@ def _report_json(report: Report) -> dict[str, object]:
         ],
         "node_keys": {p: list(k) for p, k in report.node_keys.items()},
         "warnings": list(report.warnings),
+        "positions": [
+            {"record": dict(p.record), "evidence": p.evidence.event.id} for p in report.positions
+        ],
     }
 
 

@@ -91,6 +91,11 @@ def _summary(event: Event) -> str:
             return f"call request {short(c['ref'])} expired unanswered"
         case EventKind.CONTACT_HELD:
             return f"call {short(c['ref'])} held at {c['at']}: {c['summary']}"
+        case EventKind.EVIDENCE:
+            return (
+                f"commits {c['positions']} positions of {c['subject']}'s tracks captured "
+                f"in the minute from {c['minute']}: root {c['root'][:16]}"
+            )
     return event.kind
 
 

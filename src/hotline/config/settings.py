@@ -431,6 +431,22 @@ class Settings:
             "Whether checkpoints also carry an ML-DSA-65 (post-quantum) signature: on or off.",
         )
     )
+    evidence: bool = field(
+        default_factory=Declared(
+            "on",
+            as_switch,
+            "Whether positions of another party's tracks are committed each minute as "
+            "evidence on the line shared with it: on or off.",
+        )
+    )
+    evidence_keep: timedelta = field(
+        default_factory=Declared(
+            "90d",
+            as_duration,
+            "How long committed positions are kept to be disclosed (each minute's root "
+            "stays on the record).",
+        )
+    )
     witnesses: tuple[WitnessRef, ...] = field(
         default_factory=Declared(
             "",

@@ -358,9 +358,55 @@ def verify(data: bytes, trusted: dict[str, list[bytes]], require_pq: bool) -> di
         "events": events,
         "checkpoints": checkpoints,
         "consistent": consistent,
+        "positions": check_positions(bundle.get("positions"), events),
         "node_keys": {p: [fingerprint(k) for k in ks] for p, ks in nodes.items()},
         "pq_checked": mldsa65(b"", b"", b"") is not None,
     }
+
+
+def check_positions(entries: Any, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each disclosed position (evidence committed at capture) must be a leaf of the tree
+    whose root its evidence event commits; what it says is its leaf, parsed."""
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise Refused("'positions' is not a list")
+    found = []
+    for n, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise Refused(f"position {n} is not an object")
+        leaf = b64(entry.get("leaf"), f"the leaf of position {n}")
+        at, index, size = entry.get("evidence"), entry.get("index"), entry.get("size")
+        if not isinstance(at, int) or not 0 <= at < len(events):
+            raise Refused(f"position {n} names no event of the bundle")
+        body = events[at]["body"]
+        content = body.get("content", {})
+        if body.get("kind") != "evidence":
+            raise Refused(f"position {n} names event {events[at]['id'][:12]}, not evidence")
+        if not isinstance(index, int) or size != content.get("positions"):
+            raise Refused(
+                f"position {n}: the tree of {size} is not the {content.get('positions')} "
+                f"positions event {events[at]['id'][:12]} commits"
+            )
+        try:
+            record = json.loads(leaf)
+            root = bytes.fromhex(str(content.get("root")))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise Refused(f"position {n}: its leaf is not a JSON record") from exc
+        if not isinstance(record, dict):
+            raise Refused(f"position {n}: its leaf is not a JSON record")
+        proof = [b64(h, f"the proof of position {n}") for h in entry.get("proof") or []]
+        if not verify_inclusion(index, size, leaf_hash(leaf), proof, root):
+            raise Refused(
+                f"the position of {record.get('uid')!r} at {record.get('time')} is not leaf "
+                f"{index} of the committed tree of {size}: it was not held as committed"
+            )
+        if "record" in entry and entry["record"] != record:
+            raise Refused(
+                f"position {n}: its record says other than its leaf, which is what was hashed"
+            )
+        found.append({"record": record, "evidence": at})
+    return found
 
 
 def answers(report: dict[str, Any]) -> list[str]:
@@ -407,6 +453,21 @@ def answers(report: dict[str, Any]) -> list[str]:
                 f"{body['party']}'s node receipted {content.get('of')}'s chain up to seq "
                 f"{content.get('upto_seq')}, signed {body['ts']}"
             )
+        elif e["role"] == "evidence":
+            lines.append(
+                f"{body['party']}'s node committed {content.get('positions')} positions of "
+                f"{content.get('subject')}'s tracks captured in the minute from "
+                f"{content.get('minute')}, signed {body['ts']} (event {e['id'][:16]})"
+            )
+            lines += [f"  {c['name']} held the commitment by {c['time']}" for c in cp.cosigned_by]
+    for p in report.get("positions", []):
+        r = p["record"]
+        lines.append(
+            f"position of {r.get('uid')} ({r.get('party')} {r.get('kind')}) at "
+            f"{r.get('lat')}, {r.get('lon')}, reported {r.get('time')}, captured "
+            f"{r.get('captured')}: held then, in the commitment "
+            f"{report['events'][p['evidence']]['id'][:16]}"
+        )
     return lines
 
 

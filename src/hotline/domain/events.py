@@ -54,6 +54,7 @@ class EventKind(StrEnum):
     TRANSLATION = "translation"
     CERTIFICATION = "certification"
     WATCH_HANDOVER = "watch.handover"
+    EVIDENCE = "evidence"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from hotline.domain.clock import format_time, parse_time
 from hotline.domain.crypto import b64decode
 from hotline.domain.errors import HotlineError, InvalidInput, RequestRefused
 from hotline.domain.events import Event, EventKind
+from hotline.domain.evidence import LEAF, TREE
 from hotline.domain.identity import party_of
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import Line, check_member, check_send, parse_message_kind
@@ -166,6 +167,17 @@ def check_content(event: Event) -> None:
             "'state' must be up, degraded, down or unknown",
         )
         _require(isinstance(content.get("paths"), list), kind, "'paths' must be a list")
+    elif kind == EventKind.EVIDENCE:
+        _require(isinstance(content.get("subject"), str), kind, "'subject' names a party")
+        _require(isinstance(content.get("minute"), str), kind, "'minute' must be a time")
+        _require(_count(content.get("positions")), kind, "'positions' must be a number")
+        _require(
+            isinstance(content.get("root"), str) and bool(_HEX64.match(content["root"])),
+            kind,
+            "'root' must be a SHA-256 in hex",
+        )
+        _require(content.get("tree") == TREE, kind, f"'tree' must be {TREE}")
+        _require(content.get("leaf") == LEAF, kind, f"'leaf' must be {LEAF}")
     elif kind == EventKind.CATALOGUE_ADOPT:
         _require(
             isinstance(content.get("catalogue"), str) and bool(_HEX64.match(content["catalogue"])),

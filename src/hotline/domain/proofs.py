@@ -28,6 +28,7 @@ from typing import Any
 from hotline.domain.crypto import PublicKey, b64decode, b64encode
 from hotline.domain.errors import InvalidInput
 from hotline.domain.events import Event
+from hotline.domain.evidence import check_position
 from hotline.domain.identity import is_node_author
 from hotline.domain.merkle import leaf_hash, verify_consistency, verify_inclusion
 from hotline.domain.notes import (
@@ -123,12 +124,21 @@ class CheckedEvent:
 
 
 @dataclass(frozen=True)
+class CheckedPosition:
+    """A position proven to be in a minute's evidence, committed by ``evidence``."""
+
+    record: Mapping[str, Any]
+    evidence: CheckedEvent
+
+
+@dataclass(frozen=True)
 class Report:
     events: tuple[CheckedEvent, ...]
     checkpoints: tuple[CheckedCheckpoint, ...]
     consistent: tuple[tuple[CheckedCheckpoint, CheckedCheckpoint], ...]
     node_keys: Mapping[str, tuple[str, ...]]  # party -> key ids, for comparing with theirs
     warnings: tuple[str, ...] = field(default=())
+    positions: tuple[CheckedPosition, ...] = field(default=())
 
 
 class BundleRefused(InvalidInput):
@@ -388,7 +398,48 @@ def verify_bundle(
         consistent=tuple(pairs),
         node_keys={p: tuple(k.key_id for k in ks) for p, ks in keys.nodes.items()},
         warnings=tuple(warnings),
+        positions=_check_positions(bundle.get("positions"), results),
     )
+
+
+def _check_positions(entries: Any, events: Sequence[CheckedEvent]) -> tuple[CheckedPosition, ...]:
+    """Each disclosed position must be a leaf of the tree its evidence event commits."""
+    if entries is None:
+        return ()
+    if not isinstance(entries, list):
+        raise BundleRefused("'positions' is not a list")
+    found = []
+    for n, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise BundleRefused(f"position {n} is not an object")
+        leaf = _unb64(entry.get("leaf"), f"the leaf of position {n}")
+        at, index, size = entry.get("evidence"), entry.get("index"), entry.get("size")
+        if not isinstance(at, int) or not 0 <= at < len(events):
+            raise BundleRefused(f"position {n} names no event of the bundle")
+        evidence = events[at]
+        content = evidence.event.content
+        if evidence.event.kind != "evidence":
+            raise BundleRefused(f"position {n} names event {evidence.event.id[:12]}, not evidence")
+        if (
+            not isinstance(index, int)
+            or not isinstance(size, int)
+            or size != content.get("positions")
+        ):
+            raise BundleRefused(
+                f"position {n}: the tree of {size} is not the {content.get('positions')} "
+                f"positions event {evidence.event.id[:12]} commits"
+            )
+        proof = [_unb64(h, f"the proof of position {n}") for h in entry.get("proof") or []]
+        try:
+            record = check_position(leaf, index, size, proof, str(content.get("root")))
+        except InvalidInput as exc:
+            raise BundleRefused(exc.message) from exc
+        if "record" in entry and entry["record"] != record:  # what a reader sees is the leaf
+            raise BundleRefused(
+                f"position {n}: its record says other than its leaf, which is what was hashed"
+            )
+        found.append(CheckedPosition(record, evidence))
+    return tuple(found)
 
 
 def _agreed(events: Sequence[CheckedEvent]) -> dict[str, dict[str, Any]]:

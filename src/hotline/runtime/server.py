@@ -26,6 +26,16 @@ from hotline.runtime.sockets import parse_listen
 from hotline.storage.leases import LeaseStore
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: How often the evidence round looks for minutes to commit (each a few seconds after it
+#: ends) and for positions past ``evidence_keep``.
+EVIDENCE_ROUND = timedelta(seconds=5)
+
+
+def _evidence_round(node: Node) -> object:
+    """Commit the minutes of evidence that are over; forget positions past keeping."""
+    return node.evidence.round(node.writer.now(), node.settings.evidence_keep)
+
+
 #: How often the checkpoint round looks for checkpoints to sign, offer and submit (those
 #: not cosigned yet are offered again each round).
 CHECKPOINT_ROUND = timedelta(seconds=5)
@@ -95,6 +105,12 @@ def serve(
             "awareness": (
                 lambda: node.awareness.evaluate(node.writer.now()),
                 node.settings.awareness_interval,
+                _idle,
+                None,
+            ),
+            "evidence": (
+                lambda: _evidence_round(node),
+                EVIDENCE_ROUND,
                 _idle,
                 None,
             ),

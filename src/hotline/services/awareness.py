@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
@@ -99,8 +99,11 @@ class Awareness:
         zones_file: Path | None = None,
         cpa_m: float = DEFAULT_CPA_M,
         cpa_s: float = DEFAULT_TCPA_S,
+        capture: Callable[[Sequence[Track]], object] | None = None,
     ) -> None:
+        """``capture``: also given every batch ingested (evidence committed at capture)."""
         self.cpa_m, self.cpa_s = cpa_m, cpa_s
+        self.capture = capture
         self.zones_file = zones_file
         self._zones: list[Zone] | None = None
         self.picture = picture
@@ -164,6 +167,8 @@ class Awareness:
 
     def ingest(self, batch: Sequence[Track]) -> int:
         self.picture.upsert(batch)
+        if self.capture is not None:
+            self.capture(batch)
         return len(batch)
 
     def announced(self, now: datetime) -> list[Announced]:

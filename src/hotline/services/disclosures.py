@@ -55,6 +55,8 @@ class Disclosures:
         with_ack: bool = False,
         with_receipt: bool = False,
         since: int | None = None,
+        also: Sequence[Event] = (),
+        positions: Sequence[dict[str, Any]] = (),
     ) -> Bundle:
         """The bundle for event ``event_id`` (with its first acknowledgement and the
         first receipt of it by each other party when asked; with ``since``, also the
@@ -63,6 +65,7 @@ class Disclosures:
         InvalidInput."""
         event = self.store.event(event_id)
         disclosed: list[tuple[str, Event]] = [(event.kind, event)]
+        disclosed += [(e.kind, e) for e in also if e.id != event.id]
         if with_ack:
             acks = [a for a in self.store.acks_of([event.id]) if a.content.get("ref") == event.id]
             if not acks:
@@ -139,8 +142,29 @@ class Disclosures:
             "events": entries,
             "consistency": consistency,
         }
+        if positions:  # each with the index of its minute's evidence event in "events"
+            at = {entry["id"]: n for n, entry in enumerate(entries)}
+            bundle["positions"] = [
+                {
+                    "record": p["record"],
+                    "leaf": b64_std(p["leaf"]),
+                    "evidence": at[p["evidence"]],
+                    "index": p["index"],
+                    "size": p["size"],
+                    "proof": [b64_std(h) for h in p["proof"]],
+                }
+                for p in positions
+            ]
         data = json.dumps(bundle, indent=1, ensure_ascii=False).encode() + b"\n"
         return Bundle(data, len(entries), len(checkpoints))
+
+    def export_positions(self, found: Sequence[dict[str, Any]]) -> Bundle:
+        """A bundle of positions held as evidence (as :meth:`Evidence.disclose` gives
+        them): the evidence events that committed their minutes, each proven in its
+        chain, and each position with its inclusion proof against its minute's root."""
+        ids = list(dict.fromkeys(p["evidence"] for p in found))
+        events = [self.store.event(i) for i in ids]
+        return self.export(ids[0], also=events[1:], positions=found)
 
     def _receipts(self, event: Event) -> list[Event]:
         """The first receipt of ``event`` by each other party of its line."""

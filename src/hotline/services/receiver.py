@@ -67,6 +67,7 @@ NODE_KINDS = frozenset(
         EventKind.ESCALATION,
         EventKind.CONTACT_EXPIRE,
         EventKind.CATALOGUE_ADOPT,
+        EventKind.EVIDENCE,
     }
 )
 

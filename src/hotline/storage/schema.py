@@ -381,3 +381,31 @@ checkpoints = Table(
     Column("cosigned_at", String(32), nullable=True),
     Column("witnesses", Integer, nullable=False, server_default="0"),
 )
+
+# -- evidence committed at capture (migration 0011) --------------------------------------
+# Each minute's positions of another party's tracks, as the leaves that were hashed (the
+# canonical record), and each minute's tree once an evidence event committed it.
+
+evidence_positions = Table(
+    "evidence_positions",
+    metadata,
+    Column("line", String(64), primary_key=True),
+    Column("minute", String(32), primary_key=True),
+    Column("leaf_hash", LargeBinary, primary_key=True),
+    Column("uid", String(128), nullable=False),
+    Column("time", String(32), nullable=False),
+    Column("record", Text, nullable=False),
+    Index("ix_evidence_positions_uid_time", "uid", "time"),
+)
+
+evidence_minutes = Table(
+    "evidence_minutes",
+    metadata,
+    Column("line", String(64), primary_key=True),
+    Column("minute", String(32), primary_key=True),
+    Column("subject", String(16), nullable=False),
+    # NULL until the minute is committed
+    Column("size", Integer, nullable=True),
+    Column("root", LargeBinary, nullable=True),
+    Column("event", String(64), nullable=True),
+)

@@ -32,6 +32,7 @@ from hotline.domain.verify import RefTarget, expected_ref
 from hotline.storage.schema import (
     escalation_policies,
     events,
+    evidence_minutes,
     keys,
     line_parties,
     lines,
@@ -181,6 +182,22 @@ class WriteTx:
     def retired_key_ids(self) -> set[str]:
         rows = self._c.execute(sa.select(keys.c.key_id).where(keys.c.retired_at.is_not(None)))
         return {r.key_id for r in rows}
+
+    def commit_evidence(
+        self, line: str, minute: str, size: int, root: bytes, event_id: str
+    ) -> bool:
+        """Mark a minute of evidence committed by event ``event_id``; False (nothing
+        written) when another writer committed it first."""
+        done = self._c.execute(
+            evidence_minutes.update()
+            .where(
+                evidence_minutes.c.line == line,
+                evidence_minutes.c.minute == minute,
+                evidence_minutes.c.event.is_(None),
+            )
+            .values(size=size, root=root, event=event_id)
+        )
+        return bool(done.rowcount)
 
     def info(self, key: str) -> str | None:
         """A node_info value as this transaction sees it."""

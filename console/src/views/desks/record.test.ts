@@ -40,6 +40,9 @@ suite("describe", () => {
       "Travelling",
     );
     expect(describe({ kind: "linktest", content: { n: 1 } }, en)).toBe("");
+    expect(
+      describe({ kind: "evidence", content: { positions: 4, subject: "RU", minute: "2022-03-13T09:00:00.000Z" } }, en),
+    ).toBe("4 positions of RU's tracks captured in the minute from 2022-03-13T09:00:00.000Z");
   });
 });
 

@@ -49,6 +49,12 @@ export function describe(e: Pick<RecordEvent, "kind" | "content">, t: Translate)
       const head = t("record.about.ack", { ref: text("ref").slice(0, 12) });
       return reply?.body ? `${head}: ${reply.body}` : head;
     }
+    case "evidence":
+      return t("record.about.evidence", {
+        positions: String(c["positions"] ?? ""),
+        subject: text("subject"),
+        minute: text("minute"),
+      });
     case "escalation":
       return t("record.about.escalation", {
         action: word(`overdue.action.${text("action")}`) || text("action"),
