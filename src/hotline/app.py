@@ -45,6 +45,7 @@ from hotline.services.writer import LedgerWriter
 from hotline.storage.accounts import AccountStore
 from hotline.storage.engine import bookkeeping_engine, check_schema, make_engine, upgrade
 from hotline.storage.evidence import EvidenceStore
+from hotline.storage.history import HistoryStore
 from hotline.storage.keystore import KeyStore
 from hotline.storage.library import Library
 from hotline.storage.peers import PeerStore
@@ -106,6 +107,7 @@ class Node:
     refusals: Refusals
     checkpoints: Checkpoints
     evidence: Evidence
+    history: HistoryStore
     publisher: TrackPublisher | None = None  # with nats_url: tracks go through JetStream
 
     @cached_property
@@ -162,9 +164,15 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
     messages = Messages(writer, directory, library)
     notices = Notices(messages, settings.lead_times)
     evidence = Evidence(writer, EvidenceStore(engine), party)
+    history = HistoryStore(bookkeeping)
 
-    def capture(batch: Sequence[Track]) -> object:
-        return evidence.capture(batch, writer.now())
+    def keep(batch: Sequence[Track]) -> object:
+        """What becomes of every batch besides the picture: history and evidence."""
+        if settings.history:
+            history.append(batch)
+        if settings.evidence:
+            evidence.capture(batch, writer.now())
+        return None
 
     return Node(
         settings=settings,
@@ -195,7 +203,11 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         watch=Watch(writer, directory, library),
         language=settings.language,
         make_awareness=lambda: _awareness(
-            settings, party, bookkeeping, notices, capture if settings.evidence else None
+            settings,
+            party,
+            bookkeeping,
+            notices,
+            keep if settings.evidence or settings.history else None,
         ),
         accounts=Accounts(store, AccountStore(bookkeeping), clock, settings.session_ttl),
         outages=Outages(clock),
@@ -203,6 +215,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         refusals=refusals,
         checkpoints=checkpoints,
         evidence=evidence,
+        history=history,
         publisher=_publisher(settings.nats_url, party),
     )
 
@@ -337,6 +350,7 @@ def federation_app(node: Node) -> FastAPI:
             checkpoints=node.checkpoints,
             disclosures=Disclosures(node.checkpoints, node.party, node.settings.witnesses),
             evidence=node.evidence,
+            history=node.history,
         ),
     )
     settings = node.settings

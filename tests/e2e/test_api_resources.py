@@ -163,3 +163,31 @@ def test_the_cli_and_the_api_give_the_same_answers(api: Api, hotline: Run) -> No
     at = format_time(api.clock.now())
     board = hotline("watch", "--at", at, "--json", ok=True).json()
     assert board["desks"] and board == ok(api.get(JOC, "/watch", at=at))
+
+
+def test_every_position_received_is_kept_as_history_for_replay(api: Api) -> None:
+    from hotline.domain.tracks import TrackKind, make_track
+
+    start = api.clock.now()
+    api.node.ingest(
+        [
+            make_track(
+                uid="cm-01",
+                party="RU",
+                kind=TrackKind.MISSILE,
+                lat=50.2,
+                lon=24.3 - n * 0.05,
+                time=start + timedelta(seconds=10 * n),
+            )
+            for n in range(5)
+        ]
+    )
+    found = ok(api.get(JOC, "/tracks/history", uid="cm-01"))
+    assert [round(p["lon"], 2) for p in found["positions"]] == [24.3, 24.25, 24.2, 24.15, 24.1]
+    assert found["truncated"] is False
+    boxed = ok(api.get(JOC, "/tracks/history", bbox="24.12,50,24.22,51", limit=1))
+    assert [round(p["lon"], 2) for p in boxed["positions"]] == [24.2] and boxed["truncated"]
+    bad = api.get(JOC, "/tracks/history", bbox="24,50,25")
+    assert bad.status_code == 400 and "four numbers" in bad.json()["detail"]
+    assert api.get(JOC, "/tracks/history", bbox="0,60,10,50").status_code == 400
+    assert api.get(JOC, "/tracks/history", since="tomorrow").status_code == 400

@@ -875,6 +875,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tracks/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Track History
+         * @description Positions kept as track history (every position received, thinned with age),
+         *     by time: of some tracks, in a window, in a box. For replay.
+         */
+        get: operations["trackHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/map/tiles/{z}/{x}/{y}": {
         parameters: {
             query?: never;
@@ -2377,6 +2398,21 @@ export interface components {
             referred_by: components["schemas"]["Event"][];
             /** Acks */
             acks: components["schemas"]["Acknowledgement"][];
+        };
+        /** TrackPositions */
+        TrackPositions: {
+            /**
+             * Positions
+             * @description each position: uid, party, kind, lat, lon, time, alt, speed, course, callsign, source; by time
+             */
+            positions: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Truncated
+             * @description more positions match than ``limit``
+             */
+            truncated: boolean;
         };
         /** Translate */
         Translate: {
@@ -5455,6 +5491,76 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    trackHistory: {
+        parameters: {
+            query?: {
+                /** @description these tracks only (repeat) */
+                uid?: string[] | null;
+                /** @description from this time (UTC) */
+                since?: string | null;
+                /** @description until this time (UTC) */
+                until?: string | null;
+                /** @description west,south,east,north (degrees) */
+                bbox?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackPositions"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description No valid session or token: sign in (WWW-Authenticate says how). */
             401: {

@@ -69,7 +69,7 @@ def operator_routers(ctx: ApiContext) -> list[APIRouter]:
         relays_router(access, store, ctx.relays),
         watch_router(access, ctx.watch, now),
         accountability_router(access, store, ctx.contacts, now),
-        awareness_router(access, ctx.awareness, ctx.notices, now),
+        awareness_router(access, ctx.awareness, ctx.notices, now, ctx.history),
         exercise_router(party, peers, ctx.outages, now),
         reports_router(access, record),
         proofs_router(access, ctx.checkpoints, ctx.disclosures, ctx.evidence),

@@ -7,9 +7,9 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -18,10 +18,37 @@ from hotline.api.context import Now
 from hotline.api.maps import dynamic_layers, static_layers
 from hotline.api.problems import errors_of
 from hotline.api.routing import JsonRoute
-from hotline.api.schemas.record import Alert, AlertAck, AlertDraft, MapLayers, MapTile
+from hotline.api.schemas.record import (
+    Alert,
+    AlertAck,
+    AlertDraft,
+    MapLayers,
+    MapTile,
+    TrackPositions,
+)
+from hotline.domain.clock import format_time, parse_time
+from hotline.domain.errors import InvalidInput
+from hotline.domain.tracks import Track
 from hotline.services.awareness import Awareness, load_countries
 from hotline.services.basemap import Basemap
 from hotline.services.notices import Notices
+from hotline.storage.history import MAX_POSITIONS, HistoryStore
+
+
+def position_json(t: Track) -> dict[str, Any]:
+    return {
+        "uid": t.uid,
+        "party": t.party,
+        "kind": t.kind.value,
+        "lat": t.lat,
+        "lon": t.lon,
+        "time": format_time(t.time),
+        "alt": t.alt,
+        "speed": t.speed,
+        "course": t.course,
+        "callsign": t.callsign,
+        "source": t.source,
+    }
 
 
 class MapCache:
@@ -49,7 +76,31 @@ class MapCache:
         return body.encode(), f'"{tag}"'
 
 
-def awareness_router(access: Access, awareness: Awareness, notices: Notices, now: Now) -> APIRouter:
+def parse_bbox(text: str) -> tuple[float, float, float, float]:
+    """``W,S,E,N`` in degrees (W > E crosses the antimeridian). Raises InvalidInput."""
+    parts = text.split(",")
+    try:
+        west, south, east, north = (float(p) for p in parts)
+    except ValueError as exc:
+        raise InvalidInput(
+            "bbox", f"{text!r} is not four numbers", hint="west,south,east,north in degrees"
+        ) from exc
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south < north <= 90):
+        raise InvalidInput(
+            "bbox",
+            f"{text!r} is not a box on Earth",
+            hint="longitudes -180..180, latitudes -90..90, south below north",
+        )
+    return west, south, east, north
+
+
+def awareness_router(
+    access: Access,
+    awareness: Awareness,
+    notices: Notices,
+    now: Now,
+    history: HistoryStore | None = None,
+) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["awareness"], route_class=JsonRoute)
     picture = awareness.picture
     cache = MapCache(awareness, notices)
@@ -115,6 +166,38 @@ def awareness_router(access: Access, awareness: Awareness, notices: Notices, now
         if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
             return Response(status_code=304, headers=headers)
         return Response(body, media_type="application/json", headers=headers)
+
+    @router.get(
+        "/tracks/history",
+        operation_id="trackHistory",
+        response_model=TrackPositions,
+        responses=errors_of(400, 401, 403),
+    )
+    async def track_history(
+        who: Me,
+        uid: Annotated[list[str] | None, Query(description="these tracks only (repeat)")] = None,
+        since: Annotated[str | None, Query(description="from this time (UTC)")] = None,
+        until: Annotated[str | None, Query(description="until this time (UTC)")] = None,
+        bbox: Annotated[str | None, Query(description="west,south,east,north (degrees)")] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_POSITIONS)] = 10_000,
+    ) -> dict[str, Any]:
+        """Positions kept as track history (every position received, thinned with age),
+        by time: of some tracks, in a window, in a box. For replay."""
+        access.own_party(who)
+        if history is None:
+            return {"positions": [], "truncated": False}
+        box = parse_bbox(bbox) if bbox else None
+        start = parse_time(since, field="since") if since else None
+        end = parse_time(until, field="until") if until else None
+
+        def read() -> list[Track]:
+            return history.positions(uids=uid, since=start, until=end, bbox=box, limit=limit + 1)
+
+        found = await run_in_threadpool(read)
+        return {
+            "positions": [position_json(t) for t in found[:limit]],
+            "truncated": len(found) > limit,
+        }
 
     basemap: list[Basemap] = []
     lock = threading.Lock()

@@ -26,6 +26,7 @@ from hotline.services.outages import Outages
 from hotline.services.relays import Relays
 from hotline.services.translations import Translations
 from hotline.services.watch import Watch
+from hotline.storage.history import HistoryStore
 from hotline.storage.peers import PeerStore
 from hotline.storage.store import Store
 
@@ -60,6 +61,7 @@ class ApiContext:
     checkpoints: Checkpoints
     disclosures: Disclosures
     evidence: Evidence
+    history: HistoryStore
 
     def now(self) -> datetime:
         """The node's time, as the ledger writer records it."""

@@ -431,6 +431,33 @@ class Settings:
             "Whether checkpoints also carry an ML-DSA-65 (post-quantum) signature: on or off.",
         )
     )
+    history: bool = field(
+        default_factory=Declared(
+            "on",
+            as_switch,
+            "Whether every position received is kept as track history (for replay): on or off.",
+        )
+    )
+    history_keep: timedelta = field(
+        default_factory=Declared(
+            "30d", as_duration, "How long track history is kept (older days are dropped)."
+        )
+    )
+    history_thin_after: timedelta = field(
+        default_factory=Declared(
+            "24h",
+            as_duration,
+            "Track history older than this is thinned to one position per track per "
+            "`history_thin_interval`.",
+        )
+    )
+    history_thin_interval: timedelta = field(
+        default_factory=Declared(
+            "60s",
+            as_duration,
+            "What thinned history keeps: the first position of each track in each such interval.",
+        )
+    )
     evidence: bool = field(
         default_factory=Declared(
             "on",

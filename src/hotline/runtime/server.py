@@ -36,6 +36,23 @@ def _evidence_round(node: Node) -> object:
     return node.evidence.round(node.writer.now(), node.settings.evidence_keep)
 
 
+#: How often track history is thinned and old days dropped.
+HISTORY_ROUND = timedelta(minutes=10)
+
+
+def _history_round(node: Node) -> object:
+    """Thin the hour of history that aged past ``history_thin_after`` (again: thinning
+    twice changes nothing) and drop what is past ``history_keep``."""
+    settings = node.settings
+    now = node.writer.now()
+    thinned = node.history.thin(
+        now - settings.history_thin_after,
+        settings.history_thin_interval,
+        timedelta(hours=1) + HISTORY_ROUND,
+    )
+    return thinned + node.history.prune(now - settings.history_keep)
+
+
 #: How often the checkpoint round looks for checkpoints to sign, offer and submit (those
 #: not cosigned yet are offered again each round).
 CHECKPOINT_ROUND = timedelta(seconds=5)
@@ -111,6 +128,12 @@ def serve(
             "evidence": (
                 lambda: _evidence_round(node),
                 EVIDENCE_ROUND,
+                _idle,
+                None,
+            ),
+            "history": (
+                lambda: _history_round(node),
+                HISTORY_ROUND,
                 _idle,
                 None,
             ),

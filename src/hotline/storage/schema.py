@@ -347,8 +347,9 @@ leases = Table(
 # Derived from the events, so a lost row is made again; checkpoints are signed statements
 # (ours, the peer's cosignature, witnesses') and are kept like the record.
 
-#: Tables made from the others, not kept in backups (a restored node builds them again).
-DERIVED = frozenset({"tree_hashes", "tree_sizes"})
+#: Tables made from the others, not kept in backups (a restored node builds them again),
+#: and track history (every position received: too large, and not the record).
+DERIVED = frozenset({"tree_hashes", "tree_sizes", "track_history"})
 
 tree_hashes = Table(
     "tree_hashes",
@@ -408,4 +409,25 @@ evidence_minutes = Table(
     Column("size", Integer, nullable=True),
     Column("root", LargeBinary, nullable=True),
     Column("event", String(64), nullable=True),
+)
+
+# -- track history (migration 0012) ------------------------------------------------------
+# Every position received, for replay; thinned with age and dropped past retention. On
+# PostgreSQL the table is partitioned by day on ``time`` (see storage/history.py).
+
+track_history = Table(
+    "track_history",
+    metadata,
+    Column("uid", String(128), primary_key=True),
+    Column("time", String(32), primary_key=True),
+    Column("party", String(16), nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("alt", Float, nullable=True),
+    Column("speed", Float, nullable=True),
+    Column("course", Float, nullable=True),
+    Column("callsign", String(64), nullable=True),
+    Column("source", String(32), nullable=False),
+    Index("ix_track_history_time", "time"),
 )

@@ -99,6 +99,14 @@ class MapLayers(Answer):
     )
 
 
+class TrackPositions(Answer):
+    positions: list[dict[str, Any]] = Field(
+        description="each position: uid, party, kind, lat, lon, time, alt, speed, course, "
+        "callsign, source; by time"
+    )
+    truncated: bool = Field(description="more positions match than ``limit``")
+
+
 class MapTile(Answer):
     z: int
     x: int
