@@ -220,3 +220,20 @@ def test_areas_across_the_antimeridian_and_geodesic_circles() -> None:
     lon = np.array([east_in[0], east_out[0], north_in[0], north_out[0]])
     lat = np.array([east_in[1], east_out[1], north_in[1], north_out[1]])
     assert circle.contains(lon, lat).tolist() == [True, False, True, False]
+
+
+def test_corridors_are_drawn_where_tracks_are_and_past_their_region() -> None:
+    theatre = Theatre(territories_from(load_countries(), {"PL": ["PL"]}))
+    assert theatre.corridor_outlines() == {}  # nothing built before a track
+    track = make_track(uid="cm", party="RU", kind=TrackKind.MISSILE, lat=49.9, lon=23.8, time=T0)
+    border_rules(theatre, Picture.of(theatre, [track]))
+    lines = theatre.corridor_outlines()["PL"]
+    assert sorted(lines) == list(DEFAULT_CORRIDORS_M)
+    _, south, _, north = lines[30_000.0].bounds
+    assert south < 50.0 < north  # on both sides of the region's edge at 50N
+    built = theatre.built
+    theatre.corridor_outlines()
+    assert theatre.built == built  # the neighbours of where tracks were, no further
+    # the 30 km line is 30 km from the border (to within the region's projection)
+    lon, lat = shapely.get_coordinates(lines[30_000.0])[0]
+    assert brute_distance(theatre, "PL", float(lon), float(lat)) == pytest.approx(30_000, rel=0.01)

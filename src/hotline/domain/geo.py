@@ -85,6 +85,21 @@ def region_keys(lon: Array, lat: Array) -> NDArray[np.intp]:
     return np.where(polar, row * COLUMNS, row * COLUMNS + col)
 
 
+def neighbours(key: int) -> list[int]:
+    """The regions around region ``key`` (across the antimeridian too)."""
+    row, col = divmod(key, COLUMNS)
+    found = set()
+    for dr in (-1, 0, 1):
+        r = row + dr
+        if not 0 <= r < ROWS:
+            continue
+        for dc in (-1, 0, 1):
+            c = 0 if r in (0, ROWS - 1) else (col + dc) % COLUMNS
+            found.add(r * COLUMNS + c)
+    found.discard(key)
+    return sorted(found)
+
+
 class Region:
     """One cell of the globe and its own projection (azimuthal equal-area, centred)."""
 
@@ -188,6 +203,7 @@ class Theatre:
             self.border[party] = land.boundary.difference(_CUTS)
         self._regions: dict[int, Region] = {}
         self._pieces: dict[tuple[str, int], Piece | None] = {}
+        self._watched: set[int] = set()  # regions the rules have looked at (tracks were there)
         self._lock = threading.Lock()
 
     @property
@@ -204,6 +220,10 @@ class Theatre:
     def piece(self, party: str, key: int) -> Piece | None:
         """``party``'s land near region ``key``, projected with its corridors; None when it
         has no land within reach of the region. Built on first use."""
+        self._watched.add(key)
+        return self._ensure(party, key)
+
+    def _ensure(self, party: str, key: int) -> Piece | None:
         if (party, key) in self._pieces:
             return self._pieces[party, key]
         with self._lock:
@@ -232,6 +252,11 @@ class Theatre:
         """Party -> corridor -> the line at that distance from its land, in longitude and
         latitude, over the regions built so far (where tracks have been)."""
         found: dict[str, dict[float, list[BaseGeometry]]] = {}
+        for key in sorted(self._watched):
+            for party in self.parties:
+                if self._pieces.get((party, key)) is not None:
+                    for near in neighbours(key):  # the corridor past the region's edge
+                        self._ensure(party, near)
         for (party, key), piece in list(self._pieces.items()):
             if piece is None:
                 continue

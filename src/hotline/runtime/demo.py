@@ -26,6 +26,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 import yaml
 
 from hotline.app import Node, init_node, node_record, open_node
@@ -372,6 +373,33 @@ class Demo:
                 f"a proof of {first.party}'s FLASH {message.content.get('subject')!r} for a "
                 f"third party: {path} ({len(bundle.data):,} bytes, {len(report.events)} "
                 f"events; `hotline proof verify {path}` checks it offline)"
+            )
+        lines += self._positions_proof(first)
+        return lines
+
+    def _positions_proof(self, node: Node) -> list[str]:
+        """The positions of the other party's tracks this node committed as evidence at
+        capture, disclosed for a third party (positions.json), for each track."""
+        from hotline.domain.errors import NotFound
+        from hotline.domain.proofs import verify_bundle
+        from hotline.services.disclosures import Disclosures
+        from hotline.storage.schema import evidence_positions
+
+        with node.store.engine.connect() as c:
+            uids = sorted(set(c.execute(sa.select(evidence_positions.c.uid)).scalars()))
+        lines = []
+        for uid in uids[:1]:
+            try:
+                found = node.evidence.disclose(uid)
+            except NotFound:
+                continue
+            bundle = Disclosures(node.checkpoints, node.party).export_positions(found)
+            path = self.folder / "positions.json"
+            path.write_bytes(bundle.data)
+            report = verify_bundle(bundle.data)
+            lines.append(
+                f"{len(report.positions)} positions of {uid} {node.party} committed as "
+                f"evidence when it captured them, for a third party: {path}"
             )
         return lines
 
