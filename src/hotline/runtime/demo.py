@@ -398,8 +398,8 @@ class Demo:
             path.write_bytes(bundle.data)
             report = verify_bundle(bundle.data)
             lines.append(
-                f"{len(report.positions)} positions of {uid} {node.party} committed as "
-                f"evidence when it captured them, for a third party: {path}"
+                f"{len(report.positions)} positions of {uid}, committed by {node.party} as "
+                f"evidence the minute it captured them, for a third party: {path}"
             )
         return lines
 
