@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -212,3 +212,53 @@ def test_a_track_drawn_by_us_is_shown_on_the_ru_map(
         if i.message.content["subject"] == "Missile track near Yavoriv"
     )
     assert attachment["kind"] == "track" and len(attachment["geometry"]["coordinates"]) == 3
+
+
+def test_an_incident_replays_at_three_speeds(
+    lab: Lab,  # noqa: F811
+    browser: Any,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    pair = lab.pair()
+    passwords(pair)
+    # ten minutes of a missile's track, a quarter of an hour ago, kept as history
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=15)
+    rows = ["uid,party,kind,lat,lon,time,alt_m,speed_mps,course_deg"]
+    for n in range(61):
+        moment = (start + timedelta(seconds=10 * n)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        rows.append(
+            f"ru-cm-01,RU,missile,{50.2 - n * 0.001:.4f},{24.3 - n * 0.02:.4f},{moment},300,240,270"
+        )
+    feed = tmp_path / "incident.csv"
+    feed.write_text("\n".join(rows) + "\n", "utf-8")
+    cli(pair.us.home, "ingest", str(feed), "--format", "csv")
+    us = sign_in(browser, pair.us.url, US_DESK)
+    open_view(us, "alerts")
+    us.wait_for_selector("#map.leaflet-container[data-tracks='1']", timeout=20_000)
+    us.fill("#replay-from", (start - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"))
+    us.fill("#replay-to", (start + timedelta(minutes=12)).strftime("%Y-%m-%dT%H:%M"))
+    us.click("#replay-load")
+    us.locator("#replay-status", has_text="61 positions of 1 track.").wait_for(timeout=10_000)
+    # the replay starts a minute before the track appears: nothing on the map
+    us.wait_for_selector("#map[data-tracks='0']", timeout=5000)
+
+    def seconds() -> int:
+        h, m, s = us.inner_text("#replay-time").split()[0].split(":")
+        return int(h) * 3600 + int(m) * 60 + int(s)
+
+    for speed, low in (("1", 1), ("10", 8), ("60", 40)):
+        us.select_option("#replay-speed", speed)
+        before = seconds()
+        us.click("#replay-play")
+        us.wait_for_timeout(1500)
+        us.click("#replay-play")  # pause
+        us.locator("#replay-play", has_text="Play").wait_for(timeout=5000)
+        moved = seconds() - before
+        us.wait_for_timeout(300)
+        assert seconds() - before == moved  # paused: the moment stays
+        assert low <= moved <= int(speed) * 3, (speed, moved)
+    # at its moment the missile is drawn, with its trail
+    drawn = us.get_attribute("#map", "data-tracks")
+    assert drawn == "1", (us.inner_text("#replay-time"), start, drawn)
+    us.click("#replay-stop")
+    us.wait_for_selector("#map[data-tracks='1']", timeout=10_000)  # live again

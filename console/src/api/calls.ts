@@ -120,6 +120,28 @@ export const linkState = async (api: Api) =>
 export const verifyLedger = async (api: Api) =>
   (await ok(api.GET("/api/v1/verify"))) as unknown as Verification;
 
+export interface HistoryAnswer {
+  positions: {
+    uid: string;
+    party: string | null;
+    kind: string;
+    lat: number;
+    lon: number;
+    time: string;
+    alt: number | null;
+    speed: number | null;
+    course: number | null;
+    callsign: string | null;
+  }[];
+  truncated: boolean;
+}
+
+export const trackHistory = async (
+  api: Api,
+  query: { since: string; until: string; bbox?: string; limit?: number },
+) =>
+  (await ok(api.GET("/api/v1/tracks/history", { params: { query } }))) as unknown as HistoryAnswer;
+
 export const mapLayers = async (api: Api) =>
   (await ok(api.GET("/api/v1/map"))) as unknown as MapLayers;
 

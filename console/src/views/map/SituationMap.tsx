@@ -54,6 +54,7 @@ interface Parts {
   alertRenderer: L.Renderer;
   alertMarkers: Map<number, { marker: L.CircleMarker; style: string; summary: string }>;
   fitted: boolean;
+  replaying: boolean;
 }
 
 const VIEW_KEY = "hotline.map.view";
@@ -156,7 +157,7 @@ export function SituationMap(props: SituationMapProps) {
     const alertRenderer = L.svg({ padding: 0.5 });
     parts.current = {
       ...{ map, basemap, borders, corridors, announced, alerts, labels, tracks },
-      ...{ alertRenderer, alertMarkers: new Map(), fitted },
+      ...{ alertRenderer, alertMarkers: new Map(), fitted, replaying: false },
     };
     map.on("click", (e: L.LeafletMouseEvent) => {
       const found = tracks.nearest(e.containerPoint);
@@ -344,7 +345,10 @@ export function SituationMap(props: SituationMapProps) {
     if (props.trails) {
       p.tracks.setTrails(props.trails);
       p.tracks.setTracks(points, false, arrived);
+      p.replaying = true;
     } else {
+      if (p.replaying) p.tracks.setTrails(new Map()); // back to live: trails start afresh
+      p.replaying = false;
       p.tracks.setTracks(points, true, arrived);
     }
     if (!p.fitted) {

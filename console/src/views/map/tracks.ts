@@ -72,20 +72,23 @@ export class TrackLayer extends L.Layer {
     return this;
   }
 
-  /** The tracks as they stand now; a track's earlier positions become its trail. */
+  /** The tracks as they stand now; with ``keepTrails``, a track's earlier positions become
+   * its trail (otherwise the trails are those given by ``setTrails``). */
   setTracks(tracks: TrackPoint[], keepTrails = true, arrived: number | null = null): void {
     this.arrived = arrived;
-    const seen = new Set<string>();
-    for (const t of tracks) {
-      seen.add(t.uid);
-      const trail = this.trails.get(t.uid) ?? [];
-      const last = trail[trail.length - 1];
-      if (!keepTrails) trail.length = 0;
-      if (!last || last[0] !== t.lat || last[1] !== t.lon) trail.push([t.lat, t.lon]);
-      if (trail.length > TRAIL) trail.splice(0, trail.length - TRAIL);
-      this.trails.set(t.uid, trail);
+    if (keepTrails) {
+      // a live picture: each track's earlier positions become its trail
+      const seen = new Set<string>();
+      for (const t of tracks) {
+        seen.add(t.uid);
+        const trail = this.trails.get(t.uid) ?? [];
+        const last = trail[trail.length - 1];
+        if (!last || last[0] !== t.lat || last[1] !== t.lon) trail.push([t.lat, t.lon]);
+        if (trail.length > TRAIL) trail.splice(0, trail.length - TRAIL);
+        this.trails.set(t.uid, trail);
+      }
+      for (const uid of this.trails.keys()) if (!seen.has(uid)) this.trails.delete(uid);
     }
-    for (const uid of this.trails.keys()) if (!seen.has(uid)) this.trails.delete(uid);
     this.tracks = tracks;
     if (arrived !== null && this.canvas) {
       // a new picture is drawn now, not a frame later

@@ -12,7 +12,9 @@ import { useLive } from "../../shell/hooks";
 import { useI18n } from "../../shell/i18n";
 import { ViewHeading } from "../../shell/ViewHeading";
 import { FreeTextForm } from "./FreeTextForm";
+import type L from "leaflet";
 import { LazyMap } from "../map/LazyMap";
+import { type Frame, ReplayPanel } from "../map/ReplayPanel";
 
 const TRACKS_EVERY_MS = 5000;
 
@@ -25,6 +27,8 @@ export function AlertsView() {
     return () => clearInterval(timer);
   }, [layers.reload]);
   const [draft, setDraft] = useState<{ alert: number; draft: AlertDraft } | null>(null);
+  const [map, setMap] = useState<L.Map | null>(null);
+  const [replay, setReplay] = useState<Frame | null>(null);
   const [status, setStatus] = useState("");
 
   const makeDraft = async (id: number) => {
@@ -66,11 +70,15 @@ export function AlertsView() {
             own={me.party}
             label={t("map.label")}
             onDraft={(id) => void makeDraft(id)}
+            onReady={setMap}
+            tracks={replay?.tracks}
+            trails={replay?.trails}
           />
           {!layers.data && <p role="status">{t("app.loading")}</p>}
           <button type="button" class="secondary small" onClick={layers.reload}>
             {t("app.refresh")}
           </button>
+          <ReplayPanel map={map} onFrame={setReplay} />
         </section>
         <section class="card" aria-labelledby="alerts-title">
           <h2 id="alerts-title">{t("alerts.list")}</h2>
