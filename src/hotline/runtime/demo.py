@@ -60,6 +60,8 @@ NODE_ENV = {
     "HOTLINE_AWARENESS_INTERVAL": "1s",
     "HOTLINE_TERRITORIES": "US=PL,LT,LV,EE;RU=RU,BY",
     "HOTLINE_SQLITE_SYNCHRONOUS": "NORMAL",
+    # the scenario runs from March to May 2022: the 13 March incident stays to replay
+    "HOTLINE_HISTORY_KEEP": "400d",
 }
 #: Each node speaks its own side's language (setting ``language``): the RU node Russian,
 #: any other English. Its consoles, catalogue texts and after-action report follow it.
@@ -163,7 +165,7 @@ class Demo:
         principals = self.scenario.setup.get("principals", [])
         for site in self.sites:
             node = init_node(site.env, site.home, site.party, site.name)
-            _keep_settings(node, site.env, ("clock_file", "language"))
+            _keep_settings(node, site.env, ("clock_file", "language", "history_keep"))
             for p in principals:
                 if party_of(p["id"]) == site.party:
                     node.directory.add_principal(p["id"], p.get("name", ""), p.get("roles", []))
@@ -400,6 +402,12 @@ class Demo:
             lines.append(
                 f"{len(report.positions)} positions of {uid}, committed by {node.party} as "
                 f"evidence the minute it captured them, for a third party: {path}"
+            )
+            times = sorted(str(p.record.get("time", "")) for p in report.positions)
+            lines.append(
+                f"to replay the incident: {node.party}'s console, Alerts and map, Replay from "
+                f"{times[0][:16].replace('T', ' ')} to {times[-1][:11].replace('T', ' ')}"
+                f"{int(times[-1][11:13]) + 1:02d}:00 UTC"
             )
         return lines
 
