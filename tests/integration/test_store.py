@@ -46,7 +46,7 @@ from hotline.storage.engine import (
     make_engine,
     upgrade,
 )
-from hotline.storage.schema import metadata
+from hotline.storage.schema import is_partition, metadata
 from hotline.storage.store import Store
 from hotline.storage.transaction import WriteTx
 from tests.conftest import FakeClock
@@ -145,8 +145,13 @@ def test_init_brings_the_database_to_the_head(lab_node: Node) -> None:
 
 
 def test_migrated_schema_matches_the_table_descriptions(lab_node: Node) -> None:
+    def described(name: str | None, kind: str, _: object) -> bool:
+        # track history's partitions (PostgreSQL) are the database's, not described
+        return not (kind in ("table", "index") and name is not None and is_partition(name))
+
     with lab_node.store.engine.connect() as c:
-        differences = compare_metadata(MigrationContext.configure(c), metadata)
+        context = MigrationContext.configure(c, opts={"include_name": described})
+        differences = compare_metadata(context, metadata)
     assert differences == []
 
 

@@ -415,6 +415,13 @@ evidence_minutes = Table(
 # Every position received, for replay; thinned with age and dropped past retention. On
 # PostgreSQL the table is partitioned by day on ``time`` (see storage/history.py).
 
+
+def is_partition(name: str) -> bool:
+    """Whether a table of the database is a partition of track history (a day's, or the
+    default one), made by the database rather than described here."""
+    return name.startswith("track_history_")
+
+
 track_history = Table(
     "track_history",
     metadata,
