@@ -47,7 +47,8 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from hotline.domain.geo import Picture, Theatre, border_rules, cpa_pairs, territories_from
+from hotline.domain.cpa import cpa_pairs
+from hotline.domain.geo import Picture, Theatre, border_rules, territories_from
 from hotline.domain.tracks import FOOT, Track, TrackKind, make_track
 from hotline.ingest.cot import Splitter, parse_event
 from hotline.ingest.listener import CotLimits, CotListener

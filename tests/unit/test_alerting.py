@@ -19,8 +19,9 @@ import shapely
 from shapely.geometry import box
 
 from hotline.domain.alerting import Alert, AlertBook, AlertState, Changes, key_of, severity_of
+from hotline.domain.cpa import cpa_pairs
 from hotline.domain.finding import Finding
-from hotline.domain.geo import Picture, Theatre, border_rules, cpa_pairs
+from hotline.domain.geo import Picture, Theatre, border_rules
 from hotline.domain.tracks import Track, TrackKind, make_track
 from tests.unit.plane import offset
 

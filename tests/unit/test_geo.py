@@ -24,15 +24,14 @@ from pyproj import Geod
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
+from hotline.domain.cpa import DEFAULT_CPA_M, cpa_pairs
 from hotline.domain.geo import (
-    DEFAULT_CPA_M,
     Announced,
     Area,
     Finding,
     Picture,
     Theatre,
     border_rules,
-    cpa_pairs,
     stale,
     territories_from,
     unannounced,

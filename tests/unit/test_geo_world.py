@@ -18,13 +18,13 @@ import pytest
 import shapely
 from pyproj import Geod
 
+from hotline.domain.cpa import cpa_pairs
 from hotline.domain.geo import (
     DEFAULT_CORRIDORS_M,
     Area,
     Picture,
     Theatre,
     border_rules,
-    cpa_pairs,
     territories_from,
 )
 from hotline.domain.tracks import TrackKind, make_track

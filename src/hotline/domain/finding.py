@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from hotline.domain.tracks import TrackKind
+from hotline.domain.tracks import Track, TrackKind
 
 NO_DETAIL: Mapping[str, Any] = MappingProxyType({})
 
@@ -28,3 +28,12 @@ class Finding(NamedTuple):
     lon: float
     detail: Mapping[str, Any] = NO_DETAIL
     holds: float | None = None  # proximity: the tightest corridor not left by the margin
+
+
+def finding_of(
+    rule: str, track: Track, other: str | None, value: float, band: float | None, **detail: Any
+) -> Finding:
+    """A finding about ``track`` (its uid, party, kind and position), with ``detail``."""
+    return Finding(
+        rule, track.uid, track.party, other, value, band, track.kind, track.lat, track.lon, detail
+    )

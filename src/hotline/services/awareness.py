@@ -13,18 +13,16 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 
 from hotline.domain.alerting import Alert, AlertBook, Changes
+from hotline.domain.cpa import DEFAULT_CPA_M, DEFAULT_TCPA_S, cpa_pairs
 from hotline.domain.drafting import draft_of
 from hotline.domain.errors import InvalidInput
 from hotline.domain.geo import (
-    DEFAULT_CPA_M,
-    DEFAULT_TCPA_S,
     Announced,
     Area,
     Picture,
     Theatre,
     Zone,
     border_rules,
-    cpa_pairs,
     stale,
     territories_from,
     unannounced,

@@ -21,9 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from hotline.domain.clock import format_time, parse_time
-from hotline.domain.tracks import Track, TrackKind
+from hotline.domain.clock import format_time
+from hotline.domain.tracks import Track
 from hotline.storage.engine import transaction
+from hotline.storage.picture import track_of, track_row
 from hotline.storage.schema import track_history
 
 DAY = timedelta(days=1)
@@ -56,7 +57,7 @@ class HistoryStore:
         time) is kept once. One statement per batch."""
         if not batch:
             return
-        rows = {(t.uid, format_time(t.time)): _row(t) for t in batch}
+        rows = {(t.uid, format_time(t.time)): track_row(t) for t in batch}
         if self.postgres:
             self._ensure_days({time[:10] for _, time in rows})
         dialect = postgresql if self.postgres else sqlite
@@ -112,7 +113,7 @@ class HistoryStore:
                     sa.or_(track_history.c.lon >= west, track_history.c.lon <= east)
                 )
         with self._conn() as c:
-            return [_track(r) for r in c.execute(query.limit(limit))]
+            return [track_of(r) for r in c.execute(query.limit(limit))]
 
     def thin(self, older_than: datetime, interval: timedelta, window: timedelta) -> int:
         """For positions in ``[older_than - window, older_than)``, keep the first of each
@@ -204,35 +205,3 @@ def _partitions(c: Connection) -> list[tuple[str, str | None]]:
             upper = bound.split("TO ('", 1)[1][:10]
         found.append((str(name), upper))
     return found
-
-
-def _row(t: Track) -> dict[str, object]:
-    return {
-        "uid": t.uid,
-        "time": format_time(t.time),
-        "party": t.party,
-        "kind": t.kind.value,
-        "lat": t.lat,
-        "lon": t.lon,
-        "alt": t.alt,
-        "speed": t.speed,
-        "course": t.course,
-        "callsign": t.callsign,
-        "source": t.source,
-    }
-
-
-def _track(r: Any) -> Track:
-    return Track(
-        uid=r.uid,
-        party=r.party,
-        kind=TrackKind(r.kind),
-        lat=r.lat,
-        lon=r.lon,
-        time=parse_time(r.time),
-        alt=r.alt,
-        speed=r.speed,
-        course=r.course,
-        callsign=r.callsign,
-        source=r.source,
-    )

@@ -42,7 +42,7 @@ class PictureStore:
             return
         # in one order (by uid) whoever writes: two writers locking the same rows in
         # different orders would deadlock on PostgreSQL
-        rows = [_row(latest[uid]) for uid in sorted(latest)]
+        rows = [track_row(latest[uid]) for uid in sorted(latest)]
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(tracks)
         excluded = statement.excluded
@@ -59,7 +59,7 @@ class PictureStore:
         if since is not None:
             query = query.where(tracks.c.time >= format_time(since))
         with self._conn() as c:
-            return [_track(r) for r in c.execute(query)]
+            return [track_of(r) for r in c.execute(query)]
 
     # -- alerts --------------------------------------------------------------------------
 
@@ -144,7 +144,8 @@ class PictureStore:
         return self.alert(ident)[0]
 
 
-def _row(t: Track) -> dict[str, Any]:
+def track_row(t: Track) -> dict[str, Any]:
+    """A track's columns, as the picture and the history store them."""
     return {
         "uid": t.uid,
         "party": t.party,
@@ -160,7 +161,8 @@ def _row(t: Track) -> dict[str, Any]:
     }
 
 
-def _track(r: Any) -> Track:
+def track_of(r: Any) -> Track:
+    """The track a row of the picture or the history holds."""
     return Track(
         uid=r.uid,
         party=r.party,
