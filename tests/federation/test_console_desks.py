@@ -199,6 +199,7 @@ def test_notifications_of_intent_sent_at_short_notice_amended_and_cancelled(
     us.fill("#notice-form-remark", "Test launch westward. Not directed at you.")
     lead = us.locator("#notice-form-lead")
     assert "Short notice" in lead.inner_text() and "24h" in lead.inner_text(), lead.inner_text()
+    us.wait_for_selector("#area-map .leaflet-buttons-control-button", timeout=20_000)
     axe_clean(us, "notice form (en)")
     form.locator("button[type=submit]").click()
 
@@ -248,6 +249,7 @@ def test_notifications_of_intent_sent_at_short_notice_amended_and_cancelled(
     ru.fill("#notice-form-units", "Балтийский флот")
     lead = ru.locator("#notice-form-lead").inner_text()
     assert "Срок уведомления" in lead and "требуется 3 сут" in lead, lead
+    ru.wait_for_selector("#area-map .leaflet-buttons-control-button", timeout=20_000)
     axe_clean(ru, "notice form (ru)")
     ru.locator("#notice-form button[type=submit]").click()
     ru.locator("#notice-status", has_text="Уведомление отправлено").wait_for(timeout=10_000)

@@ -85,6 +85,7 @@ def test_the_map_zooms_pans_and_reads_in_the_operators_language(
     )
     # the coordinates under the cursor, decimal and DMS
     us.mouse.move(cx + 10, cy + 10, steps=3)
+    us.wait_for_function("() => /°/.test(document.querySelector('#map .map-coords').textContent)")
     text = us.locator("#map .map-coords").inner_text()
     assert re.search(r"\d+\.\d{4}° [NS], \d+\.\d{4}° [EW]", text), text
     assert re.search(r"\d+°\d\d′\d\d″[NS] \d+°\d\d′\d\d″[EW]", text), text
@@ -110,6 +111,7 @@ def test_the_map_zooms_pans_and_reads_in_the_operators_language(
     assert "Условные обозначения" in legend and "цель US" in legend
     ru_box = ru.locator("#map").bounding_box()
     ru.mouse.move(ru_box["x"] + ru_box["width"] / 3, ru_box["y"] + ru_box["height"] / 3, steps=3)
+    ru.wait_for_function("() => /°/.test(document.querySelector('#map .map-coords').textContent)")
     assert re.search(r"с\. ш\.", ru.locator("#map .map-coords").inner_text())
     assert ru.get_attribute("#map .leaflet-control-zoom-in", "title") == "Приблизить"
 

@@ -106,6 +106,8 @@ export function SituationMap(props: SituationMapProps) {
   const { t, lang } = useI18n();
   const container = useRef<HTMLDivElement>(null);
   const parts = useRef<Parts | null>(null);
+  // where the cursor last was, so the coordinates survive the controls being redrawn
+  const cursor = useRef<L.LatLng | null>(null);
   const propsRef = useRef(props);
   propsRef.current = props;
   const tRef = useRef(t);
@@ -179,6 +181,7 @@ export function SituationMap(props: SituationMapProps) {
     const box = el("div", t("map.cursorHint"), "map-coords leaflet-bar");
     box.setAttribute("aria-live", "off");
     const follow = (e: L.LeafletMouseEvent) => {
+      cursor.current = e.latlng;
       box.replaceChildren(
         el("span", decimal(e.latlng.lat, e.latlng.lng, letters(t))),
         el("span", degreesMinutesSeconds(e.latlng.lat, e.latlng.lng, letters(t))),
@@ -189,6 +192,30 @@ export function SituationMap(props: SituationMapProps) {
       onAdd: () => box,
     });
     const coords = new Coords({ position: "bottomleft" }).addTo(map);
+    const zoomIn = map.getContainer().querySelector<HTMLElement>(".leaflet-control-zoom-in");
+    const zoomOut = map.getContainer().querySelector<HTMLElement>(".leaflet-control-zoom-out");
+    for (const [button, key] of [
+      [zoomIn, "map.zoomIn"],
+      [zoomOut, "map.zoomOut"],
+    ] as const) {
+      if (button) {
+        button.title = t(key);
+        button.setAttribute("aria-label", t(key));
+      }
+    }
+    if (cursor.current) follow({ latlng: cursor.current } as L.LeafletMouseEvent);
+    return () => {
+      scale.remove();
+      coords.remove();
+      map.off("mousemove", follow);
+    };
+  }, [lang]);
+
+  // the legend names the parties on the map, so it follows the borders as well
+  useEffect(() => {
+    const p = parts.current;
+    if (!p) return;
+    const { map } = p;
     const Legend = L.Control.extend({
       onAdd() {
         const box = el("details", undefined, "map-legend leaflet-bar") as HTMLDetailsElement;
@@ -219,22 +246,8 @@ export function SituationMap(props: SituationMapProps) {
     });
     const legend = new Legend({ position: "bottomright" });
     if (propsRef.current.legend !== false) legend.addTo(map);
-    const zoomIn = map.getContainer().querySelector<HTMLElement>(".leaflet-control-zoom-in");
-    const zoomOut = map.getContainer().querySelector<HTMLElement>(".leaflet-control-zoom-out");
-    for (const [button, key] of [
-      [zoomIn, "map.zoomIn"],
-      [zoomOut, "map.zoomOut"],
-    ] as const) {
-      if (button) {
-        button.title = t(key);
-        button.setAttribute("aria-label", t(key));
-      }
-    }
     return () => {
-      scale.remove();
-      coords.remove();
       legend.remove();
-      map.off("mousemove", follow);
     };
   }, [lang, props.layers?.borders]);
 

@@ -48,6 +48,15 @@ function shapeOf(layer: L.Layer): Shape | null {
   return area ? { kind: "area", area } : null;
 }
 
+/** Geoman titles the box around each tool, not the link inside it, so a screen reader
+ * announces a nameless link: the link is named after its box's title. */
+function label(map: L.Map): void {
+  for (const button of map.getContainer().querySelectorAll<HTMLElement>(".leaflet-buttons-control-button")) {
+    const title = button.parentElement?.getAttribute("title");
+    if (title) button.setAttribute("aria-label", title);
+  }
+}
+
 export function enableDrawing(map: L.Map, lang: string, onArea: (area: Area) => void): Drawing {
   return enableShapes(map, lang, (shape) => {
     if (shape.kind === "area") onArea(shape.area);
@@ -74,6 +83,7 @@ export function enableShapes(map: L.Map, lang: string, onShape: (shape: Shape) =
     editMode: true,
     removalMode: false,
   });
+  label(map);
   const report = (layer: L.Layer) => {
     const shape = shapeOf(layer);
     if (shape) onShape(shape);
