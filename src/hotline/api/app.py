@@ -30,6 +30,7 @@ from hotline.api.context import ApiContext
 from hotline.api.contract import document
 from hotline.api.exercise import exercise_router
 from hotline.api.health import health_router
+from hotline.api.incidents import incidents_router
 from hotline.api.lines import lines_router
 from hotline.api.messages import messages_router
 from hotline.api.notices import notices_router
@@ -41,6 +42,7 @@ from hotline.api.stream import stream_router
 from hotline.api.translation import translation_router
 from hotline.api.watch import watch_router
 from hotline.exercise.record import NodeRecord
+from hotline.services.incidents import Incidents
 from hotline.services.verification import CachedVerification
 
 __all__ = ["COOKIE", "create_api", "operator_routers", "signed_in", "token_of"]
@@ -73,6 +75,11 @@ def operator_routers(ctx: ApiContext) -> list[APIRouter]:
         exercise_router(party, peers, ctx.outages, now),
         reports_router(access, record),
         proofs_router(access, ctx.checkpoints, ctx.disclosures, ctx.evidence),
+        incidents_router(
+            access,
+            Incidents(store, picture, ctx.history, ctx.notices, ctx.disclosures),
+            now,
+        ),
         stream_router(store, picture, ctx.accounts, party, signed_in, access.lines_of),
     ]
 

@@ -23,6 +23,7 @@ from hotline.cli import notices, catalogue
 from hotline.cli import awareness
 from hotline.cli import exercise
 from hotline.cli import proofs, witness
+from hotline.cli import incidents
 from hotline.cli import operations
 from hotline.cli.base import (
     EXIT_CODES,
@@ -51,6 +52,7 @@ __all__ = [
     "escalation",
     "exercise",
     "federation",
+    "incidents",
     "lines",
     "main",
     "messages",

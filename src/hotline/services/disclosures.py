@@ -166,6 +166,13 @@ class Disclosures:
         events = [self.store.event(i) for i in ids]
         return self.export(ids[0], also=events[1:], positions=found)
 
+    def provable(self, event: Event) -> bool:
+        """Whether a bundle can prove ``event`` now: a checkpoint covers it, or it is in a
+        chain of this node's, which is checkpointed on demand."""
+        if event.party in self.store.hosted_parties():
+            return True
+        return self.checkpoints.trees.covering(event.line, event.party, event.seq) is not None
+
     def _receipts(self, event: Event) -> list[Event]:
         """The first receipt of ``event`` by each other party of its line."""
         first: dict[str, Event] = {}

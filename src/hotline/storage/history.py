@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from hotline.domain.clock import format_time
+from hotline.domain.clock import format_time, parse_time
 from hotline.domain.tracks import Track
 from hotline.storage.engine import transaction
 from hotline.storage.picture import track_of, track_row
@@ -93,9 +93,11 @@ class HistoryStore:
         until: datetime | None = None,
         bbox: tuple[float, float, float, float] | None = None,
         limit: int = MAX_POSITIONS,
+        every: timedelta | None = None,
     ) -> list[Track]:
         """Positions by time (then track), filtered by tracks, a time window and a box
-        (west, south, east, north; west > east crosses the antimeridian)."""
+        (west, south, east, north; west > east crosses the antimeridian); with ``every``,
+        only the first of each track in each such interval (counted from the epoch)."""
         query = sa.select(track_history).order_by(track_history.c.time, track_history.c.uid)
         if uids:
             query = query.where(track_history.c.uid.in_(list(uids)))
@@ -112,8 +114,27 @@ class HistoryStore:
                 query = query.where(
                     sa.or_(track_history.c.lon >= west, track_history.c.lon <= east)
                 )
+        seconds = every.total_seconds() if every is not None else 0.0
+        if seconds <= 1:
+            with self._conn() as c:
+                return [track_of(r) for r in c.execute(query.limit(limit))]
+        # thinned as the rows stream by, in time order: a bucket is the first 19
+        # characters of the time (to the second) turned into seconds only once per second
+        found: list[Track] = []
+        seen: dict[str, int] = {}
+        second, bucket = "", 0
         with self._conn() as c:
-            return [track_of(r) for r in c.execute(query.limit(limit))]
+            for r in c.execution_options(stream_results=True, yield_per=5000).execute(query):
+                if r.time[:19] != second:
+                    second = r.time[:19]
+                    bucket = int(parse_time(second + "Z").timestamp() // seconds)
+                if seen.get(r.uid) == bucket:
+                    continue
+                seen[r.uid] = bucket
+                found.append(track_of(r))
+                if len(found) >= limit:
+                    break
+        return found
 
     def thin(self, older_than: datetime, interval: timedelta, window: timedelta) -> int:
         """For positions in ``[older_than - window, older_than)``, keep the first of each

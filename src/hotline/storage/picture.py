@@ -73,6 +73,28 @@ class PictureStore:
         with self._conn() as c:
             return [_alert(r) for r in c.execute(query)]
 
+    def alerts_during(
+        self, since: datetime, until: datetime, limit: int = 10_000
+    ) -> list[tuple[Alert, dict[str, Any]]]:
+        """Alerts open at some time in ``[since, until]`` (opened by its end, not closed
+        before its start), in the order opened, each with its row's bookkeeping."""
+        c_ = awareness_alerts.c
+        query = (
+            sa.select(awareness_alerts)
+            .where(c_.opened_at <= format_time(until))
+            .where(sa.or_(c_.closed_at.is_(None), c_.closed_at >= format_time(since)))
+            .order_by(c_.opened_at, c_.id)
+            .limit(limit)
+        )
+        with self._conn() as c:
+            return [
+                (
+                    _alert(r),
+                    {"acked_by": r.acked_by, "acked_at": r.acked_at, "closed_at": r.closed_at},
+                )
+                for r in c.execute(query)
+            ]
+
     def alert(self, ident: int) -> tuple[Alert, dict[str, Any]]:
         """An alert and its row's bookkeeping (acked_by, acked_at, closed_at)."""
         with self._conn() as c:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotline.api.schemas.base import Answer, Field
+from hotline.api.schemas.base import FROM, Answer, Field
 
 
 class RecordEvent(Answer):
@@ -114,3 +114,49 @@ class MapTile(Answer):
     land: list[dict[str, Any]] = Field(
         description="each country (a3) in the tile, its land as a GeoJSON geometry"
     )
+
+
+class IncidentAlert(Alert):
+    acked_by: str | None
+    acked_at: str | None
+    closed_at: str | None
+
+
+class IncidentEvent(Answer):
+    id: str
+    kind: str = Field(description="message or ack")
+    time: str = Field(description="when its author signed it (UTC)")
+    line: str
+    party: str
+    from_: str = FROM
+    ref: str | None = Field(default=None, description="an acknowledgement: what it acknowledges")
+    precedence: str | None = None
+    subject: str | None = None
+    type: str | None = Field(default=None, description="a message's kind (query, incident...)")
+
+
+class IncidentTimeline(Answer):
+    """What an area held over a window: alerts, notices, messages, acknowledgements."""
+
+    since: str
+    until: str
+    bbox: list[float] | None
+    alerts: list[IncidentAlert]
+    notices: list[dict[str, Any]] = Field(description="as GET /notices gives each")
+    events: list[IncidentEvent] = Field(description="messages and acknowledgements, by time")
+
+
+class ReplayPositions(Answer):
+    """Track history in columns, for replay: position ``n`` is track ``track[n]`` (an
+    index into ``tracks``) at ``since`` + ``t[n]`` seconds."""
+
+    since: str
+    tracks: list[dict[str, Any]] = Field(description="uid, party, kind, callsign of each")
+    track: list[int]
+    t: list[float] = Field(description="seconds after ``since``")
+    lat: list[float]
+    lon: list[float]
+    course: list[float | None]
+    speed: list[float | None]
+    alt: list[float | None]
+    truncated: bool = Field(description="more positions match than ``limit``")
