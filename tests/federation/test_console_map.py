@@ -6,8 +6,11 @@ area drawn on it fills a notification of intent, which reaches the other side.""
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import time
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -234,13 +237,41 @@ def test_an_incident_replays_at_three_speeds(
     feed = tmp_path / "incident.csv"
     feed.write_text("\n".join(rows) + "\n", "utf-8")
     cli(pair.us.home, "ingest", str(feed), "--format", "csv")
+    sent = cli(
+        pair.us.home,
+        *("send", "--line", LINE, "--as", US_DESK, "--precedence", "FLASH"),
+        *("--subject", "Missile track west of Lviv", "--body", "Whose is it?"),
+    ).stdout.split()[3]  # sent FLASH free <id> on ...
     us = sign_in(browser, pair.us.url, US_DESK)
     open_view(us, "alerts")
     us.wait_for_selector("#map.leaflet-container[data-tracks='1']", timeout=20_000)
     us.fill("#replay-from", (start - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"))
-    us.fill("#replay-to", (start + timedelta(minutes=12)).strftime("%Y-%m-%dT%H:%M"))
+    us.fill("#replay-to", (start + timedelta(minutes=17)).strftime("%Y-%m-%dT%H:%M"))
     us.click("#replay-load")
     us.locator("#replay-status", has_text="61 positions of 1 track.").wait_for(timeout=10_000)
+    assert "every 5 s" in us.inner_text("#replay-status")  # a longer window is thinned
+    # the message sent in the window is on the timeline, and a click goes to its moment
+    moment = us.locator(".replay-events li[data-kind=message]", has_text="Missile track west")
+    moment.wait_for(timeout=5000)
+    moment.locator("button").click()
+    assert us.inner_text("#replay-time").split()[0] == moment.locator("button").inner_text()
+    # the incident exports as an archive with the proof of its message
+    us.select_option("#replay-format", "zip")
+    with us.expect_download(timeout=20_000) as got:
+        us.click("#replay-export")
+    archive = zipfile.ZipFile(io.BytesIO(Path(got.value.path()).read_bytes()))
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["counts"]["positions"] == 61 and any(
+        i.startswith(sent) for i in manifest["proven"]
+    )
+    assert {"incident.geojson", "incident.kml", "incident.cot", "proof.json"} <= set(
+        archive.namelist()
+    )
+    us.locator("#replay-saved", has_text="Saved incident-").wait_for(timeout=5000)
+    us.click("#replay-load")  # again: back to the window's start
+    us.locator(
+        "#replay-time", has_text=(start - timedelta(minutes=1)).strftime("%H:%M:00")
+    ).wait_for(timeout=10_000)
     # the replay starts a minute before the track appears: nothing on the map
     us.wait_for_selector("#map[data-tracks='0']", timeout=5000)
 
@@ -264,3 +295,12 @@ def test_an_incident_replays_at_three_speeds(
     assert drawn == "1", (us.inner_text("#replay-time"), start, drawn)
     us.click("#replay-stop")
     us.wait_for_selector("#map[data-tracks='1']", timeout=10_000)  # live again
+    # a replay in the console's address loads by itself, over the area it names
+    since = (start - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    until = (start + timedelta(minutes=11)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    us.goto(f"{pair.us.url}/console/#/alerts/{since}/{until}/23,49,25,51")
+    us.locator("#replay-status", has_text="61 positions of 1 track.").wait_for(timeout=20_000)
+    us.wait_for_selector(".replay[data-first-frame-ms]", timeout=10_000)
+    assert us.input_value("#replay-from") == (start - timedelta(minutes=1)).strftime(
+        "%Y-%m-%dT%H:%M"
+    )

@@ -142,6 +142,33 @@ export const trackHistory = async (
 ) =>
   (await ok(api.GET("/api/v1/tracks/history", { params: { query } }))) as unknown as HistoryAnswer;
 
+/** Track history in columns, for replay (``every``: one position per track per so many
+ * seconds). */
+export const trackReplay = async (
+  api: Api,
+  query: { since: string; until: string; bbox?: string; every?: number; limit?: number },
+) => ok(api.GET("/api/v1/tracks/replay", { params: { query } }));
+
+export type ReplayColumns = Awaited<ReturnType<typeof trackReplay>>;
+
+/** What an area held over a window: alerts, notices, messages and acknowledgements. */
+export const incidentTimeline = async (api: Api, query: { since: string; until: string; bbox?: string }) =>
+  ok(api.GET("/api/v1/incident", { params: { query } }));
+
+export type IncidentAnswer = Awaited<ReturnType<typeof incidentTimeline>>;
+
+/** The incident as a file to save (zip: GeoJSON, KML, CoT and the proof of its messages). */
+export async function incidentExport(
+  api: Api,
+  query: { since: string; until: string; bbox?: string; every?: number; format: "zip" | "geojson" | "kml" | "cot" },
+): Promise<{ blob: Blob; name: string }> {
+  const answer = await api.GET("/api/v1/incident/export", { params: { query }, parseAs: "blob" });
+  const blob = (await ok(Promise.resolve(answer))) as unknown as Blob;
+  const disposition = answer.response.headers.get("content-disposition") ?? "";
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `incident.${query.format}`;
+  return { blob, name };
+}
+
 export const mapLayers = async (api: Api) =>
   (await ok(api.GET("/api/v1/map"))) as unknown as MapLayers;
 

@@ -1090,6 +1090,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/incident": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Timeline
+         * @description What an area held over a window, for replay: the alerts open in it, the
+         *     notifications of intent in force or sent in it, and the messages and
+         *     acknowledgements sent in it on the principal's lines. Positions: GET
+         *     /tracks/replay.
+         */
+        get: operations["incidentTimeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracks/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Replay
+         * @description Track history over a window and an area, in columns (a tenth the size of
+         *     GET /tracks/history's), thinned to one position per track per ``every`` seconds:
+         *     what the console's replay loads, a piece of the window at a time.
+         */
+        get: operations["trackReplay"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incident/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export
+         * @description The incident — tracks, alerts, notifications of intent, messages and
+         *     acknowledgements of an area over a window — for other tools: GeoJSON (RFC 7946),
+         *     KML 2.2, a stream of Cursor on Target events for TAK, or (``zip``) all three
+         *     with ``proof.json``, the disclosure bundle of its messages and acknowledgements,
+         *     and a manifest of SHA-256 digests.
+         */
+        get: operations["exportIncident"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stream": {
         parameters: {
             query?: never;
@@ -1603,6 +1672,115 @@ export interface components {
             escalations: string[];
             /** Exercise */
             exercise: string | null;
+        };
+        /** IncidentAlert */
+        IncidentAlert: {
+            /** Id */
+            id: number | null;
+            /** Key */
+            key: string;
+            /** Rule */
+            rule: string;
+            /** Severity */
+            severity: string;
+            /** State */
+            state: string;
+            /** Summary */
+            summary: string;
+            /** Uid */
+            uid: string;
+            /** Party */
+            party: string | null;
+            /** Other */
+            other: string | null;
+            /** Band M */
+            band_m: number | null;
+            /** Value */
+            value: number;
+            /** Kind */
+            kind: string;
+            /** Lat */
+            lat: number;
+            /** Lon */
+            lon: number;
+            /** Opened At */
+            opened_at: string;
+            /** Updated At */
+            updated_at: string;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+            /** Acked By */
+            acked_by: string | null;
+            /** Acked At */
+            acked_at: string | null;
+            /** Closed At */
+            closed_at: string | null;
+        };
+        /** IncidentEvent */
+        IncidentEvent: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description message or ack
+             */
+            kind: string;
+            /**
+             * Time
+             * @description when its author signed it (UTC)
+             */
+            time: string;
+            /** Line */
+            line: string;
+            /** Party */
+            party: string;
+            /**
+             * From
+             * @description who sent it (a principal)
+             */
+            from: string;
+            /**
+             * Ref
+             * @description an acknowledgement: what it acknowledges
+             */
+            ref?: string | null;
+            /** Precedence */
+            precedence?: string | null;
+            /** Subject */
+            subject?: string | null;
+            /**
+             * Type
+             * @description a message's kind (query, incident...)
+             */
+            type?: string | null;
+        };
+        /**
+         * IncidentTimeline
+         * @description What an area held over a window: alerts, notices, messages, acknowledgements.
+         */
+        IncidentTimeline: {
+            /** Since */
+            since: string;
+            /** Until */
+            until: string;
+            /** Bbox */
+            bbox: number[] | null;
+            /** Alerts */
+            alerts: components["schemas"]["IncidentAlert"][];
+            /**
+             * Notices
+             * @description as GET /notices gives each
+             */
+            notices: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Events
+             * @description messages and acknowledgements, by time
+             */
+            events: components["schemas"]["IncidentEvent"][];
         };
         /** LanguageChoice */
         LanguageChoice: {
@@ -2263,6 +2441,44 @@ export interface components {
             signature_problem: string | null;
             /** Forwarded */
             forwarded: components["schemas"]["Forwarded"][];
+        };
+        /**
+         * ReplayPositions
+         * @description Track history in columns, for replay: position ``n`` is track ``track[n]`` (an
+         *     index into ``tracks``) at ``since`` + ``t[n]`` seconds.
+         */
+        ReplayPositions: {
+            /** Since */
+            since: string;
+            /**
+             * Tracks
+             * @description uid, party, kind, callsign of each
+             */
+            tracks: {
+                [key: string]: unknown;
+            }[];
+            /** Track */
+            track: number[];
+            /**
+             * T
+             * @description seconds after ``since``
+             */
+            t: number[];
+            /** Lat */
+            lat: number[];
+            /** Lon */
+            lon: number[];
+            /** Course */
+            course: (number | null)[];
+            /** Speed */
+            speed: (number | null)[];
+            /** Alt */
+            alt: (number | null)[];
+            /**
+             * Truncated
+             * @description more positions match than ``limit``
+             */
+            truncated: boolean;
         };
         /** Send */
         Send: {
@@ -6203,6 +6419,215 @@ export interface operations {
             };
             /** @description The request body is over its limit (the problem names the setting). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    incidentTimeline: {
+        parameters: {
+            query: {
+                /** @description the window's start (UTC) */
+                since: string;
+                /** @description the window's end (UTC) */
+                until: string;
+                /** @description west,south,east,north (degrees) */
+                bbox?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentTimeline"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    trackReplay: {
+        parameters: {
+            query: {
+                /** @description the window's start (UTC) */
+                since: string;
+                /** @description the window's end (UTC) */
+                until: string;
+                /** @description west,south,east,north (degrees) */
+                bbox?: string | null;
+                /** @description one position per track per this many seconds */
+                every?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayPositions"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportIncident: {
+        parameters: {
+            query: {
+                /** @description the window's start (UTC) */
+                since: string;
+                /** @description the window's end (UTC) */
+                until: string;
+                /** @description west,south,east,north (degrees) */
+                bbox?: string | null;
+                /** @description one position per track per this many seconds */
+                every?: number | null;
+                /** @description zip (all), geojson, kml or cot */
+                format?: "zip" | "geojson" | "kml" | "cot";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the incident as a file: a ZIP archive (GeoJSON, KML, CoT, proof bundle, manifest), or one of its formats */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                    "application/geo+json": Record<string, never>;
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

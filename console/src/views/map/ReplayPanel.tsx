@@ -1,21 +1,33 @@
-/** Replay of an incident: the area the map shows and a window of time, the tracks kept
- * as history played back on the map with their trails, at 1x, 10x or 60x; the messages
- * and acknowledgements of the window on the same timeline (a click goes there). */
+/** Replay of an incident: the area the map shows and a window of time; the tracks kept
+ * as history played back on the map with their trails, at 1x, 10x or 60x, with the alerts
+ * open and the areas announced at each moment; the alerts, notifications, messages and
+ * acknowledgements of the window on the same timeline (a click goes there). The window
+ * loads a piece at a time, the first frame first; the incident exports as a file. */
 import type L from "leaflet";
-import { useEffect, useRef, useState } from "preact/hooks";
-import { type HistoryAnswer, trackHistory } from "../../api/calls";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { type IncidentAnswer, incidentExport, incidentTimeline, trackReplay } from "../../api/calls";
 import { describeError } from "../../api/problem";
+import type { MapLayers } from "../../api/types";
+import type { Key } from "../../i18n/translate";
 import { useDesk } from "../../shell/desk";
 import { useNodeNow } from "../../shell/hooks";
 import { useI18n } from "../../shell/i18n";
 import { inputFromUtc, utcFromInput } from "../desks/leadTime";
-import { frameAt, type Timeline, timeline } from "./replay";
+import { layersAt, layersKey, type Moment, momentsOf } from "./incident";
+import { everyFor, extend, frameAt, fromColumns, type Timeline, TRAIL_MS, timeline } from "./replay";
 import type { TrackPoint } from "./tracks";
 
-export type Frame = { tracks: TrackPoint[]; trails: Map<string, [number, number][]> };
+export type Frame = {
+  tracks: TrackPoint[];
+  trails: Map<string, [number, number][]>;
+  layers: Pick<MapLayers, "alerts" | "announced">;
+  layersKey: string;
+};
 
 const SPEEDS = [1, 10, 60];
-const LIMIT = 200_000;
+const FIRST_MS = 2 * 60_000; // the first piece: the first frame's trails and two minutes
+const PIECE_MS = 10 * 60_000; // then ten minutes at a time
+const FORMATS = ["zip", "geojson", "kml", "cot"] as const;
 
 function bboxOf(map: L.Map): string {
   const b = map.getBounds();
@@ -27,53 +39,140 @@ function bboxOf(map: L.Map): string {
   return [west, clamp(b.getSouth()), east, clamp(b.getNorth())].map((v) => v.toFixed(4)).join(",");
 }
 
-function points(answer: HistoryAnswer): TrackPoint[] {
-  return answer.positions.map((p) => ({ ...p, party: p.party ?? null }));
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export interface ReplayStart {
+  since: string;
+  until: string;
+  bbox?: string;
 }
 
-export function ReplayPanel({ map, onFrame }: { map: L.Map | null; onFrame: (frame: Frame | null) => void }) {
+export function ReplayPanel({
+  map,
+  onFrame,
+  start,
+}: {
+  map: L.Map | null;
+  onFrame: (frame: Frame | null) => void;
+  /** a replay to load as soon as the map is there (from the console's address) */
+  start?: ReplayStart | null;
+}) {
   const { t } = useI18n();
-  const { api, inbox } = useDesk();
+  const { api } = useDesk();
   const now = useNodeNow(60_000);
-  const [from, setFrom] = useState(() => inputFromUtc(new Date(now - 3_600_000).toISOString()));
-  const [to, setTo] = useState(() => inputFromUtc(new Date(now + 60_000).toISOString()));
+  const [from, setFrom] = useState(() => inputFromUtc(start?.since ?? new Date(now - 3_600_000).toISOString()));
+  const [to, setTo] = useState(() => inputFromUtc(start?.until ?? new Date(now + 60_000).toISOString()));
   const [status, setStatus] = useState("");
+  const [progress, setProgress] = useState("");
   const [line, setLine] = useState<Timeline | null>(null);
+  const [incident, setIncident] = useState<IncidentAnswer | null>(null);
   const [at, setAt] = useState(0);
   const [playing, setPlaying] = useState(false);
   const [speed, setSpeed] = useState(10);
+  const [format, setFormat] = useState<(typeof FORMATS)[number]>("zip");
+  const [saved, setSaved] = useState("");
+  const section = useRef<HTMLElement>(null);
   const atRef = useRef(at);
   atRef.current = at;
+  const incidentRef = useRef(incident);
+  incidentRef.current = incident;
+  const generation = useRef(0);
+  const area = useRef<string | undefined>(undefined);
+  const lastKey = useRef("");
+  const lastLayers = useRef<Frame["layers"]>({ alerts: [], announced: [] });
 
-  const show = (moment: number, on: Timeline | null = line) => {
+  const show = (moment: number, on: Timeline | null = line, held: IncidentAnswer | null = incidentRef.current) => {
     if (!on) return;
     setAt(moment);
-    onFrame(frameAt(on, moment));
+    const layers = held ? layersAt(held, moment) : { alerts: [], announced: [] };
+    const key = layersKey(layers);
+    if (key !== lastKey.current) {
+      lastKey.current = key;
+      lastLayers.current = layers; // the same object while nothing changes: the map keeps them
+    }
+    onFrame({ ...frameAt(on, moment), layers: lastLayers.current, layersKey: key });
   };
 
-  const load = async () => {
-    const since = utcFromInput(from);
-    const until = utcFromInput(to);
+  const load = async (given?: ReplayStart) => {
+    const since = given?.since ?? utcFromInput(from);
+    const until = given?.until ?? utcFromInput(to);
     if (!since || !until || Date.parse(until) <= Date.parse(since)) {
       setStatus(t("replay.badWindow"));
       return;
     }
     if (!map) return;
+    const began = performance.now();
+    const mine = ++generation.current;
+    const bbox = given?.bbox ?? bboxOf(map);
+    area.current = bbox;
+    if (given) {
+      setFrom(inputFromUtc(since));
+      setTo(inputFromUtc(until));
+      const [west = 0, south = 0, east = 0, north = 0] = (given.bbox ?? "").split(",").map(Number);
+      if (given.bbox && west < east) map.fitBounds([[south, west], [north, east]]);
+    }
+    const first = Date.parse(since);
+    const last = Date.parse(until);
+    const every = everyFor(last - first);
     setStatus(t("app.loading"));
+    setProgress("");
     setPlaying(false);
+    setSaved("");
+    section.current?.removeAttribute("data-first-frame-ms");
     try {
-      const answer = await trackHistory(api, { since, until, bbox: bboxOf(map), limit: LIMIT });
-      const made = timeline(points(answer), Date.parse(since), Date.parse(until));
+      const firstEnd = Math.min(last, first + FIRST_MS);
+      const [piece, held] = await Promise.all([
+        trackReplay(api, { since: iso(first - TRAIL_MS), until: iso(firstEnd), bbox, every }),
+        incidentTimeline(api, { since, until, bbox }),
+      ]);
+      if (mine !== generation.current) return;
+      const made = timeline(fromColumns(piece), first, last);
       setLine(made);
-      show(made.start, made);
-      setStatus(
-        (answer.truncated ? t("replay.truncated", { count: answer.positions.length }) + " " : "") +
-          t("replay.loaded", { positions: answer.positions.length, count: made.byTrack.size }),
+      setIncident(held);
+      incidentRef.current = held;
+      show(first, made, held);
+      requestAnimationFrame(() =>
+        requestAnimationFrame(() => {
+          section.current?.setAttribute("data-first-frame-ms", (performance.now() - began).toFixed(0));
+        }),
       );
+      let truncated = piece.truncated;
+      const say = (upto: number) => {
+        let tracks = 0;
+        let count = 0;
+        for (const times of made.times.values()) {
+          const inside = times.filter((x) => x >= first && x <= last).length;
+          count += inside;
+          if (inside) tracks++;
+        }
+        setStatus(
+          (truncated ? t("replay.truncated", { count }) + " " : "") +
+            t("replay.loaded", { positions: count, count: tracks }) +
+            (every ? " " + t("replay.every", { seconds: every }) : ""),
+        );
+        setProgress(upto < last ? t("replay.progress", { time: iso(upto).slice(11, 19) }) : "");
+      };
+      say(firstEnd);
+      for (let from_ = firstEnd; from_ < last; from_ += PIECE_MS) {
+        const upto = Math.min(last, from_ + PIECE_MS);
+        const next = await trackReplay(api, { since: iso(from_), until: iso(upto), bbox, every });
+        if (mine !== generation.current) return;
+        extend(made, fromColumns(next));
+        truncated ||= next.truncated;
+        say(upto);
+      }
     } catch (err) {
-      setStatus(describeError(err, t));
+      if (mine === generation.current) setStatus(describeError(err, t));
     }
   };
+
+  // a replay asked for in the address loads once the map is there
+  const started = useRef(false);
+  useEffect(() => {
+    if (!map || !start || started.current) return;
+    started.current = true;
+    void load(start);
+  }, [map, start]);
 
   useEffect(() => {
     if (!playing || !line) return;
@@ -94,30 +193,45 @@ export function ReplayPanel({ map, onFrame }: { map: L.Map | null; onFrame: (fra
   }, [playing, speed, line]);
 
   const stop = () => {
+    generation.current++;
     setPlaying(false);
     setLine(null);
+    setIncident(null);
     setStatus("");
+    setProgress("");
     onFrame(null);
   };
 
-  const events = line
-    ? inbox.items.flatMap((item) => {
-        const found: { time: number; text: string }[] = [];
-        const sent = Date.parse(item.sent);
-        if (sent >= line.start && sent <= line.end) {
-          found.push({ time: sent, text: t("replay.sent", { from: item.from, precedence: item.precedence, subject: item.subject }) });
-        }
-        const acked = item.acked_at ? Date.parse(item.acked_at) : Number.NaN;
-        if (acked >= line.start && acked <= line.end) {
-          found.push({ time: acked, text: t("replay.acked", { by: item.acked_by ?? "", subject: item.subject }) });
-        }
-        return found;
-      }).sort((a, b) => a.time - b.time)
-    : [];
+  const save = async () => {
+    if (!line) return;
+    setSaved("");
+    try {
+      const { blob, name } = await incidentExport(api, {
+        since: iso(line.start),
+        until: iso(line.end),
+        bbox: area.current,
+        every: everyFor(line.end - line.start),
+        format,
+      });
+      const url = URL.createObjectURL(blob);
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = name;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      setSaved(t("replay.saved", { name }));
+    } catch (err) {
+      setSaved(describeError(err, t));
+    }
+  };
+
+  const moments: Moment[] = useMemo(() => (incident ? momentsOf(incident) : []), [incident]);
   const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 
   return (
-    <section class="replay" aria-labelledby="replay-title">
+    <section class="replay" aria-labelledby="replay-title" ref={section}>
       <h3 id="replay-title">{t("replay.title")}</h3>
       <p class="hint">{t("replay.hint")}</p>
       <div class="row">
@@ -139,6 +253,11 @@ export function ReplayPanel({ map, onFrame }: { map: L.Map | null; onFrame: (fra
         )}
       </div>
       <p role="status" id="replay-status">{status}</p>
+      {progress && (
+        <p class="hint" id="replay-progress">
+          {progress}
+        </p>
+      )}
       {line && (
         <div class="replay-controls">
           <button type="button" id="replay-play" class="small" onClick={() => setPlaying((p) => !p)}>
@@ -163,18 +282,38 @@ export function ReplayPanel({ map, onFrame }: { map: L.Map | null; onFrame: (fra
             onInput={(e) => show(Number((e.currentTarget as HTMLInputElement).value))}
           />
           <output id="replay-time" for="replay-at">{t("replay.time", { time: clock(at) })}</output>
-          {events.length > 0 && (
-            <ol class="plain replay-events">
-              {events.map((e) => (
-                <li key={`${e.time}${e.text}`}>
-                  <button type="button" class="link" onClick={() => show(e.time)}>
-                    {clock(e.time)}
+          {moments.length > 0 && (
+            <ol class="plain replay-events" aria-label={t("replay.moments")}>
+              {moments.map((m) => (
+                <li key={m.key} class={`moment ${m.kind}`} data-kind={m.kind}>
+                  <button type="button" class="link" onClick={() => show(m.time)}>
+                    {clock(m.time)}
                   </button>{" "}
-                  {e.text}
+                  {t(`replay.${m.kind}` as Key, m.fields)}
                 </li>
               ))}
             </ol>
           )}
+          <div class="row replay-export">
+            <label for="replay-format">{t("replay.format")}</label>
+            <select
+              id="replay-format"
+              value={format}
+              onChange={(e) => setFormat((e.currentTarget as HTMLSelectElement).value as (typeof FORMATS)[number])}
+            >
+              {FORMATS.map((f) => (
+                <option key={f} value={f}>
+                  {t(`replay.formats.${f}` as Key)}
+                </option>
+              ))}
+            </select>
+            <button type="button" id="replay-export" class="small secondary" onClick={() => void save()}>
+              {t("replay.export")}
+            </button>
+            <span role="status" id="replay-saved">
+              {saved}
+            </span>
+          </div>
         </div>
       )}
     </section>

@@ -64,3 +64,63 @@ export function frameAt(line: Timeline, t: number): { tracks: TrackPoint[]; trai
   }
   return { tracks, trails };
 }
+
+/** Columns from GET /tracks/replay, as the positions the timeline holds. */
+export interface Columns {
+  since: string;
+  tracks: { uid?: string; party?: string | null; kind?: string; callsign?: string | null }[];
+  track: number[];
+  t: number[];
+  lat: number[];
+  lon: number[];
+  course: (number | null)[];
+  speed: (number | null)[];
+  alt: (number | null)[];
+}
+
+export function fromColumns(c: Columns): TrackPoint[] {
+  const base = Date.parse(c.since);
+  const out: TrackPoint[] = new Array(c.t.length);
+  for (let i = 0; i < c.t.length; i++) {
+    const track = c.tracks[c.track[i] ?? 0] ?? {};
+    out[i] = {
+      uid: String(track.uid ?? ""),
+      party: track.party ?? null,
+      kind: String(track.kind ?? "unknown"),
+      callsign: track.callsign ?? null,
+      lat: c.lat[i] ?? 0,
+      lon: c.lon[i] ?? 0,
+      course: c.course[i] ?? null,
+      speed: c.speed[i] ?? null,
+      alt: c.alt[i] ?? null,
+      time: new Date(base + (c.t[i] ?? 0) * 1000).toISOString(),
+    };
+  }
+  return out;
+}
+
+/** Adds the next piece of the window (positions later than those held: pieces come in
+ * time order, and a position on the boundary of two comes once). */
+export function extend(line: Timeline, positions: TrackPoint[]): void {
+  for (const p of positions) {
+    const at = Date.parse(p.time);
+    const times = line.times.get(p.uid);
+    const list = line.byTrack.get(p.uid);
+    if (!times || !list) {
+      line.byTrack.set(p.uid, [p]);
+      line.times.set(p.uid, [at]);
+    } else if (at > (times[times.length - 1] ?? -Infinity)) {
+      list.push(p);
+      times.push(at);
+    }
+  }
+}
+
+/** One position per track per this many seconds, for a window this long (ms): every
+ * position for a quarter of an hour, fewer for longer windows. */
+export function everyFor(span: number): number | undefined {
+  if (span <= 15 * 60_000) return undefined;
+  if (span <= 2 * 3_600_000) return 5;
+  if (span <= 12 * 3_600_000) return 15;
+  return 60;
+}

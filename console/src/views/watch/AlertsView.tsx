@@ -14,11 +14,20 @@ import { ViewHeading } from "../../shell/ViewHeading";
 import { FreeTextForm } from "./FreeTextForm";
 import type L from "leaflet";
 import { LazyMap } from "../map/LazyMap";
-import { type Frame, ReplayPanel } from "../map/ReplayPanel";
+import { type Frame, ReplayPanel, type ReplayStart } from "../map/ReplayPanel";
+import { useMemo } from "preact/hooks";
 
 const TRACKS_EVERY_MS = 5000;
 
-export function AlertsView() {
+/** A replay asked for in the address: #/alerts/SINCE/UNTIL[/W,S,E,N] (UTC). */
+export function replayOf(arg: string | null | undefined): ReplayStart | null {
+  if (!arg) return null;
+  const [since, until, bbox] = arg.split("/");
+  if (!since || !until || Number.isNaN(Date.parse(since)) || Number.isNaN(Date.parse(until))) return null;
+  return { since, until, bbox: bbox || undefined };
+}
+
+export function AlertsView({ arg }: { arg?: string | null }) {
   const { t } = useI18n();
   const { api, me } = useDesk();
   const layers = useLive(() => mapLayers(api), (s) => s.type === "alert", [], 300);
@@ -30,6 +39,12 @@ export function AlertsView() {
   const [map, setMap] = useState<L.Map | null>(null);
   const [replay, setReplay] = useState<Frame | null>(null);
   const [status, setStatus] = useState("");
+  const start = useMemo(() => replayOf(arg), [arg]);
+  // while replaying, the map shows the alerts and areas of the moment replayed
+  const shown = useMemo(
+    () => (replay && layers.data ? { ...layers.data, ...replay.layers } : layers.data),
+    [layers.data, replay?.layersKey, replay !== null],
+  );
 
   const makeDraft = async (id: number) => {
     setStatus("");
@@ -66,7 +81,7 @@ export function AlertsView() {
           <h2 id="map-title">{t("alerts.map")}</h2>
           <LazyMap
             api={api}
-            layers={layers.data}
+            layers={shown}
             own={me.party}
             label={t("map.label")}
             onDraft={(id) => void makeDraft(id)}
@@ -78,7 +93,7 @@ export function AlertsView() {
           <button type="button" class="secondary small" onClick={layers.reload}>
             {t("app.refresh")}
           </button>
-          <ReplayPanel map={map} onFrame={setReplay} />
+          <ReplayPanel map={map} onFrame={setReplay} start={start} />
         </section>
         <section class="card" aria-labelledby="alerts-title">
           <h2 id="alerts-title">{t("alerts.list")}</h2>
