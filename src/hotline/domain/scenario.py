@@ -379,7 +379,10 @@ def _check_args(action: str, args: dict[str, Any], where: str, names: dict[str, 
         if not isinstance(minutes, (int, float)) or not 0 < minutes <= 1440:
             raise InvalidInput(f"{where}.minutes", f"{minutes!r}: 1 to 1440 minutes")
     if action == "tracks":
-        args["to"] = parse_party_id(str(args["to"]))
+        to = args["to"] if isinstance(args["to"], list) else [args["to"]]
+        if not to:
+            raise InvalidInput(f"{where}.to", "give the party whose node takes them, or a list")
+        args["to"] = [parse_party_id(str(party)) for party in to]
         items = args["items"]
         if not isinstance(items, list) or not items:
             raise InvalidInput(f"{where}.items", "give a list of track positions")

@@ -333,9 +333,14 @@ class Player:
         )
 
     def _tracks(self, step: Step, a: dict[str, Any]) -> None:
-        node = self.nodes.get(a["to"])
-        if node is None or not node.ingest_token:
-            raise InvalidInput(f"{step.where}.tracks.to", f"no ingest token for {a['to']}'s node")
+        """Each position to each node named (``to``: a party, or several: each side's
+        own picture of the same thing), at its time on the exercise clock."""
+        nodes = []
+        for party in a["to"]:
+            node = self.nodes.get(party)
+            if node is None or not node.ingest_token:
+                raise InvalidInput(f"{step.where}.tracks.to", f"no ingest token for {party}'s node")
+            nodes.append(node)
         base = self.pacer.now()
         points = sorted(
             a["items"], key=lambda p: parse_offset(p.get("at", "0"), "at", relative=True)
@@ -345,21 +350,25 @@ class Player:
             self.pacer.advance(when)  # on a stepped clock: once the last one is taken in
             item = {k: v for k, v in point.items() if k != "at"}
             item["time"] = format_time(self.pacer.now())
-            answer = self.http.post(
-                node.url + "/ingest/v1/tracks",
-                json={"tracks": [item]},
-                headers={"Authorization": f"Bearer {node.ingest_token}"},
-            )
-            if answer.status_code != 200 or answer.json().get("refused"):
-                raise InvalidInput(f"{step.where}.tracks", f"ingest refused: {answer.text[:200]}")
+            for node in nodes:
+                answer = self.http.post(
+                    node.url + "/ingest/v1/tracks",
+                    json={"tracks": [item]},
+                    headers={"Authorization": f"Bearer {node.ingest_token}"},
+                )
+                if answer.status_code != 200 or answer.json().get("refused"):
+                    raise InvalidInput(
+                        f"{step.where}.tracks", f"ingest refused: {answer.text[:200]}"
+                    )
         first = points[0]
-        self.echo(
-            self.pacer.now(),
-            a["to"],
-            f"{len(points)} positions of {first.get('callsign') or first['uid']} "
-            f"({first.get('party', '?')} {first['kind']}) reach {a['to']}'s picture",
-            "tracks",
-        )
+        for party in a["to"]:
+            self.echo(
+                self.pacer.now(),
+                party,
+                f"{len(points)} positions of {first.get('callsign') or first['uid']} "
+                f"({first.get('party', '?')} {first['kind']}) reach {party}'s picture",
+                "tracks",
+            )
 
     def _draft(self, step: Step, a: dict[str, Any]) -> None:
         wait = parse_offset(a.get("wait", "30s"), "wait").total_seconds()

@@ -18,9 +18,9 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -31,6 +31,7 @@ import yaml
 
 from hotline.app import Node, init_node, node_record, open_node
 from hotline.config import write_config
+from hotline.domain.clock import format_time
 from hotline.domain.errors import (
     IntegrityFailure,
     InvalidInput,
@@ -40,6 +41,7 @@ from hotline.domain.errors import (
 from hotline.domain.exercise import exercise_events
 from hotline.domain.identity import party_of
 from hotline.domain.policy import LineKind, LineStatus
+from hotline.domain.proofs import CheckedPosition
 from hotline.domain.scenario import Scenario, parse_scenario
 from hotline.exercise.clock import set_clock
 from hotline.exercise.player import NodeLink, Player, ScenarioPacer, write_nodes
@@ -142,6 +144,8 @@ class Demo:
         self.witness = Witnessing(folder / "osce", _free_port())
         self.checks: list[Check] = []
         self.printed: list[datetime] = []  # the times of the timeline as printed
+        # the incident to replay: since, until (UTC) and west, south, east, north
+        self.replay: tuple[str, str, tuple[float, float, float, float]] | None = None
         ingest = os.urandom(16).hex()
         for party, name in parties.items():
             env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
@@ -403,13 +407,49 @@ class Demo:
                 f"{len(report.positions)} positions of {uid}, committed by {node.party} as "
                 f"evidence the minute it captured them, for a third party: {path}"
             )
-            times = sorted(str(p.record.get("time", "")) for p in report.positions)
-            lines.append(
-                f"to replay the incident: {node.party}'s console, Alerts and map, Replay from "
-                f"{times[0][:16].replace('T', ' ')} to {times[-1][:11].replace('T', ' ')}"
-                f"{int(times[-1][11:13]) + 1:02d}:00 UTC"
-            )
+            lines += self._incident(node, report.positions)
         return lines
+
+    def _incident(self, node: Node, positions: Sequence[CheckedPosition]) -> list[str]:
+        """The incident around the disclosed positions — the hour they fall in, the area
+        around them — exported beside the nodes (incident.zip), and its replay's address
+        in each console (:func:`consoles`)."""
+        from hotline.domain.clock import parse_time
+        from hotline.domain.incident import Window
+        from hotline.services.disclosures import Disclosures
+        from hotline.services.incidents import Incidents
+        from hotline.storage.picture import PictureStore
+
+        times = sorted(parse_time(str(p.record["time"])) for p in positions)
+        lons = [float(p.record["lon"]) for p in positions]
+        lats = [float(p.record["lat"]) for p in positions]
+        since = times[0].replace(minute=0, second=0, microsecond=0)
+        until = max(since + timedelta(hours=1), times[-1] + timedelta(minutes=5))
+        bbox = (
+            round(max(-180.0, min(lons) - 2.5), 1),
+            round(max(-90.0, min(lats) - 1.5), 1),
+            round(min(180.0, max(lons) + 2.5), 1),
+            round(min(90.0, max(lats) + 1.5), 1),
+        )
+        window = Window.of(since, until, bbox)
+        incidents = Incidents(
+            node.store,
+            PictureStore(node.history.engine),
+            node.history,
+            node.notices,
+            Disclosures(node.checkpoints, node.party),
+        )
+        line_ids = {s.line.id for s in node.store.lines(node.party)}
+        incident = incidents.gather(window, line_ids, node.party, now=node.writer.now())
+        path = self.folder / "incident.zip"
+        path.write_bytes(incidents.archive(incident))
+        self.replay = (format_time(since)[:19] + "Z", format_time(until)[:19] + "Z", bbox)
+        return [
+            f"the incident of {since:%d %B %Y, %H:%M}–{until:%H:%M} UTC "
+            f"({len(incident.positions)} positions, {len(incident.alerts)} alerts, "
+            f"{len(incident.events)} messages and acknowledgements) for other tools, "
+            f"with the proof of its messages: {path}"
+        ]
 
     def summary(self) -> list[str]:
         lines = []
@@ -560,6 +600,12 @@ def consoles(demo: Demo) -> list[str]:
         desks = ", ".join(sorted(site.tokens))
         language = site.env["HOTLINE_LANGUAGE"]
         out.append(f"{site.party} console: {site.url}/console/  ({language}; sign in as {desks})")
+    if demo.replay is not None:
+        since, until, box = demo.replay
+        where = ",".join(f"{v:g}" for v in box)
+        for site in demo.sites:
+            replay = f"{site.url}/console/#/alerts/{since}/{until}/{where}"
+            out.append(f"{site.party} replays the incident: {replay}")
     out.append(f"the witness {WITNESS}: {demo.witness.url}/checkpoints")
     out.append(f"password for every desk: {PASSWORD}")
     return out

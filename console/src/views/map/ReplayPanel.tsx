@@ -14,7 +14,7 @@ import { useNodeNow } from "../../shell/hooks";
 import { useI18n } from "../../shell/i18n";
 import { inputFromUtc, utcFromInput } from "../desks/leadTime";
 import { layersAt, layersKey, type Moment, momentsOf } from "./incident";
-import { everyFor, extend, frameAt, fromColumns, type Timeline, TRAIL_MS, timeline } from "./replay";
+import { everyFor, extend, frameAt, fromColumns, type Timeline, timeline } from "./replay";
 import type { TrackPoint } from "./tracks";
 
 export type Frame = {
@@ -25,7 +25,8 @@ export type Frame = {
 };
 
 const SPEEDS = [1, 10, 60];
-const FIRST_MS = 2 * 60_000; // the first piece: the first frame's trails and two minutes
+const LEAD_MS = 60_000; // the first piece: a minute before the window (the first frame's trails)
+const FIRST_MS = 60_000; // and its first minute
 const PIECE_MS = 10 * 60_000; // then ten minutes at a time
 const FORMATS = ["zip", "geojson", "kml", "cot"] as const;
 
@@ -122,7 +123,7 @@ export function ReplayPanel({
     try {
       const firstEnd = Math.min(last, first + FIRST_MS);
       const [piece, held] = await Promise.all([
-        trackReplay(api, { since: iso(first - TRAIL_MS), until: iso(firstEnd), bbox, every }),
+        trackReplay(api, { since: iso(first - LEAD_MS), until: iso(firstEnd), bbox, every }),
         incidentTimeline(api, { since, until, bbox }),
       ]);
       if (mine !== generation.current) return;
