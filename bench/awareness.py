@@ -107,14 +107,15 @@ def screen(theatre: Theatre, picture: Picture, party: np.ndarray) -> int:
             if piece is None:
                 continue
             index, x, y = picture.in_region(theatre.region(key))
-            pick = np.nonzero((party[index] != other) & shapely.contains_xy(piece.near, x, y))[0]
+            pick = np.nonzero(party[index] != other)[0]
+            pick = pick[piece.near(x[pick], y[pick])]
             cx, cy = x[pick], y[pick]
             shapely.intersects_xy(
                 theatre.land[other], picture.lon[index[pick]], picture.lat[index[pick]]
             )
-            for enter, leave in piece.bands:
-                shapely.contains_xy(leave, cx, cy)
-                shapely.contains_xy(enter, cx, cy)
+            if pick.size and not piece.edge.is_empty:
+                lines = shapely.shortest_line(shapely.points(cx, cy), piece.edge)
+                theatre.bands(shapely.length(lines))
             near += pick.size
     return near
 

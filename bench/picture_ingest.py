@@ -2,14 +2,15 @@
 (the ingest part of ``bench/picture.py``; run alone with the same flags).
 
 A fresh PostgreSQL database holds a node of NATO with RU hosted: the alliance's borders
-against Russia's. Every second for ``--ingest-seconds``, ``--ingest-tracks`` aircraft of
-both parties over Europe each report once (published to NATS JetStream in batches of
-1,000, as busy ingest requests would); ``--consumers`` processes take them into the
-picture, the track history and the evidence of capture, as ``hotline awareness consume``
-does; a third process evaluates the rules once a second, as the node's runtime does, and
-times each tick (reading the picture, every rule, saving alerts). Then: every position
-published must be in the history (no loss), the picture must hold each aircraft once,
-the ticks' p99 against the target, and the disk a day of this picture costs.
+against Russia's. Every second for ``--ingest-seconds``, ``--ingest-tracks`` aircraft over
+Europe (one in ten military, of either party; the rest civil, of no party) each report
+once (published to NATS JetStream in batches of 1,000, as busy ingest requests would);
+``--consumers`` processes take them into the picture, the track history and the evidence
+of capture, as ``hotline awareness consume`` does; a third process evaluates the rules
+once a second, as the node's runtime does, and times each tick (reading the picture,
+every rule, saving alerts). Then: every position published must be in the history (no
+loss), the picture must hold each aircraft once, the ticks' p99 against the target, and
+the disk a day of this picture costs.
 
     .venv/bin/python bench/picture_ingest.py [--ingest-tracks 10000] [--ingest-seconds 600]
         [--consumers 1] [--postgres URL] [--nats URL]
@@ -48,6 +49,7 @@ TARGET_TICK_MS = 100.0
 PARTY = "NATO"
 BATCH = 1000
 DAY = 86_400
+WARM_S = 10  # ticks starting this early build the theatre's regions: counted apart
 
 RULES = """
 import json, select, sys, time
@@ -60,14 +62,14 @@ awareness.theatre  # built before the clock starts
 print("ready", flush=True)
 sys.stdin.readline()
 ticks = []
-due = time.monotonic()
+began = due = time.monotonic()
 while True:
     ready, _, _ = select.select([sys.stdin], [], [], max(0.0, due - time.monotonic()))
     if ready:
         break
     t0 = time.perf_counter()
     awareness.evaluate(node.writer.now())
-    ticks.append(time.perf_counter() - t0)
+    ticks.append((t0 - began, time.perf_counter() - t0))
     due = max(due + 1.0, time.monotonic())
 print(json.dumps(ticks), flush=True)
 node.close()
@@ -94,7 +96,7 @@ def ingest_part(tracks: int, seconds: int, consumers: int, postgres: str, nats: 
     fleet = [
         (
             f"eu-{i:05d}",
-            "RU" if i % 2 else PARTY,
+            (PARTY, "RU")[i % 2] if i % 20 < 2 else None,  # one in ten military
             rng.uniform(44.0, 62.0),
             rng.uniform(10.0, 40.0),
             rng.uniform(0.0, 360.0),
@@ -212,8 +214,9 @@ def ingest_part(tracks: int, seconds: int, consumers: int, postgres: str, nats: 
             engine.dispose()
     taken = sum(t["taken"] for t in tallies)
     lost = history != published or picture != tracks
-    per = disk / max(history, 1)
-    ms = [t * 1000 for t in ticks]
+    per = float(disk) / max(history, 1)
+    warm = [d * 1000 for at, d in ticks if at < WARM_S]  # the regions built as tracks come
+    ms = [d * 1000 for at, d in ticks if at >= WARM_S]
     p99 = quantile(ms, 0.99) if ms else float("nan")
     print(
         f"  published {published:,} positions in {ran:.0f} s ({published / ran:,.0f}/s; "
@@ -228,7 +231,9 @@ def ingest_part(tracks: int, seconds: int, consumers: int, postgres: str, nats: 
         f"{'yes' if not lost else 'NO'}"
     )
     print(
-        f"  rules, one tick a second ({len(ms)} ticks over {tracks:,} aircraft): p50 "
+        f"  rules: ticks in the first {WARM_S} s built the regions the tracks are in (slowest "
+        f"{max(warm, default=0):,.0f} ms); then one tick a second ({len(ms)} ticks over "
+        f"{tracks:,} aircraft): p50 "
         f"{quantile(ms, 0.5):.0f} ms, p99 {p99:.0f} ms, max {max(ms, default=0):.0f} ms; "
         f"target <= {TARGET_TICK_MS:.0f} ms: {'met' if p99 <= TARGET_TICK_MS else 'MISSED'}"
     )

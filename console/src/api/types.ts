@@ -182,6 +182,13 @@ export interface AlertProps {
   severity: string;
   summary: string;
   state: string;
+  rule?: string;
+  uid?: string;
+  party?: string | null;
+  kind?: string;
+  other?: string | null;
+  value?: number;
+  detail?: Record<string, unknown>;
   [key: string]: unknown;
 }
 

@@ -79,6 +79,12 @@ def dynamic_layers(awareness: Awareness, picture: PictureStore, notices: Notices
                 "severity": a.severity,
                 "summary": a.summary(),
                 "state": a.state.value,
+                "uid": a.uid,
+                "party": a.party,
+                "kind": a.kind.value,
+                "other": a.other,
+                "value": round(a.value, 1),
+                "detail": dict(a.detail),
             },
             "geometry": {"type": "Point", "coordinates": [a.lon, a.lat]},
         }

@@ -43,6 +43,7 @@ CELL_DEG = 10.0  # a region's side: its corners are ~7 degrees from its projecti
 POLAR_DEG = 80.0  # beyond this latitude, one region per pole
 COLUMNS = int(360 / CELL_DEG)
 ROWS = int(180 / CELL_DEG)
+OUTLINE_TOLERANCE_M = 1_000.0  # corridors as drawn on the map: simplified this much
 SLACK_M = 25_000.0  # a region's land reaches this much beyond its widest corridor
 DEFAULT_STALE = {
     TrackKind.AIRCRAFT: timedelta(minutes=2),
@@ -158,11 +159,19 @@ def _shifted(degrees: float) -> Any:
 
 @dataclass
 class Piece:
-    """A party's territory near one region, in that region's projection."""
+    """A party's territory near one region, in that region's projection.
+
+    No corridor is built as a polygon (buffering a coastline 100 km out costs most of a
+    second a region): a track's corridor follows from its distance to ``edge``, and
+    whether it is near at all from a distance test against ``land``."""
 
     edge: BaseGeometry  # its border (coasts and land borders), not the cuts of the clip
-    bands: list[tuple[BaseGeometry, BaseGeometry]]  # per corridor: (enter, leave)
-    near: BaseGeometry  # the widest corridor plus the margin, with the land
+    land: BaseGeometry  # its land, prepared
+    near_m: float  # the widest corridor plus the margin
+
+    def near(self, x: Array, y: Array) -> NDArray[np.bool_]:
+        """Which points (in the region's projection) are within ``near_m`` of the land."""
+        return np.asarray(shapely.dwithin(self.land, shapely.points(x, y), self.near_m))
 
 
 class Theatre:
@@ -223,16 +232,20 @@ class Theatre:
             return None
         land = region.project_geometry(region.clip(self.land[party]))
         edge = region.project_geometry(region.clip(self.border[party]))
-        bands: list[tuple[BaseGeometry, BaseGeometry]] = []
-        for corridor in self.corridors:
-            entry = land.buffer(corridor, quad_segs=8)
-            leave = land.buffer(corridor + self.margin, quad_segs=8)
-            shapely.prepare(entry)
-            shapely.prepare(leave)
-            bands.append((entry, leave))
-        near = bands[-1][1] if bands else land.buffer(self.margin)
-        shapely.prepare(near)
-        return Piece(edge, bands, near)
+        shapely.prepare(land)
+        widest = self.corridors[-1] if self.corridors else 0.0
+        return Piece(edge, land, widest + self.margin)
+
+    def bands(self, planar: Array) -> tuple[Array, Array]:
+        """For planar distances to a border (m, in a region's projection): the tightest
+        corridor each is in (``entry``), and the tightest it has not left by more than
+        the margin (``holds``); NaN where none."""
+        entry = np.full(planar.shape, np.nan)
+        holds = np.full(planar.shape, np.nan)
+        for corridor in reversed(self.corridors):
+            holds[planar <= corridor + self.margin] = corridor
+            entry[planar <= corridor] = corridor
+        return entry, holds
 
     def corridor_outlines(self, tolerance: float = 0.01) -> dict[str, dict[float, BaseGeometry]]:
         """Party -> corridor -> the line at that distance from its land, in longitude and
@@ -250,8 +263,9 @@ class Theatre:
             cell = region.project_geometry(
                 shapely.box(region.west, region.south, region.east, region.north)
             )
-            for corridor, (enter, _) in zip(self.corridors, piece.bands, strict=True):
-                line = enter.boundary.intersection(cell)
+            drawn = piece.land.simplify(OUTLINE_TOLERANCE_M)  # a line on a map, not a rule
+            for corridor in self.corridors:
+                line = drawn.buffer(corridor, quad_segs=4).boundary.intersection(cell)
                 if line.is_empty:
                     continue
 
@@ -269,16 +283,18 @@ class Theatre:
 
     def distance_to_border(
         self, piece: Piece, region: Region, lon: Array, lat: Array, x: Array, y: Array
-    ) -> Array:
-        """Geodesic distance (m) from each position to the border of ``piece``: to the
-        nearest point of it found in the region's projection, measured on the ellipsoid."""
+    ) -> tuple[Array, Array]:
+        """Distances (m) from each position to the border of ``piece``: in the region's
+        projection (what the corridors are drawn in), and on the ellipsoid to the
+        nearest point of it found in the projection."""
         if piece.edge.is_empty:
-            return np.full(len(lon), np.inf)
+            return np.full(len(lon), np.inf), np.full(len(lon), np.inf)
         lines = shapely.shortest_line(shapely.points(x, y), piece.edge)
         coords = shapely.get_coordinates(lines).reshape(-1, 2, 2)
+        planar = np.hypot(coords[:, 1, 0] - coords[:, 0, 0], coords[:, 1, 1] - coords[:, 0, 1])
         blon, blat = region.to_ll.transform(coords[:, 1, 0], coords[:, 1, 1])
         _, _, dist = GEOD.inv(lon, lat, blon, blat)
-        return np.asarray(dist, dtype=float)
+        return planar, np.asarray(dist, dtype=float)
 
 
 class Area:
@@ -377,7 +393,7 @@ def near_mask(theatre: Theatre, picture: Picture, other: str) -> NDArray[np.bool
         if piece is None:
             continue
         index, x, y = picture.in_region(theatre.region(key))
-        mask[index] = shapely.contains_xy(piece.near, x, y)
+        mask[index] = piece.near(x, y)
     return mask
 
 
@@ -401,11 +417,9 @@ def border_rules(theatre: Theatre, picture: Picture, *, measure: bool = True) ->
                 continue
             region = theatre.region(key)
             index, x, y = picture.in_region(region)
-            pick = np.nonzero(
-                (parties[index] != other)
-                & (parties[index] != "")
-                & shapely.contains_xy(piece.near, x, y)
-            )[0]
+            pick = np.nonzero((parties[index] != other) & (parties[index] != ""))[0]
+            if pick.size:
+                pick = pick[piece.near(x[pick], y[pick])]
             if pick.size:
                 found.extend(
                     _border_findings(
@@ -438,19 +452,9 @@ def _border_findings(
     clon, clat = picture.lon[candidates], picture.lat[candidates]
     # on the edge counts as inside: Natural Earth cuts land at the antimeridian
     inside = shapely.intersects_xy(theatre.land[other], clon, clat)
-    entry = np.full(candidates.size, np.nan)
-    holds = np.full(candidates.size, np.nan)
-    for corridor, (enter, leave) in reversed(
-        list(zip(theatre.corridors, piece.bands, strict=True))
-    ):
-        in_leave = shapely.contains_xy(leave, cx, cy)
-        holds[in_leave] = corridor
-        entry[in_leave & shapely.contains_xy(enter, cx, cy)] = corridor
-    dist = (
-        theatre.distance_to_border(piece, region, clon, clat, cx, cy)
-        if measure
-        else np.where(np.isnan(entry), holds, entry)
-    )
+    planar, measured = theatre.distance_to_border(piece, region, clon, clat, cx, cy)
+    entry, holds = theatre.bands(planar)
+    dist = measured if measure else np.where(np.isnan(entry), holds, entry)
     tracks = picture.tracks
     for index, within, band, held, metres in zip(
         candidates.tolist(),

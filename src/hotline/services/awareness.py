@@ -199,13 +199,15 @@ class Awareness:
             if not live:
                 return Changes()  # nothing to watch: the theatre is not even built
         theatre = self.theatre
-        fresh = [t for t in tracks if not stale([t], now)]
+        old = stale(tracks, now)
+        gone = {f.uid for f in old}
+        fresh = [t for t in tracks if t.uid not in gone] if gone else tracks
         picture = Picture.of(theatre, fresh)
         findings = [
             *border_rules(theatre, picture),
             *cpa_pairs(picture, dcpa_m=self.cpa_m, tcpa_s=self.cpa_s),
             *unannounced(theatre, picture, self.announced(now), now),
-            *stale(tracks, now),
+            *old,
             *zone_rules(picture, self.zones),
         ]
         if self._book is None:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -183,15 +183,28 @@ def track_row(t: Track) -> dict[str, Any]:
     }
 
 
+_KINDS = {k.value: k for k in TrackKind}
+
+
+def _stored_time(text: str) -> datetime:
+    """A time as :func:`format_time` stored it (UTC, ``Z``): read without the checks a
+    time from outside needs, as the picture reads ten thousand a second."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return parse_time(text)
+    return moment if moment.tzinfo is UTC else parse_time(text)
+
+
 def track_of(r: Any) -> Track:
     """The track a row of the picture or the history holds."""
     return Track(
         uid=r.uid,
         party=r.party,
-        kind=TrackKind(r.kind),
+        kind=_KINDS.get(r.kind) or TrackKind(r.kind),
         lat=r.lat,
         lon=r.lon,
-        time=parse_time(r.time),
+        time=_stored_time(r.time),
         alt=r.alt,
         speed=r.speed,
         course=r.course,

@@ -13,6 +13,7 @@ import { useDesk } from "../../shell/desk";
 import { useNodeNow } from "../../shell/hooks";
 import { useI18n } from "../../shell/i18n";
 import { inputFromUtc, utcFromInput } from "../desks/leadTime";
+import { alertText } from "../watch/alertText";
 import { layersAt, layersKey, type Moment, momentsOf } from "./incident";
 import { everyFor, extend, frameAt, fromColumns, type Timeline, timeline } from "./replay";
 import type { TrackPoint } from "./tracks";
@@ -58,7 +59,7 @@ export function ReplayPanel({
   /** a replay to load as soon as the map is there (from the console's address) */
   start?: ReplayStart | null;
 }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const { api } = useDesk();
   const now = useNodeNow(60_000);
   const [from, setFrom] = useState(() => inputFromUtc(start?.since ?? new Date(now - 3_600_000).toISOString()));
@@ -228,7 +229,10 @@ export function ReplayPanel({
     }
   };
 
-  const moments: Moment[] = useMemo(() => (incident ? momentsOf(incident) : []), [incident]);
+  const moments: Moment[] = useMemo(
+    () => (incident ? momentsOf(incident, (a) => alertText(a, t, lang)) : []),
+    [incident, lang],
+  );
   const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 
   return (

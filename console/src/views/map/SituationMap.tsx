@@ -9,6 +9,7 @@ import { useEffect, useRef } from "preact/hooks";
 import type { Api } from "../../api/client";
 import type { Attachment, MapLayers } from "../../api/types";
 import type { Key, Translate } from "../../i18n/translate";
+import { alertText } from "../watch/alertText";
 import { useI18n } from "../../shell/i18n";
 import { Basemap, NATIVE_ZOOM, type Tints } from "./basemap";
 import { decimal, degreesMinutesSeconds, type Letters } from "./coords";
@@ -328,7 +329,8 @@ export function SituationMap(props: SituationMapProps) {
       live.add(info.id);
       const style = `alert-marker ${info.severity} ${info.state}`;
       const known = p.alertMarkers.get(info.id);
-      if (known && known.style === style && known.summary === info.summary) {
+      const said = alertText(info, t, lang);
+      if (known && known.style === style && known.summary === said) {
         known.marker.setLatLng([lat, lon]);
         continue;
       }
@@ -342,10 +344,10 @@ export function SituationMap(props: SituationMapProps) {
         fillOpacity: 0.35,
         className: style,
       });
-      marker.bindPopup(() => alertCard(info, tRef.current, (id) => propsRef.current.onDraft?.(id)));
-      marker.bindTooltip(info.summary);
+      marker.bindPopup(() => alertCard({ ...info, summary: said }, tRef.current, (id) => propsRef.current.onDraft?.(id)));
+      marker.bindTooltip(said);
       marker.addTo(p.alerts);
-      p.alertMarkers.set(info.id, { marker, style, summary: info.summary });
+      p.alertMarkers.set(info.id, { marker, style, summary: said });
     }
     for (const [id, known] of p.alertMarkers) {
       if (!live.has(id)) {
@@ -490,7 +492,11 @@ function alertCard(
   onDraft: (id: number) => void,
 ): HTMLElement {
   const box = el("div", undefined, "alert-card");
-  box.append(el("strong", alert.summary), el("p", `${alert.severity} · ${alert.state}`));
+  const word = (group: "severity" | "state", value: string) => {
+    const key = `alerts.${group}.${value}` as Key;
+    return t(key) === key ? value : t(key);
+  };
+  box.append(el("strong", alert.summary), el("p", `${word("severity", alert.severity)} · ${word("state", alert.state)}`));
   const button = el("button", t("alerts.draft"), "small") as HTMLButtonElement;
   button.type = "button";
   button.dataset.alert = String(alert.id);

@@ -26,11 +26,11 @@ interface Notice {
 
 const notices = (answer: IncidentAnswer) => answer.notices as Notice[];
 
-/** Every moment of the incident, by time. */
-export function momentsOf(answer: IncidentAnswer): Moment[] {
+/** Every moment of the incident, by time; ``say`` words an alert. */
+export function momentsOf(answer: IncidentAnswer, say: (alert: IncidentAnswer["alerts"][number]) => string = (a) => a.summary): Moment[] {
   const found: Moment[] = [];
   for (const a of answer.alerts) {
-    found.push({ time: Date.parse(a.opened_at), kind: "alert", key: `alert:${a.id}`, fields: { summary: a.summary, severity: a.severity } });
+    found.push({ time: Date.parse(a.opened_at), kind: "alert", key: `alert:${a.id}`, fields: { summary: say(a), severity: a.severity } });
   }
   for (const n of notices(answer)) {
     if (n.sent) {
@@ -71,6 +71,13 @@ export function layersAt(answer: IncidentAnswer, t: number): Pick<MapLayers, "al
         severity: a.severity,
         summary: a.summary,
         state: a.acked_at && Date.parse(a.acked_at) <= t ? "acknowledged" : "open",
+        rule: a.rule,
+        uid: a.uid,
+        party: a.party,
+        kind: a.kind,
+        other: a.other,
+        value: a.value,
+        detail: a.detail,
       },
     }));
   const announced: MapLayers["announced"] = notices(answer)

@@ -11,6 +11,7 @@ import { useDesk } from "../../shell/desk";
 import { useLive } from "../../shell/hooks";
 import { useI18n } from "../../shell/i18n";
 import { ViewHeading } from "../../shell/ViewHeading";
+import { alertText } from "./alertText";
 import { FreeTextForm } from "./FreeTextForm";
 import type L from "leaflet";
 import { LazyMap } from "../map/LazyMap";
@@ -28,7 +29,7 @@ export function replayOf(arg: string | null | undefined): ReplayStart | null {
 }
 
 export function AlertsView({ arg }: { arg?: string | null }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const { api, me } = useDesk();
   const layers = useLive(() => mapLayers(api), (s) => s.type === "alert", [], 300);
   useEffect(() => {
@@ -104,7 +105,7 @@ export function AlertsView({ arg }: { arg?: string | null }) {
                 <p>
                   {t("alerts.item", {
                     severity: word("severity", a.properties.severity),
-                    summary: a.properties.summary,
+                    summary: alertText(a.properties, t, lang),
                     state: word("state", a.properties.state),
                   })}
                 </p>
