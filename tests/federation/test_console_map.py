@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 import time
 import zipfile
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from hotline.domain.proofs import verify_bundle
 from tests.federation.test_console_browser import (  # noqa: F401 - fixtures
     browser,
     open_view,
@@ -51,6 +53,21 @@ def feed_tracks(pair: Pair, tmp_path: Path) -> None:
     )
     for home in (pair.us.home, pair.ru.home):
         cli(home, "ingest", str(feed), "--format", "csv")
+
+
+def pixel_of(page: Any, lat: float, lon: float) -> tuple[float, float]:
+    """Where a place is on the page: the map's view (as it keeps it) in Web Mercator."""
+    view = json.loads(page.evaluate("() => sessionStorage.getItem('hotline.map.view.map')"))
+    size = 256 * 2 ** view["zoom"]
+
+    def world(la: float, lo: float) -> tuple[float, float]:
+        s = math.sin(math.radians(la))
+        return (lo + 180) / 360 * size, (0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)) * size
+
+    cx, cy = world(view["lat"], view["lng"])
+    px, py = world(lat, lon)
+    box = page.locator("#map").bounding_box()
+    return box["x"] + box["width"] / 2 + px - cx, box["y"] + box["height"] / 2 + py - cy
 
 
 def zoom_of(page: Any) -> float:
@@ -293,6 +310,18 @@ def test_an_incident_replays_at_three_speeds(
     # at its moment the missile is drawn, with its trail
     drawn = us.get_attribute("#map", "data-tracks")
     assert drawn == "1", (us.inner_text("#replay-time"), start, drawn)
+    # clicked, it offers the proof of its positions: held as evidence, checked offline
+    h, m, sec = (int(x) for x in us.inner_text("#replay-time").split()[0].split(":"))
+    moment = start.replace(hour=h, minute=m, second=sec)
+    n = min(60, int((moment - start).total_seconds() // 10))
+    x, y = pixel_of(us, 50.2 - n * 0.001, 24.3 - n * 0.02)
+    us.mouse.click(x, y)
+    button = us.locator("#map .track-card button.track-proof")
+    button.wait_for(timeout=5000)
+    with us.expect_download(timeout=20_000) as got:
+        button.click()
+    report = verify_bundle(Path(got.value.path()).read_bytes())
+    assert report.positions and {p.record["uid"] for p in report.positions} == {"ru-cm-01"}
     us.click("#replay-stop")
     us.wait_for_selector("#map[data-tracks='1']", timeout=10_000)  # live again
     # a replay in the console's address loads by itself, over the area it names

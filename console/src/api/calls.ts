@@ -169,6 +169,23 @@ export async function incidentExport(
   return { blob, name };
 }
 
+/** A track's positions held as evidence (within a window, when given): a proof bundle to
+ * save. */
+export async function trackProof(
+  api: Api,
+  uid: string,
+  window: { start?: string; end?: string },
+): Promise<{ blob: Blob; name: string }> {
+  const answer = await api.GET("/api/v1/tracks/{uid}/proof", {
+    params: { path: { uid }, query: window },
+    parseAs: "blob",
+  });
+  const blob = (await ok(Promise.resolve(answer))) as unknown as Blob;
+  const disposition = answer.response.headers.get("content-disposition") ?? "";
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `hotline-positions-${uid}.json`;
+  return { blob, name };
+}
+
 export const mapLayers = async (api: Api) =>
   (await ok(api.GET("/api/v1/map"))) as unknown as MapLayers;
 

@@ -6,6 +6,7 @@ import type { Key } from "../../i18n/translate";
 import { useDesk } from "../../shell/desk";
 import { useLive } from "../../shell/hooks";
 import { useI18n } from "../../shell/i18n";
+import { save } from "../../shell/save";
 import { ViewHeading } from "../../shell/ViewHeading";
 import type { Api } from "../../api/client";
 import {
@@ -86,14 +87,7 @@ function Record({ record, api }: { record: LineRecord; api: Api }) {
     const { ack, receipt } = proofParts(e, record.events);
     try {
       const { blob, name } = await proofOf(api, e.id, ack, receipt);
-      const url = URL.createObjectURL(blob);
-      const link = document.createElement("a");
-      link.href = url;
-      link.download = name;
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      save(blob, name);
       setSaved(name);
     } catch (error) {
       setFailed(error);

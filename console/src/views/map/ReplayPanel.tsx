@@ -12,6 +12,7 @@ import type { Key } from "../../i18n/translate";
 import { useDesk } from "../../shell/desk";
 import { useNodeNow } from "../../shell/hooks";
 import { useI18n } from "../../shell/i18n";
+import { save } from "../../shell/save";
 import { inputFromUtc, utcFromInput } from "../desks/leadTime";
 import { alertText } from "../watch/alertText";
 import { layersAt, layersKey, type Moment, momentsOf } from "./incident";
@@ -23,6 +24,8 @@ export type Frame = {
   trails: Map<string, [number, number][]>;
   layers: Pick<MapLayers, "alerts" | "announced">;
   layersKey: string;
+  /** the window replayed (UTC) */
+  window: { start: string; end: string };
 };
 
 const SPEEDS = [1, 10, 60];
@@ -92,7 +95,12 @@ export function ReplayPanel({
       lastKey.current = key;
       lastLayers.current = layers; // the same object while nothing changes: the map keeps them
     }
-    onFrame({ ...frameAt(on, moment), layers: lastLayers.current, layersKey: key });
+    onFrame({
+      ...frameAt(on, moment),
+      layers: lastLayers.current,
+      layersKey: key,
+      window: { start: iso(on.start), end: iso(on.end) },
+    });
   };
 
   const load = async (given?: ReplayStart) => {
@@ -204,7 +212,7 @@ export function ReplayPanel({
     onFrame(null);
   };
 
-  const save = async () => {
+  const exportIncident = async () => {
     if (!line) return;
     setSaved("");
     try {
@@ -215,14 +223,7 @@ export function ReplayPanel({
         every: everyFor(line.end - line.start),
         format,
       });
-      const url = URL.createObjectURL(blob);
-      const link = document.createElement("a");
-      link.href = url;
-      link.download = name;
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      save(blob, name);
       setSaved(t("replay.saved", { name }));
     } catch (err) {
       setSaved(describeError(err, t));
@@ -312,7 +313,7 @@ export function ReplayPanel({
                 </option>
               ))}
             </select>
-            <button type="button" id="replay-export" class="small secondary" onClick={() => void save()}>
+            <button type="button" id="replay-export" class="small secondary" onClick={() => void exportIncident()}>
               {t("replay.export")}
             </button>
             <span role="status" id="replay-saved">

@@ -25,6 +25,8 @@ export interface SituationMapProps {
   id?: string;
   /** an alert's "Draft a message" was chosen */
   onDraft?: (alert: number) => void;
+  /** a track's positions held as evidence, as a proof bundle to save */
+  onProof?: (uid: string) => void;
   /** tracks given directly (a replay), instead of the layers' */
   tracks?: TrackPoint[];
   trails?: Map<string, [number, number][]>;
@@ -164,7 +166,13 @@ export function SituationMap(props: SituationMapProps) {
     };
     map.on("click", (e: L.LeafletMouseEvent) => {
       const found = tracks.nearest(e.containerPoint);
-      if (found) L.popup().setLatLng([found.lat, found.lon]).setContent(trackCard(found, tRef.current)).openOn(map);
+      if (found) {
+        const onProof = propsRef.current.onProof;
+        L.popup()
+          .setLatLng([found.lat, found.lon])
+          .setContent(trackCard(found, tRef.current, onProof))
+          .openOn(map);
+      }
     });
     propsRef.current.onReady?.(map);
     return () => {
@@ -468,7 +476,7 @@ function signature(features: { properties: Record<string, unknown>; geometry: { 
     .join("|");
 }
 
-function trackCard(track: TrackPoint, t: Translate): HTMLElement {
+function trackCard(track: TrackPoint, t: Translate, onProof?: (uid: string) => void): HTMLElement {
   const box = el("div", undefined, "track-card");
   box.append(el("strong", `${track.party ?? "?"} ${track.callsign ?? track.uid}`));
   const rows: [Key, string][] = [
@@ -483,6 +491,13 @@ function trackCard(track: TrackPoint, t: Translate): HTMLElement {
   const list = el("dl");
   for (const [key, value] of rows) list.append(el("dt", t(key)), el("dd", value));
   box.append(list);
+  if (onProof) {
+    const button = el("button", t("map.trackProof"), "small secondary track-proof") as HTMLButtonElement;
+    button.type = "button";
+    button.dataset.uid = track.uid;
+    button.addEventListener("click", () => onProof(track.uid));
+    box.append(button);
+  }
   return box;
 }
 

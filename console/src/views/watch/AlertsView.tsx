@@ -3,7 +3,8 @@
  * the tracks (an unchanged picture costs a 304). An alert, in the list or on the map,
  * becomes a draft message, which the operator edits and sends. */
 import { useEffect, useState } from "preact/hooks";
-import { acknowledgeAlert, draftFromAlert, mapLayers } from "../../api/calls";
+import { acknowledgeAlert, draftFromAlert, mapLayers, trackProof } from "../../api/calls";
+import { save } from "../../shell/save";
 import { describeError } from "../../api/problem";
 import type { AlertDraft } from "../../api/types";
 import type { Key } from "../../i18n/translate";
@@ -55,6 +56,17 @@ export function AlertsView({ arg }: { arg?: string | null }) {
       setStatus(describeError(err, t));
     }
   };
+  const proof = async (uid: string) => {
+    setStatus("");
+    try {
+      const window = replay?.window ?? {};
+      const { blob, name } = await trackProof(api, uid, window);
+      save(blob, name);
+      setStatus(t("alerts.proofSaved", { name, uid }));
+    } catch (err) {
+      setStatus(describeError(err, t));
+    }
+  };
   const ack = async (id: number) => {
     try {
       await acknowledgeAlert(api, id);
@@ -86,6 +98,7 @@ export function AlertsView({ arg }: { arg?: string | null }) {
             own={me.party}
             label={t("map.label")}
             onDraft={(id) => void makeDraft(id)}
+            onProof={(uid) => void proof(uid)}
             onReady={setMap}
             tracks={replay?.tracks}
             trails={replay?.trails}
