@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import io
 import json
-import math
+import os
 import re
+import subprocess
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,8 @@ from tests.federation.test_console_browser import (  # noqa: F401 - fixtures
     sign_in,
 )
 from tests.federation.test_processes import (  # noqa: F401 - fixtures
+    ENV,
+    HOTLINE,
     LINE,
     RU_DESK,
     US_DESK,
@@ -55,19 +58,43 @@ def feed_tracks(pair: Pair, tmp_path: Path) -> None:
         cli(home, "ingest", str(feed), "--format", "csv")
 
 
-def pixel_of(page: Any, lat: float, lon: float) -> tuple[float, float]:
-    """Where a place is on the page: the map's view (as it keeps it) in Web Mercator."""
-    view = json.loads(page.evaluate("() => sessionStorage.getItem('hotline.map.view.map')"))
-    size = 256 * 2 ** view["zoom"]
+def committed(home: Path, uid: str) -> None:
+    """Wait until the node has committed a minute of ``uid``'s positions as evidence (the
+    minute they were captured in, a few seconds after it ends)."""
+    deadline = time.monotonic() + 90
+    while True:
+        done = subprocess.run(
+            [*HOTLINE, "--home", str(home), "proof", "export", "--track", uid, "-o", os.devnull],
+            env=ENV,
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+        if done.returncode == 0:
+            return
+        assert time.monotonic() < deadline, done.stderr
+        time.sleep(2)
 
-    def world(la: float, lo: float) -> tuple[float, float]:
-        s = math.sin(math.radians(la))
-        return (lo + 180) / 360 * size, (0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)) * size
 
-    cx, cy = world(view["lat"], view["lng"])
-    px, py = world(lat, lon)
-    box = page.locator("#map").bounding_box()
-    return box["x"] + box["width"] / 2 + px - cx, box["y"] + box["height"] / 2 + py - cy
+def drawn_at(page: Any) -> tuple[float, float]:
+    """Where the page draws the one track on the map: the middle of its opaque pixels (the
+    page at its top, still: a smooth scroll would move the map under the mouse)."""
+    page.evaluate("() => window.scrollTo({ top: 0, behavior: 'instant' })")
+    page.wait_for_function("() => window.scrollY === 0")
+    x, y = page.evaluate(
+        """() => {
+          const c = document.querySelector('#map canvas.track-canvas');
+          const box = c.getBoundingClientRect();
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let sx = 0, sy = 0, n = 0;
+          for (let i = 0; i < c.width * c.height; i++) {
+            if (d[4 * i + 3] > 250) { sx += i % c.width; sy += Math.floor(i / c.width); n++; }
+          }
+          const k = c.width / box.width;
+          return [box.left + sx / n / k, box.top + sy / n / k];
+        }"""
+    )
+    return float(x), float(y)
 
 
 def zoom_of(page: Any) -> float:
@@ -311,10 +338,8 @@ def test_an_incident_replays_at_three_speeds(
     drawn = us.get_attribute("#map", "data-tracks")
     assert drawn == "1", (us.inner_text("#replay-time"), start, drawn)
     # clicked, it offers the proof of its positions: held as evidence, checked offline
-    h, m, sec = (int(x) for x in us.inner_text("#replay-time").split()[0].split(":"))
-    moment = start.replace(hour=h, minute=m, second=sec)
-    n = min(60, int((moment - start).total_seconds() // 10))
-    x, y = pixel_of(us, 50.2 - n * 0.001, 24.3 - n * 0.02)
+    committed(pair.us.home, "ru-cm-01")  # its minute is over: the node commits it
+    x, y = drawn_at(us)
     us.mouse.click(x, y)
     button = us.locator("#map .track-card button.track-proof")
     button.wait_for(timeout=5000)

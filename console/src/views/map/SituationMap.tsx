@@ -164,8 +164,14 @@ export function SituationMap(props: SituationMapProps) {
       ...{ map, basemap, borders, corridors, announced, alerts, labels, tracks },
       ...{ alertRenderer, alertMarkers: new Map(), fitted, replaying: false },
     };
-    map.on("click", (e: L.LeafletMouseEvent) => {
-      const found = tracks.nearest(e.containerPoint);
+    // a track is picked from the container's own clicks: Leaflet hands the map no click
+    // that lands on its canvas renderer (the borders and areas drawn under the tracks)
+    L.DomEvent.on(map.getContainer(), "click", (event: Event) => {
+      const e = event as MouseEvent;
+      const target = e.target as Element | null;
+      if (target?.closest(".leaflet-control, .leaflet-popup, .leaflet-interactive")) return;
+      if ((map.dragging as unknown as { moved?: () => boolean } | undefined)?.moved?.()) return; // a pan, not a click
+      const found = tracks.nearest(map.mouseEventToContainerPoint(e));
       if (found) {
         const onProof = propsRef.current.onProof;
         L.popup()

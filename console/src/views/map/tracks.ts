@@ -106,20 +106,34 @@ export class TrackLayer extends L.Layer {
     this.schedule();
   }
 
-  /** The track drawn nearest to a point of the map's container, within `radius` px. */
+  /** The track at a point of the map's container: one whose symbol, as drawn, covers
+   * it (a symbol's anchor need not be its middle: a course arrow or a frame moves it),
+   * else the nearest within `radius` px of its position; of several, the nearest. */
   nearest(point: L.Point, radius = 12): TrackPoint | null {
     const map = this.mapOrNull();
     if (!map) return null;
     let best: TrackPoint | null = null;
-    let bestD = radius * radius;
+    let bestD = Infinity;
     const scale = 256 * 2 ** map.getZoom();
     const centre = map.getCenter();
     const at = map.latLngToContainerPoint(centre);
     const [cx, cy] = mercator(centre.lat, centre.lng, scale);
+    const ratio = window.devicePixelRatio || 1;
     for (const t of this.tracks) {
       const [mx, my] = mercator(t.lat, t.lon + 360 * Math.round((centre.lng - t.lon) / 360), scale);
-      const d = (mx - cx + at.x - point.x) ** 2 + (my - cy + at.y - point.y) ** 2;
-      if (d <= bestD) {
+      const x = mx - cx + at.x;
+      const y = my - cy + at.y;
+      const d = (x - point.x) ** 2 + (y - point.y) ** 2;
+      if (d >= bestD) continue;
+      const symbol = this.symbol(t);
+      const left = x - symbol.anchor.x;
+      const top = y - symbol.anchor.y;
+      const covers =
+        point.x >= left &&
+        point.y >= top &&
+        point.x <= left + symbol.canvas.width / ratio &&
+        point.y <= top + symbol.canvas.height / ratio;
+      if (covers || d <= radius * radius) {
         best = t;
         bestD = d;
       }
