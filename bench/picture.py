@@ -64,7 +64,8 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
-REPLAY_T0 = datetime(2026, 3, 13, 9, 0, tzinfo=UTC)
+# an hour ending an hour ago: within the node's history retention (history_keep)
+REPLAY_T0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=2)
 
 
 def fill_history(home: Path, tracks: int, minutes: int) -> tuple[str, str] | None:

@@ -29,8 +29,10 @@ export type Frame = {
 };
 
 const SPEEDS = [1, 10, 60];
-const LEAD_MS = 60_000; // the first piece: a minute before the window (the first frame's trails)
-const FIRST_MS = 60_000; // and its first minute
+// the first piece is small, so the first frame comes at once: the ten seconds before the
+// window (what is on the map at its start) and its first ten seconds
+const LEAD_MS = 10_000;
+const FIRST_MS = 10_000;
 const PIECE_MS = 10 * 60_000; // then ten minutes at a time
 const FORMATS = ["zip", "geojson", "kml", "cot"] as const;
 

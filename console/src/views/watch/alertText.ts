@@ -15,9 +15,19 @@ export interface AlertFacts {
 
 const RULES = new Set(["proximity", "incursion", "cpa", "zone", "unannounced", "stale"]);
 
+const FORMATS = new Map<string, Intl.NumberFormat>(); // one per language: making one is slow
+
+function number(value: number, lang: string): string {
+  let format = FORMATS.get(lang);
+  if (!format) {
+    format = new Intl.NumberFormat(lang, { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+    FORMATS.set(lang, format);
+  }
+  return format.format(value);
+}
+
 export function alertText(a: AlertFacts, t: Translate, lang: string): string {
   if (!a.rule || !RULES.has(a.rule) || !a.uid) return a.summary;
-  const number = (value: number) => new Intl.NumberFormat(lang, { maximumFractionDigits: 1, minimumFractionDigits: 1 }).format(value);
   const kindKey = `alerts.kinds.${a.kind ?? "unknown"}` as Key;
   const kind = t(kindKey) === kindKey ? (a.kind ?? "") : t(kindKey);
   const who = t("alerts.who", { party: a.party ?? "?", kind, uid: a.uid });
@@ -27,9 +37,9 @@ export function alertText(a: AlertFacts, t: Translate, lang: string): string {
     who,
     other: a.other ?? "?",
     party: a.party ?? "?",
-    km: number(value / 1000),
-    nm: number(value / 1852),
-    minutes: number(Number(detail.tcpa_s ?? 0) / 60),
+    km: number(value / 1000, lang),
+    nm: number(value / 1852, lang),
+    minutes: number(Number(detail.tcpa_s ?? 0) / 60, lang),
     with: String(detail.with_uid ?? "?"),
     zone: String(detail.zone ?? ""),
     zoneKind: String(detail.zone_kind ?? ""),
