@@ -61,6 +61,7 @@ if TYPE_CHECKING:  # the HTTP apps, the peer transport and NATS: imported when b
     from hotline.federation.workers import Federation
     from hotline.ingest.jetstream import TrackPublisher, TrackWriters
     from hotline.services.awareness import Awareness
+    from hotline.services.incidents import Incidents
 
 
 class SystemClock:
@@ -285,6 +286,19 @@ def checkpoint_round(node: Node, fed: Federation, http: httpx.Client) -> Checkpo
     from hotline.federation.checkpointing import CheckpointRound
 
     return CheckpointRound(fed, node.checkpoints, node.settings.witnesses, http)
+
+
+def node_incidents(node: Node) -> Incidents:
+    """Incidents as the node's own commands read them (the CLI, the demo): over the
+    picture's tables and track history, proven with the node's witnesses."""
+    from hotline.services.disclosures import Disclosures
+    from hotline.services.incidents import Incidents
+    from hotline.storage.picture import PictureStore
+
+    disclosures = Disclosures(node.checkpoints, node.party, node.settings.witnesses)
+    return Incidents(
+        node.store, PictureStore(node.history.engine), node.history, node.notices, disclosures
+    )
 
 
 def track_writers(node: Node, count: int | None = None) -> TrackWriters | None:

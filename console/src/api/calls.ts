@@ -142,6 +142,17 @@ export const trackHistory = async (
 ) =>
   (await ok(api.GET("/api/v1/tracks/history", { params: { query } }))) as unknown as HistoryAnswer;
 
+/** A file the node answered with: its bytes and the name it gave (``fallback`` if none).
+ * Raises the answer's problem. */
+export async function fileOf(
+  answer: { response: Response; data?: unknown; error?: unknown },
+  fallback: string,
+): Promise<{ blob: Blob; name: string }> {
+  const blob = (await ok(Promise.resolve(answer))) as unknown as Blob;
+  const disposition = answer.response.headers.get("content-disposition") ?? "";
+  return { blob, name: /filename="([^"]+)"/.exec(disposition)?.[1] ?? fallback };
+}
+
 /** Track history in columns, for replay (``every``: one position per track per so many
  * seconds). */
 export const trackReplay = async (
@@ -162,11 +173,7 @@ export async function incidentExport(
   api: Api,
   query: { since: string; until: string; bbox?: string; every?: number; format: "zip" | "geojson" | "kml" | "cot" },
 ): Promise<{ blob: Blob; name: string }> {
-  const answer = await api.GET("/api/v1/incident/export", { params: { query }, parseAs: "blob" });
-  const blob = (await ok(Promise.resolve(answer))) as unknown as Blob;
-  const disposition = answer.response.headers.get("content-disposition") ?? "";
-  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `incident.${query.format}`;
-  return { blob, name };
+  return fileOf(await api.GET("/api/v1/incident/export", { params: { query }, parseAs: "blob" }), `incident.${query.format}`);
 }
 
 /** A track's positions held as evidence (within a window, when given): a proof bundle to
@@ -180,10 +187,7 @@ export async function trackProof(
     params: { path: { uid }, query: window },
     parseAs: "blob",
   });
-  const blob = (await ok(Promise.resolve(answer))) as unknown as Blob;
-  const disposition = answer.response.headers.get("content-disposition") ?? "";
-  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `hotline-positions-${uid}.json`;
-  return { blob, name };
+  return fileOf(answer, `hotline-positions-${uid}.json`);
 }
 
 export const mapLayers = async (api: Api) =>

@@ -5,7 +5,6 @@ archive with the proof bundle of its messages)."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -20,7 +19,7 @@ from hotline.api.problems import errors_of
 from hotline.api.routing import JsonRoute
 from hotline.api.schemas.record import IncidentTimeline, ReplayPositions
 from hotline.domain.clock import format_time, parse_time
-from hotline.domain.incident import Incident, Window, to_cot, to_geojson, to_kml
+from hotline.domain.incident import Incident, Window, window_json
 from hotline.services.incidents import Incidents
 from hotline.storage.history import MAX_POSITIONS
 
@@ -100,9 +99,7 @@ def incidents_router(access: Access, incidents: Incidents, now: Now) -> APIRoute
 
         incident = await run_in_threadpool(gather)
         return {
-            "since": format_time(window.since),
-            "until": format_time(window.until),
-            "bbox": list(window.bbox) if window.bbox else None,
+            **window_json(window),
             "alerts": list(incident.alerts),
             "notices": list(incident.notices),
             "events": list(incident.events),
@@ -182,11 +179,7 @@ def incidents_router(access: Access, incidents: Incidents, now: Now) -> APIRoute
                 every=timedelta(seconds=every) if every else None,
                 now=now(),
             )
-            if format == "zip":
-                return incidents.archive(incident)
-            if format == "geojson":
-                return json.dumps(to_geojson(incident), ensure_ascii=False).encode()
-            return to_kml(incident) if format == "kml" else to_cot(incident)
+            return incidents.render(incident, format)
 
         data = await run_in_threadpool(make)
         media, ext = MEDIA[format]

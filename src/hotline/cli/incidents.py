@@ -22,8 +22,6 @@ history_app = typer.Typer(
 app.add_typer(incident_app, name="incident")
 app.add_typer(history_app, name="history")
 
-FORMATS = ("zip", "geojson", "kml", "cot")
-
 
 @incident_app.command("export")
 def incident_export(
@@ -60,15 +58,12 @@ def incident_export(
     acknowledgements of an area over a window, as GeoJSON (RFC 7946), KML 2.2, a Cursor
     on Target stream for TAK, or all of them in one ZIP archive with proof.json, the
     disclosure bundle of its messages (`hotline proof verify proof.json`)."""
-    import json
-
     from hotline.api.awareness import parse_bbox
+    from hotline.app import node_incidents
     from hotline.domain import errors
     from hotline.domain.clock import parse_time
-    from hotline.domain.incident import Window, to_cot, to_geojson, to_kml
-    from hotline.services.disclosures import Disclosures
-    from hotline.services.incidents import Incidents
-    from hotline.storage.picture import PictureStore
+    from hotline.domain.incident import Window
+    from hotline.services.incidents import FORMATS
 
     if fmt not in FORMATS:
         raise errors.InvalidInput("--format", f"{fmt!r} is not a format", hint=", ".join(FORMATS))
@@ -78,10 +73,7 @@ def incident_export(
         parse_bbox(bbox) if bbox else None,
     )
     with node_context() as node:
-        disclosures = Disclosures(node.checkpoints, node.party, node.settings.witnesses)
-        incidents = Incidents(
-            node.store, PictureStore(node.history.engine), node.history, node.notices, disclosures
-        )
+        incidents = node_incidents(node)
         line_ids = {s.line.id for s in node.store.lines(node.party)}
         incident = incidents.gather(
             window,
@@ -90,12 +82,7 @@ def incident_export(
             every=timedelta(seconds=every) if every else None,
             now=node.writer.now(),
         )
-        if fmt == "zip":
-            data = incidents.archive(incident)
-        elif fmt == "geojson":
-            data = json.dumps(to_geojson(incident), ensure_ascii=False).encode()
-        else:
-            data = to_kml(incident) if fmt == "kml" else to_cot(incident)
+        data = incidents.render(incident, fmt)
     if output is None:
         sys.stdout.buffer.write(data)
         return

@@ -7,7 +7,6 @@ GeoJSON (RFC 7946), KML 2.2 (Google Earth, GIS) and a stream of Cursor on Target
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -103,22 +102,6 @@ class Incident:
     exported_at: datetime | None = field(default=None, compare=False)
 
 
-def thin(positions: Iterable[Track], every: timedelta) -> list[Track]:
-    """The first position of each track in each ``every`` (counted from the epoch), in
-    the order given; all of them for ``every`` of a second or less."""
-    seconds = every.total_seconds()
-    if seconds <= 1:
-        return list(positions)
-    seen: set[tuple[str, int]] = set()
-    kept = []
-    for t in positions:
-        key = (t.uid, math.floor(t.time.timestamp() / seconds))
-        if key not in seen:
-            seen.add(key)
-            kept.append(t)
-    return kept
-
-
 def by_track(positions: Iterable[Track]) -> dict[str, list[Track]]:
     tracks: dict[str, list[Track]] = {}
     for t in positions:
@@ -148,6 +131,15 @@ def outline(area: Mapping[str, Any], points: int = 72) -> list[list[float]]:
 def _window(notice: Mapping[str, Any]) -> tuple[str, str]:
     window = notice.get("window") or {}
     return str(window.get("start", "")), str(window.get("end", ""))
+
+
+def window_json(window: Window) -> dict[str, Any]:
+    """The window as the API and the exports write it."""
+    return {
+        "since": format_time(window.since),
+        "until": format_time(window.until),
+        "bbox": list(window.bbox) if window.bbox else None,
+    }
 
 
 def to_geojson(incident: Incident) -> dict[str, Any]:
@@ -206,11 +198,7 @@ def to_geojson(incident: Incident) -> dict[str, Any]:
     return {
         "type": "FeatureCollection",
         "features": features,
-        "window": {
-            "since": format_time(incident.window.since),
-            "until": format_time(incident.window.until),
-            "bbox": list(incident.window.bbox) if incident.window.bbox else None,
-        },
+        "window": window_json(incident.window),
         "party": incident.party,
         "events": list(incident.events),
         "truncated": incident.truncated,

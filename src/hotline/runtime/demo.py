@@ -29,7 +29,7 @@ import httpx
 import sqlalchemy as sa
 import yaml
 
-from hotline.app import Node, init_node, node_record, open_node
+from hotline.app import Node, init_node, node_incidents, node_record, open_node
 from hotline.config import write_config
 from hotline.domain.clock import format_time
 from hotline.domain.errors import (
@@ -416,9 +416,6 @@ class Demo:
         in each console (:func:`consoles`)."""
         from hotline.domain.clock import parse_time
         from hotline.domain.incident import Window
-        from hotline.services.disclosures import Disclosures
-        from hotline.services.incidents import Incidents
-        from hotline.storage.picture import PictureStore
 
         times = sorted(parse_time(str(p.record["time"])) for p in positions)
         lons = [float(p.record["lon"]) for p in positions]
@@ -432,13 +429,7 @@ class Demo:
             round(min(90.0, max(lats) + 1.5), 1),
         )
         window = Window.of(since, until, bbox)
-        incidents = Incidents(
-            node.store,
-            PictureStore(node.history.engine),
-            node.history,
-            node.notices,
-            Disclosures(node.checkpoints, node.party),
-        )
+        incidents = node_incidents(node)
         line_ids = {s.line.id for s in node.store.lines(node.party)}
         incident = incidents.gather(window, line_ids, node.party, now=node.writer.now())
         path = self.folder / "incident.zip"

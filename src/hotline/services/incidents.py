@@ -14,8 +14,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hotline.domain.clock import format_time, parse_time
+from hotline.domain.errors import InvalidInput
 from hotline.domain.events import Event, EventKind
-from hotline.domain.incident import Incident, Window, outline, to_cot, to_geojson, to_kml
+from hotline.domain.incident import (
+    Incident,
+    Window,
+    outline,
+    to_cot,
+    to_geojson,
+    to_kml,
+    window_json,
+)
 from hotline.services.disclosures import Disclosures
 from hotline.services.notices import Notices
 from hotline.services.views import notice_json
@@ -23,6 +32,8 @@ from hotline.storage.history import MAX_POSITIONS, HistoryStore
 from hotline.storage.picture import PictureStore
 from hotline.storage.store import Store
 
+#: The formats an incident is exported in: ``zip`` holds the others and the proof.
+FORMATS = ("zip", "geojson", "kml", "cot")
 #: The archive's files, in the order written.
 FILES = ("incident.geojson", "incident.kml", "incident.cot", "proof.json", "manifest.json")
 
@@ -105,6 +116,18 @@ class Incidents:
             exported_at=now,
         )
 
+    def render(self, incident: Incident, format: str) -> bytes:
+        """The incident in one of ``FORMATS``. Raises InvalidInput for another."""
+        if format == "zip":
+            return self.archive(incident)
+        if format == "geojson":
+            return json.dumps(to_geojson(incident), ensure_ascii=False).encode()
+        if format == "kml":
+            return to_kml(incident)
+        if format == "cot":
+            return to_cot(incident)
+        raise InvalidInput("format", f"{format!r} is not a format", hint=", ".join(FORMATS))
+
     def archive(self, incident: Incident) -> bytes:
         """The incident as a ZIP archive (``FILES``): the same incident in GeoJSON, KML
         and CoT; ``proof.json``, the disclosure bundle of its messages and
@@ -124,7 +147,7 @@ class Incidents:
             "format": "hotline-incident/1",
             "party": incident.party,
             "exported_at": format_time(incident.exported_at) if incident.exported_at else None,
-            "window": to_geojson(Incident(incident.window, incident.party))["window"],
+            "window": window_json(incident.window),
             "counts": {
                 "positions": len(incident.positions),
                 "tracks": len({t.uid for t in incident.positions}),

@@ -3,6 +3,7 @@
  * relayed messages, contact requests, a line's record, exercise reports. Answers the
  * document types as bare objects are narrowed to the shapes below here, and only here. */
 import { type Api, ok } from "../../api/client";
+import { fileOf } from "../../api/calls";
 import { ApiError } from "../../api/problem";
 import type { components } from "../../api/schema";
 import type { Area } from "./area";
@@ -218,10 +219,7 @@ export async function proofOf(
     params: { path: { event_id: id }, query: { ack, receipt } },
     parseAs: "blob",
   });
-  const blob = (await ok(Promise.resolve(answer))) as unknown as Blob;
-  const disposition = answer.response.headers.get("content-disposition") ?? "";
-  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `hotline-proof-${id.slice(0, 16)}.json`;
-  return { blob, name };
+  return fileOf(answer, `hotline-proof-${id.slice(0, 16)}.json`);
 }
 
 /** The exercise reports, or null when the principal may not see them (another party's). */
