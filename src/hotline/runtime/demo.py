@@ -18,20 +18,18 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import httpx
-import sqlalchemy as sa
 import yaml
 
-from hotline.app import Node, init_node, node_incidents, node_record, open_node
+from hotline.app import Node, init_node, node_record, open_node
 from hotline.config import write_config
-from hotline.domain.clock import format_time
 from hotline.domain.errors import (
     IntegrityFailure,
     InvalidInput,
@@ -41,12 +39,13 @@ from hotline.domain.errors import (
 from hotline.domain.exercise import exercise_events
 from hotline.domain.identity import party_of
 from hotline.domain.policy import LineKind, LineStatus
-from hotline.domain.proofs import CheckedPosition
 from hotline.domain.scenario import Scenario, parse_scenario
 from hotline.exercise.clock import set_clock
 from hotline.exercise.player import NodeLink, Player, ScenarioPacer, write_nodes
 from hotline.exercise.record import Record
 from hotline.exercise.story import Check, check_story, out_of_order
+from hotline.runtime.demo_evidence import Replay, evidence_files
+from hotline.runtime.witnessing import WITNESS, Witnessing
 from hotline.services.verification import verify_store
 
 PASSWORD = "hotline-demo-2022"  # noqa: S105 - the demo's throwaway nodes; printed to the user
@@ -69,8 +68,6 @@ NODE_ENV = {
 #: any other English. Its consoles, catalogue texts and after-action report follow it.
 LANGUAGES = {"RU": "ru"}
 HOTLINE_CLI = [sys.executable, "-m", "hotline"]
-#: The neutral party's witness both nodes show their checkpoints to.
-WITNESS = "witness.osce.example"
 
 Say = Callable[[datetime | None, str, str, str], None]
 #: What the timeline takes from the player rather than the record: the narration, and
@@ -145,7 +142,7 @@ class Demo:
         self.checks: list[Check] = []
         self.printed: list[datetime] = []  # the times of the timeline as printed
         # the incident to replay: since, until (UTC) and west, south, east, north
-        self.replay: tuple[str, str, tuple[float, float, float, float]] | None = None
+        self.replay: Replay | None = None
         ingest = os.urandom(16).hex()
         for party, name in parties.items():
             env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
@@ -380,67 +377,8 @@ class Demo:
                 f"third party: {path} ({len(bundle.data):,} bytes, {len(report.events)} "
                 f"events; `hotline proof verify {path}` checks it offline)"
             )
-        lines += self._positions_proof(first)
-        return lines
-
-    def _positions_proof(self, node: Node) -> list[str]:
-        """The positions of the other party's tracks this node committed as evidence at
-        capture, disclosed for a third party (positions.json), for each track."""
-        from hotline.domain.errors import NotFound
-        from hotline.domain.proofs import verify_bundle
-        from hotline.services.disclosures import Disclosures
-        from hotline.storage.schema import evidence_positions
-
-        with node.store.engine.connect() as c:
-            uids = sorted(set(c.execute(sa.select(evidence_positions.c.uid)).scalars()))
-        lines = []
-        for uid in uids[:1]:
-            try:
-                found = node.evidence.disclose(uid)
-            except NotFound:
-                continue
-            bundle = Disclosures(node.checkpoints, node.party).export_positions(found)
-            path = self.folder / "positions.json"
-            path.write_bytes(bundle.data)
-            report = verify_bundle(bundle.data)
-            lines.append(
-                f"{len(report.positions)} positions of {uid}, committed by {node.party} as "
-                f"evidence the minute it captured them, for a third party: {path}"
-            )
-            lines += self._incident(node, report.positions)
-        return lines
-
-    def _incident(self, node: Node, positions: Sequence[CheckedPosition]) -> list[str]:
-        """The incident around the disclosed positions — the hour they fall in, the area
-        around them — exported beside the nodes (incident.zip), and its replay's address
-        in each console (:func:`consoles`)."""
-        from hotline.domain.clock import parse_time
-        from hotline.domain.incident import Window
-
-        times = sorted(parse_time(str(p.record["time"])) for p in positions)
-        lons = [float(p.record["lon"]) for p in positions]
-        lats = [float(p.record["lat"]) for p in positions]
-        since = times[0].replace(minute=0, second=0, microsecond=0)
-        until = max(since + timedelta(hours=1), times[-1] + timedelta(minutes=5))
-        bbox = (
-            round(max(-180.0, min(lons) - 2.5), 1),
-            round(max(-90.0, min(lats) - 1.5), 1),
-            round(min(180.0, max(lons) + 2.5), 1),
-            round(min(90.0, max(lats) + 1.5), 1),
-        )
-        window = Window.of(since, until, bbox)
-        incidents = node_incidents(node)
-        line_ids = {s.line.id for s in node.store.lines(node.party)}
-        incident = incidents.gather(window, line_ids, node.party, now=node.writer.now())
-        path = self.folder / "incident.zip"
-        path.write_bytes(incidents.archive(incident))
-        self.replay = (format_time(since)[:19] + "Z", format_time(until)[:19] + "Z", bbox)
-        return [
-            f"the incident of {since:%d %B %Y, %H:%M}–{until:%H:%M} UTC "
-            f"({len(incident.positions)} positions, {len(incident.alerts)} alerts, "
-            f"{len(incident.events)} messages and acknowledgements) for other tools, "
-            f"with the proof of its messages: {path}"
-        ]
+        found, self.replay = evidence_files(first, self.folder)
+        return lines + found
 
     def summary(self) -> list[str]:
         lines = []
@@ -471,68 +409,6 @@ class Demo:
                     site.process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     site.process.kill()
-
-
-class Witnessing:
-    """The neutral party's witness of the demo: its folder, key and process."""
-
-    def __init__(self, home: Path, port: int) -> None:
-        from hotline.storage.keystore import KeyStore
-        from hotline.witness.store import WitnessStore
-
-        self.home, self.port = home, port
-        self.home.mkdir(parents=True, exist_ok=True)
-        self.store = WitnessStore(home / "witness.db")
-        self.key = KeyStore(home / "keys").create("witness", os.urandom(32))
-        self.store.create(WITNESS, datetime.now().astimezone().isoformat())
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def entry(self) -> str:
-        """How a node names it in its setting ``witnesses``."""
-        return f"{WITNESS}={self.url}={self.key.public.text()}"
-
-    def trust(self, party: str, key: str) -> None:
-        self.store.trust(party, key, datetime.now().astimezone().isoformat())
-
-    def serve(self, log_path: Path) -> None:
-        log = log_path.open("wb")
-        self.process = subprocess.Popen(
-            [
-                *HOTLINE_CLI,
-                "--home",
-                str(self.home),
-                "witness",
-                "serve",
-                "--listen",
-                f"127.0.0.1:{self.port}",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise StorageUnavailable("the witness stopped at start", hint=f"see {log_path}")
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise PeerUnavailable("the witness did not start in 60 s")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
 
 def _keep_settings(node: Node, env: dict[str, str], names: tuple[str, ...]) -> None:
