@@ -18,7 +18,7 @@ help:
 	@echo "make test    lint (ruff), types (mypy --strict) and the whole test suite, on every core"
 	@echo "make test-fast  the in-process tests only (no processes, browser, NATS, PostgreSQL): the inner loop"
 	@echo "make test-postgres  the whole suite with every test node on PostgreSQL"
-	@echo "make bench   ledger, escalation, awareness, API, console, CLI, proofs, picture and scale (PostgreSQL) benchmarks"
+	@echo "make bench   machine limits, ledger, escalation, awareness, API, console, CLI, proofs, picture and scale (PostgreSQL) benchmarks"
 	@echo "make format  format the code with ruff"
 	@echo "make console build the operator console (console/, npm) into src/hotline/web/static"
 	@echo "make sbom    a CycloneDX SBOM (JSON) of what is installed in .venv, in dist/"
@@ -64,10 +64,12 @@ test-postgres: $(TESTED)
 	HOTLINE_TEST_BACKEND=postgres $(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 bench: $(TESTED)
+	$(BIN)/python bench/limits.py
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/escalation.py
 	$(BIN)/python bench/awareness.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/federation.py
 	$(BIN)/python bench/console.py
 	$(BIN)/python bench/cli.py
 	$(BIN)/python bench/proofs.py

@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 
 import httpx
+from limits import beside, cpu_seconds, measure
+from limits import report as limits_report
 
 from hotline.app import Node, open_node
 from hotline.domain.message import MessageDraft
@@ -201,6 +203,20 @@ def main() -> None:
             f"hotline federation benchmark - Python {platform.python_version()}, "
             f"{os.cpu_count()} cores; two nodes on loopback, SQLite (synchronous=FULL)"
         )
+        limits = measure(0.5)
+        print(limits_report(limits))
+
+        def servers_cpu() -> tuple[float, float]:
+            assert us.proc is not None and ru.proc is not None
+            return cpu_seconds(us.proc.pid), cpu_seconds(ru.proc.pid)
+
+        def cpu_note(before: tuple[float, float], messages: int) -> str:
+            after = servers_cpu()
+            us_ms = (after[0] - before[0]) * 1000 / messages
+            ru_ms = (after[1] - before[1]) * 1000 / messages
+            return f"; server CPU per message: US {us_ms:.2f} ms, RU {ru_ms:.2f} ms"
+
+        cpu = servers_cpu()
 
         # latency at a steady rate
         sent: dict[int, float] = {}
@@ -221,11 +237,15 @@ def main() -> None:
         print(
             f"latency send -> RU's signed receipt at {achieved:.0f} msg/s for "
             f"{args.seconds:.0f} s ({len(lat)}/{count} receipted): p50 {qs[49]:.1f} ms, "
-            f"p99 {qs[98]:.1f} ms, max {lat[-1]:.1f} ms"
+            f"p99 {qs[98]:.1f} ms, max {lat[-1]:.1f} ms" + cpu_note(cpu, count)
         )
+        # the floor: one loopback round trip, RU's commit of the event and its receipt
+        floor = limits.loopback_us / 1000 + 1000 / limits.append_one()
+        print(f"  (floor: loopback round trip + one sealed commit = {floor:.2f} ms)")
 
         # throughput: bursts, one message per transaction, then 50 per transaction
         for per_tx in (1, 50):
+            cpu = servers_cpu()
             start = time.perf_counter()
             for _ in range(0, args.burst, per_tx):
                 event = node.messages.send_many(LINE, "US/EUCOM-JOC", [DRAFT] * per_tx)[-1]
@@ -235,8 +255,9 @@ def main() -> None:
             print(
                 f"throughput, {per_tx} message(s) per send: {args.burst} sent in "
                 f"{sent_in:.2f} s, all receipted after {elapsed:.2f} s = "
-                f"{args.burst / elapsed:,.0f} msg/s end to end"
+                f"{beside(args.burst / elapsed, limits.append_batched(), ' msg/s')} end to end"
                 + ("" if ok else " (NOT all receipted)")
+                + cpu_note(cpu, args.burst)
             )
 
         # catch-up after an outage
@@ -244,13 +265,16 @@ def main() -> None:
         for _ in range(0, args.catchup, 100):
             event = node.messages.send_many(LINE, "US/EUCOM-JOC", [DRAFT] * 100)[-1]
         last = event.seq
+        cpu = servers_cpu()
         start = time.perf_counter()
         ru.start()
         ok = watch.wait_for(last, 120)
         elapsed = time.perf_counter() - start
         print(
             f"catch-up: {args.catchup} events queued during RU's outage, held and receipted "
-            f"{elapsed:.2f} s after RU's restart" + ("" if ok else " (NOT complete)")
+            f"{elapsed:.2f} s after RU's restart = {args.catchup / elapsed:,.0f} events/s"
+            + ("" if ok else " (NOT complete)")
+            + cpu_note(cpu, args.catchup)
         )
         watch.stop.set()
         node.close()

@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from limits import beside, measure, report
+
 from hotline.app import init_node
 from hotline.domain.events import EventKind
 from hotline.domain.message import MessageDraft
@@ -77,6 +79,9 @@ def main() -> None:
         f"{os.cpu_count()} cores, {platform.machine()}"
     )
     print(f"database: {node.settings.database_url} (synchronous={args.sync})")
+    postgres = node.store.engine.dialect.name == "postgresql"
+    limits = measure(0.5, args.database if postgres else None)
+    print(report(limits))
 
     latencies = []
     start = time.perf_counter()
@@ -89,8 +94,8 @@ def main() -> None:
     qs = statistics.quantiles(latencies, n=100)
     print(
         f"append (1 event/transaction): {args.events} events in {elapsed:.2f} s = "
-        f"{args.events / elapsed:,.0f} events/s; latency p50 {qs[49] * 1e3:.2f} ms, "
-        f"p99 {qs[98] * 1e3:.2f} ms"
+        f"{beside(args.events / elapsed, limits.append_one(postgres))}; "
+        f"latency p50 {qs[49] * 1e3:.2f} ms, p99 {qs[98] * 1e3:.2f} ms"
     )
 
     start = time.perf_counter()
@@ -101,7 +106,7 @@ def main() -> None:
     elapsed = time.perf_counter() - start
     print(
         f"append (100 events/transaction): {args.events} events in {elapsed:.2f} s = "
-        f"{args.events / elapsed:,.0f} events/s"
+        f"{beside(args.events / elapsed, limits.append_batched(postgres))}"
     )
 
     drafts = [
@@ -124,14 +129,15 @@ def main() -> None:
 
     total = node.store.count_events()
     start = time.perf_counter()
-    report = verify_store(node.store)
+    result = verify_store(node.store)
     elapsed = time.perf_counter() - start
     print(
-        f"verify: {report.events} events in {elapsed:.2f} s = "
-        f"{report.events / elapsed:,.0f} events/s; ok={report.ok}"
+        f"verify: {result.events} events in {elapsed:.2f} s = "
+        f"{beside(result.events / elapsed, limits.verify * limits.cores)} "
+        f"(limit: Ed25519 verifications on {limits.cores} cores); ok={result.ok}"
     )
     node.close()
-    if not report.ok or report.events != total:
+    if not result.ok or result.events != total:
         sys.exit("verification failed: the benchmark's own ledger does not verify")
 
 

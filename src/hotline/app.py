@@ -49,6 +49,7 @@ from hotline.storage.history import HistoryStore
 from hotline.storage.keystore import KeyStore
 from hotline.storage.library import Library
 from hotline.storage.peers import PeerStore
+from hotline.storage.snapshots import SnapshotStore
 from hotline.storage.store import Store
 from hotline.storage.trees import TreeStore
 
@@ -194,7 +195,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
             roots=checkpoints.receipt_root,
         ),
         peering=Peering(writer, peers, party),
-        escalations=Escalations(writer, directory, peers, party),
+        escalations=Escalations(writer, directory, peers, party, SnapshotStore(engine)),
         contacts=Contacts(writer, directory),
         relays=Relays(writer, directory),
         library=library,

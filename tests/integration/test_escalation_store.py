@@ -4,6 +4,8 @@ contact requests expired, policies stored and checked, and the record still veri
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from hotline.app import Node
@@ -70,3 +72,90 @@ def test_a_contact_request_on_a_line_of_another_kind_is_refused(lab_node: Node) 
     with pytest.raises(PolicyRefused, match="leaders line"):
         lab_node.contacts.request("US/EUCOM-JOC", "RU/NDMC", "call", line=LINE)
     assert lab_node.store.events(LINE, kinds=[EventKind.CONTACT_REQUEST.value]) == []
+
+
+# -- snapshots -------------------------------------------------------------------------
+
+
+def _scheduler(node: Node) -> Escalations:
+    """A scheduler as a restarted node makes it: nothing in memory, the node's snapshots."""
+    return Escalations(node.writer, node.directory, node.peers, "US", node.escalations.snapshots)
+
+
+def _plan(scheduler: Escalations, moment: object) -> list[tuple[str, str, int, int]]:
+    """What the scheduler's engine would do at ``moment`` (nothing is recorded)."""
+    assert scheduler.engine is not None
+    return sorted(
+        (d.ref, d.action.value, d.number, d.cycle)
+        for d in scheduler.engine.due(moment)  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def snapshot_from_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("hotline.services.escalation.SNAPSHOT_FROM", 1)
+
+
+@pytest.mark.usefixtures("snapshot_from_one")
+def test_a_restart_resumes_from_the_snapshot_and_reads_only_what_is_new(
+    lab_node: Node, clock: FakeClock
+) -> None:
+    sent = lab_node.messages.send_many(LINE, "US/EUCOM-JOC", [flash(n) for n in range(6)])
+    assert lab_node.escalations.tick() == []  # reads the record, keeps a snapshot
+    assert lab_node.escalations.snapshots.get("escalation") is not None
+    lab_node.messages.ack(sent[0].id, "RU/NDMC")  # after the snapshot
+    later = lab_node.messages.send(LINE, "US/EUCOM-JOC", flash(7))
+    resumed, rebuilt = (
+        _scheduler(lab_node),
+        Escalations(lab_node.writer, lab_node.directory, lab_node.peers, "US"),
+    )
+    assert resumed.tick() == [] and rebuilt.tick() == []
+    assert resumed.restored and not rebuilt.restored
+    moment = clock.now() + timedelta(minutes=10)
+    expected = _plan(rebuilt, moment)
+    assert {ref for ref, *_ in expected} == {m.id for m in sent[1:]} | {later.id}
+    assert _plan(resumed, moment) == expected
+
+
+@pytest.mark.usefixtures("snapshot_from_one")
+def test_a_restored_scheduler_records_each_step_once(lab_node: Node, clock: FakeClock) -> None:
+    sent = lab_node.messages.send_many(LINE, "US/EUCOM-JOC", [flash(n) for n in range(3)])
+    lab_node.escalations.tick()
+    clock.advance(minutes=10)
+    first = lab_node.escalations.tick()  # resends, recorded
+    assert len(first) == 3
+    lab_node.escalations.save()
+    resumed = _scheduler(lab_node)
+    assert resumed.tick() == [] and resumed.restored  # the resends are not taken again
+    clock.advance(minutes=5)
+    relays = resumed.tick()
+    assert sorted(e.content["ref"] for e in relays) == sorted(m.id for m in sent)
+    assert {e.content["action"] for e in relays} == {"relay"}
+    assert verify_store(lab_node.store).ok
+
+
+@pytest.mark.usefixtures("snapshot_from_one")
+def test_a_snapshot_altered_or_made_under_other_policies_is_not_used(
+    lab_node: Node, clock: FakeClock
+) -> None:
+    from hotline.storage.snapshots import Snapshot
+
+    lab_node.messages.send_many(LINE, "US/EUCOM-JOC", [flash(n) for n in range(3)])
+    lab_node.escalations.tick()
+    store = lab_node.escalations.snapshots
+    kept = store.get("escalation")
+    assert kept is not None
+    data = bytearray(kept.data)
+    data[len(data) // 2] ^= 0x01
+    store.put(Snapshot(kept.name, kept.pos, kept.taken_at, bytes(data), kept.sig))
+    altered = _scheduler(lab_node)
+    altered.tick()
+    assert not altered.restored  # its signature fails: the record is read instead
+    assert altered.engine is not None and len(altered.engine) == 3
+    store.put(kept)
+    lab_node.escalations.set_policy(
+        LINE, "steps:\n  - {action: relay, after: '0', via: us-ru-attache}\n", "yaml"
+    )
+    other = _scheduler(lab_node)
+    other.tick()
+    assert not other.restored  # plans differ now

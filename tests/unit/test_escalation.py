@@ -887,3 +887,65 @@ def test_compact_keeps_what_is_due() -> None:
     replayed.compact()
     assert replayed.next_due() == fresh.next_due()
     assert keys(replayed.due(at(200))) == keys(fresh.due(at(200)))
+
+
+# -- snapshots -----------------------------------------------------------------------------
+
+
+IMMEDIATE_PLAN = DEFAULT_POLICY.plan(DEFAULT_DEADLINES[Precedence.IMMEDIATE])
+PLAN_NAMES = {id(FLASH_PLAN): "flash", id(IMMEDIATE_PLAN): "immediate"}
+PLANS = {"flash": FLASH_PLAN, "immediate": IMMEDIATE_PLAN}
+
+
+def _busy_engine() -> Engine:
+    """Messages part way through their plans, a step recorded out of order, a request, a
+    message acknowledged after a step (its stop pending) and one closed before any."""
+    engine = Engine()
+    for n in range(4):
+        engine.track_message(f"f{n}", LINE, PARTY, at(n), FLASH_PLAN)
+    engine.track_message("i1", LINE, "RU", at(1), IMMEDIATE_PLAN)
+    engine.track_request("r1", LINE, PARTY, at(90))
+    engine.due(at(16))  # f0..f3 resent, some relayed
+    engine.done("f3", 3, 0)  # recorded by another scheduler, ahead of its turn
+    engine.close("f1", "RU/NDMC", at(17))  # a stop is due
+    engine.track_message("f9", LINE, PARTY, at(17), FLASH_PLAN)
+    engine.close("f9", "RU/NDMC", at(17.5))  # closed before any step: gone
+    return engine
+
+
+def test_a_dumped_engine_loads_to_take_the_same_steps() -> None:
+    """An engine written to JSON and read back returns exactly the actions the original
+    does, tick after tick, with what is awaited kept beside it."""
+    import json
+
+    original = _busy_engine()
+    data = json.loads(json.dumps(original.dump(lambda p: PLAN_NAMES[id(p)], {"f0": {"RU"}})))
+    loaded, awaiting = Engine.load(data, PLANS.__getitem__)
+    assert awaiting == {"f0": {"RU"}}
+    assert len(loaded) == len(original) and "r1" in loaded and "f9" not in loaded
+    assert loaded.next_due() == original.next_due()
+    every = timedelta(minutes=1)
+    theirs, ours = tick(original, at(16), at(120), every), tick(loaded, at(16), at(120), every)
+    assert [(d.ref, d.action, d.number, d.cycle, d.due, d.by) for d in ours] == [
+        (d.ref, d.action, d.number, d.cycle, d.due, d.by) for d in theirs
+    ]
+    assert {d.ref for d in stops_of(ours)} == {"f1"}
+    assert ("f3", Action.ALERT, 3, 0) not in [(d.ref, d.action, d.number, d.cycle) for d in ours]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d.update(line=d["line"][:-1]),  # a column short
+        lambda d: d.update(plan=[99] * len(d["plan"])),  # a plan it does not name
+        lambda d: d.pop("refs"),
+        lambda d: d.update(open=0),
+    ],
+)
+def test_a_damaged_dump_does_not_load(damage: object) -> None:
+    import json
+
+    data = json.loads(json.dumps(_busy_engine().dump(lambda p: PLAN_NAMES[id(p)])))
+    damage(data)  # type: ignore[operator]
+    with pytest.raises((ValueError, KeyError, IndexError, TypeError)):
+        Engine.load(data, {"flash": FLASH_PLAN}.__getitem__)

@@ -9,9 +9,10 @@ scheduler feeds it from the ledger and records each action there.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hotline.domain.escalation import Action, PlannedStep, Step
 
@@ -39,7 +40,7 @@ class Due:
         return self.step.number if self.step else 0
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
     ref: str
     line: str
@@ -198,6 +199,125 @@ class Engine:
         if item is None:
             return None
         return len(item.done), len(item.plan)
+
+    # -- a snapshot of what is open ------------------------------------------------------
+
+    def dump(
+        self,
+        plan_key: Callable[[Sequence[PlannedStep]], str],
+        awaiting: Mapping[str, Iterable[str]] | None = None,
+    ) -> dict[str, Any]:
+        """What is open, as JSON-ready columns: with :meth:`load` a restart resumes here
+        without reading the record again. ``plan_key`` names an item's plan (the scheduler
+        makes plans again from names); ``awaiting`` (ref -> parties) is kept alongside."""
+        refs: dict[str, int] = {}
+        names: dict[str, int] = {}
+
+        def ref_at(ref: str) -> int:
+            return refs.setdefault(ref, len(refs))
+
+        def name_at(name: str) -> int:
+            return names.setdefault(name, len(names))
+
+        line, party, sent, plan, step, done = [], [], [], [], [], {}
+        for ref, item in self._open.items():
+            at = ref_at(ref)
+            line.append(name_at(item.line))
+            party.append(name_at(item.party))
+            sent.append(_micros(item.sent))
+            plan.append(-1 if item.request else name_at(plan_key(item.plan)))
+            step.append(item.next)
+            if item.done:
+                done[str(at)] = sorted(item.done)
+        heap_at = [_micros(when) for when, _ in self._heap]
+        heap_ref = [ref_at(ref) for _, ref in self._heap]
+        waiting = {
+            str(ref_at(ref)): sorted(name_at(p) for p in ps) for ref, ps in (awaiting or {}).items()
+        }
+        stops = [
+            [ref_at(d.ref), name_at(d.line), name_at(d.party), d.by, _micros(d.due)]
+            for d in self._stops.values()
+        ]
+        return {
+            "refs": list(refs),
+            "names": list(names),
+            "open": len(self._open),
+            "line": line,
+            "party": party,
+            "sent": sent,
+            "plan": plan,
+            "next": step,
+            "done": done,
+            "heap_at": heap_at,
+            "heap_ref": heap_ref,
+            "awaiting": waiting,
+            "stops": stops,
+        }
+
+    @classmethod
+    def load(
+        cls, data: Mapping[str, Any], plan_of: Callable[[str], Sequence[PlannedStep]]
+    ) -> tuple[Engine, dict[str, set[str]]]:
+        """The engine :meth:`dump` wrote, and what was awaited. ``plan_of`` makes a plan
+        again from its name. Raises ValueError, KeyError, IndexError or TypeError when
+        ``data`` is not such a dump."""
+        refs, names = data["refs"], data["names"]
+        plans: dict[int, Sequence[PlannedStep]] = {}
+        engine = cls()
+        opened = engine._open
+        done = {int(k): {(int(n), int(c)) for n, c in v} for k, v in data["done"].items()}
+        columns = zip(
+            data["line"], data["party"], data["sent"], data["plan"], data["next"], strict=True
+        )
+        for at, (line, party, sent, plan, step) in enumerate(columns):
+            if at >= data["open"]:
+                raise ValueError("more items than the dump holds")
+            request = plan < 0
+            if not request and plan not in plans:
+                plans[plan] = plan_of(names[plan])
+            ref = refs[at]
+            opened[ref] = _Open(
+                ref,
+                names[line],
+                names[party],
+                _moment(sent),
+                () if request else plans[plan],
+                done.get(at, set()),
+                int(step),
+                request,
+            )
+        engine._heap = [
+            (_moment(when), refs[at])
+            for when, at in zip(data["heap_at"], data["heap_ref"], strict=True)
+        ]
+        heapq.heapify(engine._heap)  # already a heap when written; cheap to make sure
+        for at, line, party, by, when in data["stops"]:
+            moment = _moment(when)
+            engine._stops[refs[at]] = Due(
+                refs[at],
+                names[line],
+                names[party],
+                Action.STOP,
+                None,
+                0,
+                moment,
+                timedelta(0),
+                by,
+                moment,
+            )
+        awaiting = {refs[int(k)]: {names[p] for p in v} for k, v in data["awaiting"].items()}
+        return engine, awaiting
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _moment(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(micros))
 
 
 def _key(planned: PlannedStep) -> tuple[int, int]:

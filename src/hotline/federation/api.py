@@ -42,7 +42,7 @@ from hotline.federation.client import PREFIX, decode_events, encode_events
 from hotline.http.limits import BodyTooLarge, bounded_int
 from hotline.services.checkpoints import Checkpoints
 from hotline.services.outages import Outages
-from hotline.services.receiver import Receiver
+from hotline.services.receiver import NonceUse, Receiver
 from hotline.services.refusals import PROVEN, Refusals
 from hotline.services.rotations import NodeRotations
 from hotline.services.writer import LedgerWriter
@@ -168,7 +168,9 @@ def create_app(ctx: FederationContext) -> FastAPI:
             return None
         return None if found.hosted else found.node_key
 
-    def authenticate(request: Request, body: bytes) -> AuthenticRequest:
+    def authenticate(request: Request, body: bytes, spend: bool = True) -> AuthenticRequest:
+        """The request's proven sender. ``spend``: record its nonce now (a handler that
+        writes records it in its own commit, see :class:`NonceUse`)."""
         now = ctx.clock.now()
         view = signed_view(request)
         headers = view.headers
@@ -199,7 +201,7 @@ def create_app(ctx: FederationContext) -> FastAPI:
                 )
             if path:  # proven: the request is signed by the newest key
                 rotations.pin(auth.sender, path)
-            if not ctx.peers.use_nonce(
+            if spend and not ctx.peers.use_nonce(
                 auth.sender, auth.nonce, format_time(now), format_time(now - 2 * ctx.skew)
             ):
                 raise RequestRefused("replay", f"nonce {auth.nonce} was used before")
@@ -236,7 +238,9 @@ def create_app(ctx: FederationContext) -> FastAPI:
             log.error("a federation request failed on this node: %s", exc)
         return answer(status, {"error": error, "detail": detail}, request)
 
-    async def guarded(request: Request, handle: Any) -> Response:
+    async def guarded(request: Request, handle: Any, spends: bool = False) -> Response:
+        """``handle(auth, request, body)`` for an authentic request. ``spends``: the
+        handler records the request's nonce with what it writes."""
         wait = refusals.retry_after(client_of(request))
         if wait is not None:  # this address has had its refusals for the minute
             refusals.limited(client_of(request))
@@ -253,7 +257,7 @@ def create_app(ctx: FederationContext) -> FastAPI:
             # before the body is read: a stranger's bytes cost us nothing
             await run_in_threadpool(screen, request)
             body = await request.body()
-            auth = await run_in_threadpool(authenticate, request, body)
+            auth = await run_in_threadpool(authenticate, request, body, not spends)
         except (HotlineError, BodyTooLarge) as exc:
             return refused(request, exc, peer=False)
         try:
@@ -305,7 +309,8 @@ def create_app(ctx: FederationContext) -> FastAPI:
         except RequestRefused:
             if not items or line_known(line):  # only events can propose a line new here
                 raise
-        result = ctx.receiver.accept(auth.sender, line, party, items)
+        nonce = NonceUse(auth.nonce, format_time(ctx.clock.now() - 2 * ctx.skew))
+        result = ctx.receiver.accept(auth.sender, line, party, items, nonce)
         payload: dict[str, Any] = {
             "stored": result.stored,
             "duplicates": result.duplicates,
@@ -399,7 +404,7 @@ def create_app(ctx: FederationContext) -> FastAPI:
 
     @app.post(PREFIX + "/events")
     async def post_events(request: Request) -> Response:
-        return await guarded(request, push)
+        return await guarded(request, push, spends=True)
 
     @app.get(PREFIX + "/events")
     async def get_events(request: Request) -> Response:

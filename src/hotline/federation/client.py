@@ -52,7 +52,12 @@ class Answer:
 
 
 def encode_events(events: Sequence[Event]) -> list[dict[str, str]]:
-    return [{"raw": b64encode(e.raw), "sig": b64encode(e.sig)} for e in events]
+    return encode_stored([(e.raw, e.sig) for e in events])
+
+
+def encode_stored(items: Sequence[tuple[bytes, bytes]]) -> list[dict[str, str]]:
+    """The wire form of events as stored, (raw, sig) each."""
+    return [{"raw": b64encode(raw), "sig": b64encode(sig)} for raw, sig in items]
 
 
 def decode_events(items: Any) -> list[tuple[bytes, bytes]]:
@@ -262,9 +267,11 @@ class PeerClient:
         self._measure(theirs, sent, rtt)
         return Answer(response.status_code, data, base, rtt)
 
-    def push(self, line: str, party: str, events: Sequence[Event]) -> Answer:
+    def push(self, line: str, party: str, events: Sequence[Event | tuple[bytes, bytes]]) -> Answer:
+        """Send events: read, or as stored, (raw, sig) each."""
+        items = [(e.raw, e.sig) if isinstance(e, Event) else e for e in events]
         return self.call(
-            "POST", "/events", body={"line": line, "party": party, "events": encode_events(events)}
+            "POST", "/events", body={"line": line, "party": party, "events": encode_stored(items)}
         )
 
     def pull(self, line: str, party: str, after_seq: int, limit: int) -> Answer:

@@ -43,7 +43,9 @@ class Timing:
     retry_max: timedelta = timedelta(seconds=30)
     linktest_interval: timedelta = timedelta(hours=1)
     catchup_interval: timedelta = timedelta(seconds=10)
-    poll: timedelta = timedelta(milliseconds=5)
+    #: The longest delivery sleeps with nothing to push: it is woken by every commit
+    #: (:class:`~hotline.storage.commit_watch.CommitWatch`), this is only a safety net.
+    idle: timedelta = timedelta(seconds=1)
     clock_alert: timedelta = timedelta(seconds=30)
 
 
@@ -144,6 +146,16 @@ class Federation:
         self._retry_at = None
         self._due.clear()
 
+    def pause(self) -> float:
+        """Seconds delivery may wait for a commit before it must look again: none while
+        chains are behind, until the next retry falls due, at most ``timing.idle``."""
+        if self._behind:
+            return 0.0
+        idle = self.timing.idle.total_seconds()
+        if self._retry_at is None:
+            return idle
+        return max(0.0, min(idle, self._retry_at - self.monotonic()))
+
     def deliver_once(self) -> int:
         """Push every chain of ours that a peer does not hold yet; the number delivered."""
         position = self.store.last_pos()
@@ -179,7 +191,7 @@ class Federation:
         self, peer: Peer, line: str, key: tuple[str, str, str], acked: int, failures: int
     ) -> int:
         size = self._batch.get(key, self.timing.batch)
-        events = self.store.chain(line, self.party, acked, size)
+        events = self.store.chain_bytes(line, self.party, acked, size)
         try:
             answer = self.client(peer).push(line, self.party, events)
             if self.latency is not None:

@@ -16,9 +16,11 @@ def run_loop(
     step: Callable[[], object],
     pause: timedelta,
     busy: Callable[[object], bool] = lambda _: False,
+    wait: Callable[[float], object] | None = None,
 ) -> None:
     """Call ``step`` until ``stop`` is set, pausing ``pause`` unless it was busy. Errors
-    are survived: a worker that dies silently would leave the line unwatched."""
+    are survived: a worker that dies silently would leave the line unwatched. ``wait``:
+    how to pause (it may return early, e.g. on a commit); by default until ``stop``."""
     while not stop.is_set():
         try:
             result = step()
@@ -26,4 +28,4 @@ def run_loop(
             log.exception("worker step failed")
             result = None
         if not busy(result):
-            stop.wait(pause.total_seconds())
+            (wait or stop.wait)(pause.total_seconds())

@@ -23,6 +23,7 @@ from hotline.runtime.logs import AccessLog, announcer, configure_logging
 from hotline.runtime.loops import run_loop
 from hotline.runtime.serving import Serving
 from hotline.runtime.sockets import parse_listen
+from hotline.storage.commit_watch import CommitWatch
 from hotline.storage.leases import LeaseStore
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -109,7 +110,7 @@ def serve(
         fed = federation(node, http)
         timing = fed.timing
         loops = {
-            "delivery": (fed.deliver_once, timing.poll, bool, fed.wake),
+            "delivery": (fed.deliver_once, timing.idle, bool, fed.wake),
             "catch-up": (fed.catch_up_once, timing.catchup_interval, _idle, None),
             "link tests": (fed.linktest_once, timedelta(seconds=1), _idle, None),
             "escalation": (node.escalations.tick, node.settings.escalation_interval, _idle, None),
@@ -151,10 +152,13 @@ def serve(
             Leased(store, name, holder, ttl, step, on_gain=gain)
             for name, (step, _, _, gain) in loops.items()
         ]
+        # delivery sleeps until something is committed (or a retry falls due)
+        commits = CommitWatch(node.store)
+        waits = {"delivery": lambda _: commits.wait(fed.pause())}
         threads = [
             threading.Thread(
                 target=run_loop,
-                args=(stop, job, pause, busy),
+                args=(stop, job, pause, busy, waits.get(name)),
                 name=name,
                 daemon=True,
             )
@@ -202,6 +206,7 @@ def serve(
                 f"{writers.names.subject} on {node.settings.nats_url}"
             )
         node.writer.group.start()  # sends and acks from the API share commits
+        commits.start()
         for thread in threads:
             thread.start()
         announce(
@@ -219,6 +224,7 @@ def serve(
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             stop.set()
+            commits.stop()
             node.writer.group.stop()
             if listener is not None:
                 listener.stop()

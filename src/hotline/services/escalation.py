@@ -10,7 +10,10 @@ meanwhile, is left alone.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,7 +39,9 @@ from hotline.domain.policy import Line, LineKind, LineState, LineStatus, Message
 from hotline.domain.precedence import Precedence, format_duration
 from hotline.services.directory import Directory
 from hotline.services.writer import LedgerWriter
+from hotline.storage.marks import events_at
 from hotline.storage.peers import PeerStore
+from hotline.storage.snapshots import Snapshot, SnapshotStore
 from hotline.storage.transaction import WriteTx
 
 log = logging.getLogger("hotline.escalation")
@@ -52,6 +57,24 @@ WATCHED = (
 #: per write transaction.
 TICK_LIMIT = 2000
 TX_BATCH = 100
+#: The engine's state is kept at most this often, once it holds SNAPSHOT_FROM items (a
+#: smaller one is read again from the record in well under a second).
+SNAPSHOT_EVERY = timedelta(minutes=5)
+SNAPSHOT_FROM = 1000
+SNAPSHOT_NAME = "escalation"
+SNAPSHOT_VERSION = 1
+
+
+def _signed(pos: int, blob: bytes) -> bytes:
+    """What the node key signs of a snapshot: its name, position and bytes."""
+    return (
+        b"hotline-snapshot\x00"
+        + SNAPSHOT_NAME.encode()
+        + b"\x00"
+        + str(pos).encode()
+        + b"\x00"
+        + hashlib.sha256(blob).digest()
+    )
 
 
 @dataclass(frozen=True)
@@ -74,8 +97,18 @@ def awaited(message: Event, line: Line) -> frozenset[str]:
 
 class Escalations:
     def __init__(
-        self, writer: LedgerWriter, directory: Directory, peers: PeerStore, party: str
+        self,
+        writer: LedgerWriter,
+        directory: Directory,
+        peers: PeerStore,
+        party: str,
+        snapshots: SnapshotStore | None = None,
     ) -> None:
+        """``snapshots``: where the engine's state is kept now and then, so that a restart
+        resumes from there rather than from the whole record (see :meth:`save`)."""
+        self.snapshots = snapshots
+        self._saved: tuple[int, datetime] | None = None  # position and time of the last
+        self.restored = False  # whether the engine was last started from a snapshot
         self.writer = writer
         self.store = writer.store
         self.directory = directory
@@ -169,6 +202,7 @@ class Escalations:
         else:
             self._feed()
         assert self.engine is not None
+        self._save_if_due(moment)  # before due(): the state of the record up to _pos
         dues = self.engine.due(moment, limit=TICK_LIMIT)
         self._roles = None  # principals and lines are read once per tick
         self._lines.clear()
@@ -223,14 +257,111 @@ class Escalations:
         return tuple(sorted(self.store.escalation_policies().items()))
 
     def _start(self, stamp: tuple[tuple[str, str], ...]) -> None:
-        self.engine = Engine()
         self._policy_stamp = stamp
-        self._pos, self._recent = 0, set()
-        self._awaiting.clear()
         self._plans.clear()
         self._lines.clear()
+        self.restored = self._restore(stamp)
+        if self.restored:
+            self._feed()  # what was recorded since the snapshot
+            return
+        self.engine = Engine()
+        self._pos, self._recent = 0, set()
+        self._awaiting.clear()
         self._feed()
         self.engine.compact()
+
+    # -- snapshots ---------------------------------------------------------------------
+
+    def save(self, now: datetime | None = None) -> bool:
+        """Keep the engine's state at the position it has read up to, signed by the node
+        key; False when there is no engine yet or nowhere to keep it. Call it only
+        between ticks: the state must be that of the record up to its position."""
+        if self.snapshots is None or self.engine is None:
+            return False
+        moment = now or self.writer.now()
+        plans = {
+            id(plan): f"{line}\x00{precedence.value}"
+            for (line, precedence), plan in self._plans.items()
+        }
+        at = events_at(self.store.engine, [self._pos]) if self._pos else []
+        data = {
+            "v": SNAPSHOT_VERSION,
+            "pos": self._pos,
+            "at": at[0][1].id if at else None,
+            "recent": sorted(self._recent),
+            "stamp": [list(item) for item in self._policy_stamp or ()],
+            "hosted": sorted(self._hosted),
+            "engine": self.engine.dump(lambda plan: plans[id(plan)], self._awaiting),
+        }
+        blob = zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 1)
+        key = self.writer.key(self.party)
+        self.snapshots.put(
+            Snapshot(
+                SNAPSHOT_NAME,
+                self._pos,
+                format_time(moment),
+                blob,
+                key.sign(_signed(self._pos, blob)),
+            )
+        )
+        self._saved = (self._pos, moment)
+        return True
+
+    def _save_if_due(self, now: datetime) -> None:
+        if self.engine is None or len(self.engine) < SNAPSHOT_FROM:
+            return
+        if self._saved is not None and (
+            self._saved[0] == self._pos or now - self._saved[1] < SNAPSHOT_EVERY
+        ):
+            return
+        try:
+            self.save(now)
+        except HotlineError as exc:  # the scheduler goes on; the next restart reads more
+            log.warning("the escalation snapshot was not kept: %s", exc.message)
+
+    def _restore(self, stamp: tuple[tuple[str, str], ...]) -> bool:
+        """Start the engine from the snapshot, if there is one that still fits the record:
+        signed by this node's key, at an event still stored where it was, made under the
+        same policies for the same hosted parties."""
+        if self.snapshots is None:
+            return False
+        found = self.snapshots.get(SNAPSHOT_NAME)
+        if found is None:
+            return False
+        try:
+            key = self.writer.key(self.party)
+            if not key.public.verify(_signed(found.pos, found.data), found.sig):
+                raise ValueError("its signature does not verify with the node key")
+            data = json.loads(zlib.decompress(found.data))
+            if data.get("v") != SNAPSHOT_VERSION or data.get("pos") != found.pos:
+                raise ValueError("it is of another format")
+            if data["stamp"] != [list(item) for item in stamp]:
+                return False  # a policy changed since: plans differ
+            hosted = self.directory.hosted()
+            if data["hosted"] != sorted(hosted):
+                return False
+            at = events_at(self.store.engine, [found.pos]) if found.pos else []
+            if (at[0][1].id if at else None) != data["at"]:
+                raise ValueError("the record at its position is not the one it was made from")
+            engine, awaiting = Engine.load(data["engine"], self._plan_named)
+        except (ValueError, KeyError, IndexError, TypeError, zlib.error, HotlineError) as exc:
+            why = exc.message if isinstance(exc, HotlineError) else str(exc)
+            log.warning("the escalation snapshot is not used (%s): reading the record", why)
+            return False
+        self.engine = engine
+        self._awaiting = awaiting
+        self._pos, self._recent = found.pos, set(data["recent"])
+        self._hosted = hosted
+        self._saved = (found.pos, parse_time(found.taken_at))
+        log.info("escalation resumed from its snapshot at position %d", found.pos)
+        return True
+
+    def _plan_named(self, name: str) -> tuple[PlannedStep, ...]:
+        line_id, precedence = name.split("\x00")
+        state = self._line(line_id)
+        if state is None:
+            raise KeyError(f"no line {line_id}")
+        return self.plan(state.line, Precedence(precedence))
 
     def _feed(self) -> None:
         self._hosted = self.directory.hosted()

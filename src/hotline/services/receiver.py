@@ -104,6 +104,18 @@ class _Taken:
     bad: Event | None
 
 
+#: Every how many requests the nonces too old to matter are dropped.
+FORGET_EVERY = 500
+
+
+@dataclass(frozen=True)
+class NonceUse:
+    """A signed request's nonce, to be spent with what the request stores."""
+
+    nonce: str
+    forget_before: str  # nonces seen before then are dropped now and then
+
+
 class Receiver:
     def __init__(
         self,
@@ -126,6 +138,7 @@ class Receiver:
         self.own = own_party
         self.skew = skew
         self._key_cache: KeyDirectory | None = None
+        self._nonce_uses = 0
 
     def _keys(self, *, refresh: bool = False) -> KeyDirectory:
         """The key directory, read once and again only when a key is not in it. Keys
@@ -135,16 +148,28 @@ class Receiver:
         return self._key_cache
 
     def accept(
-        self, sender: str, line_id: str, party: str, items: Sequence[tuple[bytes, bytes]]
+        self,
+        sender: str,
+        line_id: str,
+        party: str,
+        items: Sequence[tuple[bytes, bytes]],
+        nonce: NonceUse | None = None,
     ) -> BatchResult:
-        """Check and store a batch of (line, party)'s events sent by ``sender``'s node."""
+        """Check and store a batch of (line, party)'s events sent by ``sender``'s node.
+        ``nonce``: the nonce of the request that carried it, recorded in the same commit
+        as the events. Raises RequestRefused ("replay") when it was used before."""
         if party != sender:
             wrong = RequestRefused("wrong chain", f"{sender} pushed {party}'s chain")
             self._record(sender, wrong, line_id, party, items[0] if items else None)
             return BatchResult(0, 0, ChainHead(), None, False, wrong)
         arrived = format_time(self.writer.now())  # beside each event's own claimed time
+        forget = None
+        if nonce is not None:
+            self._nonce_uses += 1
+            if self._nonce_uses % FORGET_EVERY == 1:
+                forget = nonce.forget_before
         taken = self.writer.transact(
-            partial(self._take, sender, line_id, party, items, arrived), line_id
+            partial(self._take, sender, line_id, party, items, arrived, nonce, forget), line_id
         )
         after_commit, refused = taken.after_commit, taken.result.refused
         known = self.peers.link_states() if after_commit else {}
@@ -171,11 +196,15 @@ class Receiver:
         party: str,
         items: Sequence[tuple[bytes, bytes]],
         arrived: str,
+        nonce: NonceUse | None,
+        forget: str | None,
         tx: WriteTx,
     ) -> _Taken:
         """Check and store the batch in ``tx`` (one write of the group commit): what was
         stored, and what was refused. Begins afresh each time it runs (a transaction
         that met a deadlock is run again)."""
+        if nonce is not None and not tx.use_nonce(sender, nonce.nonce, arrived, forget):
+            raise RequestRefused("replay", f"nonce {nonce.nonce} was used before")
         keys = self._keys()
         stored = duplicates = 0
         refused: RequestRefused | None = None

@@ -72,6 +72,15 @@ class LedgerWriter:
         self._keys[owner] = (key, stamp)
         return key
 
+    def _key_in(self, tx: WriteTx, owner: str) -> SigningKey:
+        """:meth:`key`, looked up once per transaction: while it lasts, the record's
+        current key cannot change under it."""
+        memo = f"key:{owner}"
+        found = tx.memo.get(memo)
+        if found is None:
+            found = tx.memo[memo] = self.key(owner)
+        return found
+
     def forget(self, owner: str) -> None:
         """Drop a cached key (it was rotated)."""
         self._keys.pop(owner, None)
@@ -107,7 +116,7 @@ class LedgerWriter:
             prev=head.id,
             kind=kind,
             author=author,
-            key=key or self.key(author),
+            key=key or self._key_in(tx, author),
             ts=moment,
             content=content,
         )

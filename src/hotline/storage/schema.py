@@ -348,8 +348,9 @@ leases = Table(
 # (ours, the peer's cosignature, witnesses') and are kept like the record.
 
 #: Tables made from the others, not kept in backups (a restored node builds them again),
-#: and track history (every position received: too large, and not the record).
-DERIVED = frozenset({"tree_hashes", "tree_sizes", "track_history"})
+#: track history (every position received: too large, and not the record) and workers'
+#: snapshots (their positions would not match the restored record).
+DERIVED = frozenset({"tree_hashes", "tree_sizes", "track_history", "snapshots"})
 
 tree_hashes = Table(
     "tree_hashes",
@@ -437,4 +438,18 @@ track_history = Table(
     Column("callsign", String(64), nullable=True),
     Column("source", String(32), nullable=False),
     Index("ix_track_history_time", "time"),
+)
+
+# -- snapshots (migration 0013) ----------------------------------------------------------
+# A worker's state at a ledger position (the escalation engine's), signed by the node key,
+# so that a restart resumes from there instead of reading the whole record again.
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("pos", BigInteger, nullable=False),
+    Column("taken_at", String(32), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("sig", LargeBinary, nullable=False),
 )

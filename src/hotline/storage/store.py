@@ -43,11 +43,12 @@ from hotline.storage.schema import (
 from hotline.storage.transaction import (
     HEAD_QUERY,
     RETRYABLE_SQLSTATES,
+    LineCache,
     WriteTx,
     as_bytes,
+    cached_lines,
     current_keys,
     event_of,
-    read_lines,
     read_principals,
     resolve_ids,
 )
@@ -90,6 +91,7 @@ class Store:
         self._hosted: dict[str, bool] = {}
         #: Called (in the writing thread) after each write transaction has committed.
         self.committed: list[Callable[[], None]] = []
+        self._line_cache = LineCache()
 
     def _parsed_line(self, terms: str) -> Line:
         """A line's stored terms, parsed once per distinct text (terms never change in
@@ -115,7 +117,7 @@ class Store:
         process listening on :data:`EVENTS_CHANNEL`)."""
         try:
             with writing(self.engine) as conn:
-                yield WriteTx(conn, self._parsed_line)
+                yield WriteTx(conn, self._parsed_line, self._line_cache)
                 if conn.dialect.name == "postgresql":
                     conn.execute(_NOTIFY)  # delivered on commit only
         except sa.exc.IntegrityError as exc:
@@ -242,7 +244,7 @@ class Store:
     def lines(self, party: str | None = None, *, line_id: str | None = None) -> list[LineState]:
         """Lines this node holds (``party``'s only, or the one ``line_id``, if given)."""
         with self._read() as c:
-            return read_lines(c, self._parsed_line, party, line_id)
+            return cached_lines(c, self._line_cache, self._parsed_line, party, line_id)
 
     def line(self, line_id: str) -> LineState:
         """One line. An active line is kept in memory once read: its terms are fixed and
@@ -416,6 +418,19 @@ class Store:
                 .limit(limit)
             )
             return [event_of(r) for r in rows]
+
+    def chain_bytes(
+        self, line: str, party: str, after_seq: int, limit: int
+    ) -> list[tuple[bytes, bytes]]:
+        """:meth:`chain` as stored, (raw, sig) each, unread: what a push sends on."""
+        with self._read() as c:
+            rows = c.execute(
+                sa.select(events.c.raw, events.c.sig)
+                .where(events.c.line == line, events.c.party == party, events.c.seq > after_seq)
+                .order_by(events.c.seq)
+                .limit(limit)
+            )
+            return [(as_bytes(r.raw), as_bytes(r.sig)) for r in rows]
 
     def heads(self, parties: Collection[str] | None = None) -> dict[tuple[str, str], ChainHead]:
         """(line, party) -> head of every non-empty chain (of ``parties`` only, if given).

@@ -29,6 +29,7 @@ from hotline.domain.identity import Party, Principal, Role
 from hotline.domain.ledger import ChainHead
 from hotline.domain.policy import Line, LineState, LineStatus
 from hotline.domain.verify import RefTarget, expected_ref
+from hotline.storage.hot import HotStatements
 from hotline.storage.schema import (
     escalation_policies,
     events,
@@ -37,6 +38,7 @@ from hotline.storage.schema import (
     line_parties,
     lines,
     node_info,
+    nonces,
     parties,
     principals,
 )
@@ -48,7 +50,11 @@ HEAD_QUERY = (
     .order_by(events.c.seq.desc())
     .limit(1)
 )
-_INSERT_EVENT = sa.insert(events)
+_NONCE_SEEN = sa.select(nonces.c.seen_at).where(
+    nonces.c.party == sa.bindparam("party"), nonces.c.nonce == sa.bindparam("nonce")
+)
+_INSERT_NONCE = sa.insert(nonces)
+_FORGET_NONCES = sa.delete(nonces).where(nonces.c.seen_at < sa.bindparam("before"))
 #: PostgreSQL serialization failure and deadlock: the transaction may simply be retried.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
@@ -129,6 +135,49 @@ def resolve_ids(c: Connection, ids: Collection[str]) -> dict[str, RefTarget]:
     return found
 
 
+#: The node_info key whose value changes in every transaction that changes a line.
+LINES_VERSION = "lines:version"
+_UNREAD = object()
+
+
+class LineCache:
+    """Every line as last read, with the :data:`LINES_VERSION` it was read at: shared by
+    a store's reads and write transactions, which read the version (a few microseconds)
+    rather than the lines, and read the lines again only once another one has changed
+    them, in this process or another."""
+
+    def __init__(self) -> None:
+        self._held: tuple[object, list[LineState]] = (_UNREAD, [])
+
+    def get(self, version: str | None) -> list[LineState] | None:
+        held, states = self._held
+        return states if held == version else None
+
+    def put(self, version: str | None, states: list[LineState]) -> None:
+        self._held = (version, states)
+
+
+def cached_lines(
+    c: Connection,
+    cache: LineCache,
+    parse: Callable[[str], Line],
+    party: str | None,
+    line_id: str | None,
+) -> list[LineState]:
+    """:func:`read_lines` through ``cache`` (``c`` sees no change of its own)."""
+    found = HotStatements(c).info(LINES_VERSION)  # first: a change after it reads again
+    version = None if found is None else found[0]
+    states = cache.get(version)
+    if states is None:
+        states = read_lines(c, parse, None, None)
+        cache.put(version, states)
+    return [
+        s
+        for s in states
+        if (party is None or party in s.line.parties) and (line_id is None or s.line.id == line_id)
+    ]
+
+
 def read_lines(
     c: Connection, parse: Callable[[str], Line], party: str | None, line_id: str | None
 ) -> list[LineState]:
@@ -161,18 +210,38 @@ def read_lines(
 class WriteTx:
     """One write transaction. Chains read here cannot move until it commits."""
 
-    def __init__(self, connection: Connection, parse: Callable[[str], Line]) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        parse: Callable[[str], Line],
+        line_cache: LineCache | None = None,
+    ) -> None:
         self._c = connection
         self._parse = parse
+        self._line_cache = line_cache
+        self._lines_changed = False  # then the cache is not this transaction's view
         self._postgres = connection.dialect.name == "postgresql"
+        self._hot = HotStatements(connection)
+        # What this transaction has read or written, kept while it holds the locks that
+        # keep them true: chain heads, node_info values, lines locked (PostgreSQL).
+        self._heads: dict[tuple[str, str], ChainHead] = {}
+        self._infos: dict[str, str | None] = {}
+        self._locked: set[str] = set()
+        #: What callers keep for the length of the transaction (the writer: signing keys).
+        self.memo: dict[str, Any] = {}
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """Undo what the block wrote if it raises (the transaction goes on). A write the
         database refuses as conflicting raises ChainConflict."""
+        heads, infos = dict(self._heads), dict(self._infos)
         try:
-            with self._c.begin_nested():
-                yield
+            try:
+                with self._c.begin_nested():
+                    yield
+            except BaseException:
+                self._heads, self._infos = heads, infos  # what the savepoint undid
+                raise
         except sa.exc.IntegrityError as exc:
             raise ChainConflict(
                 f"the write conflicts with what is stored: {exc.orig}",
@@ -201,8 +270,10 @@ class WriteTx:
 
     def info(self, key: str) -> str | None:
         """A node_info value as this transaction sees it."""
-        found = self._c.execute(sa.select(node_info.c.value).where(node_info.c.key == key))
-        return found.scalar_one_or_none()
+        if key not in self._infos:
+            found = self._hot.info(key)
+            self._infos[key] = None if found is None else found[0]
+        return self._infos[key]
 
     def retired_in_chain(self, line: str, party: str, key_id: str, before_seq: int) -> bool:
         """Whether a rotation event of the chain (line, party) below ``before_seq``
@@ -228,7 +299,18 @@ class WriteTx:
 
     def lines(self, party: str | None = None) -> list[LineState]:
         """Lines (``party``'s only, if given) as this transaction sees them."""
-        return read_lines(self._c, self._parse, party, None)
+        return self._lines(party, None)
+
+    def _lines(self, party: str | None, line_id: str | None) -> list[LineState]:
+        if self._line_cache is None or self._lines_changed:
+            return read_lines(self._c, self._parse, party, line_id)
+        return cached_lines(self._c, self._line_cache, self._parse, party, line_id)
+
+    def _changing_lines(self) -> None:
+        """This transaction changes a line: every reader sees so by the version."""
+        self._lines_changed = True
+        current = self.info(LINES_VERSION)
+        self.set_info(LINES_VERSION, str(int(current) + 1 if current and current.isdigit() else 1))
 
     def principal(self, principal_id: str) -> Principal:
         """A principal as this transaction sees it (one added by it included)."""
@@ -247,15 +329,19 @@ class WriteTx:
 
     def line(self, line_id: str) -> LineState | None:
         """A line as this transaction sees it (its own changes included)."""
-        found = read_lines(self._c, self._parse, None, line_id)
+        found = self._lines(None, line_id)
         return found[0] if found else None
 
     def set_info(self, key: str, value: str) -> None:
+        self._infos.pop(key, None)
         self._c.execute(sa.delete(node_info).where(node_info.c.key == key))
         self._c.execute(sa.insert(node_info).values(key=key, value=value))
+        self._infos[key] = value
 
     def drop_info(self, key: str) -> None:
+        self._infos.pop(key, None)
         self._c.execute(sa.delete(node_info).where(node_info.c.key == key))
+        self._infos[key] = None
 
     def add_party(self, party: Party, created_at: str) -> None:
         if self._c.execute(sa.select(parties.c.id).where(parties.c.id == party.id)).first():
@@ -298,6 +384,7 @@ class WriteTx:
         """Register ``key`` as ``owner``'s current key and retire the one it replaces
         (kept: events it signed stay verifiable). Returns the retired key id, if any.
         Registering a key already current for the owner changes nothing."""
+        self.memo.clear()  # what was kept may name the key it replaces
         rows = self._c.execute(
             sa.select(keys.c.key_id, keys.c.owner, keys.c.retired_at).where(
                 keys.c.key_id == key.key_id
@@ -322,6 +409,7 @@ class WriteTx:
         line = state.line
         if self._c.execute(sa.select(lines.c.id).where(lines.c.id == line.id)).first():
             raise AlreadyExists(f"line {line.id} already exists")
+        self._changing_lines()
         self._c.execute(
             sa.insert(lines).values(
                 id=line.id,
@@ -348,6 +436,7 @@ class WriteTx:
 
     def record_acceptance(self, line_id: str, party: str, event_id: str) -> LineStatus:
         """Note ``party``'s signature on the terms; the line is active once all have signed."""
+        self._changing_lines()
         self._c.execute(
             sa.update(line_parties)
             .where(line_parties.c.line == line_id, line_parties.c.party == party)
@@ -365,7 +454,10 @@ class WriteTx:
     def head(self, line: str, party: str) -> ChainHead:
         """The head of (line, party)'s chain; the line is locked until this transaction
         ends (SQLite: the whole database, from BEGIN IMMEDIATE)."""
-        if self._postgres:
+        cached = self._heads.get((line, party))
+        if cached is not None:
+            return cached
+        if self._postgres and line not in self._locked:
             # One lock per line, not per chain: an append also writes the receipts of the
             # line's other hosted parties, and per-chain locks taken in opposite orders by
             # two parties sending at once would deadlock.
@@ -375,16 +467,18 @@ class WriteTx:
                     sa.func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))
                 )
             )
-        row = self._c.execute(HEAD_QUERY, {"line": line, "party": party}).first()
-        return ChainHead() if row is None else ChainHead(seq=row.seq, id=row.id)
+            self._locked.add(line)
+        row = self._hot.head(line, party)
+        head = ChainHead() if row is None else ChainHead(seq=row[0], id=row[1])
+        self._heads[(line, party)] = head
+        return head
 
     def id_at(self, line: str, party: str, seq: int) -> str | None:
         """The id of (line, party)'s event at ``seq``, if stored."""
-        return self._c.execute(
-            sa.select(events.c.id).where(
-                events.c.line == line, events.c.party == party, events.c.seq == seq
-            )
-        ).scalar_one_or_none()
+        head = self._heads.get((line, party))
+        if head is not None and head.seq == seq and head.id:
+            return head.id
+        return self._hot.id_at(line, party, seq)
 
     def bodies(self, line: str, party: str, after: int, upto: int) -> list[bytes]:
         """The canonical bodies of (line, party)'s events ``after < seq <= upto``, in order."""
@@ -448,6 +542,17 @@ class WriteTx:
         )
         return bool(done.rowcount)
 
+    def use_nonce(self, party: str, nonce: str, at: str, forget_before: str | None) -> bool:
+        """Record a request's nonce with what the request writes, in one commit; False
+        (nothing written) if it was seen already: a replay. ``forget_before``: drop the
+        nonces seen before then (stale requests are refused anyway)."""
+        if forget_before is not None:
+            self._c.execute(_FORGET_NONCES, {"before": forget_before})
+        if self._c.execute(_NONCE_SEEN, {"party": party, "nonce": nonce}).first():
+            return False
+        self._c.execute(_INSERT_NONCE, {"party": party, "nonce": nonce, "seen_at": at})
+        return True
+
     def append(self, event: Event) -> None:
         """Insert a signed event. It must extend the chain head read in this transaction."""
         self.append_many([event])
@@ -471,5 +576,13 @@ class WriteTx:
             }
             for e in batch
         ]
-        if rows:
-            self._c.execute(_INSERT_EVENT, rows)
+        if not rows:
+            return
+        self._hot.insert_events(rows)
+        for row in rows:
+            chain = (row["line"], row["party"])
+            head = self._heads.get(chain)
+            if head is not None and row["seq"] == head.seq + 1:
+                self._heads[chain] = ChainHead(seq=row["seq"], id=row["id"])
+            else:  # not known to extend what was read: read the head again when asked
+                self._heads.pop(chain, None)
