@@ -49,6 +49,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
+from limits import beside, cpu_seconds, measure
+from limits import report as limits_report
 
 from hotline.app import open_node
 
@@ -222,6 +224,8 @@ def main() -> None:
         f"{args.clients} clients on {args.lines} line(s); {store}; "
         f"{args.workers or 1} worker(s)"
     )
+    limits = measure(0.5, args.postgres)
+    print(limits_report(limits))
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     env["HOTLINE_SQLITE_SYNCHRONOUS"] = args.sync
     workers = ("--workers", str(args.workers)) if args.workers else ()
@@ -249,13 +253,24 @@ def main() -> None:
         try:
             wait_for(url)
             asyncio.run(flat_out(url, tokens[:2], 5))  # warm up
+            cpu = cpu_seconds(server.pid)
             slow, slow_elapsed = asyncio.run(paced(url, tokens, args.rate, args.seconds))
+            slow_cpu, cpu = cpu_seconds(server.pid) - cpu, cpu_seconds(server.pid)
             fast, fast_elapsed = asyncio.run(flat_out(url, tokens, args.per_client))
+            fast_cpu = cpu_seconds(server.pid) - cpu
         finally:
             server.send_signal(2)  # SIGINT: a clean stop, and py-spy writes its graph
             server.wait(timeout=60)
     p50, p99 = slow.report(f"paced at {args.rate:g}/s offered", slow_elapsed)
+    print(f"  server CPU per send: {slow_cpu * 1000 / max(1, len(slow.latencies)):.2f} ms")
     fast.report("flat out", fast_elapsed)
+    rate = len(fast.latencies) / fast_elapsed
+    ceiling = limits.append_batched(bool(args.postgres)) / 2  # a send is two events
+    print(
+        f"  server CPU per send: {fast_cpu * 1000 / max(1, len(fast.latencies)):.2f} ms; "
+        f"sends/s {beside(rate, ceiling, '')} (limit: batched appends of a message and "
+        "its receipt)"
+    )
     met = p50 <= 10 and p99 <= 50 and not slow.failures and not fast.failures
     print(
         f"summary: {args.clients} clients at {args.rate:g} sends/s: p50 {p50:.1f} ms (<= 10), "

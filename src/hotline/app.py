@@ -110,6 +110,7 @@ class Node:
     checkpoints: Checkpoints
     evidence: Evidence
     history: HistoryStore
+    snapshots: SnapshotStore  # workers' state, to resume from after a restart
     publisher: TrackPublisher | None = None  # with nats_url: tracks go through JetStream
 
     @cached_property
@@ -146,6 +147,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
     directory = Directory(writer, random)
     bookkeeping = bookkeeping_engine(engine)  # cursors, nonces, link state: not the record
     peers = PeerStore(bookkeeping)
+    snapshots = SnapshotStore(bookkeeping)
     refusals = Refusals(
         peers,
         clock,
@@ -195,7 +197,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
             roots=checkpoints.receipt_root,
         ),
         peering=Peering(writer, peers, party),
-        escalations=Escalations(writer, directory, peers, party, SnapshotStore(engine)),
+        escalations=Escalations(writer, directory, peers, party, snapshots),
         contacts=Contacts(writer, directory),
         relays=Relays(writer, directory),
         library=library,
@@ -218,6 +220,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         checkpoints=checkpoints,
         evidence=evidence,
         history=history,
+        snapshots=snapshots,
         publisher=_publisher(settings.nats_url, party),
     )
 

@@ -12,8 +12,11 @@ import json
 from typing import Any
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from hotline.domain.canonical import canonical, content_id, digest
+from hotline.domain.canonical import canonical, content_id, digest, is_canonical, parse_checked
 from hotline.domain.errors import InvalidInput
 
 
@@ -197,3 +200,90 @@ def test_content_id_ignores_key_order_and_number_spelling() -> None:
 def test_content_id_of_a_value_without_canonical_form_is_invalid() -> None:
     with pytest.raises(InvalidInput):
         content_id({"x": float("nan")})
+
+
+# -- the fast check verification uses ----------------------------------------------------
+
+_TEXT = st.text(
+    st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=("Cs",)),
+    max_size=6,
+) | st.sampled_from(["\ue000", "\U0001f600", "a\u2028", "\x7f", "\x1f", "\u00e9t\u00e9"])
+_NUMBER = st.integers(-(2**60), 2**60) | st.floats(allow_nan=False, allow_infinity=False)
+_JSON = st.recursive(
+    st.none() | st.booleans() | _NUMBER | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _slow(raw: bytes) -> bool:
+    """The reference: RFC 8785's encoder, or no canonical form."""
+    try:
+        return canonical(json.loads(raw)) == raw
+    except InvalidInput:
+        return False
+
+
+def _agrees(raw: bytes) -> None:
+    value, plain = parse_checked(raw)
+    try:
+        fast = is_canonical(raw, value, plain)
+    except InvalidInput:
+        fast = False
+    assert fast == _slow(raw), raw
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON)
+def test_the_fast_check_agrees_with_rfc8785_on_canonical_bytes(value: Any) -> None:
+    try:
+        raw = canonical(value)
+    except InvalidInput:
+        return
+    _agrees(raw)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON, st.booleans(), st.booleans())
+def test_the_fast_check_agrees_with_rfc8785_on_other_encodings(
+    value: Any, ascii_only: bool, sort: bool
+) -> None:
+    """Bytes that are JSON but written otherwise (escaped, unsorted, spaced, floats in
+    Python's form, integers past 2**53) are judged as RFC 8785 judges them."""
+    raw = json.dumps(value, ensure_ascii=ascii_only, sort_keys=sort, separators=(",", ":"))
+    _agrees(raw.encode("utf-8"))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"a":1.0}',  # Python's float form: RFC 8785 writes 1
+        b'{"a":1}',
+        b'{"a":9007199254740993}',  # beyond I-JSON: no canonical form
+        b'{"a":-0}',
+        b'{"\\ud83d\\ude00":1,"\\ue000":2}',  # escaped: never canonical
+        '{"\ue000":2,"\U0001f600":1}'.encode(),  # UTF-16 order puts the emoji first
+        '{"\U0001f600":1,"\ue000":2}'.encode(),
+        b'{"a":"\\ud800"}',  # a lone surrogate
+        b'{"a":"\\u001F"}',  # uppercase hex: RFC 8785 writes lowercase
+        b'{"a":"\\u001f"}',
+        b'{"a":"\\/"}',
+    ],
+)
+def test_the_fast_check_on_the_edges(raw: bytes) -> None:
+    _agrees(raw)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_JSON)
+def test_canonical_writes_what_the_rfc8785_encoder_writes(value: Any) -> None:
+    """Plain values take Python's encoder; the bytes are the RFC 8785 encoder's."""
+    try:
+        expected: bytes | None = bytes(rfc8785.dumps(value))
+    except (rfc8785.CanonicalizationError, TypeError, ValueError):
+        expected = None
+    try:
+        ours: bytes | None = canonical(value)
+    except InvalidInput:
+        ours = None
+    assert ours == expected

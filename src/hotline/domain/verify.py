@@ -10,13 +10,12 @@ resolved at the end through a lookup the caller provides.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from hotline.domain.canonical import canonical, content_id, digest
+from hotline.domain.canonical import content_id, digest, is_canonical, parse_checked
 from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import InvalidInput
 from hotline.domain.events import BODY_FIELDS, FORMAT_VERSION, EventKind
@@ -150,7 +149,7 @@ def check_event(row: StoredEvent, keys: KeyDirectory) -> tuple[Problem | None, A
     if digest(row.raw) != row.id:
         return problem(Reason.BAD_ID, "the stored id is not the SHA-256 of the stored body")
     try:
-        body = json.loads(row.raw)
+        body, plain = parse_checked(row.raw)
     except (ValueError, UnicodeDecodeError):
         return problem(Reason.MALFORMED, "the body is not JSON")
     if not isinstance(body, dict) or sorted(body) != sorted(BODY_FIELDS):
@@ -158,7 +157,7 @@ def check_event(row: StoredEvent, keys: KeyDirectory) -> tuple[Problem | None, A
     if body["v"] != FORMAT_VERSION:
         return problem(Reason.MALFORMED, f"unknown event format version {body['v']!r}")
     try:
-        if canonical(body) != row.raw:
+        if not is_canonical(row.raw, body, plain):
             return problem(Reason.MALFORMED, "the body is not in canonical (RFC 8785) form")
     except InvalidInput:
         return problem(Reason.MALFORMED, "the body has no canonical form")
@@ -250,6 +249,41 @@ class Verifier:
         self._proposed: dict[str, tuple[StoredEvent, str]] = {}
         self._accepts: list[tuple[StoredEvent, str]] = []
 
+    def carry(self) -> dict[str, Any]:
+        """What a later verification of the events stored after these needs of them
+        (JSON-ready): each chain's head, who signed each line's terms and with which
+        proposal, and the keys rotated away on each chain. Only for a report that is ok."""
+        return {
+            "chains": [
+                [line, party, h.seq, h.id] for (line, party), h in self.report.chains.items()
+            ],
+            "signed": self._signed,
+            "proposed": {
+                line: [row.id, row.party, row.seq, terms]
+                for line, (row, terms) in self._proposed.items()
+            },
+            "retired": [[line, party, keys] for (line, party), keys in self._retired.items()],
+        }
+
+    def resume(self, carried: Mapping[str, Any]) -> None:
+        """Go on from what :meth:`carry` gave: the rows fed next are those stored since,
+        each chain's first one linking to the head carried. Raises KeyError, TypeError or
+        ValueError when ``carried`` is not of that form."""
+        for line, party, seq, head in carried["chains"]:
+            self.report.chains[(str(line), str(party))] = ChainHead(int(seq), str(head))
+        self._signed = {
+            str(line): {str(p): str(e) for p, e in signers.items()}
+            for line, signers in carried["signed"].items()
+        }
+        for line, (event_id, party, seq, terms) in carried["proposed"].items():
+            row = StoredEvent(
+                str(event_id), str(line), str(party), int(seq), None,
+                EventKind.LINE_PROPOSE.value, str(party), "", None, b"", b"",
+            )  # fmt: skip
+            self._proposed[str(line)] = (row, str(terms))
+        for line, party, keys in carried["retired"]:
+            self._retired[(str(line), str(party))] = {str(k): int(v) for k, v in keys.items()}
+
     def feed(self, row: StoredEvent) -> None:
         """Check one row on its own and against its chain."""
         problem, body = check_event(row, self._keys)
@@ -269,7 +303,9 @@ class Verifier:
         self.report.events += 1
         chain = (row.line, row.party)
         if chain != self._chain:
-            self._chain, self._head, self._broken = chain, ChainHead(), False
+            # a chain starts empty, or where a verification resumed has it (see resume)
+            self._chain, self._broken = chain, False
+            self._head = self.report.chains.get(chain, ChainHead())
         if self._broken:
             return
         if problem is None:

@@ -273,7 +273,9 @@ def create_app(ctx: FederationContext) -> FastAPI:
                     kind="request",
                     refused=as_refusal(exc),
                 )
-            return refused(request, exc, peer=True)
+            # a replay is refused as before authentication, though the handler found it
+            replay = isinstance(exc, RequestRefused) and exc.reason == "replay"
+            return refused(request, exc, peer=not replay)
         return answer(status, payload, request)
 
     def shared_line(auth: AuthenticRequest, line_id: str) -> None:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
 import os
 import threading
+import zlib
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from itertools import islice
+from typing import Any
 
-from hotline.domain.crypto import PublicKey
+from hotline.domain.clock import format_time
+from hotline.domain.crypto import PublicKey, SigningKey
+from hotline.domain.ledger import ChainHead
 from hotline.domain.verify import (
     Gist,
     KeyDirectory,
@@ -21,6 +29,7 @@ from hotline.domain.verify import (
     check_event,
     referenced,
 )
+from hotline.storage.snapshots import Snapshot, SnapshotStore
 from hotline.storage.store import Store
 
 PROGRESS_EVERY = 5000
@@ -43,23 +52,122 @@ def verify_store(
     ``workers``: processes that check ids and signatures (default: one per core when the
     ledger is large, none otherwise); chains and references are checked here, in order.
     """
+    keys, verifier = _verifier(store)
+    _check_all(store.rows(), store.count_events(), keys, verifier, progress, workers)
+    return verifier.finish(store.resolve)
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A verification, and the position it went on from (None: the whole ledger)."""
+
+    report: Report
+    since: int | None
+
+
+def verify_marked(
+    store: Store,
+    snapshots: SnapshotStore,
+    key: SigningKey,
+    *,
+    new_only: bool = False,
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+) -> Verified:
+    """:func:`verify_store`, leaving a mark once nothing is wrong: the position verified
+    up to and what checking what comes after needs (each chain's head, the lines' signed
+    terms, keys rotated away), signed by the node key. ``new_only``: check only the
+    events stored since the mark (each chain going on from the head verified; its
+    earlier events are not read again), or everything when there is no mark this node's
+    key signed."""
+    start = store.last_pos()  # events committed from here on are checked next time
+    keys, verifier = _verifier(store)
+    carried = _mark(snapshots, key) if new_only else None
+    if carried is None:
+        _check_all(store.rows(), store.count_events(), keys, verifier, progress, workers)
+        since = None
+    else:
+        since, state = carried
+        verifier.resume(state)
+        heads = dict(verifier.report.chains)
+        rows = store.rows_after(max(0, since - store.late_positions))
+        _check_all(_newer(rows, heads), 0, keys, verifier, progress, workers)
+    report = verifier.finish(store.resolve)
+    if report.ok:
+        blob = zlib.compress(
+            json.dumps({"pos": start, "carry": verifier.carry()}, separators=(",", ":")).encode(),
+            1,
+        )
+        at = format_time(datetime.now(UTC))
+        snapshots.put(Snapshot(MARK, start, at, blob, key.sign(_signed(start, blob))))
+    return Verified(report, since)
+
+
+#: The name of the verification mark among the snapshots.
+MARK = "verify"
+
+
+def _signed(pos: int, blob: bytes) -> bytes:
+    return b"hotline-verified\x00" + str(pos).encode() + b"\x00" + hashlib.sha256(blob).digest()
+
+
+def _mark(snapshots: SnapshotStore, key: SigningKey) -> tuple[int, dict[str, Any]] | None:
+    """The position and carried state of the last verification, if its mark is this
+    node's (signed by its key) and readable."""
+    found = snapshots.get(MARK)
+    if found is None or not key.public.verify(_signed(found.pos, found.data), found.sig):
+        return None
+    try:
+        data = json.loads(zlib.decompress(found.data))
+        if data["pos"] != found.pos or not isinstance(data["carry"], dict):
+            return None
+        return found.pos, data["carry"]
+    except (ValueError, KeyError, TypeError, zlib.error):
+        return None
+
+
+def _newer(
+    rows: Iterable[StoredEvent], heads: Mapping[tuple[str, str], ChainHead]
+) -> Iterator[StoredEvent]:
+    """The rows past each chain's verified head; one at the head itself only when it is
+    not the event verified there (the verifier reports it as a second event at that seq)."""
+    for row in rows:
+        head = heads.get((row.line, row.party))
+        if head is not None and (row.seq < head.seq or (row.seq == head.seq and row.id == head.id)):
+            continue
+        yield row
+
+
+def _verifier(store: Store) -> tuple[KeyDirectory, Verifier]:
     keys = store.key_directory()
     records = store.line_records()
     verifier = Verifier(
         keys, {line: r.terms_id for line, r in records.items()}, line_records=records
     )
+    return keys, verifier
+
+
+def _check_all(
+    rows: Iterable[StoredEvent],
+    total: int,
+    keys: KeyDirectory,
+    verifier: Verifier,
+    progress: Callable[[int], None] | None,
+    workers: int | None,
+) -> None:
+    """Check ``rows`` (about ``total``: worker processes pay for a large ledger) into
+    ``verifier``."""
     if workers is None:
-        workers = (os.cpu_count() or 1) if store.count_events() >= PARALLEL_FROM else 0
+        workers = (os.cpu_count() or 1) if total >= PARALLEL_FROM else 0
     checked = (
-        _checked_in_pool(store.rows(), keys, workers)
+        _checked_in_pool(rows, keys, workers)
         if workers > 1
-        else ((row, *_check(row, keys)) for row in store.rows())
+        else ((row, *_check(row, keys)) for row in rows)
     )
     for count, (row, problem, content) in enumerate(checked, start=1):
         verifier.link(row, problem, content)
         if progress is not None and count % PROGRESS_EVERY == 0:
             progress(count)
-    return verifier.finish(store.resolve)
 
 
 def _check(row: StoredEvent, keys: KeyDirectory) -> tuple[Problem | None, Gist]:

@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -466,21 +467,37 @@ class Store:
         with self._read() as c:
             result = c.execution_options(yield_per=batch).execute(query)
             for r in result:
-                yield StoredEvent(
-                    id=r.id,
-                    line=r.line,
-                    party=r.party,
-                    seq=r.seq,
-                    prev=r.prev,
-                    kind=r.kind,
-                    author=r.author,
-                    ts=r.ts,
-                    ref=r.ref,
-                    raw=as_bytes(r.raw),
-                    sig=as_bytes(r.sig),
-                )
+                yield _stored(r)
+
+    def rows_after(self, pos: int, batch: int = 2000) -> Iterator[StoredEvent]:
+        """:meth:`rows` stored after position ``pos`` only, ordered alike."""
+        query = (
+            sa.select(*_EVENT_COLUMNS)
+            .where(events.c.pos > pos)
+            .order_by(events.c.line, events.c.party, events.c.seq)
+        )
+        with self._read() as c:
+            result = c.execution_options(yield_per=batch).execute(query)
+            for r in result:
+                yield _stored(r)
 
     def resolve(self, ids: Collection[str]) -> Mapping[str, RefTarget]:
         """Where each of ``ids`` stands (ids not stored are absent)."""
         with self._read() as c:
             return resolve_ids(c, ids)
+
+
+def _stored(r: Any) -> StoredEvent:
+    return StoredEvent(
+        id=r.id,
+        line=r.line,
+        party=r.party,
+        seq=r.seq,
+        prev=r.prev,
+        kind=r.kind,
+        author=r.author,
+        ts=r.ts,
+        ref=r.ref,
+        raw=as_bytes(r.raw),
+        sig=as_bytes(r.sig),
+    )

@@ -135,7 +135,8 @@ def resolve_ids(c: Connection, ids: Collection[str]) -> dict[str, RefTarget]:
     return found
 
 
-#: The node_info key whose value changes in every transaction that changes a line.
+#: The node_info key whose value the database changes whenever a line or a line's party
+#: changes (triggers of migration 0013), whoever changes it.
 LINES_VERSION = "lines:version"
 _UNREAD = object()
 
@@ -307,10 +308,10 @@ class WriteTx:
         return cached_lines(self._c, self._line_cache, self._parse, party, line_id)
 
     def _changing_lines(self) -> None:
-        """This transaction changes a line: every reader sees so by the version."""
+        """This transaction changes a line: the database gives the lines a new version
+        (migration 0013's triggers), and until it commits the lines it reads are its own,
+        never the cache's."""
         self._lines_changed = True
-        current = self.info(LINES_VERSION)
-        self.set_info(LINES_VERSION, str(int(current) + 1 if current and current.isdigit() else 1))
 
     def principal(self, principal_id: str) -> Principal:
         """A principal as this transaction sees it (one added by it included)."""
