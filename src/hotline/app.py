@@ -43,7 +43,13 @@ from hotline.services.translations import Translations
 from hotline.services.watch import Watch
 from hotline.services.writer import LedgerWriter
 from hotline.storage.accounts import AccountStore
-from hotline.storage.engine import bookkeeping_engine, check_schema, make_engine, upgrade
+from hotline.storage.engine import (
+    bookkeeping_engine,
+    check_schema,
+    close_writer,
+    make_engine,
+    upgrade,
+)
 from hotline.storage.evidence import EvidenceStore
 from hotline.storage.history import HistoryStore
 from hotline.storage.keystore import KeyStore
@@ -130,8 +136,9 @@ class Node:
     def close(self) -> None:
         if self.publisher is not None:
             self.publisher.close()
-        self.store.engine.dispose()
-        self.peers.engine.dispose()
+        for engine in (self.store.engine, self.peers.engine):
+            close_writer(engine)
+            engine.dispose()
 
 
 def database_engine(settings: Settings, url: str | None = None) -> Engine:

@@ -58,6 +58,7 @@ def restore_command(
     from hotline.services.halts import ChainHalts
     from hotline.services.verification import verify_store
     from hotline.storage.backup import restore
+    from hotline.storage.engine import close_writer
 
     settings = load_settings(os.environ, state["home"])
     if settings.config_path.exists():
@@ -72,6 +73,7 @@ def restore_command(
     try:
         manifest, config = restore(archive, engine, settings.home, settings.keys_dir)
     finally:
+        close_writer(engine)
         engine.dispose()
     values: dict[str, str] = {}
     if config is not None:

@@ -19,7 +19,7 @@ import json
 import os
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +35,7 @@ from hotline.domain.errors import AlreadyExists, InvalidInput
 from hotline.domain.rollback import Cause, Halt, halt_key
 from hotline.storage.engine import SCHEMA_HEAD, check_schema, upgrade
 from hotline.storage.schema import DERIVED, metadata
+from hotline.storage.transaction import LINES_VERSION
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -104,6 +105,8 @@ def backup(
                     order = [col for col in table.primary_key.columns]
                     lines = []
                     for row in c.execute(sa.select(table).order_by(*order)):
+                        if not _kept(table.name, row._mapping):
+                            continue
                         record = {k: _encode(v) for k, v in row._mapping.items()}
                         lines.append(json.dumps(record, sort_keys=True, separators=(",", ":")))
                     data = ("\n".join(lines) + ("\n" if lines else "")).encode()
@@ -219,6 +222,7 @@ def restore(
                 for line in files.get(table.name, b"").decode().splitlines()
                 if line
             ]
+            rows = [row for row in rows if _kept(table.name, row)]
             if rows:
                 for start in range(0, len(rows), 1000):
                     c.execute(sa.insert(table), rows[start : start + 1000])
@@ -279,3 +283,9 @@ def _halt_shared_chains(c: sa.Connection, at: str) -> list[Halt]:
             c.execute(sa.insert(node_info).values(key=key, value=halt.to_text()))
             halts.append(halt)
     return halts
+
+
+def _kept(table: str, row: Mapping[Any, Any]) -> bool:
+    """Whether a row belongs in a backup: not the lines' version, which the database
+    writes itself whenever lines are written (restoring them writes a new one)."""
+    return not (table == "node_info" and row.get("key") == LINES_VERSION)

@@ -14,6 +14,7 @@ import contextlib
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
@@ -102,7 +103,10 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
         # Straight to the driver: this runs on every transaction, and SQLAlchemy's
         # statement machinery would cost as much as the rest of an append.
         raw = connection.connection.driver_connection
-        if connection.get_execution_options().get(WRITE_OPTION, False):
+        options = connection.get_execution_options()
+        if options.get(WRITER_OPTION, False):
+            _begin_immediate(raw, waits=False)  # the writer's own: busy_timeout is 0
+        elif options.get(WRITE_OPTION, False):
             _begin_immediate(raw)
         else:
             raw.execute("BEGIN")
@@ -114,13 +118,16 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
 LOCK_WAIT = 30.0
 
 
-def _begin_immediate(raw: sqlite3.Connection) -> None:
+def _begin_immediate(raw: sqlite3.Connection, *, waits: bool = True) -> None:
     """Take SQLite's write lock, retrying every fraction of a millisecond while another
     writer holds it. SQLite's own busy handler sleeps 1, 2, 5, 10... up to 100 ms between
-    tries, which turns a lock held for one commit into tens of milliseconds of waiting."""
+    tries, which turns a lock held for one commit into tens of milliseconds of waiting.
+    ``waits``: the connection's busy handler is set (turned off for the attempts, then
+    set again); the process's own write connection keeps it off."""
     deadline = time.monotonic() + LOCK_WAIT
     pause = 0.0002
-    raw.execute("PRAGMA busy_timeout=0")
+    if waits:
+        raw.execute("PRAGMA busy_timeout=0")
     try:
         while True:
             try:
@@ -140,7 +147,8 @@ def _begin_immediate(raw: sqlite3.Connection) -> None:
                     time.sleep(pause)
                 pause = min(pause * 1.5, 0.005)
     finally:
-        raw.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT * 1000)}")
+        if waits:
+            raw.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT * 1000)}")
 
 
 def _alembic_config(connection: sa.Connection) -> Any:
@@ -222,11 +230,44 @@ def writing(engine: Engine) -> Iterator[Connection]:
             hint="try again",
         )
     try:
-        with engine.connect().execution_options(**{WRITE_OPTION: True}) as c, c.begin():
-            yield c
+        if lock is None:
+            with engine.connect().execution_options(**{WRITE_OPTION: True}) as c, c.begin():
+                yield c
+        else:
+            connection = _writer(engine)
+            with connection.begin():
+                yield connection
     finally:
         if lock is not None:
             lock.release()
+
+
+#: Execution option of an SQLite database's one write connection per process.
+WRITER_OPTION = "hotline_writer"
+_WRITERS: weakref.WeakKeyDictionary[Engine, Connection] = weakref.WeakKeyDictionary()
+
+
+def _writer(engine: Engine) -> Connection:
+    """This process's write connection to an SQLite database, opened once and kept (used
+    only under the process lock): no pool to take it from and give it back to, and a
+    busy handler that is off for good (writers retry on their own, see
+    :func:`_begin_immediate`)."""
+    connection = _WRITERS.get(engine)
+    if connection is None or connection.closed or connection.invalidated:
+        connection = engine.connect().execution_options(**{WRITER_OPTION: True})
+        raw = connection.connection.driver_connection
+        assert raw is not None  # just connected
+        raw.execute("PRAGMA busy_timeout=0")
+        _WRITERS[engine] = connection
+    return connection
+
+
+def close_writer(engine: Engine) -> None:
+    """Close the process's write connection to ``engine``, if open (before disposing of
+    the engine)."""
+    connection = _WRITERS.pop(engine, None)
+    if connection is not None:
+        connection.close()
 
 
 @contextmanager
