@@ -16,7 +16,9 @@ Figures:
   actions per tick, the worst tick; a tick with nothing due.
 - catch-up: the clock jumps one hour (an outage): one tick returns every step due since.
 - node scheduler on SQLite: a US node hosting RU, N FLASH messages sent; the time of
-  ``escalations.tick``: the first (rebuild from the ledger), a steady one (nothing new,
+  ``escalations.tick``: the first (rebuild from the ledger), the time to write the
+  engine's snapshot, a restarted scheduler's first tick from the record and from the
+  snapshot (target: ready within 1 s with 500,000 open), a steady one (nothing new,
   nothing due), the one at +10 min that resends all N (one transaction each), the one
   after it (reads back what it wrote), and the relay (+15 min) and alert (+20 min)
   rounds with ``--full-round``.
@@ -41,7 +43,7 @@ from hotline.domain.escalation_engine import Engine
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import LineKind, MessageKind
 from hotline.domain.precedence import DEFAULT_DEADLINES, Precedence
-from hotline.services.escalation import TICK_LIMIT
+from hotline.services.escalation import TICK_LIMIT, Escalations
 
 TARGET_MS = 50.0
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -285,6 +287,25 @@ def bench_node(n: int, batch: int, sync: str, full_round: bool) -> float:
             f"scheduler first tick (rebuild from the ledger): {ms(dt)}, {count} actions, "
             f"{len(esc.engine):,} open"
         )
+        snapshot = node.snapshots.get("escalation")
+        t0 = time.perf_counter()
+        esc.save(T0 + timedelta(seconds=1))
+        saved = time.perf_counter() - t0
+        print(
+            f"snapshot of the engine: {saved:.2f} s to write, "
+            f"{len(snapshot.data) / 1e6 if snapshot else 0:.1f} MB"
+        )
+        for label, kept in (("from the record", None), ("from its snapshot", node.snapshots)):
+            restarted = Escalations(node.writer, node.directory, node.peers, "US", kept)
+            clock.moment = T0 + timedelta(seconds=1)
+            t0 = time.perf_counter()
+            restarted.tick(clock.moment)
+            ready = time.perf_counter() - t0
+            assert restarted.engine is not None
+            print(
+                f"restart, first tick {label}: ready in {ready:.2f} s "
+                f"({len(restarted.engine):,} open; restored={restarted.restored})"
+            )
         steady = [tick(T0 + timedelta(seconds=2 + i))[0] for i in range(100)]
         p99 = statistics.quantiles(steady, n=100)[98]
         print(f"scheduler steady tick (nothing new, nothing due), 100 ticks: {spread(steady)}")

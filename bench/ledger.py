@@ -13,7 +13,9 @@ Figures:
 - send: the whole `send` use case (policy checks, signing, the hosted counterpart's
   receipt), messages per second.
 - verify: events verified per second by `verify_store` (ids, canonical form, columns,
-  signatures, links, references) over everything stored.
+  signatures, links, references) over everything stored; then from a mark: one more
+  message, and the time to check only it (`hotline verify --new`), in process and as the
+  whole command; and `hotline verify` on an empty node, as a command.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +37,7 @@ from hotline.domain.events import EventKind
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import LineKind, MessageKind
 from hotline.domain.precedence import Precedence
-from hotline.services.verification import verify_store
+from hotline.services.verification import verify_marked, verify_store
 
 
 def _content(i: int) -> dict[str, object]:
@@ -136,9 +139,42 @@ def main() -> None:
         f"{beside(result.events / elapsed, limits.verify * limits.cores)} "
         f"(limit: Ed25519 verifications on {limits.cores} cores); ok={result.ok}"
     )
-    node.close()
     if not result.ok or result.events != total:
         sys.exit("verification failed: the benchmark's own ledger does not verify")
+
+    # from a mark: the full check leaves one, then one more event is checked alone
+    key = writer.key("US")
+    start = time.perf_counter()
+    marked = verify_marked(node.store, node.snapshots, key)
+    elapsed = time.perf_counter() - start
+    print(f"verify, leaving its mark: {marked.report.events} events in {elapsed:.2f} s")
+    node.messages.send("bench", "US/EUCOM-JOC", drafts[0])
+    start = time.perf_counter()
+    new = verify_marked(node.store, node.snapshots, key, new_only=True)
+    elapsed = time.perf_counter() - start
+    print(
+        f"verify --new after one more message: {new.report.events} events checked in "
+        f"{elapsed * 1000:.0f} ms (of {node.store.count_events():,}); ok={new.report.ok}"
+    )
+    node.close()
+    print(f"hotline verify --new, the whole command: {_command(home, 'verify', '--new'):.2f} s")
+    empty = Path(tempfile.mkdtemp(prefix="hotline-bench-")) / "empty"
+    init_node({}, empty, "US", "United States").close()
+    print(f"hotline verify on an empty node, the whole command: {_command(empty, 'verify'):.2f} s")
+
+
+def _command(home: Path, *args: str) -> float:
+    """The best of three wall times of ``hotline --home HOME ARGS``."""
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "hotline", "--home", str(home), *args],
+            check=True,
+            capture_output=True,
+        )
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 if __name__ == "__main__":
