@@ -228,7 +228,7 @@ def bench_engine(n_open: int, ticks: int, arrivals: int, rng: random.Random) -> 
 # -- the node's scheduler on SQLite ----------------------------------------------------
 
 
-def bench_node(n: int, batch: int, sync: str, full_round: bool) -> float:
+def bench_node(n: int, batch: int, sync: str, full_round: bool, rounds: bool = True) -> float:
     """Returns the p99 of the steady ticks, in seconds."""
     clock = FakeClock(T0)
     home = Path(tempfile.mkdtemp(prefix="hotline-escbench-")) / "node"
@@ -310,10 +310,10 @@ def bench_node(n: int, batch: int, sync: str, full_round: bool) -> float:
         p99 = statistics.quantiles(steady, n=100)[98]
         print(f"scheduler steady tick (nothing new, nothing due), 100 ticks: {spread(steady)}")
 
-        rounds = [("resend", timedelta(minutes=10))]
+        steps = [("resend", timedelta(minutes=10))] if rounds else []
         if full_round:
-            rounds += [("relay", timedelta(minutes=15)), ("alert", timedelta(minutes=20))]
-        for action, after in rounds:
+            steps += [("relay", timedelta(minutes=15)), ("alert", timedelta(minutes=20))]
+        for action, after in steps:
             at = T0 + after + timedelta(seconds=1)
             times, counts = [], []
             while True:  # a tick records at most TICK_LIMIT actions; the rest come next
@@ -354,6 +354,9 @@ def main() -> None:
     parser.add_argument(
         "--full-round", action="store_true", help="also the relay and alert rounds on the node"
     )
+    parser.add_argument(
+        "--no-rounds", action="store_true", help="leave out the node's resend round"
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
@@ -362,7 +365,9 @@ def main() -> None:
         f"{os.cpu_count()} cores, {platform.machine()}"
     )
     engine_p99 = bench_engine(args.open, args.ticks, args.arrivals, random.Random(args.seed))
-    node_p99 = bench_node(args.node_messages, args.batch, args.sync, args.full_round)
+    node_p99 = bench_node(
+        args.node_messages, args.batch, args.sync, args.full_round, not args.no_rounds
+    )
 
     def verdict(p99: float) -> str:
         if p99 <= TARGET_MS / 1e3:
