@@ -15,7 +15,8 @@ from __future__ import annotations
 import itertools
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -139,7 +140,22 @@ def join(us: Node, ru: Node, clock: FakeClock) -> Pair:
     net = Net()
     net.apps[US_URL] = net.apps[US_BACKUP] = TestClient(federation_app(us))
     net.apps[RU_URL] = net.apps[RU_BACKUP] = TestClient(federation_app(ru))
-    return Pair(us, ru, federation(us, net.client()), federation(ru, net.client()), net, clock)
+    return Pair(
+        us,
+        ru,
+        at_once(federation(us, net.client())),
+        at_once(federation(ru, net.client())),
+        net,
+        clock,
+    )
+
+
+def at_once(fed: Federation) -> Federation:
+    """``fed`` pushing receipts at once, as the tests settle in rounds on a fake clock that
+    does not move: a node otherwise lets them wait ``receipt_grace`` for the peer to say it
+    holds them (test_delivery checks that)."""
+    fed.timing = replace(fed.timing, receipt_grace=timedelta(0))
+    return fed
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,11 @@ import base64
 import itertools
 import json
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
+
+import httpx
 
 from hotline.domain.clock import parse_time
 from hotline.domain.events import Event, EventKind
@@ -19,7 +22,7 @@ from hotline.domain.precedence import Precedence
 from hotline.federation.workers import Federation, Timing
 from hotline.services.verification import verify_store
 from hotline.storage.peers import Cursor
-from tests.federation.conftest import RU_BACKUP, RU_URL, Pair
+from tests.federation.conftest import RU_BACKUP, RU_URL, US_URL, Pair
 
 LINE = "us-ru-deconfliction"
 AUTHOR = {"US": "US/EUCOM-JOC", "RU": "RU/NDMC"}
@@ -331,3 +334,38 @@ def test_a_line_accepted_and_used_is_delivered_in_the_end(pair: Pair) -> None:
     assert pair.ru.store.line("ru-us-extra").status is LineStatus.ACTIVE
     assert [i.message.id for i in pair.ru.messages.inbox("RU")] == ids(sent)
     assert pair.us.store.heads() == pair.ru.store.heads()
+
+
+def test_receipts_wait_for_the_peer_to_say_it_holds_them(pair: Pair) -> None:
+    """RU's receipts reach US in the answers to US's pushes; US's next push says how far
+    it holds RU's chain, so RU does not push them again. Receipts alone, with nobody to
+    say so, are pushed once ``receipt_grace`` has passed."""
+    pair.settle()
+    grace = timedelta(seconds=1)
+    pair.ru_fed.timing = replace(pair.ru_fed.timing, receipt_grace=grace)
+    pair.net.requests.clear()
+    send(pair, "US", 1)
+    assert pair.us_fed.deliver_once() == 1  # RU's receipt comes back in the answer
+    assert pair.ru_fed.deliver_once() == 0  # only a receipt to push: it waits
+    send(pair, "US", 1)
+    assert pair.us_fed.deliver_once() == 1  # says "I hold RU's chain up to its receipt"
+    held = pair.us.store.heads()[(LINE, "RU")]
+    body = pushes(pair)[-1][1]
+    assert body["held"]["seq"] < held.seq  # the second receipt is made by this very push
+    ru_cursor = pair.ru.peers.cursors()[("US", LINE, "RU")]
+    assert ru_cursor.acked_seq == body["held"]["seq"]
+    pair.clock.advance(seconds=2)
+    assert pair.ru_fed.deliver_once() == 1  # the last receipt, after the grace
+    to_us = [body for host, body in pushes(pair) if host == httpx.URL(US_URL).host]
+    assert len(to_us) == 1 and to_us[0]["party"] == "RU"  # the one after the grace
+    assert pair.us.store.heads() == pair.ru.store.heads()
+    assert pair.ru.peers.cursors()[("US", LINE, "RU")].acked_seq == held.seq
+
+
+def test_a_held_claim_that_is_not_our_event_moves_nothing(pair: Pair) -> None:
+    pair.settle()
+    head = pair.ru.store.heads()[(LINE, "RU")]
+    before = pair.ru.peers.cursors()[("US", LINE, "RU")]
+    assert not pair.ru.receiver.note_held("US", LINE, head.seq, "0" * 64)
+    assert not pair.ru.receiver.note_held("US", LINE, head.seq + 5, head.id or "")
+    assert pair.ru.peers.cursors()[("US", LINE, "RU")] == before

@@ -313,6 +313,14 @@ def create_app(ctx: FederationContext) -> FastAPI:
                 raise
         nonce = NonceUse(auth.nonce, format_time(ctx.clock.now() - 2 * ctx.skew))
         result = ctx.receiver.accept(auth.sender, line, party, items, nonce)
+        held = data.get("held")
+        if (
+            isinstance(held, dict)
+            and type(held.get("seq")) is int
+            and held["seq"] > 0
+            and isinstance(held.get("id"), str)
+        ):
+            ctx.receiver.note_held(auth.sender, line, held["seq"], held["id"])
         payload: dict[str, Any] = {
             "stored": result.stored,
             "duplicates": result.duplicates,

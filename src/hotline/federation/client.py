@@ -267,12 +267,21 @@ class PeerClient:
         self._measure(theirs, sent, rtt)
         return Answer(response.status_code, data, base, rtt)
 
-    def push(self, line: str, party: str, events: Sequence[Event | tuple[bytes, bytes]]) -> Answer:
-        """Send events: read, or as stored, (raw, sig) each."""
+    def push(
+        self,
+        line: str,
+        party: str,
+        events: Sequence[Event | tuple[bytes, bytes]],
+        held: ChainHead | None = None,
+    ) -> Answer:
+        """Send events: read, or as stored, (raw, sig) each. ``held``: how far this node
+        holds the peer's own chain on the line, so that the peer need not push what is
+        here already (its receipts come back in the answers)."""
         items = [(e.raw, e.sig) if isinstance(e, Event) else e for e in events]
-        return self.call(
-            "POST", "/events", body={"line": line, "party": party, "events": encode_stored(items)}
-        )
+        body: dict[str, Any] = {"line": line, "party": party, "events": encode_stored(items)}
+        if held is not None and held.seq and held.id:
+            body["held"] = {"seq": held.seq, "id": held.id}
+        return self.call("POST", "/events", body=body)
 
     def pull(self, line: str, party: str, after_seq: int, limit: int) -> Answer:
         return self.call(

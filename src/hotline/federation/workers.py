@@ -46,6 +46,9 @@ class Timing:
     #: The longest delivery sleeps with nothing to push: it is woken by every commit
     #: (:class:`~hotline.storage.commit_watch.CommitWatch`), this is only a safety net.
     idle: timedelta = timedelta(seconds=1)
+    #: How long receipts alone wait to be pushed: the peer has them from the answers to
+    #: its pushes, and says so in its next push (see Federation._receipts_wait).
+    receipt_grace: timedelta = timedelta(seconds=1)
     clock_alert: timedelta = timedelta(seconds=30)
 
 
@@ -99,6 +102,8 @@ class Federation:
         self._due: dict[tuple[str, str, str], float] = {}  # next attempt per chain, ditto
         self._clock_seen: dict[str, tuple[float, int]] = {}  # peer -> (when, offset ms)
         self._batch: dict[tuple[str, str, str], int] = {}  # smaller after a 413, per chain
+        # when a chain was first seen lacking only receipts at the peer (monotonic clock)
+        self._receipts_since: dict[tuple[str, str, str], float] = {}
 
     # -- clients -------------------------------------------------------------------------
 
@@ -165,7 +170,7 @@ class Federation:
         if idle and (self._retry_at is None or tick < self._retry_at):
             return 0  # nothing new, nothing left to push, no retry due yet
         self._last_pos = position
-        heads = self.store.heads(parties=[self.party])
+        heads = self.store.heads()  # ours to push; the peers' to say how far we hold them
         cursors = self.peers.cursors()
         delivered, behind, retry_at = 0, False, None
         for peer, state in self._shared():
@@ -174,26 +179,56 @@ class Federation:
             cursor = cursors.get(key)
             acked = cursor.acked_seq if cursor else 0
             if head is None or head.seq <= acked:
+                # nothing to push (the peer may have said it holds it all): no retry waits
+                self._receipts_since.pop(key, None)
+                self._due.pop(key, None)
                 continue
             due = self._next_attempt(key, cursor, now, tick)
+            if due is None:
+                due = self._receipts_wait(key, state.line.id, acked, tick)
             if due is not None and due > tick:
                 retry_at = due if retry_at is None else min(retry_at, due)
                 continue
             behind = True
+            self._receipts_since.pop(key, None)
             delivered += self._push(
-                peer, state.line.id, key, acked, cursor.failures if cursor else 0
+                peer,
+                state.line.id,
+                key,
+                acked,
+                cursor.failures if cursor else 0,
+                heads.get((state.line.id, peer.party)),
             )
         self._behind = behind
         self._retry_at = retry_at
         return delivered
 
+    def _receipts_wait(
+        self, key: tuple[str, str, str], line: str, acked: int, tick: float
+    ) -> float | None:
+        """When a chain whose only events the peer lacks are receipts is due: they went
+        back in the answers to the peer's pushes already, and the peer says how far it
+        holds our chain when it next pushes, so they are pushed only once
+        ``timing.receipt_grace`` has passed without that."""
+        if not self.store.only_receipts_after(line, self.party, acked):
+            self._receipts_since.pop(key, None)
+            return None
+        since = self._receipts_since.setdefault(key, tick)
+        return since + self.timing.receipt_grace.total_seconds()
+
     def _push(
-        self, peer: Peer, line: str, key: tuple[str, str, str], acked: int, failures: int
+        self,
+        peer: Peer,
+        line: str,
+        key: tuple[str, str, str],
+        acked: int,
+        failures: int,
+        held: ChainHead | None = None,
     ) -> int:
         size = self._batch.get(key, self.timing.batch)
         events = self.store.chain_bytes(line, self.party, acked, size)
         try:
-            answer = self.client(peer).push(line, self.party, events)
+            answer = self.client(peer).push(line, self.party, events, held)
             if self.latency is not None:
                 self.latency.labels(peer=peer.party).observe(answer.rtt)
         except PeerUnavailable as exc:

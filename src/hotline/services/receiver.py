@@ -15,6 +15,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from hotline.domain.canonical import digest
 from hotline.domain.catalogue import adoptions_of, ever_agreed, fill
 from hotline.domain.clock import format_time
 from hotline.domain.contact import CONTACT_KINDS, check_form, fold
@@ -188,6 +189,17 @@ class Receiver:
         if refused is not None:
             self._record(sender, refused, line_id, party, taken.evidence, taken.bad)
         return taken.result
+
+    def note_held(self, sender: str, line_id: str, seq: int, event_id: str) -> bool:
+        """``sender``'s node says (in a signed request) it holds this node's chain on
+        ``line_id`` up to ``seq``, ``event_id``: if that is the event stored there, the
+        delivery cursor moves on, and the events up to it are not pushed again (receipts
+        reach the sender in the answers to its pushes). Whether the cursor moved."""
+        ours = self.store.chain_bytes(line_id, self.own, seq - 1, 1)
+        if not ours or digest(ours[0][0]) != event_id:
+            return False  # not what we hold there: delivery finds out and says so
+        at = format_time(self.writer.now())
+        return self.peers.held((sender, line_id, self.own), seq, event_id, at)
 
     def _take(
         self,

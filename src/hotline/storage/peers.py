@@ -219,6 +219,33 @@ class PeerStore:
                 values.update(acked_seq=seq, acked_id=event_id)
             self._upsert_cursor(c, key, values)
 
+    def held(self, key: tuple[str, str, str], seq: int, event_id: str, at: str) -> bool:
+        """The peer says it holds the chain up to ``seq`` (in a request of its own): as
+        :meth:`delivered` if that is further than the cursor, and nothing written if not.
+        Whether it moved."""
+        with self._conn(write=True) as c:
+            current = c.execute(
+                sa.select(peer_cursors.c.acked_seq).where(
+                    peer_cursors.c.peer == key[0],
+                    peer_cursors.c.line == key[1],
+                    peer_cursors.c.party == key[2],
+                )
+            ).scalar_one_or_none()
+            if current is not None and seq <= current:
+                return False
+            self._upsert_cursor(
+                c,
+                key,
+                {
+                    "acked_seq": seq,
+                    "acked_id": event_id,
+                    "last_success_at": at,
+                    "failures": 0,
+                    "next_attempt_at": None,
+                },
+            )
+            return True
+
     def rewind(self, key: tuple[str, str, str], seq: int, event_id: str | None) -> None:
         """The peer holds less than we thought (it asked for a range, or lost data)."""
         with self._conn(write=True) as c:

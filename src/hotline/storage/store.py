@@ -25,7 +25,7 @@ from hotline.domain.errors import (
     NotFound,
     StorageUnavailable,
 )
-from hotline.domain.events import Event
+from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import Party, Principal
 from hotline.domain.ledger import ChainHead
 from hotline.domain.policy import Line, LineState, LineStatus
@@ -419,6 +419,21 @@ class Store:
                 .limit(limit)
             )
             return [event_of(r) for r in rows]
+
+    def only_receipts_after(self, line: str, party: str, seq: int) -> bool:
+        """Whether every event of (line, party)'s chain after ``seq`` is a receipt."""
+        with self._read() as c:
+            other = c.execute(
+                sa.select(events.c.seq)
+                .where(
+                    events.c.line == line,
+                    events.c.party == party,
+                    events.c.seq > seq,
+                    events.c.kind != EventKind.RECEIPT.value,
+                )
+                .limit(1)
+            ).first()
+        return other is None
 
     def chain_bytes(
         self, line: str, party: str, after_seq: int, limit: int
