@@ -5,7 +5,7 @@ A :class:`CommitWatch` is woken by every commit of this process (the store's
 :attr:`~hotline.storage.store.Store.committed` listeners) and by those of other processes
 on the same database: on PostgreSQL by a ``LISTEN`` on :data:`EVENTS_CHANNEL` (every write
 transaction notifies it), on SQLite by ``PRAGMA data_version``, which changes whenever
-another connection has committed, read every 2 ms on a connection of its own
+another connection has committed, read every 5 ms on a connection of its own
 straight from the driver (a few microseconds each).
 """
 
@@ -22,7 +22,7 @@ from hotline.storage.store import EVENTS_CHANNEL, Store
 log = logging.getLogger(__name__)
 
 #: How often SQLite's data_version is read, in seconds.
-SQLITE_INTERVAL = 0.002
+SQLITE_INTERVAL = 0.005
 #: How long to wait before listening again after PostgreSQL dropped the connection.
 RECONNECT = 1.0
 
