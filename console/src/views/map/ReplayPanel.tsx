@@ -75,6 +75,12 @@ export function ReplayPanel({
   const [incident, setIncident] = useState<IncidentAnswer | null>(null);
   const [at, setAt] = useState(0);
   const [playing, setPlaying] = useState(false);
+  // read by the frame loop: a pause takes effect at once, not when the effect is cleaned up
+  const playingRef = useRef(false);
+  const play = (on: boolean) => {
+    playingRef.current = on;
+    setPlaying(on);
+  };
   const [speed, setSpeed] = useState(10);
   const [format, setFormat] = useState<(typeof FORMATS)[number]>("zip");
   const [saved, setSaved] = useState("");
@@ -128,7 +134,7 @@ export function ReplayPanel({
     const every = everyFor(last - first);
     setStatus(t("app.loading"));
     setProgress("");
-    setPlaying(false);
+    play(false);
     setSaved("");
     section.current?.removeAttribute("data-first-frame-ms");
     try {
@@ -191,11 +197,12 @@ export function ReplayPanel({
     let frame = 0;
     let last = performance.now();
     const step = (when: number) => {
+      if (!playingRef.current) return;
       const next = Math.min(line.end, atRef.current + (when - last) * speed);
       last = when;
       show(next);
       if (next >= line.end) {
-        setPlaying(false);
+        play(false);
         return;
       }
       frame = requestAnimationFrame(step);
@@ -206,7 +213,7 @@ export function ReplayPanel({
 
   const stop = () => {
     generation.current++;
-    setPlaying(false);
+    play(false);
     setLine(null);
     setIncident(null);
     setStatus("");
@@ -268,7 +275,7 @@ export function ReplayPanel({
       )}
       {line && (
         <div class="replay-controls">
-          <button type="button" id="replay-play" class="small" onClick={() => setPlaying((p) => !p)}>
+          <button type="button" id="replay-play" class="small" onClick={() => play(!playingRef.current)}>
             {playing ? t("replay.pause") : t("replay.play")}
           </button>
           <label for="replay-speed">{t("replay.speed")}</label>
