@@ -221,8 +221,20 @@ class Pair:
         return self.us.tail() + "\n" + self.ru.tail()
 
     def settled(self) -> bool:
-        """Both nodes hold the same events on every chain (so nothing is in flight)."""
-        return self.us_node.store.heads() == self.ru_node.store.heads()
+        """Both nodes hold the same events on every chain, and each knows the other holds
+        its own (so nothing is in flight, and `peer status` shows nothing queued: receipts
+        alone wait up to a second to be pushed, see Timing.receipt_grace)."""
+        heads = self.us_node.store.heads()
+        if heads != self.ru_node.store.heads():
+            return False
+        for node, peer in ((self.us_node, "RU"), (self.ru_node, "US")):
+            cursors = node.peers.cursors()
+            for (line, party), head in heads.items():
+                if party == node.party:
+                    cursor = cursors.get((peer, line, party))
+                    if cursor is None or cursor.acked_seq < head.seq:
+                        return False
+        return True
 
     def wait_settled(self) -> None:
         wait_for("both nodes to hold the same chains", self.settled, explain=self.explain)
