@@ -10,13 +10,8 @@ meanwhile, is left alone.
 
 from __future__ import annotations
 
-import gc
-import hashlib
-import json
 import logging
-import zlib
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,10 +35,11 @@ from hotline.domain.ledger import escalation_content
 from hotline.domain.policy import Line, LineKind, LineState, LineStatus, MessageKind
 from hotline.domain.precedence import Precedence, format_duration
 from hotline.services.directory import Directory
+from hotline.services.snapshots import keep, take, without_gc
 from hotline.services.writer import LedgerWriter
 from hotline.storage.marks import events_at
 from hotline.storage.peers import PeerStore
-from hotline.storage.snapshots import Snapshot, SnapshotStore
+from hotline.storage.snapshots import SnapshotStore
 from hotline.storage.transaction import WriteTx
 
 log = logging.getLogger("hotline.escalation")
@@ -64,32 +60,7 @@ TX_BATCH = 100
 SNAPSHOT_EVERY = timedelta(minutes=5)
 SNAPSHOT_FROM = 1000
 SNAPSHOT_NAME = "escalation"
-SNAPSHOT_VERSION = 1
-
-
-@contextmanager
-def _without_gc() -> Iterator[None]:
-    """Many objects made at once (a snapshot written or read): the cyclic collector would
-    walk them again and again, doubling the time. None of them forms a cycle."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _signed(pos: int, blob: bytes) -> bytes:
-    """What the node key signs of a snapshot: its name, position and bytes."""
-    return (
-        b"hotline-snapshot\x00"
-        + SNAPSHOT_NAME.encode()
-        + b"\x00"
-        + str(pos).encode()
-        + b"\x00"
-        + hashlib.sha256(blob).digest()
-    )
+SNAPSHOT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -298,34 +269,26 @@ class Escalations:
             id(plan): f"{line}\x00{precedence.value}"
             for (line, precedence), plan in self._plans.items()
         }
-        with _without_gc():
-            blob = self._snapshot_bytes(plans)
-        key = self.writer.key(self.party)
-        self.snapshots.put(
-            Snapshot(
-                SNAPSHOT_NAME,
-                self._pos,
-                format_time(moment),
-                blob,
-                key.sign(_signed(self._pos, blob)),
-            )
+        at = events_at(self.store.engine, [self._pos]) if self._pos else []
+        with without_gc():
+            data = {
+                "v": SNAPSHOT_VERSION,
+                "at": at[0][1].id if at else None,
+                "recent": sorted(self._recent),
+                "stamp": [list(item) for item in self._policy_stamp or ()],
+                "hosted": sorted(self._hosted),
+                "engine": self.engine.dump(lambda plan: plans[id(plan)], self._awaiting),
+            }
+        keep(
+            self.snapshots,
+            self.writer.key(self.party),
+            SNAPSHOT_NAME,
+            self._pos,
+            data,
+            format_time(moment),
         )
         self._saved = (self._pos, moment)
         return True
-
-    def _snapshot_bytes(self, plans: dict[int, str]) -> bytes:
-        assert self.engine is not None
-        at = events_at(self.store.engine, [self._pos]) if self._pos else []
-        data = {
-            "v": SNAPSHOT_VERSION,
-            "pos": self._pos,
-            "at": at[0][1].id if at else None,
-            "recent": sorted(self._recent),
-            "stamp": [list(item) for item in self._policy_stamp or ()],
-            "hosted": sorted(self._hosted),
-            "engine": self.engine.dump(lambda plan: plans[id(plan)], self._awaiting),
-        }
-        return zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 1)
 
     def _save_if_due(self, now: datetime) -> None:
         if self.engine is None or len(self.engine) < SNAPSHOT_FROM:
@@ -345,28 +308,22 @@ class Escalations:
         same policies for the same hosted parties."""
         if self.snapshots is None:
             return False
-        found = self.snapshots.get(SNAPSHOT_NAME)
-        if found is None:
-            return False
         try:
-            key = self.writer.key(self.party)
-            if not key.public.verify(_signed(found.pos, found.data), found.sig):
-                raise ValueError("its signature does not verify with the node key")
-            with _without_gc():
-                data = json.loads(zlib.decompress(found.data))
-            if data.get("v") != SNAPSHOT_VERSION or data.get("pos") != found.pos:
-                raise ValueError("it is of another format")
-            if data["stamp"] != [list(item) for item in stamp]:
-                return False  # a policy changed since: plans differ
-            hosted = self.directory.hosted()
-            if data["hosted"] != sorted(hosted):
+            found = take(self.snapshots, self.writer.key(self.party), SNAPSHOT_NAME)
+            if found is None:
                 return False
+            data = found.data
+            if data.get("v") != SNAPSHOT_VERSION:
+                raise ValueError("it is of another format")
+            hosted = self.directory.hosted()
+            if data["stamp"] != [list(item) for item in stamp] or data["hosted"] != sorted(hosted):
+                return False  # a policy or the parties changed since: plans differ
             at = events_at(self.store.engine, [found.pos]) if found.pos else []
             if (at[0][1].id if at else None) != data["at"]:
                 raise ValueError("the record at its position is not the one it was made from")
-            with _without_gc():
+            with without_gc():
                 engine, awaiting = Engine.load(data["engine"], self._plan_named)
-        except (ValueError, KeyError, IndexError, TypeError, zlib.error, HotlineError) as exc:
+        except (ValueError, KeyError, IndexError, TypeError, HotlineError) as exc:
             why = exc.message if isinstance(exc, HotlineError) else str(exc)
             log.warning("the escalation snapshot is not used (%s): reading the record", why)
             return False

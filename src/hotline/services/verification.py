@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import multiprocessing
 import os
 import threading
-import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -29,7 +26,8 @@ from hotline.domain.verify import (
     check_event,
     referenced,
 )
-from hotline.storage.snapshots import Snapshot, SnapshotStore
+from hotline.services.snapshots import keep, take
+from hotline.storage.snapshots import SnapshotStore
 from hotline.storage.store import Store
 
 PROGRESS_EVERY = 5000
@@ -94,12 +92,8 @@ def verify_marked(
         _check_all(_newer(rows, heads), 0, keys, verifier, progress, workers)
     report = verifier.finish(store.resolve)
     if report.ok:
-        blob = zlib.compress(
-            json.dumps({"pos": start, "carry": verifier.carry()}, separators=(",", ":")).encode(),
-            1,
-        )
         at = format_time(datetime.now(UTC))
-        snapshots.put(Snapshot(MARK, start, at, blob, key.sign(_signed(start, blob))))
+        keep(snapshots, key, MARK, start, {"carry": verifier.carry()}, at)
     return Verified(report, since)
 
 
@@ -107,23 +101,16 @@ def verify_marked(
 MARK = "verify"
 
 
-def _signed(pos: int, blob: bytes) -> bytes:
-    return b"hotline-verified\x00" + str(pos).encode() + b"\x00" + hashlib.sha256(blob).digest()
-
-
 def _mark(snapshots: SnapshotStore, key: SigningKey) -> tuple[int, dict[str, Any]] | None:
     """The position and carried state of the last verification, if its mark is this
     node's (signed by its key) and readable."""
-    found = snapshots.get(MARK)
-    if found is None or not key.public.verify(_signed(found.pos, found.data), found.sig):
-        return None
     try:
-        data = json.loads(zlib.decompress(found.data))
-        if data["pos"] != found.pos or not isinstance(data["carry"], dict):
-            return None
-        return found.pos, data["carry"]
-    except (ValueError, KeyError, TypeError, zlib.error):
+        found = take(snapshots, key, MARK)
+    except ValueError:
         return None
+    if found is None or not isinstance(found.data.get("carry"), dict):
+        return None
+    return found.pos, found.data["carry"]
 
 
 def _newer(

@@ -207,13 +207,7 @@ class PeerStore:
     def delivered(self, key: tuple[str, str, str], seq: int, event_id: str | None, at: str) -> None:
         """The peer holds the chain up to ``seq``: move the cursor there (never back)."""
         with self._conn(write=True) as c:
-            current = c.execute(
-                sa.select(peer_cursors.c.acked_seq).where(
-                    peer_cursors.c.peer == key[0],
-                    peer_cursors.c.line == key[1],
-                    peer_cursors.c.party == key[2],
-                )
-            ).scalar_one_or_none()
+            current = _acked_seq(c, key)
             values: dict[str, Any] = {"last_success_at": at, "failures": 0, "next_attempt_at": None}
             if current is None or seq >= current:
                 values.update(acked_seq=seq, acked_id=event_id)
@@ -224,13 +218,7 @@ class PeerStore:
         :meth:`delivered` if that is further than the cursor, and nothing written if not.
         Whether it moved."""
         with self._conn(write=True) as c:
-            current = c.execute(
-                sa.select(peer_cursors.c.acked_seq).where(
-                    peer_cursors.c.peer == key[0],
-                    peer_cursors.c.line == key[1],
-                    peer_cursors.c.party == key[2],
-                )
-            ).scalar_one_or_none()
+            current = _acked_seq(c, key)
             if current is not None and seq <= current:
                 return False
             self._upsert_cursor(
@@ -469,3 +457,16 @@ class PeerStore:
 @contextmanager
 def _same(c: Connection) -> Iterator[Connection]:
     yield c
+
+
+def _acked_seq(c: Connection, key: tuple[str, str, str]) -> int | None:
+    """How far the cursor (peer, line, party) says the peer holds the chain; None if
+    there is no cursor yet."""
+    found = c.execute(
+        sa.select(peer_cursors.c.acked_seq).where(
+            peer_cursors.c.peer == key[0],
+            peer_cursors.c.line == key[1],
+            peer_cursors.c.party == key[2],
+        )
+    ).scalar_one_or_none()
+    return None if found is None else int(found)
