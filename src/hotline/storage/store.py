@@ -31,6 +31,7 @@ from hotline.domain.ledger import ChainHead
 from hotline.domain.policy import Line, LineState, LineStatus
 from hotline.domain.verify import RefTarget, StoredEvent, StoredLine
 from hotline.storage.engine import writing
+from hotline.storage.hot import HotStatements
 from hotline.storage.schema import (
     escalation_policies,
     events,
@@ -42,7 +43,6 @@ from hotline.storage.schema import (
     principals,
 )
 from hotline.storage.transaction import (
-    HEAD_QUERY,
     RETRYABLE_SQLSTATES,
     LineCache,
     WriteTx,
@@ -456,10 +456,11 @@ class Store:
             query = query.where(line_parties.c.party.in_(list(parties)))
         heads = {}
         with self._read() as c:
+            hot = HotStatements(c)
             for chain in c.execute(query).all():
-                row = c.execute(HEAD_QUERY, {"line": chain.line, "party": chain.party}).first()
+                row = hot.head(chain.line, chain.party)
                 if row is not None:
-                    heads[(chain.line, chain.party)] = ChainHead(seq=row.seq, id=row.id)
+                    heads[(chain.line, chain.party)] = ChainHead(seq=row[0], id=row[1])
         return heads
 
     def last_pos(self) -> int:

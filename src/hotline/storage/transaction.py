@@ -44,12 +44,6 @@ from hotline.storage.schema import (
 )
 
 # Statements on the append path are built once: building them costs more than running them.
-HEAD_QUERY = (
-    sa.select(events.c.seq, events.c.id)
-    .where(events.c.line == sa.bindparam("line"), events.c.party == sa.bindparam("party"))
-    .order_by(events.c.seq.desc())
-    .limit(1)
-)
 _NONCE_SEEN = sa.select(nonces.c.seen_at).where(
     nonces.c.party == sa.bindparam("party"), nonces.c.nonce == sa.bindparam("nonce")
 )
