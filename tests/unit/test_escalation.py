@@ -26,7 +26,7 @@ from hotline.domain.escalation import (
     parse_policy,
     policy_from_json,
 )
-from hotline.domain.escalation_engine import Due, Engine
+from hotline.domain.escalation_engine import Due, Engine, _pack, _unpack
 from hotline.domain.identity import Role
 from hotline.domain.precedence import DEFAULT_DEADLINES, Precedence
 
@@ -903,7 +903,7 @@ def _busy_engine() -> Engine:
     engine = Engine()
     for n in range(4):
         engine.track_message(f"f{n}", LINE, PARTY, at(n), FLASH_PLAN)
-    engine.track_message("i1", LINE, "RU", at(1), IMMEDIATE_PLAN)
+    engine.track_message("i1", LINE, "RU", at(1), IMMEDIATE_PLAN, awaiting={"US", "UA"})
     engine.track_request("r1", LINE, PARTY, at(90))
     engine.due(at(16))  # f0..f3 resent, some relayed
     engine.done("f3", 3, 0)  # recorded by another scheduler, ahead of its turn
@@ -913,33 +913,81 @@ def _busy_engine() -> Engine:
     return engine
 
 
-def test_a_dumped_engine_loads_to_take_the_same_steps() -> None:
-    """An engine written to JSON and read back returns exactly the actions the original
-    does, tick after tick, with what is awaited kept beside it."""
+def _reloaded(engine: Engine) -> Engine:
     import json
 
+    return Engine.load(
+        json.loads(json.dumps(engine.dump(lambda p: PLAN_NAMES[id(p)]))), PLANS.__getitem__
+    )
+
+
+def _as_taken(dues: Iterable[Due]) -> list[tuple[object, ...]]:
+    return [(d.ref, d.action, d.number, d.cycle, d.due, d.by) for d in dues]
+
+
+def test_a_dumped_engine_loads_to_take_the_same_steps() -> None:
+    """An engine written to JSON and read back returns exactly the actions the original
+    does, tick after tick, with who is awaited kept in it."""
     original = _busy_engine()
-    data = json.loads(json.dumps(original.dump(lambda p: PLAN_NAMES[id(p)], {"f0": {"RU"}})))
-    loaded, awaiting = Engine.load(data, PLANS.__getitem__)
-    assert awaiting == {"f0": {"RU"}}
+    loaded = _reloaded(original)
     assert len(loaded) == len(original) and "r1" in loaded and "f9" not in loaded
     assert loaded.next_due() == original.next_due()
+    for engine in (original, loaded):  # one of the two awaited parties: still open
+        engine.ack("i1", "US", "US/EUCOM-JOC", at(18))
     every = timedelta(minutes=1)
     theirs, ours = tick(original, at(16), at(120), every), tick(loaded, at(16), at(120), every)
-    assert [(d.ref, d.action, d.number, d.cycle, d.due, d.by) for d in ours] == [
-        (d.ref, d.action, d.number, d.cycle, d.due, d.by) for d in theirs
-    ]
+    assert _as_taken(ours) == _as_taken(theirs)
     assert {d.ref for d in stops_of(ours)} == {"f1"}
     assert ("f3", Action.ALERT, 3, 0) not in [(d.ref, d.action, d.number, d.cycle) for d in ours]
+    assert "i1" in loaded
+    loaded.ack("i1", "UA", "UA/GS", at(121))
+    assert "i1" not in loaded
+
+
+def test_a_loaded_engine_makes_its_items_only_as_they_are_needed() -> None:
+    """Read back, nothing is made an object until it is touched or falls due; settle()
+    makes the rest, a part at a time, and the engine answers the same throughout."""
+    original = Engine()
+    for n in range(30):
+        original.track_message(f"m{n:02}", LINE, PARTY, at(n), FLASH_PLAN, awaiting={"RU"})
+    loaded = _reloaded(original)
+    assert len(loaded) == 30 and not loaded._open
+    assert loaded.next_due() == original.next_due()
+    assert loaded.history("m07") == original.history("m07") == (0, len(FLASH_PLAN))
+    assert list(loaded._open) == ["m07"]
+    loaded.ack("m08", "RU", "RU/NDMC", at(1))  # closed before anything was due
+    original.ack("m08", "RU", "RU/NDMC", at(1))
+    assert "m08" not in loaded and len(loaded) == 29
+    ours = loaded.due(at(12))  # what falls due by then is made, nothing more
+    assert _as_taken(ours) == _as_taken(original.due(at(12)))
+    assert ours and len(loaded._open) < 29
+    assert loaded.settle(5) == 29 - len(loaded._open)
+    assert loaded.settle() == 0 and len(loaded._open) == 29 and loaded._kept is None
+    every = timedelta(minutes=1)
+    assert _as_taken(tick(loaded, at(13), at(200), every)) == _as_taken(
+        tick(original, at(13), at(200), every)
+    )
+
+
+def test_a_loaded_engine_tracks_nothing_twice() -> None:
+    original = flash_engine("m1")
+    loaded = _reloaded(original)
+    loaded.track_message("m1", LINE, PARTY, at(5), FLASH_PLAN)  # read again after a restart
+    assert len(loaded) == 1
+    assert keys(loaded.due(at(11))) == keys(original.due(at(11)))
 
 
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda d: d.update(line=d["line"][:-1]),  # a column short
-        lambda d: d.update(plan=[99] * len(d["plan"])),  # a plan it does not name
+        lambda d: d.update(line=_pack(_unpack(d["line"])[:-1])),  # a column short
+        lambda d: d.update(line="not a packed column"),
+        lambda d: d.update(plan=_pack([99] * d["open"])),  # a plan it does not name
         lambda d: d.pop("refs"),
         lambda d: d.update(open=0),
+        lambda d: d.update(refs=",".join(reversed(d["refs"].split(",")))),  # out of order
+        lambda d: d.update(order=_pack([d["open"]])),  # an item it does not hold
+        lambda d: d.update(wait=_pack([7] * d["open"])),  # a group it does not hold
     ],
 )
 def test_a_damaged_dump_does_not_load(damage: object) -> None:

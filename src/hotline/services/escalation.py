@@ -60,7 +60,10 @@ TX_BATCH = 100
 SNAPSHOT_EVERY = timedelta(minutes=5)
 SNAPSHOT_FROM = 1000
 SNAPSHOT_NAME = "escalation"
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3
+#: Items of a restored engine made objects on each tick after the first (the first is
+#: ready at once; the rest are made over the next ticks, each a fraction of a second).
+SETTLE_BATCH = 20_000
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,6 @@ class Escalations:
         self.engine: Engine | None = None
         self._pos = 0
         self._recent: set[int] = set()
-        self._awaiting: dict[str, set[str]] = {}
         self._lines: dict[str, LineState] = {}
         self._plans: dict[tuple[str, Precedence], tuple[PlannedStep, ...]] = {}
         self._policy_stamp: tuple[tuple[str, str], ...] | None = None
@@ -187,6 +189,7 @@ class Escalations:
             self._start(stamp)
         else:
             self._feed()
+            self.engine.settle(SETTLE_BATCH)  # a restored engine, a part each tick
         assert self.engine is not None
         self._save_if_due(moment)  # before due(): the state of the record up to _pos
         dues = self.engine.due(moment, limit=TICK_LIMIT)
@@ -252,7 +255,6 @@ class Escalations:
             return
         self.engine = Engine()
         self._pos, self._recent = 0, set()
-        self._awaiting.clear()
         self._feed()
         self.engine.compact()
 
@@ -277,7 +279,7 @@ class Escalations:
                 "recent": sorted(self._recent),
                 "stamp": [list(item) for item in self._policy_stamp or ()],
                 "hosted": sorted(self._hosted),
-                "engine": self.engine.dump(lambda plan: plans[id(plan)], self._awaiting),
+                "engine": self.engine.dump(lambda plan: plans[id(plan)]),
             }
         keep(
             self.snapshots,
@@ -322,13 +324,12 @@ class Escalations:
             if (at[0][1].id if at else None) != data["at"]:
                 raise ValueError("the record at its position is not the one it was made from")
             with without_gc():
-                engine, awaiting = Engine.load(data["engine"], self._plan_named)
+                engine = Engine.load(data["engine"], self._plan_named)
         except (ValueError, KeyError, IndexError, TypeError, HotlineError) as exc:
             why = exc.message if isinstance(exc, HotlineError) else str(exc)
             log.warning("the escalation snapshot is not used (%s): reading the record", why)
             return False
         self.engine = engine
-        self._awaiting = awaiting
         self._pos, self._recent = found.pos, set(data["recent"])
         self._hosted = hosted
         self._saved = (found.pos, parse_time(found.taken_at))
@@ -377,19 +378,17 @@ class Escalations:
             state = self._line(event.line)
             if event.party not in self._hosted or state is None:
                 return
-            self._awaiting[event.id] = set(awaited(event, state.line))
             precedence = Precedence(c["precedence"])
             engine.track_message(
-                event.id, event.line, event.party, event.ts, self.plan(state.line, precedence)
+                event.id,
+                event.line,
+                event.party,
+                event.ts,
+                self.plan(state.line, precedence),
+                awaited(event, state.line),
             )
         elif kind == EventKind.ACK:
-            waiting = self._awaiting.get(str(c.get("ref")))
-            if waiting is None:
-                return
-            waiting.discard(event.party)
-            if not waiting:
-                del self._awaiting[str(c["ref"])]
-                engine.close(str(c["ref"]), event.author, event.ts)
+            engine.ack(str(c.get("ref")), event.party, event.author, event.ts)
         elif kind == EventKind.ESCALATION:
             if event.party not in self._hosted:
                 return
