@@ -109,10 +109,7 @@ def verify(
     """
     from rich.progress import BarColumn, Progress, TextColumn
 
-    from hotline.app import federation
     from hotline.domain.rollback import Cause, Halt
-    from hotline.federation.recovery import RollbackGuard
-    from hotline.federation.tls import PEER_TIMEOUT, node_http
     from hotline.services.halts import ChainHalts
     from hotline.services.tree_audit import audit
     from hotline.services.verification import verify_marked
@@ -154,7 +151,11 @@ def verify(
                         format_time(node.writer.now()),
                     )
                 )
-        if peer is not None:
+        if peer is not None:  # the peer's client only when asked: it takes time to load
+            from hotline.app import federation
+            from hotline.federation.recovery import RollbackGuard
+            from hotline.federation.tls import PEER_TIMEOUT, node_http
+
             with node_http(node.settings, timeout=PEER_TIMEOUT) as http:
                 fed = federation(node, http)
                 pinned = node.peers.peer(peer.upper())
