@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import heapq
-import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -450,13 +449,14 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 _MICRO = timedelta(microseconds=1)
+_BIG_ENDIAN = array("i", [1]).tobytes()[0] == 0  # packed columns are little-endian
 
 
 def _pack(values: Iterable[int], code: str = "i") -> str:
     """Integers as the base64 text of their little-endian bytes: 32-bit ones, or those
     of another ``array`` type code ("q": 64-bit)."""
     column = array(code, values)
-    if sys.byteorder == "big":
+    if _BIG_ENDIAN:
         column.byteswap()
     return base64.b64encode(column.tobytes()).decode("ascii")
 
@@ -465,7 +465,7 @@ def _unpack(text: str, code: str = "i") -> array[int]:
     """The integers :func:`_pack` wrote. Raises ValueError (or TypeError) for another text."""
     column = array(code)
     column.frombytes(base64.b64decode(text.encode("ascii"), validate=True))
-    if sys.byteorder == "big":
+    if _BIG_ENDIAN:
         column.byteswap()
     return column
 
