@@ -163,6 +163,11 @@ def main() -> None:
     print(f"hotline verify on an empty node, the whole command: {_command(empty, 'verify'):.2f} s")
 
 
+#: The command as installed: with its bytecode cached (an environment that forbids writing
+#: it would have every run compile hotline's sources first, a second or more).
+COMPILED = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _command(home: Path, *args: str) -> float:
     """The best of three wall times of ``hotline --home HOME ARGS``."""
     times = []
@@ -172,6 +177,7 @@ def _command(home: Path, *args: str) -> float:
             [sys.executable, "-m", "hotline", "--home", str(home), *args],
             check=True,
             capture_output=True,
+            env=COMPILED,
         )
         times.append(time.perf_counter() - start)
     return min(times)
