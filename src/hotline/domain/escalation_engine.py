@@ -282,7 +282,7 @@ class Engine:
         refs = sorted(self._open)
         if any("," in ref for ref in refs):
             raise ValueError("a ref holds a comma")
-        items = [self._open[ref] for ref in refs]  # column by column: a loop each, in C
+        items = [self._open[ref] for ref in refs]  # column by column: one tight loop each
         for name in sorted({i.line for i in items} | {i.party for i in items}):
             name_at(name)
         line = [names[i.line] for i in items]
