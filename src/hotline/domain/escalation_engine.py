@@ -85,7 +85,10 @@ class Engine:
         return len(self._open) + (self._kept.left if self._kept else 0)
 
     def __contains__(self, ref: object) -> bool:
-        return isinstance(ref, str) and self._get(ref) is not None
+        """Whether ``ref`` is open (asking makes nothing an object)."""
+        if not isinstance(ref, str):
+            return False
+        return ref in self._open or (self._kept is not None and self._kept.find(ref) is not None)
 
     def _get(self, ref: str) -> _Open | None:
         item = self._open.get(ref)
@@ -106,7 +109,7 @@ class Engine:
     ) -> None:
         """A message of ``party`` awaiting acknowledgement (tracking twice changes
         nothing). With ``awaiting``, an :meth:`ack` by each of these parties closes it."""
-        if not plan or self._get(ref) is not None:
+        if not plan or ref in self:
             return
         item = _Open(ref, line, party, sent, plan)
         item.awaiting = None if awaiting is None else set(awaiting)
@@ -115,7 +118,7 @@ class Engine:
 
     def track_request(self, ref: str, line: str, party: str, respond_by: datetime) -> None:
         """A contact request of ``party`` awaiting an answer until ``respond_by``."""
-        if self._get(ref) is not None:
+        if ref in self:
             return
         item = _Open(ref, line, party, respond_by, (), request=True)
         self._open[ref] = item
