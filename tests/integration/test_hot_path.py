@@ -247,3 +247,67 @@ def test_a_stopped_watch_lets_its_waiter_go(tmp_path: Path, lab_node: Node) -> N
     watch.stop()
     waiter.join(timeout=5)
     assert done == [True]
+
+
+def _postgres_only(node: Node) -> None:
+    if node.store.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's line locks and notifications")
+
+
+def test_a_savepoint_rolled_back_gives_up_the_line_lock_it_took(lab_node: Node) -> None:
+    """PostgreSQL releases a lock taken inside a savepoint that is rolled back: the
+    transaction takes it again before it next reads the line's heads."""
+    _postgres_only(lab_node)
+    held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+    with lab_node.store.write() as tx:
+        with pytest.raises(RuntimeError), tx.savepoint():
+            tx.head(LINE, "US")
+            assert tx._c.exec_driver_sql(held).scalar_one() == 1
+            raise RuntimeError("refused after the head was read")
+        assert tx._c.exec_driver_sql(held).scalar_one() == 0
+        tx.head(LINE, "US")
+        assert tx._c.exec_driver_sql(held).scalar_one() == 1
+
+
+def test_a_write_notifies_even_when_a_savepoint_that_notified_is_undone(
+    lab_node: Node,
+) -> None:
+    """The notification sent with a line's lock is undone with the savepoint that sent
+    it; the transaction still notifies when it commits."""
+    _postgres_only(lab_node)
+    import psycopg
+
+    from hotline.storage.hot import EVENTS_CHANNEL
+
+    url = lab_node.store.engine.url.set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as listener:
+        listener.execute(f"LISTEN {EVENTS_CHANNEL}")
+        with lab_node.store.write() as tx:
+            with pytest.raises(RuntimeError), tx.savepoint():
+                tx.head(LINE, "US")
+                raise RuntimeError("undone")
+            tx.set_info("test:hot-path", "written")
+        heard = list(listener.notifies(timeout=5, stop_after=1))
+    assert [n.channel for n in heard] == [EVENTS_CHANNEL]
+
+
+def test_a_kept_write_connection_the_server_closed_is_replaced(
+    lab_node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Write connections are kept between writes; one the server closed meanwhile (a
+    restart, a failover) is found out before it is used, and the write goes on."""
+    _postgres_only(lab_node)
+    from hotline.storage import engine as engines
+
+    lab_node.messages.send(LINE, US_JOC, draft("before the restart"))
+    kept = engines._KEPT[lab_node.store.engine]
+    pids = [c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() for c, _ in kept]
+    for connection, _ in kept:
+        connection.rollback()
+    with lab_node.store.engine.connect() as admin:
+        for pid in pids:
+            admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)}, 5000)")  # gone
+    monkeypatch.setattr(engines, "KEPT_CHECK_AFTER", 0.0)
+    sent = lab_node.messages.send(LINE, US_JOC, draft("after the restart"))
+    assert lab_node.store.event(sent.id).id == sent.id
+    assert verify_store(lab_node.store).ok

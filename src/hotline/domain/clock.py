@@ -19,8 +19,8 @@ def format_time(moment: datetime) -> str:
     """``2026-11-24T22:52:49.123Z``: UTC, millisecond precision."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: hotline keeps time in UTC")
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # isoformat, not strftime: a third of the cost, and years below 1000 keep four digits
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def parse_time(text: str, *, field: str = "time") -> datetime:

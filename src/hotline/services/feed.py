@@ -37,8 +37,9 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from hotline.domain.events import Event, EventKind
+from hotline.storage.hot import EVENTS_CHANNEL
 from hotline.storage.marks import events_at
-from hotline.storage.store import EVENTS_CHANNEL, Store
+from hotline.storage.store import Store
 
 log = logging.getLogger(__name__)
 

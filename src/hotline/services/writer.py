@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 from hotline.domain.clock import Clock, truncate_ms
@@ -36,6 +35,7 @@ class LedgerWriter:
         self.keystore = keystore
         self.clock = clock
         self._keys: dict[str, tuple[SigningKey, tuple[int, ...] | None]] = {}
+        self._paths: dict[str, str] = {}  # each owner's key file, as os.stat takes it
         self.group = GroupCommit(store)
 
     def transact(self, job: Callable[[WriteTx], T], line: str = "") -> T:
@@ -53,7 +53,10 @@ class LedgerWriter:
         process is seen at the next signature. While a rotation is under way (or was cut
         short) the key the record holds as current is taken from the staged or retired
         file beside the key file, and not cached."""
-        stamp = _stamp(self.keystore.path(owner))
+        path = self._paths.get(owner)
+        if path is None:
+            path = self._paths[owner] = str(self.keystore.path(owner))
+        stamp = _stamp(path)
         cached = self._keys.get(owner)
         if cached is not None and cached[1] == stamp:
             return cached[0]
@@ -136,7 +139,7 @@ class LedgerWriter:
         return event
 
 
-def _stamp(path: Path) -> tuple[int, ...] | None:
+def _stamp(path: str) -> tuple[int, ...] | None:
     """What tells one key file from the next: a rotation renames a new file into place."""
     try:
         found = os.stat(path)

@@ -17,7 +17,8 @@ import sqlite3
 import threading
 from typing import Any
 
-from hotline.storage.store import EVENTS_CHANNEL, Store
+from hotline.storage.hot import EVENTS_CHANNEL
+from hotline.storage.store import Store
 
 log = logging.getLogger(__name__)
 

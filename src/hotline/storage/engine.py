@@ -105,7 +105,8 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
         raw = connection.connection.driver_connection
         options = connection.get_execution_options()
         if options.get(WRITER_OPTION, False):
-            _begin_immediate(raw, waits=False)  # the writer's own: busy_timeout is 0
+            if not raw.in_transaction:  # begun by :func:`_driver_transaction` already
+                _begin_immediate(raw, waits=False)  # the writer's own: busy_timeout is 0
         elif options.get(WRITE_OPTION, False):
             _begin_immediate(raw)
         else:
@@ -207,16 +208,21 @@ def check_schema(engine: Engine) -> None:
 
 
 _PROCESS_LOCKS: dict[str, threading.Lock] = {}
+_ENGINE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
 
 
 def _process_lock(engine: Engine) -> threading.Lock | None:
     """The lock this process's writers to an SQLite database take before SQLite's own
     (one per database file); None for PostgreSQL, which locks per line."""
+    found = _ENGINE_LOCKS.get(engine)  # the URL is rendered once per engine, not per write
+    if found is not None:
+        return found
     if engine.dialect.name != "sqlite":
         return None
     with _LOCKS_GUARD:
-        return _PROCESS_LOCKS.setdefault(str(engine.url), threading.Lock())
+        found = _ENGINE_LOCKS[engine] = _PROCESS_LOCKS.setdefault(str(engine.url), threading.Lock())
+        return found
 
 
 @contextmanager
@@ -231,15 +237,52 @@ def writing(engine: Engine) -> Iterator[Connection]:
         )
     try:
         if lock is None:
-            with engine.connect().execution_options(**{WRITE_OPTION: True}) as c, c.begin():
-                yield c
+            connection = _kept(engine)
+            try:
+                with connection.begin():
+                    yield connection
+            finally:
+                _keep(engine, connection)
         else:
             connection = _writer(engine)
-            with connection.begin():
+            with _driver_transaction(connection):
                 yield connection
     finally:
         if lock is not None:
             lock.release()
+
+
+@contextmanager
+def _driver_transaction(connection: Connection) -> Iterator[None]:
+    """A write transaction on the process's SQLite write connection, begun and ended by
+    the driver itself: SQLAlchemy's transaction machinery costs more than the BEGIN and
+    COMMIT it wraps, and most appends send only the driver-level statements of
+    :mod:`hotline.storage.hot`. A statement sent through SQLAlchemy meanwhile begins
+    SQLAlchemy's view of the transaction (its begin hook sees the driver's is open), and
+    the transaction then ends through SQLAlchemy. The driver's errors on commit are
+    raised as SQLAlchemy's, as every other database error is."""
+    raw = connection.connection.driver_connection
+    assert raw is not None  # the writer is connected while it lives
+    _begin_immediate(raw, waits=False)
+    try:
+        yield
+    except BaseException:
+        if connection.in_transaction():
+            connection.rollback()
+        elif raw.in_transaction:
+            raw.rollback()
+        raise
+    if connection.in_transaction():
+        connection.commit()
+        return
+    try:
+        raw.commit()
+    except sqlite3.Error as exc:
+        with contextlib.suppress(sqlite3.Error):
+            raw.rollback()
+        raise sa.exc.DBAPIError.instance(
+            "COMMIT", None, exc, sqlite3.Error, dialect=connection.dialect
+        ) from exc
 
 
 #: Execution option of an SQLite database's one write connection per process.
@@ -263,11 +306,62 @@ def _writer(engine: Engine) -> Connection:
 
 
 def close_writer(engine: Engine) -> None:
-    """Close the process's write connection to ``engine``, if open (before disposing of
+    """Close the process's write connections to ``engine``, if open (before disposing of
     the engine)."""
     connection = _WRITERS.pop(engine, None)
     if connection is not None:
         connection.close()
+    with _KEPT_GUARD:
+        idle = _KEPT.pop(engine, [])
+    for kept, _ in idle:
+        kept.close()
+
+
+#: Write connections to a PostgreSQL database kept between transactions, and how many
+#: at most: taking one from the pool costs a round trip to check it is alive and
+#: another to reset it when it goes back, as much as the append it serves.
+_KEPT: weakref.WeakKeyDictionary[Engine, list[tuple[Connection, float]]] = (
+    weakref.WeakKeyDictionary()
+)
+_KEPT_GUARD = threading.Lock()
+KEPT_WRITERS = 8
+#: A kept connection idle longer than this is checked before use: the server may have
+#: closed it meanwhile (a restart, a failover), and a write should not fail for that.
+KEPT_CHECK_AFTER = 5.0
+
+
+def _kept(engine: Engine) -> Connection:
+    """A write connection to a PostgreSQL ``engine``: one kept from an earlier write
+    (checked first if it stayed idle long), else a new one from the pool."""
+    while True:
+        with _KEPT_GUARD:
+            idle = _KEPT.get(engine)
+            taken = idle.pop() if idle else None
+        if taken is None:
+            return engine.connect().execution_options(**{WRITE_OPTION: True})
+        connection, since = taken
+        if time.monotonic() - since < KEPT_CHECK_AFTER:
+            return connection
+        try:
+            connection.exec_driver_sql("SELECT 1")
+            connection.rollback()
+            return connection
+        except sa.exc.DBAPIError:
+            connection.invalidate()  # gone: the pool will not hand it out again
+            connection.close()
+
+
+def _keep(engine: Engine, connection: Connection) -> None:
+    """Keep ``connection`` for the next write, unless it broke or enough are kept."""
+    if connection.closed or connection.invalidated or connection.in_transaction():
+        connection.close()
+        return
+    with _KEPT_GUARD:
+        idle = _KEPT.setdefault(engine, [])
+        if len(idle) < KEPT_WRITERS:
+            idle.append((connection, time.monotonic()))
+            return
+    connection.close()
 
 
 @contextmanager

@@ -33,6 +33,12 @@ _EVENT_COLUMNS = (
     "received_at",
 )
 _HEAD = "SELECT seq, id FROM events WHERE line = :line AND party = :party ORDER BY seq DESC LIMIT 1"
+# A chain's head with a node_info value beside it (its halt), in one statement.
+_HEAD_AND_INFO = (
+    "SELECT h.seq, h.id, (SELECT value FROM node_info WHERE key = :key) FROM (SELECT 1) AS one "
+    "LEFT JOIN (SELECT seq, id FROM events WHERE line = :line AND party = :party "
+    "ORDER BY seq DESC LIMIT 1) AS h ON 1 = 1"
+)
 _ID_AT = "SELECT id FROM events WHERE line = :line AND party = :party AND seq = :seq"
 _INFO = "SELECT value FROM node_info WHERE key = :key"
 _INSERT = (
@@ -49,7 +55,11 @@ def _pyformat(sql: str) -> str:
     return sql
 
 
-_POSTGRES = {text: _pyformat(text) for text in (_HEAD, _ID_AT, _INFO, _INSERT)}
+_POSTGRES = {text: _pyformat(text) for text in (_HEAD, _HEAD_AND_INFO, _ID_AT, _INFO, _INSERT)}
+#: PostgreSQL: the channel every write transaction notifies, heard by every process
+#: listening once the transaction commits.
+EVENTS_CHANNEL = "hotline_events"
+_NOTIFY = f"SELECT pg_notify('{EVENTS_CHANNEL}', '')"
 
 
 class HotStatements:
@@ -72,6 +82,23 @@ class HotStatements:
         row = self._one(_INFO, {"key": key})
         return None if row is None else (row[0],)
 
+    def head_and_info(self, line: str, party: str, key: str) -> tuple[int, str | None, Any]:
+        """``(seq, id, value)``: the head of (line, party)'s chain (0 and None when it
+        is empty) and the node_info value of ``key`` (None when absent)."""
+        row = self._one(_HEAD_AND_INFO, {"line": line, "party": party, "key": key})
+        assert row is not None  # the statement always returns its one row
+        return (0, None, row[2]) if row[0] is None else (int(row[0]), str(row[1]), row[2])
+
+    def lock(self, key: int, *, notify: bool = False) -> None:
+        """PostgreSQL: take the transaction-scoped advisory lock ``key``; ``notify``:
+        also notify :data:`EVENTS_CHANNEL`, in the same round trip."""
+        sql = f"SELECT pg_advisory_xact_lock({int(key)})"  # an int: nothing to quote
+        self._run(f"{_NOTIFY}; {sql}" if notify else sql, None)
+
+    def notify(self) -> None:
+        """PostgreSQL: notify :data:`EVENTS_CHANNEL` once this transaction commits."""
+        self._run(_NOTIFY, None)
+
     def insert_events(self, rows: Sequence[Mapping[str, Any]]) -> None:
         sql = _POSTGRES[_INSERT] if self._postgres else _INSERT
         cursor = self._c.connection.cursor()
@@ -82,6 +109,15 @@ class HotStatements:
                 cursor.executemany(sql, rows)
         except self._c.dialect.loaded_dbapi.Error as exc:
             raise self._wrapped(sql, rows, exc) from exc
+        finally:
+            cursor.close()
+
+    def _run(self, sql: str, params: Mapping[str, Any] | None) -> None:
+        cursor = self._c.connection.cursor()
+        try:
+            cursor.execute(sql, params)
+        except self._c.dialect.loaded_dbapi.Error as exc:
+            raise self._wrapped(sql, params, exc) from exc
         finally:
             cursor.close()
 

@@ -58,8 +58,6 @@ log = logging.getLogger(__name__)
 
 #: The PostgreSQL channel every committed write transaction notifies (payload: nothing),
 #: so every process's live feed reads what another one wrote.
-EVENTS_CHANNEL = "hotline_events"
-_NOTIFY = sa.select(sa.func.pg_notify(EVENTS_CHANNEL, ""))
 
 _EVENT_COLUMNS = (
     events.c.id,
@@ -118,9 +116,10 @@ class Store:
         process listening on :data:`EVENTS_CHANNEL`)."""
         try:
             with writing(self.engine) as conn:
-                yield WriteTx(conn, self._parsed_line, self._line_cache)
-                if conn.dialect.name == "postgresql":
-                    conn.execute(_NOTIFY)  # delivered on commit only
+                tx = WriteTx(conn, self._parsed_line, self._line_cache)
+                yield tx
+                if conn.dialect.name == "postgresql" and not tx.notified:
+                    HotStatements(conn).notify()  # delivered on commit only
         except sa.exc.IntegrityError as exc:
             raise ChainConflict(
                 f"the write conflicts with what is stored: {exc.orig}",

@@ -28,6 +28,7 @@ from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import Party, Principal, Role
 from hotline.domain.ledger import ChainHead
 from hotline.domain.policy import Line, LineState, LineStatus
+from hotline.domain.rollback import halt_key
 from hotline.domain.verify import RefTarget, expected_ref
 from hotline.storage.hot import HotStatements
 from hotline.storage.schema import (
@@ -224,18 +225,29 @@ class WriteTx:
         self._locked: set[str] = set()
         #: What callers keep for the length of the transaction (the writer: signing keys).
         self.memo: dict[str, Any] = {}
+        #: PostgreSQL: whether the transaction has notified the events channel already
+        #: (with its first line lock, saving a round trip).
+        self.notified = False
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """Undo what the block wrote if it raises (the transaction goes on). A write the
         database refuses as conflicting raises ChainConflict."""
-        heads, infos = dict(self._heads), dict(self._infos)
+        heads, infos, locked, notified = (
+            dict(self._heads),
+            dict(self._infos),
+            set(self._locked),
+            self.notified,
+        )
         try:
             try:
                 with self._c.begin_nested():
                     yield
             except BaseException:
-                self._heads, self._infos = heads, infos  # what the savepoint undid
+                # what the savepoint undid: on PostgreSQL also the locks it took and the
+                # notification it made
+                self._heads, self._infos, self._locked = heads, infos, locked
+                self.notified = notified
                 raise
         except sa.exc.IntegrityError as exc:
             raise ChainConflict(
@@ -457,15 +469,16 @@ class WriteTx:
             # line's other hosted parties, and per-chain locks taken in opposite orders by
             # two parties sending at once would deadlock.
             digest = hashlib.sha256(f"hotline-line\x00{line}".encode()).digest()
-            self._c.execute(
-                sa.select(
-                    sa.func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))
-                )
-            )
+            self._hot.lock(int.from_bytes(digest[:8], "big", signed=True), notify=not self.notified)
+            self.notified = True
             self._locked.add(line)
-        row = self._hot.head(line, party)
-        head = ChainHead() if row is None else ChainHead(seq=row[0], id=row[1])
+        # the chain's halt is read with it: every append asks for both
+        halt = halt_key(line, party)
+        seq, last, value = self._hot.head_and_info(line, party, halt)
+        head = ChainHead() if last is None else ChainHead(seq=seq, id=last)
         self._heads[(line, party)] = head
+        if halt not in self._infos:
+            self._infos[halt] = value
         return head
 
     def id_at(self, line: str, party: str, seq: int) -> str | None:
