@@ -16,33 +16,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hotline.api.metrics import Metrics
 from hotline.config import SQLITE_IN_HOME, Settings, load_settings, write_config
 from hotline.domain.clock import Clock, format_time
 from hotline.domain.errors import AlreadyExists, StorageUnavailable
 from hotline.domain.identity import Party, parse_party_id
 from hotline.domain.tracks import NM, Track
-from hotline.exercise.record import NodeRecord
-from hotline.services.accounts import Accounts
-from hotline.services.catalogues import Catalogues
 from hotline.services.checkpoints import Checkpoints
-from hotline.services.contacts import Contacts
-from hotline.services.directory import Directory
-from hotline.services.disclosures import Disclosures
-from hotline.services.escalation import Escalations
-from hotline.services.evidence import Evidence
-from hotline.services.lines import Lines
-from hotline.services.messages import Messages
-from hotline.services.notices import Notices
-from hotline.services.outages import Outages
-from hotline.services.peering import Peering
-from hotline.services.receiver import Receiver
-from hotline.services.refusals import Refusals
-from hotline.services.relays import Relays
-from hotline.services.translations import Translations
-from hotline.services.watch import Watch
 from hotline.services.writer import LedgerWriter
-from hotline.storage.accounts import AccountStore
 from hotline.storage.engine import (
     bookkeeping_engine,
     check_schema,
@@ -50,25 +30,43 @@ from hotline.storage.engine import (
     make_engine,
     upgrade,
 )
-from hotline.storage.evidence import EvidenceStore
-from hotline.storage.history import HistoryStore
 from hotline.storage.keystore import KeyStore
-from hotline.storage.library import Library
 from hotline.storage.peers import PeerStore
 from hotline.storage.snapshots import SnapshotStore
 from hotline.storage.store import Store
 from hotline.storage.trees import TreeStore
 
-if TYPE_CHECKING:  # the HTTP apps, the peer transport and NATS: imported when built
+if TYPE_CHECKING:  # the services, the HTTP apps, the peer transport and NATS: imported
+    # when built, so that a command that only checks the record (see open_ledger) loads none
     import httpx
     from fastapi import FastAPI
     from sqlalchemy import Engine
 
+    from hotline.api.metrics import Metrics
+    from hotline.exercise.record import NodeRecord
     from hotline.federation.checkpointing import CheckpointRound
     from hotline.federation.workers import Federation
     from hotline.ingest.jetstream import TrackPublisher, TrackWriters
+    from hotline.services.accounts import Accounts
     from hotline.services.awareness import Awareness
+    from hotline.services.catalogues import Catalogues
+    from hotline.services.contacts import Contacts
+    from hotline.services.directory import Directory
+    from hotline.services.escalation import Escalations
+    from hotline.services.evidence import Evidence
     from hotline.services.incidents import Incidents
+    from hotline.services.lines import Lines
+    from hotline.services.messages import Messages
+    from hotline.services.notices import Notices
+    from hotline.services.outages import Outages
+    from hotline.services.peering import Peering
+    from hotline.services.receiver import Receiver
+    from hotline.services.refusals import Refusals
+    from hotline.services.relays import Relays
+    from hotline.services.translations import Translations
+    from hotline.services.watch import Watch
+    from hotline.storage.history import HistoryStore
+    from hotline.storage.library import Library
 
 
 class SystemClock:
@@ -117,6 +115,7 @@ class Node:
     evidence: Evidence
     history: HistoryStore
     snapshots: SnapshotStore  # workers' state, to resume from after a restart
+    ledger: Ledger  # the record and what checks it, as open_ledger gives it
     publisher: TrackPublisher | None = None  # with nats_url: tracks go through JetStream
 
     @cached_property
@@ -147,22 +146,31 @@ def database_engine(settings: Settings, url: str | None = None) -> Engine:
     return make_engine(url or settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
 
 
-def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], bytes]) -> Node:
+@dataclass
+class Ledger:
+    """A node's record and what checks it, without the services: for commands that only
+    read and verify the record (``hotline verify``), which then load none of them."""
+
+    settings: Settings
+    party: str
+    store: Store
+    writer: LedgerWriter
+    peers: PeerStore  # bookkeeping: cursors, nonces, link state, halts' alerts
+    snapshots: SnapshotStore
+    checkpoints: Checkpoints
+
+    def close(self) -> None:
+        for engine in (self.store.engine, self.peers.engine):
+            close_writer(engine)
+            engine.dispose()
+
+
+def _ledger(settings: Settings, party: str, clock: Clock) -> Ledger:
     engine = database_engine(settings)
     store = Store(engine)
     writer = LedgerWriter(store, KeyStore(settings.keys_dir), clock)
-    directory = Directory(writer, random)
     bookkeeping = bookkeeping_engine(engine)  # cursors, nonces, link state: not the record
     peers = PeerStore(bookkeeping)
-    snapshots = SnapshotStore(bookkeeping)
-    refusals = Refusals(
-        peers,
-        clock,
-        limit=settings.refusal_limit,
-        retention=settings.refusal_retention,
-        max_bytes=settings.refusal_max_bytes,
-    )
-    library = Library(engine)
     checkpoints = Checkpoints(
         writer,
         TreeStore(engine),
@@ -172,6 +180,51 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         every_events=settings.checkpoint_events,
         post_quantum=settings.checkpoint_pq,
     )
+    return Ledger(settings, party, store, writer, peers, SnapshotStore(bookkeeping), checkpoints)
+
+
+def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], bytes]) -> Node:
+    from hotline.api.metrics import Metrics
+    from hotline.services.accounts import Accounts
+    from hotline.services.catalogues import Catalogues
+    from hotline.services.contacts import Contacts
+    from hotline.services.directory import Directory
+    from hotline.services.escalation import Escalations
+    from hotline.services.evidence import Evidence
+    from hotline.services.lines import Lines
+    from hotline.services.messages import Messages
+    from hotline.services.notices import Notices
+    from hotline.services.outages import Outages
+    from hotline.services.peering import Peering
+    from hotline.services.receiver import Receiver
+    from hotline.services.refusals import Refusals
+    from hotline.services.relays import Relays
+    from hotline.services.translations import Translations
+    from hotline.services.watch import Watch
+    from hotline.storage.accounts import AccountStore
+    from hotline.storage.evidence import EvidenceStore
+    from hotline.storage.history import HistoryStore
+    from hotline.storage.library import Library
+
+    ledger = _ledger(settings, party, clock)
+    store, writer, peers, snapshots, checkpoints = (
+        ledger.store,
+        ledger.writer,
+        ledger.peers,
+        ledger.snapshots,
+        ledger.checkpoints,
+    )
+    engine = store.engine
+    bookkeeping = peers.engine
+    directory = Directory(writer, random)
+    refusals = Refusals(
+        peers,
+        clock,
+        limit=settings.refusal_limit,
+        retention=settings.refusal_retention,
+        max_bytes=settings.refusal_max_bytes,
+    )
+    library = Library(engine)
     messages = Messages(writer, directory, library)
     notices = Notices(messages, settings.lead_times)
     evidence = Evidence(writer, EvidenceStore(engine), party)
@@ -228,6 +281,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         evidence=evidence,
         history=history,
         snapshots=snapshots,
+        ledger=ledger,
         publisher=_publisher(settings.nats_url, party),
     )
 
@@ -338,6 +392,7 @@ def federation_app(node: Node) -> FastAPI:
     from hotline.federation.client import PREFIX
     from hotline.http.limits import BodyLimit, BodyLimits
     from hotline.ingest.api import mount_ingest
+    from hotline.services.disclosures import Disclosures
 
     app = create_app(
         FederationContext(
@@ -397,6 +452,8 @@ def federation_app(node: Node) -> FastAPI:
 
 def node_record(node: Node) -> NodeRecord:
     """What the exercise timeline and the after-action report read of ``node``."""
+    from hotline.exercise.record import NodeRecord
+
     return NodeRecord(
         party=node.party,
         language=node.language,
@@ -411,22 +468,49 @@ def open_node(
     environ: Mapping[str, str], home: Path | None = None, *, clock: Clock | None = None
 ) -> Node:
     """Open an initialised node. Raises StorageUnavailable if there is none at ``home``."""
-    settings = load_settings(environ, home)
+    settings, party = _settings_of_node(load_settings(environ, home))
+    node = _wire(settings, party, clock or clock_of(settings), os.urandom)
+    _check_opened(node.store, settings)
+    return node
+
+
+def open_ledger(
+    environ: Mapping[str, str], home: Path | None = None, *, clock: Clock | None = None
+) -> Ledger:
+    """Open an initialised node's record, and only that (see :class:`Ledger`). Raises
+    StorageUnavailable if there is no node at ``home``."""
+    settings, party = _settings_of_node(load_settings(environ, home))
+    ledger = _ledger(settings, party, clock or clock_of(settings))
+    try:
+        _check_opened(ledger.store, settings)
+    except BaseException:
+        ledger.close()
+        raise
+    return ledger
+
+
+def _settings_of_node(settings: Settings) -> tuple[Settings, str]:
+    """``settings`` and the party they name, once they are known to be an initialised
+    node's."""
     if not settings.config_path.exists() or not settings.party:
         raise StorageUnavailable(
             f"no hotline node at {settings.home}",
             hint="create one with `hotline init --party US`, or point --home / HOTLINE_HOME "
             "at an existing node",
         )
-    node = _wire(settings, settings.party, clock or clock_of(settings), os.urandom)
-    check_schema(node.store.engine)
-    stored_party = node.store.info("party")
+    return settings, settings.party
+
+
+def _check_opened(store: Store, settings: Settings) -> None:
+    """Raise StorageUnavailable unless ``store`` is at this hotline's schema and holds
+    the node of the party the settings name."""
+    check_schema(store.engine)
+    stored_party = store.info("party")
     if stored_party != settings.party:
         raise StorageUnavailable(
             f"the database belongs to party {stored_party}, but the config says {settings.party}",
             hint=f"check {settings.config_path}",
         )
-    return node
 
 
 def init_node(

@@ -17,7 +17,7 @@ from rich.console import Console, ConsoleDimensions
 from hotline.domain import errors
 
 if TYPE_CHECKING:
-    from hotline.app import Node
+    from hotline.app import Ledger, Node
 
 # -- exit codes ----------------------------------------------------------------------------
 # The one table of the CLI's exit codes; docs/cli.md ("Exit codes") lists the same. Errors
@@ -205,6 +205,19 @@ def node_context() -> Iterator[Node]:
         yield node
     finally:
         node.close()
+
+
+@contextmanager
+def ledger_context() -> Iterator[Ledger]:
+    """The record of the node of ``--home`` and what checks it, without the services
+    (:func:`hotline.app.open_ledger`), for commands that only read and verify it."""
+    from hotline.app import open_ledger
+
+    ledger = open_ledger(os.environ, state["home"])
+    try:
+        yield ledger
+    finally:
+        ledger.close()
 
 
 def node_now(node: Node) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from typing import TYPE_CHECKING, Annotated
@@ -14,6 +15,7 @@ from hotline.cli.base import (
     app,
     db_app,
     err,
+    ledger_context,
     node_context,
     out,
     print_json,
@@ -115,7 +117,10 @@ def verify(
     from hotline.services.verification import verify_marked
 
     views: list[ChainView] = []
-    with node_context() as node:
+    with contextlib.ExitStack() as opened:
+        # the whole node only to talk to the peer: the record alone loads much less
+        full = opened.enter_context(node_context()) if peer is not None else None
+        node = full.ledger if full is not None else opened.enter_context(ledger_context())
         total = node.store.count_events()
         with Progress(
             TextColumn("verifying"),
@@ -151,13 +156,13 @@ def verify(
                         format_time(node.writer.now()),
                     )
                 )
-        if peer is not None:  # the peer's client only when asked: it takes time to load
+        if full is not None and peer is not None:  # the peer's client only when asked
             from hotline.app import federation
             from hotline.federation.recovery import RollbackGuard
             from hotline.federation.tls import PEER_TIMEOUT, node_http
 
             with node_http(node.settings, timeout=PEER_TIMEOUT) as http:
-                fed = federation(node, http)
+                fed = federation(full, http)
                 pinned = node.peers.peer(peer.upper())
                 views = fed.compare_with(pinned)
                 RollbackGuard(node.writer, node.peers).observe(
