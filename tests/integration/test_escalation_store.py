@@ -159,3 +159,19 @@ def test_a_snapshot_altered_or_made_under_other_policies_is_not_used(
     other = _scheduler(lab_node)
     other.tick()
     assert not other.restored  # plans differ now
+
+
+def test_the_scheduler_reads_past_a_peers_messages_without_them(lab_node: Node) -> None:
+    """A peer's messages are its own node's to escalate: the scheduler's read leaves
+    them out, yet moves past them, and still reads every acknowledgement."""
+    ours = lab_node.messages.send(LINE, "US/EUCOM-JOC", flash(1))
+    lab_node.messages.ack(ours.id, "RU/NDMC")
+    theirs = lab_node.messages.send(LINE, "RU/NDMC", flash(2))  # the newest event
+    found, newest = lab_node.store.watched_after(
+        0, ["ack"], ["message", "escalation", "contact.request"], ["US"]
+    )
+    assert [(e.kind, e.party) for _, e in found] == [("message", "US"), ("ack", "RU")]
+    assert theirs.id not in {e.id for _, e in found}
+    assert newest == lab_node.store.last_pos() > max(pos for pos, _ in found)
+    again, still = lab_node.store.watched_after(newest, ["ack"], ["message"], ["US"])
+    assert (again, still) == ([], newest)

@@ -260,10 +260,15 @@ def test_a_savepoint_rolled_back_gives_up_the_line_lock_it_took(lab_node: Node) 
     _postgres_only(lab_node)
     held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
     with lab_node.store.write() as tx:
-        with pytest.raises(RuntimeError), tx.savepoint():
-            tx.head(LINE, "US")
-            assert tx._c.exec_driver_sql(held).scalar_one() == 1
-            raise RuntimeError("refused after the head was read")
+
+        def refused() -> None:
+            with tx.savepoint():
+                tx.head(LINE, "US")
+                assert tx._c.exec_driver_sql(held).scalar_one() == 1
+                raise RuntimeError("refused after the head was read")
+
+        with pytest.raises(RuntimeError):
+            refused()
         assert tx._c.exec_driver_sql(held).scalar_one() == 0
         tx.head(LINE, "US")
         assert tx._c.exec_driver_sql(held).scalar_one() == 1
@@ -283,9 +288,14 @@ def test_a_write_notifies_even_when_a_savepoint_that_notified_is_undone(
     with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as listener:
         listener.execute(f"LISTEN {EVENTS_CHANNEL}")
         with lab_node.store.write() as tx:
-            with pytest.raises(RuntimeError), tx.savepoint():
-                tx.head(LINE, "US")
-                raise RuntimeError("undone")
+
+            def undone() -> None:
+                with tx.savepoint():
+                    tx.head(LINE, "US")
+                    raise RuntimeError("undone")
+
+            with pytest.raises(RuntimeError):
+                undone()
             tx.set_info("test:hot-path", "written")
         heard = list(listener.notifies(timeout=5, stop_after=1))
     assert [n.channel for n in heard] == [EVENTS_CHANNEL]

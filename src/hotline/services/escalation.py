@@ -44,12 +44,17 @@ from hotline.storage.transaction import WriteTx
 
 log = logging.getLogger("hotline.escalation")
 
-WATCHED = (
+#: What the engine reads of the record: the messages, escalations and contact requests
+#: of the parties hosted here (a peer's are its own node's to escalate), and every
+#: acknowledgement and answer, whoever gave it.
+WATCHED_OWN = (
     EventKind.MESSAGE.value,
-    EventKind.ACK.value,
     EventKind.ESCALATION.value,
     EventKind.CONTACT_REQUEST.value,
-    *(k.value for k in CONTACT_KINDS - {EventKind.CONTACT_REQUEST}),
+)
+WATCHED_ALL = (
+    EventKind.ACK.value,
+    *sorted(k.value for k in CONTACT_KINDS - {EventKind.CONTACT_REQUEST}),
 )
 #: Most actions recorded by one tick (a catch-up after an outage goes on next tick), and
 #: per write transaction.
@@ -349,13 +354,16 @@ class Escalations:
         # as far as the store says (and skip what was seen)
         overlap = self.store.late_positions
         start = max(0, self._pos - overlap)
-        for pos, event in self.store.events_after(start, WATCHED):
+        found, newest = self.store.watched_after(
+            start, WATCHED_ALL, WATCHED_OWN, sorted(self._hosted)
+        )
+        for pos, event in found:
             if pos <= self._pos and pos in self._recent:
                 continue
             self._observe(event)
             if overlap:
                 self._recent.add(pos)
-            self._pos = max(self._pos, pos)
+        self._pos = max(self._pos, newest)  # past what was left out too
         if overlap:
             floor = self._pos - overlap
             self._recent = {p for p in self._recent if p > floor}

@@ -350,6 +350,31 @@ class Store:
         with self._read() as c:
             return [(int(r.pos), event_of(r)) for r in c.execute(query)]
 
+    def watched_after(
+        self, pos: int, kinds: Collection[str], own_kinds: Collection[str], own: Collection[str]
+    ) -> tuple[list[tuple[int, Event]], int]:
+        """Events stored after position ``pos`` of ``kinds``, or of ``own_kinds`` by the
+        parties ``own``, with their positions; and the newest position read past (the
+        events left out are not even parsed, as a peer's messages are not by a reader of
+        its own)."""
+        wanted: sa.ColumnElement[bool] = events.c.kind.in_(list(kinds))
+        if own_kinds and own:
+            wanted = sa.or_(
+                wanted,
+                sa.and_(events.c.kind.in_(list(own_kinds)), events.c.party.in_(list(own))),
+            )
+        query = (
+            sa.select(events.c.pos, events.c.raw, events.c.sig, events.c.received_at)
+            .where(events.c.pos > pos, wanted)
+            .order_by(events.c.pos)
+        )
+        with self._read() as c:
+            newest = c.execute(sa.select(sa.func.max(events.c.pos))).scalar_one() or 0
+            found = [
+                (int(r.pos), event_of(r)) for r in c.execute(query.where(events.c.pos <= newest))
+            ]
+        return found, max(int(newest), pos)
+
     def referring(self, ids: Collection[str], kinds: Collection[str]) -> list[Event]:
         """Events of ``kinds`` that refer to any of ``ids`` (acks, escalations, answers)."""
         wanted = list(ids)
