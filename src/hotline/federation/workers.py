@@ -163,6 +163,11 @@ class Federation:
 
     def deliver_once(self) -> int:
         """Push every chain of ours that a peer does not hold yet; the number delivered."""
+        shared = self._shared()
+        if not shared:  # no peer on any line: nothing to read, nothing to push
+            # and once one is pinned, every chain is looked at
+            self._behind, self._retry_at, self._last_pos = False, None, -1
+            return 0
         position = self.store.last_pos()
         now = self.writer.now()
         tick = self.monotonic()
@@ -173,7 +178,7 @@ class Federation:
         heads = self.store.heads()  # ours to push; the peers' to say how far we hold them
         cursors = self.peers.cursors()
         delivered, behind, retry_at = 0, False, None
-        for peer, state in self._shared():
+        for peer, state in shared:
             head = heads.get((state.line.id, self.party))
             key = (peer.party, state.line.id, self.party)
             cursor = cursors.get(key)
