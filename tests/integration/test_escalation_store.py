@@ -175,3 +175,31 @@ def test_the_scheduler_reads_past_a_peers_messages_without_them(lab_node: Node) 
     assert newest == lab_node.store.last_pos() > max(pos for pos, _ in found)
     again, still = lab_node.store.watched_after(newest, ["ack"], ["message"], ["US"])
     assert (again, still) == ([], newest)
+
+
+@pytest.mark.usefixtures("snapshot_from_one")
+def test_a_restored_scheduler_keeps_no_snapshot_until_its_items_are_made(
+    lab_node: Node, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save would make every item of a restored engine at once, in one tick: it waits
+    until the ticks have made them a part at a time."""
+    monkeypatch.setattr("hotline.services.escalation.SETTLE_BATCH", 2)
+    lab_node.messages.send_many(LINE, "US/EUCOM-JOC", [flash(n) for n in range(6)])
+    assert lab_node.escalations.tick() == []  # keeps a snapshot
+    first = lab_node.escalations.snapshots.get("escalation")
+    assert first is not None
+    resumed = _scheduler(lab_node)
+    resumed.tick()
+    assert resumed.restored and resumed.engine is not None
+    clock.advance(minutes=6)  # a save is due: the record moved, time passed
+    lab_node.messages.send(LINE, "US/EUCOM-JOC", flash(7))
+    unsettled = []
+    while resumed.engine.unsettled:
+        unsettled.append(resumed.engine.unsettled)
+        before = lab_node.escalations.snapshots.get("escalation")
+        resumed.tick()
+        if resumed.engine.unsettled:
+            assert lab_node.escalations.snapshots.get("escalation") == before
+    assert len(unsettled) >= 3  # made two a tick, with no save meanwhile
+    resumed.tick()
+    assert lab_node.escalations.snapshots.get("escalation") != first  # then it saves

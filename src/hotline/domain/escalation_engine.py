@@ -84,6 +84,11 @@ class Engine:
     def __len__(self) -> int:
         return len(self._open) + (self._kept.left if self._kept else 0)
 
+    @property
+    def unsettled(self) -> int:
+        """Items of a loaded dump not made objects yet (see :meth:`settle`)."""
+        return self._kept.left if self._kept else 0
+
     def __contains__(self, ref: object) -> bool:
         """Whether ``ref`` is open (asking makes nothing an object)."""
         if not isinstance(ref, str):

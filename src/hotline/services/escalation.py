@@ -300,6 +300,10 @@ class Escalations:
     def _save_if_due(self, now: datetime) -> None:
         if self.engine is None or len(self.engine) < SNAPSHOT_FROM:
             return
+        if self.engine.unsettled:
+            # a restored engine still making its items: a save now would make them all
+            # in this tick; the next ticks make them a part at a time (SETTLE_BATCH)
+            return
         if self._saved is not None and (
             self._saved[0] == self._pos or now - self._saved[1] < SNAPSHOT_EVERY
         ):
