@@ -6,12 +6,14 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import threading
 from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from hotline.domain.clock import parse_time
 from hotline.domain.events import Event, EventKind
@@ -369,3 +371,37 @@ def test_a_held_claim_that_is_not_our_event_moves_nothing(pair: Pair) -> None:
     assert not pair.ru.receiver.note_held("US", LINE, head.seq, "0" * 64)
     assert not pair.ru.receiver.note_held("US", LINE, head.seq + 5, head.id or "")
     assert pair.ru.peers.cursors()[("US", LINE, "RU")] == before
+
+
+def test_signatures_are_checked_before_the_write_lock_is_taken(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checking a pushed batch's signatures takes most of its time: the node's other
+    writers do not wait for it."""
+    from hotline.services import receiver
+
+    checked = receiver.check_authentic
+    others: list[bool] = []
+
+    def check_while_another_writes(*args: Any, **kwargs: Any) -> Any:
+        if not others:
+
+            def write() -> None:
+                with pair.ru.store.write() as tx:
+                    tx.set_info("test:other-writer", "wrote")
+
+            other = threading.Thread(target=write)
+            other.start()
+            other.join(timeout=5)
+            others.append(not other.is_alive())
+        return checked(*args, **kwargs)
+
+    monkeypatch.setattr(receiver, "check_authentic", check_while_another_writes)
+    sent = pair.us.messages.send(
+        LINE,
+        "US/EUCOM-JOC",
+        MessageDraft(MessageKind.NOTIFICATION, Precedence.ROUTINE, "Patrol", "Routine."),
+    )
+    pair.settle()
+    assert others == [True]  # the other writer was not kept waiting
+    assert [i.message.id for i in pair.ru.messages.inbox("RU")] == [sent.id]
