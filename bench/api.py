@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import platform
 import random
@@ -45,10 +44,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
+from databases import database_on
 from limits import beside, cpu_seconds, measure
 from limits import report as limits_report
 
@@ -184,27 +183,6 @@ def set_up(
         node.close()
 
 
-@contextlib.contextmanager
-def database_on(server: str | None) -> Iterator[str | None]:
-    """A new, empty database on the PostgreSQL ``server`` for the run (None: SQLite)."""
-    if server is None:
-        yield None
-        return
-    import sqlalchemy as sa
-
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"hotline_apibench_{os.getpid()}"
-    with admin.connect() as c:
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
@@ -231,7 +209,7 @@ def main() -> None:
     workers = ("--workers", str(args.workers)) if args.workers else ()
     with (
         tempfile.TemporaryDirectory(prefix="hotline-apibench-") as tmp,
-        database_on(args.postgres) as database,
+        database_on(args.postgres, "apibench") as database,
     ):
         home = Path(tmp) / "node"
         tokens = set_up(home, args.clients, env, database, args.lines)

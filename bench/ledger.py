@@ -1,9 +1,10 @@
 """Ledger benchmark: signed, committed appends per second on one node, and verification.
 
-Prints figures; asserts nothing. Runs on SQLite in a temporary folder by default
-(``--database`` for another URL, e.g. PostgreSQL).
+Prints figures; asserts nothing. Runs on SQLite in a temporary folder by default;
+``--postgres URL`` puts the node in a new database on that PostgreSQL server (dropped
+afterwards).
 
-    .venv/bin/python bench/ledger.py [--events 20000] [--sync FULL]
+    .venv/bin/python bench/ledger.py [--events 20000] [--sync FULL] [--postgres URL]
 
 Figures:
 - append, one event per transaction: sign (Ed25519) + insert + commit, as the node does
@@ -30,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from databases import database_on
 from limits import beside, measure, report
 
 from hotline.app import init_node
@@ -55,12 +57,17 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20000, help="events per append run")
     parser.add_argument("--sends", type=int, default=3000, help="messages for the send run")
     parser.add_argument("--sync", default="FULL", help="SQLite synchronous mode")
-    parser.add_argument("--database", default=None, help="database URL (default: SQLite)")
+    parser.add_argument("--postgres", metavar="URL", help="PostgreSQL server (default: SQLite)")
     args = parser.parse_args()
+    with database_on(args.postgres, "ledgerbench") as database:
+        _run(args, database)
+
+
+def _run(args: argparse.Namespace, database: str | None) -> None:
 
     home = Path(tempfile.mkdtemp(prefix="hotline-bench-")) / "node"
     environ = {"HOTLINE_SQLITE_SYNCHRONOUS": args.sync}
-    node = init_node(environ, home, "US", "United States", database_url=args.database)
+    node = init_node(environ, home, "US", "United States", database_url=database)
     node.directory.add_party("RU", "Russian Federation", hosted=True)
     node.directory.add_principal("US/EUCOM-JOC", "EUCOM JOC", ["watch_officer"])
     node.directory.add_principal("RU/NDMC", "NDMC", ["watch_officer"])
@@ -83,7 +90,7 @@ def main() -> None:
     )
     print(f"database: {node.settings.database_url} (synchronous={args.sync})")
     postgres = node.store.engine.dialect.name == "postgresql"
-    limits = measure(0.5, args.database if postgres else None)
+    limits = measure(0.5, database if postgres else None)
     print(report(limits))
 
     latencies = []
