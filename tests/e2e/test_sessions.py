@@ -205,16 +205,21 @@ def test_a_burst_across_two_processes_never_takes_the_right_password_when_locked
 
 
 @pytest.mark.slow
-def test_a_burst_with_the_right_password_checks_at_most_five(site: Site) -> None:
+def test_a_burst_with_the_right_password_checks_at_most_five_wrong_ones(site: Site) -> None:
+    """However many guesses arrive with the right password among them, at most five wrong
+    ones are checked. The right one, once checked, gives its place back (a desk that
+    signs in is not counted as failing), so a guess arriving after it may take that place:
+    the checks are then the five wrong ones and the right one."""
     hasher = counting(site.node.accounts, real_cost=True)
     accounts = site.node.accounts
     logins = [
         (lambda n=n: service_login(accounts, PASSWORD if n == 20 else WRONG)) for n in range(40)
     ]
     statuses = burst(logins)
-    assert len(hasher.checked) <= MAX_FAILURES
+    assert statuses[401] <= MAX_FAILURES
     assert statuses[401] + statuses[200] == len(hasher.checked)
     assert statuses[200] <= 1
+    assert len(hasher.checked) <= MAX_FAILURES + statuses[200]
 
 
 def test_a_stranger_cannot_lock_a_desk_out_of_its_own_address(site: Site) -> None:
