@@ -378,9 +378,9 @@ def test_signatures_are_checked_before_the_write_lock_is_taken(
 ) -> None:
     """Checking a pushed batch's signatures takes most of its time: the node's other
     writers do not wait for it."""
-    from hotline.services import receiver
+    from hotline.services import pushed
 
-    checked = receiver.check_authentic
+    checked = pushed.check_authentic
     others: list[bool] = []
 
     def check_while_another_writes(*args: Any, **kwargs: Any) -> Any:
@@ -396,7 +396,7 @@ def test_signatures_are_checked_before_the_write_lock_is_taken(
             others.append(not other.is_alive())
         return checked(*args, **kwargs)
 
-    monkeypatch.setattr(receiver, "check_authentic", check_while_another_writes)
+    monkeypatch.setattr(pushed, "check_authentic", check_while_another_writes)
     sent = pair.us.messages.send(
         LINE,
         "US/EUCOM-JOC",

@@ -11,7 +11,6 @@ meanwhile, is left alone.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -589,20 +588,3 @@ class Escalations:
             reason_content(due.ref, f"no answer from {state.addressee} within {window}"),
             hosted=self._hosted,
         )
-
-
-def steps_taken(events: Iterable[Event]) -> list[dict[str, Any]]:
-    """The escalation events about one item, as the overdue report shows them."""
-    return [
-        {
-            "at": e.body["ts"],
-            "action": e.content.get("action"),
-            "step": e.content.get("step"),
-            "cycle": e.content.get("cycle"),
-            "line": e.line,
-            "outcome": e.content.get("outcome"),
-            "to": e.content.get("to"),
-            "event": e.id,
-        }
-        for e in events
-    ]

@@ -3,6 +3,7 @@ with what the escalation engine has done about it so far."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,7 +13,7 @@ from hotline.domain.contact import ContactStatus
 from hotline.domain.events import Event, EventKind
 from hotline.domain.precedence import Precedence
 from hotline.services.contacts import Contacts
-from hotline.services.escalation import awaited, steps_taken
+from hotline.services.escalation import awaited
 from hotline.storage.store import Store
 
 
@@ -132,3 +133,20 @@ def overdue(
         for r in requests
     )
     return sorted(items, key=lambda i: i.deadline)
+
+
+def steps_taken(events: Iterable[Event]) -> list[dict[str, Any]]:
+    """The escalation events about one item, as the overdue report shows them."""
+    return [
+        {
+            "at": e.body["ts"],
+            "action": e.content.get("action"),
+            "step": e.content.get("step"),
+            "cycle": e.content.get("cycle"),
+            "line": e.line,
+            "outcome": e.content.get("outcome"),
+            "to": e.content.get("to"),
+            "event": e.id,
+        }
+        for e in events
+    ]

@@ -35,7 +35,6 @@ from hotline.domain.identity import (
     party_of,
 )
 from hotline.domain.intake import (
-    check_authentic,
     check_content,
     check_escalation,
     check_forward,
@@ -51,6 +50,7 @@ from hotline.domain.translation import check_form as check_translation_form
 from hotline.domain.verify import KeyDirectory
 from hotline.services.halts import halted, rollback_by_receipt
 from hotline.services.halts import put as put_halt
+from hotline.services.pushed import Checked, check_batch, check_signed
 from hotline.services.refusals import Refusals
 from hotline.services.writer import LedgerWriter
 from hotline.storage.library import Library
@@ -103,19 +103,6 @@ class _Taken:
     after_commit: list[Event]
     evidence: tuple[bytes, bytes] | None
     bad: Event | None
-
-
-@dataclass(frozen=True)
-class _Checked:
-    """One pushed event as checked before its batch's transaction: read (or why it could
-    not be), and whether its signature held under the key directory this node holds.
-    ``refused`` is the refusal of a known key's signature; an unknown key is checked
-    again in the transaction, where a rotation earlier in the batch may have added it."""
-
-    event: Event | None
-    malformed: str | None = None
-    authentic: bool = False
-    refused: RequestRefused | None = None
 
 
 #: Every how many requests the nonces too old to matter are dropped.
@@ -182,7 +169,7 @@ class Receiver:
             self._nonce_uses += 1
             if self._nonce_uses % FORGET_EVERY == 1:
                 forget = nonce.forget_before
-        checked = self._check_signatures(sender, items)  # before the write lock, not under it
+        checked = check_batch(items, self._keys, sender)  # before the write lock, not under it
         taken = self.writer.transact(
             partial(self._take, sender, line_id, party, items, checked, arrived, nonce, forget),
             line_id,
@@ -205,36 +192,6 @@ class Receiver:
             self._record(sender, refused, line_id, party, taken.evidence, taken.bad)
         return taken.result
 
-    def _check_signatures(
-        self, sender: str, items: Sequence[tuple[bytes, bytes]]
-    ) -> list[_Checked]:
-        """Each event of a batch read and its signature checked, outside the transaction
-        that stores it: the keys a signature is checked against are only ever added to,
-        so the answer for a known key is the one the transaction would give, and the
-        other writers of the node do not wait for it."""
-        keys = self._keys()
-        checked: list[_Checked] = []
-        for raw, sig in items:
-            try:
-                event = Event.from_raw(raw, sig)
-            except InvalidInput as exc:
-                checked.append(_Checked(None, malformed=str(exc)))
-                break  # the batch stops here
-            try:
-                try:
-                    check_authentic(event, keys, sender)
-                except RequestRefused as exc:
-                    if exc.reason != "unknown key":
-                        raise
-                    keys = self._keys(refresh=True)  # a key pinned since: look again
-                    check_authentic(event, keys, sender)
-            except RequestRefused as exc:
-                unknown = exc.reason == "unknown key"
-                checked.append(_Checked(event, refused=None if unknown else exc))
-                continue
-            checked.append(_Checked(event, authentic=True))
-        return checked
-
     def note_held(self, sender: str, line_id: str, seq: int, event_id: str) -> bool:
         """``sender``'s node says (in a signed request) it holds this node's chain on
         ``line_id`` up to ``seq``, ``event_id``: if that is the event stored there, the
@@ -252,7 +209,7 @@ class Receiver:
         line_id: str,
         party: str,
         items: Sequence[tuple[bytes, bytes]],
-        checked: Sequence[_Checked],
+        checked: Sequence[Checked],
         arrived: str,
         nonce: NonceUse | None,
         forget: str | None,
@@ -288,13 +245,7 @@ class Receiver:
                 if pre.refused is not None:
                     raise pre.refused
                 if not pre.authentic:  # its key unknown before: maybe rotated in this batch
-                    try:
-                        check_authentic(event, keys, sender)
-                    except RequestRefused as exc:
-                        if exc.reason != "unknown key":
-                            raise
-                        keys = self._keys(refresh=True)  # a key pinned since: look again
-                        check_authentic(event, keys, sender)
+                    keys = check_signed(event, keys, self._keys, sender)
                 if retired is None:
                     retired = tx.retired_key_ids()
                 if event.key_id in retired and tx.retired_in_chain(
