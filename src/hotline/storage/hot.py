@@ -12,7 +12,8 @@ maps every other (a uniqueness failure is a ChainConflict).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -101,34 +102,31 @@ class HotStatements:
 
     def insert_events(self, rows: Sequence[Mapping[str, Any]]) -> None:
         sql = _POSTGRES[_INSERT] if self._postgres else _INSERT
-        cursor = self._c.connection.cursor()
-        try:
+        with self._cursor(sql, rows) as cursor:
             if len(rows) == 1:
                 cursor.execute(sql, rows[0])
             else:
                 cursor.executemany(sql, rows)
-        except self._c.dialect.loaded_dbapi.Error as exc:
-            raise self._wrapped(sql, rows, exc) from exc
-        finally:
-            cursor.close()
 
     def _run(self, sql: str, params: Mapping[str, Any] | None) -> None:
-        cursor = self._c.connection.cursor()
-        try:
+        with self._cursor(sql, params) as cursor:
             cursor.execute(sql, params)
-        except self._c.dialect.loaded_dbapi.Error as exc:
-            raise self._wrapped(sql, params, exc) from exc
-        finally:
-            cursor.close()
 
     def _one(self, sql: str, params: Mapping[str, Any]) -> Sequence[Any] | None:
         if self._postgres:
             sql = _POSTGRES[sql]
-        cursor = self._c.connection.cursor()
-        try:
+        with self._cursor(sql, params) as cursor:
             cursor.execute(sql, params)
             row: Sequence[Any] | None = cursor.fetchone()
             return row
+
+    @contextmanager
+    def _cursor(self, sql: str, params: Any) -> Iterator[Any]:
+        """A driver cursor of the connection, closed after; what the driver raises comes
+        out as SQLAlchemy's error for ``sql``."""
+        cursor = self._c.connection.cursor()
+        try:
+            yield cursor
         except self._c.dialect.loaded_dbapi.Error as exc:
             raise self._wrapped(sql, params, exc) from exc
         finally:
