@@ -205,6 +205,68 @@ def test_duplicate_push_is_idempotent(pair: Pair) -> None:
     assert verify_store(pair.ru.store).ok
 
 
+def test_an_event_held_byte_for_byte_is_not_checked_again(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """During a catch-up the pulls and the pushes carry the same events: what is held
+    already, with the same signature, is not verified a second time. A copy whose
+    signature differs is checked, and refused."""
+    from hotline.services import pushed
+
+    held = pair.ru.store.heads()[(LINE, "US")]
+    send(pair, "US", 3)
+    client = pair.us_fed.client(pair.us.peers.peer("RU"))
+    batch = pair.us.store.chain(LINE, "US", held.seq, 100)
+    assert client.push(LINE, "US", batch).data["stored"] == 3
+
+    checked = pushed.check_authentic
+    calls: list[str] = []
+
+    def counted(event: Event, *args: Any, **kwargs: Any) -> Any:
+        calls.append(event.id)
+        return checked(event, *args, **kwargs)
+
+    monkeypatch.setattr(pushed, "check_authentic", counted)
+    again = client.push(LINE, "US", batch)
+    assert (again.data["stored"], again.data["duplicates"]) == (0, 3)
+    assert calls == []
+
+    forged = replace(batch[1], sig=bytes(64))
+    answer = client.push(LINE, "US", [batch[0], forged, batch[2]])
+    assert calls == [forged.id]
+    assert (answer.status, answer.data["error"], answer.data["duplicates"]) == (
+        422,
+        "bad signature",
+        1,
+    )
+    assert pair.ru.peers.rejections()[0].reason == "bad signature"
+    assert ids(pair.ru.store.chain(LINE, "US", held.seq, 100)) == ids(batch)
+
+
+def test_a_long_batch_is_checked_on_every_core_and_stored_in_order(pair: Pair) -> None:
+    """Past PARALLEL_FROM events the signatures are checked in parts side by side; what
+    is stored, and where a bad signature stops the batch, are as in one pass."""
+    from hotline.services.pushed import PARALLEL_FROM
+
+    held = pair.ru.store.heads()[(LINE, "US")]
+    count = PARALLEL_FROM + 8
+    send(pair, "US", count)
+    client = pair.us_fed.client(pair.us.peers.peer("RU"))
+    batch = pair.us.store.chain(LINE, "US", held.seq, 100)
+    bad = count - 5
+    forged = [*batch[:bad], replace(batch[bad], sig=bytes(64)), *batch[bad + 1 :]]
+    answer = client.push(LINE, "US", forged)
+    assert (answer.status, answer.data["error"], answer.data["stored"]) == (
+        422,
+        "bad signature",
+        bad,
+    )
+    assert ids(pair.ru.store.chain(LINE, "US", held.seq, 100)) == ids(batch[:bad])
+    rest = client.push(LINE, "US", batch)
+    assert (rest.data["stored"], rest.data["duplicates"]) == (count - bad, bad)
+    assert ids(pair.ru.store.chain(LINE, "US", held.seq, 100)) == ids(batch)
+
+
 def test_a_gap_is_answered_409_and_the_cursor_rewinds_to_fill_it(pair: Pair) -> None:
     pair.settle()
     held = pair.ru.store.heads()[(LINE, "US")]

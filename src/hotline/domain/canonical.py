@@ -20,10 +20,12 @@ def canonical(value: Any) -> bytes:
     beyond the I-JSON range, a non-string key, an unsupported type).
     """
     if _plain(value):
-        try:
-            return _fast(value).encode("utf-8")
-        except UnicodeEncodeError:
-            pass  # a lone surrogate: the RFC 8785 encoder says what it makes of it
+        text = _fast(value)
+        if _plain_text(text):
+            try:
+                return text.encode("utf-8")
+            except UnicodeEncodeError:
+                pass  # a lone surrogate: the RFC 8785 encoder says what it makes of it
     try:
         return bytes(rfc8785.dumps(value))
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
@@ -44,8 +46,13 @@ def content_id(value: Any) -> str:
 _EXACT_INT = 2**53 - 1
 
 
+#: Python's encoder set to write as RFC 8785 does (for a plain value); built once, as
+#: ``json.dumps`` with these options builds one on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def _fast(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def _plain_text(text: str) -> bool:
@@ -55,20 +62,32 @@ def _plain_text(text: str) -> bool:
 
 
 def _plain(value: Any) -> bool:
-    """Whether Python's encoder writes ``value`` exactly as RFC 8785 does: it holds only
-    strings of the BMP, integers in the I-JSON range, booleans, null, lists and
-    string-keyed objects; no float (the two write numbers differently)."""
-    if isinstance(value, str):
-        return _plain_text(value)
-    if value is None or isinstance(value, bool):
-        return True
-    if type(value) is int:
-        return -_EXACT_INT <= value <= _EXACT_INT
-    if isinstance(value, dict):
-        return all(type(k) is str and _plain_text(k) and _plain(v) for k, v in value.items())
-    if type(value) is list or type(value) is tuple:
-        return all(_plain(v) for v in value)
-    return False
+    """Whether Python's encoder writes ``value`` as RFC 8785 does, its strings aside: it
+    holds only strings, integers in the I-JSON range, booleans, null, lists and
+    string-keyed objects; no float (the two write numbers differently). The strings are
+    checked on the encoded text (:func:`_plain_text`), in one pass.
+
+    A walk with a stack of its own, comparing exact types first: it runs on every event
+    signed, and one call per value cost more than the encoding."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is int:
+            if not -_EXACT_INT <= item <= _EXACT_INT:
+                return False
+        elif kind is dict or isinstance(item, dict):
+            for key in item:
+                if type(key) is not str:
+                    return False
+            pending.extend(item.values())
+        elif kind is list or kind is tuple:
+            pending.extend(item)
+        elif not isinstance(item, str):
+            return False
+    return True
 
 
 def parse_checked(raw: bytes) -> tuple[Any, bool]:

@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import re
 
+import nacl.bindings
 import nacl.exceptions
 import nacl.signing
 
@@ -46,21 +47,23 @@ def b64decode(text: str, *, field: str = "base64") -> bytes:
 class SigningKey:
     """An Ed25519 private key held in memory."""
 
-    __slots__ = ("_key", "public")
+    __slots__ = ("_secret", "_seed", "public")
 
     def __init__(self, seed: bytes) -> None:
         if len(seed) != SEED_BYTES:
             raise InvalidInput("key", f"an Ed25519 seed is {SEED_BYTES} bytes, got {len(seed)}")
-        self._key = nacl.signing.SigningKey(seed)
-        self.public = PublicKey(bytes(self._key.verify_key))
+        public, self._secret = nacl.bindings.crypto_sign_seed_keypair(seed)
+        self._seed = bytes(seed)
+        self.public = PublicKey(public)
 
     def sign(self, message: bytes) -> bytes:
-        """The 64-byte detached signature of ``message``."""
-        return bytes(self._key.sign(message).signature)
+        """The 64-byte detached signature of ``message``. (libsodium's own call, without
+        the wrapper objects of ``nacl.signing``: every event signed pays for them.)"""
+        return nacl.bindings.crypto_sign(message, self._secret)[:SIGNATURE_BYTES]
 
     def seed(self) -> bytes:
         """The 32-byte seed, for storing the key."""
-        return bytes(self._key)
+        return self._seed
 
 
 class PublicKey:

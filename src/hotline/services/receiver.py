@@ -9,7 +9,7 @@ stored is receipted by this node in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -169,7 +169,8 @@ class Receiver:
             self._nonce_uses += 1
             if self._nonce_uses % FORGET_EVERY == 1:
                 forget = nonce.forget_before
-        checked = check_batch(items, self._keys, sender)  # before the write lock, not under it
+        held = partial(self.store.chain_bytes, line_id, party)
+        checked = check_batch(items, self._keys, sender, held)  # before the write lock
         taken = self.writer.transact(
             partial(self._take, sender, line_id, party, items, checked, arrived, nonce, forget),
             line_id,
@@ -367,8 +368,7 @@ class Receiver:
         if kind == EventKind.MESSAGE:
             if state.status is not LineStatus.ACTIVE:
                 raise RequestRefused("line not active", f"line {event.line} is not active")
-            others = (s.line for s in tx.lines() if event.author in s.line.policy.principals)
-            check_message(state.line, event, others)
+            check_message(state.line, event, _lines_of(tx, event.author))
             if "coded" in content:
                 self._check_coded(tx, state.line, event, content["coded"])
             intent = content.get("intent")
@@ -590,3 +590,11 @@ def _seq(event: Event | None) -> int | None:
         return None
     seq = event.body.get("seq")
     return seq if isinstance(seq, int) else None
+
+
+def _lines_of(tx: WriteTx, principal: str) -> Iterator[Line]:
+    """The lines ``principal`` may use, read only if asked for (to name the lines that
+    would take a refused kind): not once per message stored."""
+    for state in tx.lines():
+        if principal in state.line.policy.principals:
+            yield state.line
