@@ -250,6 +250,36 @@ def test_a_token_revoked_by_another_process_stops_working_within_the_recheck(
     refused(api.client.get(API + "/me", headers=bearer(token)), 401, "token is unknown")
 
 
+def test_tokens_cached_are_rechecked_together_and_a_changed_principal_is_seen(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once per RECHECK every cached token is asked about in one query (not each in
+    its own); a key rotated meanwhile by another process is seen by all of them."""
+    tokens = [api.node.accounts.create_token(NDMC) for _ in range(5)]
+    for token in tokens:
+        assert ok(api.client.get(API + "/me", headers=bearer(token)))["principal"] == NDMC
+    asked: list[str] = []
+    store = api.node.accounts.accounts
+    for name in ("holder", "live_tokens"):
+        method = getattr(store, name)
+        monkeypatch.setattr(
+            store, name, lambda *a, _m=method, _n=name, **k: asked.append(_n) or _m(*a, **k)
+        )
+    other = open_node({}, api.node.settings.home, clock=api.clock)  # e.g. the CLI
+    try:
+        other.accounts.logout(tokens[0])
+        rotated, _, _ = other.directory.rotate_key(NDMC)
+    finally:
+        other.close()
+    later = accounts_module.time.monotonic() + RECHECK + 0.1
+    monkeypatch.setattr(accounts_module.time, "monotonic", lambda: later)
+    for token in tokens[1:]:
+        assert ok(api.client.get(API + "/me", headers=bearer(token)))["principal"] == NDMC
+        assert api.node.accounts.authenticate(token).key == rotated.key
+    assert asked == ["live_tokens"]
+    refused(api.client.get(API + "/me", headers=bearer(tokens[0])), 401, "token is unknown")
+
+
 @pytest.mark.parametrize(
     ("headers", "message"),
     [

@@ -105,6 +105,30 @@ def test_a_refused_write_is_undone_alone(serving: Node) -> None:
     assert_sound(serving)
 
 
+def test_a_refused_write_alone_in_its_transaction_leaves_no_trace(serving: Node) -> None:
+    """A job that has the transaction to itself runs without a savepoint: its error
+    undoes the whole transaction, and the caller gets that error, not another."""
+    message = serving.messages.send(DECONFLICTION, US_JOC, draft("first"))
+    before = serving.store.count_events()
+    commits = serving.writer.group.commits
+
+    def half_then_refuse(tx: WriteTx) -> None:
+        state = serving.store.line(DECONFLICTION)
+        serving.writer.append(
+            tx, state.line, EventKind.ACK, RU_NDMC, {"ref": message.id}, hosted=frozenset()
+        )
+        raise PolicyRefused("refused after writing")
+
+    with pytest.raises(PolicyRefused, match="refused after writing"):
+        serving.writer.transact(half_then_refuse)
+    assert serving.writer.group.commits == commits  # nothing committed for it
+    assert serving.store.acks_of([message.id]) == []
+    assert serving.store.count_events() == before
+    after = serving.messages.send(DECONFLICTION, US_JOC, draft("after"))
+    assert after.seq == message.seq + 1
+    assert_sound(serving)
+
+
 def test_when_the_transaction_fails_no_caller_is_told_it_was_stored(
     serving: Node, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,7 +4,8 @@ sending at once cost one commit (one fsync) per batch rather than one each.
 While a node serves (``hotline serve`` starts it), :meth:`GroupCommit.run` hands a job
 to one committing thread. That thread takes every job waiting, up to ``batch``, and runs
 them in order in one write transaction, each in a savepoint of its own: a job that
-raises is rolled back alone and its caller gets the error; the others go on. Only when
+raises is rolled back alone and its caller gets the error; the others go on (a job alone
+in its transaction has no savepoint: its error rolls the transaction back). Only when
 the transaction has committed does any caller get its result, so nothing is reported
 stored that is not. When the group is not running, a job runs in a transaction of its
 own in the caller's thread, as before.
@@ -113,18 +114,24 @@ class GroupCommit:
                 return
 
     def _commit(self, jobs: list[tuple[Job, Future[Any]]]) -> None:
+        committed = True
         for attempt in range(1, DEADLOCK_RETRIES + 1):
             outcomes: list[tuple[Future[Any], bool, Any]] = []
             try:
                 with self.store.write() as tx:
-                    for job, done in jobs:
-                        try:
-                            with tx.savepoint():
-                                outcomes.append((done, True, job(tx)))
-                        except Exception as exc:  # that caller's error; the batch goes on
-                            if is_deadlock(exc):
-                                raise  # the whole transaction goes, and is run again
-                            outcomes.append((done, False, exc))
+                    if len(jobs) == 1:
+                        outcomes.append(_alone(tx, *jobs[0]))
+                    else:
+                        for job, done in jobs:
+                            try:
+                                with tx.savepoint():
+                                    outcomes.append((done, True, job(tx)))
+                            except Exception as exc:  # that caller's error; the batch goes on
+                                if is_deadlock(exc):
+                                    raise  # the whole transaction goes, and is run again
+                                outcomes.append((done, False, exc))
+            except _Undone as undone:  # the one job failed, and nothing of it is stored
+                outcomes, committed = [(jobs[0][1], False, undone.error)], False
             except BaseException as exc:  # the transaction failed: nothing of it is stored
                 if isinstance(exc, Exception) and is_deadlock(exc) and attempt < DEADLOCK_RETRIES:
                     # another process's writes took the same chain locks in another order
@@ -144,7 +151,28 @@ class GroupCommit:
                 results.append((done, value))
             else:
                 done.set_exception(value)
-        self.commits += 1
+        self.commits += committed
         self.jobs += len(results)
         for done, result in results:
             done.set_result(result)
+
+
+class _Undone(Exception):
+    """The one job of a transaction failed: the transaction is rolled back, with all
+    it wrote, and the error goes to that job's caller."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _alone(tx: WriteTx, job: Job, done: Future[Any]) -> tuple[Future[Any], bool, Any]:
+    """Run the one job of a transaction. It needs no savepoint of its own (two more
+    statements a write): if it fails, the whole transaction is undone (:class:`_Undone`)."""
+    try:
+        with tx.conflicts():
+            return done, True, job(tx)
+    except Exception as exc:
+        if is_deadlock(exc):
+            raise  # the whole transaction goes, and is run again
+        raise _Undone(exc) from exc

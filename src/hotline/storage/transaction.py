@@ -239,7 +239,7 @@ class WriteTx:
             set(self._locked),
             self.notified,
         )
-        try:
+        with self.conflicts():
             try:
                 with self._c.begin_nested():
                     yield
@@ -249,6 +249,12 @@ class WriteTx:
                 self._heads, self._infos, self._locked = heads, infos, locked
                 self.notified = notified
                 raise
+
+    @contextmanager
+    def conflicts(self) -> Iterator[None]:
+        """A write the database refuses as conflicting raises ChainConflict."""
+        try:
+            yield
         except sa.exc.IntegrityError as exc:
             raise ChainConflict(
                 f"the write conflicts with what is stored: {exc.orig}",
