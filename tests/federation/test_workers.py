@@ -215,7 +215,18 @@ def chain_ids(node: Node, party: str) -> list[str]:
 
 
 def assert_same_chains(nodes: Nodes) -> None:
-    """Both sides hold both chains of the line, whole, with no message twice."""
+    """Both sides hold both chains of the line, whole, with no message twice. A chain's
+    latest events (a receipt written as the last push was answered) may still be on
+    their way to the other side: the two are compared once they have arrived."""
+    wait_for(
+        "each side to hold the other's latest events",
+        lambda: all(
+            nodes.us_node.store.heads().get((LINE, party))
+            == nodes.ru_node.store.heads().get((LINE, party))
+            for party in ("US", "RU")
+        ),
+        explain=nodes.explain,
+    )
     for party in ("US", "RU"):
         ours = nodes.us_node.store.chain(LINE, party, 0, 1_000_000)
         theirs = nodes.ru_node.store.chain(LINE, party, 0, 1_000_000)
