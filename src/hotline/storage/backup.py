@@ -34,8 +34,8 @@ from hotline.domain.clock import format_time
 from hotline.domain.errors import AlreadyExists, InvalidInput
 from hotline.domain.rollback import Cause, Halt, halt_key
 from hotline.storage.engine import SCHEMA_HEAD, check_schema, upgrade
+from hotline.storage.line_cache import LINES_VERSION
 from hotline.storage.schema import DERIVED, metadata
-from hotline.storage.transaction import LINES_VERSION
 
 FORMAT = 1
 MANIFEST = "manifest.json"

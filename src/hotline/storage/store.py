@@ -32,6 +32,7 @@ from hotline.domain.policy import Line, LineState, LineStatus
 from hotline.domain.verify import RefTarget, StoredEvent, StoredLine
 from hotline.storage.engine import writing
 from hotline.storage.hot import HotStatements
+from hotline.storage.line_cache import LineCache, cached_lines
 from hotline.storage.schema import (
     escalation_policies,
     events,
@@ -44,10 +45,8 @@ from hotline.storage.schema import (
 )
 from hotline.storage.transaction import (
     RETRYABLE_SQLSTATES,
-    LineCache,
     WriteTx,
     as_bytes,
-    cached_lines,
     current_keys,
     event_of,
     read_principals,
