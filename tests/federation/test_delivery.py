@@ -243,6 +243,23 @@ def test_an_event_held_byte_for_byte_is_not_checked_again(
     assert ids(pair.ru.store.chain(LINE, "US", held.seq, 100)) == ids(batch)
 
 
+@pytest.mark.parametrize("seq", [[1], {"n": 1}, "1", 1.5, None, -1])
+def test_a_pushed_event_whose_seq_is_no_number_is_refused_as_malformed(
+    pair: Pair, seq: object
+) -> None:
+    """What a peer claims is read before it is checked: a seq of any JSON type gets a
+    refusal, never an error of the node."""
+    held = pair.ru.store.heads()[(LINE, "US")]
+    send(pair, "US", 1)
+    event = pair.us.store.chain(LINE, "US", held.seq, 1)[0]
+    body = {**event.body, "seq": seq}
+    raw = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    bad = Event.from_raw(raw, pair.us.writer.key("US/EUCOM-JOC").sign(raw))
+    answer = pair.us_fed.client(pair.us.peers.peer("RU")).push(LINE, "US", [bad])
+    assert answer.status == 422
+    assert answer.data["stored"] == 0
+
+
 def test_a_long_batch_is_checked_on_every_core_and_stored_in_order(pair: Pair) -> None:
     """Past PARALLEL_FROM events the signatures are checked in parts side by side; what
     is stored, and where a bad signature stops the batch, are as in one pass."""

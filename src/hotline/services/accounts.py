@@ -158,7 +158,7 @@ class Accounts:
 
         Every token cached is asked about together, in two queries once per
         :data:`RECHECK`, not one by one: fifty operators' consoles would otherwise cost
-        two queries a request for a fifth of the requests."""
+        two queries a request for one request in eight."""
         if time.monotonic() - self._rechecked > RECHECK:
             self._recheck_all()
         with self._guard:

@@ -74,7 +74,7 @@ def check_batch(
             break
     held = _held(events, stored) if stored is not None else {}
     checked = [Checked(e, authentic=True) for e in events]
-    new = [i for i, e in enumerate(events) if held.get(e.body.get("seq")) != (e.raw, e.sig)]
+    new = [i for i, e in enumerate(events) if held.get(_seq(e) or 0) != (e.raw, e.sig)]
     results = _checked_on_all_cores([events[i] for i in new], keys, sender)
     for i, result in zip(new, results, strict=True):
         checked[i] = result
@@ -122,9 +122,15 @@ def _checked_on_all_cores(events: Sequence[Event], keys: Keys, sender: str) -> l
     return [checked for part in done for checked in part]
 
 
-def _held(events: Sequence[Event], stored: Stored) -> dict[object, tuple[bytes, bytes]]:
+def _seq(event: Event) -> int | None:
+    """The seq a pushed event names, if it is a number at all (it is not checked yet)."""
+    seq = event.body.get("seq")
+    return seq if type(seq) is int and seq > 0 else None
+
+
+def _held(events: Sequence[Event], stored: Stored) -> dict[int, tuple[bytes, bytes]]:
     """seq -> (raw, sig) stored, over the seqs ``events`` name (read in one query)."""
-    seqs = [s for e in events if type(s := e.body.get("seq")) is int and s > 0]
+    seqs = [s for e in events if (s := _seq(e)) is not None]
     if not seqs:
         return {}
     first = min(seqs)
