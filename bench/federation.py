@@ -3,7 +3,7 @@
 Prints figures; asserts nothing.
 
     .venv/bin/python bench/federation.py [--rate 200] [--seconds 10] [--burst 5000]
-                                         [--catchup 10000]
+                                         [--catchup 10000] [--profile DIR]
 
 Figures:
 - latency: messages sent on US at a steady rate; for each, the time from the send
@@ -14,6 +14,10 @@ Figures:
 - catch-up: RU stopped, N messages sent on US, RU restarted; seconds from RU answering
   again to RU holding all N (and US holding the receipt for the last), beside the time
   RU took to start.
+
+``--profile DIR`` records each node under py-spy from its start to the end of the run
+(collapsed stacks, DIR/us.txt and DIR/ru.txt; the catch-up restarts RU, whose second run
+is DIR/ru-2.txt).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import statistics
@@ -73,8 +78,9 @@ ENV = {**os.environ, "HOTLINE_CATCHUP_INTERVAL": "1s", "HOTLINE_DELIVERY_BATCH":
 
 
 class Server:
-    def __init__(self, home: Path, port: int) -> None:
+    def __init__(self, home: Path, port: int, profile: Path | None = None) -> None:
         self.home, self.port, self.proc = home, port, None
+        self.profile, self.runs, self.spy = profile, 0, None
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
@@ -96,12 +102,28 @@ class Server:
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=0.5).is_success:
-                    return
+                    break
             except httpx.HTTPError:
                 time.sleep(0.05)
-        sys.exit(f"node at {self.home} did not start")
+        else:
+            sys.exit(f"node at {self.home} did not start")
+        self.runs += 1
+        if self.profile is not None:
+            spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+            suffix = "" if self.runs == 1 else f"-{self.runs}"
+            out = self.profile / f"{self.home.name}{suffix}.txt"
+            pid = str(self.proc.pid)
+            self.spy = subprocess.Popen(
+                [spy, "record", "--nonblocking", "-f", "raw", "-o", str(out), "--pid", pid],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
 
     def stop(self) -> None:
+        if self.spy is not None:  # py-spy writes its file when interrupted
+            self.spy.send_signal(signal.SIGINT)
+            self.spy.wait(30)
+            self.spy = None
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -144,7 +166,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--burst", type=int, default=5000)
     parser.add_argument("--catchup", type=int, default=10000)
+    parser.add_argument("--profile", type=Path, help="py-spy stacks of both nodes, in DIR")
     args = parser.parse_args()
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
 
     root = Path(tempfile.mkdtemp(prefix="hotline-fedbench-"))
     us_home, ru_home = root / "us", root / "ru"
@@ -173,7 +198,7 @@ def main() -> None:
     )
     cli(us_home, "peer", "import", str(root / "ru.json"), "--yes")
     cli(ru_home, "peer", "import", str(root / "us.json"), "--yes")
-    us, ru = Server(us_home, us_port), Server(ru_home, ru_port)
+    us, ru = Server(us_home, us_port, args.profile), Server(ru_home, ru_port, args.profile)
     us.start()
     ru.start()
     try:

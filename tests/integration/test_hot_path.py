@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from hotline.app import Node, open_node
 from hotline.domain.errors import ChainConflict, ChainHalted, RequestRefused
@@ -147,6 +148,51 @@ def test_lines_changed_by_another_process_are_seen(lab_node: Node, clock: FakeCl
         other.lines.accept("us-ru-leaders", "RU")
         assert lab_node.store.line("us-ru-leaders").status is LineStatus.ACTIVE
         assert lab_node.store.lines("US")[-1].accepted_by == frozenset({"US", "RU"})
+    finally:
+        other.close()
+
+
+def test_peers_changed_by_another_process_are_seen(lab_node: Node, clock: FakeClock) -> None:
+    """Delivery reads the peers after every commit and keeps them; a peer pinned,
+    changed or removed through another node object on the same database, or by SQL typed
+    into it, is seen by the first at its next read."""
+    assert lab_node.peers.peers() == []  # read once: kept
+    at = "2022-03-01T00:00:00.000Z"
+    other = open_node({}, lab_node.settings.home, clock=clock)
+    try:
+        other.peers.save_peer("RU", ("https://127.0.0.1:8443",), "ab" * 32, "{}", at)
+        assert [(p.party, p.urls) for p in lab_node.peers.peers()] == [
+            ("RU", ("https://127.0.0.1:8443",))
+        ]
+        other.peers.save_peer("RU", ("https://127.0.0.1:9443",), "ab" * 32, "{}", at)
+        assert lab_node.peers.peer("RU").urls == ("https://127.0.0.1:9443",)
+        with other.peers.engine.begin() as c:
+            c.execute(sa.text("DELETE FROM peers WHERE party = 'RU'"))
+        assert lab_node.peers.peers() == []
+    finally:
+        other.close()
+
+
+def test_parties_and_keys_changed_by_another_process_are_seen(
+    lab_node: Node, clock: FakeClock
+) -> None:
+    """Every signed request reads its sender's node key from the parties, which each
+    process keeps; a party added, or a key retired, through another process is seen at
+    the next read."""
+    assert {p.id for p in lab_node.store.parties()} == {"US", "RU"}
+    key = lab_node.store.party("RU").node_key
+    assert key is not None
+    other = open_node({}, lab_node.settings.home, clock=clock)
+    try:
+        other.directory.add_party("UA", "Ukraine", hosted=False)
+        assert {p.id for p in lab_node.store.parties()} == {"US", "RU", "UA"}
+        with other.store.engine.begin() as c:
+            c.execute(
+                sa.text(
+                    "UPDATE keys SET retired_at = '2022-03-01T00:00:00.000Z' WHERE owner = 'RU'"
+                )
+            )
+        assert lab_node.store.party("RU").node_key is None
     finally:
         other.close()
 

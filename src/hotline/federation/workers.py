@@ -135,6 +135,8 @@ class Federation:
 
     def _shared(self) -> list[tuple[Peer, LineState]]:
         pinned = {p.party: p for p in self.peers.peers()}
+        if not pinned:
+            return []  # no peer: the lines need not be read
         return [
             (pinned[other], state)
             for state in self.store.lines(self.party)

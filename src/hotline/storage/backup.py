@@ -34,8 +34,8 @@ from hotline.domain.clock import format_time
 from hotline.domain.errors import AlreadyExists, InvalidInput
 from hotline.domain.rollback import Cause, Halt, halt_key
 from hotline.storage.engine import SCHEMA_HEAD, check_schema, upgrade
-from hotline.storage.line_cache import LINES_VERSION
 from hotline.storage.schema import DERIVED, metadata
+from hotline.storage.versioned import VERSIONS
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -286,6 +286,6 @@ def _halt_shared_chains(c: sa.Connection, at: str) -> list[Halt]:
 
 
 def _kept(table: str, row: Mapping[Any, Any]) -> bool:
-    """Whether a row belongs in a backup: not the lines' version, which the database
-    writes itself whenever lines are written (restoring them writes a new one)."""
-    return not (table == "node_info" and row.get("key") == LINES_VERSION)
+    """Whether a row belongs in a backup: not a table's version, which the database
+    writes itself whenever the table is written (restoring it writes a new one)."""
+    return not (table == "node_info" and row.get("key") in VERSIONS)

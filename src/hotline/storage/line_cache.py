@@ -14,49 +14,27 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hotline.domain.policy import Line, LineState, LineStatus
-from hotline.storage.hot import HotStatements
 from hotline.storage.schema import line_parties, lines
+from hotline.storage.versioned import LINES_VERSION, Versioned
 
-#: The node_info key whose value the database changes whenever a line or a line's party
-#: changes (triggers of migration 0013), whoever changes it.
-LINES_VERSION = "lines:version"
-_UNREAD = object()
+#: Every line as last read, with the :data:`LINES_VERSION` it was read at: shared by a
+#: store's reads and write transactions, which read the version (a few microseconds)
+#: rather than the lines, and read the lines again only once another one has changed them.
+LineCache = Versioned[list[LineState]]
 
 
-class LineCache:
-    """Every line as last read, with the :data:`LINES_VERSION` it was read at: shared by
-    a store's reads and write transactions, which read the version (a few microseconds)
-    rather than the lines, and read the lines again only once another one has changed
-    them, in this process or another."""
-
-    def __init__(self) -> None:
-        self._held: tuple[object, list[LineState]] = (_UNREAD, [])
-
-    def get(self, version: str | None) -> list[LineState] | None:
-        held, states = self._held
-        return states if held == version else None
-
-    def put(self, version: str | None, states: list[LineState]) -> None:
-        self._held = (version, states)
+def line_cache(parse: Callable[[str], Line]) -> LineCache:
+    """A cache of every line, parsed with ``parse``."""
+    return Versioned(LINES_VERSION, lambda c: read_lines(c, parse, None, None))
 
 
 def cached_lines(
-    c: Connection,
-    cache: LineCache,
-    parse: Callable[[str], Line],
-    party: str | None,
-    line_id: str | None,
+    c: Connection, cache: LineCache, party: str | None, line_id: str | None
 ) -> list[LineState]:
     """:func:`read_lines` through ``cache`` (``c`` sees no change of its own)."""
-    found = HotStatements(c).info(LINES_VERSION)  # first: a change after it reads again
-    version = None if found is None else found[0]
-    states = cache.get(version)
-    if states is None:
-        states = read_lines(c, parse, None, None)
-        cache.put(version, states)
     return [
         s
-        for s in states
+        for s in cache.read(c)
         if (party is None or party in s.line.parties) and (line_id is None or s.line.id == line_id)
     ]
 

@@ -27,6 +27,7 @@ from hotline.storage.schema import (
     refusal_counts,
     rejections,
 )
+from hotline.storage.versioned import PEERS_VERSION, Versioned
 
 _INSERT_NONCE = sa.insert(nonces)
 
@@ -113,10 +114,17 @@ class LinkAlert:
     closed_at: str | None
 
 
+def _read_peers(c: Connection) -> list[Peer]:
+    rows = c.execute(sa.select(peers).order_by(peers.c.party)).all()
+    return [Peer(r.party, tuple(json.loads(r.urls)), r.fingerprint, r.imported_at) for r in rows]
+
+
 class PeerStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._nonce_uses = 0
+        # read after every commit by delivery: kept, and read again once one changes
+        self._peers = Versioned(PEERS_VERSION, _read_peers)
 
     @contextmanager
     def _conn(self, write: bool = False) -> Iterator[Connection]:
@@ -146,11 +154,9 @@ class PeerStore:
                 conn.execute(sa.insert(peers).values(party=party, **values))
 
     def peers(self) -> list[Peer]:
+        """Every pinned peer, ordered by party (one small read while none has changed)."""
         with self._conn() as c:
-            rows = c.execute(sa.select(peers).order_by(peers.c.party)).all()
-        return [
-            Peer(r.party, tuple(json.loads(r.urls)), r.fingerprint, r.imported_at) for r in rows
-        ]
+            return list(self._peers.read(c))
 
     def peer(self, party: str) -> Peer:
         for found in self.peers():

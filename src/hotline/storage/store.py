@@ -32,7 +32,7 @@ from hotline.domain.policy import Line, LineState, LineStatus
 from hotline.domain.verify import RefTarget, StoredEvent, StoredLine
 from hotline.storage.engine import writing
 from hotline.storage.hot import HotStatements
-from hotline.storage.line_cache import LineCache, cached_lines
+from hotline.storage.line_cache import cached_lines, line_cache
 from hotline.storage.schema import (
     escalation_policies,
     events,
@@ -52,6 +52,7 @@ from hotline.storage.transaction import (
     read_principals,
     resolve_ids,
 )
+from hotline.storage.versioned import PARTIES_VERSION, Versioned
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,15 @@ _EVENT_COLUMNS = (
 LATE_POSITIONS = 2000
 
 
+def _read_parties(c: Connection) -> list[Party]:
+    rows = c.execute(sa.select(parties).order_by(parties.c.id)).all()
+    node_keys = current_keys(c, [r.id for r in rows])
+    return [
+        Party(id=r.id, name=r.name, hosted=bool(r.hosted), node_key=node_keys.get(r.id))
+        for r in rows
+    ]
+
+
 class Store:
     """Reads, and :meth:`write` transactions, over one database."""
 
@@ -89,7 +99,8 @@ class Store:
         self._hosted: dict[str, bool] = {}
         #: Called (in the writing thread) after each write transaction has committed.
         self.committed: list[Callable[[], None]] = []
-        self._line_cache = LineCache()
+        self._line_cache = line_cache(self._parsed_line)
+        self._parties = Versioned(PARTIES_VERSION, _read_parties)
 
     def _parsed_line(self, terms: str) -> Line:
         """A line's stored terms, parsed once per distinct text (terms never change in
@@ -164,13 +175,9 @@ class Store:
     # -- directory -------------------------------------------------------------------
 
     def parties(self) -> list[Party]:
+        """Every party with its node key in force (one small read while none changed)."""
         with self._read() as c:
-            rows = c.execute(sa.select(parties).order_by(parties.c.id)).all()
-            node_keys = current_keys(c, [r.id for r in rows])
-        return [
-            Party(id=r.id, name=r.name, hosted=bool(r.hosted), node_key=node_keys.get(r.id))
-            for r in rows
-        ]
+            return list(self._parties.read(c))
 
     def party(self, party_id: str) -> Party:
         for party in self.parties():
@@ -243,7 +250,7 @@ class Store:
     def lines(self, party: str | None = None, *, line_id: str | None = None) -> list[LineState]:
         """Lines this node holds (``party``'s only, or the one ``line_id``, if given)."""
         with self._read() as c:
-            return cached_lines(c, self._line_cache, self._parsed_line, party, line_id)
+            return cached_lines(c, self._line_cache, party, line_id)
 
     def line(self, line_id: str) -> LineState:
         """One line. An active line is kept in memory once read: its terms are fixed and
@@ -527,16 +534,5 @@ class Store:
 
 
 def _stored(r: Any) -> StoredEvent:
-    return StoredEvent(
-        id=r.id,
-        line=r.line,
-        party=r.party,
-        seq=r.seq,
-        prev=r.prev,
-        kind=r.kind,
-        author=r.author,
-        ts=r.ts,
-        ref=r.ref,
-        raw=as_bytes(r.raw),
-        sig=as_bytes(r.sig),
-    )
+    """A row of :data:`_EVENT_COLUMNS` (by position: a name costs a lookup per field)."""
+    return StoredEvent(*r[:9], as_bytes(r[9]), as_bytes(r[10]))

@@ -245,7 +245,7 @@ class WriteTx:
     def _lines(self, party: str | None, line_id: str | None) -> list[LineState]:
         if self._line_cache is None or self._lines_changed:
             return read_lines(self._c, self._parse, party, line_id)
-        return cached_lines(self._c, self._line_cache, self._parse, party, line_id)
+        return cached_lines(self._c, self._line_cache, party, line_id)
 
     def _changing_lines(self) -> None:
         """This transaction changes a line: the database gives the lines a new version

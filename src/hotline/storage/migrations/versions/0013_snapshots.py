@@ -20,7 +20,7 @@ depends_on = None
 
 
 _WATCHED = ("lines", "line_parties")
-# the node_info key "lines:version" (hotline.storage.line_cache.LINES_VERSION)
+# the node_info key "lines:version" (hotline.storage.versioned.LINES_VERSION)
 _SQLITE_NEW_VERSION = (
     "BEGIN INSERT OR REPLACE INTO node_info (key, value) "
     "VALUES ('lines:version', lower(hex(randomblob(8)))); END"
