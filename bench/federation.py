@@ -81,6 +81,7 @@ class Server:
     def __init__(self, home: Path, port: int, profile: Path | None = None) -> None:
         self.home, self.port, self.proc = home, port, None
         self.profile, self.runs, self.spy = profile, 0, None
+        self.log = (home.parent / f"{home.name}.log").open("ab")  # the node's log, kept
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
@@ -94,8 +95,8 @@ class Server:
                 "--listen",
                 f"127.0.0.1:{self.port}",
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             env=ENV,
         )
         deadline = time.monotonic() + 20
@@ -113,8 +114,9 @@ class Server:
             suffix = "" if self.runs == 1 else f"-{self.runs}"
             out = self.profile / f"{self.home.name}{suffix}.txt"
             pid = str(self.proc.pid)
+            record = [spy, "record", "--nonblocking", "-r", "250", "-f", "raw"]
             self.spy = subprocess.Popen(
-                [spy, "record", "--nonblocking", "-f", "raw", "-o", str(out), "--pid", pid],
+                [*record, "-o", str(out), "--pid", pid],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -310,6 +312,7 @@ def main() -> None:
         node.close()
         report = cli(us_home, "verify", "--peer", "RU", "--json")
         print(f"both ledgers verify and agree: {json.loads(report)['ok']}")
+        print(f"the nodes' logs: {root / 'us.log'}, {root / 'ru.log'}")
     finally:
         us.stop()
         ru.stop()

@@ -276,3 +276,31 @@ def test_catch_up_pulls_a_line_the_peer_proposed_during_an_outage(pair: Pair) ->
     views = pair.ru_fed.catch_up_once()
     assert ("us-ru-attache-2", "US") in states(views)
     assert pair.ru.store.line("us-ru-attache-2").proposed_by == "US"
+
+
+def test_a_long_pull_comes_page_by_page_in_order_and_its_receipts_go_back_at_once(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RU pulls what US could not push, a page at a time, the next page fetched and
+    checked while the one before is stored. Nothing of a pull went back in an answer to
+    US: RU pushes its receipts at once, not after ``receipt_grace``."""
+    from hotline.federation import workers
+
+    monkeypatch.setattr(workers, "PULL_PAGE", 7)
+    pair.settle()
+    pair.net.down |= {RU_URL, RU_BACKUP}
+    sent = send(pair, "US", 30)
+    pair.settle()
+    pair.net.down.clear()
+    pulls_before = sum(1 for r in pair.net.requests if r.method == "GET")
+    pair.ru_fed.catch_up_once()
+    assert message_ids(pair, "RU", "US")[-30:] == [e.id for e in sent]
+    pulls = [
+        r
+        for r in pair.net.requests[pulls_before:]
+        if r.method == "GET" and "after_seq" in str(r.url)
+    ]
+    assert len(pulls) >= 30 // 7
+    assert verify_store(pair.ru.store).ok
+    assert pair.ru_fed.deliver_once() >= 1  # the pulled events' receipts, without waiting
+    assert pair.us.store.heads()[(LINE, "RU")] == pair.ru.store.heads()[(LINE, "RU")]

@@ -314,7 +314,8 @@ def test_batches_larger_than_the_batch_size_are_split(pair: Pair) -> None:
     held = pair.ru.store.heads()[(LINE, "US")]
     sent = send(pair, "US", 12)
     pair.net.requests.clear()
-    pair.settle()
+    while pair.us_fed.deliver_once():  # US alone: an answer to RU's push may carry ours
+        pass
 
     ours = [body for _, body in pushes(pair) if body["line"] == LINE and body["party"] == "US"]
     sizes = [len(body["events"]) for body in ours]
@@ -441,6 +442,25 @@ def test_receipts_wait_for_the_peer_to_say_it_holds_them(pair: Pair) -> None:
     assert len(to_us) == 1 and to_us[0]["party"] == "RU"  # the one after the grace
     assert pair.us.store.heads() == pair.ru.store.heads()
     assert pair.ru.peers.cursors()[("US", LINE, "RU")].acked_seq == held.seq
+
+
+def test_the_answer_to_a_push_carries_the_receipts_the_pusher_lacks(pair: Pair) -> None:
+    """RU pulled US's latest messages before US pushed them: its receipt of them went back
+    in no answer. US's next push says how far it holds RU's chain, and the answer carries
+    RU's chain from there, that receipt included, so US holds it without a gap at once
+    (the answer's receipt alone would not follow on from what US holds, and would be
+    dropped until RU pushed its chain a second later)."""
+    pair.settle()
+    send(pair, "US", 2)
+    pair.ru_fed.catch_up_once()  # RU pulls them, and receipts them on its chain
+    ru_head = pair.ru.store.heads()[(LINE, "RU")]
+    assert pair.us.store.heads()[(LINE, "RU")].seq < ru_head.seq
+    send(pair, "US", 1)
+    assert pair.us_fed.deliver_once() == 3  # two RU held already, one new
+    answered = pair.us.store.heads()[(LINE, "RU")]
+    assert answered == pair.ru.store.heads()[(LINE, "RU")]
+    assert answered.seq == ru_head.seq + 1  # the pulled batch's receipt, then this one's
+    assert verify_store(pair.us.store).ok
 
 
 def test_a_held_claim_that_is_not_our_event_moves_nothing(pair: Pair) -> None:

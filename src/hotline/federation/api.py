@@ -38,7 +38,7 @@ from hotline.domain.notes import b64decode_std, parse_checkpoint, parse_note
 from hotline.domain.proofs import parse_origin
 from hotline.domain.requests import AuthenticRequest, check_request, screen_request, sign_answer
 from hotline.domain.rotation import ROTATION_HEADER
-from hotline.federation.client import PREFIX, decode_events, encode_events
+from hotline.federation.client import PREFIX, decode_events, encode_events, encode_stored
 from hotline.http.limits import BodyTooLarge, bounded_int
 from hotline.services.checkpoints import Checkpoints
 from hotline.services.outages import Outages
@@ -51,6 +51,9 @@ from hotline.storage.peers import PeerStore
 log = logging.getLogger("hotline.federation")
 
 PULL_LIMIT = 1000
+#: The most events of this node's own chain an answer to a push carries (those after
+#: what the pusher says it holds: the new receipt, and any it lacks before it).
+ANSWER_EVENTS = 50
 
 
 def as_refusal(exc: InvalidInput | RequestRefused) -> RequestRefused:
@@ -314,18 +317,24 @@ def create_app(ctx: FederationContext) -> FastAPI:
         nonce = NonceUse(auth.nonce, format_time(ctx.clock.now() - 2 * ctx.skew))
         result = ctx.receiver.accept(auth.sender, line, party, items, nonce)
         held = data.get("held")
+        ours: list[tuple[bytes, bytes]] = []
         if (
             isinstance(held, dict)
             and type(held.get("seq")) is int
             and held["seq"] > 0
             and isinstance(held.get("id"), str)
         ):
-            ctx.receiver.note_held(auth.sender, line, held["seq"], held["id"])
+            ours = ctx.receiver.note_held(
+                auth.sender, line, held["seq"], held["id"], after=ANSWER_EVENTS
+            )
         payload: dict[str, Any] = {
             "stored": result.stored,
             "duplicates": result.duplicates,
             "head": {"seq": result.head.seq, "id": result.head.id},
             "receipt": encode_events([result.receipt])[0] if result.receipt else None,
+            # our chain after what the pusher holds: the receipt, and whatever it lacks
+            # before it (a receipt of events this node pulled, say)
+            "events": encode_stored(ours),
         }
         if result.refused is not None:
             payload.update(error=result.refused.reason, detail=result.refused.detail)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -27,6 +28,7 @@ from hotline.federation.client import RFC9421, PeerClient, decode_events, head_o
 from hotline.federation.recovery import RollbackGuard
 from hotline.federation.tls import peer_http
 from hotline.services.outages import Outages
+from hotline.services.pushed import Checked
 from hotline.services.receiver import Receiver
 from hotline.services.rotations import NodeRotations
 from hotline.services.writer import LedgerWriter
@@ -34,6 +36,9 @@ from hotline.storage.peers import Cursor, Peer, PeerStore
 from hotline.storage.transaction import WriteTx
 
 log = logging.getLogger("hotline.federation")
+
+#: Events asked for in one pull of a catch-up (the peer may send fewer).
+PULL_PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,9 @@ class Federation:
         self._batch: dict[tuple[str, str, str], int] = {}  # smaller after a 413, per chain
         # when a chain was first seen lacking only receipts at the peer (monotonic clock)
         self._receipts_since: dict[tuple[str, str, str], float] = {}
+        # chains whose peer's events came by pull: their receipts are pushed without
+        # waiting, as no answer to a push of the peer's carried them
+        self._pulled: set[tuple[str, str, str]] = set()
 
     # -- clients -------------------------------------------------------------------------
 
@@ -198,6 +206,7 @@ class Federation:
                 continue
             behind = True
             self._receipts_since.pop(key, None)
+            self._pulled.discard(key)
             delivered += self._push(
                 peer,
                 state.line.id,
@@ -216,10 +225,13 @@ class Federation:
         """When a chain whose only events the peer lacks are receipts is due: they went
         back in the answers to the peer's pushes already, and the peer says how far it
         holds our chain when it next pushes, so they are pushed only once
-        ``timing.receipt_grace`` has passed without that."""
+        ``timing.receipt_grace`` has passed without that. Receipts of events this node
+        pulled went back in no answer: they are due at once."""
         if not self.store.only_receipts_after(line, self.party, acked):
             self._receipts_since.pop(key, None)
             return None
+        if key in self._pulled:
+            return tick
         since = self._receipts_since.setdefault(key, tick)
         return since + self.timing.receipt_grace.total_seconds()
 
@@ -267,10 +279,12 @@ class Federation:
                 key, f"{answer.status} {data.get('error')}: {data.get('detail')}", failures
             )
             return 0
-        receipt = data.get("receipt")
-        if receipt:  # it also comes in the peer's own chain; placing it now saves time
+        # the peer's chain after what we said we hold (its receipt of this push, and any
+        # event of it we lack before that): placing them now saves a push of its own
+        theirs = data.get("events") or ([data["receipt"]] if data.get("receipt") else [])
+        if theirs:
             with contextlib.suppress(HotlineError):
-                self.receiver.accept(peer.party, line, peer.party, decode_events([receipt]))
+                self.receiver.accept(peer.party, line, peer.party, decode_events(theirs))
         self.peers.delivered(key, head.seq, head.id, format_time(self.writer.now()))
         self._due.pop(key, None)
         if answer.status != 200:  # part of the batch was stored, then one was refused
@@ -386,16 +400,45 @@ class Federation:
     def _pull(
         self, client: PeerClient, line: str, party: str, ours: ChainHead, theirs: ChainHead
     ) -> None:
-        while ours.seq < theirs.seq:
-            answer = client.pull(line, party, ours.seq, 1000)
-            if answer.status != 200 or not answer.data.get("events"):
-                return
-            result = self.receiver.accept(
-                client.peer, line, party, decode_events(answer.data["events"])
-            )
-            if result.refused is not None or result.head.seq <= ours.seq:
-                return
-            ours = result.head
+        """Pull what we lack of the peer's chain, a page at a time. While a page is
+        stored, the next one is fetched and its signatures checked (it is dropped, and
+        fetched again from where the chain stands, if the page before was not stored
+        whole)."""
+        if ours.seq >= theirs.seq:
+            return
+        with ThreadPoolExecutor(1, thread_name_prefix="pull-ahead") as ahead:
+            page = self._page(client, line, party, ours.seq)
+            while page is not None:
+                pairs, checked = page
+                last = checked[-1].event if checked else None
+                end = last.seq if last is not None and last.seq is not None else None
+                following = (
+                    ahead.submit(self._page, client, line, party, end)
+                    if end is not None and end < theirs.seq
+                    else None
+                )
+                self._pulled.add((client.peer, line, self.party))  # before its receipt
+                result = self.receiver.accept(client.peer, line, party, pairs, checked=checked)
+                if result.refused is not None or result.head.seq <= ours.seq:
+                    return
+                ours = result.head
+                if ours.seq >= theirs.seq:
+                    return
+                if following is not None and ours.seq == end:
+                    page = following.result()
+                else:
+                    page = self._page(client, line, party, ours.seq)
+
+    def _page(
+        self, client: PeerClient, line: str, party: str, after: int
+    ) -> tuple[list[tuple[bytes, bytes]], list[Checked]] | None:
+        """The peer's events of (line, party) after ``after`` (up to :data:`PULL_PAGE`),
+        read and checked; None when it has none to give."""
+        answer = client.pull(line, party, after, PULL_PAGE)
+        if answer.status != 200 or not answer.data.get("events"):
+            return None
+        pairs = decode_events(answer.data["events"])
+        return pairs, self.receiver.check(client.peer, line, party, pairs)
 
     def _view(
         self,

@@ -155,10 +155,12 @@ class Receiver:
         party: str,
         items: Sequence[tuple[bytes, bytes]],
         nonce: NonceUse | None = None,
+        checked: Sequence[Checked] | None = None,
     ) -> BatchResult:
         """Check and store a batch of (line, party)'s events sent by ``sender``'s node.
         ``nonce``: the nonce of the request that carried it, recorded in the same commit
-        as the events. Raises RequestRefused ("replay") when it was used before."""
+        as the events. Raises RequestRefused ("replay") when it was used before.
+        ``checked``: what :meth:`check` found of ``items``, when it was asked before."""
         if party != sender:
             wrong = RequestRefused("wrong chain", f"{sender} pushed {party}'s chain")
             self._record(sender, wrong, line_id, party, items[0] if items else None)
@@ -169,8 +171,8 @@ class Receiver:
             self._nonce_uses += 1
             if self._nonce_uses % FORGET_EVERY == 1:
                 forget = nonce.forget_before
-        held = partial(self.store.chain_bytes, line_id, party)
-        checked = check_batch(items, self._keys, sender, held)  # before the write lock
+        if checked is None:
+            checked = self.check(sender, line_id, party, items)  # before the write lock
         taken = self.writer.transact(
             partial(self._take, sender, line_id, party, items, checked, arrived, nonce, forget),
             line_id,
@@ -193,16 +195,30 @@ class Receiver:
             self._record(sender, refused, line_id, party, taken.evidence, taken.bad)
         return taken.result
 
-    def note_held(self, sender: str, line_id: str, seq: int, event_id: str) -> bool:
+    def check(
+        self, sender: str, line_id: str, party: str, items: Sequence[tuple[bytes, bytes]]
+    ) -> list[Checked]:
+        """Each of ``items`` read and its signature checked, as :meth:`accept` needs them:
+        a batch can be checked while the one before it is stored. Stores nothing."""
+        held = partial(self.store.chain_bytes, line_id, party)
+        return check_batch(items, self._keys, sender, held)
+
+    def note_held(
+        self, sender: str, line_id: str, seq: int, event_id: str, after: int = 0
+    ) -> list[tuple[bytes, bytes]]:
         """``sender``'s node says (in a signed request) it holds this node's chain on
         ``line_id`` up to ``seq``, ``event_id``: if that is the event stored there, the
         delivery cursor moves on, and the events up to it are not pushed again (receipts
-        reach the sender in the answers to its pushes). Whether the cursor moved."""
-        ours = self.store.chain_bytes(line_id, self.own, seq - 1, 1)
+        reach the sender in the answers to its pushes). Returns up to ``after`` of the
+        events that follow it, as stored, for the answer: the sender then holds our
+        chain without a gap, whatever reached it since by other ways (none when the
+        sender's word is not what we hold there: delivery finds out and says so)."""
+        ours = self.store.chain_bytes(line_id, self.own, seq - 1, 1 + after)
         if not ours or digest(ours[0][0]) != event_id:
-            return False  # not what we hold there: delivery finds out and says so
+            return []
         at = format_time(self.writer.now())
-        return self.peers.held((sender, line_id, self.own), seq, event_id, at)
+        self.peers.held((sender, line_id, self.own), seq, event_id, at)
+        return list(ours[1:])
 
     def _take(
         self,

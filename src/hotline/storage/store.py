@@ -535,4 +535,6 @@ class Store:
 
 def _stored(r: Any) -> StoredEvent:
     """A row of :data:`_EVENT_COLUMNS` (by position: a name costs a lookup per field)."""
-    return StoredEvent(*r[:9], as_bytes(r[9]), as_bytes(r[10]))
+    return StoredEvent(
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], as_bytes(r[9]), as_bytes(r[10])
+    )
