@@ -243,6 +243,35 @@ def test_an_event_held_byte_for_byte_is_not_checked_again(
     assert ids(pair.ru.store.chain(LINE, "US", held.seq, 100)) == ids(batch)
 
 
+def test_a_batch_past_the_head_as_last_stored_is_not_looked_up(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Looking up what is held is a query: a push that begins past the head the last
+    batch left holds nothing stored already, and is not looked up. One that begins
+    before it is, and what it repeats is not checked again."""
+    held = pair.ru.store.heads()[(LINE, "US")]
+    send(pair, "US", 4)
+    client = pair.us_fed.client(pair.us.peers.peer("RU"))
+    batch = pair.us.store.chain(LINE, "US", held.seq, 100)
+    assert client.push(LINE, "US", batch[:2]).data["stored"] == 2
+
+    store = pair.ru.receiver.store
+    looked: list[int] = []
+    chain_bytes = store.chain_bytes
+
+    def counted(line: str, party: str, after_seq: int, limit: int) -> Any:
+        looked.append(after_seq)
+        return chain_bytes(line, party, after_seq, limit)
+
+    monkeypatch.setattr(store, "chain_bytes", counted)
+    assert client.push(LINE, "US", batch[2:3]).data["stored"] == 1
+    assert looked == []
+    answer = client.push(LINE, "US", batch[2:])
+    assert (answer.data["stored"], answer.data["duplicates"]) == (1, 1)
+    assert looked == [batch[2].seq - 1]
+    assert ids(pair.ru.store.chain(LINE, "US", held.seq, 100)) == ids(batch)
+
+
 @pytest.mark.parametrize("seq", [[1], {"n": 1}, "1", 1.5, None, -1])
 def test_a_pushed_event_whose_seq_is_no_number_is_refused_as_malformed(
     pair: Pair, seq: object

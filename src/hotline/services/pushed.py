@@ -55,7 +55,11 @@ Stored = Callable[[int, int], Sequence[tuple[bytes, bytes]]]
 
 
 def check_batch(
-    items: Sequence[tuple[bytes, bytes]], keys: Keys, sender: str, stored: Stored | None = None
+    items: Sequence[tuple[bytes, bytes]],
+    keys: Keys,
+    sender: str,
+    stored: Stored | None = None,
+    head: int | None = None,
 ) -> list[Checked]:
     """Each event of a batch read and its signature checked, up to the first that cannot
     be read (the batch stops there).
@@ -63,7 +67,8 @@ def check_batch(
     ``stored``: what the chain holds already. An event stored here byte for byte, with the
     same signature, had that signature checked when it was stored; it is not checked again.
     During a catch-up the pushes and the pulls carry the same events, and over a third of
-    what arrives is held already."""
+    what arrives is held already. ``head``: the chain's head as last seen, when known; a
+    batch wholly past it is not looked up (most pushes: the lookup is a query)."""
     events: list[Event] = []
     malformed: str | None = None
     for raw, sig in items:
@@ -72,7 +77,7 @@ def check_batch(
         except InvalidInput as exc:
             malformed = str(exc)
             break
-    held = _held(events, stored) if stored is not None else {}
+    held = _held(events, stored, head) if stored is not None else {}
     checked = [Checked(e, authentic=True) for e in events]
     new = [i for i, e in enumerate(events) if held.get(_seq(e) or 0) != (e.raw, e.sig)]
     results = _checked_on_all_cores([events[i] for i in new], keys, sender)
@@ -128,11 +133,16 @@ def _seq(event: Event) -> int | None:
     return seq if type(seq) is int and seq > 0 else None
 
 
-def _held(events: Sequence[Event], stored: Stored) -> dict[int, tuple[bytes, bytes]]:
-    """seq -> (raw, sig) stored, over the seqs ``events`` name (read in one query)."""
+def _held(
+    events: Sequence[Event], stored: Stored, head: int | None
+) -> dict[int, tuple[bytes, bytes]]:
+    """seq -> (raw, sig) stored, over the seqs ``events`` name (read in one query, and
+    only if one of them is not past ``head``)."""
     seqs = [s for e in events if (s := _seq(e)) is not None]
     if not seqs:
         return {}
     first = min(seqs)
+    if head is not None and first > head:
+        return {}
     span = min(max(seqs) - first + 1, len(events))  # a batch is consecutive; bound it anyway
     return {first + i: pair for i, pair in enumerate(stored(first - 1, span))}

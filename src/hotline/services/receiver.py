@@ -139,6 +139,7 @@ class Receiver:
         self.own = own_party
         self.skew = skew
         self._key_cache: KeyDirectory | None = None
+        self._heads: dict[tuple[str, str], int] = {}  # (line, party) -> seq, as last stored
         self._nonce_uses = 0
 
     def _keys(self, *, refresh: bool = False) -> KeyDirectory:
@@ -178,6 +179,10 @@ class Receiver:
             line_id,
         )
         after_commit, refused = taken.after_commit, taken.result.refused
+        # the head as this transaction left it: a later batch wholly past it holds nothing
+        # already stored, unless another process stored more meanwhile (then its events
+        # are checked again: that costs time, never a wrong answer)
+        self._heads[(line_id, party)] = taken.result.head.seq
         known = self.peers.link_states() if after_commit else {}
         for test in after_commit:  # bookkeeping only once the event is stored
             content = test.content
@@ -201,7 +206,7 @@ class Receiver:
         """Each of ``items`` read and its signature checked, as :meth:`accept` needs them:
         a batch can be checked while the one before it is stored. Stores nothing."""
         held = partial(self.store.chain_bytes, line_id, party)
-        return check_batch(items, self._keys, sender, held)
+        return check_batch(items, self._keys, sender, held, self._heads.get((line_id, party)))
 
     def note_held(
         self, sender: str, line_id: str, seq: int, event_id: str, after: int = 0
