@@ -1,0 +1,15 @@
+import { describe, expect, it } from "vitest";
+import { translator } from "../i18n/translate";
+import { describeLink } from "./links";
+
+describe("the link to a peer", () => {
+  it("is told in the operator's language", () => {
+    expect(describeLink(translator("en"), "RU", "up")).toBe("RU up");
+    expect(describeLink(translator("ru"), "US", "up")).toBe("US — в норме");
+    expect(describeLink(translator("ru"), "US", "down")).toBe("US — нет связи");
+  });
+
+  it("keeps a state it does not know as the node sent it", () => {
+    expect(describeLink(translator("ru"), "US", "rerouted")).toBe("US rerouted");
+  });
+});
