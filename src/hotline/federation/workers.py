@@ -411,7 +411,9 @@ class Federation:
             while page is not None:
                 pairs, checked = page
                 last = checked[-1].event if checked else None
-                end = last.seq if last is not None and last.seq is not None else None
+                end = last.body.get("seq") if last is not None else None  # not checked yet
+                if type(end) is not int:
+                    end = None  # the page is refused when stored; nothing to fetch ahead
                 following = (
                     ahead.submit(self._page, client, line, party, end)
                     if end is not None and end < theirs.seq
