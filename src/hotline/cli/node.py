@@ -129,14 +129,18 @@ def verify(
             console=err,
             transient=True,
             disable=as_json or total < 20000,
+            # drawn at each step, by no thread of its own: a process with no other
+            # thread forks its verifying workers, which then start in milliseconds
+            auto_refresh=False,
         ) as progress:
             task = progress.add_task("verify", total=total)
+            progress.refresh()
             verified = verify_marked(
                 node.store,
                 node.snapshots,
                 node.writer.key(node.party),
                 new_only=new,
-                progress=lambda n: progress.update(task, completed=n),
+                progress=lambda n: progress.update(task, completed=n, refresh=True),
             )
         report, since = verified.report, verified.since
         checkpoints, broken = audit(node.checkpoints) if since is None else (0, [])

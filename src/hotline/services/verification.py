@@ -182,8 +182,7 @@ def _checked_in_pool(
 ) -> Iterator[tuple[StoredEvent, Problem | None, Gist]]:
     """Check rows in worker processes, yielding results in the order of ``rows``."""
     material = {k: (owner, key.raw) for k, (owner, key) in keys.items()}
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    context = multiprocessing.get_context(_start_method())
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init_worker, initargs=(material,)
     ) as pool:
@@ -197,6 +196,17 @@ def _checked_in_pool(
                 yield from _drain(pending.popleft())
         while pending:
             yield from _drain(pending.popleft())
+
+
+def _start_method() -> str:
+    """How worker processes start: forked from this one when it runs no other thread (a
+    command: the workers have every module loaded already, and start in milliseconds, not
+    the second an import costs), else through a fork server (forking a process with
+    threads may copy a lock one of them held), or spawned where neither exists."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
 
 
 def _drain(
