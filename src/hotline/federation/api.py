@@ -353,10 +353,10 @@ def create_app(ctx: FederationContext) -> FastAPI:
         after = bounded_int(params.get("after_seq"), "after_seq", 0)
         limit = min(bounded_int(params.get("limit"), "limit", PULL_LIMIT, low=1), PULL_LIMIT)
         shared_line(auth, line)
-        events = store.chain(line, party, after, limit)
+        events = store.chain_bytes(line, party, after, limit)  # sent as stored, unread
         head = store.heads().get((line, party))
         return 200, {
-            "events": encode_events(events),
+            "events": encode_stored(events),
             "head": {"seq": head.seq if head else 0, "id": head.id if head else None},
         }
 
