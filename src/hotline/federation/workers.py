@@ -28,7 +28,7 @@ from hotline.federation.client import RFC9421, PeerClient, decode_events, head_o
 from hotline.federation.recovery import RollbackGuard
 from hotline.federation.tls import peer_http
 from hotline.services.outages import Outages
-from hotline.services.pushed import Checked
+from hotline.services.pushed import Checked, claimed_seq
 from hotline.services.receiver import Receiver
 from hotline.services.rotations import NodeRotations
 from hotline.services.writer import LedgerWriter
@@ -411,9 +411,8 @@ class Federation:
             while page is not None:
                 pairs, checked = page
                 last = checked[-1].event if checked else None
-                end = last.body.get("seq") if last is not None else None  # not checked yet
-                if type(end) is not int:
-                    end = None  # the page is refused when stored; nothing to fetch ahead
+                # a seq that is no number: the page is refused when stored, none follows
+                end = claimed_seq(last) if last is not None else None
                 following = (
                     ahead.submit(self._page, client, line, party, end)
                     if end is not None and end < theirs.seq

@@ -79,7 +79,7 @@ def check_batch(
             break
     held = _held(events, stored, head) if stored is not None else {}
     checked = [Checked(e, authentic=True) for e in events]
-    new = [i for i, e in enumerate(events) if held.get(_seq(e) or 0) != (e.raw, e.sig)]
+    new = [i for i, e in enumerate(events) if held.get(claimed_seq(e) or 0) != (e.raw, e.sig)]
     results = _checked_on_all_cores([events[i] for i in new], keys, sender)
     for i, result in zip(new, results, strict=True):
         checked[i] = result
@@ -127,8 +127,8 @@ def _checked_on_all_cores(events: Sequence[Event], keys: Keys, sender: str) -> l
     return [checked for part in done for checked in part]
 
 
-def _seq(event: Event) -> int | None:
-    """The seq a pushed event names, if it is a number at all (it is not checked yet)."""
+def claimed_seq(event: Event) -> int | None:
+    """The seq a peer's event names, if it is a number at all (it is not checked yet)."""
     seq = event.body.get("seq")
     return seq if type(seq) is int and seq > 0 else None
 
@@ -138,7 +138,7 @@ def _held(
 ) -> dict[int, tuple[bytes, bytes]]:
     """seq -> (raw, sig) stored, over the seqs ``events`` name (read in one query, and
     only if one of them is not past ``head``)."""
-    seqs = [s for e in events if (s := _seq(e)) is not None]
+    seqs = [s for e in events if (s := claimed_seq(e)) is not None]
     if not seqs:
         return {}
     first = min(seqs)

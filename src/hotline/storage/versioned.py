@@ -45,7 +45,7 @@ class Versioned(Generic[T]):
         found = HotStatements(c).info(self.key)  # first: a change after it reads again
         version = None if found is None else found[0]
         held, value = self._held
-        if held != version or held is _UNREAD:
+        if held != version:  # never read (_UNREAD equals no version), or moved since
             value = self._load(c)
             self._held = (version, value)
         return value  # type: ignore[return-value]  # set with its version above
