@@ -3,7 +3,8 @@ the markers that say what a test needs; the Hypothesis profiles.
 
 PostgreSQL tests use ``HOTLINE_TEST_POSTGRES`` (default: the local server, database
 ``test``). When it cannot be reached they are skipped, except under ``CI=true``, where
-a missing server fails the run.
+a missing server fails the run. The same holds for the loopback mail server
+(``scripts/mail-server``: Postfix and Dovecot) that mail tests send to and read from.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 from hypothesis import settings
 
 from hotline.app import Node, init_node
+from tests.mailbox import MailServer
 
 PG_URL = os.environ.get(
     "HOTLINE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -274,3 +276,16 @@ def lab_node(tmp_path: Path, lab_database_url: str, clock: FakeClock) -> Iterato
         yield node
     finally:
         node.close()
+
+
+@pytest.fixture(scope="session")
+def mail_server() -> MailServer:
+    """The loopback mail server (``scripts/mail-server``), skipped when it does not
+    answer, except under CI=true, where that fails the test."""
+    server = MailServer()
+    problem = server.reachable()
+    if problem is not None:
+        if IN_CI:
+            pytest.fail(problem + " (required under CI=true; run scripts/mail-server)")
+        pytest.skip(problem)
+    return server

@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # the services, the HTTP apps, the peer transport and NATS: i
     from hotline.services.messages import Messages
     from hotline.services.notices import Notices
     from hotline.services.outages import Outages
+    from hotline.services.paging import Pager
     from hotline.services.peering import Peering
     from hotline.services.receiver import Receiver
     from hotline.services.refusals import Refusals
@@ -105,6 +106,7 @@ class Node:
     notices: Notices
     translations: Translations
     watch: Watch
+    pager: Pager
     language: str
     make_awareness: Callable[[], Awareness]  # built when first asked for (geometry is heavy)
     accounts: Accounts
@@ -226,6 +228,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
     )
     library = Library(engine)
     messages = Messages(writer, directory, library)
+    watch = Watch(writer, directory, library)
     notices = Notices(messages, settings.lead_times)
     evidence = Evidence(writer, EvidenceStore(engine), party)
     history = HistoryStore(bookkeeping)
@@ -264,7 +267,8 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         catalogues=Catalogues(writer, directory, messages, library, party),
         notices=notices,
         translations=Translations(writer, directory, settings.machine_translator or None),
-        watch=Watch(writer, directory, library),
+        watch=watch,
+        pager=_pager(settings, party, writer, watch, peers),
         language=settings.language,
         make_awareness=lambda: _awareness(
             settings,
@@ -307,6 +311,46 @@ def _awareness(
         cpa_m=settings.cpa_nm * NM,
         cpa_s=settings.cpa_within.total_seconds(),
         capture=capture,
+    )
+
+
+def _pager(
+    settings: Settings,
+    party: str,
+    writer: LedgerWriter,
+    watch: Watch,
+    peers: PeerStore,
+) -> Pager:
+    """The pager, sending e-mail through ``smtp_url`` (if set) and webhooks with httpx
+    (a client made at the first webhook)."""
+    from functools import partial
+
+    from hotline.domain.mail import parse_smtp_url
+    from hotline.outbound.smtp import send_mail
+    from hotline.outbound.webhooks import WebhookClient
+    from hotline.services.paging import Pager
+    from hotline.storage.paging import PagingStore
+
+    client: list[WebhookClient] = []
+
+    def post(url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        if not client:
+            client.append(WebhookClient())
+        return client[0].post(url, body, headers)
+
+    return Pager(
+        writer,
+        watch,
+        peers,
+        PagingStore(peers.engine),
+        party,
+        send_mail=partial(send_mail, parse_smtp_url(settings.smtp_url))
+        if settings.smtp_url
+        else None,
+        post=post,
+        mail_from=settings.mail_from,
+        language=settings.language,
+        console_url=settings.console_url,
     )
 
 
@@ -425,6 +469,7 @@ def federation_app(node: Node) -> FastAPI:
             contacts=node.contacts,
             relays=node.relays,
             watch=node.watch,
+            pager=node.pager,
             awareness=node.awareness,
             outages=node.outages,
             checkpoints=node.checkpoints,

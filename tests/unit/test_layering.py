@@ -76,6 +76,7 @@ LAYERS: dict[str, frozenset[str]] = {
     "storage": frozenset({"domain", "config"}),
     "services": frozenset({"domain", "config", "storage"}),
     "http": frozenset({"domain", "config"}),
+    "outbound": frozenset({"domain"}),  # e-mail and webhooks to people, not to peers
     "witness": frozenset({"domain", "config", "http"}),
     "federation": frozenset({"domain", "config", "storage", "services", "http", "witness"}),
     "ingest": frozenset({"domain", "config", "storage", "services", "http"}),
@@ -87,15 +88,15 @@ LAYERS: dict[str, frozenset[str]] = {
     "data": frozenset(),  # the standalone verifier: nothing of hotline
     "app": frozenset(
         {"domain", "config", "storage", "services", "http", "federation", "ingest"}
-        | {"exercise", "api"}
+        | {"exercise", "api", "outbound"}
     ),
     "runtime": frozenset(
         {"domain", "config", "storage", "services", "http", "federation", "ingest"}
-        | {"exercise", "api", "app", "witness"}
+        | {"exercise", "api", "app", "witness", "outbound"}
     ),
     "cli": frozenset(
         {"domain", "config", "storage", "services", "http", "federation", "ingest"}
-        | {"exercise", "api", "app", "runtime", "witness"}
+        | {"exercise", "api", "app", "runtime", "witness", "outbound"}
     ),
     "__main__": frozenset({"cli"}),
 }

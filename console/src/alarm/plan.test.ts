@@ -44,4 +44,12 @@ describe("alarms", () => {
     plan.due([flash], T0);
     expect(plan.due([flash], T0 - 5_000).map((a) => a.id)).toEqual(["f"]);
   });
+
+  it("ring each item at its own repeat when it has one", () => {
+    const plan = new AlarmPlan(30_000);
+    const immediate: Alarming = { ...flash, id: "i", repeatMs: 120_000 };
+    expect(plan.due([flash, immediate], T0).map((a) => a.id)).toEqual(["f", "i"]);
+    expect(plan.due([flash, immediate], T0 + 30_000).map((a) => a.id)).toEqual(["f"]);
+    expect(plan.due([flash, immediate], T0 + 120_000).map((a) => a.id)).toEqual(["f", "i"]);
+  });
 });

@@ -1,10 +1,14 @@
-/** Which inbox items ring now. FLASH messages and overdue ones ring at once and then
- * every `repeatMs` until acknowledged; the operator may silence one item until a time.
+/** Which items ring now. FLASH and IMMEDIATE messages, items the node pages the desk
+ * about, and overdue messages ring at once and then every `repeatMs` (the item's own, or
+ * the plan's) until acknowledged; the operator may silence one item until a time.
  * Pure: the node's time is a parameter. */
 
 export interface Alarming {
   id: string;
+  /** rings at once, not only once overdue (FLASH, IMMEDIATE, an item paged) */
   flash: boolean;
+  /** how often it rings again; the plan's `repeatMs` when absent */
+  repeatMs?: number;
   /** the acknowledgement deadline, ms since the epoch on the node's clock */
   deadline: number;
   acked: boolean;
@@ -41,7 +45,7 @@ export class AlarmPlan {
     for (const item of items) {
       if (!AlarmPlan.wants(item, now) || this.silencedUntil(item.id, now) !== null) continue;
       const last = this.rang.get(item.id);
-      if (last === undefined || now - last >= this.repeatMs || now < last) {
+      if (last === undefined || now - last >= (item.repeatMs ?? this.repeatMs) || now < last) {
         this.rang.set(item.id, now);
         ring.push(item);
       }

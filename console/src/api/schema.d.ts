@@ -771,6 +771,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/pages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Paged
+         * @description Items paged at the principal's desk, open ones first: each page (to whom, by
+         *     which means, how it went) and who reacted when.
+         */
+        get: operations["pagedItems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pages/take": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take
+         * @description Take an item paged at the principal's desk ("I have it"): paging it stops;
+         *     its acknowledgement is still due.
+         */
+        post: operations["takePage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/paging/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Plan
+         * @description The paging plan in force (secrets are shown as "(set)").
+         */
+        get: operations["pagingPlan"];
+        /**
+         * Set Plan
+         * @description Set the paging plan (an administrator of the node's party); it is checked
+         *     first, and the earlier plan is kept on the node's record.
+         */
+        put: operations["setPagingPlan"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/overdue": {
         parameters: {
             query?: never;
@@ -2304,6 +2371,166 @@ export interface components {
              */
             steps: components["schemas"]["EscalationStep"][];
         };
+        /** Page */
+        Page: {
+            /** Id */
+            id: number;
+            /** Item */
+            item: string;
+            /** Kind */
+            kind: string;
+            /** Ref */
+            ref: string;
+            /** Line */
+            line: string;
+            /** Desk */
+            desk: string;
+            /** Precedence */
+            precedence: string;
+            /** Subject */
+            subject: string;
+            /**
+             * Sender
+             * @description who sent the message concerned
+             */
+            sender: string;
+            /**
+             * Since
+             * @description since when the item waits
+             */
+            since: string;
+            /**
+             * Level
+             * @description place on the desk's chain, 0 first
+             */
+            level: number;
+            /**
+             * Person
+             * @description who was paged (empty: nobody on watch)
+             */
+            person: string;
+            /**
+             * Ring
+             * @description the round of paging at that place, 1 first
+             */
+            ring: number;
+            /**
+             * Channel
+             * @description email, webhook, or none (nobody reachable)
+             */
+            channel: string;
+            /**
+             * Target
+             * @description the address, or the webhook's name
+             */
+            target: string;
+            /**
+             * State
+             * @description sending, sent, failed, unreachable, resolved
+             */
+            state: string;
+            /** Detail */
+            detail: string;
+            /** At */
+            at: string;
+            /** Done At */
+            done_at: string | null;
+        };
+        /** PageReaction */
+        PageReaction: {
+            /** Item */
+            item: string;
+            /** Desk */
+            desk: string;
+            /**
+             * By
+             * @description the principal who reacted (empty: closed otherwise)
+             */
+            by: string;
+            /**
+             * Officer
+             * @description the officer on watch who reacted, if known
+             */
+            officer: string;
+            /**
+             * How
+             * @description ack (acknowledged), take (taken), closed
+             */
+            how: string;
+            /** At */
+            at: string;
+        };
+        /** PagedItem */
+        PagedItem: {
+            /** Item */
+            item: string;
+            /**
+             * Kind
+             * @description message (waiting for an ack) or escalation (alert)
+             */
+            kind: string;
+            /** Desk */
+            desk: string;
+            /**
+             * Ref
+             * @description the message concerned
+             */
+            ref: string;
+            /** Line */
+            line: string;
+            /** Precedence */
+            precedence: string;
+            /** Subject */
+            subject: string;
+            /**
+             * From
+             * @description who sent it (a principal)
+             */
+            from: string;
+            /** Since */
+            since: string;
+            /**
+             * Open
+             * @description nobody has reacted yet: still paged
+             */
+            open: boolean;
+            /** Pages */
+            pages: components["schemas"]["Page"][];
+            reaction: components["schemas"]["PageReaction"] | null;
+        };
+        /** PagingPlanAnswer */
+        PagingPlanAnswer: {
+            /** Repeat */
+            repeat: {
+                [key: string]: string;
+            };
+            /** Next After */
+            next_after: {
+                [key: string]: string;
+            };
+            /** People */
+            people: {
+                [key: string]: {
+                    [key: string]: string;
+                };
+            };
+            /** Webhooks */
+            webhooks: {
+                [key: string]: {
+                    [key: string]: string;
+                };
+            };
+            /** Desks */
+            desks: {
+                [key: string]: {
+                    [key: string]: string[];
+                };
+            };
+            /** Set By */
+            set_by: string | null;
+            /** Set At */
+            set_at: string | null;
+        };
         /** PairStats */
         PairStats: {
             /**
@@ -2346,6 +2573,20 @@ export interface components {
              * @description unknown, in step, ahead, behind or divergent
              */
             state: string;
+        };
+        /** PlanText */
+        PlanText: {
+            /**
+             * Text
+             * @description the plan, YAML or JSON
+             */
+            text: string;
+            /**
+             * Format
+             * @default yaml
+             * @enum {string}
+             */
+            format: "yaml" | "json";
         };
         /**
          * QueuedMessage
@@ -2599,6 +2840,14 @@ export interface components {
             type: string;
             /** Values */
             values: string[];
+        };
+        /** Take */
+        Take: {
+            /**
+             * Item
+             * @description the item paged
+             */
+            item: string;
         };
         /** Thread */
         Thread: {
@@ -5344,6 +5593,272 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pagedItems: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedItem"][];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    takePage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Take"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageReaction"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pagingPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagingPlanAnswer"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setPagingPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanText"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagingPlanAnswer"];
                 };
             };
             /** @description Malformed input: the problem names the field and what is wrong with it. */

@@ -1,42 +1,100 @@
-/** FLASH and overdue messages ring — a generated tone and a browser notification — at
- * once and every 30 s until acknowledged or silenced (the inbox's Silence button). */
-import { useEffect, useState } from "preact/hooks";
+/** What waits at the desk rings — a generated tone and a browser notification — until
+ * acknowledged, taken or silenced (the inbox's Silence button): FLASH messages every 30 s,
+ * IMMEDIATE ones every 2 min, other messages once overdue, and the escalation alerts the
+ * node pages this desk about (read from the paging board every 15 s). */
+import { useEffect, useRef, useState } from "preact/hooks";
 import { closeNotification, notify } from "../alarm/notify";
 import { type Alarming, AlarmPlan } from "../alarm/plan";
 import { playAlarm } from "../alarm/sound";
 import type { InboxItem } from "../api/types";
+import { type PagedItem, pagedItems } from "../views/desks/calls";
 import type { Key } from "../i18n/translate";
 import { parseTime } from "../time/parse";
 import { useDesk } from "./desk";
 import { useI18n } from "./i18n";
 
+const REPEAT_MS: Record<string, number> = { FLASH: 30_000, IMMEDIATE: 120_000 };
+const PAGES_POLL_MS = 15_000;
+
 export function alarming(item: InboxItem): Alarming {
   return {
     id: item.id,
-    flash: item.precedence === "FLASH",
+    flash: item.precedence in REPEAT_MS,
+    repeatMs: REPEAT_MS[item.precedence],
     deadline: parseTime(item.deadline),
     acked: item.acked_by !== null,
   };
 }
 
+/** An escalation alert paged at this desk: it rings until somebody reacts. (A message
+ * paged rings as an inbox item.) */
+export function pagedAlarm(item: PagedItem): Alarming {
+  return {
+    id: `page:${item.item}`,
+    flash: true,
+    repeatMs: REPEAT_MS[item.precedence] ?? 30_000,
+    deadline: parseTime(item.since),
+    acked: !item.open,
+  };
+}
+
 export function Alarms() {
   const { t } = useI18n();
-  const { inbox, clock, alarms, navigate } = useDesk();
+  const { api, inbox, clock, alarms, navigate } = useDesk();
   const [said, setSaid] = useState("");
+  const [paged, setPaged] = useState<PagedItem[]>([]);
+  const shownPages = useRef(new Set<string>());
+
+  useEffect(() => {
+    let gone = false;
+    const load = () =>
+      pagedItems(api).then(
+        (items) => {
+          if (!gone) setPaged(items.filter((i) => i.kind === "escalation" && i.open));
+        },
+        () => undefined, // a desk that is not paged, or a moment offline: nothing rings
+      );
+    void load();
+    const timer = setInterval(() => void load(), PAGES_POLL_MS);
+    return () => {
+      gone = true;
+      clearInterval(timer);
+    };
+  }, [api]);
 
   useEffect(() => {
     const ring = () => {
       const now = clock.now();
       if (!Number.isFinite(now)) return;
+      const stillPaged = new Set(paged.map((p) => pagedAlarm(p).id));
+      for (const id of shownPages.current) {
+        if (!stillPaged.has(id)) {
+          closeNotification(id); // somebody reacted: its notification goes
+          shownPages.current.delete(id);
+        }
+      }
       for (const item of inbox.items) {
         if (item.acked_by !== null || !AlarmPlan.wants(alarming(item), now)) closeNotification(item.id);
       }
-      const due = alarms.due(inbox.items.map(alarming), now);
+      const due = alarms.due([...inbox.items.map(alarming), ...paged.map(pagedAlarm)], now);
       for (const a of due) {
+        const page = paged.find((p) => pagedAlarm(p).id === a.id);
+        if (page) {
+          playAlarm(page.precedence === "FLASH");
+          const title = t("pages.alarmTitle", {
+            precedence: t(`precedence.${page.precedence}` as Key),
+            subject: page.subject,
+          });
+          const body = t("pages.kind.escalation");
+          notify(a.id, title, body, () => navigate("pages"));
+          shownPages.current.add(a.id);
+          setSaid(`${title}: ${body}`);
+          continue;
+        }
         const item = inbox.items.find((i) => i.id === a.id);
         if (!item) continue;
         const overdue = a.deadline <= now;
-        playAlarm(a.flash);
+        playAlarm(item.precedence === "FLASH");
         const title = t("inbox.alarmTitle", {
           precedence: t(`precedence.${item.precedence}` as Key),
           from: item.from,
@@ -49,7 +107,7 @@ export function Alarms() {
     ring();
     const timer = setInterval(ring, 1000);
     return () => clearInterval(timer);
-  }, [inbox.items, clock, alarms, navigate, t]);
+  }, [inbox.items, paged, clock, alarms, navigate, t]);
 
   return (
     <div class="sr-only" role="status" aria-live="assertive" id="alarm-said">

@@ -34,6 +34,7 @@ from hotline.api.incidents import incidents_router
 from hotline.api.lines import lines_router
 from hotline.api.messages import messages_router
 from hotline.api.notices import notices_router
+from hotline.api.paging import paging_router
 from hotline.api.proofs import proofs_router
 from hotline.api.record import record_router
 from hotline.api.relays import relays_router
@@ -70,6 +71,7 @@ def operator_routers(ctx: ApiContext) -> list[APIRouter]:
         contacts_router(access, ctx.contacts, now),
         relays_router(access, store, ctx.relays),
         watch_router(access, ctx.watch, now),
+        paging_router(access, ctx.pager),
         accountability_router(access, store, ctx.contacts, now),
         awareness_router(access, ctx.awareness, ctx.notices, now, ctx.history),
         exercise_router(party, peers, ctx.outages, now),

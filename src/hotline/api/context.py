@@ -23,6 +23,7 @@ from hotline.services.evidence import Evidence
 from hotline.services.messages import Messages
 from hotline.services.notices import Notices
 from hotline.services.outages import Outages
+from hotline.services.paging import Pager
 from hotline.services.relays import Relays
 from hotline.services.translations import Translations
 from hotline.services.watch import Watch
@@ -56,6 +57,7 @@ class ApiContext:
     contacts: Contacts
     relays: Relays
     watch: Watch
+    pager: Pager
     awareness: Awareness
     outages: Outages
     checkpoints: Checkpoints

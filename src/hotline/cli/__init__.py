@@ -62,6 +62,7 @@ MODULES = (
     "witness",
     "incidents",
     "operations",
+    "paging",
 )
 
 #: The module of each top-level command and group (a test checks it against the tree).
@@ -106,6 +107,7 @@ WHERE = {
     "backup": "operations",
     "restore": "operations",
     "site": "operations",
+    "page": "paging",
 }
 
 #: The root options that take a value (the command's name comes after it).

@@ -150,6 +150,13 @@ watch_app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(watch_app, name="watch")
+page_app = typer.Typer(
+    help="Paging the watch: the plan (who is paged, how, how often), pages sent, taking an item.",
+    no_args_is_help=True,
+)
+app.add_typer(page_app, name="page")
+plan_app = typer.Typer(help="The paging plan.", no_args_is_help=True)
+page_app.add_typer(plan_app, name="plan")
 alerts_app = typer.Typer(
     help="Awareness alerts: tracks near borders, each other, or unannounced.",
     invoke_without_command=True,

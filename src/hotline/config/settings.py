@@ -24,11 +24,13 @@ from hotline.config.declare import (
     as_kilometres,
     as_lead_times,
     as_log_format,
+    as_mail_address,
     as_nautical_miles,
     as_party,
     as_path,
     as_signatures,
     as_size,
+    as_smtp_url,
     as_switch,
     as_synchronous,
     as_territories,
@@ -480,6 +482,39 @@ class Settings:
             as_witnesses,
             "Witnesses this node submits its checkpoints to: `NAME=URL=KEY` entries, "
             "comma-separated (KEY: the witness's public key).",
+        )
+    )
+
+    paging_interval: timedelta = field(
+        default_factory=Declared(
+            "5s",
+            as_duration,
+            "How often `hotline serve` looks for what waits at the desks and pages the "
+            "watch (the paging plan: `hotline page plan`).",
+        )
+    )
+    smtp_url: str = field(
+        default_factory=Declared(
+            "",
+            as_smtp_url,
+            "SMTP submission server for pages by e-mail: `smtp://[USER:PASSWORD@]HOST:587` "
+            "(STARTTLS when offered; `?starttls=required` or `off`), or "
+            "`smtps://USER:PASSWORD@HOST:465`. Empty: no e-mail pages.",
+        )
+    )
+    mail_from: str = field(
+        default_factory=Declared(
+            "hotline@localhost",
+            as_mail_address,
+            "The From address of the e-mail the node sends (pages).",
+        )
+    )
+    console_url: str = field(
+        default_factory=Declared(
+            "",
+            as_text,
+            "The console's address as operators reach it (e.g. `https://hotline.example:8443`), "
+            "for the link in each page. Empty: pages carry no link.",
         )
     )
 

@@ -114,6 +114,7 @@ def serve(
             "catch-up": (fed.catch_up_once, timing.catchup_interval, _idle, None),
             "link tests": (fed.linktest_once, timedelta(seconds=1), _idle, None),
             "escalation": (node.escalations.tick, node.settings.escalation_interval, _idle, None),
+            "paging": (node.pager.tick, node.settings.paging_interval, _idle, None),
             "checkpoints": (
                 checkpoint_round(node, fed, http).once,
                 min(node.settings.checkpoint_interval, CHECKPOINT_ROUND),

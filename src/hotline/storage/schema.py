@@ -245,6 +245,56 @@ shifts = Table(
     Index("ix_shifts_desk_start", "desk", "start"),
 )
 
+# -- paging the watch (migration 0015) ----------------------------------------------------
+
+#: the paging plan as set (each version kept: who changed it, when); the last is in force
+paging_plans = Table(
+    "paging_plans",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),
+    Column("format", String(8), nullable=False),
+    Column("set_by", String(80), nullable=False),
+    Column("set_at", String(32), nullable=False),
+)
+
+#: every page: to whom, by which means, how it went (the node's own record)
+pages = Table(
+    "pages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item", String(200), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("line", String(64), nullable=False),
+    Column("desk", String(80), nullable=False, index=True),
+    Column("precedence", String(16), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("sender", String(80), nullable=False),
+    Column("since", String(32), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("person", Text, nullable=False),
+    Column("ring", Integer, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("done_at", String(32), nullable=True),
+)
+
+#: who reacted to an item paged, and when: paging it stops there
+page_reactions = Table(
+    "page_reactions",
+    metadata,
+    Column("item", String(200), primary_key=True),
+    Column("desk", String(80), nullable=False),
+    Column("by", String(80), nullable=False),
+    Column("officer", Text, nullable=False),
+    Column("how", String(16), nullable=False),
+    Column("at", String(32), nullable=False),
+)
+
 # -- situational awareness (migration 0005) ----------------------------------------------
 
 tracks = Table(

@@ -234,3 +234,20 @@ export async function exerciseReports(api: Api): Promise<ExerciseReport[] | null
 
 export const reportHref = (id: string): string =>
   `/api/v1/exercises/reports/${encodeURIComponent(id)}`;
+
+// -- paging ----------------------------------------------------------------------------
+
+export type PagedItem = Schemas["PagedItem"];
+export type PageRecord = Schemas["Page"];
+
+/** Items paged at the signed-in desk, open ones first. */
+export const pagedItems = async (api: Api): Promise<PagedItem[]> => ok(api.GET("/api/v1/pages"));
+
+/** "I have it": paging the item stops (its acknowledgement is still due). */
+export const takePage = async (api: Api, item: string) =>
+  ok(api.POST("/api/v1/pages/take", { body: { item } }));
+
+export type PagingPlan = Schemas["PagingPlanAnswer"];
+
+/** The paging plan in force (secrets shown as "(set)"). */
+export const pagingPlan = async (api: Api): Promise<PagingPlan> => ok(api.GET("/api/v1/paging/plan"));

@@ -4,6 +4,7 @@ import type { ViewDef } from "../registry";
 import { ContactsView } from "./ContactsView";
 import { NoticesView } from "./NoticesView";
 import { OverdueView } from "./OverdueView";
+import { PagesView } from "./PagesView";
 import { RecordView } from "./RecordView";
 import { RelaysView } from "./RelaysView";
 import { TranslatorView } from "./TranslatorView";
@@ -13,6 +14,12 @@ export const DESK_VIEWS: readonly ViewDef[] = [
   { id: "notices", title: "nav.notices", roles: ["watch_officer"], component: NoticesView },
   { id: "overdue", title: "nav.overdue", roles: ["watch_officer", "leader"], component: OverdueView },
   { id: "watch", title: "nav.watch", roles: ["watch_officer"], component: WatchRosterView },
+  {
+    id: "pages",
+    title: "nav.pages",
+    roles: ["watch_officer", "leader", "relay", "admin"],
+    component: PagesView,
+  },
   { id: "translations", title: "nav.translations", roles: ["translator"], component: TranslatorView },
   { id: "relays", title: "nav.relays", roles: ["relay"], component: RelaysView },
   { id: "contacts", title: "nav.contacts", roles: ["leader"], component: ContactsView },

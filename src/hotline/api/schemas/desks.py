@@ -146,3 +146,59 @@ class WatchDesk(Answer):
 class WatchBoard(Answer):
     at: str
     desks: list[WatchDesk]
+
+
+class Page(Answer):
+    id: int
+    item: str
+    kind: str
+    ref: str
+    line: str
+    desk: str
+    precedence: str
+    subject: str
+    sender: str = Field(description="who sent the message concerned")
+    since: str = Field(description="since when the item waits")
+    level: int = Field(description="place on the desk's chain, 0 first")
+    person: str = Field(description="who was paged (empty: nobody on watch)")
+    ring: int = Field(description="the round of paging at that place, 1 first")
+    channel: str = Field(description="email, webhook, or none (nobody reachable)")
+    target: str = Field(description="the address, or the webhook's name")
+    state: str = Field(description="sending, sent, failed, unreachable, resolved")
+    detail: str
+    at: str
+    done_at: str | None
+
+
+class PageReaction(Answer):
+    item: str
+    desk: str
+    by: str = Field(description="the principal who reacted (empty: closed otherwise)")
+    officer: str = Field(description="the officer on watch who reacted, if known")
+    how: str = Field(description="ack (acknowledged), take (taken), closed")
+    at: str
+
+
+class PagedItem(Answer):
+    item: str
+    kind: str = Field(description="message (waiting for an ack) or escalation (alert)")
+    desk: str
+    ref: str = Field(description="the message concerned")
+    line: str
+    precedence: str
+    subject: str
+    from_: str = FROM
+    since: str
+    open: bool = Field(description="nobody has reacted yet: still paged")
+    pages: list[Page]
+    reaction: PageReaction | None
+
+
+class PagingPlanAnswer(Answer):
+    repeat: dict[str, str]
+    next_after: dict[str, str]
+    people: dict[str, dict[str, str]]
+    webhooks: dict[str, dict[str, str]]
+    desks: dict[str, dict[str, list[str]]]
+    set_by: str | None
+    set_at: str | None

@@ -1,0 +1,55 @@
+"""Where the node's e-mail goes: an SMTP submission server (RFC 6409) named by a URL:
+
+- ``smtp://HOST:587`` — plain SMTP, upgraded with STARTTLS when the server offers it;
+- ``smtp://USER:PASSWORD@HOST:587`` — and AUTH with that user (percent-encode ``@``
+  and ``:`` in either);
+- ``smtps://USER:PASSWORD@HOST:465`` — TLS from the first byte;
+- ``?starttls=required`` refuses to send over a server that does not offer STARTTLS,
+  ``?starttls=off`` never asks for it (a loopback relay).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from hotline.domain.errors import InvalidInput
+
+STARTTLS = ("optional", "required", "off")
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    host: str
+    port: int
+    implicit_tls: bool
+    starttls: str
+    user: str | None
+    password: str | None
+
+
+def parse_smtp_url(url: str) -> SmtpServer:
+    """The server an ``smtp_url`` names; InvalidInput saying what is wrong."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("smtp", "smtps"):
+        raise InvalidInput(
+            "smtp_url", f"{url!r}: the scheme is smtp or smtps", hint="e.g. smtp://127.0.0.1:587"
+        )
+    if not parts.hostname:
+        raise InvalidInput("smtp_url", f"{url!r} names no host", hint="e.g. smtp://127.0.0.1:587")
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 587)
+    except ValueError:
+        raise InvalidInput("smtp_url", f"{url!r}: the port is a number") from None
+    query = parse_qs(parts.query)
+    starttls = (query.get("starttls") or ["optional"])[0]
+    if starttls not in STARTTLS:
+        raise InvalidInput("smtp_url", f"starttls={starttls!r}", hint="optional, required or off")
+    return SmtpServer(
+        parts.hostname,
+        port,
+        parts.scheme == "smtps",
+        starttls,
+        unquote(parts.username) if parts.username else None,
+        unquote(parts.password) if parts.password else None,
+    )
