@@ -64,6 +64,7 @@ if TYPE_CHECKING:  # the services, the HTTP apps, the peer transport and NATS: i
     from hotline.services.receiver import Receiver
     from hotline.services.refusals import Refusals
     from hotline.services.relays import Relays
+    from hotline.services.rollcalls import RollCalls
     from hotline.services.translations import Translations
     from hotline.services.watch import Watch
     from hotline.storage.history import HistoryStore
@@ -107,6 +108,7 @@ class Node:
     translations: Translations
     watch: Watch
     pager: Pager
+    rollcalls: RollCalls
     language: str
     make_awareness: Callable[[], Awareness]  # built when first asked for (geometry is heavy)
     accounts: Accounts
@@ -201,6 +203,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
     from hotline.services.receiver import Receiver
     from hotline.services.refusals import Refusals
     from hotline.services.relays import Relays
+    from hotline.services.rollcalls import RollCalls
     from hotline.services.translations import Translations
     from hotline.services.watch import Watch
     from hotline.storage.accounts import AccountStore
@@ -269,6 +272,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         translations=Translations(writer, directory, settings.machine_translator or None),
         watch=watch,
         pager=_pager(settings, party, writer, watch, peers),
+        rollcalls=RollCalls(writer, directory, watch, party, settings.roll_call_window),
         language=settings.language,
         make_awareness=lambda: _awareness(
             settings,
@@ -470,6 +474,7 @@ def federation_app(node: Node) -> FastAPI:
             relays=node.relays,
             watch=node.watch,
             pager=node.pager,
+            rollcalls=node.rollcalls,
             awareness=node.awareness,
             outages=node.outages,
             checkpoints=node.checkpoints,

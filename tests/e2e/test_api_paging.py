@@ -77,3 +77,52 @@ def test_a_desk_sees_and_takes_only_its_own_items(api: Api) -> None:
     assert item["open"] is False and item["reaction"]["how"] == "take"
     api.clock.advance(minutes=10)
     assert api.node.pager.tick() == 0  # taken: not paged again
+
+
+# -- roll calls ----------------------------------------------------------------------------
+
+SERVICE = "us-ru-service"
+
+
+def test_roll_calls_are_answered_by_the_party_asked_and_counted(api: Api) -> None:
+    from hotline.domain.policy import LineKind
+    from hotline.domain.rollcall import asker, check_statement, slots
+
+    api.node.lines.propose(
+        line_id=SERVICE,
+        kind=LineKind.SERVICE,
+        title="service",
+        members=[JOC, NDMC],
+        roll_calls=["09:00", "16:00"],
+    )
+    api.node.lines.accept(SERVICE, "RU")
+    day = api.clock.now().date()
+    [at] = [t for n, t in slots(["09:00", "16:00"], day) if asker(["RU", "US"], n) == "US"]
+    api.clock.moment = at
+    [asked] = api.node.rollcalls.tick()
+    assert ok(api.get(JOC, "/rollcalls/waiting")) == []  # US asked: RU answers
+    [waiting] = ok(api.get(NDMC, "/rollcalls/waiting"))
+    assert (waiting["id"], waiting["outcome"], waiting["to"]) == (asked.id, "open", "RU")
+    assert [c["id"] for c in ok(api.get(JOC, "/rollcalls"))] == [asked.id]
+    assert ok(api.get(SECDEF, "/rollcalls")) == []  # not on the service line
+
+    path = f"/rollcalls/{asked.id}/answer"
+    refused(api.post(JOC, path, {}), 403, "RU")
+    refused(api.post(AUDIT, path, {}), 403)
+    refused(api.post(NDMC, "/rollcalls/" + "0" * 64 + "/answer", {}), 404)
+    api.clock.moment = at.replace(second=40)
+    answer = ok(api.post(NDMC, path, {"officer": "Maj. I. Petrov"}), 201)
+    assert answer["kind"] == "rollcall.answer" and answer["author"] == NDMC
+    refused(api.post(NDMC, path, {}), 400, "answered already")
+    assert ok(api.get(NDMC, "/rollcalls/waiting")) == []
+
+    month = at.strftime("%Y-%m")
+    query = {"line": SERVICE, "party": "RU", "month": month}
+    stats = ok(api.get(JOC, "/rollcalls/stats", **query))
+    assert (stats["total"], stats["answered"], stats["median_s"]) == (1, 1, 40.0)
+    refused(api.get(JOC, "/rollcalls/stats", **{**query, "month": "March"}), 400)
+    refused(api.get(JOC, "/rollcalls/stats", **{**query, "party": "UA"}), 400, "UA")
+    refused(api.get(SECDEF, "/rollcalls/stats", **query), 404)
+    signed = ok(api.get(JOC, "/rollcalls/statement", **query))
+    body = check_statement(signed, api.node.writer.key("US").public)
+    assert body["roll_calls"] == [asked.id] and body["answered"] == 1

@@ -1,13 +1,17 @@
-"""Paging between real processes: US sends a FLASH to RU; RU's `hotline serve` pages the
-officer on watch at RU/NDMC by e-mail (through the loopback mail server), again, then the
-deputy by e-mail and by a webhook whose signature a local receiver checks; RU's ack on
-the command line ends it, and the webhook is told. Everything RU's operators do goes
-through the command line."""
+"""Paging and roll calls between real processes.
+
+Paging: US sends a FLASH to RU; RU's `hotline serve` pages the officer on watch at RU/NDMC
+by e-mail (through the loopback mail server), again, then the deputy by e-mail and by a
+webhook whose signature a local receiver checks; RU's ack on the command line ends it,
+and the webhook is told. Roll calls: at the next whole minute, as a service line's terms
+fix. Everything the operators do goes through the command line."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -15,6 +19,7 @@ import pytest
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import MessageKind
 from hotline.domain.precedence import Precedence
+from hotline.domain.rollcall import asker, slots
 from tests.conftest import MailServer
 from tests.federation.test_processes import (
     LINE,
@@ -122,3 +127,72 @@ desks:
     assert ("Maj. I. Petrov", "email", "sent") in channels
     assert ("Lt Col V. Volkov", "webhook", "sent") in channels
     assert ("Lt Col V. Volkov", "webhook", "resolved") in channels
+
+
+SERVICE = "us-ru-service"
+
+
+def test_a_roll_call_is_asked_answered_and_counted_alike_on_both_nodes(
+    lab: Lab,  # noqa: F811
+) -> None:
+    """The next whole minute is a roll call in the service line's terms; whichever node's
+    turn it is asks, a desk of the other answers on the command line, and both count the
+    month the same; the asker's signed statement verifies on the other node."""
+    pair = lab.pair(line=False)
+    now = datetime.now(UTC)
+    at = (now + timedelta(minutes=2 if now.second > 45 else 1)).replace(second=0, microsecond=0)
+    hhmm = at.strftime("%H:%M")
+    cli(
+        pair.us.home,
+        "line",
+        "create",
+        SERVICE,
+        "--kind",
+        "service",
+        "--member",
+        US_DESK,
+        "--member",
+        RU_DESK,
+        "--roll-call",
+        hhmm,
+    )
+    wait_for(
+        "RU to receive the service line",
+        lambda: any(s.line.id == SERVICE for s in pair.ru_node.store.lines()),
+    )
+    cli(pair.ru.home, "line", "accept", SERVICE, "--party", "RU")
+    [number] = [n for n, when in slots([hhmm], at.date())]
+    asking = asker(["RU", "US"], number)
+    asked_home, answering = (pair.us.home, pair.ru) if asking == "US" else (pair.ru.home, pair.us)
+    desk = RU_DESK if asking == "US" else US_DESK
+
+    waiting = wait_for(
+        f"{answering.party} to hold the roll call {asking} asks at {hhmm}",
+        lambda: cli_json(answering.home, "rollcall", "list", "--waiting", desk),
+        timeout=SOON_S + 60,
+    )
+    [call] = waiting
+    assert (call["asked_by"], call["to"], call["outcome"]) == (asking, answering.party, "open")
+    cli(answering.home, "rollcall", "answer", call["id"], "--as", desk, "--officer", "Capt. Duty")
+
+    month = at.strftime("%Y-%m")
+
+    def counted(home: Path) -> Any:
+        stats = cli_json(
+            home, "rollcall", "stats", "--line", SERVICE, "--party", answering.party,
+            "--month", month, "--json",
+        )  # fmt: skip
+        return stats if stats["answered"] == 1 else None
+
+    on_asker = wait_for("the answer to reach the asking node", lambda: counted(asked_home))
+    on_answerer = counted(answering.home)
+    assert on_asker == on_answerer
+    assert (on_asker["total"], on_asker["unanswered"], on_asker["late"]) == (1, 0, 0)
+
+    statement = lab.tmp / "statement.json"
+    cli(
+        asked_home, "rollcall", "statement", "--line", SERVICE, "--party", answering.party,
+        "--month", month, "--out", str(statement),
+    )  # fmt: skip
+    shown = cli(answering.home, "rollcall", "verify", str(statement)).stdout
+    assert f"verified, signed by {asking} with the node key pinned here" in shown

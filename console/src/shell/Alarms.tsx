@@ -1,13 +1,14 @@
 /** What waits at the desk rings — a generated tone and a browser notification — until
  * acknowledged, taken or silenced (the inbox's Silence button): FLASH messages every 30 s,
- * IMMEDIATE ones every 2 min, other messages once overdue, and the escalation alerts the
- * node pages this desk about (read from the paging board every 15 s). */
+ * IMMEDIATE ones every 2 min, other messages once overdue, the escalation alerts the node
+ * pages this desk about (read from the paging board every 15 s), and roll calls waiting
+ * for the desk's party (every 30 s until answered). */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { closeNotification, notify } from "../alarm/notify";
 import { type Alarming, AlarmPlan } from "../alarm/plan";
 import { playAlarm } from "../alarm/sound";
 import type { InboxItem } from "../api/types";
-import { type PagedItem, pagedItems } from "../views/desks/calls";
+import { type PagedItem, pagedItems, type RollCallItem } from "../views/desks/calls";
 import type { Key } from "../i18n/translate";
 import { parseTime } from "../time/parse";
 import { useDesk } from "./desk";
@@ -26,6 +27,11 @@ export function alarming(item: InboxItem): Alarming {
   };
 }
 
+/** A roll call waiting for the desk's party: it rings every 30 s until answered. */
+export function rollcallAlarm(call: RollCallItem): Alarming {
+  return { id: `rollcall:${call.id}`, flash: true, repeatMs: 30_000, deadline: parseTime(call.asked), acked: false };
+}
+
 /** An escalation alert paged at this desk: it rings until somebody reacts. (A message
  * paged rings as an inbox item.) */
 export function pagedAlarm(item: PagedItem): Alarming {
@@ -40,10 +46,11 @@ export function pagedAlarm(item: PagedItem): Alarming {
 
 export function Alarms() {
   const { t } = useI18n();
-  const { api, inbox, clock, alarms, navigate } = useDesk();
+  const { api, inbox, rollcalls, clock, alarms, navigate } = useDesk();
   const [said, setSaid] = useState("");
   const [paged, setPaged] = useState<PagedItem[]>([]);
   const shownPages = useRef(new Set<string>());
+  const shownCalls = useRef(new Set<string>());
 
   useEffect(() => {
     let gone = false;
@@ -76,8 +83,25 @@ export function Alarms() {
       for (const item of inbox.items) {
         if (item.acked_by !== null || !AlarmPlan.wants(alarming(item), now)) closeNotification(item.id);
       }
-      const due = alarms.due([...inbox.items.map(alarming), ...paged.map(pagedAlarm)], now);
+      const calls = rollcalls.items.map(rollcallAlarm);
+      for (const id of shownCalls.current) {
+        if (!calls.some((c) => c.id === id)) {
+          closeNotification(id); // answered: its notification goes
+          shownCalls.current.delete(id);
+        }
+      }
+      const due = alarms.due([...inbox.items.map(alarming), ...paged.map(pagedAlarm), ...calls], now);
       for (const a of due) {
+        const call = rollcalls.items.find((c) => rollcallAlarm(c).id === a.id);
+        if (call) {
+          playAlarm(true);
+          const title = t("rollcall.alarmTitle", { from: call.asked_by });
+          const body = t("rollcall.alarmBody");
+          notify(a.id, title, body, () => document.getElementById("rollcall-banner")?.scrollIntoView());
+          shownCalls.current.add(a.id);
+          setSaid(`${title}: ${body}`);
+          continue;
+        }
         const page = paged.find((p) => pagedAlarm(p).id === a.id);
         if (page) {
           playAlarm(page.precedence === "FLASH");
@@ -107,7 +131,7 @@ export function Alarms() {
     ring();
     const timer = setInterval(ring, 1000);
     return () => clearInterval(timer);
-  }, [inbox.items, paged, clock, alarms, navigate, t]);
+  }, [inbox.items, paged, rollcalls.items, clock, alarms, navigate, t]);
 
   return (
     <div class="sr-only" role="status" aria-live="assertive" id="alarm-said">

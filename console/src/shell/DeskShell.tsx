@@ -12,11 +12,13 @@ import type { Lang } from "../i18n/catalog";
 import { LiveStream } from "../live/stream";
 import { NodeClock } from "../time/clock";
 import { viewsFor } from "../views/registry";
+import { type RollCallItem, waitingRollCalls } from "../views/desks/calls";
 import { Alarms } from "./Alarms";
 import { type Desk, DeskContext, type Inbox, type PrefilledMessage } from "./desk";
 import { Header } from "./Header";
 import { useI18n } from "./i18n";
 import { Nav } from "./Nav";
+import { RollCallBanner } from "./RollCallBanner";
 import { routeHash, useRoute } from "./route";
 import { VIEW_HEADING_ID } from "./ViewHeading";
 
@@ -30,6 +32,7 @@ interface Props {
 const INBOX_KINDS = new Set(["message", "ack", "escalation", "translation", "certification"]);
 const CLOCK_RESYNC_MS = 60_000;
 const CLOCK_EVENT_MIN_MS = 5_000;
+const ROLLCALL_POLL_MS = 10_000;
 
 export function DeskShell({ api, me, onLang, onEnd }: Props) {
   const { t } = useI18n();
@@ -49,6 +52,10 @@ export function DeskShell({ api, me, onLang, onEnd }: Props) {
     { items: [], loaded: false, error: null },
   );
   const [synced, setSynced] = useState(false);
+  const [rollcalls, setRollcalls] = useState<RollCallItem[]>([]);
+  const reloadRollcalls = useCallback(() => {
+    waitingRollCalls(api).then(setRollcalls, () => undefined); // a moment offline: the last list stays
+  }, [api]);
   const draftRef = useRef<PrefilledMessage | null>(null);
 
   const syncClock = useCallback(async () => {
@@ -79,6 +86,8 @@ export function DeskShell({ api, me, onLang, onEnd }: Props) {
     live.start(); // first: nothing stored while the rest loads is missed
     void syncClock();
     reloadInbox();
+    reloadRollcalls();
+    const rollcallTimer = setInterval(reloadRollcalls, ROLLCALL_POLL_MS);
     listLines(api).then(setLines, () => setLines([]));
     const resync = setInterval(() => void syncClock(), CLOCK_RESYNC_MS);
     let lastEventSync = 0;
@@ -92,6 +101,7 @@ export function DeskShell({ api, me, onLang, onEnd }: Props) {
           void syncClock();
         }
       }
+      if (signal.type === "event" && signal.event.kind.startsWith("rollcall")) reloadRollcalls();
       const inboxWants =
         (signal.type === "event" && INBOX_KINDS.has(signal.event.kind)) ||
         (signal.type === "open" && signal.reconnected);
@@ -109,6 +119,7 @@ export function DeskShell({ api, me, onLang, onEnd }: Props) {
       off();
       live.stop();
       clearInterval(resync);
+      clearInterval(rollcallTimer);
       if (inboxTimer) clearTimeout(inboxTimer);
       inboxGeneration.current += 1;
       clock.reset();
@@ -118,7 +129,7 @@ export function DeskShell({ api, me, onLang, onEnd }: Props) {
       document.removeEventListener("pointerdown", unlock);
       document.removeEventListener("keydown", unlock);
     };
-  }, [api, live, clock, alarms, syncClock, reloadInbox]);
+  }, [api, live, clock, alarms, syncClock, reloadInbox, reloadRollcalls]);
 
   const views = useMemo(() => viewsFor(me.roles), [me.roles]);
   const route = useRoute();
@@ -154,6 +165,7 @@ export function DeskShell({ api, me, onLang, onEnd }: Props) {
             live,
             alarms,
             inbox,
+            rollcalls: { items: rollcalls, reload: reloadRollcalls },
             navigate,
             draft: {
               take: () => {
@@ -167,7 +179,7 @@ export function DeskShell({ api, me, onLang, onEnd }: Props) {
             },
           }
         : null,
-    [api, me, lines, clock, live, alarms, inbox, navigate],
+    [api, me, lines, clock, live, alarms, inbox, rollcalls, reloadRollcalls, navigate],
   );
 
   const skip = (e: Event) => {
@@ -191,6 +203,7 @@ export function DeskShell({ api, me, onLang, onEnd }: Props) {
       </a>
       <Header onLang={onLang} onEnd={onEnd} />
       <Nav views={views} current={current?.id ?? null} />
+      <RollCallBanner />
       <main id="main" tabIndex={-1} data-view={current?.id}>
         {View && current && <View key={current.id} arg={route.view === current.id ? route.arg : null} />}
       </main>

@@ -4,6 +4,7 @@ import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 import type { Api } from "../api/client";
 import type { InboxItem, Line, Me } from "../api/types";
+import type { RollCallItem } from "../views/desks/calls";
 import type { AlarmPlan } from "../alarm/plan";
 import type { LiveStream } from "../live/stream";
 import type { NodeClock } from "../time/clock";
@@ -15,6 +16,11 @@ export interface Inbox {
   reload: () => void;
 }
 
+export interface WaitingRollCalls {
+  items: RollCallItem[];
+  reload: () => void;
+}
+
 export interface Desk {
   api: Api;
   me: Me;
@@ -23,6 +29,8 @@ export interface Desk {
   live: LiveStream;
   alarms: AlarmPlan;
   inbox: Inbox;
+  /** roll calls the desk's party has yet to answer on its lines */
+  rollcalls: WaitingRollCalls;
   /** shows a view (its id in the registry), with an optional argument (e.g. a message id) */
   navigate: (view: string, arg?: string) => void;
   /** a message to show in the compose form of a view that drafts one */

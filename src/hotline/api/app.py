@@ -39,6 +39,7 @@ from hotline.api.proofs import proofs_router
 from hotline.api.record import record_router
 from hotline.api.relays import relays_router
 from hotline.api.reports import reports_router
+from hotline.api.rollcalls import rollcalls_router
 from hotline.api.stream import stream_router
 from hotline.api.translation import translation_router
 from hotline.api.watch import watch_router
@@ -72,6 +73,7 @@ def operator_routers(ctx: ApiContext) -> list[APIRouter]:
         relays_router(access, store, ctx.relays),
         watch_router(access, ctx.watch, now),
         paging_router(access, ctx.pager),
+        rollcalls_router(access, ctx.rollcalls, now),
         accountability_router(access, store, ctx.contacts, now),
         awareness_router(access, ctx.awareness, ctx.notices, now, ctx.history),
         exercise_router(party, peers, ctx.outages, now),

@@ -25,6 +25,7 @@ from hotline.services.notices import Notices
 from hotline.services.outages import Outages
 from hotline.services.paging import Pager
 from hotline.services.relays import Relays
+from hotline.services.rollcalls import RollCalls
 from hotline.services.translations import Translations
 from hotline.services.watch import Watch
 from hotline.storage.history import HistoryStore
@@ -58,6 +59,7 @@ class ApiContext:
     relays: Relays
     watch: Watch
     pager: Pager
+    rollcalls: RollCalls
     awareness: Awareness
     outages: Outages
     checkpoints: Checkpoints

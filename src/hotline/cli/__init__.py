@@ -108,6 +108,7 @@ WHERE = {
     "restore": "operations",
     "site": "operations",
     "page": "paging",
+    "rollcall": "paging",
 }
 
 #: The root options that take a value (the command's name comes after it).

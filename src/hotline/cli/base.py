@@ -157,6 +157,11 @@ page_app = typer.Typer(
 app.add_typer(page_app, name="page")
 plan_app = typer.Typer(help="The paging plan.", no_args_is_help=True)
 page_app.add_typer(plan_app, name="plan")
+rollcall_app = typer.Typer(
+    help="Roll calls on service lines: asked at fixed times, answered by a person.",
+    no_args_is_help=True,
+)
+app.add_typer(rollcall_app, name="rollcall")
 alerts_app = typer.Typer(
     help="Awareness alerts: tracks near borders, each other, or unannounced.",
     invoke_without_command=True,

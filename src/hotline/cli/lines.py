@@ -85,6 +85,15 @@ def line_create(
             "peers cosign none without it.",
         ),
     ] = False,
+    roll_call: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--roll-call",
+            metavar="HH:MM",
+            help="A daily roll call at this time (UTC), on a service line (repeat): the "
+            "parties' nodes take turns asking, a desk of the other party answers.",
+        ),
+    ] = None,
 ) -> None:
     """Propose a line's terms; it carries messages once every party has accepted them."""
     from hotline.domain.policy import make_proof_terms
@@ -112,6 +121,7 @@ def line_create(
             proofs=make_proof_terms(witness or [], post_quantum)
             if witness or post_quantum
             else None,
+            roll_calls=roll_call or (),
         )
         out.print(
             f"proposed line {state.line.id} ({state.line.kind.value}) "

@@ -1,5 +1,5 @@
-"""Paging the watch: the plan, the pages sent and who reacted, taking an item, a round
-by hand."""
+"""Paging the watch (the plan, the pages sent and who reacted, taking an item, a round by
+hand) and roll calls (list, answer, monthly figures, signed statements)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from hotline.cli.base import (
     plan_app,
     print_json,
     read_file,
+    rollcall_app,
 )
 from hotline.domain import errors
 from hotline.domain.identity import parse_principal_id
@@ -154,3 +155,131 @@ def page_round() -> None:
     with node_context() as node:
         count = node.pager.tick()
     out.print(f"{count} pages sent" if count else "nothing to page")
+
+
+# -- roll calls ------------------------------------------------------------------------
+
+
+@rollcall_app.command("list")
+def rollcall_list(
+    line: Annotated[str | None, typer.Option("--line", help="Only this line.")] = None,
+    waiting: Annotated[
+        str | None,
+        typer.Option("--waiting", metavar="DESK", help="Only those DESK's party has not answered."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The roll calls on this node's service lines, newest first, with their outcome."""
+    with node_context() as node:
+        now = node.writer.now()
+        if waiting:
+            calls = node.rollcalls.waiting(waiting)
+        else:
+            calls = node.rollcalls.calls([line.lower()] if line else None)
+    calls = sorted(calls, key=lambda c: c.at, reverse=True)
+    if as_json:
+        print_json([c.to_json(now) for c in calls])
+        return
+    if not calls:
+        out.print("no roll calls")
+        return
+    table = Table("id", "line", "at", "asked", "answered", "outcome")
+    for c in calls:
+        j = c.to_json(now)
+        answered = (
+            f"{j['answered_by']} {j['officer'] or ''} +{j['response_s']:.0f}s".strip()
+            if j["answered"]
+            else "-"
+        )
+        table.add_row(c.id[:12], c.line, j["at"], f"{c.asked_by} -> {c.to}", answered, j["outcome"])
+    out.print(table)
+
+
+@rollcall_app.command("answer")
+def rollcall_answer(
+    call_id: Annotated[str, typer.Argument(metavar="ID", help="The roll call (its id).")],
+    desk: Annotated[str, typer.Option("--as", metavar="DESK", help="The desk answering.")],
+    officer: Annotated[
+        str | None, typer.Option("--officer", help="The officer answering (default: the roster's).")
+    ] = None,
+) -> None:
+    """Answer a roll call, signed by the desk."""
+    with node_context() as node:
+        event = node.rollcalls.answer(call_id, desk, officer)
+    out.print(f"answered roll call {call_id[:12]} as {event.author} ({event.line} #{event.seq})")
+
+
+@rollcall_app.command("stats")
+def rollcall_stats(
+    line: Annotated[str, typer.Option("--line", help="The service line.")],
+    party: Annotated[str, typer.Option("--party", help="The party asked.")],
+    month: Annotated[
+        str | None, typer.Option("--month", metavar="YYYY-MM", help="Default: this month.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A month's roll calls asked of a party: answered, late, unanswered, median time."""
+    with node_context() as node:
+        chosen = month or node.writer.now().strftime("%Y-%m")
+        counted = node.rollcalls.month(line.lower(), party.upper(), chosen)
+    if as_json:
+        print_json(counted.to_json())
+        return
+    out.print(counted.sentence())
+
+
+@rollcall_app.command("statement")
+def rollcall_statement(
+    line: Annotated[str, typer.Option("--line", help="The service line.")],
+    party: Annotated[str, typer.Option("--party", help="The party asked.")],
+    month: Annotated[str, typer.Option("--month", metavar="YYYY-MM", help="The month.")],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="Write it here (default: stdout).")
+    ] = None,
+) -> None:
+    """The month's figures as a statement signed by this node's key, to publish."""
+    import json
+
+    with node_context() as node:
+        signed = node.rollcalls.statement(line.lower(), party.upper(), month)
+    text = json.dumps(signed, indent=2, ensure_ascii=False) + "\n"
+    if out_file is None:
+        sys.stdout.write(text)
+        return
+    out_file.write_text(text, "utf-8")
+    out.print(f"statement written to {out_file}")
+
+
+@rollcall_app.command("verify")
+def rollcall_verify(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A roll-call statement.")],
+) -> None:
+    """Check a roll-call statement's signature (against the pinned node key when the
+    party is known here)."""
+    import json
+
+    from hotline.domain.rollcall import check_statement
+
+    try:
+        data = json.loads(read_file(file).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.InvalidInput("statement", f"{file} is not JSON: {exc}") from None
+    by = str((data.get("statement") or {}).get("by", "")) if isinstance(data, dict) else ""
+    with node_context() as node:
+        known = {p.id: p for p in node.store.parties()}
+        key = known[by].node_key if by in known else None
+    body = check_statement(data, key)
+    how = "the node key pinned here" if key else "the key it names (its party is not known here)"
+    out.print(f"verified, signed by {body['by']} with {how}")
+    out.print(
+        f"{body['month']}: {body['total']} roll calls of {body['party']} on {body['line']}, "
+        f"{body['answered']} answered, {body['late']} late, {body['unanswered']} unanswered"
+    )
+
+
+@rollcall_app.command("run")
+def rollcall_run() -> None:
+    """One roll-call round now (`hotline serve` runs one every 2 s)."""
+    with node_context() as node:
+        events = node.rollcalls.tick()
+    out.print(f"{len(events)} roll-call events recorded" if events else "nothing due")

@@ -96,6 +96,13 @@ def _summary(event: Event) -> str:
                 f"commits {c['positions']} positions of {c['subject']}'s tracks captured "
                 f"in the minute from {c['minute']}: root {c['root'][:16]}"
             )
+        case EventKind.ROLLCALL:
+            return f"roll call of {c['to']} for {c['at']} (answer within {c['window_s']} s)"
+        case EventKind.ROLLCALL_ANSWER:
+            officer = f" ({c['officer']})" if c.get("officer") else ""
+            return f"answers roll call {short(c['ref'])}{officer}"
+        case EventKind.ROLLCALL_CLOSE:
+            return f"roll call {short(c['ref'])} {c['outcome']}"
     return event.kind
 
 

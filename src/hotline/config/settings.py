@@ -493,6 +493,14 @@ class Settings:
             "watch (the paging plan: `hotline page plan`).",
         )
     )
+    roll_call_window: timedelta = field(
+        default_factory=Declared(
+            "5m",
+            as_duration,
+            "How long the other party's desk has to answer a roll call this node asks "
+            "(the roll-call times are in a service line's terms).",
+        )
+    )
     smtp_url: str = field(
         default_factory=Declared(
             "",

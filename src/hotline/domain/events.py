@@ -55,6 +55,9 @@ class EventKind(StrEnum):
     CERTIFICATION = "certification"
     WATCH_HANDOVER = "watch.handover"
     EVIDENCE = "evidence"
+    ROLLCALL = "rollcall"
+    ROLLCALL_ANSWER = "rollcall.answer"
+    ROLLCALL_CLOSE = "rollcall.close"
 
 
 @dataclass(frozen=True)

@@ -195,6 +195,28 @@ def check_content(event: Event) -> None:
             kind,
             "'from' names the officer handing over",
         )
+    elif kind == EventKind.ROLLCALL:
+        _require(isinstance(content.get("at"), str), kind, "'at' must be a time")
+        _require(
+            _count(content.get("window_s")) and content["window_s"] > 0,
+            kind,
+            "'window_s' must be a number of seconds",
+        )
+        _require(isinstance(content.get("to"), str), kind, "'to' names the party asked")
+    elif kind in (EventKind.ROLLCALL_ANSWER, EventKind.ROLLCALL_CLOSE):
+        _require(
+            isinstance(content.get("ref"), str) and bool(_HEX64.match(content["ref"])),
+            kind,
+            "'ref' must name the roll call",
+        )
+        if kind == EventKind.ROLLCALL_CLOSE:
+            _require(content.get("outcome") == "unanswered", kind, "'outcome' is unanswered")
+        else:
+            _require(
+                content.get("officer") is None or isinstance(content.get("officer"), str),
+                kind,
+                "'officer' must be a name",
+            )
     elif kind == EventKind.KEY_ROTATE:
         _require(isinstance(content.get("principal"), str), kind, "'principal' missing")
         _require(isinstance(content.get("public_key"), str), kind, "'public_key' missing")

@@ -202,6 +202,7 @@ class Line:
     parties: tuple[str, ...]
     policy: Policy
     proofs: ProofTerms | None = None  # none agreed: the nodes' own settings apply
+    roll_calls: tuple[str, ...] = ()  # daily roll-call times, "HH:MM" UTC (service lines)
 
     def terms(self) -> dict[str, Any]:
         """The JSON object both parties sign (``proofs`` only when agreed, so that the
@@ -215,6 +216,8 @@ class Line:
         }
         if self.proofs is not None:
             terms["proofs"] = self.proofs.to_json()
+        if self.roll_calls:
+            terms["roll_calls"] = list(self.roll_calls)
         return terms
 
     def terms_id(self) -> str:
@@ -237,6 +240,7 @@ class Line:
                 contact_window=policy.contact_window,
                 flash_max_words=policy.flash_max_words,
                 proofs=ProofTerms.from_json(terms["proofs"]) if "proofs" in terms else None,
+                roll_calls=terms.get("roll_calls", ()),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise InvalidInput("terms", f"malformed line terms: {exc!r}") from exc
@@ -262,6 +266,7 @@ def make_line(
     contact_window: timedelta | None = None,
     flash_max_words: int = FLASH_MAX_WORDS,
     proofs: ProofTerms | None = None,
+    roll_calls: Iterable[str] = (),
 ) -> Line:
     """Build and check a line's terms; the parties are those of its principals.
 
@@ -300,6 +305,11 @@ def make_line(
             "a higher precedence cannot have a longer deadline than a lower one",
             hint="keep FLASH <= IMMEDIATE <= PRIORITY <= ROUTINE",
         )
+    times = parse_roll_calls(roll_calls)
+    if times and kind is not LineKind.SERVICE:
+        raise InvalidInput(
+            "roll_calls", "roll calls are kept on a service line", hint="--kind service"
+        )
     chosen = frozenset(kinds) if kinds is not None else DEFAULT_KINDS[kind]
     if not chosen:
         raise InvalidInput("kind", "a line must allow at least one message kind")
@@ -316,7 +326,29 @@ def make_line(
             contact_window=contact_window or DEFAULT_CONTACT_WINDOW,
         ),
         proofs=proofs,
+        roll_calls=times,
     )
+
+
+_ROLL_CALL_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+MAX_ROLL_CALLS = 24
+
+
+def parse_roll_calls(values: Iterable[Any]) -> tuple[str, ...]:
+    """Daily roll-call times, ``HH:MM`` in UTC, in order. Raises InvalidInput."""
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise InvalidInput("roll_calls", 'roll calls are a list of times, e.g. ["09:00"]')
+    times = tuple(values)
+    for value in times:
+        if not isinstance(value, str) or not _ROLL_CALL_TIME.match(value):
+            raise InvalidInput(
+                "roll_calls", f"{value!r} is not a time of day", hint="HH:MM in UTC, e.g. 09:00"
+            )
+    if len(set(times)) != len(times):
+        raise InvalidInput("roll_calls", "a roll-call time is given twice")
+    if len(times) > MAX_ROLL_CALLS:
+        raise InvalidInput("roll_calls", f"at most {MAX_ROLL_CALLS} roll calls a day")
+    return tuple(sorted(times))
 
 
 def _check_whole_seconds(delta: timedelta, field: str) -> None:

@@ -125,6 +125,8 @@ REF_KINDS = frozenset(
         EventKind.CONTACT_HELD,
         EventKind.TRANSLATION,
         EventKind.CERTIFICATION,
+        EventKind.ROLLCALL_ANSWER,
+        EventKind.ROLLCALL_CLOSE,
     }
 )
 
@@ -199,6 +201,8 @@ _LINK_TARGET: dict[str, EventKind] = {
     EventKind.RELAY_FORWARD: EventKind.ESCALATION,
     EventKind.TRANSLATION: EventKind.MESSAGE,
     EventKind.CERTIFICATION: EventKind.TRANSLATION,
+    EventKind.ROLLCALL_ANSWER: EventKind.ROLLCALL,
+    EventKind.ROLLCALL_CLOSE: EventKind.ROLLCALL,
 }
 
 #: What the chain-wide checks need of an event already checked on its own: the content of

@@ -30,6 +30,8 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 #: How often the evidence round looks for minutes to commit (each a few seconds after it
 #: ends) and for positions past ``evidence_keep``.
 EVIDENCE_ROUND = timedelta(seconds=5)
+#: How often the node looks for a roll call to ask, or one to record unanswered.
+ROLL_CALL_ROUND = timedelta(seconds=2)
 
 
 def _evidence_round(node: Node) -> object:
@@ -115,6 +117,7 @@ def serve(
             "link tests": (fed.linktest_once, timedelta(seconds=1), _idle, None),
             "escalation": (node.escalations.tick, node.settings.escalation_interval, _idle, None),
             "paging": (node.pager.tick, node.settings.paging_interval, _idle, None),
+            "roll calls": (node.rollcalls.tick, ROLL_CALL_ROUND, _idle, None),
             "checkpoints": (
                 checkpoint_round(node, fed, http).once,
                 min(node.settings.checkpoint_interval, CHECKPOINT_ROUND),

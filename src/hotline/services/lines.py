@@ -45,6 +45,7 @@ class Lines:
         contact_window: timedelta | None = None,
         by: str | None = None,
         proofs: ProofTerms | None = None,
+        roll_calls: Iterable[str] = (),
     ) -> LineState:
         """Propose a line's terms, signed by ``by``'s node (default: this node's party).
 
@@ -60,6 +61,7 @@ class Lines:
             deadlines=deadlines,
             contact_window=contact_window,
             proofs=proofs,
+            roll_calls=roll_calls,
         )
         proposer = parse_party_id(by) if by else self.own_party
         known = {p.id for p in self.store.principals()}

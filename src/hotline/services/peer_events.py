@@ -46,6 +46,8 @@ NODE_KINDS = frozenset(
         EventKind.CONTACT_EXPIRE,
         EventKind.CATALOGUE_ADOPT,
         EventKind.EVIDENCE,
+        EventKind.ROLLCALL,
+        EventKind.ROLLCALL_CLOSE,
     }
 )
 
@@ -126,6 +128,8 @@ class PeerEvents:
             self._check_contact(tx, state.line, event, content)
         elif kind == EventKind.ACK:
             self._check_ack(tx, state.line, event, content)
+        elif kind in (EventKind.ROLLCALL, EventKind.ROLLCALL_ANSWER, EventKind.ROLLCALL_CLOSE):
+            self._check_rollcall(tx, state.line, event, content)
         elif kind == EventKind.RECEIPT:
             if content.get("of") == self.own:
                 upto = int(content.get("upto_seq", 0))
@@ -302,6 +306,30 @@ class PeerEvents:
                 raise RequestRefused("malformed", f"{event.party} cannot vouch for {principal.id}")
             offered.append(principal)
         return offered
+
+    def _check_rollcall(self, tx: WriteTx, line: Line, event: Event, content: Any) -> None:
+        """A roll call is asked on a line whose terms fix roll calls, of another party of
+        it; an answer is by a desk of the party asked; a close by the node that asked."""
+        if not line.roll_calls:
+            raise RequestRefused("policy", f"line {line.id} has no roll calls in its terms")
+        if event.kind == EventKind.ROLLCALL:
+            if content.get("to") not in line.other_parties(event.party):
+                raise RequestRefused("malformed", "a roll call asks another party of the line")
+            return
+        ref = content.get("ref")
+        asked = tx.event(str(ref)) if isinstance(ref, str) else None
+        if asked is None or asked.kind != EventKind.ROLLCALL or asked.line != line.id:
+            raise RequestRefused("bad reference", f"{ref} is not a roll call on {line.id}")
+        if event.kind == EventKind.ROLLCALL_CLOSE:
+            if asked.party != event.party:
+                raise RequestRefused("bad reference", "only the node that asked closes it")
+            return
+        if asked.content.get("to") != event.party:
+            raise RequestRefused("bad reference", f"the roll call asked {asked.content.get('to')}")
+        try:
+            check_member(line, event.author)
+        except HotlineError as exc:
+            raise RequestRefused("policy", exc.message) from exc
 
     def _check_ack(self, tx: WriteTx, line: Line, event: Event, content: Any) -> None:
         ref = content.get("ref")

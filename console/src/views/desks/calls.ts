@@ -251,3 +251,20 @@ export type PagingPlan = Schemas["PagingPlanAnswer"];
 
 /** The paging plan in force (secrets shown as "(set)"). */
 export const pagingPlan = async (api: Api): Promise<PagingPlan> => ok(api.GET("/api/v1/paging/plan"));
+
+// -- roll calls ------------------------------------------------------------------------
+
+export type RollCallItem = Schemas["RollCallItem"];
+export type RollCallMonth = Schemas["RollCallMonth"];
+
+/** Roll calls asked of the signed-in desk's party on its lines, not answered yet. */
+export const waitingRollCalls = async (api: Api): Promise<RollCallItem[]> =>
+  ok(api.GET("/api/v1/rollcalls/waiting"));
+
+export const listRollCalls = async (api: Api): Promise<RollCallItem[]> => ok(api.GET("/api/v1/rollcalls"));
+
+export const answerRollCall = async (api: Api, id: string) =>
+  ok(api.POST("/api/v1/rollcalls/{ident}/answer", { params: { path: { ident: id } }, body: {} }));
+
+export const rollCallMonth = async (api: Api, line: string, party: string, month: string) =>
+  ok(api.GET("/api/v1/rollcalls/stats", { params: { query: { line, party, month } } }));

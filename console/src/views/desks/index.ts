@@ -7,6 +7,7 @@ import { OverdueView } from "./OverdueView";
 import { PagesView } from "./PagesView";
 import { RecordView } from "./RecordView";
 import { RelaysView } from "./RelaysView";
+import { RollCallsView } from "./RollCallsView";
 import { TranslatorView } from "./TranslatorView";
 import { WatchRosterView } from "./WatchRosterView";
 
@@ -14,6 +15,7 @@ export const DESK_VIEWS: readonly ViewDef[] = [
   { id: "notices", title: "nav.notices", roles: ["watch_officer"], component: NoticesView },
   { id: "overdue", title: "nav.overdue", roles: ["watch_officer", "leader"], component: OverdueView },
   { id: "watch", title: "nav.watch", roles: ["watch_officer"], component: WatchRosterView },
+  { id: "rollcalls", title: "nav.rollcalls", roles: ["watch_officer"], component: RollCallsView },
   {
     id: "pages",
     title: "nav.pages",

@@ -202,3 +202,30 @@ class PagingPlanAnswer(Answer):
     desks: dict[str, dict[str, list[str]]]
     set_by: str | None
     set_at: str | None
+
+
+class RollCallItem(Answer):
+    id: str
+    line: str
+    asked_by: str = Field(description="the party whose node asked")
+    to: str = Field(description="the party asked")
+    at: str = Field(description="the scheduled time")
+    asked: str = Field(description="when it was asked (the roll call's signed time)")
+    window_s: int
+    answered: str | None
+    answered_by: str | None
+    officer: str | None
+    outcome: str = Field(description="answered, late, unanswered, open")
+    response_s: float | None
+
+
+class RollCallMonth(Answer):
+    line: str
+    party: str = Field(description="the party asked")
+    month: str
+    total: int
+    answered: int
+    late: int
+    unanswered: int
+    open: int
+    median_s: float | None

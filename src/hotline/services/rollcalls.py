@@ -1,0 +1,197 @@
+"""Roll calls on service lines (:mod:`hotline.domain.rollcall`): the node asks at the
+times the line's terms fix when its turn comes, records a roll call unanswered once its
+window has passed, and records the answers of its own desks. Counted per month from the
+record, and signed as a statement either side can publish."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import timedelta
+from typing import Any
+
+from hotline.domain.clock import format_time, parse_time
+from hotline.domain.errors import Forbidden, InvalidInput, NotFound
+from hotline.domain.events import Event, EventKind
+from hotline.domain.identity import parse_principal_id, party_of
+from hotline.domain.policy import LineState, LineStatus
+from hotline.domain.rollcall import Month, Outcome, RollCall, due, statement, tally
+from hotline.services.directory import Directory
+from hotline.services.watch import Watch
+from hotline.services.writer import LedgerWriter
+
+KINDS = (
+    EventKind.ROLLCALL.value,
+    EventKind.ROLLCALL_ANSWER.value,
+    EventKind.ROLLCALL_CLOSE.value,
+)
+
+
+class RollCalls:
+    def __init__(
+        self,
+        writer: LedgerWriter,
+        directory: Directory,
+        watch: Watch,
+        party: str,
+        window: timedelta,
+    ) -> None:
+        self.writer = writer
+        self.store = writer.store
+        self.directory = directory
+        self.watch = watch
+        self.party = party
+        self.window = window
+
+    def lines(self, party: str | None = None) -> list[LineState]:
+        """The active lines of ``party`` (default: the node's) whose terms fix roll calls."""
+        return [
+            s
+            for s in self.store.lines(party or self.party)
+            if s.line.roll_calls and s.status is LineStatus.ACTIVE
+        ]
+
+    def calls(self, line_ids: Collection[str] | None = None) -> list[RollCall]:
+        """The roll calls on these lines (default: the node's lines with roll calls), as
+        the record holds them, oldest first."""
+        ids = list(line_ids) if line_ids is not None else [s.line.id for s in self.lines()]
+        found = self.store.events_on(ids, KINDS)
+        asked: dict[str, RollCall] = {}
+        answers: dict[str, Event] = {}
+        closed: set[str] = set()
+        for e in found:
+            c = e.content
+            if e.kind == EventKind.ROLLCALL:
+                asked[e.id] = RollCall(
+                    e.id,
+                    e.line,
+                    e.party,
+                    str(c["to"]),
+                    parse_time(str(c["at"])),
+                    e.ts,
+                    timedelta(seconds=int(c["window_s"])),
+                )
+            elif e.kind == EventKind.ROLLCALL_ANSWER:
+                answers.setdefault(str(c["ref"]), e)  # the first answer counts
+            else:
+                closed.add(str(c["ref"]))
+        out = []
+        for call in asked.values():
+            answer = answers.get(call.id)
+            out.append(
+                RollCall(
+                    call.id,
+                    call.line,
+                    call.asked_by,
+                    call.to,
+                    call.at,
+                    call.asked,
+                    call.window,
+                    answer.ts if answer else None,
+                    answer.author if answer else None,
+                    (str(answer.content.get("officer") or "") or None) if answer else None,
+                    call.id in closed,
+                )
+            )
+        return out
+
+    def tick(self) -> list[Event]:
+        """Ask the roll calls due from this node, and record as unanswered those it asked
+        whose window has passed. Returns the events recorded."""
+        now = self.writer.now()
+        written: list[Event] = []
+        hosted = self.directory.hosted()
+        for state in self.lines():
+            line = state.line
+            calls = self.calls([line.id])
+            mine = {(c.at, c.to) for c in calls if c.asked_by == self.party}
+            for at in due(line.roll_calls, line.parties, self.party, now, self.window):
+                for to in line.other_parties(self.party):
+                    if (at, to) in mine:
+                        continue
+                    content = {
+                        "at": format_time(at),
+                        "window_s": int(self.window.total_seconds()),
+                        "to": to,
+                    }
+                    written.append(self._append(line.id, EventKind.ROLLCALL, content, hosted))
+            for c in calls:
+                if (
+                    c.asked_by == self.party
+                    and c.answered is None
+                    and not c.closed
+                    and now >= c.asked + c.window
+                ):
+                    content = {"ref": c.id, "outcome": Outcome.UNANSWERED.value}
+                    written.append(self._append(line.id, EventKind.ROLLCALL_CLOSE, content, hosted))
+        return written
+
+    def _append(
+        self, line_id: str, kind: EventKind, content: dict[str, Any], hosted: frozenset[str]
+    ) -> Event:
+        line = self.store.line(line_id).line
+        return self.writer.transact(
+            lambda tx: self.writer.append(tx, line, kind, self.party, content, hosted=hosted),
+            line_id,
+        )
+
+    def waiting(self, principal: str) -> list[RollCall]:
+        """Roll calls asked of ``principal``'s party on its lines, not answered yet
+        (open ones, and those past their window: a late answer still counts as late)."""
+        who = parse_principal_id(principal)
+        lines = [s.line.id for s in self.lines(party_of(who)) if who in s.line.policy.principals]
+        return [c for c in self.calls(lines) if c.to == party_of(who) and c.answered is None]
+
+    def answer(self, call_id: str, principal: str, officer: str | None = None) -> Event:
+        """A person at ``principal``'s desk answers the roll call, recorded with the
+        officer on watch there (``officer``, or the roster's). Raises NotFound, Forbidden
+        (not a desk of the party asked, on the line) or InvalidInput (answered already)."""
+        who = parse_principal_id(principal)
+        self.store.require_principal(who)
+        try:
+            asked = self.store.event(call_id)
+        except NotFound:
+            raise NotFound("roll call", call_id, hint="see `hotline rollcall list`") from None
+        if asked.kind != EventKind.ROLLCALL:
+            raise NotFound("roll call", call_id, hint="see `hotline rollcall list`")
+        state = self.store.line(asked.line)
+        if asked.content.get("to") != party_of(who) or who not in state.line.policy.principals:
+            raise Forbidden(
+                f"{who} cannot answer a roll call of {asked.content.get('to')} on {asked.line}",
+                hint="a desk of the party asked, on the line, answers",
+            )
+        [call] = [c for c in self.calls([asked.line]) if c.id == asked.id]
+        if call.answered is not None:
+            raise InvalidInput(
+                "roll call",
+                f"answered already by {call.answered_by} at {format_time(call.answered)}",
+                hint="nothing to do",
+            )
+        now = self.writer.now()
+        name = (officer or "").strip() or self.watch.officer(who, now)
+        content: dict[str, Any] = {"ref": asked.id, "officer": name}
+        hosted = self.directory.hosted()
+        return self.writer.transact(
+            lambda tx: self.writer.append(
+                tx, state.line, EventKind.ROLLCALL_ANSWER, who, content, hosted=hosted
+            ),
+            state.line.id,
+        )
+
+    def month(self, line_id: str, party: str, month: str) -> Month:
+        """The roll calls scheduled in ``month`` (YYYY-MM) that ``party`` was asked on
+        the line, counted."""
+        state = self.store.line(line_id)
+        if party not in state.line.parties:
+            raise InvalidInput("party", f"{party} is not a party of line {state.line.id}")
+        return tally(self.calls([state.line.id]), state.line.id, party, month, self.writer.now())
+
+    def statement(self, line_id: str, party: str, month: str) -> dict[str, Any]:
+        """:meth:`month` as a statement signed by this node's key."""
+        counted = self.month(line_id, party, month)
+        now = self.writer.now()
+        ids = [
+            c.id
+            for c in self.calls([counted.line])
+            if c.to == party and format_time(c.at)[:7] == month
+        ]
+        return statement(counted, ids, party=self.party, key=self.writer.key(self.party), at=now)
