@@ -43,10 +43,19 @@ def test_the_plan_is_read_by_every_desk_and_set_by_an_administrator(api: Api) ->
     refused(put_plan(api, OPS, "desks: {US/EUCOM-JOC: {chain: [Nobody]}}"), 400, "Nobody")
     refused(put_plan(api, OPS, "desks: {US/NOBODY: {}}"), 404, "US/NOBODY")
     refused(put_plan(api, OPS, "{", "json"), 400, "not valid JSON")
+    for hostile in (
+        "{1: x, a: y}",  # keys of mixed types
+        "desks: {US/EUCOM-JOC: {chain: [[watch]]}}",
+        "desks: {US/EUCOM-JOC: {webhooks: [[a]]}}",
+        "repeat: {FLASH: 100000000000d}",
+        "people: {1: {email: a@b.c}}",
+    ):
+        refused(put_plan(api, OPS, hostile), 400)
     assert ok(api.get(JOC, "/paging/plan"))["set_by"] is None  # nothing changed
     done = ok(put_plan(api, OPS, PLAN))
     assert done["set_by"] == OPS
     assert done["webhooks"]["oncall"]["secret"] == "(set)"  # never shown back
+    assert done["webhooks"]["oncall"]["url"] == "https://oncall.us.example/…"  # nor its path
     shown = ok(api.get(SECDEF, "/paging/plan"))
     assert shown["desks"]["US/EUCOM-JOC"]["chain"] == ["watch", "Lt Col B. Jones"]
     refused(api.get(NDMC, "/paging/plan"), 403)  # RU's desk, hosted here: not US's data

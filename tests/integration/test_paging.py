@@ -12,9 +12,11 @@ from functools import partial
 import pytest
 
 from hotline.app import Node
+from hotline.domain.clock import format_time
 from hotline.domain.errors import Forbidden, NotFound
 from hotline.domain.mail import parse_smtp_url
 from hotline.domain.message import MessageDraft
+from hotline.domain.paging import PageDue
 from hotline.domain.policy import MessageKind
 from hotline.domain.precedence import Precedence
 from hotline.outbound.smtp import send_mail
@@ -195,3 +197,67 @@ desks:
     pager.tick()
     [item] = pager.board(["US/SECDEF"])
     assert item.reaction is not None and item.reaction.how == "closed"
+
+
+def test_pages_cut_short_are_unknown_and_every_tool_is_told_it_is_over_in_the_end(
+    lab_node: Node, clock: FakeClock, mail_server: MailServer
+) -> None:
+    """A page left ``sending`` by a stop counts as unknown (it may have gone) and its tool
+    is told when the item is over; a tool that does not answer then is told a minute
+    later; a round never sends a page twice, whoever else runs one."""
+    first = WebhookReceiver(
+        {"/joc": Expect("US", public_key=lab_node.writer.key("US").public)}, clock.now
+    ).start()
+    plan = """
+people:
+  Lt Col B. Jones: {{webhook: joc}}
+webhooks:
+  joc: {{url: "{url}/joc"}}
+desks:
+  US/EUCOM-JOC: {{chain: [Lt Col B. Jones]}}
+"""
+    pager = pager_of(lab_node, mail_server)
+    pager.set_plan(plan.format(url=first.url), "yaml", "US/EUCOM-JOC")
+    message = lab_node.messages.send(LINE, "RU/NDMC", flash("Drone down near the line"))
+    assert pager.tick() == 1
+    other = pager_of(lab_node, mail_server)  # another process's pager, at the same moment
+    assert other.tick() == 0  # the same page: not sent twice
+    [page] = [p for p in pager.board(["US/EUCOM-JOC"])[0].pages]
+    # a stop while sending the next page: its row stays "sending"
+    clock.advance(minutes=5)
+    cut = pager.paging.begin(
+        PageDue(pager.open_items()[0], 0, "Lt Col B. Jones", 2, True),
+        "webhook",
+        "joc",
+        "sending",
+        "",
+        format_time(clock.now()),
+    )
+    assert cut is not None
+    clock.advance(minutes=2)
+    pager.tick()
+    states = {p.ring: p.state for p in pager.board(["US/EUCOM-JOC"])[0].pages}
+    assert states[2] == "unknown"
+
+    first.stop()  # the tool is down when the item is over
+    lab_node.messages.ack(message.id, "US/EUCOM-JOC")
+    pager.tick()
+    resolves = [p for p in pager.board(["US/EUCOM-JOC"])[0].pages if p.ring == 0]
+    assert [(r.target, r.state) for r in resolves] == [("joc", "failed")]
+    second = WebhookReceiver(
+        {"/joc": Expect("US", public_key=lab_node.writer.key("US").public)}, clock.now
+    ).start()
+    try:
+        pager.set_plan(plan.format(url=second.url), "yaml", "US/EUCOM-JOC")  # it is back
+        pager.tick()
+        assert second.pages == []  # not before a minute has passed
+        clock.advance(seconds=61)
+        pager.tick()
+        assert [p.body["state"] for p in second.pages] == ["resolved"]
+        pager.tick()
+        clock.advance(minutes=5)
+        pager.tick()
+        assert len(second.pages) == 1  # told once
+    finally:
+        second.stop()
+    assert page.state == "sent"

@@ -57,18 +57,22 @@ def test_roll_calls_are_asked_answered_late_or_not_and_counted(
         assert calls.tick() == []  # asked once
         [waiting] = calls.waiting(NDMC)
         assert waiting.id == asked.id
-        if delay is not None and delay < timedelta(minutes=5):
+        if delay is not None:
             clock.moment = at + delay
             calls.answer(asked.id, NDMC, officer="Maj. I. Petrov")
+            assert calls.waiting(NDMC) == []
         clock.moment = at + timedelta(minutes=5, seconds=3)
+        assert calls.tick() == []  # late answers still count for an hour: nothing closed
+        clock.moment = at + timedelta(hours=1, minutes=5, seconds=3)
         closes = calls.tick()
-        if delay is not None and delay < timedelta(minutes=5):
-            assert closes == []
-        else:
+        if delay is None:
             assert [e.kind for e in closes] == [EventKind.ROLLCALL_CLOSE]
-        if delay is not None and delay >= timedelta(minutes=5):
-            clock.moment = at + delay
-            calls.answer(asked.id, NDMC)  # late, but still on the record
+            assert calls.waiting(NDMC) == []
+            with pytest.raises(InvalidInput, match="closed unanswered"):
+                calls.answer(asked.id, NDMC)
+        else:
+            assert closes == []
+        assert calls.tick() == []  # closed once
 
     outcomes = [c.outcome(clock.now()).value for c in sorted(calls.calls(), key=lambda c: c.at)]
     assert outcomes == ["answered", "late", "unanswered"]

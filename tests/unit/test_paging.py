@@ -215,3 +215,21 @@ def test_an_smtp_url_names_its_server(
 def test_a_wrong_smtp_url_is_refused(url: str) -> None:
     with pytest.raises(InvalidInput):
         parse_smtp_url(url)
+
+
+def test_a_place_nobody_can_be_reached_at_is_recorded_again_each_repeat() -> None:
+    plan = parse_plan(PLAN)
+    chain = [None, plan.people["Lt Col B. Jones"]]
+    item = flash()
+    sent = [Sent(item.key, 0, "", 1), Sent(item.key, 1, "Lt Col B. Jones", 1)]
+    again = pages_due(item, chain, sent, plan, T0 + timedelta(minutes=2))
+    assert [(d.level, d.ring, d.reachable) for d in again] == [(0, 2, False), (1, 2, True)]
+
+
+def test_a_webhook_url_shows_no_token_unless_revealed() -> None:
+    hook = parse_plan(
+        "webhooks: {g: {url: 'https://goalert.example:8443/api/v2/generic/incoming?token=T0P', "
+        "format: goalert}}"
+    ).webhooks["g"]
+    assert hook.entry()["url"] == "https://goalert.example:8443/…"
+    assert "T0P" in hook.entry(reveal=True)["url"]

@@ -3,7 +3,6 @@ month counted, a statement signed and checked."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from hotline.domain.rollcall import (
     check_statement,
     due,
     month_of,
+    scheduled_asker,
     slots,
     statement,
     tally,
@@ -27,12 +27,18 @@ WINDOW = timedelta(minutes=5)
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def test_the_parties_take_turns_roll_call_by_roll_call() -> None:
-    numbers = [n for day in range(3) for n, _ in slots(["09:00", "16:00"], date(2026, 3, 2 + day))]
-    assert numbers == list(range(numbers[0], numbers[0] + 6))
-    turns = [asker(["US", "RU"], n) for n in numbers]
-    assert turns.count("US") == turns.count("RU") == 3
-    assert all(a != b for a, b in itertools.pairwise(turns))
+def test_the_parties_take_turns_within_a_day_and_from_day_to_day() -> None:
+    times = ["09:00", "16:00"]
+    days = [
+        [asker(["US", "RU"], turn) for turn, _ in slots(times, date(2026, 3, 2 + d))]
+        for d in range(4)
+    ]
+    assert all(day[0] != day[1] for day in days)  # each side checks the other every day
+    assert {day[0] for day in days} == {"US", "RU"}  # and each asks at 09:00 in turn
+    assert [day[0] for day in days] == [days[0][0], days[0][1]] * 2
+    at = slots(times, date(2026, 3, 2))[1][1]
+    assert scheduled_asker(times, ["US", "RU"], at) == days[0][1]
+    assert scheduled_asker(times, ["US", "RU"], at.replace(minute=1)) is None
 
 
 def test_a_roll_call_is_due_from_its_time_to_the_end_of_its_window() -> None:
@@ -70,13 +76,16 @@ def call(answered: float | None, closed: bool = False) -> RollCall:
 
 
 def test_outcomes_come_from_the_signed_times() -> None:
-    now = T0 + timedelta(hours=1)
+    now = T0 + timedelta(hours=3)
     assert call(48).outcome(now) is Outcome.ANSWERED
     assert call(300).outcome(now) is Outcome.ANSWERED  # the window's last second
     assert call(301).outcome(now) is Outcome.LATE
-    assert call(None).outcome(now) is Outcome.UNANSWERED
+    assert call(None).outcome(T0 + timedelta(hours=2)) is Outcome.UNANSWERED
     assert call(None).outcome(T0 + timedelta(minutes=2)) is Outcome.OPEN
-    assert call(400, closed=True).outcome(now) is Outcome.LATE  # an answer after the close
+    assert call(400, closed=True).outcome(now) is Outcome.LATE  # before the hour was up
+    assert call(300 + 3601).outcome(now) is Outcome.UNANSWERED  # after it: counts for nothing
+    assert call(300 + 3601).response_s is None
+    assert call(None).outcome(T0 + timedelta(minutes=30)) is Outcome.OPEN  # late, not closed
 
 
 def test_a_month_is_counted_and_signed() -> None:
@@ -94,7 +103,7 @@ def test_a_month_is_counted_and_signed() -> None:
         check_statement(signed)
 
 
-@pytest.mark.parametrize("text", ["2026-13", "March", "2026"])
+@pytest.mark.parametrize("text", ["2026-13", "March", "2026", "2026-3"])
 def test_a_month_is_yyyy_mm(text: str) -> None:
     with pytest.raises(InvalidInput):
         month_of(text)

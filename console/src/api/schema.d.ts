@@ -2860,6 +2860,11 @@ export interface components {
             asked: string;
             /** Window S */
             window_s: number;
+            /**
+             * Closes
+             * @description when it closes unanswered, if nobody answers (late after the window)
+             */
+            closes: string;
             /** Answered */
             answered: string | null;
             /** Answered By */

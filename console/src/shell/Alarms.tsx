@@ -17,13 +17,14 @@ import { useI18n } from "./i18n";
 const REPEAT_MS: Record<string, number> = { FLASH: 30_000, IMMEDIATE: 120_000 };
 const PAGES_POLL_MS = 15_000;
 
-export function alarming(item: InboxItem): Alarming {
+/** An inbox item's alarm: silent once acknowledged, or taken at this desk. */
+export function alarming(item: InboxItem, taken: ReadonlySet<string> = new Set()): Alarming {
   return {
     id: item.id,
     flash: item.precedence in REPEAT_MS,
     repeatMs: REPEAT_MS[item.precedence],
     deadline: parseTime(item.deadline),
-    acked: item.acked_by !== null,
+    acked: item.acked_by !== null || taken.has(item.id),
   };
 }
 
@@ -49,6 +50,7 @@ export function Alarms() {
   const { api, inbox, rollcalls, clock, alarms, navigate } = useDesk();
   const [said, setSaid] = useState("");
   const [paged, setPaged] = useState<PagedItem[]>([]);
+  const [taken, setTaken] = useState<ReadonlySet<string>>(new Set());
   const shownPages = useRef(new Set<string>());
   const shownCalls = useRef(new Set<string>());
 
@@ -57,7 +59,10 @@ export function Alarms() {
     const load = () =>
       pagedItems(api).then(
         (items) => {
-          if (!gone) setPaged(items.filter((i) => i.kind === "escalation" && i.open));
+          if (gone) return;
+          setPaged(items.filter((i) => i.kind === "escalation" && i.open));
+          // a message taken ("I have it") rings no more here, though its ack is still due
+          setTaken(new Set(items.filter((i) => i.kind === "message" && i.reaction?.how === "take").map((i) => i.ref)));
         },
         () => undefined, // a desk that is not paged, or a moment offline: nothing rings
       );
@@ -80,8 +85,9 @@ export function Alarms() {
           shownPages.current.delete(id);
         }
       }
-      for (const item of inbox.items) {
-        if (item.acked_by !== null || !AlarmPlan.wants(alarming(item), now)) closeNotification(item.id);
+      const ringing = inbox.items.map((i) => alarming(i, taken));
+      for (const a of ringing) {
+        if (a.acked || !AlarmPlan.wants(a, now)) closeNotification(a.id);
       }
       const calls = rollcalls.items.map(rollcallAlarm);
       for (const id of shownCalls.current) {
@@ -90,7 +96,7 @@ export function Alarms() {
           shownCalls.current.delete(id);
         }
       }
-      const due = alarms.due([...inbox.items.map(alarming), ...paged.map(pagedAlarm), ...calls], now);
+      const due = alarms.due([...ringing, ...paged.map(pagedAlarm), ...calls], now);
       for (const a of due) {
         const call = rollcalls.items.find((c) => rollcallAlarm(c).id === a.id);
         if (call) {
@@ -131,7 +137,7 @@ export function Alarms() {
     ring();
     const timer = setInterval(ring, 1000);
     return () => clearInterval(timer);
-  }, [inbox.items, paged, rollcalls.items, clock, alarms, navigate, t]);
+  }, [inbox.items, paged, taken, rollcalls.items, clock, alarms, navigate, t]);
 
   return (
     <div class="sr-only" role="status" aria-live="assertive" id="alarm-said">

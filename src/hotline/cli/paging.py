@@ -30,7 +30,8 @@ FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 def plan_show(
     as_json: JsonOption = False,
     reveal: Annotated[
-        bool, typer.Option("--reveal", help="Show webhook secrets and routing keys.")
+        bool,
+        typer.Option("--reveal", help="Show webhook secrets, routing keys and full URLs."),
     ] = False,
 ) -> None:
     """The paging plan in force: how often pages repeat, each desk's chain, the people
@@ -253,11 +254,20 @@ def rollcall_statement(
 @rollcall_app.command("verify")
 def rollcall_verify(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="A roll-call statement.")],
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            metavar="BASE64",
+            help="The signing party's node key, as it published it (when not pinned here).",
+        ),
+    ] = None,
 ) -> None:
-    """Check a roll-call statement's signature (against the pinned node key when the
-    party is known here)."""
+    """Check a roll-call statement: signed by its party's node key, pinned here (or given
+    with --key). Exit 1 when it does not verify."""
     import json
 
+    from hotline.domain.crypto import PublicKey, b64decode
     from hotline.domain.rollcall import check_statement
 
     try:
@@ -265,11 +275,22 @@ def rollcall_verify(
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.InvalidInput("statement", f"{file} is not JSON: {exc}") from None
     by = str((data.get("statement") or {}).get("by", "")) if isinstance(data, dict) else ""
-    with node_context() as node:
-        known = {p.id: p for p in node.store.parties()}
-        key = known[by].node_key if by in known else None
-    body = check_statement(data, key)
-    how = "the node key pinned here" if key else "the key it names (its party is not known here)"
+    if key is not None:
+        known = PublicKey(b64decode(key, field="key"))
+        how = "the key given"
+    else:
+        with node_context() as node:
+            parties = {p.id: p for p in node.store.parties()}
+        pinned = parties[by].node_key if by in parties else None
+        if pinned is None:
+            raise errors.InvalidInput(
+                "statement",
+                f"{by or 'its party'}'s node key is not known here: the key the statement "
+                "carries proves nothing of who made it",
+                hint="pass --key with the node key that party published",
+            )
+        known, how = pinned, "the node key pinned here"
+    body = check_statement(data, known)
     out.print(f"verified, signed by {body['by']} with {how}")
     out.print(
         f"{body['month']}: {body['total']} roll calls of {body['party']} on {body['line']}, "

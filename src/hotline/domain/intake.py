@@ -20,6 +20,7 @@ from hotline.domain.identity import party_of
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import Line, check_member, check_send, parse_message_kind
 from hotline.domain.precedence import parse_precedence
+from hotline.domain.rollcall import WINDOW_MAX, WINDOW_MIN
 from hotline.domain.verify import KeyDirectory, StoredEvent, check_event, expected_ref
 
 KINDS = frozenset(k.value for k in EventKind)
@@ -198,9 +199,11 @@ def check_content(event: Event) -> None:
     elif kind == EventKind.ROLLCALL:
         _require(isinstance(content.get("at"), str), kind, "'at' must be a time")
         _require(
-            _count(content.get("window_s")) and content["window_s"] > 0,
+            _count(content.get("window_s"))
+            and WINDOW_MIN.total_seconds() <= content["window_s"] <= WINDOW_MAX.total_seconds(),
             kind,
-            "'window_s' must be a number of seconds",
+            f"'window_s' is from {int(WINDOW_MIN.total_seconds())} to "
+            f"{int(WINDOW_MAX.total_seconds())} seconds",
         )
         _require(isinstance(content.get("to"), str), kind, "'to' names the party asked")
     elif kind in (EventKind.ROLLCALL_ANSWER, EventKind.ROLLCALL_CLOSE):

@@ -28,9 +28,23 @@ class SmtpServer:
     password: str | None
 
 
+def shown(url: str) -> str:
+    """``url`` as an error may show it: its password hidden."""
+    try:
+        parts = urlsplit(url.strip())
+        if parts.password is None:
+            return url.strip()
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
+        return parts._replace(netloc=netloc).geturl()
+    except ValueError:
+        return "(an unreadable URL)"
+
+
 def parse_smtp_url(url: str) -> SmtpServer:
-    """The server an ``smtp_url`` names; InvalidInput saying what is wrong."""
+    """The server an ``smtp_url`` names; InvalidInput saying what is wrong (never showing
+    its password)."""
     parts = urlsplit(url.strip())
+    url = shown(url)
     if parts.scheme not in ("smtp", "smtps"):
         raise InvalidInput(
             "smtp_url", f"{url!r}: the scheme is smtp or smtps", hint="e.g. smtp://127.0.0.1:587"

@@ -93,7 +93,10 @@ class Webhook:
     routing_key: str | None = None  # for pagerduty
 
     def entry(self, *, reveal: bool = False) -> dict[str, Any]:
-        out: dict[str, Any] = {"url": self.url, "format": self.format.value}
+        """As data; the secret, the routing key and the URL's path and query (where
+        on-call tools put their tokens) shown only when ``reveal``."""
+        out: dict[str, Any] = {"url": self.url if reveal else masked_url(self.url)}
+        out["format"] = self.format.value
         out["sign"] = self.sign.value
         if self.secret:
             out["secret"] = self.secret if reveal else "(set)"
@@ -149,6 +152,20 @@ class PagingPlan:
         }
 
 
+def masked_url(url: str) -> str:
+    """A URL with its path and query hidden: on-call tools put their tokens there."""
+    parts = urlsplit(url)
+    hidden = "/…" if (parts.path not in ("", "/") or parts.query) else ""
+    return (
+        f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}{hidden}"
+    )
+
+
+def _first(keys: Iterable[object]) -> str:
+    """The first of ``keys`` in order, as the user wrote it (keys may be of any type)."""
+    return repr(sorted(str(k) for k in keys)[0])
+
+
 # -- reading a plan --------------------------------------------------------------------
 
 
@@ -166,7 +183,7 @@ def parse_plan(text: str, fmt: str = "yaml") -> PagingPlan:
     if unknown:
         raise InvalidInput(
             "paging",
-            f"unknown key {sorted(unknown)[0]!r}",
+            f"unknown key {_first(unknown)}",
             hint="the keys are repeat, next_after, people, webhooks and desks",
         )
     repeat = _by_precedence(data.get("repeat"), DEFAULT_REPEAT, "repeat")
@@ -243,7 +260,7 @@ def _webhook(name: str, entry: object) -> Webhook:
         raise InvalidInput(where, "a webhook is a mapping with url, format and sign")
     unknown = set(entry) - {"url", "format", "sign", "secret", "routing_key"}
     if unknown:
-        raise InvalidInput(where, f"unknown key {sorted(unknown)[0]!r}")
+        raise InvalidInput(where, f"unknown key {_first(unknown)}")
     url = _str(entry, "url", where)
     if url is None:
         raise InvalidInput(where, "url is missing")
@@ -284,7 +301,7 @@ def _person(name: str, entry: object, webhooks: Mapping[str, Webhook]) -> Person
         raise InvalidInput(where, "a person is a mapping with email and/or webhook")
     unknown = set(entry) - {"email", "webhook"}
     if unknown:
-        raise InvalidInput(where, f"unknown key {sorted(unknown)[0]!r}", hint="email, webhook")
+        raise InvalidInput(where, f"unknown key {_first(unknown)}", hint="email, webhook")
     email = _str(entry, "email", where)
     if email is not None and (email.count("@") != 1 or " " in email or email.startswith("@")):
         raise InvalidInput(where, f"{email!r} is not an e-mail address")
@@ -305,9 +322,14 @@ def _desk(
         raise InvalidInput(where, "a desk is a mapping with chain and webhooks")
     unknown = set(entry) - {"chain", "webhooks"}
     if unknown:
-        raise InvalidInput(where, f"unknown key {sorted(unknown)[0]!r}", hint="chain, webhooks")
+        raise InvalidInput(where, f"unknown key {_first(unknown)}", hint="chain, webhooks")
     chain = entry.get("chain", [WATCH])
-    if not isinstance(chain, list) or not chain or len(chain) > MAX_CHAIN:
+    if (
+        not isinstance(chain, list)
+        or not chain
+        or len(chain) > MAX_CHAIN
+        or not all(isinstance(c, str) for c in chain)
+    ):
         raise InvalidInput(
             where, f"chain is a list of 1 to {MAX_CHAIN} names, e.g. [watch, Deputy]"
         )
@@ -319,7 +341,9 @@ def _desk(
     if len(set(chain)) != len(chain):
         raise InvalidInput(where, "a name appears twice in the chain")
     hooks = entry.get("webhooks", [])
-    if not isinstance(hooks, list) or any(h not in webhooks for h in hooks):
+    if not isinstance(hooks, list) or any(
+        not isinstance(h, str) or h not in webhooks for h in hooks
+    ):
         raise InvalidInput(where, "webhooks is a list of names under webhooks")
     return Desk(desk, tuple(str(c) for c in chain), tuple(str(h) for h in hooks))
 
@@ -376,8 +400,9 @@ def pages_due(
     """The pages due now about ``item``: ``chain`` is the desk's chain with each place
     resolved to a person (``None``: nobody on watch). Only the latest ring is due, never
     a backlog: a node that was down pages once, not once per missed interval. A place that
-    cannot be reached is due once (to be recorded) and hands on to the next place at
-    once. A new officer on watch at a place is paged afresh."""
+    cannot be reached is due all the same (it is recorded, and the desk's webhooks are
+    told) and hands on to the next place at once. A new officer on watch at a place is
+    paged afresh."""
     repeat = plan.repeat.get(item.precedence, DEFAULT_REPEAT[Precedence.IMMEDIATE])
     step = plan.next_after.get(item.precedence, DEFAULT_NEXT[Precedence.IMMEDIATE])
     done: dict[tuple[int, str], int] = {}
@@ -390,14 +415,12 @@ def pages_due(
         if start > now:
             break
         name = person.name if person else ""
-        if person is None or not person.reachable:
-            if (level, name) not in done:
-                due.append(PageDue(item, level, name, 1, False))
-            continue  # the next place starts when this one would have
+        reachable = person is not None and person.reachable
         ring = int((now - start) / repeat) + 1
         if done.get((level, name), 0) < ring:
-            due.append(PageDue(item, level, name, ring, True))
-        start += step
+            due.append(PageDue(item, level, name, ring, reachable))
+        if reachable:
+            start += step  # else the next place starts when this one would have
     return due
 
 

@@ -61,7 +61,10 @@ def parse_duration(text: str, *, field: str = "duration") -> timedelta:
             field, f"{text!r} is not a positive duration", hint="write e.g. 90s, 10m, 3h or 2d"
         )
     unit = match.group(2).lower()
-    return timedelta(seconds=int(match.group(1)) * _UNIT[unit.rstrip("s") or "s"])
+    try:
+        return timedelta(seconds=int(match.group(1)) * _UNIT[unit.rstrip("s") or "s"])
+    except OverflowError:
+        raise InvalidInput(field, f"{text!r} is longer than any duration kept") from None
 
 
 def format_duration(delta: timedelta) -> str:

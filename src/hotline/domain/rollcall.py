@@ -1,20 +1,24 @@
 """Roll calls: at fixed times of day, agreed in a service line's terms, one party's node
 asks and a person at the other party's desk must answer within a window.
 
-The roll calls of a day are its times in order; counted from :data:`EPOCH`, roll call
-number ``n`` is asked by the parties in turn (sorted by id, ``n`` modulo their count), so
-each side checks the other. The record holds three kinds of event on the service line:
+The roll calls of a day are its times in order. On day ``d`` (counted from :data:`EPOCH`)
+the ``i``-th roll call is asked by party ``(d + i)`` modulo their count, in the order of
+their ids: the parties take turns, and from one day to the next each asks at each time.
+The record holds three kinds of event on the service line:
 
 - ``rollcall`` by the asking node: ``{"at": <the scheduled time>, "window_s": <seconds>,
   "to": <the party asked>}``;
 - ``rollcall.answer`` by a principal of the party asked: ``{"ref": <the roll call>,
   "officer": <the officer on watch>}``;
-- ``rollcall.close`` by the asking node once the window has passed with no answer:
-  ``{"ref": <the roll call>, "outcome": "unanswered"}``.
+- ``rollcall.close`` by the asking node once the window and :data:`LATE_GRACE` have
+  passed with no answer: ``{"ref": <the roll call>, "outcome": "unanswered"}``.
 
 Whether a roll call was answered, answered late or not at all is read from the signed
-times alone (the answer's ``ts`` against the roll call's ``ts`` plus its window), so both
-parties count the same from the same record. Everything here is pure.
+times alone (the answer's ``ts`` against the roll call's ``ts`` plus its window, and plus
+:data:`LATE_GRACE`), so both parties count the same from the same record. An answer after
+that counts for nothing: a month's unanswered roll calls cannot be answered later. The
+times are the signers' claims; a clock that drifts is an alert of its own (the request
+skew). Everything here is pure.
 """
 
 from __future__ import annotations
@@ -32,6 +36,12 @@ from hotline.domain.errors import InvalidInput
 
 EPOCH = date(2020, 1, 1)
 STATEMENT_TYPE = "hotline.rollcall-statement"
+#: After its window a roll call may still be answered, late, for this long; then it is
+#: closed unanswered.
+LATE_GRACE = timedelta(hours=1)
+#: The shortest and longest window a roll call may give.
+WINDOW_MIN = timedelta(seconds=30)
+WINDOW_MAX = timedelta(hours=1)
 
 
 class Outcome(StrEnum):
@@ -42,8 +52,8 @@ class Outcome(StrEnum):
 
 
 def slots(times: Sequence[str], day: date) -> list[tuple[int, datetime]]:
-    """The roll calls of ``day``: their numbers and scheduled times (UTC)."""
-    base = (day - EPOCH).days * len(times)
+    """The roll calls of ``day``: their turns (see :func:`asker`) and scheduled times."""
+    base = (day - EPOCH).days
     out = []
     for i, text in enumerate(times):
         hour, minute = (int(x) for x in text.split(":"))
@@ -51,9 +61,18 @@ def slots(times: Sequence[str], day: date) -> list[tuple[int, datetime]]:
     return out
 
 
-def asker(parties: Sequence[str], number: int) -> str:
+def asker(parties: Sequence[str], turn: int) -> str:
+    """Who asks the roll call of ``turn`` (day number plus its place in the day)."""
     ordered = sorted(parties)
-    return ordered[number % len(ordered)]
+    return ordered[turn % len(ordered)]
+
+
+def scheduled_asker(times: Sequence[str], parties: Sequence[str], at: datetime) -> str | None:
+    """Who asks a roll call scheduled at ``at``; None if the terms fix none then."""
+    for turn, when in slots(times, at.astimezone(UTC).date()):
+        if when == at:
+            return asker(parties, turn)
+    return None
 
 
 def due(
@@ -92,16 +111,31 @@ class RollCall:
     officer: str | None = None
     closed: bool = False  # the asking node recorded it unanswered
 
+    @property
+    def closes(self) -> datetime:
+        """When it is closed unanswered, if nobody has answered."""
+        return self.asked + self.window + LATE_GRACE
+
     def outcome(self, now: datetime) -> Outcome:
-        if self.answered is not None:
-            return Outcome.ANSWERED if self.answered <= self.asked + self.window else Outcome.LATE
-        if self.closed or now >= self.asked + self.window:
+        if self.answered is not None and self.answered <= self.asked + self.window:
+            return Outcome.ANSWERED
+        if self.answered is not None and self.answered <= self.closes:
+            return Outcome.LATE
+        if self.closed or now >= self.closes:
             return Outcome.UNANSWERED
         return Outcome.OPEN
 
     @property
+    def counted_answer(self) -> bool:
+        """Whether its answer (if any) came before it closed."""
+        return self.answered is not None and self.answered <= self.closes
+
+    @property
     def response_s(self) -> float | None:
-        return None if self.answered is None else (self.answered - self.asked).total_seconds()
+        if not self.counted_answer:
+            return None
+        assert self.answered is not None
+        return (self.answered - self.asked).total_seconds()
 
     def to_json(self, now: datetime) -> dict[str, Any]:
         return {
@@ -112,6 +146,7 @@ class RollCall:
             "at": _iso(self.at),
             "asked": _iso(self.asked),
             "window_s": int(self.window.total_seconds()),
+            "closes": _iso(self.closes),
             "answered": _iso(self.answered) if self.answered else None,
             "answered_by": self.answered_by,
             "officer": self.officer,
@@ -149,6 +184,8 @@ class Month:
 def month_of(text: str) -> tuple[datetime, datetime]:
     """The bounds of month ``YYYY-MM`` (UTC), start inclusive. Raises InvalidInput."""
     try:
+        if len(text) != 7 or text[4] != "-":
+            raise ValueError(text)
         year, month = (int(x) for x in text.split("-"))
         start = datetime(year, month, 1, tzinfo=UTC)
     except ValueError:
@@ -196,8 +233,9 @@ def statement(
 
 
 def check_statement(data: Mapping[str, Any], known: PublicKey | None = None) -> dict[str, Any]:
-    """The statement's body if its signature verifies (under ``known``, the party's node
-    key as pinned, when given; else under the key it names). Raises InvalidInput."""
+    """The statement's body if its signature verifies under ``known`` (the party's node
+    key as pinned, or as published by the party); without it, under the key the statement
+    carries, which shows only that it is whole, not who made it. Raises InvalidInput."""
     try:
         body = data["statement"]
         sig = b64decode(str(data["sig"]), field="sig")

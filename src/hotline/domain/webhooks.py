@@ -10,7 +10,7 @@ content type and the body's digest::
     Signature: page=:<signature, base64>:
 
 With ``sign: ed25519`` the key is the node's (``keyid`` its party; the receiver checks
-it against the node key from ``hotline node show``); with ``sign: hmac`` it is
+it against the node key from ``hotline party list``); with ``sign: hmac`` it is
 HMAC-SHA256 with the webhook's secret (``alg="hmac-sha256"``, ``keyid`` the webhook's
 name). A receiver should refuse a ``created`` far from its own time and a nonce it has
 seen. :func:`check_webhook` is that check, for receivers written in Python.

@@ -13,16 +13,17 @@ from __future__ import annotations
 import email.policy
 import logging
 import secrets
+import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from hashlib import sha256
 from typing import Any
 
 from hotline.domain.clock import Clock, format_time, parse_time
-from hotline.domain.errors import Forbidden, HotlineError, InvalidInput, NotFound
+from hotline.domain.errors import Forbidden, InvalidInput, NotFound
 from hotline.domain.escalation import Action
 from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import parse_principal_id, party_of
@@ -57,6 +58,13 @@ from hotline.storage.paging import (
 from hotline.storage.peers import PeerStore
 
 log = logging.getLogger("hotline.paging")
+#: How long a round may send for: well inside a worker's lease (``lease_ttl``, 10 s).
+ROUND_BUDGET = 4.0
+#: A page still ``sending`` after this was cut short by a stop: counted as unknown.
+STALE_SENDING = timedelta(minutes=1)
+#: The on-call tools are told an item is over for this long after the reaction.
+RESOLVE_FOR = timedelta(days=1)
+RESOLVE_RETRY = timedelta(minutes=1)
 _PAGED_VALUES = frozenset(p.value for p in PAGED)
 
 #: Headers folded only past RFC 5322's 998 characters: the standard library's folding of
@@ -108,6 +116,7 @@ class Pager:
         mail_from: str = "hotline@localhost",
         language: str = "en",
         console_url: str = "",
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.writer = writer
         self.store = writer.store
@@ -121,6 +130,7 @@ class Pager:
         self.mail_from = mail_from
         self.language = language
         self.console_url = console_url.rstrip("/")
+        self.monotonic = monotonic
         self._plan: tuple[int, PagingPlan] | None = None
         self._pos = 0  # the record read up to here for messages waiting
         self._waiting: dict[str, Event] = {}
@@ -248,9 +258,13 @@ class Pager:
     # -- a round -------------------------------------------------------------------------
 
     def tick(self) -> int:
-        """One round: pages due sent, items no longer waiting closed. Returns how many
-        pages were sent (or tried)."""
+        """One round: pages due sent, items no longer waiting closed, the on-call tools
+        told of what is over. Sending stops once the round has taken :data:`ROUND_BUDGET`
+        (what is left is still due at the next round), so a round never outlasts the
+        lease of the worker that runs it. Returns how many pages were sent or tried."""
         now = self.clock.now()
+        started = self.monotonic()
+        self.paging.mark_unknown(format_time(now - STALE_SENDING), format_time(now))
         plan = self.plan()
         items = self.open_items()
         keys = [i.key for i in items]
@@ -259,38 +273,55 @@ class Pager:
         sent = self.paging.sent([i.key for i in waiting])
         count = 0
         for item in waiting:
-            for due in pages_due(item, self.chain(plan, item.desk, now), sent, plan, now):
+            chain = self.chain(plan, item.desk, now)
+            for due in pages_due(item, chain, sent, plan, now):
+                if self.monotonic() - started > ROUND_BUDGET:
+                    return count
                 count += self._page(plan, due, now)
+            if not any(p is not None and p.reachable for p in chain):
+                self.peers.open_alert(
+                    f"paging:{item.key}",
+                    "paging",
+                    f"nobody can be paged at {item.desk}",
+                    f"{item.precedence.value} {item.subject!r} waits at {item.desk} and no "
+                    "place on its chain can be reached: set the roster (hotline watch) or "
+                    "the paging plan (hotline page plan set)",
+                    format_time(now),
+                )
         self._close_finished({i.key for i in items}, now)
+        self._resolve_pending(plan, now, started)
         return count
 
     def _page(self, plan: PagingPlan, due: PageDue, now: datetime) -> int:
+        """Send one page (by the person's e-mail and webhook, and the desk's webhooks),
+        or record that nobody could be reached there (and tell the desk's webhooks)."""
         at = format_time(now)
+        text = self.text(due)
+        hooks = list(plan.desk(due.item.desk).webhooks)
+        count = 0
         if not due.reachable:
             why = (
                 f"nobody on watch at {due.item.desk}"
                 if not due.person
                 else f"no e-mail or webhook for {due.person} in the paging plan"
             )
-            self.paging.begin(due, "none", "", UNREACHABLE, why, at)
+            if self.paging.begin(due, "none", "", UNREACHABLE, why, at) is None:
+                return 0  # recorded by another process
             log.warning("page not sent: %s (%s)", why, due.item.key)
-            return 0
-        person = plan.people.get(due.person) or Person(due.person)
-        text = self.text(due)
-        count = 0
-        if person.email:
-            count += self._email(due, person.email, text, at)
-        hooks = [person.webhook] if person.webhook else []
-        hooks += [h for h in plan.desk(due.item.desk).webhooks if h not in hooks]
+        else:
+            person = plan.people.get(due.person) or Person(due.person)
+            if person.email:
+                count += self._email(due, person.email, text, at)
+            if person.webhook and person.webhook not in hooks:
+                hooks.insert(0, person.webhook)
         for name in hooks:
-            count += self._webhook(due, plan.webhooks[name], text, now, resolved=False)
+            count += self._webhook(due, plan.webhooks[name], text, now)
         return count
 
     def _email(self, due: PageDue, address: str, text: PageText, at: str) -> int:
         if self.send_mail is None:
             self.paging.begin(due, "email", address, FAILED, "no SMTP server: set smtp_url", at)
             return 1
-        page_id = self.paging.begin(due, "email", address, SENDING, "", at)
         mail = EmailMessage(policy=MAIL_POLICY)
         mail["From"] = self.mail_from
         mail["To"] = address
@@ -304,6 +335,9 @@ class Pager:
         mail["X-Priority"] = "1"
         mail["X-Hotline-Item"] = due.item.key
         mail.set_content(text.body + (f"\n\n{text.link}\n" if text.link else "\n"))
+        page_id = self.paging.begin(due, "email", address, SENDING, "", at)
+        if page_id is None:
+            return 0  # this very page is another process's
         try:
             self.send_mail(mail)
         except Exception as exc:  # any failure of the server is the page's outcome
@@ -313,14 +347,9 @@ class Pager:
             self.paging.finish(page_id, SENT, "", format_time(self.clock.now()))
         return 1
 
-    def _webhook(
+    def _request(
         self, due: PageDue, hook: Webhook, text: PageText, now: datetime, *, resolved: bool
-    ) -> int:
-        at = format_time(now)
-        if self.post is None:
-            self.paging.begin(due, "webhook", hook.name, FAILED, "no HTTP client", at)
-            return 1
-        page_id = self.paging.begin(due, "webhook", hook.name, SENDING, "", at)
+    ) -> tuple[bytes, dict[str, str]]:
         body = encode(page_body(hook, due, text, party=self.party, at=now, resolved=resolved))
         headers = sign_webhook(
             hook,
@@ -330,22 +359,39 @@ class Pager:
             now=now,
             nonce=secrets.token_urlsafe(16),
         )
+        return body, headers
+
+    def _webhook(self, due: PageDue, hook: Webhook, text: PageText, now: datetime) -> int:
+        at = format_time(now)
+        if self.post is None:
+            self.paging.begin(due, "webhook", hook.name, FAILED, "no HTTP client", at)
+            return 1
+        body, headers = self._request(due, hook, text, now, resolved=False)
+        page_id = self.paging.begin(due, "webhook", hook.name, SENDING, "", at)
+        if page_id is None:
+            return 0
+        self._post(page_id, hook, body, headers, SENT)
+        return 1
+
+    def _post(
+        self, page_id: int, hook: Webhook, body: bytes, headers: dict[str, str], done: str
+    ) -> None:
+        assert self.post is not None
         try:
             status = self.post(hook.url, body, headers)
         except Exception as exc:  # unreachable, refused, timed out: the page's outcome
             self.paging.finish(page_id, FAILED, _why(exc), format_time(self.clock.now()))
-            log.warning("webhook page to %s failed: %s", hook.name, _why(exc))
-            return 1
-        done = RESOLVED if resolved else SENT
-        state, detail = (done, f"HTTP {status}") if status < 300 else (FAILED, f"HTTP {status}")
-        self.paging.finish(page_id, state, detail, format_time(self.clock.now()))
-        return 1
+            log.warning("webhook %s failed: %s", hook.name, _why(exc))
+            return
+        state = done if status < 300 else FAILED
+        self.paging.finish(page_id, state, f"HTTP {status}", format_time(self.clock.now()))
 
     # -- reactions -----------------------------------------------------------------------
 
     def take(self, item: str, principal: str) -> Reaction:
-        """``principal`` (a desk) takes an item paged there: paging it stops. Raises
-        NotFound for an item not paged, Forbidden for another desk's item."""
+        """``principal`` (a desk) takes an item paged there: paging it stops (the next
+        round tells the on-call tools). Raises NotFound for an item not paged, Forbidden
+        for another desk's item, InvalidInput when somebody reacted already."""
         who = parse_principal_id(principal)
         open_items = {i.key: i for i in self.open_items()}
         found = open_items.get(item)
@@ -360,11 +406,11 @@ class Pager:
             raise InvalidInput(
                 "item", f"{held.by} reacted already ({held.how}, {held.at})", hint="nothing to do"
             )
-        self._resolve(found, now)
+        self.peers.close_alert(f"paging:{item}", format_time(now))
         return self.paging.reactions([item])[item]
 
     def _close_finished(self, still_open: Collection[str], now: datetime) -> None:
-        """Items paged that no longer wait: record who closed them and tell the webhooks."""
+        """Items paged that no longer wait: record who closed them (no I/O here)."""
         for key, desk in self.paging.paged_items().items():
             if key in still_open:
                 continue
@@ -377,24 +423,34 @@ class Pager:
                     a = acks[0]
                     by, officer, how = a.author, str(a.content.get("officer") or ""), "ack"
                     at = str(a.body["ts"])
-            if self.paging.react(key, desk, by, officer, how, at):
-                pages = self.paging.pages(item=key, limit=1)
-                if pages:
-                    self._resolve(_pageable(pages[0]), now)
+            self.paging.react(key, desk, by, officer, how, at)
+            self.peers.close_alert(f"paging:{key}", format_time(now))
 
-    def _resolve(self, item: Pageable, now: datetime) -> None:
-        """Tell each webhook told of ``item`` that it is over."""
-        plan = self.plan()
-        told = {p.target: p for p in self.paging.webhooks_paged(item.key)}
-        for name, page in told.items():
-            hook = plan.webhooks.get(name)
-            if hook is None:
-                continue
-            due = PageDue(item, page.level, page.person, page.ring, True)
-            try:
-                self._webhook(due, hook, self.text(due, resolved=True), now, resolved=True)
-            except HotlineError as exc:
-                log.warning("resolving %s at %s failed: %s", item.key, name, exc.message)
+    def _resolve_pending(self, plan: PagingPlan, now: datetime, started: float) -> None:
+        """Tell each webhook that paged about an item somebody reacted to (in the last
+        :data:`RESOLVE_FOR`) that it is over; one that failed is tried again a minute
+        later."""
+        if self.post is None:
+            return
+        for reaction in self.paging.reacted_since(format_time(now - RESOLVE_FOR)):
+            rows = self.paging.webhooks_paged(reaction.item)
+            told = {r.target for r in rows if r.ring == 0 and r.state == RESOLVED}
+            paged = {r.target: r for r in rows if r.ring > 0 and r.state != FAILED}
+            for target, page in paged.items():
+                hook = plan.webhooks.get(target)
+                if target in told or hook is None:
+                    continue
+                if self.monotonic() - started > ROUND_BUDGET:
+                    return
+                due = PageDue(_pageable(page), -1, "", 0, True)
+                retry_before = format_time(now - RESOLVE_RETRY)
+                page_id = self.paging.claim_resolve(due, target, format_time(now), retry_before)
+                if page_id is None:
+                    continue
+                body, headers = self._request(
+                    due, hook, self.text(due, resolved=True), now, resolved=True
+                )
+                self._post(page_id, hook, body, headers, RESOLVED)
 
     # -- what the console shows ----------------------------------------------------------
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from hotline.domain.catalogue import adoptions_of, ever_agreed, fill
+from hotline.domain.clock import parse_time
 from hotline.domain.contact import CONTACT_KINDS, check_form, fold
 from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import (
@@ -24,6 +25,7 @@ from hotline.domain.identity import Principal, is_node_author, parse_principal_i
 from hotline.domain.intake import check_escalation, check_forward, check_message
 from hotline.domain.linktest import LinkState
 from hotline.domain.policy import Line, LineState, LineStatus, check_member
+from hotline.domain.rollcall import scheduled_asker
 from hotline.domain.rotation import check_node_rotation
 from hotline.domain.translation import check_certifier, check_translator
 from hotline.domain.translation import check_form as check_translation_form
@@ -315,6 +317,27 @@ class PeerEvents:
         if event.kind == EventKind.ROLLCALL:
             if content.get("to") not in line.other_parties(event.party):
                 raise RequestRefused("malformed", "a roll call asks another party of the line")
+            try:
+                at = parse_time(str(content.get("at")))
+            except InvalidInput as exc:
+                raise RequestRefused("malformed", f"roll call time: {exc.message}") from exc
+            if scheduled_asker(line.roll_calls, line.parties, at) != event.party:
+                raise RequestRefused(
+                    "policy", f"{event.party} asks no roll call at {content.get('at')} on {line.id}"
+                )
+            window = timedelta(seconds=int(content["window_s"]))
+            if not at - self.skew <= event.ts <= at + window + self.skew:
+                raise RequestRefused(
+                    "policy", f"a roll call for {content.get('at')} asked at {event.body['ts']}"
+                )
+            for earlier in tx.events_of(line.id, [EventKind.ROLLCALL.value]):
+                if (
+                    earlier.party == event.party
+                    and earlier.id != event.id
+                    and earlier.content.get("at") == content.get("at")
+                    and earlier.content.get("to") == content.get("to")
+                ):
+                    raise RequestRefused("policy", f"the roll call of {content.get('at')} again")
             return
         ref = content.get("ref")
         asked = tx.event(str(ref)) if isinstance(ref, str) else None

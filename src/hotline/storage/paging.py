@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from hotline.domain.clock import format_time
 from hotline.domain.paging import PageDue, Sent
@@ -20,6 +21,8 @@ from hotline.storage.schema import page_reactions, pages, paging_plans
 #: a page being sent; found so after a crash, it is counted as sent (paging errs on
 #: the side of one page too many)
 SENDING = "sending"
+#: a page found ``sending`` when a pager started again: it may or may not have gone
+UNKNOWN = "unknown"
 SENT = "sent"
 FAILED = "failed"
 UNREACHABLE = "unreachable"
@@ -112,43 +115,90 @@ class PagingStore:
         with self._conn() as c:
             rows = c.execute(
                 sa.select(pages.c.item, pages.c.level, pages.c.person, pages.c.ring).where(
-                    pages.c.item.in_(list(items)), pages.c.state != RESOLVED
+                    pages.c.item.in_(list(items)), pages.c.ring > 0
                 )
             ).all()
         return [Sent(r.item, r.level, r.person, r.ring) for r in rows]
 
     def begin(
         self, due: PageDue, channel: str, target: str, state: str, detail: str, at: str
-    ) -> int:
+    ) -> int | None:
         """Record a page before it goes out (``state`` sending), or a place on the chain
-        nobody could be reached at (unreachable). Returns its id."""
+        nobody could be reached at (unreachable). Returns its id; None when this very
+        page (item, place, person, ring, means, target) is recorded already, by this
+        process or another: it is not sent twice."""
         item = due.item
+        try:
+            with self._conn(write=True) as c:
+                done = c.execute(
+                    sa.insert(pages).values(
+                        item=item.key,
+                        kind=item.kind.value,
+                        ref=item.ref,
+                        line=item.line,
+                        desk=item.desk,
+                        precedence=item.precedence.value,
+                        subject=item.subject,
+                        sender=item.sender,
+                        since=format_time(item.since),
+                        level=due.level,
+                        person=due.person,
+                        ring=due.ring,
+                        channel=channel,
+                        target=target,
+                        state=state,
+                        detail=detail,
+                        at=at,
+                        done_at=None if state == SENDING else at,
+                    )
+                )
+                key = done.inserted_primary_key
+        except IntegrityError:
+            return None
+        assert key is not None
+        return int(key[0])
+
+    def claim_resolve(self, due: PageDue, target: str, at: str, retry_before: str) -> int | None:
+        """The row of the resolve of ``due.item`` at webhook ``target``, to send now: a
+        new one, or one that failed before ``retry_before``. None when it is sent, being
+        sent, or failed too recently."""
+        new = self.begin(due, "webhook", target, SENDING, "", at)
+        if new is not None:
+            return new
+        with self._conn(write=True) as c:
+            row = c.execute(
+                sa.select(pages.c.id).where(
+                    pages.c.item == due.item.key,
+                    pages.c.ring == due.ring,
+                    pages.c.channel == "webhook",
+                    pages.c.target == target,
+                    pages.c.state == FAILED,
+                    pages.c.at < retry_before,
+                )
+            ).first()
+            if row is None:
+                return None
+            c.execute(
+                sa.update(pages)
+                .where(pages.c.id == row.id, pages.c.state == FAILED)
+                .values(state=SENDING, at=at, done_at=None)
+            )
+        return int(row.id)
+
+    def mark_unknown(self, before: str, at: str) -> int:
+        """Pages left ``sending`` since before ``before`` (a pager stopped while sending
+        them): counted as unknown, as they may have gone. Returns how many."""
         with self._conn(write=True) as c:
             done = c.execute(
-                sa.insert(pages).values(
-                    item=item.key,
-                    kind=item.kind.value,
-                    ref=item.ref,
-                    line=item.line,
-                    desk=item.desk,
-                    precedence=item.precedence.value,
-                    subject=item.subject,
-                    sender=item.sender,
-                    since=format_time(item.since),
-                    level=due.level,
-                    person=due.person,
-                    ring=due.ring,
-                    channel=channel,
-                    target=target,
-                    state=state,
-                    detail=detail,
-                    at=at,
-                    done_at=None if state == SENDING else at,
+                sa.update(pages)
+                .where(pages.c.state == SENDING, pages.c.at < before)
+                .values(
+                    state=UNKNOWN,
+                    detail="the node stopped while sending it: it may have gone",
+                    done_at=at,
                 )
             )
-            key = done.inserted_primary_key
-            assert key is not None
-            return int(key[0])
+        return int(done.rowcount or 0)
 
     def finish(self, page_id: int, state: str, detail: str, at: str) -> None:
         with self._conn(write=True) as c:
@@ -188,30 +238,38 @@ class PagingStore:
         return {r.item: r.desk for r in rows}
 
     def webhooks_paged(self, item: str) -> list[PageRecord]:
-        """The webhook pages sent about ``item`` (to tell them it is over)."""
+        """The webhook pages that went (or may have gone) out about ``item``, and its
+        resolves (ring 0): to tell each webhook once that it is over."""
         with self._conn() as c:
             rows = c.execute(
                 sa.select(pages).where(
-                    pages.c.item == item, pages.c.channel == "webhook", pages.c.state == SENT
+                    pages.c.item == item,
+                    pages.c.channel == "webhook",
+                    pages.c.state.in_([SENT, SENDING, UNKNOWN, RESOLVED, FAILED]),
                 )
             ).all()
         return [PageRecord(**r._mapping) for r in rows]
 
+    def reacted_since(self, since: str) -> list[Reaction]:
+        """Reactions recorded since ``since`` (their items' webhooks may wait to be told)."""
+        with self._conn() as c:
+            rows = c.execute(sa.select(page_reactions).where(page_reactions.c.at >= since)).all()
+        return [Reaction(**r._mapping) for r in rows]
+
     # -- reactions -----------------------------------------------------------------------
 
     def react(self, item: str, desk: str, by: str, officer: str, how: str, at: str) -> bool:
-        """Record the first reaction to ``item``; False if somebody reacted already."""
-        with self._conn(write=True) as c:
-            held = c.execute(
-                sa.select(page_reactions.c.item).where(page_reactions.c.item == item)
-            ).first()
-            if held is not None:
-                return False
-            c.execute(
-                sa.insert(page_reactions).values(
-                    item=item, desk=desk, by=by, officer=officer, how=how, at=at
+        """Record the first reaction to ``item``; False if somebody reacted already (in
+        this process or another, even at the same moment)."""
+        try:
+            with self._conn(write=True) as c:
+                c.execute(
+                    sa.insert(page_reactions).values(
+                        item=item, desk=desk, by=by, officer=officer, how=how, at=at
+                    )
                 )
-            )
+        except IntegrityError:
+            return False
         return True
 
     def reactions(

@@ -281,6 +281,8 @@ pages = Table(
     Column("detail", Text, nullable=False),
     Column("at", String(32), nullable=False),
     Column("done_at", String(32), nullable=True),
+    # each page once, whichever process sends it; a resolve is ring 0
+    UniqueConstraint("item", "level", "person", "ring", "channel", "target", name="uq_pages_once"),
 )
 
 #: who reacted to an item paged, and when: paging it stops there

@@ -212,6 +212,9 @@ class RollCallItem(Answer):
     at: str = Field(description="the scheduled time")
     asked: str = Field(description="when it was asked (the roll call's signed time)")
     window_s: int
+    closes: str = Field(
+        description="when it closes unanswered, if nobody answers (late after the window)"
+    )
     answered: str | None
     answered_by: str | None
     officer: str | None

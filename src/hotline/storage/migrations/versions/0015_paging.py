@@ -47,6 +47,9 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text, nullable=False),
         sa.Column("at", sa.String(32), nullable=False),
         sa.Column("done_at", sa.String(32), nullable=True),
+        sa.UniqueConstraint(
+            "item", "level", "person", "ring", "channel", "target", name="uq_pages_once"
+        ),
     )
     op.create_index("ix_pages_item", "pages", ["item"])
     op.create_index("ix_pages_desk", "pages", ["desk"])
