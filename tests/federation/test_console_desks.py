@@ -6,8 +6,9 @@ escalation timeline, the attaché forwarding a relayed message with its verified
 signature, the watch roster and a handover, a translation certified or corrected by a
 second translator beside its original, contact requests accepted, declined, cancelled
 and held with the refusal record as a chart, and the auditor's record of a line with
-its verification and the peer comparison. axe-core finds no violation on any of these
-views, forms and dialogs in either language.
+its verification and the peer comparison, a roll call answered from the banner, and the
+Paging view taking an item. axe-core finds no violation on any of these views, forms and
+dialogs in either language.
 
 The two nodes and their lines are set up once for the module; each test uses its own
 subjects and topics.
@@ -765,3 +766,64 @@ def test_each_desk_sees_only_its_own_views_and_fits_1024_px(desks: Pair, browser
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 1024, f"{view} ({principal}) is {width} px wide: {too_wide(page)}"
         page.context.close()
+
+
+# -- paging and roll calls -------------------------------------------------------------------
+
+ROLL_CALLS = "us-ru-roll-calls"
+
+
+def test_a_roll_call_is_answered_from_the_banner_and_counted(desks: Pair, browser: Any) -> None:  # noqa: F811
+    """The next whole minute is a roll call in a service line's terms: the desk of the
+    party asked sees the banner ring and answers it; the asking desk's Roll calls view
+    shows it answered, on both nodes alike."""
+    from hotline.domain.rollcall import asker, slots
+
+    now = datetime.now(UTC)
+    at = (now + timedelta(minutes=2 if now.second > 40 else 1)).replace(second=0, microsecond=0)
+    hhmm = at.strftime("%H:%M")
+    open_line(desks, ROLL_CALLS, "service", [US_DESK, RU_DESK], "--roll-call", hhmm)
+    [(turn, _)] = slots([hhmm], at.date())
+    asking = asker(["RU", "US"], turn)
+    answering, asked_by = (RU_DESK, US_DESK) if asking == "US" else (US_DESK, RU_DESK)
+    page = desk(browser, desks, answering)
+    banner = page.locator("#rollcall-banner [data-action=answer-rollcall]")
+    banner.wait_for(timeout=(SOON_S + 60) * 1000)
+    axe_clean(page, f"the roll-call banner of {answering}")
+    banner.click()
+    page.locator("#rollcall-banner").wait_for(state="detached", timeout=30_000)
+    asker_page = desk(browser, desks, asked_by)
+    open_view(asker_page, "rollcalls")
+    row = asker_page.locator("#rollcalls tbody tr[data-outcome=answered]")
+    row.wait_for(timeout=SOON_S * 1000)
+    assert answering in row.inner_text()
+    axe_clean(asker_page, f"the roll calls of {asked_by}")
+    month = at.strftime("%Y-%m")
+    both_counts = both(
+        lambda: cli_json(desks.us.home, "rollcall", "stats", "--line", ROLL_CALLS,
+                         "--party", answering[:2], "--month", month, "--json"),
+        lambda: cli_json(desks.ru.home, "rollcall", "stats", "--line", ROLL_CALLS,
+                         "--party", answering[:2], "--month", month, "--json"),
+    )  # fmt: skip
+    assert both_counts[0] == both_counts[1] and both_counts[0]["answered"] == 1
+
+
+def test_the_paging_view_shows_the_pages_and_takes_an_item(desks: Pair, browser: Any) -> None:  # noqa: F811
+    """A FLASH from RU pages US/EUCOM-JOC (nobody on watch: recorded so); the desk's
+    Paging view lists it, and "I have it" takes it."""
+    send(desks, "RU", "--kind", "incident", "--precedence", "FLASH", "-s", "Paged flash", "-b", "x")
+    page = desk(browser, desks, US_DESK)
+    open_view(page, "pages")
+    card = page.locator(".paged-item[data-open=true]", has_text="Paged flash")
+    card.wait_for(timeout=SOON_S * 1000)
+    assert "nobody on watch" in card.inner_text()
+    axe_clean(page, "the Paging view")
+    card.locator("[data-action=take]").click()
+    page.locator(".paged-item[data-open=false]", has_text="Paged flash").wait_for(timeout=30_000)
+    assert "Taken: Paged flash" in page.locator("#pages-status").inner_text()
+    [item] = [
+        i
+        for i in cli_json(desks.us.home, "page", "list", "--json")
+        if i["subject"] == "Paged flash"
+    ]
+    assert item["reaction"]["how"] == "take" and item["reaction"]["by"] == US_DESK

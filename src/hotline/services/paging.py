@@ -26,7 +26,7 @@ from hotline.domain.clock import Clock, format_time, parse_time
 from hotline.domain.errors import Forbidden, InvalidInput, NotFound
 from hotline.domain.escalation import Action
 from hotline.domain.events import Event, EventKind
-from hotline.domain.identity import parse_principal_id, party_of
+from hotline.domain.identity import Role, parse_principal_id, party_of
 from hotline.domain.paging import (
     PAGED,
     WATCH,
@@ -66,6 +66,9 @@ STALE_SENDING = timedelta(minutes=1)
 RESOLVE_FOR = timedelta(days=1)
 RESOLVE_RETRY = timedelta(minutes=1)
 _PAGED_VALUES = frozenset(p.value for p in PAGED)
+#: The desks paged about a message waiting on their line: those that answer for it (not
+#: its translators, auditors or administrators).
+ANSWERING_ROLES = frozenset({Role.WATCH_OFFICER, Role.LEADER, Role.RELAY})
 
 #: Headers folded only past RFC 5322's 998 characters: the standard library's folding of
 #: a long non-ASCII subject doubles the space before its encoded part.
@@ -163,16 +166,20 @@ class Pager:
 
     def open_items(self) -> list[Pageable]:
         """What waits at this party's desks now: FLASH and IMMEDIATE messages nobody has
-        acknowledged (one item per desk of the party on the line), and escalation alerts
-        still open (one per desk alerted)."""
+        acknowledged (one item per desk of the party on the line that answers for it: a
+        watch officer, a leader's staff, an attaché), and escalation alerts still open
+        (one per desk alerted)."""
         items: list[Pageable] = []
         lines = {state.line.id: state for state in self.store.lines(self.party)}
+        answering = {
+            p.id for p in self.store.principals(self.party) if set(p.roles) & ANSWERING_ROLES
+        }
         for m in self._waiting_messages():
             state = lines.get(m.line)
             if state is None or state.status is not LineStatus.ACTIVE:
                 continue
             for desk in sorted(state.line.policy.principals):
-                if party_of(desk) != self.party:
+                if party_of(desk) != self.party or desk not in answering:
                     continue
                 items.append(
                     Pageable(
