@@ -285,7 +285,8 @@ class Pager:
                 if self.monotonic() - started > ROUND_BUDGET:
                     return count
                 count += self._page(plan, due, now)
-            if not any(p is not None and p.reachable for p in chain):
+            configured = item.desk in plan.desks  # the desk is meant to be paged beyond its console
+            if configured and not any(p is not None and p.reachable for p in chain):
                 self.peers.open_alert(
                     f"paging:{item.key}",
                     "paging",
