@@ -74,7 +74,10 @@ export function RollCallsView() {
                 </td>
                 <td>
                   {c.answered_by
-                    ? `${c.answered_by}${c.officer ? ` (${c.officer})` : ""}, +${Math.round(c.response_s ?? 0)} s`
+                    ? t("rollcall.answeredAfter", {
+                        by: `${c.answered_by}${c.officer ? ` (${c.officer})` : ""}`,
+                        s: Math.round(c.response_s ?? 0),
+                      })
                     : t("app.none")}
                 </td>
                 <td>{t(`rollcall.outcomes.${c.outcome}` as Key)}</td>
