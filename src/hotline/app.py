@@ -325,8 +325,7 @@ def _pager(
     watch: Watch,
     peers: PeerStore,
 ) -> Pager:
-    """The pager, sending e-mail through ``smtp_url`` (if set) and webhooks with httpx
-    (a client made at the first webhook)."""
+    """The pager, sending e-mail through ``smtp_url`` (if set) and webhooks with httpx."""
     from functools import partial
 
     from hotline.domain.mail import parse_smtp_url
@@ -334,13 +333,6 @@ def _pager(
     from hotline.outbound.webhooks import WebhookClient
     from hotline.services.paging import Pager
     from hotline.storage.paging import PagingStore
-
-    client: list[WebhookClient] = []
-
-    def post(url: str, body: bytes, headers: Mapping[str, str]) -> int:
-        if not client:
-            client.append(WebhookClient())
-        return client[0].post(url, body, headers)
 
     return Pager(
         writer,
@@ -351,7 +343,7 @@ def _pager(
         send_mail=partial(send_mail, parse_smtp_url(settings.smtp_url))
         if settings.smtp_url
         else None,
-        post=post,
+        post=WebhookClient().post,
         mail_from=settings.mail_from,
         language=settings.language,
         console_url=settings.console_url,
