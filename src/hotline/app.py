@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # the services, the HTTP apps, the peer transport and NATS: i
     from hotline.api.metrics import Metrics
     from hotline.exercise.record import NodeRecord
     from hotline.federation.checkpointing import CheckpointRound
+    from hotline.federation.mailpath import MailPath
     from hotline.federation.workers import Federation
     from hotline.ingest.jetstream import TrackPublisher, TrackWriters
     from hotline.services.accounts import Accounts
@@ -262,7 +263,12 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
             refusals,
             roots=checkpoints.receipt_root,
         ),
-        peering=Peering(writer, peers, party),
+        peering=Peering(
+            writer,
+            peers,
+            party,
+            settings.mail_from if settings.imap_url and settings.smtp_url else None,
+        ),
         escalations=Escalations(writer, directory, peers, party, snapshots),
         contacts=Contacts(writer, directory),
         relays=Relays(writer, directory),
@@ -383,6 +389,29 @@ def federation(node: Node, http: httpx.Client) -> Federation:
         request_signatures=settings.request_signatures,
         # waits between attempts on the monotonic clock, unless time is an exercise's
         monotonic=time.monotonic if isinstance(node.writer.clock, SystemClock) else None,
+        mail=mail_path(node),
+    )
+
+
+def mail_path(node: Node) -> MailPath | None:
+    """The node's e-mail path to its peers: out through ``smtp_url``, in from
+    ``imap_url`` (None unless both are set)."""
+    settings = node.settings
+    if not (settings.smtp_url and settings.imap_url):
+        return None
+    from hotline.domain.mail import parse_imap_url, parse_smtp_url
+    from hotline.federation.mailpath import MailPath
+    from hotline.outbound.smtp import send_mail
+
+    return MailPath(
+        party=node.party,
+        address=settings.mail_from,
+        writer=node.writer,
+        peers=node.peers,
+        receiver=node.receiver,
+        smtp=parse_smtp_url(settings.smtp_url),
+        send_mail=send_mail,
+        imap=parse_imap_url(settings.imap_url),
     )
 
 

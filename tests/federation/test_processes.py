@@ -302,20 +302,28 @@ class Lab:
         ru_dead_primary: bool = False,
         us_env: dict[str, str] | None = None,
         ru_env: dict[str, str] | None = None,
+        config: Callable[[Server], dict[str, str]] | None = None,
+        front: Callable[[Server], str] | None = None,
     ) -> Pair:
         """Two served nodes peered with `peer export` / `peer import`, and (with ``line``)
         the line proposed by US and accepted by RU on the command line. A dead primary
-        puts a port nobody listens on first in that node's bundle, its real URL second."""
+        puts a port nobody listens on first in that node's bundle, its real URL second.
+        ``config``: settings for a node's config file (its commands see them too);
+        ``front``: the URL a node's bundle gives in place of its own (a proxy's)."""
         taken: set[int] = set()
         us = self.server("US", self.templates[0], taken)
         ru = self.server("RU", self.templates[1], taken)
         us.env = us_env or {}
         ru.env = ru_env or {}
+        for server in (us, ru) if config is not None else ():
+            lines = [f"{k} = {json.dumps(v)}" for k, v in config(server).items()]
+            with (server.home / "hotline.toml").open("a", encoding="utf-8") as file:
+                file.write("\n" + "\n".join(lines) + "\n")
         us.start()  # it picks up the peer once pinned; starting now saves time
         ru.start()
 
         def export(server: Server, dead_primary: bool) -> None:
-            urls = [server.url]
+            urls = [front(server) if front is not None else server.url]
             if dead_primary:
                 dead = free_port()
                 while dead in taken:

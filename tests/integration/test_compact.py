@@ -46,14 +46,40 @@ def test_a_flash_pre_agreed_message_fits_one_short_burst_message(
 ) -> None:
     event = flash_launch_notice(lab_node, clock)
     key = lab_node.writer.key("RU")
-    batch = seal([(event.raw, event.sig)], sender="RU", recipient="US", key=key, now=clock.now())
+    # with what RU holds of US's chain beside it, as every batch by e-mail carries
+    held = (1234, event.id)
+    batch = seal(
+        [(event.raw, event.sig)],
+        sender="RU",
+        recipient="US",
+        line=event.line,
+        key=key,
+        now=clock.now(),
+        held=held,
+    )
     assert len(event.raw) + len(event.sig) > 1000  # the message as the HTTPS path carries it
     assert len(batch) <= SBD_MAX, f"{len(batch)} bytes"
     opened = open_batch(batch, recipient="US", node_key=key.public)
     [(raw, sig)] = opened.events
     assert (raw, sig) == (event.raw, event.sig)  # the very bytes signed: the same event
     assert Event.from_raw(raw, sig).id == event.id
-    assert (opened.sender, opened.recipient) == ("RU", "US")
+    assert (opened.sender, opened.recipient, opened.line, opened.held) == (
+        "RU",
+        "US",
+        event.line,
+        held,
+    )
+
+
+def test_a_batch_may_carry_only_what_its_sender_holds(lab_node: Node, clock: FakeClock) -> None:
+    key = lab_node.writer.key("RU")
+    batch = seal([], sender="RU", recipient="US", line="l-1", key=key, now=clock.now())
+    opened = open_batch(batch, recipient="US", node_key=key.public)
+    assert (opened.events, opened.held, opened.line) == ([], None, "l-1")
+    claim = seal(
+        [], sender="RU", recipient="US", line="l-1", key=key, now=clock.now(), held=(3, "x")
+    )
+    assert open_batch(claim, recipient="US", node_key=key.public).held == (3, "x")
 
 
 def test_a_batch_opens_only_for_its_recipient_with_its_senders_key(
@@ -61,7 +87,15 @@ def test_a_batch_opens_only_for_its_recipient_with_its_senders_key(
 ) -> None:
     event = flash_launch_notice(lab_node, clock)
     ru, us = lab_node.writer.key("RU"), lab_node.writer.key("US")
-    batch = seal([(event.raw, event.sig)], sender="RU", recipient="US", key=ru, now=clock.now())
+    batch = seal(
+        [(event.raw, event.sig)],
+        sender="RU",
+        recipient="US",
+        line=event.line,
+        key=ru,
+        now=clock.now(),
+        held=(1, event.id),
+    )
     assert sender_of(batch) == "RU"
     with pytest.raises(RequestRefused, match="not signed by RU"):
         open_batch(batch, recipient="US", node_key=us.public)

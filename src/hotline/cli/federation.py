@@ -145,6 +145,7 @@ def peer_import(
         out.print(f"urls         {', '.join(bundle.urls)}")
         out.print(f"principals   {', '.join(p.id for p in bundle.principals) or '-'}")
         out.print(f"tls ca       {ca_line(bundle.tls_ca)}")
+        out.print(f"mail path    {bundle.mail or '-'}")
         if fingerprint is None and not yes:
             if not sys.stdin.isatty():
                 raise errors.Refused(
@@ -169,6 +170,7 @@ def peer_list(as_json: JsonOption = False) -> None:
                 {
                     "party": p.party,
                     "urls": list(p.urls),
+                    "mail": p.mail,
                     "fingerprint": p.fingerprint,
                     "link": links.get(p.party, {}).get("state", "unknown"),
                 }
@@ -176,11 +178,11 @@ def peer_list(as_json: JsonOption = False) -> None:
             ]
         )
         return
-    table = Table("PARTY", "URLS", "FINGERPRINT", "LINK")
+    table = Table("PARTY", "PATHS", "FINGERPRINT", "LINK")
     for p in found:
         table.add_row(
             p.party,
-            "\n".join(p.urls),
+            "\n".join((*p.urls, *([f"mailto:{p.mail}"] if p.mail else []))),
             p.fingerprint,
             links.get(p.party, {}).get("state", "unknown"),
         )
@@ -221,7 +223,8 @@ def peer_refusals(
 
 @peer_app.command("status")
 def peer_status(as_json: JsonOption = False) -> None:
-    """Per peer and chain: heads on both sides, queued events, last success and error."""
+    """Per peer and chain: heads on both sides, queued events, last success and error,
+    and which path (https, mail) carries the line; then each path's last use."""
     from hotline.app import federation
     from hotline.federation.tls import PEER_TIMEOUT, node_http
     from hotline.services.halts import ChainHalts
@@ -232,6 +235,7 @@ def peer_status(as_json: JsonOption = False) -> None:
         halted = {(h.line, h.party): h for h in ChainHalts(node.store, node.peers).all()}
         cursors = node.peers.cursors()
         ours = node.store.heads()
+        paths = node.peers.paths()
         for peer in node.peers.peers():
             try:
                 theirs = fed.client(peer).heads()
@@ -262,6 +266,8 @@ def peer_status(as_json: JsonOption = False) -> None:
                             "halted": halted[(line, party)].describe()
                             if (line, party) in halted
                             else None,
+                            "carrier": paths.get(peer.party, {}).get("carrier"),
+                            "paths": paths.get(peer.party, {}).get("paths", {}),
                             "last_success": cursor.last_success_at if cursor else None,
                             "last_error": reach or (cursor.last_error if cursor else None),
                             "last_error_at": None if reach or not cursor else cursor.last_error_at,
@@ -279,7 +285,9 @@ def peer_status(as_json: JsonOption = False) -> None:
     if as_json:
         print_json(rows)
         return
-    table = Table("PEER", "LINE", "CHAIN", "OURS", "THEIRS", "QUEUED", "LAST SUCCESS", "LAST ERROR")
+    table = Table(
+        "PEER", "LINE", "CHAIN", "OURS", "THEIRS", "QUEUED", "PATH", "LAST SUCCESS", "LAST ERROR"
+    )
     for r in rows:
         table.add_row(
             r["peer"],
@@ -288,12 +296,27 @@ def peer_status(as_json: JsonOption = False) -> None:
             str(r["our_head"]),
             "?" if r["their_head"] is None else str(r["their_head"]),
             "" if r["queued"] is None else str(r["queued"]),
+            r["carrier"] or "-",
             r["last_success"] or "-",
             f"HALTED: {r['halted']}"
             if r["halted"]
             else ("(recovered) " if r["recovered"] else "") + (r["last_error"] or "")[:80],
         )
     out.print(table)
+    by_path = Table("PEER", "PATH", "WORKS", "LAST SENT", "LAST RECEIVED", "LAST FAILURE")
+    for party, entry in sorted(paths.items()):
+        for path, use in sorted(entry["paths"].items()):
+            failure = f"{use['error_at']} {use['error']}"[:100] if use["error"] else "-"
+            by_path.add_row(
+                party,
+                path + (" (carries)" if path == entry["carrier"] else ""),
+                "yes" if use["works"] else "no",
+                use["sent_at"] or "-",
+                use["received_at"] or "-",
+                failure,
+            )
+    if paths:
+        out.print(by_path)
 
 
 @app.command()

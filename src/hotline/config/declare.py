@@ -15,7 +15,7 @@ from hotline.domain.crypto import PublicKey
 from hotline.domain.errors import InvalidInput
 from hotline.domain.identity import parse_party_id
 from hotline.domain.intent import Activity, parse_lead_times
-from hotline.domain.mail import parse_smtp_url
+from hotline.domain.mail import parse_address, parse_imap_url, parse_smtp_url
 from hotline.domain.precedence import parse_duration
 from hotline.domain.proofs import WitnessRef
 
@@ -93,12 +93,16 @@ def as_smtp_url(value: str) -> str:
     return value.strip()
 
 
+def as_imap_url(value: str) -> str:
+    """An IMAP mailbox URL (checked now, so a typo fails at start), or empty: off."""
+    if value.strip():
+        parse_imap_url(value)
+    return value.strip()
+
+
 def as_mail_address(value: str) -> str:
     """An e-mail address: one ``@``, no spaces."""
-    text = value.strip()
-    if text.count("@") != 1 or " " in text or text.startswith("@") or text.endswith("@"):
-        raise InvalidInput("mail_from", f"{value!r} is not an e-mail address")
-    return text
+    return parse_address(value, "mail_from")
 
 
 def as_duration(value: str) -> timedelta:

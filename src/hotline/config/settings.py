@@ -21,6 +21,7 @@ from hotline.config.declare import (
     as_count,
     as_duration,
     as_host_port,
+    as_imap_url,
     as_kilometres,
     as_lead_times,
     as_log_format,
@@ -514,7 +515,19 @@ class Settings:
         default_factory=Declared(
             "hotline@localhost",
             as_mail_address,
-            "The From address of the e-mail the node sends (pages).",
+            "The From address of the e-mail the node sends (pages, and federation batches "
+            "on the e-mail path). With `imap_url` set it is also the node's e-mail path: "
+            "its bundle names it, and peers send their batches to it.",
+        )
+    )
+    imap_url: str = field(
+        default_factory=Declared(
+            "",
+            as_imap_url,
+            "The node's mailbox for the e-mail path between nodes, read with IMAP IDLE: "
+            "`imap://USER:PASSWORD@HOST:143/INBOX` (STARTTLS when offered; "
+            "`?starttls=required` or `off`), or `imaps://…:993`. It must receive the mail "
+            "sent to `mail_from`; the path also needs `smtp_url`. Empty: HTTPS only.",
         )
     )
     console_url: str = field(

@@ -7,16 +7,22 @@ A batch is one CBOR map (RFC 8949), its keys small integers::
      1: "US",              # the sending node's party
      2: "RU",              # the party it is for
      3: 1772366400,        # when it was sealed (whole seconds, UTC)
-     4: [[<raw>, <sig>], ...],  # the events, in chain order
-     5: <Ed25519 signature of the sending node>}
+     4: [[<raw>, <sig>], ...],  # the events of the sender's chain, in chain order
+     5: <Ed25519 signature of the sending node>,
+     6: "us-ru-deconfliction",   # the line
+     7: [12, "<event id>"]}  # optional: how far the sender holds the recipient's chain
+
+A batch carries the sender's own chain on one line, as a push over HTTPS does; it may
+carry no event at all, only the sender's word of what it holds (key 7), which is the
+answer a push over HTTPS gets in its response.
 
 ``raw`` is an event's canonical bytes (RFC 8785), compressed with DEFLATE (RFC 1951,
 raw, no header); ``sig`` its author's 64-byte signature over the canonical bytes. The
 receiver inflates ``raw`` back to exactly the bytes that were signed: the event's id and
 signature are those of the event as the HTTPS path carries it, so an event arriving by
-both paths is the same event, stored once. The node's signature (key 5) covers the CBOR
-encoding of the map without key 5, the batch's sender, recipient and time: a batch is
-accepted only from the node it names, for the node it names.
+both paths is the same event, stored once. The node's signature (key 5) covers the
+canonical CBOR encoding of the map without key 5 (the batch's sender, recipient, time,
+line and claim): a batch is accepted only from the node it names, for the node it names.
 
 Everything here is pure; the key and the time are parameters.
 """
@@ -42,18 +48,22 @@ SBD_MAX = 1890
 MAX_EVENTS = 1000
 MAX_EVENT_BYTES = 256 * 1024
 SIGNATURE_BYTES = 64
-_VERSION, _FROM, _TO, _SEALED, _EVENTS, _SIG = range(6)
+_VERSION, _FROM, _TO, _SEALED, _EVENTS, _SIG, _LINE, _HELD = range(8)
+_REQUIRED = frozenset({_VERSION, _FROM, _TO, _SEALED, _EVENTS, _SIG, _LINE})
 
 
 @dataclass(frozen=True)
 class Batch:
-    """A batch opened and checked: its sender, recipient, time and events (canonical
-    bytes and their authors' signatures)."""
+    """A batch opened and checked: its sender, recipient, time, line, events (canonical
+    bytes and their authors' signatures), and how far the sender says it holds the
+    recipient's chain on the line (``None``: it did not say)."""
 
     sender: str
     recipient: str
     sealed: datetime
+    line: str
     events: list[tuple[bytes, bytes]]
+    held: tuple[int, str] | None = None
 
 
 def _deflate(data: bytes) -> bytes:
@@ -76,18 +86,24 @@ def seal(
     *,
     sender: str,
     recipient: str,
+    line: str,
     key: SigningKey,
     now: datetime,
+    held: tuple[int, str] | None = None,
 ) -> bytes:
-    """The compact form of ``events`` (canonical bytes, signature), signed by ``sender``'s
-    node ``key``."""
-    body = {
+    """The compact form of ``events`` (canonical bytes, signature) of ``sender``'s chain
+    on ``line``, signed by ``sender``'s node ``key``; ``held``: (seq, id) of the
+    recipient's chain on ``line`` as far as the sender holds it."""
+    body: dict[int, Any] = {
         _VERSION: VERSION,
         _FROM: sender,
         _TO: recipient,
         _SEALED: int(now.timestamp()),
         _EVENTS: [[_deflate(raw), sig] for raw, sig in events],
+        _LINE: line,
     }
+    if held is not None:
+        body[_HELD] = [held[0], held[1]]
     signature = key.sign(cbor2.dumps(body, canonical=True))
     return bytes(cbor2.dumps({**body, _SIG: signature}, canonical=True))
 
@@ -108,7 +124,15 @@ def open_batch(data: bytes, *, recipient: str, node_key: PublicKey) -> Batch:
     if fields[_TO] != recipient:
         raise RequestRefused("bad signature", f"the batch is for {fields[_TO]}, not {recipient}")
     events = [(_inflate(raw), sig) for raw, sig in fields[_EVENTS]]
-    return Batch(fields[_FROM], fields[_TO], datetime.fromtimestamp(fields[_SEALED], UTC), events)
+    held = fields.get(_HELD)
+    return Batch(
+        fields[_FROM],
+        fields[_TO],
+        datetime.fromtimestamp(fields[_SEALED], UTC),
+        fields[_LINE],
+        events,
+        (held[0], held[1]) if held is not None else None,
+    )
 
 
 def _open(data: bytes) -> dict[int, Any]:
@@ -116,19 +140,21 @@ def _open(data: bytes) -> dict[int, Any]:
         fields = cbor2.loads(data)
     except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError) as exc:
         raise RequestRefused("malformed", f"not a compact batch: {exc}") from None
-    if not isinstance(fields, dict) or set(fields) != {
-        _VERSION,
-        _FROM,
-        _TO,
-        _SEALED,
-        _EVENTS,
-        _SIG,
-    }:
-        raise RequestRefused("malformed", "a compact batch is a map of keys 0 to 5")
+    if not isinstance(fields, dict) or not _REQUIRED <= set(fields) <= _REQUIRED | {_HELD}:
+        raise RequestRefused("malformed", "a compact batch is a map of keys 0 to 6, and 7")
     if fields[_VERSION] != VERSION:
         raise RequestRefused("malformed", f"compact form version {fields[_VERSION]!r} unknown")
-    if not isinstance(fields[_FROM], str) or not isinstance(fields[_TO], str):
-        raise RequestRefused("malformed", "the sender and recipient are party ids")
+    if not all(isinstance(fields[k], str) for k in (_FROM, _TO, _LINE)):
+        raise RequestRefused("malformed", "the sender, recipient and line are text")
+    held = fields.get(_HELD)
+    if held is not None and not (
+        isinstance(held, list)
+        and len(held) == 2
+        and type(held[0]) is int
+        and held[0] > 0
+        and isinstance(held[1], str)
+    ):
+        raise RequestRefused("malformed", "what the sender holds is [seq, event id]")
     sealed = fields[_SEALED]
     if not isinstance(sealed, int) or isinstance(sealed, bool) or sealed < 0:
         raise RequestRefused("malformed", "the sealing time is whole seconds")

@@ -1,4 +1,6 @@
-"""Where the node's e-mail goes: an SMTP submission server (RFC 6409) named by a URL:
+"""Where the node's e-mail goes, and where it reads its own.
+
+Out, an SMTP submission server (RFC 6409) named by a URL:
 
 - ``smtp://HOST:587`` — plain SMTP, upgraded with STARTTLS when the server offers it;
 - ``smtp://USER:PASSWORD@HOST:587`` — and AUTH with that user (percent-encode ``@``
@@ -6,6 +8,12 @@
 - ``smtps://USER:PASSWORD@HOST:465`` — TLS from the first byte;
 - ``?starttls=required`` refuses to send over a server that does not offer STARTTLS,
   ``?starttls=off`` never asks for it (a loopback relay).
+
+In, an IMAP mailbox (RFC 9051) named by a URL of the same shape:
+
+- ``imap://USER:PASSWORD@HOST:143/INBOX`` — STARTTLS when the server offers it
+  (``?starttls=required`` or ``off`` as above); the path is the folder, INBOX if none;
+- ``imaps://USER:PASSWORD@HOST:993/INBOX`` — TLS from the first byte.
 """
 
 from __future__ import annotations
@@ -26,6 +34,27 @@ class SmtpServer:
     starttls: str
     user: str | None
     password: str | None
+
+
+@dataclass(frozen=True)
+class ImapServer:
+    host: str
+    port: int
+    implicit_tls: bool
+    starttls: str
+    user: str
+    password: str
+    folder: str
+
+
+def parse_address(text: str, field: str = "mail") -> str:
+    """An e-mail address: one ``@`` with text on both sides, no spaces or control
+    characters. InvalidInput naming ``field`` otherwise."""
+    value = text.strip()
+    local, _, domain = value.partition("@")
+    if not local or not domain or "@" in domain or not value.isprintable() or " " in value:
+        raise InvalidInput(field, f"{text!r} is not an e-mail address", hint="e.g. us@hotline.test")
+    return value
 
 
 def shown(url: str) -> str:
@@ -66,4 +95,34 @@ def parse_smtp_url(url: str) -> SmtpServer:
         starttls,
         unquote(parts.username) if parts.username else None,
         unquote(parts.password) if parts.password else None,
+    )
+
+
+def parse_imap_url(url: str) -> ImapServer:
+    """The mailbox an ``imap_url`` names; InvalidInput saying what is wrong (never showing
+    its password)."""
+    parts = urlsplit(url.strip())
+    url = shown(url)
+    hint = "e.g. imap://us%40hotline.test:PASSWORD@127.0.0.1:143/INBOX"
+    if parts.scheme not in ("imap", "imaps"):
+        raise InvalidInput("imap_url", f"{url!r}: the scheme is imap or imaps", hint=hint)
+    if not parts.hostname:
+        raise InvalidInput("imap_url", f"{url!r} names no host", hint=hint)
+    if not parts.username or parts.password is None:
+        raise InvalidInput("imap_url", f"{url!r} names no user and password", hint=hint)
+    try:
+        port = parts.port or (993 if parts.scheme == "imaps" else 143)
+    except ValueError:
+        raise InvalidInput("imap_url", f"{url!r}: the port is a number") from None
+    starttls = (parse_qs(parts.query).get("starttls") or ["optional"])[0]
+    if starttls not in STARTTLS:
+        raise InvalidInput("imap_url", f"starttls={starttls!r}", hint="optional, required or off")
+    return ImapServer(
+        parts.hostname,
+        port,
+        parts.scheme == "imaps",
+        starttls,
+        unquote(parts.username),
+        unquote(parts.password),
+        unquote(parts.path.strip("/")) or "INBOX",
     )

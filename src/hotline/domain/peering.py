@@ -5,7 +5,8 @@ answers on (primary first, then backups), and its principals' public keys. The r
 checks the signature against the key inside, and a person compares the key's fingerprint
 with the one the other side reads out over an independent channel before it is pinned.
 A node with TLS also puts its party's CA certificate in the signed body (``tls_ca``);
-the receiver pins it, and its URLs are then all https.
+the receiver pins it, and its URLs are then all https. A node with an e-mail path puts
+its address there too (``mail``): the second medium, beside its URLs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from hotline.domain.clock import format_time, parse_time
 from hotline.domain.crypto import PublicKey, SigningKey, b64decode, b64encode
 from hotline.domain.errors import InvalidInput
 from hotline.domain.identity import Principal, parse_party_id
+from hotline.domain.mail import parse_address
 
 BUNDLE_VERSION = 1
 
@@ -84,6 +86,7 @@ class PeerBundle:
     principals: tuple[Principal, ...]
     issued: datetime
     tls_ca: str | None = None
+    mail: str | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -99,9 +102,11 @@ def make_bundle(
     principals: Iterable[Principal],
     issued: datetime,
     tls_ca: str | None = None,
+    mail: str | None = None,
 ) -> dict[str, Any]:
     """A signed bundle, ready to write as JSON. With ``tls_ca`` (the party's CA
-    certificate, PEM) every URL must be https."""
+    certificate, PEM) every URL must be https; ``mail``: the address of the node's
+    e-mail path."""
     checked = [parse_url(u) for u in urls]
     if not checked:
         raise InvalidInput(
@@ -125,6 +130,8 @@ def make_bundle(
     }
     if tls_ca is not None:
         body["tls_ca"] = check_ca(tls_ca)
+    if mail is not None:
+        body["mail"] = parse_address(mail)
     return {"bundle": body, "sig": b64encode(key.sign(canonical(body)))}
 
 
@@ -168,6 +175,9 @@ def open_bundle(data: Any) -> PeerBundle:
         if "tls_ca" in body:
             tls_ca = check_ca(body["tls_ca"])
             _require_https(urls, "the other party re-exports its bundle with https URLs")
+        mail = body.get("mail")
+        if mail is not None:
+            mail = parse_address(str(mail))
         return PeerBundle(
             party=party,
             name=name,
@@ -176,6 +186,7 @@ def open_bundle(data: Any) -> PeerBundle:
             principals=tuple(principals),
             issued=parse_time(body["issued"]),
             tls_ca=tls_ca,
+            mail=mail,
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise InvalidInput("bundle", f"malformed bundle: {exc!r}") from exc

@@ -316,6 +316,7 @@ def create_app(ctx: FederationContext) -> FastAPI:
                 raise
         nonce = NonceUse(auth.nonce, format_time(ctx.clock.now() - 2 * ctx.skew))
         result = ctx.receiver.accept(auth.sender, line, party, items, nonce)
+        ctx.peers.note_path(auth.sender, "https", "received", format_time(ctx.clock.now()))
         held = data.get("held")
         ours: list[tuple[bytes, bytes]] = []
         if (

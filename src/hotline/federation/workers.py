@@ -25,6 +25,7 @@ from hotline.domain.ledger import ChainHead
 from hotline.domain.linktest import LinkState, PathResult, is_due, linktest_content, state_of
 from hotline.domain.policy import Line, LineKind, LineState, LineStatus
 from hotline.federation.client import RFC9421, PeerClient, decode_events, head_of
+from hotline.federation.mailpath import MailPath
 from hotline.federation.recovery import RollbackGuard
 from hotline.federation.tls import peer_http
 from hotline.services.outages import Outages
@@ -39,6 +40,9 @@ log = logging.getLogger("hotline.federation")
 
 #: Events asked for in one pull of a catch-up (the peer may send fewer).
 PULL_PAGE = 1000
+#: While HTTPS fails, what was mailed is mailed again if no answer moved the cursor
+#: within this many seconds (the mail, or its answer, may have been lost).
+MAIL_RESEND = 60.0
 
 
 @dataclass(frozen=True)
@@ -83,10 +87,12 @@ class Federation:
         latency: Any = None,
         monotonic: Callable[[], float] | None = None,
         request_signatures: str = RFC9421,
+        mail: MailPath | None = None,
     ) -> None:
-        """``monotonic`` measures the waits between delivery attempts (``time.monotonic``
-        on a real node, so that a clock stepped back or forward moves no retry; by
-        default the writer's clock, for fake and exercise clocks).
+        """``mail``: the e-mail path, taken when every HTTPS URL of a peer fails (None:
+        the node has none). ``monotonic`` measures the waits between delivery attempts
+        (``time.monotonic`` on a real node, so that a clock stepped back or forward moves
+        no retry; by default the writer's clock, for fake and exercise clocks).
         ``request_signatures``: the scheme requests to peers are signed in."""
         self.request_signatures = request_signatures
         self.party = party
@@ -112,6 +118,9 @@ class Federation:
         # chains whose peer's events came by pull: their receipts are pushed without
         # waiting, as no answer to a push of the peer's carried them
         self._pulled: set[tuple[str, str, str]] = set()
+        self.mail = mail
+        # chains carried by mail while HTTPS fails: (last seq mailed, when: monotonic)
+        self._mailed: dict[tuple[str, str, str], tuple[int, float]] = {}
 
     # -- clients -------------------------------------------------------------------------
 
@@ -203,6 +212,12 @@ class Federation:
                 due = self._receipts_wait(key, state.line.id, acked, tick)
             if due is not None and due > tick:
                 retry_at = due if retry_at is None else min(retry_at, due)
+                mailed = self._mailed.get(key)
+                if mailed is not None and head.seq > mailed[0]:
+                    # HTTPS is failing and waits for its retry: what is new goes by mail now
+                    delivered += self._by_mail(
+                        peer, state.line.id, key, acked, heads.get((state.line.id, peer.party))
+                    )
                 continue
             behind = True
             self._receipts_since.pop(key, None)
@@ -251,8 +266,13 @@ class Federation:
             if self.latency is not None:
                 self.latency.labels(peer=peer.party).observe(answer.rtt)
         except PeerUnavailable as exc:
-            self._failed(key, exc.message, failures)
-            return 0
+            at = format_time(self.writer.now())
+            self.peers.note_path(peer.party, "https", "error", at, exc.message[:300])
+            mailed = self._by_mail(peer, line, key, acked, held, events)
+            self._failed(key, exc.message + (" (sent by mail)" if mailed else ""), failures)
+            return mailed
+        self.peers.note_path(peer.party, "https", "sent", format_time(self.writer.now()))
+        self._mailed.pop(key, None)  # HTTPS carries the chain again
         data = answer.data if isinstance(answer.data, dict) else {}
         if answer.status == 413 and size > 1:  # over the peer's body limit: halve, go on
             self._batch[key] = size // 2
@@ -292,6 +312,35 @@ class Federation:
                 key, f"{answer.status} {data.get('error')}: {data.get('detail')}", failures
             )
         return max(0, head.seq - acked)
+
+    def _by_mail(
+        self,
+        peer: Peer,
+        line: str,
+        key: tuple[str, str, str],
+        acked: int,
+        held: ChainHead | None,
+        events: list[tuple[bytes, bytes]] | None = None,
+    ) -> int:
+        """Mail the events of our chain on ``line`` that ``peer`` lacks, unless they went
+        by mail less than :data:`MAIL_RESEND` ago; how many were sent (0 when the node or
+        the peer has no e-mail path, or the mail server did not take them)."""
+        if self.mail is None or not peer.mail:
+            return 0
+        if events is None:
+            events = self.store.chain_bytes(line, self.party, acked, self.timing.batch)
+        upto = acked + len(events)
+        tick = self.monotonic()
+        last = self._mailed.get(key)
+        if not events or (last is not None and last[0] >= upto and tick - last[1] < MAIL_RESEND):
+            return 0
+        try:
+            self.mail.send(peer, line, events, held)
+        except PeerUnavailable as exc:
+            log.warning("mail to %s failed too: %s", peer.party, exc.message)
+            return 0
+        self._mailed[key] = (upto, tick)
+        return len(events)
 
     def _next_attempt(
         self, key: tuple[str, str, str], cursor: Cursor | None, now: datetime, tick: float
@@ -501,6 +550,14 @@ class Federation:
                     paths.append(PathResult(url, True, round(rtt * 1000, 2)))
                 except PeerUnavailable as exc:
                     paths.append(PathResult(url, False, None, exc.message[:200]))
+            if self.mail is not None and peer.mail:
+                # as far as the mail server taking a batch that carries nothing
+                path = f"mailto:{peer.mail}"
+                try:
+                    rtt = self.mail.send(peer, state.line.id, [])
+                    paths.append(PathResult(path, True, round(rtt * 1000, 2)))
+                except PeerUnavailable as exc:
+                    paths.append(PathResult(path, False, None, exc.message[:200]))
             content = linktest_content(peer.party, due, paths)
             self.writer.transact(partial(self._record_test, state.line, content, moment))
             link = state_of(paths)

@@ -32,6 +32,8 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 EVIDENCE_ROUND = timedelta(seconds=5)
 #: How often the node looks for a roll call to ask, or one to record unanswered.
 ROLL_CALL_ROUND = timedelta(seconds=2)
+#: Pause between rounds of the mailbox (each waits in IMAP IDLE itself).
+MAILBOX_ROUND = timedelta(milliseconds=100)
 
 
 def _evidence_round(node: Node) -> object:
@@ -143,6 +145,8 @@ def serve(
                 None,
             ),
         }
+        if fed.mail is not None:  # batches from peers by e-mail: it waits in IMAP IDLE
+            loops["mailbox"] = (fed.mail.receive_once, MAILBOX_ROUND, bool, None)
         # On an exercise's scenario clock the loops report their rounds; on a stepped
         # one they act once per step of it (hotline.exercise.stepping).
         loops = stepped_loops(

@@ -18,7 +18,12 @@ URLS_KEY = "urls"
 
 
 class Peering:
-    def __init__(self, writer: LedgerWriter, peers: PeerStore, own_party: str) -> None:
+    def __init__(
+        self, writer: LedgerWriter, peers: PeerStore, own_party: str, mail: str | None = None
+    ) -> None:
+        """``mail``: the address of the node's e-mail path, for its bundle (None: it has
+        none)."""
+        self.mail = mail
         self.writer = writer
         self.store = writer.store
         self.peers = peers
@@ -47,6 +52,7 @@ class Peering:
             principals=self.store.principals(party.id),
             issued=self.writer.now(),
             tls_ca=tls_ca,
+            mail=self.mail,
         )
         if chosen:  # remembered only once the bundle is made (the URLs passed its checks)
             self.set_own_urls(chosen)

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from hotline.domain.clock import parse_time
 from hotline.domain.errors import NotFound, RequestRefused
 from hotline.storage.engine import transaction
 from hotline.storage.schema import (
@@ -23,6 +24,7 @@ from hotline.storage.schema import (
     nonces,
     peer_clocks,
     peer_cursors,
+    peer_paths,
     peers,
     refusal_counts,
     rejections,
@@ -30,6 +32,11 @@ from hotline.storage.schema import (
 from hotline.storage.versioned import PEERS_VERSION, Versioned
 
 _INSERT_NONCE = sa.insert(nonces)
+#: The paths a node has to its peers, in the order they are tried.
+PATHS = ("https", "mail")
+#: A path's use is written at most this often (seconds) per peer, path and direction: a
+#: busy line would otherwise write a row per batch.
+PATH_NOTE_EVERY = 5.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,8 @@ class Peer:
     urls: tuple[str, ...]
     fingerprint: str
     imported_at: str
+    #: the address of its e-mail path, from its bundle (None: it has none)
+    mail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,13 +125,24 @@ class LinkAlert:
 
 def _read_peers(c: Connection) -> list[Peer]:
     rows = c.execute(sa.select(peers).order_by(peers.c.party)).all()
-    return [Peer(r.party, tuple(json.loads(r.urls)), r.fingerprint, r.imported_at) for r in rows]
+    return [
+        Peer(
+            r.party,
+            tuple(json.loads(r.urls)),
+            r.fingerprint,
+            r.imported_at,
+            (json.loads(r.bundle).get("bundle") or {}).get("mail"),
+        )
+        for r in rows
+    ]
 
 
 class PeerStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._nonce_uses = 0
+        self._path_noted: dict[tuple[str, str, str], tuple[str, str | None]] = {}
+        self._path_failing: dict[tuple[str, str], bool] = {}
         # read after every commit by delivery: kept, and read again once one changes
         self._peers = Versioned(PEERS_VERSION, _read_peers)
 
@@ -445,6 +465,57 @@ class PeerStore:
             )
             if done.rowcount == 0:
                 c.execute(sa.insert(link_state).values(peer=peer, **values))
+
+    def note_path(self, peer: str, path: str, what: str, at: str, error: str | None = None) -> None:
+        """``path`` (https, mail) to ``peer`` carried a batch (``what``: sent or received)
+        at ``at``, or failed (``what``: error, with the ``error``). Written at most every
+        :data:`PATH_NOTE_EVERY` seconds for each, unless an error's text changed or the
+        path went from failing to working or back."""
+        key = (peer, path, what)
+        last = self._path_noted.get(key)
+        failing = what == "error"
+        flipped = self._path_failing.get((peer, path)) != failing
+        self._path_failing[(peer, path)] = failing
+        if (
+            not flipped
+            and last is not None
+            and last[1] == error
+            and 0 <= (parse_time(at) - parse_time(last[0])).total_seconds() < PATH_NOTE_EVERY
+        ):
+            return
+        self._path_noted[key] = (at, error)
+        values = {"error": error, "error_at": at} if what == "error" else {f"{what}_at": at}
+        with self._conn(write=True) as c:
+            done = c.execute(
+                sa.update(peer_paths)
+                .where(peer_paths.c.peer == peer, peer_paths.c.path == path)
+                .values(**values)
+            )
+            if done.rowcount == 0:
+                c.execute(sa.insert(peer_paths).values(peer=peer, path=path, **values))
+
+    def paths(self) -> dict[str, dict[str, Any]]:
+        """Per peer: each path's last use either way and last failure, whether it works
+        (it carried something since it last failed), and ``carrier``, the first path of
+        :data:`PATHS` that works: the one delivery takes (None: none works)."""
+        with self._conn() as c:
+            rows = c.execute(sa.select(peer_paths).order_by(peer_paths.c.peer)).all()
+        out: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            used = max(r.sent_at or "", r.received_at or "")
+            entry = out.setdefault(r.peer, {"carrier": None, "paths": {}})
+            entry["paths"][r.path] = {
+                "sent_at": r.sent_at,
+                "received_at": r.received_at,
+                "error": r.error,
+                "error_at": r.error_at,
+                "works": bool(used) and (r.error_at is None or used > r.error_at),
+            }
+        for entry in out.values():
+            entry["carrier"] = next(
+                (p for p in PATHS if entry["paths"].get(p, {}).get("works")), None
+            )
+        return out
 
     def link_states(self) -> dict[str, dict[str, Any]]:
         with self._conn() as c:

@@ -209,6 +209,18 @@ link_state = Table(
     Column("detail", Text, nullable=False),
 )
 
+# the paths to each peer: when each last carried a batch, and its last failure (0016)
+peer_paths = Table(
+    "peer_paths",
+    metadata,
+    Column("peer", String(16), primary_key=True),
+    Column("path", String(8), primary_key=True),  # https, mail
+    Column("sent_at", String(32), nullable=True),
+    Column("received_at", String(32), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("error_at", String(32), nullable=True),
+)
+
 # -- escalation (migration 0003) ---------------------------------------------------------
 
 escalation_policies = Table(
