@@ -637,7 +637,7 @@ def test_health_and_awareness_endpoints(api: Api) -> None:
     assert verify["problems"] == []
     assert ok(api.get(JOC, "/alerts")) == []
     link = ok(api.get(JOC, "/link"))
-    assert link == {"peers": {}, "queue": 0, "clocks": {}, "alerts": []}
+    assert link == {"peers": {}, "paths": {}, "queue": 0, "clocks": {}, "alerts": []}
     layers = ok(api.get(AUDIT, "/map"))
     assert {"borders", "tracks", "alerts", "announced"} <= set(layers)
     assert isinstance(layers["borders"], list)

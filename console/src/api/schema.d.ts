@@ -2059,6 +2059,15 @@ export interface components {
             };
             /** Alerts */
             alerts: components["schemas"]["LinkAlert"][];
+            /**
+             * Paths
+             * @description peer -> carrier (the path that carries the line: https, mail, or null when none works) and paths (each path's last use either way and last failure)
+             */
+            paths: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
         };
         /** Login */
         Login: {

@@ -158,6 +158,8 @@ export interface LinkState {
   peers: Record<string, { state: string; [key: string]: unknown }>;
   queue: number;
   alerts: { kind: string; subject: string; detail: string; since: string }[];
+  /** peer -> the path that carries the line (null: none works), and each path's use */
+  paths: Record<string, { carrier: string | null; paths: Record<string, unknown> }>;
 }
 
 export interface Verification {

@@ -8,7 +8,7 @@ import { useDesk } from "./desk";
 import { eventKind, useLive, useNodeNow } from "./hooks";
 import { useI18n } from "./i18n";
 import { LanguageSwitch } from "./LanguageSwitch";
-import { describeLink } from "./links";
+import { describeCarrier, describeLink } from "./links";
 
 interface Props {
   onLang: (lang: Lang | null) => void;
@@ -115,7 +115,11 @@ function Health() {
   }
   if (link.data) {
     const peers = Object.entries(link.data.peers)
-      .map(([party, s]) => describeLink(t, party, String(s.state)))
+      .map(([party, s]) => {
+        const path = describeCarrier(t, link.data?.paths?.[party]);
+        const state = describeLink(t, party, String(s.state));
+        return path ? `${state} (${path})` : state;
+      })
       .join(", ");
     parts.push(t("header.links", { peers: peers || t("header.noPeers") }));
     parts.push(t("header.queue", { count: link.data.queue }));

@@ -15,3 +15,19 @@ export function describeLink(t: Translate, party: string, state: string): string
     : `${party} ${state}`;
 }
 
+
+const CARRIERS = {
+  https: "header.carriers.https",
+  mail: "header.carriers.mail",
+} as const satisfies Record<string, Key>;
+
+/** Which path carries the line to a peer ("over HTTPS", "by e-mail"), from the node's
+ * `paths` entry for it; "no path works" when none does; nothing before any was used. */
+export function describeCarrier(t: Translate, entry: unknown): string | null {
+  if (!entry || typeof entry !== "object") return null;
+  const carrier = (entry as { carrier?: unknown }).carrier;
+  if (typeof carrier !== "string") return t("header.carriers.none");
+  return Object.hasOwn(CARRIERS, carrier)
+    ? t(CARRIERS[carrier as keyof typeof CARRIERS])
+    : carrier;
+}

@@ -45,6 +45,7 @@ def link_state(store: Store, peers: PeerStore, party: str) -> dict[str, Any]:
             queue += max(0, head.seq - cursor.acked_seq)
     return {
         "peers": peers.link_states(),
+        "paths": peers.paths(),
         "queue": queue,
         "clocks": {
             p: {"offset_ms": c.offset_ms, "rtt_ms": c.rtt_ms, "measured_at": c.measured_at}

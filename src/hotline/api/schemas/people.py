@@ -54,6 +54,10 @@ class LinkState(Answer):
     queue: int = Field(description="events waiting for delivery")
     clocks: dict[str, dict[str, Any]]
     alerts: list[LinkAlert]
+    paths: dict[str, dict[str, Any]] = Field(
+        description="peer -> carrier (the path that carries the line: https, mail, or null "
+        "when none works) and paths (each path's last use either way and last failure)"
+    )
 
 
 class Verification(Answer):
