@@ -189,7 +189,7 @@ def main() -> None:
                 proxy.restore()
             wait(
                 "HTTPS to carry the line again",
-                lambda: not us_node.peers.cursors()[("RU", LINE, "US")].failures,
+                lambda: us_node.peers.paths()["RU"]["carrier"] == "https",
                 90,
             )
         print(f"failover, HTTPS cut -> RU holds the FLASH by mail: {quantiles(failovers)}")

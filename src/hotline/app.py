@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from hotline.config import SQLITE_IN_HOME, Settings, load_settings, write_config
 from hotline.domain.clock import Clock, format_time
-from hotline.domain.errors import AlreadyExists, StorageUnavailable
+from hotline.domain.errors import AlreadyExists, InvalidInput, StorageUnavailable
 from hotline.domain.identity import Party, parse_party_id
 from hotline.domain.tracks import NM, Track
 from hotline.services.checkpoints import Checkpoints
@@ -267,7 +267,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
             writer,
             peers,
             party,
-            settings.mail_from if settings.imap_url and settings.smtp_url else None,
+            own_mail(settings),
         ),
         escalations=Escalations(writer, directory, peers, party, snapshots),
         contacts=Contacts(writer, directory),
@@ -393,11 +393,28 @@ def federation(node: Node, http: httpx.Client) -> Federation:
     )
 
 
+def own_mail(settings: Settings) -> str | None:
+    """The address of the node's e-mail path: ``mail_from`` when ``smtp_url`` and
+    ``imap_url`` are set (None otherwise). InvalidInput when it is still the default,
+    which no peer can send to."""
+    if not (settings.smtp_url and settings.imap_url):
+        return None
+    if settings.mail_from.endswith("@localhost"):
+        raise InvalidInput(
+            "mail_from",
+            f"{settings.mail_from!r} is no address a peer can send to",
+            hint="with imap_url set, mail_from is the node's e-mail path: the address "
+            "whose mail imap_url reads",
+        )
+    return settings.mail_from
+
+
 def mail_path(node: Node) -> MailPath | None:
     """The node's e-mail path to its peers: out through ``smtp_url``, in from
     ``imap_url`` (None unless both are set)."""
     settings = node.settings
-    if not (settings.smtp_url and settings.imap_url):
+    address = own_mail(settings)
+    if address is None:
         return None
     from hotline.domain.mail import parse_imap_url, parse_smtp_url
     from hotline.federation.mailpath import MailPath
@@ -405,7 +422,7 @@ def mail_path(node: Node) -> MailPath | None:
 
     return MailPath(
         party=node.party,
-        address=settings.mail_from,
+        address=address,
         writer=node.writer,
         peers=node.peers,
         receiver=node.receiver,

@@ -4,8 +4,9 @@ back, and nothing lost or doubled."""
 
 from __future__ import annotations
 
+import json
 import time
-from collections import Counter
+from datetime import timedelta
 from email.message import EmailMessage
 from urllib.parse import quote
 
@@ -17,7 +18,8 @@ from hotline.domain.mail import parse_imap_url, parse_smtp_url
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import MessageKind
 from hotline.domain.precedence import Precedence
-from hotline.federation.mailpath import FILENAME, MailPath
+from hotline.federation.client import decode_events
+from hotline.federation.mailpath import FILENAME, UNREADABLE, MailPath
 from hotline.outbound.smtp import send_mail
 from hotline.services.verification import verify_store
 from tests.federation.conftest import RU_BACKUP, RU_URL, US_BACKUP, US_URL, Pair
@@ -71,6 +73,21 @@ def until(path: MailPath, want: int = 1, timeout: float = 15.0) -> int:
 
 def holds(node: Node, event_id: str) -> bool:
     return event_id in {row.id for row in node.store.rows()}
+
+
+def chain_ids(node: Node, party: str) -> list[str]:
+    return [e.id for e in node.store.chain(LINE, party, 0, 10_000)]
+
+
+def pushed_by_https(pair: Pair, party: str, since: int) -> list[str]:
+    """Ids of ``party``'s events pushed over HTTPS after the first ``since`` requests."""
+    ids = []
+    for request in pair.net.requests[since:]:
+        if request.method == "POST" and request.url.path.endswith("/events"):
+            body = json.loads(request.content)
+            if body.get("party") == party:
+                ids += [Event.from_raw(raw, sig).id for raw, sig in decode_events(body["events"])]
+    return ids
 
 
 def cut(pair: Pair) -> None:
@@ -134,20 +151,22 @@ def test_https_cut_the_line_goes_by_mail_and_comes_back(
         pair.net.down.clear()
         pair.clock.advance(seconds=60)
         pair.settle()
+        before = len(pair.net.requests)
         after = send(pair.us, "Back on the wire", Precedence.ROUTINE)
         pair.settle()
         assert holds(pair.ru, after.id)
+        assert pushed_by_https(pair, "US", before) == [after.id]
         assert acked(pair.us, "RU", "US") == head(pair.us, "US")
         assert pair.us.peers.paths()["RU"]["carrier"] == "https"
         assert pair.us.peers.paths()["RU"]["paths"]["mail"]["works"]
 
-        # every event once on both sides, both records whole
+        # both hold both chains alike, whole; RU's watch sees each message once
+        for party in ("US", "RU"):
+            assert chain_ids(pair.us, party) == chain_ids(pair.ru, party)
         for node in (pair.us, pair.ru):
-            counts = Counter(row.id for row in node.store.rows())
-            assert max(counts.values()) == 1
             assert verify_store(node.store).ok
-        assert head(pair.ru, "US") == head(pair.us, "US")
-        assert head(pair.us, "RU") == head(pair.ru, "RU")
+        inbox = [item.message.id for item in pair.ru.messages.inbox("RU")]
+        assert sorted(inbox) == sorted([flash.id, *(e.id for e in later), after.id])
     finally:
         us_mail.close()
         ru_mail.close()
@@ -160,8 +179,9 @@ def test_an_event_by_both_paths_is_stored_once(pair: Pair, mail_server: MailServ
         [ru] = pair.us.peers.peers()
         us_mail.send(ru, LINE, pair.us.store.chain_bytes(LINE, "US", flash.seq - 1, 1))
         pair.settle()  # and by HTTPS
-        assert until(ru_mail) == 1  # the mailed copy: a duplicate, answered all the same
-        assert [row.id for row in pair.ru.store.rows()].count(flash.id) == 1
+        assert holds(pair.ru, flash.id)
+        assert until(ru_mail) == 1  # the mailed copy: a duplicate, stored once
+        assert chain_ids(pair.ru, "US") == chain_ids(pair.us, "US")
         assert verify_store(pair.ru.store).ok
     finally:
         us_mail.close()
@@ -193,7 +213,7 @@ def test_a_batch_not_signed_by_the_peers_node_is_refused_and_counted(
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and not pair.ru.peers.refusal_counts():
             ru_mail.receive_once()
-        pair.ru.receiver.refusals.flush()
+            pair.ru.receiver.refusals.flush()
         [count] = pair.ru.peers.refusal_counts()
         assert (count.claimed, count.reason) == ("US", "bad signature")
         assert count.client == "mail:x@hotline.test"
@@ -201,6 +221,81 @@ def test_a_batch_not_signed_by_the_peers_node_is_refused_and_counted(
         # the plain message is left in the box, seen; the refused batch is gone
         left = mail_server.fetch(ru_mail.address, timeout=1)
         assert [m["Subject"] for m in left] == ["hi"]
+    finally:
+        us_mail.close()
+        ru_mail.close()
+
+
+def as_mail(data: bytes, to: str) -> bytes:
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "us@hotline.test", to, "batch"
+    mail.set_content(data, maintype="application", subtype="cbor", filename=FILENAME)
+    return bytes(mail)
+
+
+def test_a_batch_that_stored_nothing_new_is_not_answered_again_at_once(
+    pair: Pair, mail_server: MailServer
+) -> None:
+    """A batch replayed, or one whose events keep being refused, draws no stream of
+    answers; a batch with no events (an answer) is never answered."""
+    _, ru_mail = with_mail(pair, mail_server)
+    flash = send(pair.us, "Once")
+    events = pair.us.store.chain_bytes(LINE, "US", flash.seq - 1, 1)
+    key = pair.us.writer.key("US")
+    batch = seal(events, sender="US", recipient="RU", line=LINE, key=key, now=pair.clock.now())
+    first = ru_mail.take(as_mail(batch, ru_mail.address))
+    assert first is not None and (first.stored, first.answered) == (1, True)
+    again = ru_mail.take(as_mail(batch, ru_mail.address))
+    assert again is not None and (again.duplicates, again.answered) == (1, False)
+    bare = seal([], sender="US", recipient="RU", line=LINE, key=key, now=pair.clock.now())
+    assert ru_mail.take(as_mail(bare, ru_mail.address)).answered is False  # type: ignore[union-attr]
+
+
+def test_a_stale_batch_is_refused(pair: Pair, mail_server: MailServer) -> None:
+    _, ru_mail = with_mail(pair, mail_server)
+    flash = send(pair.us, "Old news")
+    old = seal(
+        pair.us.store.chain_bytes(LINE, "US", flash.seq - 1, 1),
+        sender="US",
+        recipient="RU",
+        line=LINE,
+        key=pair.us.writer.key("US"),
+        now=pair.clock.now() - timedelta(days=8),
+    )
+    taken = ru_mail.take(as_mail(old, ru_mail.address))
+    assert taken is not None and taken.refused is not None and "sealed" in taken.refused
+    assert not holds(pair.ru, flash.id)
+
+
+def test_a_message_that_cannot_be_read_is_flagged_and_the_next_still_taken(
+    pair: Pair, mail_server: MailServer
+) -> None:
+    us_mail, ru_mail = with_mail(pair, mail_server)
+    try:
+        cut(pair)
+        poison = send(pair.us, "Poison")
+        pair.us_fed.deliver_once()  # mailed
+        real_take = ru_mail.take
+        calls: list[int] = []
+
+        def take_failing_once(message: bytes) -> object:
+            calls.append(1)
+            if len(calls) == 1:
+                raise ValueError("a fault of the reader")
+            return real_take(message)
+
+        ru_mail.take = take_failing_once  # type: ignore[method-assign,assignment]
+        assert until(ru_mail, timeout=3) == 0  # the first is flagged, not retried
+        assert not holds(pair.ru, poison.id)
+        follow = send(pair.us, "After the poison")
+        pair.clock.advance(seconds=120)  # HTTPS retry due: mailed from the cursor again
+        pair.us_fed.deliver_once()
+        assert until(ru_mail) == 1
+        assert holds(pair.ru, poison.id) and holds(pair.ru, follow.id)
+        pair.ru.receiver.refusals.flush()
+        assert any(c.reason == "unreadable" for c in pair.ru.peers.refusal_counts())
+        client = ru_mail._connect()
+        assert client.search(["KEYWORD", UNREADABLE.decode()])  # left in the box, flagged
     finally:
         us_mail.close()
         ru_mail.close()

@@ -21,6 +21,10 @@ def test_an_imap_url_names_the_mailbox_and_its_folder() -> None:
     assert (box.user, box.password, box.folder) == ("us@hotline.test", "s3cr:t", "Batches")
     tls = parse_imap_url("imaps://u:p@mail.example")
     assert (tls.port, tls.implicit_tls, tls.folder) == (993, True, "INBOX")
+    # a login carries the password: STARTTLS is required unless the server is loopback
+    assert parse_imap_url("imap://u:p@mail.example").starttls == "required"
+    assert parse_imap_url("imap://u:p@127.0.0.1").starttls == "optional"
+    assert "p" not in repr(parse_imap_url("imap://u:p@h")).split("user='u'")[1]
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,13 @@ SBD_MAX = 1890
 #: more is refused before anything is inflated further.
 MAX_EVENTS = 1000
 MAX_EVENT_BYTES = 256 * 1024
+#: Most bytes a batch may have: a larger one is refused before it is decoded (decoding
+#: costs memory before the signature can be checked). Senders split batches below it.
+MAX_BATCH_BYTES = 1024 * 1024
+#: Sealing times and claimed seqs past these are no time and no seq (the largest whole
+#: number every store holds).
+_MAX_SEALED = 2**40
+_MAX_SEQ = 2**53
 SIGNATURE_BYTES = 64
 _VERSION, _FROM, _TO, _SEALED, _EVENTS, _SIG, _LINE, _HELD = range(8)
 _REQUIRED = frozenset({_VERSION, _FROM, _TO, _SEALED, _EVENTS, _SIG, _LINE})
@@ -136,10 +143,20 @@ def open_batch(data: bytes, *, recipient: str, node_key: PublicKey) -> Batch:
 
 
 def _open(data: bytes) -> dict[int, Any]:
+    if len(data) > MAX_BATCH_BYTES:
+        raise RequestRefused(
+            "too large", f"a compact batch is at most {MAX_BATCH_BYTES} bytes, not {len(data)}"
+        )
     try:
         fields = cbor2.loads(data)
-    except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError) as exc:
-        raise RequestRefused("malformed", f"not a compact batch: {exc}") from None
+    except (
+        cbor2.CBORDecodeError,
+        ValueError,
+        TypeError,
+        OverflowError,
+        RecursionError,
+    ) as exc:
+        raise RequestRefused("malformed", f"not a compact batch: {exc!r}"[:300]) from None
     if not isinstance(fields, dict) or not _REQUIRED <= set(fields) <= _REQUIRED | {_HELD}:
         raise RequestRefused("malformed", "a compact batch is a map of keys 0 to 6, and 7")
     if fields[_VERSION] != VERSION:
@@ -151,12 +168,13 @@ def _open(data: bytes) -> dict[int, Any]:
         isinstance(held, list)
         and len(held) == 2
         and type(held[0]) is int
-        and held[0] > 0
+        and 0 < held[0] < _MAX_SEQ
         and isinstance(held[1], str)
+        and len(held[1]) <= 128
     ):
         raise RequestRefused("malformed", "what the sender holds is [seq, event id]")
     sealed = fields[_SEALED]
-    if not isinstance(sealed, int) or isinstance(sealed, bool) or sealed < 0:
+    if not isinstance(sealed, int) or isinstance(sealed, bool) or not 0 <= sealed < _MAX_SEALED:
         raise RequestRefused("malformed", "the sealing time is whole seconds")
     events = fields[_EVENTS]
     if not isinstance(events, list) or len(events) > MAX_EVENTS:

@@ -11,14 +11,15 @@ Out, an SMTP submission server (RFC 6409) named by a URL:
 
 In, an IMAP mailbox (RFC 9051) named by a URL of the same shape:
 
-- ``imap://USER:PASSWORD@HOST:143/INBOX`` — STARTTLS when the server offers it
-  (``?starttls=required`` or ``off`` as above); the path is the folder, INBOX if none;
+- ``imap://USER:PASSWORD@HOST:143/INBOX`` — STARTTLS required (a login carries the
+  password), except on a loopback host, where it is used when offered;
+  ``?starttls=optional`` or ``off`` say otherwise; the path is the folder, INBOX if none;
 - ``imaps://USER:PASSWORD@HOST:993/INBOX`` — TLS from the first byte.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from hotline.domain.errors import InvalidInput
@@ -33,18 +34,21 @@ class SmtpServer:
     implicit_tls: bool
     starttls: str
     user: str | None
-    password: str | None
+    password: str | None = field(repr=False)
 
 
 @dataclass(frozen=True)
 class ImapServer:
+    """A mailbox the node reads: where, how (TLS from the first byte, or STARTTLS:
+    optional, required or off), who, and which folder."""
+
     host: str
     port: int
     implicit_tls: bool
     starttls: str
     user: str
-    password: str
-    folder: str
+    password: str = field(repr=False)
+    folder: str = "INBOX"
 
 
 def parse_address(text: str, field: str = "mail") -> str:
@@ -114,7 +118,9 @@ def parse_imap_url(url: str) -> ImapServer:
         port = parts.port or (993 if parts.scheme == "imaps" else 143)
     except ValueError:
         raise InvalidInput("imap_url", f"{url!r}: the port is a number") from None
-    starttls = (parse_qs(parts.query).get("starttls") or ["optional"])[0]
+    loopback = parts.hostname in ("localhost", "::1") or parts.hostname.startswith("127.")
+    default = "optional" if loopback else "required"
+    starttls = (parse_qs(parts.query).get("starttls") or [default])[0]
     if starttls not in STARTTLS:
         raise InvalidInput("imap_url", f"starttls={starttls!r}", hint="optional, required or off")
     return ImapServer(

@@ -23,9 +23,12 @@ import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from hotline.domain.clock import format_time
 from hotline.domain.compact import open_batch, seal, sender_of
@@ -45,8 +48,21 @@ FILENAME = "hotline-batch.cbor"
 ANSWER_EVENTS = 50
 #: Longest one round waits in IMAP IDLE for a new message (well inside a worker's lease).
 IDLE_WAIT = 3.0
-#: A batch whose message is larger than this is not read (it is left, seen, in the box).
-MAX_MESSAGE = 16 * 1024 * 1024
+#: A message larger than this is not read: a batch is at most 1 MiB (base64 adds a
+#: third). It is refused, recorded and left in the box, seen.
+MAX_MESSAGE = 2 * 1024 * 1024
+#: A batch sealed longer ago than this, or further ahead, is refused as stale: mail may
+#: wait in a queue for days, but an old batch replayed must not pass.
+MAX_AGE = timedelta(days=7)
+MAX_AHEAD = timedelta(hours=1)
+#: A batch that stored nothing new is answered again only after this many seconds (one
+#: replayed, or one whose events keep being refused, draws no stream of answers).
+ANSWER_AGAIN = 60.0
+#: Most messages one round takes, and most seconds it spends, well inside the lease.
+ROUND_MESSAGES = 20
+ROUND_SECONDS = 3.0
+#: The keyword a message this node could not read is flagged with (left in the box).
+UNREADABLE = b"$HotlineUnreadable"
 IMAP_TIMEOUT = 30.0
 #: Seconds before a mailbox that could not be read is tried again.
 RECONNECT = 5.0
@@ -95,6 +111,8 @@ class MailPath:
         self.imap = imap
         self._client: Any = None  # an imapclient.IMAPClient while connected
         self._retry_at = 0.0  # on the monotonic clock
+        # the last answer per (peer, line): what the batch claimed, our head, when
+        self._answered: dict[tuple[str, str], tuple[Any, int, float]] = {}
         self._failing: str | None = None  # why the mailbox could not be read, while so
 
     # -- out -----------------------------------------------------------------------------
@@ -165,8 +183,17 @@ class MailPath:
             )
             self.receiver.refusals.unproven(origin, claimed, refused)
             return Taken(claimed, None, 0, 0, refused.detail, False)
-        at = format_time(self.writer.now())
-        self.peers.note_path(batch.sender, "mail", "received", at)
+        now = self.writer.now()
+        if not now - MAX_AGE <= batch.sealed <= now + MAX_AHEAD:
+            stale = RequestRefused(
+                "stale",
+                f"the batch was sealed {format_time(batch.sealed)}, now is {format_time(now)}",
+            )
+            self.receiver.refusals.proven(
+                peer=batch.sender, client=origin, kind="batch", refused=stale, line=batch.line
+            )
+            return Taken(batch.sender, batch.line, 0, 0, stale.detail, False)
+        self.peers.note_path(batch.sender, "mail", "received", format_time(now))
         if not self._shared(batch.sender, batch.line, bool(batch.events)):
             refused = RequestRefused("not a party", f"{batch.sender} is not a party of the line")
             self.receiver.refusals.proven(
@@ -188,8 +215,10 @@ class MailPath:
         elif batch.events:  # the sender holds nothing of our chain on the line yet
             ours = self.store.chain_bytes(batch.line, self.party, 0, ANSWER_EVENTS)
         answered = False
-        if batch.events:  # answered, so the sender's cursor moves; an answer is not
-            peer = next(p for p in self.peers.peers() if p.party == batch.sender)
+        peer = next((p for p in self.peers.peers() if p.party == batch.sender), None)
+        if peer is not None and self._answer_due(
+            batch.sender, batch.line, batch.held, stored, bool(batch.events)
+        ):
             if theirs is None or not theirs.seq:
                 theirs = self.store.heads().get((batch.line, batch.sender))
             try:
@@ -198,6 +227,30 @@ class MailPath:
             except PeerUnavailable as exc:
                 log.warning("no answer by mail to %s: %s", batch.sender, exc.message)
         return Taken(batch.sender, batch.line, stored, duplicates, refusal, answered)
+
+    def _answer_due(
+        self, sender: str, line: str, claim: Any, stored: int, with_events: bool
+    ) -> bool:
+        """Whether a batch is answered: one with events, so that the sender's cursor
+        moves; at once when it stored something, else only when what it claims or what
+        we hold changed since the last answer, or :data:`ANSWER_AGAIN` has passed. A
+        batch with no events (an answer, a link test) is not answered: the exchange
+        ends."""
+        if not with_events:
+            return False
+        head = self.store.heads().get((line, self.party))
+        ours = head.seq if head else 0
+        tick = time.monotonic()
+        last = self._answered.get((sender, line))
+        if (
+            not stored
+            and last is not None
+            and last[:2] == (claim, ours)
+            and tick - last[2] < ANSWER_AGAIN
+        ):
+            return False
+        self._answered[(sender, line)] = (claim, ours, tick)
+        return True
 
     def _shared(self, sender: str, line_id: str, with_events: bool) -> bool:
         """Whether ``sender`` may send on ``line_id``: a party of it, or, with events, the
@@ -219,11 +272,15 @@ class MailPath:
             client = self._connect()
             taken = self._drain(client)
             if not taken:
-                client.idle()
-                try:
-                    client.idle_check(timeout=IDLE_WAIT)
-                finally:
-                    client.idle_done()
+                if b"IDLE" in client.capabilities():
+                    client.idle()
+                    try:
+                        client.idle_check(timeout=IDLE_WAIT)
+                    finally:
+                        client.idle_done()
+                else:  # a server without IDLE is polled
+                    time.sleep(IDLE_WAIT)
+                    client.noop()
                 taken = self._drain(client)
         except Exception as exc:  # OSError, TLS, or imapclient's IMAP and login errors
             self.close()
@@ -244,6 +301,8 @@ class MailPath:
         return taken
 
     def _connect(self) -> Any:
+        """The connection to the mailbox, made (TLS as the URL says, login, the folder
+        selected) if there is none."""
         if self._client is not None:
             return self._client
         from imapclient import IMAPClient  # type: ignore[import-untyped]  # only with a mail path
@@ -275,27 +334,51 @@ class MailPath:
         return client
 
     def _drain(self, client: Any) -> int:
-        """Take every unseen message; a batch is deleted once taken (or refused and
-        recorded), anything else is left in the box, marked seen."""
-        uids = client.search(["UNSEEN"])
+        """Take the unseen messages (at most :data:`ROUND_MESSAGES`, for at most
+        :data:`ROUND_SECONDS`: the rest wait for the next round). A batch is deleted once
+        taken, or refused and recorded; anything else is left in the box, seen. A message
+        that cannot be read at all is recorded and left, flagged :data:`UNREADABLE`; a
+        failure of the node's own storage or connection leaves it unseen, for the next
+        round."""
+        uids = client.search(["UNSEEN", "NOT", "KEYWORD", UNREADABLE.decode()])
         taken = 0
-        for uid in uids:
+        ends = time.monotonic() + ROUND_SECONDS
+        expunge_one = b"UIDPLUS" in client.capabilities()
+        for uid in uids[:ROUND_MESSAGES]:
+            if time.monotonic() > ends:
+                break
             size = client.fetch([uid], ["RFC822.SIZE"]).get(uid, {}).get(b"RFC822.SIZE", 0)
             if size > MAX_MESSAGE:
-                client.add_flags([uid], [b"\\Seen"])
-                log.warning("mail %s left unread: %d bytes", uid, size)
+                self._unreadable(client, uid, f"{size} bytes, over {MAX_MESSAGE}")
                 continue
             message = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {}).get(b"BODY[]")
-            done = self.take(message) if isinstance(message, bytes) else None
+            try:
+                done = self.take(message) if isinstance(message, bytes) else None
+            except (OSError, DBAPIError):
+                raise  # the node's own: the message waits, unseen, for the next round
+            except Exception as exc:  # a message this code cannot read: never retried
+                log.exception("mail %s could not be read", uid)
+                self._unreadable(client, uid, f"{exc.__class__.__name__}: {exc}")
+                continue
             if done is None:
                 client.add_flags([uid], [b"\\Seen"])
                 continue
             client.delete_messages([uid])
-            client.expunge()
+            if expunge_one:
+                client.expunge([uid])
+            else:
+                client.expunge()
             taken += 1
         return taken
 
+    def _unreadable(self, client: Any, uid: int, why: str) -> None:
+        """Record a message that could not be read, and leave it, flagged, in the box."""
+        refused = RequestRefused("unreadable", f"mail {uid}: {why}"[:300])
+        self.receiver.refusals.unproven("mail", "", refused)
+        client.add_flags([uid], [b"\\Seen", UNREADABLE])
+
     def close(self) -> None:
+        """Log out of the mailbox, if connected (the next round connects again)."""
         client, self._client = self._client, None
         if client is not None:
             _logout(client)

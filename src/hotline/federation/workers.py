@@ -43,6 +43,9 @@ PULL_PAGE = 1000
 #: While HTTPS fails, what was mailed is mailed again if no answer moved the cursor
 #: within this many seconds (the mail, or its answer, may have been lost).
 MAIL_RESEND = 60.0
+#: Most bytes of events (as stored) one batch by mail carries: a mail server takes it,
+#: and the receiver's limit on a compact batch (1 MiB) is never reached.
+MAIL_BATCH_BYTES = 512 * 1024
 
 
 @dataclass(frozen=True)
@@ -119,8 +122,10 @@ class Federation:
         # waiting, as no answer to a push of the peer's carried them
         self._pulled: set[tuple[str, str, str]] = set()
         self.mail = mail
-        # chains carried by mail while HTTPS fails: (last seq mailed, when: monotonic)
+        # chains carried by mail while HTTPS fails: (last seq mailed, when: monotonic),
+        # and the failures of HTTPS counted meanwhile (a mail's answer resets the cursor's)
         self._mailed: dict[tuple[str, str, str], tuple[int, float]] = {}
+        self._down: dict[tuple[str, str, str], int] = {}
 
     # -- clients -------------------------------------------------------------------------
 
@@ -203,9 +208,11 @@ class Federation:
             cursor = cursors.get(key)
             acked = cursor.acked_seq if cursor else 0
             if head is None or head.seq <= acked:
-                # nothing to push (the peer may have said it holds it all): no retry waits
+                # nothing to push (the peer may have said it holds it all): no retry waits,
+                # unless HTTPS is failing and mail carries the chain (HTTPS waits its turn)
                 self._receipts_since.pop(key, None)
-                self._due.pop(key, None)
+                if key not in self._mailed:
+                    self._due.pop(key, None)
                 continue
             due = self._next_attempt(key, cursor, now, tick)
             if due is None:
@@ -213,8 +220,13 @@ class Federation:
             if due is not None and due > tick:
                 retry_at = due if retry_at is None else min(retry_at, due)
                 mailed = self._mailed.get(key)
-                if mailed is not None and head.seq > mailed[0]:
+                if (
+                    mailed is not None
+                    and head.seq > mailed[0]
+                    and not self.store.only_receipts_after(state.line.id, self.party, mailed[0])
+                ):
                     # HTTPS is failing and waits for its retry: what is new goes by mail now
+                    # (receipts alone wait: the answers by mail carried them)
                     delivered += self._by_mail(
                         peer, state.line.id, key, acked, heads.get((state.line.id, peer.party))
                     )
@@ -273,6 +285,7 @@ class Federation:
             return mailed
         self.peers.note_path(peer.party, "https", "sent", format_time(self.writer.now()))
         self._mailed.pop(key, None)  # HTTPS carries the chain again
+        self._down.pop(key, None)
         data = answer.data if isinstance(answer.data, dict) else {}
         if answer.status == 413 and size > 1:  # over the peer's body limit: halve, go on
             self._batch[key] = size // 2
@@ -327,11 +340,22 @@ class Federation:
         the peer has no e-mail path, or the mail server did not take them)."""
         if self.mail is None or not peer.mail:
             return 0
-        if events is None:
-            events = self.store.chain_bytes(line, self.party, acked, self.timing.batch)
-        upto = acked + len(events)
         tick = self.monotonic()
         last = self._mailed.get(key)
+        start = acked
+        if last is not None and tick - last[1] < MAIL_RESEND and last[0] > acked:
+            start = last[0]  # what was mailed is on its way: go on after it
+            events = None
+        if events is None:
+            events = self.store.chain_bytes(line, self.party, start, self.timing.batch)
+        size, cut = 0, 0
+        for raw, sig in events:
+            size += len(raw) + len(sig)
+            if cut and size > MAIL_BATCH_BYTES:
+                break
+            cut += 1
+        events = events[:cut]
+        upto = start + len(events)
         if not events or (last is not None and last[0] >= upto and tick - last[1] < MAIL_RESEND):
             return 0
         try:
@@ -364,6 +388,9 @@ class Federation:
         return events[0].id if events and events[0].seq == seq else None
 
     def _failed(self, key: tuple[str, str, str], error: str, failures: int) -> None:
+        if key in self._mailed:  # the answers by mail reset the cursor's count: not ours
+            failures = max(failures, self._down.get(key, 0))
+            self._down[key] = failures + 1
         now = self.writer.now()
         delay = min(self.timing.retry_first * (2 ** min(failures, 16)), self.timing.retry_max)
         self._due[key] = self.monotonic() + delay.total_seconds()
