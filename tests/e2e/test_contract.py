@@ -112,11 +112,12 @@ def test_the_node_and_its_clock_are_there_for_the_console(node: Node) -> None:
         "party": "US",
         "name": "United States",
         "language": "en",
-        "languages": ["en", "ru"],
+        "languages": ["en", "ru", "zh", "ko"],
     }
     token = {"Authorization": f"Bearer {node.accounts.create_token('US/EUCOM-JOC')}"}
     clock = client.get("/api/v1/time", headers=token).json()
     assert clock["now"].startswith("2026-03-01T12:00:00")  # the node's clock, not the machine's
     assert clock["speed"] == 1.0 and clock["exercise"] is False
     me = client.get("/api/v1/me", headers=token).json()
-    assert me["language"] == me["node_language"] == "en" and me["languages"] == ["en", "ru"]
+    assert me["language"] == me["node_language"] == "en"
+    assert me["languages"] == ["en", "ru", "zh", "ko"]

@@ -18,7 +18,6 @@ import pytest
 import yaml
 
 from hotline.domain.catalogue import (
-    REQUIRED_LANGUAGES,
     TEXT_SLOT_MAX,
     Catalogue,
     Slot,
@@ -93,7 +92,7 @@ def test_starter_catalogue_parses(starter: Catalogue) -> None:
     assert starter.label == "hotline-starter v1"
     assert len(starter.entries) >= 12
     for entry in starter.entries.values():
-        for lang in REQUIRED_LANGUAGES:
+        for lang in ("en", "ru"):
             assert entry.text[lang].strip(), entry.key
             assert entry.title[lang].strip(), entry.key
 
@@ -370,11 +369,23 @@ def test_catalogue_file_errors_name_the_entry(
         ("- just\n- a list\n", "is an object"),
         (json.dumps({**small(), "name": "Bad Name"}), "'name'"),
         (json.dumps({**small(), "version": 0}), "'version'"),
-        (json.dumps({**small(), "languages": ["en"]}), "en and ru"),
+        (json.dumps({**small(), "languages": ["en"]}), "two or more different"),
+        (json.dumps({**small(), "languages": ["en", "en"]}), "two or more different"),
+        (json.dumps({**small(), "languages": ["en", "Korean"]}), "not a language tag"),
         (json.dumps({**small(), "entries": []}), "'entries'"),
         (json.dumps({**small(), "author": "US"}), "author"),
     ],
-    ids=["yaml", "not-object", "name", "version", "languages", "no-entries", "unknown-field"],
+    ids=[
+        "yaml",
+        "not-object",
+        "name",
+        "version",
+        "one-language",
+        "same-language-twice",
+        "not-a-tag",
+        "no-entries",
+        "unknown-field",
+    ],
 )
 def test_catalogue_file_errors(text: str, words: str) -> None:
     error = invalid("catalogue", lambda: parse_catalogue(text))

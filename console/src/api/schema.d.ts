@@ -1964,7 +1964,7 @@ export interface components {
         LanguageChoice: {
             /**
              * Language
-             * @description one of en, ru
+             * @description one of en, ru, zh, ko
              */
             language: string;
         };

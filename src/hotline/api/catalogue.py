@@ -51,8 +51,8 @@ def catalogue_router(access: Access, catalogues: Catalogues, language: str) -> A
                 {
                     "code": e.code,
                     "number": e.number,
-                    "title": e.title.get(reader, e.title["en"]),
-                    "text": e.text.get(reader, e.text["en"]),
+                    "title": e.title_in(reader),
+                    "text": e.text_in(reader),
                     "slots": [
                         {"name": s.name, "type": s.type, "values": list(s.values)} for s in e.slots
                     ],

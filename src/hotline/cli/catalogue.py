@@ -31,13 +31,18 @@ from hotline.domain.precedence import parse_precedence
 @catalogue_app.command("import")
 def catalogue_import(
     file: Annotated[
-        str, typer.Argument(metavar="FILE", help="A catalogue file (YAML), or 'starter'.")
+        str,
+        typer.Argument(
+            metavar="FILE",
+            help="A catalogue file (YAML), or a starter: 'starter' (en, ru), "
+            "'starter-en-zh', 'starter-ko-en'.",
+        ),
     ],
 ) -> None:
     """Check a catalogue file and keep it on this node."""
-    from hotline.services.catalogues import STARTER, starter_text
+    from hotline.services.catalogues import STARTERS, starter_text
 
-    text = starter_text() if file == STARTER else read_file(file).decode("utf-8")
+    text = starter_text(file) if file in STARTERS else read_file(file).decode("utf-8")
     with node_context() as node:
         catalogue, added = node.catalogues.import_text(text)
     state = "imported" if added else "already held"
@@ -84,9 +89,9 @@ def catalogue_show(
     for entry in found.entries.values():
         table.add_row(
             entry.key,
-            entry.title.get(reader, entry.title["en"]),
+            entry.title_in(reader),
             ", ".join(f"{s.name}:{s.type}" for s in entry.slots),
-            entry.text.get(reader, entry.text["en"]),
+            entry.text_in(reader),
         )
     out.print(table)
 
@@ -95,7 +100,12 @@ def catalogue_show(
 def catalogue_adopt(
     line: Annotated[str, typer.Argument(metavar="LINE", help="The line.")],
     catalogue: Annotated[
-        str, typer.Argument(metavar="CATALOGUE", help="Id, name, name@version, or 'starter'.")
+        str,
+        typer.Argument(
+            metavar="CATALOGUE",
+            help="Id, name, name@version, or 'starter' (the starter in the languages of "
+            "the line's parties).",
+        ),
     ],
     party: Annotated[
         str | None,

@@ -40,7 +40,7 @@ from hotline.config.declare import (
     parse_affiliations,
 )
 from hotline.domain.intent import Activity
-from hotline.domain.message import parse_lang
+from hotline.domain.language import parse_lang
 from hotline.domain.proofs import WitnessRef
 
 

@@ -40,10 +40,12 @@ from hotline.domain.canonical import content_id
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.errors import InvalidInput
 from hotline.domain.events import Event
+from hotline.domain.language import parse_lang
 from hotline.domain.precedence import format_duration, parse_duration
 
 SLOT_TYPES = ("text", "int", "number", "time", "duration", "area", "enum")
-REQUIRED_LANGUAGES = ("en", "ru")
+#: A catalogue is written in two languages at least: one per party of a line.
+MIN_LANGUAGES = 2
 _CODE = re.compile(r"^[A-Z][A-Z0-9-]{1,23}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -69,6 +71,25 @@ class Entry:
     @property
     def key(self) -> str:
         return f"{self.code} {self.number}"
+
+    def title_in(self, lang: str) -> str:
+        """The title in ``lang`` (see :func:`best_language`)."""
+        return self.title[best_language(lang, tuple(self.title))]
+
+    def text_in(self, lang: str) -> str:
+        """The text in ``lang`` (see :func:`best_language`)."""
+        return self.text[best_language(lang, tuple(self.text))]
+
+
+def best_language(lang: str, languages: tuple[str, ...]) -> str:
+    """Which of ``languages`` (a catalogue's, never empty) to show a reader of ``lang``:
+    ``lang`` itself, else its primary language (``en-GB``: ``en``), else English, else
+    the first."""
+    primary = lang.split("-")[0]
+    for choice in (lang, primary, "en"):
+        if choice in languages:
+            return choice
+    return next((held for held in languages if held.split("-")[0] == primary), languages[0])
 
 
 @dataclass(frozen=True)
@@ -120,9 +141,19 @@ def catalogue_from_json(data: Any) -> Catalogue:
     if (
         not isinstance(languages, list)
         or not all(isinstance(lang, str) for lang in languages)
-        or not set(REQUIRED_LANGUAGES) <= set(languages)
+        or len(set(languages)) != len(languages)
+        or len(languages) < MIN_LANGUAGES
     ):
-        raise InvalidInput("catalogue", "'languages' lists at least en and ru")
+        raise InvalidInput(
+            "catalogue",
+            "'languages' lists two or more different language tags",
+            hint="one per party of the lines it serves, e.g. [en, ru], [en, zh], [ko, en]",
+        )
+    for lang in languages:
+        try:
+            parse_lang(lang)
+        except InvalidInput as exc:
+            raise InvalidInput("catalogue", f"'languages': {exc.message}") from None
     raw_entries = data.get("entries")
     if not isinstance(raw_entries, list) or not raw_entries:
         raise InvalidInput("catalogue", "'entries' is a non-empty list")
@@ -278,6 +309,13 @@ _AREA_WORDS = {
         {"km": "км", "NM": "мор. миль"},
         ("С", "Ю", "В", "З"),
     ),
+    "zh": ("范围，中心", "{n} 点多边形，起点", {"km": "公里", "NM": "海里"}, ("N", "S", "E", "W")),
+    "ko": (
+        "반경, 중심",
+        "{n}개 지점 다각형, 시작점",
+        {"km": "km", "NM": "해리"},
+        ("N", "S", "E", "W"),
+    ),
 }
 
 
@@ -300,8 +338,8 @@ def describe_area(area: Mapping[str, Any], lang: str = "en") -> str:
 
 
 def render(entry: Entry, slots: Mapping[str, Any], lang: str) -> str:
-    """The entry's text in ``lang`` (English if the catalogue lacks it), slots filled."""
-    text = entry.text.get(lang) or entry.text["en"]
+    """The entry's text in ``lang`` (as :func:`best_language` picks), slots filled."""
+    text = entry.text_in(lang)
     shown = {
         name: describe_area(value, lang) if isinstance(value, dict) else str(value)
         for name, value in slots.items()

@@ -30,7 +30,7 @@ from hotline.domain.errors import InvalidInput, PolicyRefused
 from hotline.domain.events import Event, EventKind
 from hotline.domain.exercise import mark
 from hotline.domain.identity import is_node_author, parse_principal_id, party_of
-from hotline.domain.message import parse_lang
+from hotline.domain.language import parse_lang
 from hotline.domain.policy import Line, LineKind, check_member
 
 TOPIC_MAX = 500

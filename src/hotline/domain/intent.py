@@ -213,18 +213,55 @@ def check_window_ahead(end: datetime, now: datetime) -> None:
 
 #: How each activity reads in the languages the starter catalogue covers.
 ACTIVITY_LABELS: dict[Activity, dict[str, str]] = {
-    Activity.MISSILE_LAUNCH: {"en": "missile launch", "ru": "пуск ракеты"},
-    Activity.AIR_PATROL: {"en": "air patrol", "ru": "воздушное патрулирование"},
-    Activity.SURVEILLANCE_FLIGHT: {"en": "surveillance flight", "ru": "разведывательный полёт"},
-    Activity.NAVAL_EXERCISE: {"en": "naval exercise", "ru": "военно-морские учения"},
-    Activity.STRATEGIC_EXERCISE: {"en": "strategic exercise", "ru": "стратегические учения"},
-    Activity.GROUND_MANOEUVRE: {"en": "ground manoeuvre", "ru": "сухопутные манёвры"},
-    Activity.OTHER: {"en": "other activity", "ru": "иная деятельность"},
+    Activity.MISSILE_LAUNCH: {
+        "en": "missile launch",
+        "ru": "пуск ракеты",
+        "zh": "导弹发射",
+        "ko": "미사일 발사",
+    },
+    Activity.AIR_PATROL: {
+        "en": "air patrol",
+        "ru": "воздушное патрулирование",
+        "zh": "空中巡逻",
+        "ko": "공중 초계",
+    },
+    Activity.SURVEILLANCE_FLIGHT: {
+        "en": "surveillance flight",
+        "ru": "разведывательный полёт",
+        "zh": "侦察飞行",
+        "ko": "정찰 비행",
+    },
+    Activity.NAVAL_EXERCISE: {
+        "en": "naval exercise",
+        "ru": "военно-морские учения",
+        "zh": "海上演习",
+        "ko": "해상 훈련",
+    },
+    Activity.STRATEGIC_EXERCISE: {
+        "en": "strategic exercise",
+        "ru": "стратегические учения",
+        "zh": "战略演习",
+        "ko": "전략 훈련",
+    },
+    Activity.GROUND_MANOEUVRE: {
+        "en": "ground manoeuvre",
+        "ru": "сухопутные манёвры",
+        "zh": "地面机动",
+        "ko": "지상 기동",
+    },
+    Activity.OTHER: {
+        "en": "other activity",
+        "ru": "иная деятельность",
+        "zh": "其他活动",
+        "ko": "기타 활동",
+    },
 }
 
 _WORDS = {
     "en": ("Notification of intent", "amended", "cancelled", "from", "to", "area", "units"),
     "ru": ("Уведомление о намерениях", "изменено", "отменено", "с", "до", "район", "силы"),
+    "zh": ("意图通报", "已修改", "已撤销", "自", "至", "区域", "兵力"),
+    "ko": ("사전 통보", "수정", "취소", "기간", "~", "구역", "부대 및 장비"),
 }
 
 

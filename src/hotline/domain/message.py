@@ -29,21 +29,13 @@ from hotline.domain.errors import InvalidInput
 from hotline.domain.exercise import mark
 from hotline.domain.identity import parse_principal_id
 from hotline.domain.intent import check_intent
+from hotline.domain.language import parse_lang
 from hotline.domain.policy import MessageKind
 from hotline.domain.precedence import Precedence
 
 SUBJECT_MAX = 200
 BODY_MAX = 20_000
-_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _EVENT_ID = re.compile(r"^[0-9a-f]{64}$")
-
-
-def parse_lang(text: str) -> str:
-    """Check a language tag (BCP 47 shape: ``en``, ``ru``, ``en-GB``)."""
-    value = text.strip()
-    if not _LANG.match(value):
-        raise InvalidInput("lang", f"{text!r} is not a language tag", hint="e.g. en, ru, uk")
-    return value
 
 
 def check_event_ref(text: str) -> str:

@@ -6,7 +6,8 @@ checks the signature against the key inside, and a person compares the key's fin
 with the one the other side reads out over an independent channel before it is pinned.
 A node with TLS also puts its party's CA certificate in the signed body (``tls_ca``);
 the receiver pins it, and its URLs are then all https. A node with an e-mail path puts
-its address there too (``mail``): the second medium, beside its URLs.
+its address there too (``mail``): the second medium, beside its URLs; and the language
+its party writes (``language``), which a catalogue adopted on a line must have.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from hotline.domain.clock import format_time, parse_time
 from hotline.domain.crypto import PublicKey, SigningKey, b64decode, b64encode
 from hotline.domain.errors import InvalidInput
 from hotline.domain.identity import Principal, parse_party_id
+from hotline.domain.language import parse_lang
 from hotline.domain.mail import parse_address
 
 BUNDLE_VERSION = 1
@@ -87,6 +89,7 @@ class PeerBundle:
     issued: datetime
     tls_ca: str | None = None
     mail: str | None = None
+    language: str | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -103,10 +106,11 @@ def make_bundle(
     issued: datetime,
     tls_ca: str | None = None,
     mail: str | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
     """A signed bundle, ready to write as JSON. With ``tls_ca`` (the party's CA
     certificate, PEM) every URL must be https; ``mail``: the address of the node's
-    e-mail path."""
+    e-mail path; ``language``: the language the party writes."""
     checked = [parse_url(u) for u in urls]
     if not checked:
         raise InvalidInput(
@@ -132,6 +136,8 @@ def make_bundle(
         body["tls_ca"] = check_ca(tls_ca)
     if mail is not None:
         body["mail"] = parse_address(mail)
+    if language is not None:
+        body["language"] = parse_lang(language)
     return {"bundle": body, "sig": b64encode(key.sign(canonical(body)))}
 
 
@@ -178,6 +184,9 @@ def open_bundle(data: Any) -> PeerBundle:
         mail = body.get("mail")
         if mail is not None:
             mail = parse_address(str(mail))
+        language = body.get("language")
+        if language is not None:
+            language = parse_lang(str(language))
         return PeerBundle(
             party=party,
             name=name,
@@ -187,6 +196,7 @@ def open_bundle(data: Any) -> PeerBundle:
             issued=parse_time(body["issued"]),
             tls_ca=tls_ca,
             mail=mail,
+            language=language,
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise InvalidInput("bundle", f"malformed bundle: {exc!r}") from exc

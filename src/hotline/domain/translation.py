@@ -17,7 +17,8 @@ from typing import Any, Protocol
 from hotline.domain.errors import InvalidInput, PolicyRefused
 from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import Role, party_of
-from hotline.domain.message import BODY_MAX, SUBJECT_MAX, parse_lang
+from hotline.domain.language import parse_lang
+from hotline.domain.message import BODY_MAX, SUBJECT_MAX
 
 
 class MachineTranslator(Protocol):

@@ -47,6 +47,7 @@ def _east_slavic(n: int) -> str:
 PLURAL_RULES: dict[str, tuple[Callable[[int], str], tuple[str, ...]]] = {
     "one_other": (_one_other, ("one", "other")),
     "east_slavic": (_east_slavic, ("one", "few", "many")),
+    "other": (lambda _: "other", ("other",)),  # Chinese, Korean: no plural forms
 }
 
 

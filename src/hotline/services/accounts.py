@@ -32,7 +32,7 @@ CONCURRENT_CHECKS = 2
 #: token revoked by another process stops working within this; by this one, at once).
 RECHECK = 2.0
 #: The languages an operator may read the console in.
-LANGUAGES = ("en", "ru")
+LANGUAGES = ("en", "ru", "zh", "ko")
 
 
 @dataclass(frozen=True)

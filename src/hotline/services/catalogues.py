@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib.resources import files
 from typing import Any
 
@@ -28,11 +28,24 @@ from hotline.services.writer import LedgerWriter
 from hotline.storage.library import Library
 
 STARTER = "starter"
+#: The starter catalogues shipped with hotline, by the names `catalogue import` and
+#: `catalogue adopt` take (hotline's own wording; parties agree their own texts).
+STARTERS = {
+    STARTER: "starter-catalogue.yaml",  # en, ru
+    "starter-en-zh": "starter-catalogue-en-zh.yaml",
+    "starter-ko-en": "starter-catalogue-ko-en.yaml",
+}
 
 
-def starter_text() -> str:
-    """The starter catalogue shipped with hotline."""
-    return files("hotline").joinpath("data/starter-catalogue.yaml").read_text("utf-8")
+def starter_text(name: str = STARTER) -> str:
+    """A starter catalogue shipped with hotline (``name``: one of :data:`STARTERS`)."""
+    return files("hotline").joinpath("data", STARTERS[name]).read_text("utf-8")
+
+
+def writes(languages: tuple[str, ...], lang: str) -> bool:
+    """Whether a catalogue in ``languages`` has a text for a party writing ``lang`` (the
+    tag, or its primary language)."""
+    return lang in languages or lang.split("-")[0] in {held.split("-")[0] for held in languages}
 
 
 class Catalogues:
@@ -43,7 +56,13 @@ class Catalogues:
         messages: Messages,
         library: Library,
         party: str,
+        language: str = "en",
+        peer_languages: Callable[[], Mapping[str, str | None]] = dict,
     ) -> None:
+        """``language``: the language this node's party writes; ``peer_languages``: the
+        language each pinned peer's bundle says its party writes (None: not said)."""
+        self.language = language
+        self.peer_languages = peer_languages
         self.party = party
         self.writer = writer
         self.store = writer.store
@@ -57,11 +76,30 @@ class Catalogues:
         added = self.library.add_catalogue(catalogue, text, format_time(self.writer.now()))
         return catalogue, added
 
-    def get(self, ident: str) -> Catalogue:
-        if ident == STARTER:
-            catalogue, _ = self.import_text(starter_text())
+    def get(self, ident: str, parties: tuple[str, ...] = ()) -> Catalogue:
+        """A catalogue held here by id, name or name@version, or a starter (imported
+        on the way). ``starter`` names, for a line of ``parties``, the starter in the
+        languages they write (the en-ru one if none has them all)."""
+        if ident == STARTER and parties:
+            ident = self._starter_for(parties)
+        if ident in STARTERS:
+            catalogue, _ = self.import_text(starter_text(ident))
             return catalogue
         return self.library.catalogue(ident)
+
+    def languages(self, parties: tuple[str, ...]) -> dict[str, str]:
+        """The language each of ``parties`` writes, where known (its node says it in its
+        bundle; this node's is the setting ``language``)."""
+        known = {self.party: self.language, **self.peer_languages()}
+        return {p: lang for p in parties if (lang := known.get(p))}
+
+    def _starter_for(self, parties: tuple[str, ...]) -> str:
+        wanted = set(self.languages(parties).values())
+        for name in STARTERS:
+            languages = parse_catalogue(starter_text(name)).languages
+            if all(writes(languages, lang) for lang in wanted):
+                return name
+        return STARTER
 
     def adopt(self, line_id: str, ident: str, party: str | None = None) -> Event:
         """Sign, as ``party``'s node (hosted here), that ``ident`` is its catalogue in force
@@ -72,7 +110,19 @@ class Catalogues:
             raise InvalidInput("party", f"{who} is not a party of line {state.line.id}")
         if who not in self.directory.hosted():
             raise Refused(f"{who} is not hosted on this node: its own node adopts for it")
-        catalogue = self.get(ident)
+        catalogue = self.get(ident, state.line.parties)
+        unwritten = {
+            p: lang
+            for p, lang in self.languages(state.line.parties).items()
+            if not writes(catalogue.languages, lang)
+        }
+        if unwritten:
+            writers = ", ".join(f"{p} writes {lang}" for p, lang in sorted(unwritten.items()))
+            raise PolicyRefused(
+                f"catalogue {catalogue.label} is in {', '.join(catalogue.languages)}; {writers}",
+                hint="adopt one in the languages of the line's parties "
+                f"(`hotline catalogue adopt {state.line.id} starter` picks a starter in them)",
+            )
         hosted = self.directory.hosted()
         content = adopt_content(catalogue)
         return self.writer.transact(
@@ -138,7 +188,7 @@ class Catalogues:
         draft = MessageDraft(
             kind=MessageKind.CATALOGUE,
             precedence=precedence,
-            subject=f"{entry.key}: {entry.title.get(lang, entry.title['en'])}",
+            subject=f"{entry.key}: {entry.title_in(lang)}",
             body=render(entry, values, lang),
             lang=lang,
             to=to,
@@ -156,5 +206,5 @@ class Catalogues:
         if held is None:
             return None
         entry = held.entry(str(block["code"]), int(block["number"]))
-        title = entry.title.get(lang, entry.title["en"])
+        title = entry.title_in(lang)
         return f"{entry.key}: {title}", render(entry, block["slots"], lang)

@@ -16,8 +16,9 @@ from hotline.domain.errors import (
 from hotline.domain.events import Event, EventKind
 from hotline.domain.exercise import marked
 from hotline.domain.identity import parse_principal_id, party_of
+from hotline.domain.language import parse_lang
 from hotline.domain.ledger import ack_content
-from hotline.domain.message import MessageDraft, parse_lang
+from hotline.domain.message import MessageDraft
 from hotline.domain.policy import Line, LineState, LineStatus, check_member, check_send
 from hotline.domain.precedence import Precedence
 from hotline.domain.roster import on_watch

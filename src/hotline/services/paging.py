@@ -539,4 +539,25 @@ _WORDS: dict[str, dict[str, str]] = {
         "ring": "Вызов {ring}: {person} (место {level} в цепочке поста). "
         "Подтвердите сообщение или примите вызов в консоли.",
     },
+    "zh": {
+        "message": "线路 {line} 上来自 {sender} 的 {precedence}：{subject}",
+        "escalation": "未获确认：我方在线路 {line} 上的 {precedence}：{subject}",
+        "over": "已结束：{subject}（{line}）",
+        "body_message": "一条 {precedence} 消息自 {since} 起在 {desk} 等待处理，尚未确认。",
+        "body_escalation": "我方在线路 {line} 上的 {precedence} 消息（{subject}）"
+        "尚未获对方确认；已向 {desk} 发出警报。",
+        "ring": "第 {ring} 次呼叫 {person}（席位呼叫链第 "
+        "{level} 位）。请确认该消息，或在控制台中接手。",
+    },
+    "ko": {
+        "message": "{precedence}, 회선 {line}, 발신 {sender}: {subject}",
+        "escalation": "미확인: 아측 {precedence}, 회선 {line}: {subject}",
+        "over": "종료: {subject} ({line})",
+        "body_message": "{precedence} 전문이 {since}부터 {desk}에서 "
+        "확인되지 않은 채 대기 중입니다.",
+        "body_escalation": "회선 {line}의 아측 {precedence} 전문({subject})을 "
+        "상대측이 확인하지 않았습니다. {desk}에 경보가 발령되었습니다.",
+        "ring": "{person}에게 {ring}회차 호출 (근무석 호출 순서 "
+        "{level}순위). 콘솔에서 확인하거나 담당하십시오.",
+    },
 }

@@ -19,11 +19,17 @@ URLS_KEY = "urls"
 
 class Peering:
     def __init__(
-        self, writer: LedgerWriter, peers: PeerStore, own_party: str, mail: str | None = None
+        self,
+        writer: LedgerWriter,
+        peers: PeerStore,
+        own_party: str,
+        mail: str | None = None,
+        language: str | None = None,
     ) -> None:
         """``mail``: the address of the node's e-mail path, for its bundle (None: it has
-        none)."""
+        none); ``language``: the language its party writes, for its bundle too."""
         self.mail = mail
+        self.language = language
         self.writer = writer
         self.store = writer.store
         self.peers = peers
@@ -53,6 +59,7 @@ class Peering:
             issued=self.writer.now(),
             tls_ca=tls_ca,
             mail=self.mail,
+            language=self.language,
         )
         if chosen:  # remembered only once the bundle is made (the URLs passed its checks)
             self.set_own_urls(chosen)

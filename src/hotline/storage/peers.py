@@ -47,6 +47,8 @@ class Peer:
     imported_at: str
     #: the address of its e-mail path, from its bundle (None: it has none)
     mail: str | None = None
+    #: the language its party writes, from its bundle (None: not said)
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,16 +127,16 @@ class LinkAlert:
 
 def _read_peers(c: Connection) -> list[Peer]:
     rows = c.execute(sa.select(peers).order_by(peers.c.party)).all()
-    return [
-        Peer(
-            r.party,
-            tuple(json.loads(r.urls)),
-            r.fingerprint,
-            r.imported_at,
-            (json.loads(r.bundle).get("bundle") or {}).get("mail"),
+    out = []
+    for r in rows:
+        body = json.loads(r.bundle).get("bundle") or {}
+        urls = tuple(json.loads(r.urls))
+        out.append(
+            Peer(
+                r.party, urls, r.fingerprint, r.imported_at, body.get("mail"), body.get("language")
+            )
         )
-        for r in rows
-    ]
+    return out
 
 
 class PeerStore:
