@@ -167,8 +167,10 @@ class Settings:
         default_factory=Declared(
             "en",
             parse_lang,
-            "The operators' language: catalogue messages, notifications, the console (unless"
-            " an operator chooses otherwise) and the after-action report are shown in it.",
+            "The operators' language, which their party writes: catalogue messages, "
+            "notifications, pages, the console (unless an operator chooses otherwise) and the "
+            "after-action report are shown in it (en, ru, zh and ko are translated). The "
+            "node's peer bundle carries it: a catalogue adopted on a line must have it.",
         )
     )
     lead_times: Mapping[Activity, timedelta] = field(
