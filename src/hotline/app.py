@@ -43,12 +43,14 @@ if TYPE_CHECKING:  # the services, the HTTP apps, the peer transport and NATS: i
     from sqlalchemy import Engine
 
     from hotline.api.metrics import Metrics
+    from hotline.domain.agreement import Agreement
     from hotline.exercise.record import NodeRecord
     from hotline.federation.checkpointing import CheckpointRound
     from hotline.federation.mailpath import MailPath
     from hotline.federation.workers import Federation
     from hotline.ingest.jetstream import TrackPublisher, TrackWriters
     from hotline.services.accounts import Accounts
+    from hotline.services.agreements import Agreements
     from hotline.services.awareness import Awareness
     from hotline.services.catalogues import Catalogues
     from hotline.services.contacts import Contacts
@@ -110,6 +112,7 @@ class Node:
     watch: Watch
     pager: Pager
     rollcalls: RollCalls
+    agreements: Agreements
     language: str
     make_awareness: Callable[[], Awareness]  # built when first asked for (geometry is heavy)
     accounts: Accounts
@@ -191,6 +194,7 @@ def _ledger(settings: Settings, party: str, clock: Clock) -> Ledger:
 def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], bytes]) -> Node:
     from hotline.api.metrics import Metrics
     from hotline.services.accounts import Accounts
+    from hotline.services.agreements import Agreements
     from hotline.services.catalogues import Catalogues
     from hotline.services.contacts import Contacts
     from hotline.services.directory import Directory
@@ -233,7 +237,8 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
     library = Library(engine)
     messages = Messages(writer, directory, library)
     watch = Watch(writer, directory, library)
-    notices = Notices(messages, settings.lead_times)
+    agreements = Agreements(writer, directory, party)
+    notices = Notices(messages, settings.lead_times, agreements.lead_times)
     evidence = Evidence(writer, EvidenceStore(engine), party)
     history = HistoryStore(bookkeeping)
 
@@ -288,6 +293,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         watch=watch,
         pager=_pager(settings, party, writer, watch, peers),
         rollcalls=RollCalls(writer, directory, watch, party, settings.roll_call_window),
+        agreements=agreements,
         language=settings.language,
         make_awareness=lambda: _awareness(
             settings,
@@ -295,6 +301,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
             bookkeeping,
             notices,
             keep if settings.evidence or settings.history else None,
+            agreements.all,
         ),
         accounts=Accounts(store, AccountStore(bookkeeping), clock, settings.session_ttl),
         outages=Outages(clock),
@@ -315,6 +322,7 @@ def _awareness(
     bookkeeping: Engine,
     notices: Notices,
     capture: Callable[[Sequence[Track]], object] | None,
+    agreements: Callable[[], Sequence[tuple[Agreement, Sequence[str]]]] | None = None,
 ) -> Awareness:
     """The awareness engine as the settings describe it, over the picture's tables."""
     from hotline.services.awareness import Awareness
@@ -330,6 +338,7 @@ def _awareness(
         cpa_m=settings.cpa_nm * NM,
         cpa_s=settings.cpa_within.total_seconds(),
         capture=capture,
+        agreements=agreements,
     )
 
 
@@ -522,6 +531,7 @@ def federation_app(node: Node) -> FastAPI:
             watch=node.watch,
             pager=node.pager,
             rollcalls=node.rollcalls,
+            agreements=node.agreements,
             awareness=node.awareness,
             outages=node.outages,
             checkpoints=node.checkpoints,

@@ -941,6 +941,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/lines/{line_id}/agreements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Listed
+         * @description The agreements of a line, in the order proposed, with their state now.
+         */
+        get: operations["lineAgreements"];
+        put?: never;
+        /**
+         * Propose
+         * @description Propose an agreement on the line, for the principal's party.
+         */
+        post: operations["proposeAgreement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/lines/{line_id}/agreements/{ident}/sign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign
+         * @description Sign a proposed agreement for the principal's party.
+         */
+        post: operations["signAgreement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/lines/{line_id}/agreements/{ident}/terminate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Terminate
+         * @description Sign the termination of an agreement for the principal's party; it ends once
+         *     every party has.
+         */
+        post: operations["terminateAgreement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/overdue": {
         parameters: {
             query?: never;
@@ -1384,6 +1449,82 @@ export interface components {
             officer: string | null;
             /** Reply */
             reply: string | null;
+        };
+        /** AgreementItem */
+        AgreementItem: {
+            /**
+             * Id
+             * @description the SHA-256 of the terms' canonical form
+             */
+            id: string;
+            /** Line */
+            line: string;
+            /**
+             * Title
+             * @description in the reader's language where the terms have it
+             */
+            title: string;
+            /**
+             * State
+             * @description proposed, signed, in force, expired, terminated, amended
+             */
+            state: string;
+            /** Proposed By */
+            proposed_by: string;
+            /** Amends */
+            amends: string | null;
+            /** Superseded By */
+            superseded_by: string | null;
+            /**
+             * Signed
+             * @description party -> when it signed
+             */
+            signed: {
+                [key: string]: string;
+            };
+            /**
+             * Terminated
+             * @description party -> when it signed the termination
+             */
+            terminated: {
+                [key: string]: string;
+            };
+            /** Start */
+            start: string;
+            /**
+             * End
+             * @description null: no expiry, as the terms say
+             */
+            end: string | null;
+            /** Zones */
+            zones: components["schemas"]["AgreementZone"][];
+            /**
+             * Notice
+             * @description activity -> lead time in seconds
+             */
+            notice: {
+                [key: string]: number;
+            };
+            /**
+             * Exceptions
+             * @description zones a notification covering the track lifts
+             */
+            exceptions: string[];
+        };
+        /** AgreementZone */
+        AgreementZone: {
+            /** Id */
+            id: string;
+            /**
+             * Kinds
+             * @description track kinds: aircraft, helicopter, uav, balloon, ...
+             */
+            kinds: string[];
+            /**
+             * Km
+             * @description how far from the other party's border the kinds keep
+             */
+            km: number;
         };
         /** Alert */
         Alert: {
@@ -2707,6 +2848,21 @@ export interface components {
              * @enum {string}
              */
             format: "yaml" | "json";
+        };
+        /** Proposal */
+        Proposal: {
+            /**
+             * Terms
+             * @description the terms as an object, or as YAML text (docs/operations.md#agreements)
+             */
+            terms: {
+                [key: string]: unknown;
+            } | string;
+            /**
+             * Amends
+             * @description the agreement replaced
+             */
+            amends?: string | null;
         };
         /**
          * QueuedMessage
@@ -6392,6 +6548,347 @@ export interface operations {
             };
             /** @description Not found, or not on any of the principal's lines. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    lineAgreements: {
+        parameters: {
+            query?: {
+                lang?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description the line's id */
+                line_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementItem"][];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    proposeAgreement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the line's id */
+                line_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Proposal"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    signAgreement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the line's id */
+                line_id: string;
+                ident: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    terminateAgreement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the line's id */
+                line_id: string;
+                ident: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The principal may not do this (an auditor writes nothing; another party's data). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (policy, short notice, already answered, a halted chain). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over its limit (the problem names the setting). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

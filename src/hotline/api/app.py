@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hotline.api import problems
 from hotline.api.access import COOKIE, Access, signed_in, token_of
 from hotline.api.accountability import accountability_router
+from hotline.api.agreements import agreements_router
 from hotline.api.auth import auth_router
 from hotline.api.awareness import awareness_router
 from hotline.api.catalogue import catalogue_router
@@ -74,6 +75,7 @@ def operator_routers(ctx: ApiContext) -> list[APIRouter]:
         watch_router(access, ctx.watch, now),
         paging_router(access, ctx.pager),
         rollcalls_router(access, ctx.rollcalls, now),
+        agreements_router(access, ctx.agreements, now, language),
         accountability_router(access, store, ctx.contacts, now),
         awareness_router(access, ctx.awareness, ctx.notices, now, ctx.history),
         exercise_router(party, peers, ctx.outages, now),

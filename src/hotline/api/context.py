@@ -13,6 +13,7 @@ from datetime import datetime
 
 from hotline.domain.clock import Clock, truncate_ms
 from hotline.services.accounts import Accounts
+from hotline.services.agreements import Agreements
 from hotline.services.awareness import Awareness
 from hotline.services.catalogues import Catalogues
 from hotline.services.checkpoints import Checkpoints
@@ -60,6 +61,7 @@ class ApiContext:
     watch: Watch
     pager: Pager
     rollcalls: RollCalls
+    agreements: Agreements
     awareness: Awareness
     outages: Outages
     checkpoints: Checkpoints

@@ -63,6 +63,7 @@ MODULES = (
     "incidents",
     "operations",
     "paging",
+    "agreements",
 )
 
 #: The module of each top-level command and group (a test checks it against the tree).
@@ -90,6 +91,7 @@ WHERE = {
     "read": "notices",
     "notice": "notices",
     "catalogue": "catalogue",
+    "agreement": "agreements",
     "translation": "catalogue",
     "watch": "catalogue",
     "ingest": "awareness",

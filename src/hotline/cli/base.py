@@ -162,6 +162,12 @@ rollcall_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(rollcall_app, name="rollcall")
+agreement_app = typer.Typer(
+    help="Agreements on a line: typed terms (zones by kind of track, notice lead times), "
+    "signed by every party.",
+    no_args_is_help=True,
+)
+app.add_typer(agreement_app, name="agreement")
 alerts_app = typer.Typer(
     help="Awareness alerts: tracks near borders, each other, or unannounced.",
     invoke_without_command=True,

@@ -103,6 +103,14 @@ def _summary(event: Event) -> str:
             return f"answers roll call {short(c['ref'])}{officer}"
         case EventKind.ROLLCALL_CLOSE:
             return f"roll call {short(c['ref'])} {c['outcome']}"
+        case EventKind.AGREEMENT_PROPOSE:
+            title = next(iter(c["terms"]["title"].values()))
+            amends = f", amending {short(c['amends'])}" if c.get("amends") else ""
+            return f"proposes agreement {short(c['agreement'])}: {title}{amends}"
+        case EventKind.AGREEMENT_SIGN:
+            return f"signs agreement {short(c['agreement'])}"
+        case EventKind.AGREEMENT_TERMINATE:
+            return f"signs the termination of agreement {short(c['agreement'])}"
     return event.kind
 
 

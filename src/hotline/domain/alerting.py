@@ -98,7 +98,9 @@ class Alert:
     def summary(self) -> str:
         who = f"{self.party or '?'} {self.kind.value} {self.uid}"
         if self.rule == "proximity":
-            return f"{who} {self.value / 1000:.1f} km from {self.other}'s border"
+            clause = self.detail.get("clause")
+            within = f", inside the zone of {clause}" if clause else ""
+            return f"{who} {self.value / 1000:.1f} km from {self.other}'s border{within}"
         if self.rule == "incursion":
             return f"{who} inside {self.other}'s territory"
         if self.rule == "cpa":

@@ -132,7 +132,7 @@ def cpa_pairs(
     found = []
     for k in hit:
         a, b = picture.tracks[int(left[k])], picture.tracks[int(right[k])]
-        airborne = TrackKind.AIRCRAFT, TrackKind.UAV
+        airborne = TrackKind.AIRCRAFT, TrackKind.UAV, TrackKind.HELICOPTER, TrackKind.BALLOON
         if (
             a.kind in airborne
             and b.kind in airborne

@@ -58,6 +58,9 @@ class EventKind(StrEnum):
     ROLLCALL = "rollcall"
     ROLLCALL_ANSWER = "rollcall.answer"
     ROLLCALL_CLOSE = "rollcall.close"
+    AGREEMENT_PROPOSE = "agreement.propose"
+    AGREEMENT_SIGN = "agreement.sign"
+    AGREEMENT_TERMINATE = "agreement.terminate"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ COT_KIND = {
     TrackKind.AIRCRAFT: "A",
     TrackKind.MISSILE: "A-W-M",
     TrackKind.UAV: "A-M-F-Q",
+    TrackKind.HELICOPTER: "A-M-H",
+    TrackKind.BALLOON: "A-M-L",
     TrackKind.SHIP: "S",
     TrackKind.GROUND: "G",
     TrackKind.UNKNOWN: "X",

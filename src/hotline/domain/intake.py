@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from hotline.domain.agreement import check_propose
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.crypto import b64decode
 from hotline.domain.errors import HotlineError, InvalidInput, RequestRefused
@@ -220,6 +221,22 @@ def check_content(event: Event) -> None:
                 kind,
                 "'officer' must be a name",
             )
+    elif kind == EventKind.AGREEMENT_PROPOSE:
+        try:
+            check_propose(content)
+        except InvalidInput as exc:
+            _require(False, kind, exc.message)
+    elif kind in (EventKind.AGREEMENT_SIGN, EventKind.AGREEMENT_TERMINATE):
+        _require(
+            isinstance(content.get("ref"), str) and bool(_HEX64.match(content["ref"])),
+            kind,
+            "'ref' must name the proposal",
+        )
+        _require(
+            isinstance(content.get("agreement"), str) and bool(_HEX64.match(content["agreement"])),
+            kind,
+            "'agreement' must be an agreement id",
+        )
     elif kind == EventKind.KEY_ROTATE:
         _require(isinstance(content.get("principal"), str), kind, "'principal' missing")
         _require(isinstance(content.get("public_key"), str), kind, "'public_key' missing")

@@ -28,6 +28,8 @@ class TrackKind(StrEnum):
     SHIP = "ship"
     GROUND = "ground"
     UAV = "uav"
+    HELICOPTER = "helicopter"  # rotary-wing
+    BALLOON = "balloon"  # lighter than air
     UNKNOWN = "unknown"
 
 
@@ -36,6 +38,8 @@ KIND_SEVERITY = {
     TrackKind.MISSILE: 0,
     TrackKind.UAV: 1,
     TrackKind.AIRCRAFT: 2,
+    TrackKind.HELICOPTER: 2,
+    TrackKind.BALLOON: 3,
     TrackKind.SHIP: 3,
     TrackKind.GROUND: 3,
     TrackKind.UNKNOWN: 4,

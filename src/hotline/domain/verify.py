@@ -127,6 +127,8 @@ REF_KINDS = frozenset(
         EventKind.CERTIFICATION,
         EventKind.ROLLCALL_ANSWER,
         EventKind.ROLLCALL_CLOSE,
+        EventKind.AGREEMENT_SIGN,
+        EventKind.AGREEMENT_TERMINATE,
     }
 )
 
@@ -203,6 +205,8 @@ _LINK_TARGET: dict[str, EventKind] = {
     EventKind.CERTIFICATION: EventKind.TRANSLATION,
     EventKind.ROLLCALL_ANSWER: EventKind.ROLLCALL,
     EventKind.ROLLCALL_CLOSE: EventKind.ROLLCALL,
+    EventKind.AGREEMENT_SIGN: EventKind.AGREEMENT_PROPOSE,
+    EventKind.AGREEMENT_TERMINATE: EventKind.AGREEMENT_PROPOSE,
 }
 
 #: What the chain-wide checks need of an event already checked on its own: the content of

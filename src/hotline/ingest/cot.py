@@ -37,6 +37,10 @@ def kind_of(cot_type: str) -> TrackKind:
             return TrackKind.MISSILE
         if rest[:3] == ["M", "F", "Q"] or rest[:3] == ["C", "F", "Q"]:
             return TrackKind.UAV
+        if rest[1:2] == ["H"]:  # military or civil rotary wing
+            return TrackKind.HELICOPTER
+        if rest[1:2] == ["L"]:  # lighter than air
+            return TrackKind.BALLOON
         return TrackKind.AIRCRAFT
     if domain in ("S", "U"):
         return TrackKind.SHIP

@@ -33,6 +33,10 @@ FORMATS = ("cot", "aircraft-json", "opensky", "ais", "csv")
 #: The longest problem line: a record's bad value is quoted, cut to fit.
 PROBLEM_CHARS = 300
 
+#: ADS-B emitter categories (DO-260B) of kinds other than aircraft: rotorcraft,
+#: lighter than air, unmanned.
+ADSB_KINDS = {"A7": TrackKind.HELICOPTER, "B2": TrackKind.BALLOON, "B6": TrackKind.UAV}
+
 
 @dataclass(frozen=True)
 class FeedMapping:
@@ -183,7 +187,7 @@ def read_aircraft_json(data: object, mapping: FeedMapping) -> Batch:
                 make_track(
                     uid=f"icao:{icao.lower()}",
                     party=mapping.party(callsign, icao),
-                    kind=TrackKind.UAV if item.get("category") == "B6" else TrackKind.AIRCRAFT,
+                    kind=ADSB_KINDS.get(str(item.get("category")), TrackKind.AIRCRAFT),
                     lat=_number(item["lat"], "lat"),
                     lon=_number(item["lon"], "lon"),
                     time=_epoch(now_s - seen, "seen_pos"),

@@ -10,12 +10,15 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from shapely.geometry.base import BaseGeometry
 
+from hotline.domain.agreement import Agreement, Clause, clauses_between
 from hotline.domain.alerting import Alert, AlertBook, Changes
 from hotline.domain.cpa import DEFAULT_CPA_M, DEFAULT_TCPA_S, cpa_pairs
 from hotline.domain.drafting import draft_of
 from hotline.domain.errors import InvalidInput
+from hotline.domain.finding import Finding
 from hotline.domain.geo import (
     Announced,
     Area,
@@ -98,8 +101,12 @@ class Awareness:
         cpa_m: float = DEFAULT_CPA_M,
         cpa_s: float = DEFAULT_TCPA_S,
         capture: Callable[[Sequence[Track]], object] | None = None,
+        agreements: Callable[[], Sequence[tuple[Agreement, Sequence[str]]]] | None = None,
     ) -> None:
-        """``capture``: also given every batch ingested (evidence committed at capture)."""
+        """``capture``: also given every batch ingested (evidence committed at capture);
+        ``agreements``: every agreement on the node's lines, with its line's parties
+        (those in force set the zones by kind of track: :func:`by_agreements`)."""
+        self.agreements = agreements
         self.cpa_m, self.cpa_s = cpa_m, cpa_s
         self.capture = capture
         self.zones_file = zones_file
@@ -203,10 +210,14 @@ class Awareness:
         gone = {f.uid for f in old}
         fresh = [t for t in tracks if t.uid not in gone] if gone else tracks
         picture = Picture.of(theatre, fresh)
+        announced = self.announced(now)
+        near = border_rules(theatre, picture)
+        if self.agreements is not None:
+            near = by_agreements(near, self.agreements(), announced, now)
         findings = [
-            *border_rules(theatre, picture),
+            *near,
             *cpa_pairs(picture, dcpa_m=self.cpa_m, tcpa_s=self.cpa_s),
-            *unannounced(theatre, picture, self.announced(now), now),
+            *unannounced(theatre, picture, announced, now),
             *old,
             *zone_rules(picture, self.zones),
         ]
@@ -227,3 +238,42 @@ class Awareness:
 
     def live(self) -> list[Alert]:
         return self.picture.live_alerts()
+
+
+def by_agreements(
+    findings: Sequence[Finding],
+    agreements: Sequence[tuple[Agreement, Sequence[str]]],
+    announced: Sequence[Announced],
+    now: datetime,
+    lang: str = "en",
+) -> list[Finding]:
+    """Proximity findings as the agreements in force between the two parties say: a track
+    whose kind a zone names is alerted within the zone's distance of the other party's
+    border, not beyond it, and its alert names the clause; a zone the terms let a
+    notification lift does not apply to a track inside an area its party announced for
+    now. Kinds no agreement names, and incursions, keep the node's corridors."""
+    if not agreements:
+        return list(findings)
+    out = []
+    for f in findings:
+        if f.rule != "proximity" or f.party is None or f.other is None:
+            out.append(f)
+            continue
+        clause = None
+        for found, _ in clauses_between(agreements, f.party, f.other, now):
+            zone = found.terms.zone_for(f.kind)
+            if zone is not None and (clause is None or zone.km < clause.zone.km):
+                lifted = zone.id in found.terms.exceptions and any(
+                    a.party == f.party
+                    and a.start <= now <= a.end
+                    and bool(a.area.contains(np.array([f.lon]), np.array([f.lat]))[0])
+                    for a in announced
+                )
+                if not lifted:
+                    clause = Clause(found.id, found.terms.title_in(lang), zone)
+        if clause is None:
+            out.append(f)
+        elif f.value <= clause.zone.km * 1000:
+            detail = {**f.detail, "agreement": clause.agreement, "clause": clause.describe()}
+            out.append(f._replace(detail=detail))
+    return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,12 +42,30 @@ class NoticeView:
         return "amended" if self.current.id != self.original.id else "active"
 
 
+#: The lead times on a line, from the node's: (line id, the node's) -> those in force there.
+LeadTimesOnLine = Callable[[str, Mapping[Activity, timedelta]], dict[Activity, timedelta]]
+
+
 class Notices:
-    def __init__(self, messages: Messages, lead_times: Mapping[Activity, timedelta]) -> None:
+    def __init__(
+        self,
+        messages: Messages,
+        lead_times: Mapping[Activity, timedelta],
+        on_line: LeadTimesOnLine | None = None,
+    ) -> None:
+        """``lead_times``: the node's (setting ``lead_times``); ``on_line``: those on a
+        line, as the agreements in force there change them."""
         self.messages = messages
         self.store = messages.store
         self.writer = messages.writer
         self.lead_times = dict(lead_times)
+        self.on_line = on_line
+
+    def rules(self, line_id: str | None) -> dict[Activity, timedelta]:
+        """The lead times a notification on ``line_id`` must give (the node's if None)."""
+        if line_id is None or self.on_line is None:
+            return dict(self.lead_times)
+        return self.on_line(line_id, self.lead_times)
 
     def _draft(
         self,
@@ -65,6 +83,7 @@ class Notices:
         confirm_short_notice: bool,
         of: str | None = None,
         subject: str | None = None,
+        line_id: str | None = None,
     ) -> MessageDraft:
         now = self.writer.now()
         if end <= start:
@@ -73,7 +92,7 @@ class Notices:
         parse_area(area)
         if not [u for u in units if u.strip()]:
             raise InvalidInput("units", "name the units or assets (--unit, repeat)")
-        given = notice(activity, start, now, self.lead_times)
+        given = notice(activity, start, now, self.rules(line_id))
         if given.short and not confirm_short_notice:
             assert given.required is not None
             raise ShortNotice(activity, given.required, given.given)
@@ -95,13 +114,15 @@ class Notices:
     def send(self, line_id: str, sender: str, **fields: Any) -> Event:
         """A new notification of intent. Raises ShortNotice (unless confirmed),
         InvalidInput for a missing or malformed field, PolicyRefused as any message."""
-        draft = self._draft(IntentOp.NOTIFY, sender, **fields)
+        draft = self._draft(IntentOp.NOTIFY, sender, line_id=line_id, **fields)
         return self.messages.send(line_id, sender, draft)
 
     def amend(self, of: str, sender: str, **fields: Any) -> Event:
         """Replace the fields of a notification (its whole content is given again)."""
         view = self._view(of, sender)
-        draft = self._draft(IntentOp.AMEND, sender, of=view.original.id, **fields)
+        draft = self._draft(
+            IntentOp.AMEND, sender, of=view.original.id, line_id=view.original.line, **fields
+        )
         return self.messages.send(view.original.line, sender, draft)
 
     def cancel(

@@ -36,6 +36,9 @@ from hotline.services.writer import LedgerWriter
 from hotline.storage.library import Library
 from hotline.storage.transaction import WriteTx
 
+AGREEMENT_KINDS = frozenset(
+    {EventKind.AGREEMENT_PROPOSE, EventKind.AGREEMENT_SIGN, EventKind.AGREEMENT_TERMINATE}
+)
 NODE_KINDS = frozenset(
     {
         EventKind.RECEIPT,
@@ -50,6 +53,9 @@ NODE_KINDS = frozenset(
         EventKind.EVIDENCE,
         EventKind.ROLLCALL,
         EventKind.ROLLCALL_CLOSE,
+        EventKind.AGREEMENT_PROPOSE,
+        EventKind.AGREEMENT_SIGN,
+        EventKind.AGREEMENT_TERMINATE,
     }
 )
 
@@ -132,6 +138,8 @@ class PeerEvents:
             self._check_ack(tx, state.line, event, content)
         elif kind in (EventKind.ROLLCALL, EventKind.ROLLCALL_ANSWER, EventKind.ROLLCALL_CLOSE):
             self._check_rollcall(tx, state.line, event, content)
+        elif kind in AGREEMENT_KINDS:
+            self._check_agreement(tx, state, event, content)
         elif kind == EventKind.RECEIPT:
             if content.get("of") == self.own:
                 upto = int(content.get("upto_seq", 0))
@@ -308,6 +316,29 @@ class PeerEvents:
                 raise RequestRefused("malformed", f"{event.party} cannot vouch for {principal.id}")
             offered.append(principal)
         return offered
+
+    def _check_agreement(self, tx: WriteTx, state: LineState, event: Event, content: Any) -> None:
+        """An agreement is proposed on an active line; a signature or termination names a
+        proposal of that line and its agreement id, once per party."""
+        if state.status is not LineStatus.ACTIVE:
+            raise RequestRefused("line not active", f"line {event.line} is not active")
+        if event.kind == EventKind.AGREEMENT_PROPOSE:
+            return
+        proposal = tx.event(str(content.get("ref")))
+        if (
+            proposal is None
+            or proposal.line != event.line
+            or proposal.kind != EventKind.AGREEMENT_PROPOSE
+            or proposal.content.get("agreement") != content.get("agreement")
+        ):
+            raise RequestRefused("bad reference", "names no agreement proposed on this line")
+        for earlier in tx.events_of(event.line, [str(event.kind)]):
+            if (
+                earlier.party == event.party
+                and earlier.id != event.id
+                and earlier.content.get("ref") == content.get("ref")
+            ):
+                raise RequestRefused("policy", f"{event.party} already did so: {earlier.id}")
 
     def _check_rollcall(self, tx: WriteTx, line: Line, event: Event, content: Any) -> None:
         """A roll call is asked on a line whose terms fix roll calls, of another party of

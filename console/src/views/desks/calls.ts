@@ -268,3 +268,21 @@ export const answerRollCall = async (api: Api, id: string) =>
 
 export const rollCallMonth = async (api: Api, line: string, party: string, month: string) =>
   ok(api.GET("/api/v1/rollcalls/stats", { params: { query: { line, party, month } } }));
+
+export type AgreementItem = Schemas["AgreementItem"];
+
+export const lineAgreements = async (api: Api, line: string, lang: string): Promise<AgreementItem[]> =>
+  ok(api.GET("/api/v1/lines/{line_id}/agreements", { params: { path: { line_id: line }, query: { lang } } }));
+
+export const proposeAgreement = async (api: Api, line: string, terms: string) =>
+  ok(api.POST("/api/v1/lines/{line_id}/agreements", { params: { path: { line_id: line } }, body: { terms } }));
+
+export const signAgreement = async (api: Api, line: string, ident: string) =>
+  ok(api.POST("/api/v1/lines/{line_id}/agreements/{ident}/sign", { params: { path: { line_id: line, ident } } }));
+
+export const terminateAgreement = async (api: Api, line: string, ident: string) =>
+  ok(
+    api.POST("/api/v1/lines/{line_id}/agreements/{ident}/terminate", {
+      params: { path: { line_id: line, ident } },
+    }),
+  );

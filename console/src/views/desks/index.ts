@@ -1,6 +1,7 @@
 /** The views of the other desks: translator, attaché, leader's staff, auditor, and the
  * watch officer's notices, overdue board and watch roster. */
 import type { ViewDef } from "../registry";
+import { AgreementsView } from "./AgreementsView";
 import { ContactsView } from "./ContactsView";
 import { NoticesView } from "./NoticesView";
 import { OverdueView } from "./OverdueView";
@@ -25,5 +26,11 @@ export const DESK_VIEWS: readonly ViewDef[] = [
   { id: "translations", title: "nav.translations", roles: ["translator"], component: TranslatorView },
   { id: "relays", title: "nav.relays", roles: ["relay"], component: RelaysView },
   { id: "contacts", title: "nav.contacts", roles: ["leader"], component: ContactsView },
+  {
+    id: "agreements",
+    title: "nav.agreements",
+    roles: ["leader", "watch_officer", "admin"],
+    component: AgreementsView,
+  },
   { id: "record", title: "nav.record", roles: ["auditor"], component: RecordView },
 ];

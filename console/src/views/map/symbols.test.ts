@@ -5,7 +5,7 @@ import { decimal, degreesMinutesSeconds, wrapLongitude } from "./coords";
 
 describe("track symbols", () => {
   it("gives each kind a valid MIL-STD-2525C code, identity by party", () => {
-    for (const kind of ["aircraft", "missile", "uav", "ship", "ground", "unknown", "tank"]) {
+    for (const kind of ["aircraft", "missile", "uav", "helicopter", "balloon", "ship", "ground", "unknown", "tank"]) {
       for (const party of ["US", "RU", null]) {
         const sidc = sidcOf(kind, party, "US");
         expect(sidc).toHaveLength(15);

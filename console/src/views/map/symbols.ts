@@ -9,6 +9,8 @@ const FUNCTION: Record<string, string> = {
   aircraft: "APM---", // air track, military
   missile: "APW---", // air track, missile in flight
   uav: "APMFQ-", // air track, military fixed wing, drone
+  helicopter: "APMH--", // air track, military rotary wing
+  balloon: "APML--", // air track, military lighter than air
   ship: "SP----", // sea surface track
   ground: "GPU---", // ground track, unit
   unknown: "ZP----", // dimension unknown

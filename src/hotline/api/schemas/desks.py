@@ -232,3 +232,26 @@ class RollCallMonth(Answer):
     unanswered: int
     open: int
     median_s: float | None
+
+
+class AgreementZone(Answer):
+    id: str
+    kinds: list[str] = Field(description="track kinds: aircraft, helicopter, uav, balloon, ...")
+    km: float = Field(description="how far from the other party's border the kinds keep")
+
+
+class AgreementItem(Answer):
+    id: str = Field(description="the SHA-256 of the terms' canonical form")
+    line: str
+    title: str = Field(description="in the reader's language where the terms have it")
+    state: str = Field(description="proposed, signed, in force, expired, terminated, amended")
+    proposed_by: str
+    amends: str | None
+    superseded_by: str | None
+    signed: dict[str, str] = Field(description="party -> when it signed")
+    terminated: dict[str, str] = Field(description="party -> when it signed the termination")
+    start: str
+    end: str | None = Field(description="null: no expiry, as the terms say")
+    zones: list[AgreementZone]
+    notice: dict[str, int] = Field(description="activity -> lead time in seconds")
+    exceptions: list[str] = Field(description="zones a notification covering the track lifts")
