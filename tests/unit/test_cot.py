@@ -125,7 +125,6 @@ def test_a_negative_utc_offset_is_converted() -> None:
         ("a-h-A-M-H", TrackKind.HELICOPTER),
         ("a-n-A-C-H", TrackKind.HELICOPTER),
         ("a-u-A-C-L", TrackKind.BALLOON),
-        ("a-h-A-M-F", TrackKind.AIRCRAFT),
         ("a-h-S", TrackKind.SHIP),
         ("a-h-S-X-M", TrackKind.SHIP),
         ("a-h-U", TrackKind.SHIP),
