@@ -829,3 +829,41 @@ def test_the_paging_view_shows_the_pages_and_takes_an_item(desks: Pair, browser:
         if i["subject"] == "Paged flash"
     ]
     assert item["reaction"]["how"] == "take" and item["reaction"]["by"] == US_DESK
+
+
+# -- agreements ------------------------------------------------------------------------------
+
+AGREEMENT = """title: {en: Leaders' understanding, ru: Договорённость руководителей}
+zones:
+  - {id: drones, kinds: [uav], km: 15}
+notice: {naval_exercise: 5d}
+start: 2026-01-01T00:00:00Z
+end: none
+"""
+
+
+def test_leaders_propose_and_sign_an_agreement_in_their_consoles(desks: Pair, browser: Any) -> None:  # noqa: F811
+    """The US leader proposes terms in the Agreements view and signs them; the RU leader
+    sees them in Russian on the RU node and signs; both consoles show it in force."""
+    us = desk(browser, desks, US_LEADER)
+    open_view(us, "agreements")
+    us.select_option("#agreement-line", LEADERS)
+    us.fill("#agreement-terms", AGREEMENT)
+    us.click("#agreement-propose button[type=submit]")
+    card = us.locator("section.agreement[data-state=proposed]")
+    card.wait_for(timeout=30_000)
+    card.locator("[data-action=sign]").click()
+    axe_clean(us, "the Agreements view of the US leader")
+    ru = desk(browser, desks, RU_LEADER)
+    open_view(ru, "agreements")
+    theirs = ru.locator("section.agreement", has_text="Договорённость руководителей")
+    theirs.wait_for(timeout=SOON_S * 1000)
+    theirs.locator("[data-action=sign]").click()
+    ru.locator("section.agreement[data-state='in force']").wait_for(timeout=30_000)
+    assert "бессрочно" in ru.locator("section.agreement").inner_text()
+    axe_clean(ru, "the Agreements view of the RU leader")
+    us.reload()
+    open_view(us, "agreements")
+    us.locator("section.agreement[data-state='in force']").wait_for(timeout=SOON_S * 1000)
+    listed = cli_json(desks.us.home, "agreement", "list", LEADERS, "--json")
+    assert [(a["state"], sorted(a["signed"])) for a in listed] == [("in force", ["RU", "US"])]

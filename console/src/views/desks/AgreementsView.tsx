@@ -77,27 +77,30 @@ export function AgreementsView() {
           }}
         >
           <h2>{t("agreements.propose")}</h2>
-          <label>
-            {t("agreements.line")}
-            <select value={line} onChange={(e) => setLine((e.target as HTMLSelectElement).value)}>
-              {lines.map((l) => (
-                <option key={l.id} value={l.id}>
-                  {l.id}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            {t("agreements.terms")}
-            <textarea
-              rows={10}
-              value={terms}
-              required
-              placeholder={"title: {en: ...}\nzones:\n  - {id: drones, kinds: [uav], km: 15}\nstart: 2026-03-01T00:00:00Z\nend: none"}
-              onInput={(e) => setTerms((e.target as HTMLTextAreaElement).value)}
-            />
-          </label>
-          <button type="submit">{t("agreements.proposeButton")}</button>
+          <label for="agreement-line">{t("agreements.line")}</label>
+          <select
+            id="agreement-line"
+            value={line}
+            onChange={(e) => setLine((e.target as HTMLSelectElement).value)}
+          >
+            {lines.map((l) => (
+              <option key={l.id} value={l.id}>
+                {l.id}
+              </option>
+            ))}
+          </select>
+          <label for="agreement-terms">{t("agreements.terms")}</label>
+          <textarea
+            id="agreement-terms"
+            rows={10}
+            value={terms}
+            required
+            placeholder={"title: {en: ...}\nzones:\n  - {id: drones, kinds: [uav], km: 15}\nstart: 2026-03-01T00:00:00Z\nend: none"}
+            onInput={(e) => setTerms((e.target as HTMLTextAreaElement).value)}
+          />
+          <div class="buttons">
+            <button type="submit">{t("agreements.proposeButton")}</button>
+          </div>
         </form>
       )}
     </div>
@@ -126,10 +129,9 @@ function AgreementCard({
       </h2>
       <p>
         <strong>{state}</strong> · {item.line} ·{" "}
-        {t("agreements.window", {
-          start: dateTime(item.start),
-          end: item.end ? dateTime(item.end) : t("agreements.noExpiry"),
-        })}
+        {item.end
+          ? t("agreements.window", { start: dateTime(item.start), end: dateTime(item.end) })
+          : t("agreements.noExpiry", { start: dateTime(item.start) })}
       </p>
       <ul>
         {item.zones.map((z) => (
