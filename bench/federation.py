@@ -134,6 +134,18 @@ class Server:
                 self.proc.kill()
 
 
+def open_line(us_home: Path, ru_home: Path) -> None:
+    """The deconfliction line, proposed by US and accepted by RU, on the command line."""
+    members = ("--member", "US/EUCOM-JOC", "--member", "RU/NDMC")
+    cli(us_home, "line", "create", LINE, "--kind", "deconfliction", *members)
+    deadline = time.monotonic() + 20
+    while LINE not in cli(ru_home, "line", "list", "--json"):
+        if time.monotonic() > deadline:
+            sys.exit("the proposal did not arrive")
+        time.sleep(0.05)
+    cli(ru_home, "line", "accept", LINE, "--party", "RU")
+
+
 class ReceiptWatch:
     """Watches US's store for RU's receipts of US's chain; notes when each seq was covered."""
 
@@ -204,24 +216,7 @@ def main() -> None:
     us.start()
     ru.start()
     try:
-        cli(
-            us_home,
-            "line",
-            "create",
-            LINE,
-            "--kind",
-            "deconfliction",
-            "--member",
-            "US/EUCOM-JOC",
-            "--member",
-            "RU/NDMC",
-        )
-        deadline = time.monotonic() + 20
-        while LINE not in cli(ru_home, "line", "list", "--json"):
-            if time.monotonic() > deadline:
-                sys.exit("the proposal did not arrive")
-            time.sleep(0.05)
-        cli(ru_home, "line", "accept", LINE, "--party", "RU")
+        open_line(us_home, ru_home)
         node = open_node({}, us_home)
         while json.loads(cli(us_home, "line", "list", "--json"))[0]["status"] != "active":
             time.sleep(0.05)

@@ -37,7 +37,7 @@ from limits import report as limits_report
 from tests.mailbox import MailServer
 from tests.tcp_proxy import TcpProxy
 
-from federation import LINE, ReceiptWatch, Server, cli, free_port
+from federation import LINE, ReceiptWatch, Server, cli, free_port, open_line
 from hotline.app import Node, open_node
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import MessageKind
@@ -137,20 +137,7 @@ def main() -> None:
     us.start()
     ru.start()
     try:
-        cli(
-            us_home,
-            "line",
-            "create",
-            LINE,
-            "--kind",
-            "deconfliction",
-            "--member",
-            "US/EUCOM-JOC",
-            "--member",
-            "RU/NDMC",
-        )
-        wait("the proposal to reach RU", lambda: LINE in cli(ru_home, "line", "list", "--json"))
-        cli(ru_home, "line", "accept", LINE, "--party", "RU")
+        open_line(us_home, ru_home)
         us_node, ru_node = open_node({}, us_home), open_node({}, ru_home)
         wait("the line to be active", lambda: us_node.store.line(LINE).status.value == "active")
         watch = ReceiptWatch(us_node)

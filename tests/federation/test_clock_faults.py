@@ -98,8 +98,8 @@ def test_the_skew_is_measured_on_both_sides_and_alerted(
     assert any(r.reason == "stale" and r.peer == "US" for r in pair.ru.peers.rejections())
 
     us_clock.error = timedelta(0)
-    pair.us_fed._clock_seen.clear()
-    pair.ru_fed._clock_seen.clear()
+    pair.us_fed.clocks.seen.clear()
+    pair.ru_fed.clocks.seen.clear()
     send_flash(pair, "after")
     pair.settle()
     pair.ru_fed.catch_up_once()

@@ -13,18 +13,19 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 import httpx
 
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.errors import HotlineError, PeerUnavailable
-from hotline.domain.events import Event, EventKind
+from hotline.domain.events import Event
 from hotline.domain.ledger import ChainHead
-from hotline.domain.linktest import LinkState, PathResult, is_due, linktest_content, state_of
-from hotline.domain.policy import Line, LineKind, LineState, LineStatus
+from hotline.domain.linktest import LinkState
+from hotline.domain.policy import LineState
 from hotline.federation.client import RFC9421, PeerClient, decode_events, head_of
+from hotline.federation.clockwatch import ClockWatch
+from hotline.federation.linktests import LinkTests
 from hotline.federation.mailpath import MailPath
 from hotline.federation.recovery import RollbackGuard
 from hotline.federation.tls import peer_http
@@ -34,7 +35,6 @@ from hotline.services.receiver import Receiver
 from hotline.services.rotations import NodeRotations
 from hotline.services.writer import LedgerWriter
 from hotline.storage.peers import Cursor, Peer, PeerStore
-from hotline.storage.transaction import WriteTx
 
 log = logging.getLogger("hotline.federation")
 
@@ -114,7 +114,7 @@ class Federation:
         self.monotonic = monotonic or (lambda: writer.clock.now().timestamp())
         self._retry_at: float | None = None  # on the monotonic clock
         self._due: dict[tuple[str, str, str], float] = {}  # next attempt per chain, ditto
-        self._clock_seen: dict[str, tuple[float, int]] = {}  # peer -> (when, offset ms)
+        self.clocks = ClockWatch(peers, writer.now, self.monotonic, timing.clock_alert)
         self._batch: dict[tuple[str, str, str], int] = {}  # smaller after a 413, per chain
         # when a chain was first seen lacking only receipts at the peer (monotonic clock)
         self._receipts_since: dict[tuple[str, str, str], float] = {}
@@ -122,6 +122,15 @@ class Federation:
         # waiting, as no answer to a push of the peer's carried them
         self._pulled: set[tuple[str, str, str]] = set()
         self.mail = mail
+        self.linktests = LinkTests(
+            party=party,
+            writer=writer,
+            peers=peers,
+            shared=self.shared,
+            client=self.client,
+            mail=mail,
+            interval=lambda: self.timing.linktest_interval,
+        )
         # chains carried by mail while HTTPS fails: (last seq mailed, when: monotonic),
         # and the failures of HTTPS counted meanwhile (a mail's answer resets the cursor's)
         self._mailed: dict[tuple[str, str, str], tuple[int, float]] = {}
@@ -148,14 +157,15 @@ class Federation:
                 clock=self.writer.clock,
                 outages=self.outages,
                 rotations=self.rotations,
-                observe_clock=self._observe_clock,
+                observe_clock=self.clocks.observe,
                 scheme=self.request_signatures,
             )
             cached = (peer, client)
             self._clients[peer.party] = cached
         return cached[1]
 
-    def _shared(self) -> list[tuple[Peer, LineState]]:
+    def shared(self) -> list[tuple[Peer, LineState]]:
+        """Each line this node shares with a pinned peer, once per peer."""
         pinned = {p.party: p for p in self.peers.peers()}
         if not pinned:
             return []  # no peer: the lines need not be read
@@ -187,7 +197,7 @@ class Federation:
 
     def deliver_once(self) -> int:
         """Push every chain of ours that a peer does not hold yet; the number delivered."""
-        shared = self._shared()
+        shared = self.shared()
         if not shared:  # no peer on any line: nothing to read, nothing to push
             # and once one is pinned, every chain is looked at
             self._behind, self._retry_at, self._last_pos = False, None, -1
@@ -396,31 +406,6 @@ class Federation:
         self._due[key] = self.monotonic() + delay.total_seconds()
         self.peers.failed(key, error, format_time(now), format_time(now + delay), failures + 1)
 
-    def _observe_clock(self, peer: str, offset: timedelta, rtt: float) -> None:
-        """Keep the offset measured to ``peer``'s clock (at most every 10 s unless it
-        moved by a second) and open or close its clock alert."""
-        ms = round(offset.total_seconds() * 1000)
-        tick = self.monotonic()
-        seen = self._clock_seen.get(peer)
-        if seen is not None and tick - seen[0] < 10 and abs(seen[1] - ms) < 1000:
-            return
-        self._clock_seen[peer] = (tick, ms)
-        at = format_time(self.writer.now())
-        self.peers.set_clock(peer, ms, round(rtt * 1000), at)
-        key = f"clock:{peer}"
-        if abs(offset) > self.timing.clock_alert:
-            ahead = "ahead of" if ms > 0 else "behind"
-            self.peers.open_alert(
-                key,
-                "clock",
-                f"{peer}'s clock differs from ours",
-                f"{peer}'s clock is {_span(abs(ms))} {ahead} ours (measured {at}); "
-                "the line keeps flowing, but one of the two clocks is wrong",
-                at,
-            )
-        else:
-            self.peers.close_alert(key, at)
-
     # -- catch-up ------------------------------------------------------------------------
 
     def catch_up_once(self) -> list[ChainView]:
@@ -438,7 +423,7 @@ class Federation:
         nothing). Raises PeerUnavailable."""
         client = self.client(peer)
         theirs = client.heads()
-        lines = {s.line.id for p, s in self._shared() if p.party == peer.party}
+        lines = {s.line.id for p, s in self.shared() if p.party == peer.party}
         ours = self.store.heads()
         keys = sorted({k for k in (*theirs, *ours) if k[0] in lines})
         return [
@@ -542,77 +527,6 @@ class Federation:
 
     # -- link tests ----------------------------------------------------------------------
 
-    def _record_test(
-        self, line: Line, content: dict[str, Any], moment: datetime, tx: WriteTx
-    ) -> Event:
-        """One round's link test, signed by this node on the service line."""
-        own = frozenset({self.party})
-        return self.writer.append(
-            tx, line, EventKind.LINKTEST, self.party, content, hosted=own, now=moment
-        )
-
     def linktest_once(self, now: datetime | None = None) -> list[tuple[str, LinkState]]:
-        """Run the link tests that are due: on each active service line where this node
-        starts the current round, ping every path of the peer and record the result."""
-        moment = now or self.writer.now()
-        done = []
-        states = self.peers.link_states()
-        for peer, state in self._shared():
-            if state.line.kind is not LineKind.SERVICE or state.status is not LineStatus.ACTIVE:
-                continue
-            last = states.get(peer.party, {}).get("round")
-            due = is_due(
-                now=moment,
-                interval=self.timing.linktest_interval,
-                parties=state.line.parties,
-                own=self.party,
-                last_round=last,
-            )
-            if due is None:
-                continue
-            paths = []
-            for url in peer.urls:
-                try:
-                    rtt = self.client(peer).ping(url)
-                    paths.append(PathResult(url, True, round(rtt * 1000, 2)))
-                except PeerUnavailable as exc:
-                    paths.append(PathResult(url, False, None, exc.message[:200]))
-            if self.mail is not None and peer.mail:
-                # as far as the mail server taking a batch that carries nothing
-                path = f"mailto:{peer.mail}"
-                try:
-                    rtt = self.mail.send(peer, state.line.id, [])
-                    paths.append(PathResult(path, True, round(rtt * 1000, 2)))
-                except PeerUnavailable as exc:
-                    paths.append(PathResult(path, False, None, exc.message[:200]))
-            content = linktest_content(peer.party, due, paths)
-            self.writer.transact(partial(self._record_test, state.line, content, moment))
-            link = state_of(paths)
-            at = format_time(moment)
-            self.peers.set_link_state(
-                peer.party, link.value, due, at, {"by": self.party, "paths": content["paths"]}
-            )
-            alert_key = f"link:{peer.party}"
-            if link is LinkState.UP:
-                self.peers.close_alert(alert_key, at)
-            else:
-                failed = ", ".join(p.url for p in paths if not p.ok)
-                self.peers.open_alert(
-                    alert_key,
-                    "link",
-                    f"link to {peer.party} {link.value}",
-                    f"round {due}: no answer on {failed}",
-                    at,
-                )
-            states[peer.party] = {"round": due}
-            done.append((peer.party, link))
-        return done
-
-
-def _span(ms: int) -> str:
-    """``1800000`` -> ``30 min 0 s``; ``12400`` -> ``12.4 s``."""
-    if ms < 60_000:
-        return f"{ms / 1000:.1f} s"
-    hours, rest = divmod(round(ms / 1000), 3600)
-    text = f"{rest // 60} min {rest % 60} s"
-    return f"{hours} h {text}" if hours else text
+        """Run the link tests that are due (:class:`~hotline.federation.linktests.LinkTests`)."""
+        return self.linktests.once(now)
