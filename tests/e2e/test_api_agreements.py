@@ -47,6 +47,17 @@ def test_leaders_propose_and_sign_and_the_line_reads_it(api: Api) -> None:
     [signed] = ok(api.get(SECDEF, f"/lines/{LEADERS}/agreements"))
     assert signed["state"] == "in force" and set(signed["signed"]) == {"US", "RU"}
     refused(api.post(SECDEF, f"/lines/{LEADERS}/agreements/{ident}/sign", {}), 409, "already")
+    # the notice a strategic exercise needs: 21 days on that line, the node's 14 elsewhere
+    rules = {
+        a["activity"]: a["lead_time_seconds"]
+        for a in ok(api.get(SECDEF, "/notices/activities", line=LEADERS))
+    }
+    assert rules["strategic_exercise"] == 21 * 86400
+    node = {
+        a["activity"]: a["lead_time_seconds"] for a in ok(api.get(SECDEF, "/notices/activities"))
+    }
+    assert node["strategic_exercise"] == 14 * 86400
+    refused(api.get(JOC, "/notices/activities", line=LEADERS), 404)  # not on that line
 
 
 def test_a_watch_officer_may_read_but_not_sign_and_wrong_terms_say_why(api: Api) -> None:

@@ -144,18 +144,21 @@ def test_an_amendment_in_force_replaces_the_agreement_it_amends(pair: Pair) -> N
 
 def test_terms_say_what_is_wrong(pair: Pair) -> None:
     cases = [
-        ({"end": None}, "'start' and 'end' are both said"),
+        ({"end": None}, "'end' is a time"),  # "no expiry" is said, never implied
+        ({"zones": 5}, "'zones' is a list"),
+        ({"start": 7}, "'start' is a time"),
         ({"zones": [{"id": "x", "kinds": ["tank"], "km": 5}]}, "'kinds' lists track kinds"),
         ({"zones": [{"id": "x", "kinds": ["uav"], "km": 500}]}, "at most 100"),
         ({"exceptions": ["nowhere"]}, "'exceptions' lists ids"),
         ({"start": "2026-03-02T00:00:00Z", "end": "2026-03-01T00:00:00Z"}, "not after 'start'"),
     ]
     for change, said in cases:
-        data = terms(pair, **change)
-        if "end" in change and change["end"] is None:
-            del data["end"]
         with pytest.raises(InvalidInput, match=said):
-            pair.us.agreements.propose(LINE, data)
+            pair.us.agreements.propose(LINE, terms(pair, **change))
+    unsaid = terms(pair)
+    del unsaid["end"]
+    with pytest.raises(InvalidInput, match="'start' and 'end' are both said"):
+        pair.us.agreements.propose(LINE, unsaid)
     ident = pair.us.agreements.propose(LINE, terms(pair)).content["agreement"]
     with pytest.raises(Refused, match="already"):
         pair.us.agreements.propose(LINE, terms(pair))
@@ -164,3 +167,59 @@ def test_terms_say_what_is_wrong(pair: Pair) -> None:
     pair.us.agreements.sign(LINE, ident)
     with pytest.raises(Refused, match=r"signed agreement \w+ already"):
         pair.us.agreements.sign(LINE, ident)
+
+
+def test_an_amendment_not_started_leaves_the_agreement_in_force(pair: Pair) -> None:
+    first = pair.us.agreements.propose(LINE, terms(pair)).content["agreement"]
+    pair.settle()
+    for node in (pair.us, pair.ru):
+        node.agreements.sign(LINE, first)
+    later = terms(pair, start=(pair.clock.now() + timedelta(days=30)).isoformat())
+    second = pair.us.agreements.propose(LINE, later, amends=first).content["agreement"]
+    pair.settle()
+    for node in (pair.us, pair.ru):
+        node.agreements.sign(LINE, second)
+    pair.settle()
+    states = {
+        a.id: a.state(("US", "RU"), pair.clock.now()) for a in pair.ru.agreements.of_line(LINE)
+    }
+    assert states == {first: "in force", second: "signed"}
+    pair.clock.advance(days=31)
+    states = {
+        a.id: a.state(("US", "RU"), pair.clock.now()) for a in pair.ru.agreements.of_line(LINE)
+    }
+    assert states == {first: "amended", second: "in force"}
+
+
+def test_a_notified_activity_lifts_the_zone_the_terms_let_it(pair: Pair) -> None:
+    wide = terms(
+        pair,
+        zones=[{"id": "fixed-wing", "kinds": ["aircraft"], "km": 40}],
+        exceptions=["fixed-wing"],
+    )
+    ident = pair.us.agreements.propose(LINE, wide).content["agreement"]
+    pair.settle()
+    for node in (pair.us, pair.ru):
+        node.agreements.sign(LINE, ident)
+    pair.settle()
+    fighter = proximity(pair.us)["us-f35"]  # ~30 km: inside the 40 km zone
+    assert fighter.detail["agreement"] == ident
+    now = pair.clock.now()
+    pair.us.notices.send(
+        LINE,
+        "US/EUCOM-JOC",
+        activity=Activity.AIR_PATROL,
+        start=now - timedelta(minutes=5),
+        end=now + timedelta(hours=2),
+        area={"center": [FIGHTER_AT[1], FIGHTER_AT[0]], "radius": 20, "unit": "km"},
+        units=("F-35A",),
+        remark="",
+        precedence=Precedence.PRIORITY,
+        to=(),
+        confirm_short_notice=True,
+    )
+    pair.clock.advance(minutes=10)  # the alert clears after evaluations without it
+    for _ in range(4):
+        alerts = proximity(pair.us)
+    assert "us-f35" not in alerts  # its zone lifted by the notification
+    assert "us-mq9" in alerts  # a kind no zone names keeps the node's corridors

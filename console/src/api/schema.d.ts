@@ -490,7 +490,8 @@ export interface paths {
         /**
          * Activities
          * @description Each activity, its name in the node's language, and the notice (seconds) this
-         *     node's rule asks for it; null: none.
+         *     node's rule asks for it (on ``line``, as the agreements in force there say);
+         *     null: none.
          */
         get: operations["noticeActivities"];
         put?: never;
@@ -4883,7 +4884,9 @@ export interface operations {
     };
     noticeActivities: {
         parameters: {
-            query?: never;
+            query?: {
+                line?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4897,6 +4900,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NoticeActivity"][];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid session or token: sign in (WWW-Authenticate says how). */

@@ -109,10 +109,15 @@ def notices_router(access: Access, store: Store, notices: Notices, language: str
         response_model=list[NoticeActivity],
         responses=errors_of(401),
     )
-    async def activities(who: Me) -> list[dict[str, Any]]:
+    async def activities(who: Me, line: str | None = None) -> list[dict[str, Any]]:
         """Each activity, its name in the node's language, and the notice (seconds) this
-        node's rule asks for it; null: none."""
-        rules = notices.lead_times
+        node's rule asks for it (on ``line``, as the agreements in force there say);
+        null: none."""
+        if line is None:
+            rules = notices.lead_times
+        else:
+            state = await run_in_threadpool(access.on_line, who, line)
+            rules = await run_in_threadpool(notices.rules, state.line.id)
         return [
             {
                 "activity": a.value,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +17,7 @@ from hotline.cli.base import (
     print_json,
     read_file,
 )
+from hotline.domain.precedence import format_duration
 
 LineArg = Annotated[str, typer.Argument(metavar="LINE", help="The line.")]
 IdArg = Annotated[
@@ -123,4 +125,5 @@ def agreement_show(line: LineArg, agreement: IdArg, as_json: JsonOption = False)
             f"zone         {zone['id']}: {', '.join(zone['kinds'])} {zone['km']:g} km{lifted}"
         )
     for activity, seconds in found["notice"].items():
-        out.print(f"notice       {activity}: {seconds // 3600} h ahead")
+        ahead = format_duration(timedelta(seconds=seconds))
+        out.print(f"notice       {activity}: {ahead} ahead")

@@ -17,11 +17,13 @@ Here the terms say it, and every party signs them, on the line::
     start: 2026-03-01T00:00:00Z
     end: none                    # or a time: "no expiry" is said, never implied
 
-Events (node-signed, as a catalogue's adoption): ``agreement.propose`` carries the terms
-and their id (the SHA-256 of their canonical form) and, for an amendment, the id it
-amends; ``agreement.sign`` and ``agreement.terminate`` refer to the proposal. An agreement
-is in force once every party of the line has signed it, from its start until its end,
-until every party has signed its termination, or until an amendment of it is in force.
+Events (node-signed, as a catalogue's adoption): ``agreement.propose`` carries the terms,
+the id of the agreement (the SHA-256 of the canonical form of the line, the proposing
+party, the terms and what it amends: two proposals never share one) and, for an
+amendment, the id it amends; ``agreement.sign`` and ``agreement.terminate`` refer to the
+proposal. An agreement is in force once every party of the line has signed it, from its
+start until its end, until every party has signed its termination, or while an amendment
+of it is in force.
 
 Everything here is pure: events and a time in, states out.
 """
@@ -35,6 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hotline.domain.canonical import content_id
+from hotline.domain.catalogue import best_language
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.errors import InvalidInput
 from hotline.domain.events import Event, EventKind
@@ -73,11 +76,8 @@ class Terms:
     end: datetime | None  # None: no expiry, as the terms say
 
     def title_in(self, lang: str) -> str:
-        primary = lang.split("-")[0]
-        for choice in (lang, primary, "en"):
-            if choice in self.title:
-                return self.title[choice]
-        return next(iter(self.title.values()))
+        """The title in ``lang`` (as :func:`hotline.domain.catalogue.best_language`)."""
+        return self.title[best_language(lang, tuple(self.title))]
 
     def zone_for(self, kind: TrackKind) -> Zone | None:
         return next((z for z in self.zones if kind in z.kinds), None)
@@ -100,7 +100,10 @@ def parse_terms(data: Any) -> Terms:
         raise InvalidInput("terms", "'title' is a text per language: {en: ..., ko: ...}")
     for lang in title:
         parse_lang(str(lang))
-    zones = tuple(_zone(i + 1, raw) for i, raw in enumerate(data.get("zones") or []))
+    raw_zones = data.get("zones") or []
+    if not isinstance(raw_zones, list):
+        raise InvalidInput("terms", "'zones' is a list of {id, kinds, km}")
+    zones = tuple(_zone(i + 1, raw) for i, raw in enumerate(raw_zones))
     ids = [z.id for z in zones]
     if len(set(ids)) != len(ids):
         raise InvalidInput("terms", "each zone has an id of its own")
@@ -122,8 +125,8 @@ def parse_terms(data: Any) -> Terms:
             "'start' and 'end' are both said",
             hint=f"end: {NO_EXPIRY} for an agreement with no expiry date",
         )
-    start = parse_time(str(data["start"]))
-    end = None if str(data["end"]).strip().lower() == NO_EXPIRY else parse_time(str(data["end"]))
+    start = _moment(data["start"], "start")
+    end = None if _no_expiry(data["end"]) else _moment(data["end"], "end")
     if end is not None and end <= start:
         raise InvalidInput("terms", f"'end' {format_time(end)} is not after 'start'")
     if not zones and not lead:
@@ -136,6 +139,21 @@ def parse_terms(data: Any) -> Terms:
         start,
         end,
     )
+
+
+def _no_expiry(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() == NO_EXPIRY
+
+
+def _moment(value: Any, name: str) -> datetime:
+    """A time of the terms (text, or a time YAML read), to the millisecond the record
+    keeps: what is checked is what is stored."""
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    if not isinstance(value, str):
+        hint = f"end: {NO_EXPIRY} for an agreement with no expiry date" if name == "end" else None
+        raise InvalidInput("terms", f"'{name}' is a time (UTC)", hint=hint)
+    return parse_time(format_time(parse_time(value)))
 
 
 def _zone(index: int, raw: Any) -> Zone:
@@ -169,20 +187,35 @@ def terms_json(terms: Terms) -> dict[str, Any]:
     }
 
 
-def propose_content(terms: Terms, amends: str | None = None) -> dict[str, Any]:
+def agreement_id(line: str, party: str, normal: Mapping[str, Any], amends: str | None) -> str:
+    """The id of an agreement: of its line, its proposer, its terms (normal form) and
+    what it amends."""
+    return content_id({"line": line, "party": party, "terms": normal, "amends": amends})
+
+
+def propose_content(
+    terms: Terms, line: str, party: str, amends: str | None = None
+) -> dict[str, Any]:
     normal = terms_json(terms)
-    return {"agreement": content_id(normal), "terms": normal, "amends": amends}
+    return {
+        "agreement": agreement_id(line, party, normal, amends),
+        "terms": normal,
+        "amends": amends,
+    }
 
 
-def check_propose(content: Mapping[str, Any]) -> Terms:
-    """The terms of an ``agreement.propose`` content, checked, its id re-derived.
-    Raises InvalidInput."""
-    terms = parse_terms(content.get("terms"))
-    if content.get("agreement") != content_id(terms_json(terms)):
-        raise InvalidInput("agreement", "'agreement' is not the id of the terms it carries")
+def check_propose(content: Mapping[str, Any], line: str, party: str) -> Terms:
+    """The terms of an ``agreement.propose`` content (of ``party`` on ``line``), checked,
+    its id re-derived. Raises InvalidInput."""
+    try:
+        terms = parse_terms(content.get("terms"))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise InvalidInput("terms", f"malformed terms: {exc}") from None
     amends = content.get("amends")
     if amends is not None and not isinstance(amends, str):
         raise InvalidInput("agreement", "'amends' is an agreement id or null")
+    if content.get("agreement") != agreement_id(line, party, terms_json(terms), amends):
+        raise InvalidInput("agreement", "'agreement' is not the id of the terms it carries")
     return terms
 
 
@@ -198,7 +231,11 @@ class Agreement:
     amends: str | None
     signed: dict[str, str] = field(default_factory=dict)  # party -> time
     terminated: dict[str, str] = field(default_factory=dict)
-    superseded_by: str | None = None
+    amendments: list[Agreement] = field(default_factory=list)  # proposals amending it
+
+    def superseded_by(self, parties: Sequence[str], now: datetime) -> str | None:
+        """The amendment of it in force at ``now``, if any."""
+        return next((a.id for a in self.amendments if a.state(parties, now) == "in force"), None)
 
     def agreed(self, parties: Iterable[str]) -> bool:
         return set(parties) <= set(self.signed)
@@ -212,7 +249,7 @@ class Agreement:
             return "proposed"
         if self.ended(parties):
             return "terminated"
-        if self.superseded_by is not None:
+        if self.superseded_by(parties, now) is not None:
             return "amended"
         if now < self.terms.start:
             return "signed"
@@ -222,23 +259,25 @@ class Agreement:
 
 
 def agreements_of(events: Iterable[Event], parties: Sequence[str]) -> list[Agreement]:
-    """The agreements of one line from its agreement events, in order (each event's form
-    was checked when it was stored)."""
+    """The agreements of one line from its agreement events, in order. Each event's form
+    was checked when it was stored; a proposal that does not read now is left out, and
+    so is a second proposal of an id (the first stored stands)."""
     by_proposal: dict[str, Agreement] = {}
     by_id: dict[str, Agreement] = {}
     for event in events:
         c = event.content
         if event.kind == EventKind.AGREEMENT_PROPOSE:
+            try:
+                terms = check_propose(c, event.line, event.party)
+            except InvalidInput:
+                continue
+            if str(c["agreement"]) in by_id:
+                continue
             found = Agreement(
-                str(c["agreement"]),
-                event.line,
-                event.id,
-                event.party,
-                check_propose(c),
-                c.get("amends"),
+                str(c["agreement"]), event.line, event.id, event.party, terms, c.get("amends")
             )
             by_proposal[event.id] = found
-            by_id.setdefault(found.id, found)
+            by_id[found.id] = found
         elif event.kind in (EventKind.AGREEMENT_SIGN, EventKind.AGREEMENT_TERMINATE):
             named = by_proposal.get(str(c.get("ref")))
             if named is None:
@@ -246,8 +285,8 @@ def agreements_of(events: Iterable[Event], parties: Sequence[str]) -> list[Agree
             book = named.signed if event.kind == EventKind.AGREEMENT_SIGN else named.terminated
             book.setdefault(event.party, str(event.body["ts"]))
     for found in by_proposal.values():
-        if found.amends and found.agreed(parties) and found.amends in by_id:
-            by_id[found.amends].superseded_by = found.id
+        if found.amends and found.amends in by_id:
+            by_id[found.amends].amendments.append(found)
     return list(by_proposal.values())
 
 

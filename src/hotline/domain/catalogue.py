@@ -83,13 +83,16 @@ class Entry:
 
 def best_language(lang: str, languages: tuple[str, ...]) -> str:
     """Which of ``languages`` (a catalogue's, never empty) to show a reader of ``lang``:
-    ``lang`` itself, else its primary language (``en-GB``: ``en``), else English, else
-    the first."""
+    ``lang`` itself, else its primary language (``en-GB``: ``en``), else another variant
+    of it (``ko`` reads ``ko-KR``), else English, else the first."""
     primary = lang.split("-")[0]
-    for choice in (lang, primary, "en"):
+    for choice in (lang, primary):
         if choice in languages:
             return choice
-    return next((held for held in languages if held.split("-")[0] == primary), languages[0])
+    variant = next((held for held in languages if held.split("-")[0] == primary), None)
+    if variant is not None:
+        return variant
+    return "en" if "en" in languages else languages[0]
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,8 @@ def catalogue_from_json(data: Any) -> Catalogue:
         )
     for lang in languages:
         try:
-            parse_lang(lang)
+            if parse_lang(lang) != lang:
+                raise InvalidInput("lang", f"{lang!r} has spaces around it")
         except InvalidInput as exc:
             raise InvalidInput("catalogue", f"'languages': {exc.message}") from None
     raw_entries = data.get("entries")

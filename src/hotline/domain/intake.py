@@ -223,7 +223,7 @@ def check_content(event: Event) -> None:
             )
     elif kind == EventKind.AGREEMENT_PROPOSE:
         try:
-            check_propose(content)
+            check_propose(content, event.line, event.party)
         except InvalidInput as exc:
             _require(False, kind, exc.message)
     elif kind in (EventKind.AGREEMENT_SIGN, EventKind.AGREEMENT_TERMINATE):

@@ -35,8 +35,8 @@ def kind_of(cot_type: str) -> TrackKind:
     if domain == "A":
         if rest[:2] == ["W", "M"]:
             return TrackKind.MISSILE
-        if rest[:3] == ["M", "F", "Q"] or rest[:3] == ["C", "F", "Q"]:
-            return TrackKind.UAV
+        if rest[:3] in (["M", "F", "Q"], ["C", "F", "Q"], ["M", "H", "Q"], ["C", "H", "Q"]):
+            return TrackKind.UAV  # fixed or rotary wing, unmanned
         if rest[1:2] == ["H"]:  # military or civil rotary wing
             return TrackKind.HELICOPTER
         if rest[1:2] == ["L"]:  # lighter than air

@@ -70,9 +70,11 @@ class Agreements:
         found = [a for a in self.of_line(line_id) if a.id.startswith(prefix)]
         if len(prefix) < 6 or not found:
             raise NotFound("agreement", ident, hint=f"see `hotline agreement list {line_id}`")
-        if len({a.id for a in found}) > 1:
-            raise InvalidInput("agreement", f"{ident!r} names more than one agreement")
-        return found[-1]
+        if len(found) > 1:
+            raise InvalidInput(
+                "agreement", f"{ident!r} names more than one agreement", hint="give more of its id"
+            )
+        return found[0]
 
     def in_force(self, line_id: str, now: datetime | None = None) -> list[Agreement]:
         state = self.store.line(line_id.lower())
@@ -97,7 +99,7 @@ class Agreements:
         state, who = self._line_and_party(line_id, party)
         checked = parse_terms(terms)
         replaced = self.find(state.line.id, amends).id if amends else None
-        content = propose_content(checked, replaced)
+        content = propose_content(checked, state.line.id, who, replaced)
         if any(a.id == content["agreement"] for a in self.of_line(state.line.id)):
             raise Refused(
                 f"agreement {content['agreement'][:12]} is proposed on {state.line.id} already",
@@ -159,7 +161,7 @@ def describe(found: Agreement, parties: Sequence[str], now: datetime, lang: str)
         "state": found.state(parties, now),
         "proposed_by": found.proposed_by,
         "amends": found.amends,
-        "superseded_by": found.superseded_by,
+        "superseded_by": found.superseded_by(parties, now),
         "signed": dict(found.signed),
         "terminated": dict(found.terminated),
         "start": terms.start.isoformat().replace("+00:00", "Z"),

@@ -249,9 +249,10 @@ def by_agreements(
 ) -> list[Finding]:
     """Proximity findings as the agreements in force between the two parties say: a track
     whose kind a zone names is alerted within the zone's distance of the other party's
-    border, not beyond it, and its alert names the clause; a zone the terms let a
-    notification lift does not apply to a track inside an area its party announced for
-    now. Kinds no agreement names, and incursions, keep the node's corridors."""
+    border, not beyond it, and its alert names the clause (of two agreements naming the
+    kind, the zone reaching furthest); a zone the terms let a notification lift does not
+    apply to a track inside an area its party announced for now, and raises nothing.
+    Kinds no agreement names, and incursions, keep the node's corridors."""
     if not agreements:
         return list(findings)
     out = []
@@ -259,20 +260,23 @@ def by_agreements(
         if f.rule != "proximity" or f.party is None or f.other is None:
             out.append(f)
             continue
-        clause = None
+        clause, lifted = None, False
         for found, _ in clauses_between(agreements, f.party, f.other, now):
             zone = found.terms.zone_for(f.kind)
-            if zone is not None and (clause is None or zone.km < clause.zone.km):
-                lifted = zone.id in found.terms.exceptions and any(
-                    a.party == f.party
-                    and a.start <= now <= a.end
-                    and bool(a.area.contains(np.array([f.lon]), np.array([f.lat]))[0])
-                    for a in announced
-                )
-                if not lifted:
-                    clause = Clause(found.id, found.terms.title_in(lang), zone)
+            if zone is None:
+                continue
+            if zone.id in found.terms.exceptions and any(
+                a.party == f.party
+                and a.start <= now <= a.end
+                and bool(a.area.contains(np.array([f.lon]), np.array([f.lat]))[0])
+                for a in announced
+            ):
+                lifted = True  # the activity is notified: this zone does not apply
+            elif clause is None or zone.km > clause.zone.km:  # the strictest zone holds
+                clause = Clause(found.id, found.terms.title_in(lang), zone)
         if clause is None:
-            out.append(f)
+            if not lifted:
+                out.append(f)
         elif f.value <= clause.zone.km * 1000:
             detail = {**f.detail, "agreement": clause.agreement, "clause": clause.describe()}
             out.append(f._replace(detail=detail))

@@ -323,6 +323,11 @@ class PeerEvents:
         if state.status is not LineStatus.ACTIVE:
             raise RequestRefused("line not active", f"line {event.line} is not active")
         if event.kind == EventKind.AGREEMENT_PROPOSE:
+            for earlier in tx.events_of(event.line, [EventKind.AGREEMENT_PROPOSE.value]):
+                if earlier.id != event.id and earlier.content.get("agreement") == content.get(
+                    "agreement"
+                ):
+                    raise RequestRefused("policy", f"agreement {content['agreement']} again")
             return
         proposal = tx.event(str(content.get("ref")))
         if (
@@ -339,6 +344,14 @@ class PeerEvents:
                 and earlier.content.get("ref") == content.get("ref")
             ):
                 raise RequestRefused("policy", f"{event.party} already did so: {earlier.id}")
+        if event.kind == EventKind.AGREEMENT_TERMINATE:
+            signed = {
+                s.party
+                for s in tx.events_of(event.line, [EventKind.AGREEMENT_SIGN.value])
+                if s.content.get("ref") == content.get("ref")
+            }
+            if not set(state.line.parties) <= signed:
+                raise RequestRefused("policy", "an agreement not signed by every party ends not")
 
     def _check_rollcall(self, tx: WriteTx, line: Line, event: Event, content: Any) -> None:
         """A roll call is asked on a line whose terms fix roll calls, of another party of

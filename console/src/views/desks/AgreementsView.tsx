@@ -59,8 +59,8 @@ export function AgreementsView() {
         <AgreementCard
           key={a.id}
           item={a}
-          signer={signer && !(me.party in a.signed)}
-          ender={signer && a.state === "in force" && !(me.party in a.terminated)}
+          signer={signer && a.state === "proposed" && !(me.party in a.signed)}
+          ender={signer && ["in force", "signed"].includes(a.state) && !(me.party in a.terminated)}
           onSign={() => void act(() => signAgreement(api, a.line, a.id), t("agreements.signedBy", { party: me.party }))}
           onTerminate={() =>
             void act(() => terminateAgreement(api, a.line, a.id), t("agreements.terminatedBy", { party: me.party }))
@@ -146,7 +146,15 @@ function AgreementCard({
         ))}
         {Object.entries(item.notice).map(([activity, seconds]) => (
           <li key={activity}>
-            {t("agreements.notice", { activity: t(`notices.activities.${activity}` as Key), hours: Math.round(seconds / 3600) })}
+            {seconds % 86400 === 0
+              ? t("agreements.noticeDays", {
+                  activity: t(`notices.activities.${activity}` as Key),
+                  days: seconds / 86400,
+                })
+              : t("agreements.notice", {
+                  activity: t(`notices.activities.${activity}` as Key),
+                  hours: Math.round((seconds / 3600) * 10) / 10,
+                })}
           </li>
         ))}
       </ul>

@@ -1,7 +1,7 @@
 /** Notifications of intent (watch officer): what this side and the other announced, with
  * where each stands; compose one with its activity, window, area, units and remark, the
  * lead time checked on the node's clock before sending; amend and cancel. */
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { Key } from "../../i18n/translate";
 import { useDesk } from "../../shell/desk";
 import { eventKind, useLive, useNodeNow } from "../../shell/hooks";
@@ -295,8 +295,14 @@ function NoticeForm({
   const set = (field: keyof FormState) => (e: Event) => setForm({ ...form, [field]: valueOf(e) });
   const setArea = (field: keyof AreaFields) => (e: Event) =>
     setForm({ ...form, area: { ...form.area, [field]: valueOf(e) } });
-  const kinds = activities.length ? activities.map((a) => a.activity) : KNOWN_ACTIVITIES;
-  const rule = activities.find((a) => a.activity === form.activity)?.lead_time_seconds ?? null;
+  const [onLine, setOnLine] = useState<Activity[] | null>(null);
+  useEffect(() => {
+    if (!form.line) return;
+    noticeActivities(api, form.line).then(setOnLine, () => setOnLine(null)); // the node's, then
+  }, [api, form.line]);
+  const known = onLine ?? activities;
+  const kinds = known.length ? known.map((a) => a.activity) : KNOWN_ACTIVITIES;
+  const rule = known.find((a) => a.activity === form.activity)?.lead_time_seconds ?? null;
   const startIso = utcFromInput(form.start);
   const units = { d: t("notices.span.d"), h: t("notices.span.h"), m: t("notices.span.m") };
   const check = startIso && Number.isFinite(now) ? leadTime(rule, new Date(startIso), new Date(now)) : null;

@@ -64,8 +64,9 @@ export interface NoticeSent {
 export const listNotices = async (api: Api) =>
   (await ok(api.GET("/api/v1/notices"))) as unknown as Notice[];
 
-export const noticeActivities = async (api: Api): Promise<Activity[]> =>
-  ok(api.GET("/api/v1/notices/activities"));
+/** The activities, with the notice each needs (on `line`: as agreements there say). */
+export const noticeActivities = async (api: Api, line?: string): Promise<Activity[]> =>
+  ok(api.GET("/api/v1/notices/activities", { params: { query: line ? { line } : {} } }));
 
 const asArea = (area: Area) => area as unknown as Record<string, unknown>;
 
