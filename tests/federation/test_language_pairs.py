@@ -109,3 +109,17 @@ def test_every_shipped_starter_loads_with_the_same_codes() -> None:
     assert {c.languages for c in loaded.values()} == {("en", "ru"), ("en", "zh"), ("ko", "en")}
     codes = {name: set(c.entries) for name, c in loaded.items()}
     assert len({frozenset(c) for c in codes.values()}) == 1  # the same messages in each
+
+
+def test_a_line_no_starter_serves_is_told_to_write_its_own(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    pair = korean_pair(tmp_path, clock)
+    try:
+        pair.us.catalogues.language = "zh"  # KR writing Chinese, KP Korean: no starter has both
+        with pytest.raises(PolicyRefused, match="KP writes ko") as refused:
+            pair.us.catalogues.adopt(LINE, "starter")
+        assert "no shipped starter" in (refused.value.hint or "")
+    finally:
+        pair.us.close()
+        pair.ru.close()

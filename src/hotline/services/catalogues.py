@@ -118,10 +118,16 @@ class Catalogues:
         }
         if unwritten:
             writers = ", ".join(f"{p} writes {lang}" for p, lang in sorted(unwritten.items()))
+            hint = (
+                "no shipped starter is in these languages: write a catalogue in them "
+                "(docs/operations.md#pre-agreed-messages) and import it"
+                if ident == STARTER
+                else "adopt one in the languages of the line's parties "
+                f"(`hotline catalogue adopt {state.line.id} starter` picks a starter in them)"
+            )
             raise PolicyRefused(
                 f"catalogue {catalogue.label} is in {', '.join(catalogue.languages)}; {writers}",
-                hint="adopt one in the languages of the line's parties "
-                f"(`hotline catalogue adopt {state.line.id} starter` picks a starter in them)",
+                hint=hint,
             )
         hosted = self.directory.hosted()
         content = adopt_content(catalogue)
