@@ -409,14 +409,25 @@ class Federation:
     # -- catch-up ------------------------------------------------------------------------
 
     def catch_up_once(self) -> list[ChainView]:
-        """Compare heads with every peer; pull what we lack, re-queue what they lost."""
+        """Compare heads with every peer; pull what we lack, re-queue what they lost.
+        Each answer says HTTPS reaches the peer: a chain mail carried goes back to it at
+        once (idle, delivery would not try HTTPS again before its next event)."""
         views: list[ChainView] = []
         for peer in self.peers.peers():
             try:
                 views.extend(self.catch_up_with(peer))
             except PeerUnavailable:
                 continue
+            self._https_answers(peer.party)
         return views
+
+    def _https_answers(self, party: str) -> None:
+        """HTTPS answered ``party``: noted, and its chains leave the e-mail path."""
+        self.peers.note_path(party, "https", "received", format_time(self.writer.now()))
+        for key in [k for k in self._mailed if k[0] == party]:
+            self._mailed.pop(key, None)
+            self._down.pop(key, None)
+            self._due.pop(key, None)
 
     def compare_with(self, peer: Peer) -> list[ChainView]:
         """Every chain of the lines shared with ``peer``, as each side holds it (changes
