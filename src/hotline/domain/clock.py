@@ -23,6 +23,12 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
+def format_seconds(moment: datetime) -> str:
+    """``2026-11-24T22:52:49Z``: UTC, whole seconds (what outside tools take: on-call
+    webhooks, published statements)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def parse_time(text: str, *, field: str = "time") -> datetime:
     """Parse an RFC 3339 / ISO 8601 time with a zone (``Z`` or an offset) into UTC."""
     try:

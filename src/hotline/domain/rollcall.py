@@ -31,6 +31,7 @@ from enum import StrEnum
 from typing import Any
 
 from hotline.domain.canonical import canonical
+from hotline.domain.clock import format_seconds
 from hotline.domain.crypto import PublicKey, SigningKey, b64decode, b64encode
 from hotline.domain.errors import InvalidInput
 
@@ -143,11 +144,11 @@ class RollCall:
             "line": self.line,
             "asked_by": self.asked_by,
             "to": self.to,
-            "at": _iso(self.at),
-            "asked": _iso(self.asked),
+            "at": format_seconds(self.at),
+            "asked": format_seconds(self.asked),
             "window_s": int(self.window.total_seconds()),
-            "closes": _iso(self.closes),
-            "answered": _iso(self.answered) if self.answered else None,
+            "closes": format_seconds(self.closes),
+            "answered": format_seconds(self.answered) if self.answered else None,
             "answered_by": self.answered_by,
             "officer": self.officer,
             "outcome": self.outcome(now).value,
@@ -225,7 +226,7 @@ def statement(
         "by": party,
         "key": key.public.key_id,
         "public_key": b64encode(key.public.raw),
-        "made": _iso(at),
+        "made": format_seconds(at),
         **tallied.to_json(),
         "roll_calls": sorted(calls),
     }
@@ -249,7 +250,3 @@ def check_statement(data: Mapping[str, Any], known: PublicKey | None = None) -> 
     if not key.verify(canonical(body), sig):
         raise InvalidInput("statement", "the signature does not verify")
     return dict(body)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

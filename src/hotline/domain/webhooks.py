@@ -33,6 +33,7 @@ from http_message_signatures import (
 )
 from http_message_signatures.algorithms import HMAC_SHA256
 
+from hotline.domain.clock import format_seconds
 from hotline.domain.crypto import PublicKey, SigningKey
 from hotline.domain.errors import RequestRefused
 from hotline.domain.http_signatures import Ed25519, lower
@@ -88,8 +89,8 @@ def page_body(
         "message": item.ref,
         "from": item.sender,
         "subject": item.subject,
-        "since": _iso(item.since),
-        "at": _iso(at),
+        "since": format_seconds(item.since),
+        "at": format_seconds(at),
         "title": text.title,
         "text": text.body,
         "link": text.link,
@@ -103,7 +104,7 @@ def page_body(
                 "summary": text.title[:1024],
                 "source": f"hotline {party}",
                 "severity": SEVERITY.get(item.precedence.value, "error"),
-                "timestamp": _iso(at),
+                "timestamp": format_seconds(at),
                 "component": item.desk,
                 "group": item.line,
                 "class": item.kind.value,
@@ -215,7 +216,3 @@ def check_webhook(
     if not isinstance(nonce, str):
         raise RequestRefused("malformed", "the signature has no nonce")
     return nonce
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

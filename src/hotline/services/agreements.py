@@ -17,6 +17,7 @@ from hotline.domain.agreement import (
     parse_terms,
     propose_content,
 )
+from hotline.domain.clock import format_time
 from hotline.domain.errors import InvalidInput, NotFound, PolicyRefused, Refused
 from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import parse_party_id
@@ -164,8 +165,8 @@ def describe(found: Agreement, parties: Sequence[str], now: datetime, lang: str)
         "superseded_by": found.superseded_by(parties, now),
         "signed": dict(found.signed),
         "terminated": dict(found.terminated),
-        "start": terms.start.isoformat().replace("+00:00", "Z"),
-        "end": terms.end.isoformat().replace("+00:00", "Z") if terms.end else None,
+        "start": format_time(terms.start),
+        "end": format_time(terms.end) if terms.end else None,
         "zones": [{"id": z.id, "kinds": list(z.kinds), "km": z.km} for z in terms.zones],
         "notice": {a.value: int(d.total_seconds()) for a, d in terms.notice.items()},
         "exceptions": list(terms.exceptions),
