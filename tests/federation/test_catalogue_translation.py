@@ -136,7 +136,17 @@ def test_a_catalogue_message_travels_coded_and_each_node_renders_it(pair: Pair) 
     (pushed,) = wire_events(pair, sent)
     assert b64decode(pushed["sig"]) == sent.sig
     content = json.loads(b64decode(pushed["raw"]))["content"]
-    assert set(content) == {"kind", "precedence", "subject", "body", "lang", "refs", "to", "coded"}
+    assert set(content) == {
+        "kind",
+        "precedence",
+        "subject",
+        "body",
+        "lang",
+        "refs",
+        "to",
+        "coded",
+        "number",
+    }
     assert content["coded"] == {
         "catalogue": starter.id,
         "code": "ARROW",

@@ -15,13 +15,14 @@ from hotline.api.context import Now
 from hotline.api.problems import errors_of
 from hotline.api.routing import JsonRoute
 from hotline.api.schemas.events import (
-    Event as EventAnswer,
-)
-from hotline.api.schemas.events import (
+    AckMatrix,
     InboxItem,
     MessageDetail,
     MessageRead,
     SentMessage,
+)
+from hotline.api.schemas.events import (
+    Event as EventAnswer,
 )
 from hotline.domain import errors
 from hotline.domain.events import Event, EventKind
@@ -43,7 +44,12 @@ class Send(BaseModel):
     kind: str = "free"
     precedence: str = "ROUTINE"
     lang: str = "en"
-    to: list[str] = Field(default_factory=list)
+    to: list[str] = Field(
+        default_factory=list, description="addressees (none: every party that writes on the line)"
+    )
+    info: list[str] = Field(
+        default_factory=list, description="desks informed: they receive it and owe no ack"
+    )
     refs: list[str] = Field(default_factory=list)
     area: dict[str, Any] | None = None
     start: str | None = None
@@ -131,6 +137,25 @@ def messages_router(
         acks = await run_in_threadpool(store.acks_of, [event.id])
         return {**event_json(event), "acks": [event_json(a) for a in acks]}
 
+    @router.get(
+        "/messages/{ident}/acknowledgements",
+        operation_id="getAckMatrix",
+        response_model=AckMatrix,
+        responses=errors_of(400, 401, 404),
+    )
+    async def acknowledgements(ident: Ident, who: Me) -> dict[str, Any]:
+        """The message's acknowledgement matrix: each other party of its line, what it
+        owes (to, info, observer, mediator), when its node signed that it holds the
+        message, who acknowledged it and when, and what the sender's node did about a
+        missing answer."""
+
+        def build() -> dict[str, Any]:
+            event = access.event(who, ident)
+            return messages.matrix(event.id, now()).to_json()
+
+        found: dict[str, Any] = await run_in_threadpool(build)
+        return found
+
     def thread(who: Principal, message: Event) -> dict[str, Any]:
         refs = message.content.get("refs") if isinstance(message.content, dict) else None
         mine = access.line_ids(who)
@@ -199,6 +224,7 @@ def messages_router(
             body=body.body,
             lang=body.lang,
             to=tuple(body.to),
+            info=tuple(body.info),
             refs=tuple(body.refs),
             area=body.area,
             window={"start": body.start, "end": body.end} if body.start and body.end else None,

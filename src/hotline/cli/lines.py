@@ -94,6 +94,24 @@ def line_create(
             "parties' nodes take turns asking, a desk of the other party answers.",
         ),
     ] = None,
+    observer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--observer",
+            metavar="PARTY",
+            help="A party that receives and verifies everything on the line but writes "
+            "nothing (repeat), e.g. OSCE; name a principal of it with --member too.",
+        ),
+    ] = None,
+    mediator: Annotated[
+        str | None,
+        typer.Option(
+            "--mediator",
+            metavar="PARTY",
+            help="The party whose node carries the line between the others, who do not "
+            "reach each other directly (e.g. UN); it witnesses and writes nothing.",
+        ),
+    ] = None,
 ) -> None:
     """Propose a line's terms; it carries messages once every party has accepted them."""
     from hotline.domain.policy import make_proof_terms
@@ -122,6 +140,8 @@ def line_create(
             if witness or post_quantum
             else None,
             roll_calls=roll_call or (),
+            observers=observer or (),
+            mediator=mediator,
         )
         out.print(
             f"proposed line {state.line.id} ({state.line.kind.value}) "
@@ -163,7 +183,12 @@ def line_list(as_json: JsonOption = False) -> None:
             s.line.id,
             s.line.kind.value,
             s.status.value,
-            " ".join(s.line.parties),
+            " ".join(
+                p
+                + (" (observer)" if p in s.line.observers else "")
+                + (" (mediator)" if p == s.line.mediator else "")
+                for p in s.line.parties
+            ),
             " ".join(s.line.policy.principals),
         )
     out.print(table)
@@ -189,6 +214,10 @@ def line_show(
         f"  status     {state.status.value} (signed by {', '.join(sorted(state.accepted_by))})"
     )
     out.print(f"  members    {', '.join(line.policy.principals)}")
+    if line.observers:
+        out.print(f"  observers  {', '.join(line.observers)} (receive and verify, write nothing)")
+    if line.mediator:
+        out.print(f"  mediator   {line.mediator} (carries the line between the others)")
     out.print(f"  kinds      {', '.join(sorted(k.value for k in line.policy.kinds))}")
     terms = line.policy.to_json()
     out.print("  deadlines  " + ", ".join(f"{p} {d}" for p, d in terms["deadlines"].items()))

@@ -1,4 +1,4 @@
-"""Messages: send, inbox, ack, log, show."""
+"""Messages: send, inbox, ack, acks (who acknowledged), log, show."""
 
 from __future__ import annotations
 
@@ -71,6 +71,16 @@ def send(
         list[str] | None,
         typer.Option("--to", metavar="PRINCIPAL", help="Addressee principal (repeat)."),
     ] = None,
+    info: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--info",
+            metavar="PRINCIPAL",
+            help="A desk informed (repeat): it receives the message and owes no "
+            "acknowledgement. Without --to, every other party that writes on the line "
+            "but those informed is addressed.",
+        ),
+    ] = None,
     ref: Annotated[
         list[str] | None,
         typer.Option("--ref", metavar="EVENT", help="Event this refers to (repeat)."),
@@ -107,6 +117,7 @@ def send(
     ] = None,
 ) -> None:
     """Sign and send a message on a line (checked against the line's policy)."""
+    from hotline.domain.addressing import awaited
     from hotline.domain.attachments import from_geojson
     from hotline.domain.message import MessageDraft
 
@@ -141,6 +152,7 @@ def send(
         lang=lang,
         refs=tuple(ref or ()),
         to=tuple(to or ()),
+        info=tuple(info or ()),
         area=area_value,
         window={"start": start, "end": end} if start and end else None,
         activity=activity,
@@ -151,10 +163,12 @@ def send(
         event = node.messages.send(line.lower(), sender, draft)
         state = node.store.line(event.line)
         due = event.ts + state.line.policy.deadline(draft.precedence)
+        owed = ", ".join(sorted(awaited(event, state.line))) or "nobody"
         out.print(
             f"sent {draft.precedence.value} {draft.kind.value} "
-            f"{render.short(event.id)} on {event.line} (seq {event.seq}); "
-            f"ack due {render.clock_time(due)}"
+            f"{render.short(event.id)} on {event.line} as {event.party} "
+            f"{event.content['number']} (seq {event.seq}); "
+            f"ack due {render.clock_time(due)} from {owed}"
         )
 
 
@@ -254,6 +268,41 @@ def ack(
             f"acknowledged {render.short(done.content['ref'])} as {done.author}{by} "
             f"(event {render.short(done.id)}, seq {done.seq})"
         )
+
+
+@app.command()
+def acks(
+    event: Annotated[
+        str, typer.Argument(metavar="EVENT", help="The message id (or 6+ leading characters).")
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Who of the line acknowledged a message: each other party, what it owes (to,
+    info, observer, mediator), when its node signed that it holds it, who acknowledged
+    it and when, and what this node did about those missing."""
+    with node_context() as node:
+        matrix = node.messages.matrix(event)
+    if as_json:
+        print_json(matrix.to_json())
+        return
+    data = matrix.to_json()
+    out.print(
+        f"{data['precedence']} {data['from']} {data['number'] or '-'}: {data['subject']}  "
+        f"({data['acknowledged']} of {data['owed']} acknowledged; deadline "
+        f"{render.clock_time(matrix.deadline)})"
+    )
+    table = Table("PARTY", "ROLE", "STANDING", "RECEIVED", "ACKNOWLEDGED", "ESCALATED")
+    for row in matrix.rows:
+        table.add_row(
+            row.party,
+            row.role.value,
+            row.standing.value,
+            render.clock_time(row.received_at) if row.received_at else "-",
+            f"{row.acked_by} {render.clock_time(row.acked_at)}" if row.acked_at else "-",
+            ", ".join(row.escalations) or "-",
+            style="red" if row.standing.value == "overdue" else None,
+        )
+    out.print(table)
 
 
 @app.command()

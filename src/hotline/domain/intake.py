@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from hotline.domain.addressing import check_addressees
 from hotline.domain.agreement import check_propose
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.crypto import b64decode
@@ -75,6 +76,8 @@ def check_message(line: Line, event: Event, others: Iterable[Line] = ()) -> None
             lang=content["lang"],
             refs=tuple(content["refs"]),
             to=tuple(content["to"]),
+            info=tuple(content.get("info", ())),
+            number=content.get("number"),
             area=content.get("area"),
             window=content.get("window"),
             activity=content.get("activity"),
@@ -92,6 +95,7 @@ def check_message(line: Line, event: Event, others: Iterable[Line] = ()) -> None
         raise RequestRefused("malformed", "message content is not in normal form")
     try:
         check_send(line, event.author, draft.kind, draft.precedence, draft.body, others)
+        check_addressees(line, event.author, draft.to, draft.info)
     except HotlineError as exc:
         hint = f" ({exc.hint})" if exc.hint else ""
         raise RequestRefused("policy", exc.message + hint) from exc

@@ -3,10 +3,14 @@
 Content is a JSON object::
 
     {"kind": "notification", "precedence": "FLASH", "subject": "...", "body": "...",
-     "lang": "en", "refs": ["<event id>"], "to": ["RU/NDMC"],
-     "area": {...}, "window": {"start": "...", "end": "..."},
+     "lang": "en", "refs": ["<event id>"], "to": ["RU/NDMC"], "info": ["FR/CPCO"],
+     "number": 17, "area": {...}, "window": {"start": "...", "end": "..."},
      "activity": "...", "units": ["..."]}
 
+``to`` names the addressees (none: every party that writes on the line); ``info`` those
+who receive it for information and owe no acknowledgement, as the TO / INFO of OSCE
+formats. ``number`` is the sender's message number on the line: its messages there are
+numbered 1, 2, 3… in chain order, so that "US 17" names one message to every party.
 ``area``, ``window``, ``activity`` and ``units`` are optional, except in a notification of
 intent (an ``intent`` block, :mod:`hotline.domain.intent`); a catalogue message carries a
 ``coded`` block (:mod:`hotline.domain.catalogue`). An area is a GeoJSON
@@ -64,6 +68,8 @@ class MessageDraft:
     lang: str = "en"
     refs: tuple[str, ...] = ()
     to: tuple[str, ...] = ()
+    info: tuple[str, ...] = ()  # for information: no acknowledgement owed
+    number: int | None = None  # the sender's message number on the line, set when signed
     area: Mapping[str, Any] | None = None
     window: Mapping[str, str] | None = None
     activity: str | None = None
@@ -94,6 +100,12 @@ class MessageDraft:
             "refs": [check_event_ref(r) for r in self.refs],
             "to": [parse_principal_id(p) for p in self.to],
         }
+        if self.info:
+            content["info"] = [parse_principal_id(p) for p in self.info]
+        if self.number is not None:
+            if isinstance(self.number, bool) or not isinstance(self.number, int) or self.number < 1:
+                raise InvalidInput("number", "a message number is a whole number from 1")
+            content["number"] = self.number
         if self.area is not None:
             content["area"] = parse_area(self.area)
         if self.window is not None:

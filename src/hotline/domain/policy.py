@@ -3,6 +3,12 @@
 A line is an agreed channel between parties. Its *terms* (id, kind, title, parties,
 policy) are a JSON object both parties sign (``line.propose`` and ``line.accept``
 events); the line carries messages only once every party has signed them.
+
+A line of many parties may name *observers* (parties that receive and verify everything
+but send nothing, as the OSCE Conflict Prevention Centre) and a *mediator* (a party whose
+node carries the line between the others, who do not reach each other directly, as a UN
+force between two parties; it witnesses and may read, but sends nothing and cannot alter
+what it carries: every event stays signed by its author).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from typing import Any
 
 from hotline.domain.canonical import content_id
 from hotline.domain.errors import InvalidInput, PolicyRefused
-from hotline.domain.identity import parse_principal_id, party_of
+from hotline.domain.identity import parse_party_id, parse_principal_id, party_of
 from hotline.domain.precedence import (
     DEFAULT_DEADLINES,
     FLASH_MAX_WORDS,
@@ -203,6 +209,24 @@ class Line:
     policy: Policy
     proofs: ProofTerms | None = None  # none agreed: the nodes' own settings apply
     roll_calls: tuple[str, ...] = ()  # daily roll-call times, "HH:MM" UTC (service lines)
+    observers: tuple[str, ...] = ()  # parties that receive and verify, but send nothing
+    mediator: str | None = None  # the party whose node carries the line between the others
+
+    @property
+    def acting(self) -> tuple[str, ...]:
+        """The parties that write on the line: all but its observers and its mediator."""
+        return tuple(p for p in self.parties if p not in self.observers and p != self.mediator)
+
+    def silent(self, party: str) -> bool:
+        """Whether ``party`` only receives on this line (an observer or the mediator)."""
+        return party in self.observers or party == self.mediator
+
+    def route(self, own: str) -> tuple[str, ...]:
+        """The parties ``own``'s node delivers to on this line: every other one, or on a
+        mediated line only the mediator (whose node delivers to all)."""
+        if self.mediator is None or own == self.mediator:
+            return self.other_parties(own)
+        return (self.mediator,)
 
     def terms(self) -> dict[str, Any]:
         """The JSON object both parties sign (``proofs`` only when agreed, so that the
@@ -218,6 +242,10 @@ class Line:
             terms["proofs"] = self.proofs.to_json()
         if self.roll_calls:
             terms["roll_calls"] = list(self.roll_calls)
+        if self.observers:
+            terms["observers"] = sorted(self.observers)
+        if self.mediator is not None:
+            terms["mediator"] = self.mediator
         return terms
 
     def terms_id(self) -> str:
@@ -241,6 +269,8 @@ class Line:
                 flash_max_words=policy.flash_max_words,
                 proofs=ProofTerms.from_json(terms["proofs"]) if "proofs" in terms else None,
                 roll_calls=terms.get("roll_calls", ()),
+                observers=terms.get("observers", ()),
+                mediator=terms.get("mediator"),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise InvalidInput("terms", f"malformed line terms: {exc!r}") from exc
@@ -267,11 +297,15 @@ def make_line(
     flash_max_words: int = FLASH_MAX_WORDS,
     proofs: ProofTerms | None = None,
     roll_calls: Iterable[str] = (),
+    observers: Iterable[str] = (),
+    mediator: str | None = None,
 ) -> Line:
     """Build and check a line's terms; the parties are those of its principals.
 
     Raises InvalidInput when fewer than two parties take part, when a principal is listed
-    twice, or when a deadline grows as precedence rises.
+    twice, when a deadline grows as precedence rises, or when an observer or the mediator
+    is not a party of the line (with a principal on it), or leaves fewer than two parties
+    that write.
     """
     members = tuple(parse_principal_id(p) for p in principals)
     if len(set(members)) != len(members):
@@ -313,6 +347,7 @@ def make_line(
     chosen = frozenset(kinds) if kinds is not None else DEFAULT_KINDS[kind]
     if not chosen:
         raise InvalidInput("kind", "a line must allow at least one message kind")
+    watching, carrier = _check_roles(parties, observers, mediator)
     return Line(
         id=parse_line_id(line_id),
         kind=kind,
@@ -327,7 +362,44 @@ def make_line(
         ),
         proofs=proofs,
         roll_calls=times,
+        observers=watching,
+        mediator=carrier,
     )
+
+
+def _check_roles(
+    parties: tuple[str, ...], observers: Iterable[Any], mediator: Any
+) -> tuple[tuple[str, ...], str | None]:
+    """Observers and the mediator, checked against the line's parties."""
+    if isinstance(observers, str) or not isinstance(observers, Iterable):
+        raise InvalidInput("observers", 'observers are a list of parties, e.g. ["OSCE"]')
+    named = [parse_party_id(str(o)) if isinstance(o, str) else o for o in observers]
+    if any(not isinstance(o, str) for o in named):
+        raise InvalidInput("observers", "an observer is a party id, e.g. OSCE")
+    if len(set(named)) != len(named):
+        raise InvalidInput("observers", "an observer is named twice")
+    carrier = None
+    if mediator is not None:
+        if not isinstance(mediator, str):
+            raise InvalidInput("mediator", "the mediator is a party id, e.g. UN")
+        carrier = parse_party_id(mediator)
+    for party in [*named, *([carrier] if carrier else [])]:
+        if party not in parties:
+            raise InvalidInput(
+                "observers" if party in named else "mediator",
+                f"{party} is not a party of the line",
+                hint=f"name a principal of {party} among the members, e.g. --member {party}/CPC",
+            )
+    if carrier is not None and carrier in named:
+        raise InvalidInput("mediator", f"{carrier} cannot be both mediator and observer")
+    writers = [p for p in parties if p not in named and p != carrier]
+    if len(writers) < 2:
+        raise InvalidInput(
+            "observers",
+            "a line needs at least two parties that write, besides observers and a mediator",
+            hint="parties that write: " + (", ".join(writers) or "none"),
+        )
+    return tuple(sorted(named)), carrier
 
 
 _ROLL_CALL_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
@@ -357,12 +429,20 @@ def _check_whole_seconds(delta: timedelta, field: str) -> None:
 
 
 def check_member(line: Line, principal: str) -> None:
-    """Raise PolicyRefused unless ``principal`` may use ``line``."""
+    """Raise PolicyRefused unless ``principal`` may write on ``line``: a principal of an
+    observer or of the mediator is on the line but writes nothing there."""
     if principal not in line.policy.principals:
         members = ", ".join(line.principals_of(party_of(principal))) or "none"
         raise PolicyRefused(
             f"{principal} is not on line {line.id}",
             hint=f"principals of {party_of(principal)} on this line: {members}",
+        )
+    party = party_of(principal)
+    if line.silent(party):
+        role = "the mediator" if party == line.mediator else "an observer"
+        raise PolicyRefused(
+            f"{party} is {role} on line {line.id}: it receives and verifies, it does not write",
+            hint="parties that write on this line: " + ", ".join(line.acting),
         )
 
 

@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hotline.domain.addressing import awaited
 from hotline.domain.alerting import Alert
 from hotline.domain.clock import parse_time
 from hotline.domain.contact import CONTACT_KINDS, ContactRequest, ContactStatus, fold
@@ -47,7 +48,6 @@ from hotline.exercise.findings import ENGLISH, findings
 from hotline.exercise.plots import page
 from hotline.exercise.record import NodeRecord
 from hotline.exercise.words import Words
-from hotline.services.escalation import awaited
 from hotline.services.messages import deadline_of
 from hotline.storage.peers import Rejection
 

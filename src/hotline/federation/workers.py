@@ -165,15 +165,31 @@ class Federation:
         return cached[1]
 
     def shared(self) -> list[tuple[Peer, LineState]]:
-        """Each line this node shares with a pinned peer, once per peer."""
+        """Each line this node shares with a pinned peer it delivers to, once per peer:
+        every other party of the line, or on a mediated line only the mediator (whose
+        node delivers to every party)."""
         pinned = {p.party: p for p in self.peers.peers()}
         if not pinned:
             return []  # no peer: the lines need not be read
         return [
             (pinned[other], state)
             for state in self.store.lines(self.party)
-            for other in state.line.parties
-            if other != self.party and other in pinned
+            for other in state.line.route(self.party)
+            if other in pinned
+        ]
+
+    def chains(self) -> list[tuple[Peer, LineState, str]]:
+        """What this node delivers: its own chain of each shared line to each peer, and
+        on a line it mediates every other party's chain too, to each party but its
+        author."""
+        return [
+            (peer, state, chain)
+            for peer, state in self.shared()
+            for chain in (
+                [p for p in state.line.parties if p != peer.party]
+                if state.line.mediator == self.party
+                else [self.party]
+            )
         ]
 
     # -- delivery ------------------------------------------------------------------------
@@ -197,7 +213,7 @@ class Federation:
 
     def deliver_once(self) -> int:
         """Push every chain of ours that a peer does not hold yet; the number delivered."""
-        shared = self.shared()
+        shared = self.chains()
         if not shared:  # no peer on any line: nothing to read, nothing to push
             # and once one is pinned, every chain is looked at
             self._behind, self._retry_at, self._last_pos = False, None, -1
@@ -212,9 +228,9 @@ class Federation:
         heads = self.store.heads()  # ours to push; the peers' to say how far we hold them
         cursors = self.peers.cursors()
         delivered, behind, retry_at = 0, False, None
-        for peer, state in shared:
-            head = heads.get((state.line.id, self.party))
-            key = (peer.party, state.line.id, self.party)
+        for peer, state, chain in shared:
+            head = heads.get((state.line.id, chain))
+            key = (peer.party, state.line.id, chain)
             cursor = cursors.get(key)
             acked = cursor.acked_seq if cursor else 0
             if head is None or head.seq <= acked:
@@ -233,7 +249,7 @@ class Federation:
                 if (
                     mailed is not None
                     and head.seq > mailed[0]
-                    and not self.store.only_receipts_after(state.line.id, self.party, mailed[0])
+                    and not self.store.only_receipts_after(state.line.id, chain, mailed[0])
                 ):
                     # HTTPS is failing and waits for its retry: what is new goes by mail now
                     # (receipts alone wait: the answers by mail carried them)
@@ -263,7 +279,10 @@ class Federation:
         back in the answers to the peer's pushes already, and the peer says how far it
         holds our chain when it next pushes, so they are pushed only once
         ``timing.receipt_grace`` has passed without that. Receipts of events this node
-        pulled went back in no answer: they are due at once."""
+        pulled went back in no answer: they are due at once, as are those of a chain
+        this node relays (its author's node got them in no answer)."""
+        if key[2] != self.party:
+            return None
         if not self.store.only_receipts_after(line, self.party, acked):
             self._receipts_since.pop(key, None)
             return None
@@ -282,9 +301,10 @@ class Federation:
         held: ChainHead | None = None,
     ) -> int:
         size = self._batch.get(key, self.timing.batch)
-        events = self.store.chain_bytes(line, self.party, acked, size)
+        chain = key[2]  # ours, or on a line this node mediates another party's
+        events = self.store.chain_bytes(line, chain, acked, size)
         try:
-            answer = self.client(peer).push(line, self.party, events, held)
+            answer = self.client(peer).push(line, chain, events, held)
             if self.latency is not None:
                 self.latency.labels(peer=peer.party).observe(answer.rtt)
         except PeerUnavailable as exc:
@@ -301,9 +321,13 @@ class Federation:
             self._batch[key] = size // 2
             return 0
         head = head_of(data.get("head"))
-        if head.seq and self._ours_at(line, head.seq) != head.id:
-            halt = RollbackGuard(self.writer, self.peers).after_push(
-                self.client(peer), line, self.party, head
+        if head.seq and self._held_at(line, chain, head.seq) != head.id:
+            halt = (
+                RollbackGuard(self.writer, self.peers).after_push(
+                    self.client(peer), line, self.party, head
+                )
+                if chain == self.party
+                else None
             )
             self._failed(
                 key,
@@ -348,8 +372,8 @@ class Federation:
         """Mail the events of our chain on ``line`` that ``peer`` lacks, unless they went
         by mail less than :data:`MAIL_RESEND` ago; how many were sent (0 when the node or
         the peer has no e-mail path, or the mail server did not take them)."""
-        if self.mail is None or not peer.mail:
-            return 0
+        if self.mail is None or not peer.mail or key[2] != self.party:
+            return 0  # (a chain this node relays waits for HTTPS)
         tick = self.monotonic()
         last = self._mailed.get(key)
         start = acked
@@ -393,8 +417,8 @@ class Federation:
         self._due[key] = tick + left
         return self._due[key]
 
-    def _ours_at(self, line: str, seq: int) -> str | None:
-        events = self.store.chain(line, self.party, seq - 1, 1)
+    def _held_at(self, line: str, chain: str, seq: int) -> str | None:
+        events = self.store.chain(line, chain, seq - 1, 1)
         return events[0].id if events and events[0].seq == seq else None
 
     def _failed(self, key: tuple[str, str, str], error: str, failures: int) -> None:
@@ -458,7 +482,10 @@ class Federation:
         RollbackGuard(self.writer, self.peers).observe(client, theirs)  # halts our chains
         ours = self.store.heads()
         for (line, party), head in sorted(theirs.items()):
-            if party == peer.party and head.seq > ours.get((line, party), ChainHead()).seq:
+            theirs_to_give = party == peer.party or (
+                party != self.party and self.receiver.carries(peer.party, line, party)
+            )  # the peer's own chains, and on a line it mediates the other parties'
+            if theirs_to_give and head.seq > ours.get((line, party), ChainHead()).seq:
                 self._pull(client, line, party, ours.get((line, party), ChainHead()), head)
         for key, cursor in self.peers.cursors().items():
             if key[0] != peer.party or key[2] != self.party:

@@ -53,15 +53,15 @@ class Agreements:
     def of_line(self, line_id: str) -> list[Agreement]:
         """The agreements of a line, in the order proposed."""
         state = self.store.line(line_id.lower())
-        return agreements_of(self.store.events(state.line.id, kinds=KINDS), state.line.parties)
+        return agreements_of(self.store.events(state.line.id, kinds=KINDS), state.line.acting)
 
     def all(self) -> list[tuple[Agreement, tuple[str, ...]]]:
         """Every agreement on this node's lines, with the parties of its line."""
         return [
-            (found, state.line.parties)
+            (found, state.line.acting)
             for state in self.store.lines(self.party)
             for found in agreements_of(
-                self.store.events(state.line.id, kinds=KINDS), state.line.parties
+                self.store.events(state.line.id, kinds=KINDS), state.line.acting
             )
         ]
 
@@ -81,7 +81,7 @@ class Agreements:
         state = self.store.line(line_id.lower())
         moment = now or self.writer.now()
         return [
-            a for a in self.of_line(line_id) if a.state(state.line.parties, moment) == "in force"
+            a for a in self.of_line(line_id) if a.state(state.line.acting, moment) == "in force"
         ]
 
     def lead_times(
@@ -122,7 +122,7 @@ class Agreements:
         """Sign the termination of an agreement: it ends once every party has."""
         state, who = self._line_and_party(line_id, party)
         found = self.find(state.line.id, ident)
-        if not found.agreed(state.line.parties):
+        if not found.agreed(state.line.acting):
             raise PolicyRefused(
                 f"agreement {found.id[:12]} is not signed by every party: nothing to terminate"
             )
@@ -134,7 +134,7 @@ class Agreements:
     def _line_and_party(self, line_id: str, party: str | None) -> tuple[LineState, str]:
         state = self.store.line(line_id.lower())
         who = parse_party_id(party) if party else self.party
-        if who not in state.line.parties:
+        if who not in state.line.acting:
             raise InvalidInput("party", f"{who} is not a party of line {state.line.id}")
         if who not in self.directory.hosted():
             raise Refused(f"{who} is not hosted on this node: its own node signs for it")

@@ -106,14 +106,14 @@ class Catalogues:
         on the line. It is in force once every party of the line has adopted the same."""
         state = self.store.line(line_id)
         who = parse_party_id(party) if party else self.party
-        if who not in state.line.parties:
+        if who not in state.line.acting:
             raise InvalidInput("party", f"{who} is not a party of line {state.line.id}")
         if who not in self.directory.hosted():
             raise Refused(f"{who} is not hosted on this node: its own node adopts for it")
-        catalogue = self.get(ident, state.line.parties)
+        catalogue = self.get(ident, state.line.acting)
         unwritten = {
             p: lang
-            for p, lang in self.languages(state.line.parties).items()
+            for p, lang in self.languages(state.line.acting).items()
             if not writes(catalogue.languages, lang)
         }
         if unwritten:
@@ -150,7 +150,7 @@ class Catalogues:
         what each party has adopted, when they differ or one has adopted none."""
         state = self.store.line(line_id)
         latest = self.adoptions(state.line.id)
-        missing = [p for p in state.line.parties if p not in latest]
+        missing = [p for p in state.line.acting if p not in latest]
         if missing:
             raise PolicyRefused(
                 f"no catalogue is in force on line {state.line.id}: "
@@ -158,9 +158,9 @@ class Catalogues:
                 + " has adopted none",
                 hint=f"each party adopts one: hotline catalogue adopt {state.line.id} starter",
             )
-        ids = {latest[p] for p in state.line.parties}
+        ids = {latest[p] for p in state.line.acting}
         if len(ids) > 1:
-            parts = "; ".join(f"{p} has {self._label(latest[p])}" for p in state.line.parties)
+            parts = "; ".join(f"{p} has {self._label(latest[p])}" for p in state.line.acting)
             raise PolicyRefused(
                 f"catalogue version mismatch on line {state.line.id}: {parts}",
                 hint="the parties adopt the same version before coded messages can be sent",

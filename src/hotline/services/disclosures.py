@@ -76,7 +76,7 @@ class Disclosures:
                 )
             disclosed.append(("ack", min(acks, key=lambda a: a.seq)))
         if with_receipt:
-            receipts = self._receipts(event)
+            receipts = list(self.store.first_receipts(event).values())
             if not receipts:
                 raise NotFound(
                     "receipt", event.id[:12], hint="the record holds no receipt of it yet"
@@ -172,20 +172,6 @@ class Disclosures:
         if event.party in self.store.hosted_parties():
             return True
         return self.checkpoints.trees.covering(event.line, event.party, event.seq) is not None
-
-    def _receipts(self, event: Event) -> list[Event]:
-        """The first receipt of ``event`` by each other party of its line."""
-        first: dict[str, Event] = {}
-        for r in self.store.events_on([event.line], [EventKind.RECEIPT.value]):
-            content = r.content
-            if (
-                r.party != event.party
-                and content.get("of") == event.party
-                and int(content.get("upto_seq", 0)) >= event.seq
-                and (r.party not in first or r.seq < first[r.party].seq)
-            ):
-                first[r.party] = r
-        return list(first.values())
 
     def _covering(self, event: Event) -> StoredCheckpoint:
         """The earliest cosigned checkpoint of the event's chain that covers it; one is

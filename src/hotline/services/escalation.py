@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from hotline.domain.addressing import awaited
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.contact import ANSWERS, CONTACT_KINDS, ContactStatus, fold, reason_content
 from hotline.domain.crypto import b64encode
@@ -78,14 +79,6 @@ class PolicyView:
     format: str
     default: bool
     updated_at: str | None
-
-
-def awaited(message: Event, line: Line) -> frozenset[str]:
-    """The parties whose acknowledgement a message waits for: its addressees' parties,
-    or every other party of the line."""
-    to = message.content.get("to") or []
-    parties = {party_of(p) for p in to} - {message.party}
-    return frozenset(parties or line.other_parties(message.party))
 
 
 class Escalations:
@@ -493,6 +486,7 @@ class Escalations:
             "cycle": due.cycle,
             "due": format_time(due.due),
             "reason": self._reason(due, message, state, waiting),
+            "waiting": sorted(waiting),  # the parties it was done for
         }
         if due.action is Action.RESEND:
             return self._append(tx, state.line, due.party, escalation_content(**common))

@@ -55,10 +55,10 @@ class Evidence:
                 return known
         found: dict[str, tuple[int, str]] = {}
         for state in self.writer.store.lines(self.party):
-            if state.status is not LineStatus.ACTIVE:
+            if state.status is not LineStatus.ACTIVE or state.line.silent(self.party):
                 continue
             rank = PREFERRED.index(state.line.kind) if state.line.kind in PREFERRED else 9
-            for other in state.line.parties:
+            for other in state.line.acting:
                 if other != self.party and (other not in found or rank < found[other][0]):
                     found[other] = (rank, state.line.id)
         lines = {party: line for party, (_, line) in found.items()}

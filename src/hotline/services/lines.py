@@ -46,6 +46,8 @@ class Lines:
         by: str | None = None,
         proofs: ProofTerms | None = None,
         roll_calls: Iterable[str] = (),
+        observers: Iterable[str] = (),
+        mediator: str | None = None,
     ) -> LineState:
         """Propose a line's terms, signed by ``by``'s node (default: this node's party).
 
@@ -62,6 +64,8 @@ class Lines:
             contact_window=contact_window,
             proofs=proofs,
             roll_calls=roll_calls,
+            observers=observers,
+            mediator=mediator,
         )
         proposer = parse_party_id(by) if by else self.own_party
         known = {p.id for p in self.store.principals()}

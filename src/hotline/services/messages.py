@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from hotline.domain.addressing import MatrixRow, Role, ack_matrix, check_addressees
+from hotline.domain.clock import format_time
 from hotline.domain.errors import (
     AlreadyAcknowledged,
     InvalidInput,
@@ -47,6 +50,34 @@ class InboxItem:
         return (self.deadline - now).total_seconds()
 
 
+@dataclass(frozen=True)
+class Matrix:
+    """A message's acknowledgement matrix (see :mod:`hotline.domain.addressing`)."""
+
+    message: Event
+    line: LineState
+    deadline: datetime
+    rows: list[MatrixRow]
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.message.content
+        return {
+            "message": self.message.id,
+            "line": self.line.line.id,
+            "from": self.message.author,
+            "number": c.get("number"),
+            "precedence": c.get("precedence"),
+            "subject": c.get("subject"),
+            "sent": format_time(self.message.ts),
+            "deadline": format_time(self.deadline),
+            "owed": sum(1 for r in self.rows if r.role is Role.TO),
+            "acknowledged": sum(
+                1 for r in self.rows if r.role is Role.TO and r.acked_at is not None
+            ),
+            "parties": [r.to_json() for r in self.rows],
+        }
+
+
 def deadline_of(message: Event, line: LineState) -> datetime:
     """When the acknowledgement of ``message`` falls due under its line's policy."""
     return message.counted_from + line.line.policy.deadline(
@@ -84,10 +115,7 @@ class Messages:
         for draft in drafts:
             content = draft.content()
             check_send(state.line, author, draft.kind, draft.precedence, draft.body, other_lines())
-            for addressee in content["to"]:
-                check_member(state.line, addressee)
-                if party_of(addressee) == party:
-                    raise InvalidInput("to", f"{addressee} is of the sender's own party")
+            check_addressees(state.line, author, content["to"], content.get("info", ()))
             if content["refs"]:
                 found = self.store.resolve(content["refs"])
                 for ref in content["refs"]:
@@ -95,15 +123,23 @@ class Messages:
                         raise NotFound("event", ref, hint="--ref names an event on the record")
             contents.append(content)
         hosted = self.store.hosted_among(state.line.parties)
-        return self.writer.transact(
-            lambda tx: [
+
+        def record(tx: WriteTx) -> list[Event]:
+            head = tx.head(state.line.id, party)
+            sent = tx.count_kind(state.line.id, party, EventKind.MESSAGE.value, 0, head.seq + 1)
+            return [
                 self.writer.append(
-                    tx, state.line, EventKind.MESSAGE, author, content, hosted=hosted
+                    tx,
+                    state.line,
+                    EventKind.MESSAGE,
+                    author,
+                    {**content, "number": sent + i},  # the sender's message number
+                    hosted=hosted,
                 )
-                for content in contents
-            ],
-            state.line.id,
-        )
+                for i, content in enumerate(contents, start=1)
+            ]
+
+        return self.writer.transact(record, state.line.id)
 
     def ack(
         self,
@@ -194,6 +230,24 @@ class Messages:
             items = [i for i in items if i.ack is None]
         items.sort(key=lambda i: (i.ack is not None, i.precedence.rank, i.deadline))
         return items
+
+    def matrix(self, event_ref: str, now: datetime | None = None) -> Matrix:
+        """Who of a message's line owes it an acknowledgement, holds it, acknowledged it
+        and when, and what the sender's node did about those missing."""
+        message = self.store.event(event_ref)
+        if message.kind != EventKind.MESSAGE:
+            raise InvalidInput("event", f"{message.id[:12]} is a {message.kind}, not a message")
+        state = self.store.line(message.line)
+        escalations = self.store.referring([message.id], [EventKind.ESCALATION.value])
+        deadline, rows = ack_matrix(
+            message,
+            state.line,
+            self.store.first_receipts(message),
+            [a for a in self.store.acks_of([message.id]) if a.content.get("ref") == message.id],
+            escalations,
+            now or self.writer.now(),
+        )
+        return Matrix(message, state, deadline, rows)
 
     def log(self, line_id: str) -> tuple[LineState, list[Event]]:
         state = self.store.line(line_id)

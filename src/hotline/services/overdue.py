@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from hotline.domain.addressing import awaited
 from hotline.domain.clock import format_time
 from hotline.domain.contact import ContactStatus
 from hotline.domain.events import Event, EventKind
 from hotline.domain.precedence import Precedence
 from hotline.services.contacts import Contacts
-from hotline.services.escalation import awaited
 from hotline.storage.store import Store
 
 

@@ -59,6 +59,18 @@ NODE_KINDS = frozenset(
     }
 )
 
+#: What a party that only receives on a line (an observer, the mediator) may write there.
+SILENT_KINDS = frozenset(
+    {
+        EventKind.RECEIPT,
+        EventKind.LINE_PROPOSE,
+        EventKind.LINE_ACCEPT,
+        EventKind.LINKTEST,
+        EventKind.KEY_ROTATE,
+        EventKind.NODE_ROTATE,
+    }
+)
+
 
 class PeerEvents:
     """The checks by kind of the events a peer sends, for the node of ``own``."""
@@ -76,6 +88,29 @@ class PeerEvents:
         self.skew = skew
         self.library = library
         self._keys = keys
+        # (line, party) -> (seq, number) of the last message whose number was checked
+        self._numbers: dict[tuple[str, str], tuple[int, int]] = {}
+
+    def _check_number(self, tx: WriteTx, event: Event, number: Any) -> None:
+        """A message's number is one more than the number of messages before it on its
+        chain (a message without one, as written before numbers were, is let be)."""
+        key = (event.line, event.party)
+        if number is None:
+            self._numbers.pop(key, None)
+            return
+        seen = self._numbers.get(key)
+        if seen is not None and seen[0] < event.seq:
+            after, before = seen
+        else:
+            after, before = 0, 0
+        expected = before + 1 + tx.count_kind(*key, EventKind.MESSAGE.value, after, event.seq)
+        if number != expected:
+            raise RequestRefused(
+                "malformed",
+                f"{event.party}'s message at seq {event.seq} is numbered {number}, "
+                f"but it is its message number {expected} on line {event.line}",
+            )
+        self._numbers[key] = (event.seq, expected)
 
     @staticmethod
     def _line(tx: WriteTx, line_id: str, states: dict[str, LineState]) -> LineState:
@@ -105,11 +140,17 @@ class PeerEvents:
             raise RequestRefused(
                 "not a party", f"line {event.line} is not between {event.party} and {self.own}"
             )
+        if state.line.silent(event.party) and kind not in SILENT_KINDS:
+            raise RequestRefused(
+                "policy",
+                f"{event.party} only receives on line {event.line}: it cannot write a {kind}",
+            )
         content: Any = event.content
         if kind == EventKind.MESSAGE:
             if state.status is not LineStatus.ACTIVE:
                 raise RequestRefused("line not active", f"line {event.line} is not active")
             check_message(state.line, event, _lines_of(tx, event.author))
+            self._check_number(tx, event, content.get("number"))
             if "coded" in content:
                 self._check_coded(tx, state.line, event, content["coded"])
             intent = content.get("intent")
@@ -180,7 +221,7 @@ class PeerEvents:
         its slots must be of their types."""
         adopts = tx.events_of(line.id, [EventKind.CATALOGUE_ADOPT.value])
         used = str(block["catalogue"])
-        if used not in ever_agreed(adopts, line.parties):
+        if used not in ever_agreed(adopts, line.acting):
             ours = adoptions_of(adopts).get(self.own)
             raise RequestRefused(
                 "catalogue",
@@ -350,7 +391,7 @@ class PeerEvents:
                 for s in tx.events_of(event.line, [EventKind.AGREEMENT_SIGN.value])
                 if s.content.get("ref") == content.get("ref")
             }
-            if not set(state.line.parties) <= signed:
+            if not set(state.line.acting) <= signed:
                 raise RequestRefused("policy", "an agreement not signed by every party ends not")
 
     def _check_rollcall(self, tx: WriteTx, line: Line, event: Event, content: Any) -> None:
@@ -359,13 +400,13 @@ class PeerEvents:
         if not line.roll_calls:
             raise RequestRefused("policy", f"line {line.id} has no roll calls in its terms")
         if event.kind == EventKind.ROLLCALL:
-            if content.get("to") not in line.other_parties(event.party):
+            if content.get("to") not in [p for p in line.acting if p != event.party]:
                 raise RequestRefused("malformed", "a roll call asks another party of the line")
             try:
                 at = parse_time(str(content.get("at")))
             except InvalidInput as exc:
                 raise RequestRefused("malformed", f"roll call time: {exc.message}") from exc
-            if scheduled_asker(line.roll_calls, line.parties, at) != event.party:
+            if scheduled_asker(line.roll_calls, line.acting, at) != event.party:
                 raise RequestRefused(
                     "policy", f"{event.party} asks no roll call at {content.get('at')} on {line.id}"
                 )

@@ -13,10 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from hotline.domain.canonical import digest
 from hotline.domain.clock import format_time
-from hotline.domain.errors import RequestRefused
+from hotline.domain.errors import HotlineError, NotFound, RequestRefused
 from hotline.domain.events import Event, EventKind
 from hotline.domain.intake import check_content, check_time
 from hotline.domain.ledger import ChainHead, Placement, place, receipt_content
@@ -121,7 +122,7 @@ class Receiver:
         ``nonce``: the nonce of the request that carried it, recorded in the same commit
         as the events. Raises RequestRefused ("replay") when it was used before.
         ``checked``: what :meth:`check` found of ``items``, when it was asked before."""
-        if party != sender:
+        if party != sender and not self.carries(sender, line_id, party, items):
             wrong = RequestRefused("wrong chain", f"{sender} pushed {party}'s chain")
             self._record(sender, wrong, line_id, party, items[0] if items else None)
             return BatchResult(0, 0, ChainHead(), None, False, wrong)
@@ -165,7 +166,27 @@ class Receiver:
         """Each of ``items`` read and its signature checked, as :meth:`accept` needs them:
         a batch can be checked while the one before it is stored. Stores nothing."""
         held = partial(self.store.chain_bytes, line_id, party)
-        return check_batch(items, self._keys, sender, held, self._heads.get((line_id, party)))
+        owner = party if self.carries(sender, line_id, party, items) else sender
+        return check_batch(items, self._keys, owner, held, self._heads.get((line_id, party)))
+
+    def carries(
+        self, sender: str, line_id: str, party: str, items: Sequence[tuple[bytes, bytes]] = ()
+    ) -> bool:
+        """Whether ``sender``'s node may deliver ``party``'s chain of ``line_id``: its
+        own, or any party's when it is the mediator of that line (it relays what the
+        authors signed; an altered event does not verify, and is refused as any other).
+        A line new here is the one whose proposal opens ``items``: it is checked as any
+        proposal is, signed by its proposer's node."""
+        if sender == party:
+            return True
+        try:
+            terms = self.store.line(line_id).line.terms()
+        except NotFound:
+            terms = _proposed_terms(items[0]) if items else None
+        if not isinstance(terms, dict):
+            return False
+        parties = terms.get("parties")
+        return terms.get("mediator") == sender and isinstance(parties, list) and party in parties
 
     def note_held(
         self, sender: str, line_id: str, seq: int, event_id: str, after: int = 0
@@ -315,6 +336,17 @@ class Receiver:
             raw=raw,
             sig=sig,
         )
+
+
+def _proposed_terms(item: tuple[bytes, bytes]) -> Any:
+    """The terms a line's proposal carries, if ``item`` reads as one (checked later)."""
+    try:
+        event = Event.from_raw(*item)
+    except HotlineError:
+        return None
+    if event.kind != EventKind.LINE_PROPOSE or not isinstance(event.content, dict):
+        return None
+    return event.content.get("terms")
 
 
 def _seq(event: Event | None) -> int | None:

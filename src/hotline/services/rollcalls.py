@@ -124,8 +124,8 @@ class RollCalls:
         hosted = self.directory.hosted()
         for state in self.lines():
             line = state.line
-            for at in due(line.roll_calls, line.parties, self.party, now, self.window):
-                for to in line.other_parties(self.party):
+            for at in due(line.roll_calls, line.acting, self.party, now, self.window):
+                for to in [p for p in line.acting if p != self.party]:
                     content = {
                         "at": format_time(at),
                         "window_s": int(self.window.total_seconds()),
@@ -226,7 +226,7 @@ class RollCalls:
         """The roll calls scheduled in ``month`` (YYYY-MM) that ``party`` was asked on
         the line, counted."""
         state = self.store.line(line_id)
-        if party not in state.line.parties:
+        if party not in state.line.acting:
             raise InvalidInput("party", f"{party} is not a party of line {state.line.id}")
         start, _ = month_of(month)
         return tally(

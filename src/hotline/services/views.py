@@ -69,6 +69,8 @@ def line_json(s: LineState) -> dict[str, Any]:
         "principals": list(s.line.policy.principals),
         "kinds": sorted(k.value for k in s.line.policy.kinds),
         "deadlines": s.line.policy.to_json()["deadlines"],
+        "observers": list(s.line.observers),
+        "mediator": s.line.mediator,
     }
 
 

@@ -321,6 +321,31 @@ class Store:
                 )
             ]
 
+    def first_receipts(self, event: Event) -> dict[str, Event]:
+        """The first receipt of ``event`` by each other party of its line: the earliest
+        of its receipts of that chain up to ``event.seq`` or further."""
+        query = (
+            sa.select(events.c.raw, events.c.sig, events.c.received_at)
+            .where(
+                events.c.line == event.line,
+                events.c.kind == "receipt",
+                events.c.party != event.party,
+            )
+            .order_by(events.c.pos)
+        )
+        first: dict[str, Event] = {}
+        with self._read() as c:
+            for row in c.execute(query):
+                r = event_of(row)
+                content = r.content
+                if (
+                    content.get("of") == event.party
+                    and int(content.get("upto_seq", 0)) >= event.seq
+                    and (r.party not in first or r.seq < first[r.party].seq)
+                ):
+                    first[r.party] = r
+        return first
+
     @property
     def late_positions(self) -> int:
         """How far back a reader of events by position must look again. On PostgreSQL a

@@ -422,6 +422,22 @@ class WriteTx:
             return head.id
         return self._hot.id_at(line, party, seq)
 
+    def count_kind(self, line: str, party: str, kind: str, after: int, before: int) -> int:
+        """How many of (line, party)'s events ``after < seq < before`` are of ``kind``
+        (a range of the chain's index: short when ``after`` is near ``before``)."""
+        found = self._c.execute(
+            sa.select(sa.func.count())
+            .select_from(events)
+            .where(
+                events.c.line == line,
+                events.c.party == party,
+                events.c.seq > after,
+                events.c.seq < before,
+                events.c.kind == kind,
+            )
+        ).scalar_one()
+        return int(found)
+
     def bodies(self, line: str, party: str, after: int, upto: int) -> list[bytes]:
         """The canonical bodies of (line, party)'s events ``after < seq <= upto``, in order."""
         rows = self._c.execute(

@@ -119,6 +119,39 @@ class Line(Answer):
     principals: list[str]
     kinds: list[str]
     deadlines: dict[str, Any]
+    observers: list[str] = Field(
+        default_factory=list, description="parties that receive and verify, but write nothing"
+    )
+    mediator: str | None = Field(
+        default=None, description="the party whose node carries the line between the others"
+    )
+
+
+class MatrixRow(Answer):
+    party: str
+    role: str = Field(description="to (owes an acknowledgement), info, observer or mediator")
+    standing: str = Field(description="acknowledged, waiting, overdue, received or sent")
+    received_at: str | None = Field(description="the time in the party's signed receipt")
+    acked_by: str | None
+    acked_at: str | None
+    reply: str | None
+    escalations: list[str] = Field(
+        description="what the sender's node did while this party's answer was missing"
+    )
+
+
+class AckMatrix(Answer):
+    message: str
+    line: str
+    from_: str = FROM
+    number: int | None = Field(description="the sender's message number on the line")
+    precedence: str | None
+    subject: str | None
+    sent: str
+    deadline: str
+    owed: int = Field(description="how many parties owe an acknowledgement")
+    acknowledged: int = Field(description="how many of them acknowledged")
+    parties: list[MatrixRow]
 
 
 class Slot(Answer):

@@ -1,0 +1,328 @@
+"""Lines of many parties: five nodes (US, RU, UA write; OSCE observes; UN writes on the
+network and mediates between RU and UA, who do not reach each other directly).
+
+- a notification to all on the network, acknowledged by two of three, the third
+  escalated, as the acknowledgement matrix shows on the sender's node;
+- desks informed owe no acknowledgement; messages are numbered per sender;
+- the observer holds and verifies every chain, and cannot write: not through its node's
+  services, and not by pushing a signed message of its own to a peer;
+- a mediated FLASH reaches the other party through the mediator, whose alteration of it
+  is refused where it arrives; the acknowledgement comes back the same way, and the
+  mediator's record shows what it carried and when.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from hotline.domain.addressing import Role, Standing
+from hotline.domain.errors import InvalidInput, PolicyRefused
+from hotline.domain.events import EventKind, sign_event
+from hotline.domain.message import MessageDraft
+from hotline.domain.policy import LineKind, MessageKind
+from hotline.domain.precedence import Precedence
+from hotline.services.verification import verify_store
+from tests.conftest import FakeClock
+from tests.federation.mesh import Mesh, make_mesh
+
+NETWORK = "risk-reduction-network"
+MEDIATED = "ru-ua-tripartite"
+
+PARTIES = [
+    ("US", "United States", [("US/NRRC", "watch_officer"), ("US/SECDEF", "leader")]),
+    ("RU", "Russian Federation", [("RU/NRRC", "watch_officer")]),
+    ("UA", "Ukraine", [("UA/GS-OPS", "watch_officer")]),
+    ("OSCE", "OSCE Conflict Prevention Centre", [("OSCE/CPC", "auditor")]),
+    ("UN", "United Nations", [("UN/DPO-OPS", "watch_officer")]),
+]
+
+
+def note(subject: str, *, to: tuple[str, ...] = (), info: tuple[str, ...] = ()) -> MessageDraft:
+    return MessageDraft(
+        kind=MessageKind.NOTIFICATION,
+        precedence=Precedence.PRIORITY,
+        subject=subject,
+        body="Air exercise in the announced area, 06:00-18:00 UTC.",
+        to=to,
+        info=info,
+    )
+
+
+def flash(subject: str) -> MessageDraft:
+    return MessageDraft(
+        kind=MessageKind.WARNING,
+        precedence=Precedence.FLASH,
+        subject=subject,
+        body="Missile impact near the border: not directed at you.",
+    )
+
+
+@pytest.fixture
+def mesh(tmp_path: Path, clock: FakeClock) -> Iterator[Mesh]:
+    made = make_mesh(tmp_path, clock, PARTIES)
+    us, ru = made.nodes["US"], made.nodes["RU"]
+    us.lines.propose(
+        line_id=NETWORK,
+        kind=LineKind.DECONFLICTION,
+        title="risk reduction network",
+        members=["US/NRRC", "RU/NRRC", "UA/GS-OPS", "UN/DPO-OPS", "OSCE/CPC"],
+        observers=["OSCE"],
+    )
+    ru.lines.propose(
+        line_id=MEDIATED,
+        kind=LineKind.DECONFLICTION,
+        title="tripartite line",
+        members=["RU/NRRC", "UA/GS-OPS", "UN/DPO-OPS"],
+        mediator="UN",
+    )
+    made.settle()
+    for party in ("RU", "UA", "UN", "OSCE"):
+        made.nodes[party].lines.accept(NETWORK, party)
+    for party in ("UA", "UN"):
+        made.nodes[party].lines.accept(MEDIATED, party)
+    made.settle()
+    yield made
+    made.close()
+
+
+def test_every_node_holds_both_lines_active(mesh: Mesh) -> None:
+    for party, node in mesh.nodes.items():
+        assert node.store.line(NETWORK).status.value == "active", party
+    for party in ("RU", "UA", "UN"):
+        state = mesh.nodes[party].store.line(MEDIATED)
+        assert state.status.value == "active", party
+        assert state.line.mediator == "UN"
+    # RU's and UA's nodes never spoke of the mediated line to each other: the UN carried it
+    for a, b in (("RU", "ua.test"), ("UA", "ru.test")):
+        direct = [r for r in mesh.nets[a].requests if r.url.host == b]
+        assert direct  # (they do on the network line)
+        assert all(MEDIATED.encode() not in r.content + r.url.query for r in direct)
+
+
+def test_a_notification_to_all_acknowledged_by_two_of_three_the_third_escalated(
+    mesh: Mesh,
+) -> None:
+    us = mesh.nodes["US"]
+    sent = us.messages.send(NETWORK, "US/NRRC", note("Exercise CANDLE"))
+    mesh.settle()
+    for party in ("RU", "UA", "UN", "OSCE"):  # everyone holds it, the observer too
+        assert mesh.nodes[party].store.event(sent.id).sig == sent.sig
+    mesh.nodes["RU"].messages.ack(sent.id, "RU/NRRC")
+    mesh.nodes["UA"].messages.ack(sent.id, "UA/GS-OPS")
+    mesh.settle()
+
+    matrix = us.messages.matrix(sent.id)
+    rows = {r.party: r for r in matrix.rows}
+    assert [r.party for r in matrix.rows] == ["RU", "UA", "UN", "OSCE"]  # owing first
+    assert {p: rows[p].role for p in rows} == {
+        "RU": Role.TO,
+        "UA": Role.TO,
+        "UN": Role.TO,
+        "OSCE": Role.OBSERVER,
+    }
+    assert rows["RU"].standing is Standing.ACKNOWLEDGED and rows["RU"].acked_by == "RU/NRRC"
+    assert rows["UA"].standing is Standing.ACKNOWLEDGED
+    assert rows["UN"].standing is Standing.WAITING
+    assert rows["OSCE"].standing is Standing.RECEIVED  # its node signed a receipt
+    assert all(rows[p].received_at is not None for p in rows)
+
+    # past the deadline, the escalation engine acts for the one missing party only
+    mesh.clock.advance(hours=3, minutes=1)
+    done = us.escalations.tick()
+    assert done and all(e.content["waiting"] == ["UN"] for e in done)
+    assert "not acknowledged by UN;" in done[0].content["reason"]
+    matrix = us.messages.matrix(sent.id)
+    rows = {r.party: r for r in matrix.rows}
+    assert rows["UN"].standing is Standing.OVERDUE
+    assert rows["UN"].escalations == ("resend",)
+    assert rows["RU"].escalations == ()
+    data = matrix.to_json()
+    assert (data["owed"], data["acknowledged"]) == (3, 2)
+
+    # the UN acknowledges at last: the matrix closes, the engine stops
+    mesh.settle()
+    mesh.nodes["UN"].messages.ack(sent.id, "UN/DPO-OPS")
+    mesh.settle()
+    assert us.messages.matrix(sent.id).to_json()["acknowledged"] == 3
+    stop = us.escalations.tick()
+    assert [e.content["action"] for e in stop] == ["stop"]
+
+
+def test_desks_informed_owe_nothing_and_messages_are_numbered_per_sender(mesh: Mesh) -> None:
+    us, ru = mesh.nodes["US"], mesh.nodes["RU"]
+    first = us.messages.send(NETWORK, "US/NRRC", note("one", info=("UN/DPO-OPS",)))
+    second = us.messages.send(NETWORK, "US/NRRC", note("two", to=("RU/NRRC",)))
+    mesh.settle()
+    answer = ru.messages.send(
+        NETWORK,
+        "RU/NRRC",
+        MessageDraft(
+            kind=MessageKind.RESPONSE,
+            precedence=Precedence.PRIORITY,
+            subject="re two",
+            body="Noted.",
+            refs=(second.id,),
+        ),
+    )
+    mesh.settle()
+    assert [first.content["number"], second.content["number"]] == [1, 2]
+    assert answer.content["number"] == 1  # each sender numbers its own
+    held = mesh.nodes["UA"].store.event(second.id)
+    assert held.content["number"] == 2
+
+    rows = {r.party: r for r in us.messages.matrix(first.id).rows}
+    assert rows["UN"].role is Role.INFO and rows["UA"].role is Role.TO
+    rows = {r.party: r for r in us.messages.matrix(second.id).rows}
+    assert [p for p, r in rows.items() if r.role is Role.TO] == ["RU"]
+    assert rows["UA"].role is Role.INFO and rows["UA"].standing is Standing.RECEIVED
+
+    with pytest.raises(InvalidInput, match="only receives"):
+        us.messages.send(NETWORK, "US/NRRC", note("to the observer", to=("OSCE/CPC",)))
+    with pytest.raises(InvalidInput, match="named twice"):
+        us.messages.send(NETWORK, "US/NRRC", note("twice", to=("RU/NRRC",), info=("RU/NRRC",)))
+
+
+def test_a_message_numbered_out_of_turn_is_refused(mesh: Mesh) -> None:
+    us, ru = mesh.nodes["US"], mesh.nodes["RU"]
+    head = us.store.heads()[(NETWORK, "US")]
+    content = {**note("skipped a number").content(), "number": 5}
+    forged = sign_event(
+        line=NETWORK,
+        party="US",
+        seq=head.seq + 1,
+        prev=head.id,
+        kind=EventKind.MESSAGE,
+        author="US/NRRC",
+        key=us.writer.key("US/NRRC"),
+        ts=mesh.clock.now(),
+        content=content,
+    )
+    answer = mesh.feds["US"].client(us.peers.peer("RU")).push(NETWORK, "US", [forged])
+    assert answer.status == 422
+    assert "numbered 5" in answer.data["detail"]
+    assert ru.store.heads()[(NETWORK, "US")].seq == head.seq
+
+
+def test_the_observer_verifies_everything_and_cannot_write(mesh: Mesh) -> None:
+    us, osce = mesh.nodes["US"], mesh.nodes["OSCE"]
+    sent = us.messages.send(NETWORK, "US/NRRC", note("watched"))
+    mesh.settle()
+    mesh.nodes["RU"].messages.ack(sent.id, "RU/NRRC")
+    mesh.settle()
+    report = verify_store(osce.store)
+    assert report.ok, report.problems
+    chains = {party for line, party in report.chains if line == NETWORK}
+    assert {"US", "RU", "OSCE"} <= chains
+    assert osce.store.event(sent.id).sig == sent.sig
+
+    with pytest.raises(PolicyRefused, match="observer on line"):
+        osce.messages.send(NETWORK, "OSCE/CPC", note("an observer speaks"))
+    with pytest.raises(PolicyRefused, match="observer"):
+        osce.messages.ack(sent.id, "OSCE/CPC")
+
+    # signed by its own desk and pushed by its own node: refused, and on record
+    head = osce.store.heads()[(NETWORK, "OSCE")]
+    forged = sign_event(
+        line=NETWORK,
+        party="OSCE",
+        seq=head.seq + 1,
+        prev=head.id,
+        kind=EventKind.MESSAGE,
+        author="OSCE/CPC",
+        key=osce.writer.key("OSCE/CPC"),
+        ts=mesh.clock.now(),
+        content=note("an observer speaks").content(),
+    )
+    before = us.peers.count_rejections()
+    answer = mesh.feds["OSCE"].client(osce.peers.peer("US")).push(NETWORK, "OSCE", [forged])
+    assert answer.status == 422
+    assert "only receives" in answer.data["detail"]
+    assert us.peers.count_rejections() == before + 1
+    assert forged.id not in {e.id for e in us.store.events(NETWORK)}
+
+
+def test_a_mediated_flash_arrives_unaltered_and_its_ack_comes_back(mesh: Mesh) -> None:
+    ru, ua, un = mesh.nodes["RU"], mesh.nodes["UA"], mesh.nodes["UN"]
+    mesh.cut("RU", "UA")  # they reach each other only through the UN
+    sent = ru.messages.send(MEDIATED, "RU/NRRC", flash("Impact near the border"))
+    mesh.feds["RU"].deliver_once()  # RU's node delivers to the mediator only
+    assert un.store.event(sent.id).sig == sent.sig
+
+    # the mediator alters the FLASH before carrying it on: refused where it arrives
+    body = json.loads(sent.raw)
+    body["content"]["body"] = "Missile impact near the border: directed at you."
+    altered = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    before = ua.peers.count_rejections()
+    answer = (
+        mesh.feds["UN"]
+        .client(un.peers.peer("UA"))
+        .push(MEDIATED, "RU", [(altered.encode(), sent.sig)])
+    )
+    assert answer.status == 422
+    assert ua.peers.count_rejections() == before + 1
+    assert sent.id not in {e.id for e in ua.store.events(MEDIATED)}
+
+    # carried as signed, it verifies at the other end; the ack comes back the same way
+    mesh.settle()
+    held = ua.store.event(sent.id)
+    assert held.raw == sent.raw and held.sig == sent.sig
+    ack = ua.messages.ack(sent.id, "UA/GS-OPS", reply="Understood.")
+    mesh.settle()
+    assert ru.store.event(ack.id).sig == ack.sig
+    rows = {r.party: r for r in ru.messages.matrix(sent.id).rows}
+    assert rows["UA"].standing is Standing.ACKNOWLEDGED and rows["UA"].reply == "Understood."
+    assert rows["UN"].role is Role.MEDIATOR and rows["UN"].received_at is not None
+    for node in (ru, ua, un):
+        report = verify_store(node.store)
+        assert report.ok, report.problems
+
+    # the mediator's own record: what it carried (both chains) and its receipts of them
+    carried = {(e.party, e.kind) for e in un.store.events(MEDIATED)}
+    assert {("RU", EventKind.MESSAGE), ("UA", EventKind.ACK)} <= carried
+    receipts = [
+        e for e in un.store.events(MEDIATED) if e.party == "UN" and e.kind == EventKind.RECEIPT
+    ]
+    assert {r.content["of"] for r in receipts} == {"RU", "UA"}
+    with pytest.raises(PolicyRefused, match="mediator on line"):
+        un.messages.send(MEDIATED, "UN/DPO-OPS", flash("the mediator speaks"))
+
+
+def test_a_party_catches_up_through_the_mediator(mesh: Mesh) -> None:
+    ru, ua = mesh.nodes["RU"], mesh.nodes["UA"]
+    mesh.cut("RU", "UA")
+    mesh.nets["UA"].down.add("http://un.test:8100")  # UA cannot reach the UN for a while
+    mesh.nets["UN"].down.add("http://ua.test:8100")
+    sent = [ru.messages.send(MEDIATED, "RU/NRRC", flash(f"warning {i}")) for i in range(3)]
+    mesh.settle()
+    assert sent[0].id not in {e.id for e in ua.store.events(MEDIATED)}
+    mesh.nets["UA"].down.clear()
+    mesh.nets["UA"].down.add("http://ru.test:8100")
+    mesh.feds["UA"].catch_up_once()  # pulls RU's chain from the UN
+    assert [ua.store.event(s.id).content["number"] for s in sent] == [1, 2, 3]
+
+
+def test_line_terms_check_observers_and_mediator(mesh: Mesh) -> None:
+    us = mesh.nodes["US"]
+    with pytest.raises(InvalidInput, match="not a party of the line"):
+        us.lines.propose(
+            line_id="bad-observer",
+            kind=LineKind.DECONFLICTION,
+            title="x",
+            members=["US/NRRC", "RU/NRRC"],
+            observers=["OSCE"],
+        )
+    with pytest.raises(InvalidInput, match="at least two parties that write"):
+        us.lines.propose(
+            line_id="bad-mediator",
+            kind=LineKind.DECONFLICTION,
+            title="x",
+            members=["US/NRRC", "UN/DPO-OPS"],
+            mediator="UN",
+        )
+    line = us.store.line(NETWORK).line
+    assert line.terms()["observers"] == ["OSCE"] and "mediator" not in line.terms()
