@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -183,6 +182,10 @@ def test_desks_informed_owe_nothing_and_messages_are_numbered_per_sender(mesh: M
 
     with pytest.raises(InvalidInput, match="only receives"):
         us.messages.send(NETWORK, "US/NRRC", note("to the observer", to=("OSCE/CPC",)))
+    with pytest.raises(InvalidInput, match="addressed to nobody"):
+        us.messages.send(
+            NETWORK, "US/NRRC", note("nobody", info=("RU/NRRC", "UA/GS-OPS", "UN/DPO-OPS"))
+        )
     with pytest.raises(InvalidInput, match="named twice"):
         us.messages.send(NETWORK, "US/NRRC", note("twice", to=("RU/NRRC",), info=("RU/NRRC",)))
 

@@ -4,6 +4,7 @@
 import type { Lang } from "../i18n/catalog";
 import { type Api, ok } from "./client";
 import type {
+  AckMatrix,
   AlertDraft,
   Catalogue,
   EventView,
@@ -81,6 +82,10 @@ export interface FreeText {
   lang: Lang;
   alert?: string | null;
   attachments?: NewAttachment[];
+  /** addressees (none: every party that writes on the line) */
+  to?: string[];
+  /** desks informed: they receive it and owe no acknowledgement */
+  info?: string[];
 }
 
 /** A map attachment as the operator gives it: the node adds its hash and size. */
@@ -91,6 +96,12 @@ export interface NewAttachment {
   geometry: Record<string, unknown>;
   times?: string[];
 }
+
+/** Who of the message's line owes it an acknowledgement, holds it, acknowledged it. */
+export const ackMatrix = async (api: Api, ident: string) =>
+  (await ok(
+    api.GET("/api/v1/messages/{ident}/acknowledgements", { params: { path: { ident } } }),
+  )) as unknown as AckMatrix;
 
 export const sendMessage = async (api: Api, message: FreeText) =>
   (await ok(api.POST("/api/v1/messages", { body: message }))) as unknown as EventView;

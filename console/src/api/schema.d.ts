@@ -292,6 +292,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/messages/{ident}/acknowledgements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Acknowledgements
+         * @description The message's acknowledgement matrix: each other party of its line, what it
+         *     owes (to, info, observer, mediator), when its node signed that it holds the
+         *     message, who acknowledged it and when, and what the sender's node did about a
+         *     missing answer.
+         */
+        get: operations["getAckMatrix"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/messages/{ident}/read": {
         parameters: {
             query?: never;
@@ -1435,6 +1458,43 @@ export interface components {
              */
             exercise?: string | null;
         };
+        /** AckMatrix */
+        AckMatrix: {
+            /** Message */
+            message: string;
+            /** Line */
+            line: string;
+            /**
+             * From
+             * @description who sent it (a principal)
+             */
+            from: string;
+            /**
+             * Number
+             * @description the sender's message number on the line
+             */
+            number: number | null;
+            /** Precedence */
+            precedence: string | null;
+            /** Subject */
+            subject: string | null;
+            /** Sent */
+            sent: string;
+            /** Deadline */
+            deadline: string;
+            /**
+             * Owed
+             * @description how many parties owe an acknowledgement
+             */
+            owed: number;
+            /**
+             * Acknowledged
+             * @description how many of them acknowledged
+             */
+            acknowledged: number;
+            /** Parties */
+            parties: components["schemas"]["MatrixRow"][];
+        };
         /**
          * Acknowledgement
          * @description An acknowledgement of a message: who, when, the officer on watch, the reply.
@@ -2130,6 +2190,16 @@ export interface components {
             deadlines: {
                 [key: string]: unknown;
             };
+            /**
+             * Observers
+             * @description parties that receive and verify, but write nothing
+             */
+            observers?: string[];
+            /**
+             * Mediator
+             * @description the party whose node carries the line between the others
+             */
+            mediator?: string | null;
         };
         /** LineRecord */
         LineRecord: {
@@ -2269,6 +2339,37 @@ export interface components {
             land: {
                 [key: string]: unknown;
             }[];
+        };
+        /** MatrixRow */
+        MatrixRow: {
+            /** Party */
+            party: string;
+            /**
+             * Role
+             * @description to (owes an acknowledgement), info, observer or mediator
+             */
+            role: string;
+            /**
+             * Standing
+             * @description acknowledged, waiting, overdue, received or sent
+             */
+            standing: string;
+            /**
+             * Received At
+             * @description the time in the party's signed receipt
+             */
+            received_at: string | null;
+            /** Acked By */
+            acked_by: string | null;
+            /** Acked At */
+            acked_at: string | null;
+            /** Reply */
+            reply: string | null;
+            /**
+             * Escalations
+             * @description what the sender's node did while this party's answer was missing
+             */
+            escalations: string[];
         };
         /** Me */
         Me: {
@@ -3092,8 +3193,16 @@ export interface components {
              * @default en
              */
             lang: string;
-            /** To */
+            /**
+             * To
+             * @description addressees (none: every party that writes on the line)
+             */
             to?: string[];
+            /**
+             * Info
+             * @description desks informed: they receive it and owe no ack
+             */
+            info?: string[];
             /** Refs */
             refs?: string[];
             /** Area */
@@ -3156,6 +3265,11 @@ export interface components {
             };
             /** Acks */
             acks: components["schemas"]["Acknowledgement"][];
+            /**
+             * Owed
+             * @description the parties whose acknowledgement it waits for
+             */
+            owed?: string[];
         };
         /** Session */
         Session: {
@@ -4057,6 +4171,69 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageDetail"];
+                };
+            };
+            /** @description Malformed input: the problem names the field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session or token: sign in (WWW-Authenticate says how). */
+            401: {
+                headers: {
+                    /** @description how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not on any of the principal's lines. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database, the node's key or a peer is not available now (Retry-After). */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAckMatrix: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an event id, or 6 or more of its first characters */
+                ident: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AckMatrix"];
                 };
             };
             /** @description Malformed input: the problem names the field and what is wrong with it. */

@@ -31,6 +31,10 @@ export interface Line {
   parties: string[];
   principals: string[];
   kinds: string[];
+  /** parties that receive and verify, but write nothing */
+  observers?: string[];
+  /** the party whose node carries the line between the others */
+  mediator?: string | null;
 }
 
 export type Precedence = "FLASH" | "IMMEDIATE" | "PRIORITY" | "ROUTINE";
@@ -70,6 +74,10 @@ export interface Content {
   body: string;
   lang?: string;
   refs?: string[];
+  to?: string[];
+  info?: string[];
+  /** the sender's message number on the line */
+  number?: number;
   exercise?: string | null;
   attachments?: Attachment[];
   [key: string]: unknown;
@@ -96,6 +104,36 @@ export interface SentAck {
 
 export interface SentMessage extends EventView {
   acks: SentAck[];
+  /** the parties whose acknowledgement it waits for */
+  owed?: string[];
+}
+
+export type MatrixRole = "to" | "info" | "observer" | "mediator";
+export type Standing = "acknowledged" | "waiting" | "overdue" | "received" | "sent";
+
+export interface MatrixRow {
+  party: string;
+  role: MatrixRole;
+  standing: Standing;
+  received_at: string | null;
+  acked_by: string | null;
+  acked_at: string | null;
+  reply: string | null;
+  escalations: string[];
+}
+
+export interface AckMatrix {
+  message: string;
+  line: string;
+  from: string;
+  number: number | null;
+  precedence: string | null;
+  subject: string | null;
+  sent: string;
+  deadline: string;
+  owed: number;
+  acknowledged: number;
+  parties: MatrixRow[];
 }
 
 export interface Translation {

@@ -52,7 +52,7 @@ def agreements_router(access: Access, agreements: Agreements, now: Now, language
         state = await run_in_threadpool(access.on_line, who, line_id)
         found = await run_in_threadpool(agreements.of_line, state.line.id)
         moment = now()
-        return [describe(a, state.line.parties, moment, lang or language) for a in found]
+        return [describe(a, state.line.acting, moment, lang or language) for a in found]
 
     @router.post(
         "/lines/{line_id}/agreements",

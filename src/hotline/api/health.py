@@ -43,8 +43,14 @@ def link_state(store: Store, peers: PeerStore, party: str) -> dict[str, Any]:
         head = heads.get((key[1], key[2]))
         if head is not None:
             queue += max(0, head.seq - cursor.acked_seq)
+    # every pinned peer: one no link test has reached yet is "unknown", not left out
+    states: dict[str, dict[str, Any]] = {
+        p.party: {"state": "unknown", "round": None, "tested_at": None, "detail": {}}
+        for p in peers.peers()
+    }
+    states.update(peers.link_states())
     return {
-        "peers": peers.link_states(),
+        "peers": states,
         "paths": peers.paths(),
         "queue": queue,
         "clocks": {

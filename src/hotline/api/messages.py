@@ -25,6 +25,7 @@ from hotline.api.schemas.events import (
     Event as EventAnswer,
 )
 from hotline.domain import errors
+from hotline.domain.addressing import awaited
 from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import Principal
 from hotline.domain.message import MessageDraft
@@ -117,8 +118,13 @@ def messages_router(
             acks: dict[str, list[Event]] = {}
             for a in store.acks_of([m.id for m in latest]):
                 acks.setdefault(str(a.content["ref"]), []).append(a)
+            lines = {s.line.id: s.line for s in access.lines_of(who)}
             return [
-                {**event_json(m), "acks": [ack_json(a) for a in acks.get(m.id, [])]}
+                {
+                    **event_json(m),
+                    "acks": [ack_json(a) for a in acks.get(m.id, [])],
+                    "owed": sorted(awaited(m, lines[m.line])) if m.line in lines else [],
+                }
                 for m in reversed(latest)
             ]
 

@@ -74,6 +74,7 @@ WHERE = {
     "send": "messages",
     "inbox": "messages",
     "ack": "messages",
+    "acks": "messages",
     "log": "messages",
     "show": "messages",
     "party": "directory",

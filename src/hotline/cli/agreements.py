@@ -1,4 +1,4 @@
-"""Agreements on a line (propose, sign, terminate, show, list)."""
+"""Agreements on a line (propose, amend, sign, terminate, show, list)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,28 @@ def agreement_propose(
     out.print(f"each party signs it: hotline agreement sign {event.line} {c['agreement'][:12]}")
 
 
+@agreement_app.command("amend")
+def agreement_amend(
+    line: LineArg,
+    agreement: IdArg,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The new terms (YAML or JSON).")],
+    party: PartyOption = None,
+) -> None:
+    """Propose new terms for an agreement: once every party has signed them, they
+    replace the agreement's from their start (the same as ``propose --amends``)."""
+    from hotline.services.agreements import read_terms
+
+    terms = read_terms(read_file(file).decode("utf-8"))
+    with node_context() as node:
+        event = node.agreements.propose(line, terms, amends=agreement, party=party)
+    c = event.content
+    out.print(
+        f"{event.party} proposed agreement {c['agreement']} on {event.line}, "
+        f"amending {str(c.get('amends'))[:12]}"
+    )
+    out.print(f"each party signs it: hotline agreement sign {event.line} {c['agreement'][:12]}")
+
+
 @agreement_app.command("sign")
 def agreement_sign(line: LineArg, agreement: IdArg, party: PartyOption = None) -> None:
     """Sign a proposed agreement (for this node's party, or a hosted one)."""
@@ -59,7 +81,7 @@ def agreement_sign(line: LineArg, agreement: IdArg, party: PartyOption = None) -
         found = node.agreements.find(line, event.content["agreement"])
         state = node.store.line(event.line)
         now = node.writer.now()
-        shown = found.state(state.line.parties, now)
+        shown = found.state(state.line.acting, now)
     out.print(f"{event.party} signed agreement {found.id[:12]} on {event.line}: {shown}")
 
 
@@ -70,7 +92,7 @@ def agreement_terminate(line: LineArg, agreement: IdArg, party: PartyOption = No
         event = node.agreements.terminate(line, agreement, party)
         found = node.agreements.find(line, event.content["agreement"])
         state = node.store.line(event.line)
-        shown = found.state(state.line.parties, node.writer.now())
+        shown = found.state(state.line.acting, node.writer.now())
     out.print(f"{event.party} signed the termination of {found.id[:12]}: {shown}")
 
 
@@ -81,7 +103,7 @@ def _described(line: str, ident: str | None) -> list[dict[str, Any]]:
         state = node.store.line(line.lower())
         now = node.writer.now()
         found = [node.agreements.find(line, ident)] if ident else node.agreements.of_line(line)
-        return [describe(a, state.line.parties, now, node.language) for a in found]
+        return [describe(a, state.line.acting, now, node.language) for a in found]
 
 
 @agreement_app.command("list")

@@ -28,6 +28,7 @@ def check_addressees(line: Line, sender: str, to: Iterable[str], info: Iterable[
     parties that write on the line, each named once. Raises InvalidInput or
     PolicyRefused."""
     own = party_of(sender)
+    to, info = list(to), list(info)
     named = [*to, *info]
     for principal in named:
         if party_of(principal) == own:
@@ -43,6 +44,13 @@ def check_addressees(line: Line, sender: str, to: Iterable[str], info: Iterable[
             )
     if len(set(named)) != len(named):
         raise InvalidInput("info", "a desk is named twice among the addressees and informed")
+    informed = {party_of(p) for p in info}
+    if not to and all(p in informed for p in line.acting if p != own):
+        raise InvalidInput(
+            "info",
+            "every other party is only informed: the message is addressed to nobody",
+            hint="address at least one party (--to), or leave it out of --info",
+        )
 
 
 def awaited(message: Event, line: Line) -> frozenset[str]:

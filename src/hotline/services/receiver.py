@@ -179,6 +179,7 @@ class Receiver:
         proposal is, signed by its proposer's node."""
         if sender == party:
             return True
+        terms: Any
         try:
             terms = self.store.line(line_id).line.terms()
         except NotFound:

@@ -19,7 +19,7 @@ interface Props {
 
 export function FreeTextForm({ id, prefill, onSent }: Props) {
   const { t, lang } = useI18n();
-  const { api, lines } = useDesk();
+  const { api, lines, me } = useDesk();
   const active = lines.filter((l) => l.status === "active");
   const blank = (): PrefilledMessage => ({
     line: active[0]?.id ?? "",
@@ -32,7 +32,13 @@ export function FreeTextForm({ id, prefill, onSent }: Props) {
   const [busy, setBusy] = useState(false);
   const [attachment, setAttachment] = useState<NewAttachment | null>(null);
   const [status, setStatus] = useState("");
+  const [informed, setInformed] = useState<string[]>([]);
   const line = active.find((l) => l.id === form.line);
+  // the other parties that write on the line: each is addressed, or only informed
+  const others = (line?.parties ?? []).filter(
+    (p) => p !== me.party && !(line?.observers ?? []).includes(p) && p !== line?.mediator,
+  );
+  const info = (line?.principals ?? []).filter((p) => informed.includes(p.split("/")[0] ?? ""));
   const kinds = line?.kinds.length ? line.kinds : FALLBACK_KINDS;
   const set = (field: keyof PrefilledMessage) => (e: Event) =>
     setForm({ ...form, [field]: (e.currentTarget as HTMLInputElement).value });
@@ -52,6 +58,7 @@ export function FreeTextForm({ id, prefill, onSent }: Props) {
         body: form.body,
         lang,
         alert: form.alert ?? null,
+        ...(info.length ? { info } : {}),
         ...(attachment ? { attachments: [{ ...attachment, name: attachment.name.trim() || form.subject }] } : {}),
       });
       setStatus(
@@ -63,6 +70,7 @@ export function FreeTextForm({ id, prefill, onSent }: Props) {
       );
       setForm({ ...blank(), line: form.line });
       setAttachment(null);
+      setInformed([]);
       onSent?.();
     } catch (err) {
       setStatus(describeError(err, t));
@@ -106,6 +114,38 @@ export function FreeTextForm({ id, prefill, onSent }: Props) {
           </select>
         </div>
       </div>
+      {others.length > 1 && (
+        <fieldset class="addressees" id={f("addressees")}>
+          <legend>{t("compose.addressees")}</legend>
+          <p class="hint">{t("compose.addresseesHint")}</p>
+          {others.map((p) => (
+            <div class="field inline" key={p}>
+              <label for={f(`to-${p}`)}>{p}</label>
+              <select
+                id={f(`to-${p}`)}
+                name={`to-${p}`}
+                value={informed.includes(p) ? "info" : "to"}
+                onChange={(e) => {
+                  const rest = informed.filter((x) => x !== p);
+                  setInformed(e.currentTarget.value === "info" ? [...rest, p] : rest);
+                }}
+              >
+                <option value="to">{t("compose.addressTo")}</option>
+                <option value="info">{t("compose.addressInfo")}</option>
+              </select>
+            </div>
+          ))}
+          {informed.length >= others.length && (
+            <p class="error" role="alert">
+              {t("compose.nobodyAddressed")}
+            </p>
+          )}
+        </fieldset>
+      )}
+      {line?.mediator && <p class="hint">{t("compose.mediator", { mediator: line.mediator })}</p>}
+      {(line?.observers?.length ?? 0) > 0 && (
+        <p class="hint">{t("compose.observers", { observers: (line?.observers ?? []).join(", ") })}</p>
+      )}
       <label for={f("subject")}>{t("compose.subject")}</label>
       <input
         id={f("subject")}
@@ -118,7 +158,7 @@ export function FreeTextForm({ id, prefill, onSent }: Props) {
       <label for={f("body")}>{t("compose.body")}</label>
       <textarea id={f("body")} name="body" rows={5} required value={form.body} onInput={set("body")} />
       <AttachDraw id={f("attach")} value={attachment} onChange={setAttachment} />
-      <button type="submit" disabled={busy}>
+      <button type="submit" disabled={busy || (others.length > 1 && informed.length >= others.length)}>
         {t("compose.send")}
       </button>
       <p role="status" id={f("status")}>

@@ -7,6 +7,7 @@ import { acknowledgeMessage, readMessage } from "../../api/calls";
 import { describeError } from "../../api/problem";
 import type { Attachment, EventView, InboxItem, MessageRead, ThreadAck, Translation } from "../../api/types";
 import { LazyMap } from "../map/LazyMap";
+import { AckMatrixTable } from "./AckMatrix";
 import type { Key } from "../../i18n/translate";
 import { useDesk } from "../../shell/desk";
 import { eventKind, useLive, useNodeNow } from "../../shell/hooks";
@@ -72,7 +73,11 @@ function Message({ id, item, onAcked }: { id: string; item: InboxItem | null; on
           sent: dateTime(m.ts),
           line: m.line,
         })}
+        {typeof m.content.number === "number" && (
+          <> · {t("reader.number", { party: m.party, number: m.content.number })}</>
+        )}
       </p>
+      <Addressees to={m.content.to ?? []} info={m.content.info ?? []} />
       {item && !acked && Number.isFinite(deadline) && (
         <p class="deadline">
           {t("reader.deadline", { deadline: dateTime(deadline) })} · {left((deadline - now) / 1000)}
@@ -108,6 +113,18 @@ function Message({ id, item, onAcked }: { id: string; item: InboxItem | null; on
       <ThreadBlock read={m} />
       {item && !acked && <AckForm id={id} onAcked={onAcked} />}
     </article>
+  );
+}
+
+/** To whom the message went: named desks, or every party writing on the line; and
+ * the desks informed. */
+function Addressees({ to, info }: { to: string[]; info: string[] }) {
+  const { t } = useI18n();
+  return (
+    <p class="meta addressees">
+      {to.length ? t("reader.to", { to: to.join(", ") }) : t("reader.toAll")}
+      {info.length > 0 && <> · {t("reader.info", { info: info.join(", ") })}</>}
+    </p>
   );
 }
 
@@ -182,6 +199,7 @@ function ThreadBlock({ read }: { read: MessageRead }) {
       ) : (
         <p class="muted">{t("reader.noAcks")}</p>
       )}
+      <AckMatrixTable id={read.id} />
     </section>
   );
 }

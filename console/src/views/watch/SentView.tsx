@@ -1,4 +1,5 @@
 /** What the party sent on the operator's lines, with who acknowledged and their replies. */
+import { useState } from "preact/hooks";
 import { sentMessages } from "../../api/calls";
 import { describeError } from "../../api/problem";
 import type { SentAck } from "../../api/types";
@@ -7,6 +8,7 @@ import { useDesk } from "../../shell/desk";
 import { eventKind, useLive } from "../../shell/hooks";
 import { useI18n } from "../../shell/i18n";
 import { ViewHeading } from "../../shell/ViewHeading";
+import { AckMatrixTable } from "./AckMatrix";
 
 export function SentView() {
   const { t, dateTime } = useI18n();
@@ -23,6 +25,9 @@ export function SentView() {
     return a.reply ? `${head}; ${t("sent.reply", { reply: a.reply })}` : head;
   };
   const rows = sent.data ?? [];
+  const [open, setOpen] = useState<string[]>([]);
+  const toggle = (id: string) =>
+    setOpen(open.includes(id) ? open.filter((x) => x !== id) : [...open, id]);
   return (
     <div class="sent-view">
       <ViewHeading>{t("sent.title")}</ViewHeading>
@@ -53,10 +58,13 @@ export function SentView() {
             </tr>
           </thead>
           <tbody>
-            {rows.map((m) => (
+            {rows.map((m) => [
               <tr key={m.id} data-id={m.id} class={m.content.precedence.toLowerCase()}>
                 <td class="prec">{t(`precedence.${m.content.precedence}` as Key)}</td>
                 <td class="subject" lang={m.content.lang}>
+                  {typeof m.content.number === "number" && (
+                    <span class="number">{`${m.party} ${m.content.number} · `}</span>
+                  )}
                   {m.content.subject}
                 </td>
                 <td>{m.line}</td>
@@ -71,9 +79,31 @@ export function SentView() {
                   ) : (
                     <span class="muted">{t("sent.awaiting")}</span>
                   )}
+                  {(m.owed?.length ?? 0) > 1 && (
+                    <button
+                      type="button"
+                      class="link matrix-toggle"
+                      aria-expanded={open.includes(m.id)}
+                      aria-controls={`matrix-${m.id}`}
+                      onClick={() => toggle(m.id)}
+                    >
+                      {t("matrix.summary", {
+                        acknowledged: m.acks.filter((a) => m.owed?.includes(a.by.split("/")[0] ?? "")).length,
+                        owed: m.owed?.length ?? 0,
+                        count: m.owed?.length ?? 0,
+                      })}
+                    </button>
+                  )}
                 </td>
-              </tr>
-            ))}
+              </tr>,
+              open.includes(m.id) && (
+                <tr key={`${m.id}-matrix`} id={`matrix-${m.id}`} class="matrix-row">
+                  <td colSpan={5}>
+                    <AckMatrixTable id={m.id} />
+                  </td>
+                </tr>
+              ),
+            ])}
           </tbody>
         </table>
       )}

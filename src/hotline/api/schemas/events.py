@@ -40,6 +40,9 @@ class MessageDetail(Event):
 
 class SentMessage(Event):
     acks: list[Acknowledgement]
+    owed: list[str] = Field(
+        default_factory=list, description="the parties whose acknowledgement it waits for"
+    )
 
 
 class Translation(Answer):
