@@ -176,6 +176,14 @@ def test_desks_informed_owe_nothing_and_messages_are_numbered_per_sender(mesh: M
 
     rows = {r.party: r for r in us.messages.matrix(first.id).rows}
     assert rows["UN"].role is Role.INFO and rows["UA"].role is Role.TO
+    # what owes no acknowledgement waits in no inbox; it is there among all the messages
+    un, osce = mesh.nodes["UN"], mesh.nodes["OSCE"]
+    assert first.id not in [i.message.id for i in un.messages.inbox("UN")]
+    assert first.id in [i.message.id for i in mesh.nodes["UA"].messages.inbox("UA")]
+    everything = {i.message.id: i for i in un.messages.inbox("UN", include_acked=True)}
+    assert everything[first.id].owed is False
+    assert osce.messages.inbox("OSCE") == []
+    assert {i.owed for i in osce.messages.inbox("OSCE", include_acked=True)} == {False}
     rows = {r.party: r for r in us.messages.matrix(second.id).rows}
     assert [p for p, r in rows.items() if r.role is Role.TO] == ["RU"]
     assert rows["UA"].role is Role.INFO and rows["UA"].standing is Standing.RECEIVED

@@ -2052,6 +2052,12 @@ export interface components {
             escalations: string[];
             /** Exercise */
             exercise: string | null;
+            /**
+             * Owed
+             * @description whether the party owes it an acknowledgement (false: sent to it for information, or it observes the line)
+             * @default true
+             */
+            owed: boolean;
         };
         /** IncidentAlert */
         IncidentAlert: {

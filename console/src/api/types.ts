@@ -55,6 +55,8 @@ export interface InboxItem {
   acked_at: string | null;
   officer: string | null;
   exercise: string | null;
+  /** false: sent for information (or the party observes the line): no ack owed */
+  owed?: boolean;
 }
 
 /** A map attachment of a message, as signed (domain/attachments.py). */

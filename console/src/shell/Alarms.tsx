@@ -17,14 +17,15 @@ import { useI18n } from "./i18n";
 const REPEAT_MS: Record<string, number> = { FLASH: 30_000, IMMEDIATE: 120_000 };
 const PAGES_POLL_MS = 15_000;
 
-/** An inbox item's alarm: silent once acknowledged, or taken at this desk. */
+/** An inbox item's alarm: silent once acknowledged, or taken at this desk, and for a
+ * message the party owes no acknowledgement (sent to it for information). */
 export function alarming(item: InboxItem, taken: ReadonlySet<string> = new Set()): Alarming {
   return {
     id: item.id,
     flash: item.precedence in REPEAT_MS,
     repeatMs: REPEAT_MS[item.precedence],
     deadline: parseTime(item.deadline),
-    acked: item.acked_by !== null || taken.has(item.id),
+    acked: item.acked_by !== null || taken.has(item.id) || item.owed === false,
   };
 }
 

@@ -182,7 +182,14 @@ def inbox(
         str | None,
         typer.Option("--party", metavar="PARTY", help="Whose inbox (default: this node's party)."),
     ] = None,
-    show_all: Annotated[bool, typer.Option("--all", help="Include acknowledged messages.")] = False,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Include acknowledged messages, and those sent for information (which "
+            "owe no acknowledgement).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Messages from the other side, most urgent first, with time left to acknowledge."""
@@ -222,10 +229,16 @@ def inbox(
         title=f"inbox of {who}",
     )
     for i in items:
-        left = f"acked by {i.ack.author}" if i.ack else render.time_left(i.time_left(moment))
-        if i.escalations and not i.ack:
+        left = (
+            f"acked by {i.ack.author}"
+            if i.ack
+            else render.time_left(i.time_left(moment))
+            if i.owed
+            else "for information"
+        )
+        if i.escalations and not i.ack and i.owed:
             left += " (" + ", ".join(sorted(set(i.escalations))) + ")"
-        style = "bold red" if i.precedence.value == "FLASH" and not i.ack else None
+        style = "bold red" if i.precedence.value == "FLASH" and not i.ack and i.owed else None
         table.add_row(
             render.short(i.message.id),
             i.precedence.value,

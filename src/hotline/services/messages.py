@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hotline.domain.addressing import MatrixRow, Role, ack_matrix, check_addressees
+from hotline.domain.addressing import MatrixRow, Role, ack_matrix, awaited, check_addressees
 from hotline.domain.clock import format_time
 from hotline.domain.errors import (
     AlreadyAcknowledged,
@@ -40,6 +40,7 @@ class InboxItem:
     deadline: datetime
     ack: Event | None
     escalations: tuple[str, ...] = ()  # what the sender's node did: resend, relay, alert
+    owed: bool = True  # whether the party owes it an acknowledgement (not: informed, observer)
 
     @property
     def precedence(self) -> Precedence:
@@ -196,7 +197,9 @@ class Messages:
         self, party: str, *, principal: str | None = None, include_acked: bool = False
     ) -> list[InboxItem]:
         """Messages from other parties on ``party``'s active lines (those ``principal``
-        is on, if given), most urgent first: by precedence, then by deadline."""
+        is on, if given), most urgent first: by precedence, then by deadline. Those it
+        owes no acknowledgement (sent to it for information, or to an observer) come
+        after the rest, and only with ``include_acked``."""
         states = {
             s.line.id: s
             for s in self.store.lines(party)
@@ -223,12 +226,13 @@ class Messages:
                 deadline_of(m, states[m.line]),
                 acks.get(m.id),
                 tuple(steps.get(m.id, ())),
+                party in awaited(m, states[m.line].line),
             )
             for m in messages
         ]
-        if not include_acked:
-            items = [i for i in items if i.ack is None]
-        items.sort(key=lambda i: (i.ack is not None, i.precedence.rank, i.deadline))
+        if not include_acked:  # what is still to do: no information copy waits for an ack
+            items = [i for i in items if i.ack is None and i.owed]
+        items.sort(key=lambda i: (i.ack is not None or not i.owed, i.precedence.rank, i.deadline))
         return items
 
     def matrix(self, event_ref: str, now: datetime | None = None) -> Matrix:

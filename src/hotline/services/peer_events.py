@@ -248,7 +248,7 @@ class PeerEvents:
             if target is None or target.line != event.line:
                 raise RequestRefused("bad reference", f"{event.kind} of an event not on the line")
             if event.kind == EventKind.TRANSLATION:
-                check_translator(event.author, roles, target, line.parties)
+                check_translator(event.author, roles, target, line.acting)
                 if event.content.get("lang") == target.content.get("lang"):
                     raise RequestRefused("malformed", "a translation into the original's language")
             else:

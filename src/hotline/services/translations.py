@@ -79,7 +79,7 @@ class Translations:
         author = parse_principal_id(translator)
         message = self._message(ref)
         state = self.store.line(message.line)
-        check_translator(author, self.store.principal(author).roles, message, state.line.parties)
+        check_translator(author, self.store.principal(author).roles, message, state.line.acting)
         if lang.strip() == message.content.get("lang"):
             raise InvalidInput("lang", f"the original is already in {lang}")
         content = translation_content(

@@ -124,6 +124,7 @@ def inbox_json(item: InboxItem, now: datetime) -> dict[str, Any]:
         "officer": item.ack.content.get("officer") if item.ack else None,
         "escalations": list(item.escalations),
         "exercise": c.get("exercise"),
+        "owed": item.owed,
     }
 
 

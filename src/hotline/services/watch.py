@@ -72,13 +72,16 @@ class Watch:
         states = [
             s
             for s in self.store.lines(party_of(author))
-            if author in s.line.policy.principals and s.status is LineStatus.ACTIVE
+            if author in s.line.policy.principals
+            and s.status is LineStatus.ACTIVE
+            and not s.line.silent(party_of(author))  # an observer writes nothing there
         ]
         if line is not None:
             states = [s for s in states if s.line.id == line.lower()]
         if not states:
             raise InvalidInput(
-                "line", f"{author} is on no active line" + (f" named {line}" if line else "")
+                "line",
+                f"{author} writes on no active line" + (f" named {line}" if line else ""),
             )
         content = handover_content(author, self.officer(author, self.writer.now()), to, note)
         on = states[0].line

@@ -81,7 +81,7 @@ export function InboxView({ arg }: ViewProps) {
     const onKey = (e: KeyboardEvent) => {
       if (e.key !== "a" || e.ctrlKey || e.metaKey || e.altKey || typingIn(e.target)) return;
       const item = inbox.items.find((i) => i.id === selected);
-      if (item && item.acked_by === null) {
+      if (item && item.acked_by === null && item.owed !== false) {
         e.preventDefault();
         void ack(item);
       }
@@ -99,7 +99,7 @@ export function InboxView({ arg }: ViewProps) {
     if (opened) readerHeading.current?.focus();
   }, [opened]);
 
-  const waiting = items.filter((i) => i.acked_by === null).length;
+  const waiting = items.filter((i) => i.acked_by === null && i.owed !== false).length;
   return (
     <div class="inbox-view">
       <ViewHeading>{t("inbox.title")}</ViewHeading>
@@ -143,7 +143,8 @@ export function InboxView({ arg }: ViewProps) {
             {items.map((item) => {
               const deadline = parseTime(item.deadline);
               const acked = item.acked_by !== null;
-              const overdue = !acked && deadline <= now;
+              const informed = item.owed === false;
+              const overdue = !acked && !informed && deadline <= now;
               const wants = AlarmPlan.wants(alarming(item), now);
               const quiet = alarms.silencedUntil(item.id, now);
               return (
@@ -179,7 +180,9 @@ export function InboxView({ arg }: ViewProps) {
                       ? item.officer
                         ? t("inbox.ackedOfficer", { by: item.acked_by ?? "", officer: item.officer })
                         : t("inbox.acked", { by: item.acked_by ?? "" })
-                      : left((deadline - now) / 1000)}
+                      : informed
+                        ? t("inbox.informed")
+                        : left((deadline - now) / 1000)}
                   </td>
                   <td class="act">
                     {wants && quiet === null && (

@@ -58,7 +58,8 @@ function Message({ id, item, onAcked }: { id: string; item: InboxItem | null; on
   const m = read.data;
   if (!m) return <p role="status">{t("app.loading")}</p>;
   const deadline = item ? parseTime(item.deadline) : Number.NaN;
-  const acked = item ? item.acked_by !== null : true;
+  // nothing to acknowledge: already done, or sent to this party for information
+  const acked = item ? item.acked_by !== null || item.owed === false : true;
   const precedence = t(`precedence.${m.content.precedence}` as Key);
   return (
     <article class="message" aria-labelledby="reader-subject">

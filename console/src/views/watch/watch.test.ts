@@ -44,6 +44,16 @@ describe("the inbox order", () => {
     expect(orderInbox([old], NOW)).toEqual([]);
     expect(orderInbox([old], Date.UTC(2026, 0, 1, 11, 30)).map((i) => i.id)).toEqual(["old"]);
   });
+
+  it("puts what came for information last, for a day, and never among what waits", () => {
+    const items: InboxItem[] = [
+      { ...base, id: "info-flash", precedence: "FLASH", owed: false },
+      { ...base, id: "info-old", owed: false, sent: "2025-12-30T12:00:00Z" },
+      { ...base, id: "owed", precedence: "ROUTINE", owed: true },
+      { ...base, id: "acked", acked_by: "US/EUCOM-JOC", acked_at: "2026-01-01T12:20:00Z" },
+    ];
+    expect(orderInbox(items, NOW).map((i) => i.id)).toEqual(["owed", "acked", "info-flash"]);
+  });
 });
 
 describe("slots of a pre-agreed message", () => {

@@ -96,6 +96,11 @@ class InboxItem(Answer):
     officer: str | None
     escalations: list[str]
     exercise: str | None
+    owed: bool = Field(
+        default=True,
+        description="whether the party owes it an acknowledgement (false: sent to it for "
+        "information, or it observes the line)",
+    )
 
 
 class QueuedMessage(Answer):
