@@ -18,7 +18,7 @@ help:
 	@echo "make test    lint (ruff), types (mypy --strict) and the whole test suite, on every core"
 	@echo "make test-fast  the in-process tests only (no processes, browser, NATS, PostgreSQL): the inner loop"
 	@echo "make test-postgres  the whole suite with every test node on PostgreSQL"
-	@echo "make bench   machine limits, ledger, escalation, awareness, API, console, CLI, proofs, picture and scale (PostgreSQL) benchmarks"
+	@echo "make bench   machine limits, ledger, escalation, awareness, API, console, CLI, proofs, picture, scale (PostgreSQL), paths and multilateral benchmarks"
 	@echo "make format  format the code with ruff"
 	@echo "make console build the operator console (console/, npm) into src/hotline/web/static"
 	@echo "make sbom    a CycloneDX SBOM (JSON) of what is installed in .venv, in dist/"
@@ -75,6 +75,8 @@ bench: $(TESTED)
 	$(BIN)/python bench/proofs.py
 	$(BIN)/python bench/picture.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/paths.py
+	$(BIN)/python bench/multilateral.py
 
 format: $(TESTED)
 	$(BIN)/ruff format src tests bench

@@ -297,7 +297,7 @@ def test_the_sender_sees_who_acknowledged_in_the_console(
     assert roles["RU"] == roles["UA"] == "acknowledgement"
     axe_clean(page, "sent, with the acknowledgement matrix")
     if os.environ.get("HOTLINE_SCREENSHOT"):
-        page.screenshot(path="docs/images/console-ack-matrix.png", full_page=True)
+        page.screenshot(path="docs/console-ack-matrix.png", full_page=True)
     open_view(page, "compose")
     page.select_option("#compose-line", NETWORK)
     page.locator("#compose-addressees").wait_for()
