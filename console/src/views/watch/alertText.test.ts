@@ -22,6 +22,19 @@ describe("an alert in the operator's language", () => {
     expect(alertText(stale, translator("ru"), "ru")).toBe("ракета RU RU-CM-01: нет данных 260 с");
   });
 
+  it("names the agreement's clause a proximity alert enforces", () => {
+    const zone = {
+      ...proximity,
+      kind: "uav",
+      party: "KP",
+      other: "KR",
+      value: 12000,
+      detail: { clause: "군사 합의 (0a1b2c3d4e5f) uav-east: uav 15 km" },
+    };
+    expect(alertText(zone, translator("ko"), "ko")).toContain("군사 합의 (0a1b2c3d4e5f) uav-east: uav 15 km 구역 안");
+    expect(alertText(zone, translator("en"), "en")).toContain("12.0 km from KR's border, inside the zone of");
+  });
+
   it("falls back to the node's summary when it lacks the facts", () => {
     expect(alertText({ summary: "as the node says" }, translator("ru"), "ru")).toBe("as the node says");
     expect(alertText({ ...proximity, rule: "new-rule" }, translator("ru"), "ru")).toBe(proximity.summary);

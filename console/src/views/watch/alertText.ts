@@ -44,6 +44,9 @@ export function alertText(a: AlertFacts, t: Translate, lang: string): string {
     zone: String(detail.zone ?? ""),
     zoneKind: String(detail.zone_kind ?? ""),
     seconds: Math.round(value),
+    clause: String(detail.clause ?? ""),
   };
-  return t(`alerts.text.${a.rule}` as Key, vars);
+  // a proximity alert an agreement's zone raised names the clause it enforces
+  const rule = a.rule === "proximity" && detail.clause ? "proximityClause" : a.rule;
+  return t(`alerts.text.${rule}` as Key, vars);
 }
