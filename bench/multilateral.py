@@ -67,13 +67,16 @@ DRAFT = MessageDraft(
     "Two aircraft, international airspace over the Baltic Sea, 14-18 UTC.",
 )
 #: The servers' environment: this one without HOTLINE_* settings (the data folders are
-#: opened here with none), and the catch-up interval of the process tests.
+#: opened here with none), the delivery batch of bench/federation.py, and the catch-up
+#: interval of ``--catchup-interval`` (set in main).
 ENV = {
     **{k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")},
     "HOTLINE_CATCHUP_INTERVAL": "1s",
     "HOTLINE_DELIVERY_BATCH": "500",
 }
+HOTLINE = (sys.executable, "-m", "hotline")
 POLL_S = 0.002  # how often the receipts are looked for (the resolution of the latencies)
+QUIET_S = 2.0  # no event stored anywhere for this long: the nodes have settled
 
 
 def desk(party: str) -> str:
@@ -103,15 +106,15 @@ class Server:
 
     def __init__(self, party: str, home: Path, port: int) -> None:
         self.party, self.home, self.port = party, home, port
-        self.url = f"http://127.0.0.1:{port}"
+        self.listen = f"127.0.0.1:{port}"
+        self.url = f"http://{self.listen}"
         self.log_path = home.parent / f"{home.name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         with self.log_path.open("ab") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "hotline", "--home", str(self.home), "serve"]
-                + ["--listen", f"127.0.0.1:{self.port}"],
+                [*HOTLINE, "--home", str(self.home), "serve", "--listen", self.listen],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=ENV,
@@ -171,6 +174,23 @@ def wait(
         if time.monotonic() > deadline:
             sys.exit(f"gave up waiting for {what} after {timeout:.0f} s\n" + (explain or str)())
         time.sleep(poll)
+
+
+def quiet(nodes: dict[str, Node], parties: list[str], timeout: float = 120.0) -> bool:
+    """Wait until no node of ``parties`` has stored an event for QUIET_S (what a step
+    set going has settled: receipts, acceptances); False if it did not within
+    ``timeout``."""
+    began = still = time.monotonic()
+    last = {p: nodes[p].store.last_pos() for p in parties}
+    while time.monotonic() - still < QUIET_S:
+        if time.monotonic() - began > timeout:
+            print(f"  (the nodes still storing events after {timeout:.0f} s)")
+            return False
+        time.sleep(0.1)
+        now = {p: nodes[p].store.last_pos() for p in parties}
+        if now != last:
+            last, still = now, time.monotonic()
+    return True
 
 
 def set_up(root: Path, parties: list[str], ports: dict[str, int]) -> None:
@@ -246,10 +266,11 @@ def quantiles(values: list[float]) -> str:
     if not values:
         return "none"
     ordered = sorted(values)
-    p99 = statistics.quantiles(ordered, n=100)[98] if len(ordered) > 1 else ordered[0]
-    return (
-        f"p50 {statistics.median(ordered):.1f} ms, p99 {p99:.1f} ms, max {ordered[-1]:.1f} ms"
+    # inclusive: a p99 of a few values lies between the two largest, not beyond them
+    p99 = (
+        statistics.quantiles(ordered, n=100, method="inclusive")[98] if ordered[1:] else ordered[0]
     )
+    return f"p50 {statistics.median(ordered):.1f} ms, p99 {p99:.1f} ms, max {ordered[-1]:.1f} ms"
 
 
 def notification_latency(
@@ -270,15 +291,17 @@ def notification_latency(
         target = start + i * interval
         while (now := time.perf_counter()) < target:
             time.sleep(min(0.001, target - now))
+        began = time.perf_counter()
         event = sender.messages.send(LINE, desk(SENDER), DRAFT)
         sent[event.seq] = time.perf_counter()
-    achieved = args.count / (time.perf_counter() - start) if args.count > 1 else args.rate
+    achieved = (args.count - 1) / (began - start) if args.count > 1 else args.rate
     last = max(sent)
     deadline = time.monotonic() + 120
     while not watch.covered(last) and time.monotonic() < deadline:
         time.sleep(0.01)
     watch.stop.set()
     watch.thread.join()
+    took = time.perf_counter() - start
     cpu = sum(s.cpu() for s in servers.values()) - cpu
     all_ms, first_ms = [], []
     for seq, at in sent.items():
@@ -304,7 +327,7 @@ def notification_latency(
     )
     print(
         f"  the {len(servers)} servers' CPU per message: {cpu * 1000 / max(1, args.count):.1f} ms "
-        f"({cpu:.1f} s in all)"
+        f"({cpu:.1f} s in all, over the {took:.1f} s from the first send to the last receipt)"
     )
 
 
@@ -316,8 +339,6 @@ def catch_up(
     senders: list[str],
     limits: Limits,
 ) -> None:
-    senders_set = set(senders)
-
     def heads(party: str) -> dict[str, int]:
         found = nodes[party].store.heads(senders)
         return {p: found[(line, p)].seq for (line, p) in found if line == LINE}
@@ -353,6 +374,8 @@ def catch_up(
                 break
             time.sleep(0.05)
     held_in = time.perf_counter() - start
+    if settled:
+        quiet(nodes, live)  # their receipts too: the restarted node alone is measured
     print(
         f"catch-up: {down} stopped; {args.catchup:,} messages sent by {len(senders)} parties "
         f"({args.batch} per transaction) in {sent_in:.1f} s, held by the {len(live)} live "
@@ -370,7 +393,7 @@ def catch_up(
     complete = True
     while True:
         held = heads(down)
-        if first is None and any(held.get(p, 0) > before.get(p, 0) for p in senders_set):
+        if first is None and any(held.get(p, 0) > before.get(p, 0) for p in senders):
             first = time.perf_counter()
         if all(held.get(p, 0) >= seq for p, seq in targets.items()):
             break
@@ -404,10 +427,14 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100, help="notifications sent")
     parser.add_argument("--catchup", type=int, default=10000, help="messages in the outage")
     parser.add_argument("--batch", type=int, default=50, help="messages per transaction")
+    parser.add_argument(
+        "--catchup-interval", default="1s", help="the servers' HOTLINE_CATCHUP_INTERVAL"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the data folders and logs")
     args = parser.parse_args()
     if args.parties < 2:
         parser.error("--parties: at least 2 (one is stopped, another sends)")
+    ENV["HOTLINE_CATCHUP_INTERVAL"] = args.catchup_interval
 
     print(
         f"hotline multilateral benchmark - Python {platform.python_version()}, "
@@ -451,10 +478,19 @@ def main() -> None:
             f"{len(parties)} nodes set up, served and the line active on all in "
             f"{time.perf_counter() - began:.1f} s"
         )
+        quiet(nodes, parties)
+        cpu = sum(s.cpu() for s in servers.values())
+        time.sleep(2.0)
+        idle = (sum(s.cpu() for s in servers.values()) - cpu) / 2.0
+        print(
+            f"idle, the {len(parties)} servers use {idle:.2f} CPU-seconds per second "
+            f"(catch-up every {args.catchup_interval} with {args.parties} peers each)"
+        )
         limits = measure(0.5)
         print(limits_report(limits))
 
         notification_latency(args, nodes[SENDER], others, servers, limits)
+        quiet(nodes, parties)
         catch_up(args, nodes, servers, others[-1], others[:-1], limits)
         print(f"load average {load()}")
         if args.keep:

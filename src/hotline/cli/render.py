@@ -57,7 +57,10 @@ def _summary(event: Event) -> str:
     match event.kind:
         case EventKind.MESSAGE:
             mark = f"EXERCISE {c['exercise']} " if c.get("exercise") else ""
-            return f"{mark}{c['precedence']} {c['kind']}: {c['subject']}"
+            number = f"{event.party} {c['number']} " if c.get("number") else ""
+            to = f" (to {', '.join(c['to'])})" if c.get("to") else ""
+            info = f" (info {', '.join(c['info'])})" if c.get("info") else ""
+            return f"{mark}{number}{c['precedence']} {c['kind']}: {c['subject']}{to}{info}"
         case EventKind.ACK:
             reply = f" - reply: {c['reply']['body']}" if "reply" in c else ""
             return f"acknowledges {short(c['ref'])}{reply}"

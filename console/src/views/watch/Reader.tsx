@@ -160,7 +160,9 @@ function ThreadBlock({ read }: { read: MessageRead }) {
   const refs = thread.refs ?? [];
   const referred = thread.referred_by ?? [];
   const acks = thread.acks ?? [];
-  const line = (e: EventView) => `${e.author} · ${dateTime(e.ts)} · ${e.content.subject}`;
+  const line = (e: EventView) =>
+    (typeof e.content.number === "number" ? `${e.party} ${e.content.number} · ` : "") +
+    `${e.author} · ${dateTime(e.ts)} · ${e.content.subject}`;
   const ackLine = (a: ThreadAck) => {
     const by = a.by ?? a.author ?? "";
     const at = a.at ?? a.ts;
