@@ -1,34 +1,41 @@
-"""Multilateral benchmark: a line of many parties, one node per party, each a separate
-`hotline serve` process on loopback with SQLite.
+"""Multilateral benchmark: a line of many parties, a `hotline serve` process each, SQLite.
+
+One node per party, each a separate process on loopback.
 
 Prints figures; asserts nothing.
 
     .venv/bin/python bench/multilateral.py [--parties 8] [--rate 5] [--count 100]
-                                           [--catchup 10000] [--batch 50] [--keep]
+                                           [--catchup 10000] [--batch 50]
+                                           [--catchup-interval 1s] [--keep]
 
 A sender SENDER and ``--parties`` others (P1, P2, ...), every node pinned to every other,
 one active deconfliction line whose members are a desk of each party. The nodes are set
 up in this process (data folders, desks, bundles carrying each node's own URL, pins, the
 proposal), then served; each party accepts the line through its data folder while its
-node serves, and the benchmark starts once every node holds the line active. A small run:
+node serves, and the benchmark starts once every node holds the line active and no node
+has stored an event for 2 s (as before each step after it). A small run:
 ``--parties 3 --count 10 --catchup 300``.
 
 Figures:
+- idle: the CPU the servers use, all together, with nothing to deliver (catch-up rounds,
+  link tests, the other loops), then the machine's limits (bench/limits.py);
 - notification to all parties: ``--count`` notifications sent on SENDER at ``--rate``
   per second (through SENDER's data folder, while its node serves); for each, the time
   from the send returning (committed) to SENDER's store holding, from every other party,
   a signed receipt covering it. p50 / p99 / max, and the same to the first party's
-  receipt; beside the floor of one party (loopback round trip and one sealed commit).
+  receipt; beside the floor of one party (loopback round trip and one sealed commit);
+  the servers' CPU per message.
 - catch-up after an outage: the last party stopped (SIGTERM); the other parties but
   the sender send ``--catchup`` messages in all (in turn, ``--batch`` per transaction,
   through their data folders); once the live nodes hold them all, the stopped party is
   restarted; seconds from it answering /health again to it holding all of them, and
   events per second beside the ceiling of storing received events (Ed25519 verify and
-  batched SQLite rows, in series).
+  batched SQLite rows, in series); and how long the live nodes took to hold them all.
 
-The servers run with HOTLINE_CATCHUP_INTERVAL=1s and HOTLINE_DELIVERY_BATCH=500 (as
-bench/federation.py). Every server is stopped at the end, on an error or Ctrl-C too; the
-temporary folder (data folders and the servers' logs) is removed unless ``--keep``.
+The servers run with HOTLINE_CATCHUP_INTERVAL=1s (as the process tests; see
+``--catchup-interval``) and HOTLINE_DELIVERY_BATCH=500 (as bench/federation.py). Every
+server is stopped at the end, on an error or Ctrl-C too; the temporary folder (data
+folders and the servers' logs) is removed unless ``--keep``.
 """
 
 from __future__ import annotations

@@ -145,7 +145,6 @@ def test_a_catalogue_message_travels_coded_and_each_node_renders_it(pair: Pair) 
         "refs",
         "to",
         "coded",
-        "number",
     }
     assert content["coded"] == {
         "catalogue": starter.id,

@@ -337,3 +337,110 @@ def test_line_terms_check_observers_and_mediator(mesh: Mesh) -> None:
         )
     line = us.store.line(NETWORK).line
     assert line.terms()["observers"] == ["OSCE"] and "mediator" not in line.terms()
+
+
+def test_a_relay_from_the_network_goes_over_a_line_of_its_parties_only(mesh: Mesh) -> None:
+    us, ru = mesh.nodes["US"], mesh.nodes["RU"]
+    us.lines.propose(
+        line_id="us-ru-relay",
+        kind=LineKind.RELAY,
+        title="attaché",
+        members=["US/NRRC", "RU/NRRC"],
+    )
+    mesh.settle()
+    ru.lines.accept("us-ru-relay", "RU")
+    mesh.settle()
+    to_ru = us.messages.send(NETWORK, "US/NRRC", note("to RU", to=("RU/NRRC",)))
+    to_all = us.messages.send(NETWORK, "US/NRRC", note("to all"))
+    mesh.settle()
+    before = ru.peers.count_rejections()
+    mesh.clock.advance(hours=4, minutes=31)  # PRIORITY: resend at +3 h, relay at +4 h 30
+    done = us.escalations.tick()
+    relays = {e.content["ref"]: e for e in done if e.content["action"] == "relay"}
+    assert relays[to_ru.id].line == "us-ru-relay"
+    assert relays[to_ru.id].content["to"] == ["RU/NRRC"]
+    # UA and the UN are not on the relay line: the step says so, and nothing goes
+    assert relays[to_all.id].line == NETWORK
+    assert relays[to_all.id].content["outcome"].startswith("skipped")
+    mesh.settle()
+    assert ru.store.event(relays[to_ru.id].id).sig == relays[to_ru.id].sig
+    assert ru.peers.count_rejections() == before
+    rows = {r.party: r for r in us.messages.matrix(to_ru.id).rows}
+    assert rows["RU"].escalations == ("resend", "relay")
+
+
+def test_no_call_is_asked_of_an_observer_and_no_page_goes_for_what_is_not_owed(
+    mesh: Mesh,
+) -> None:
+    us, osce = mesh.nodes["US"], mesh.nodes["OSCE"]
+    us.lines.propose(
+        line_id="leaders-net",
+        kind=LineKind.LEADERS,
+        title="leaders",
+        members=["US/SECDEF", "RU/NRRC", "OSCE/CPC"],
+        observers=["OSCE"],
+    )
+    mesh.settle()
+    for party in ("RU", "OSCE"):
+        mesh.nodes[party].lines.accept("leaders-net", party)
+    mesh.settle()
+    with pytest.raises(PolicyRefused, match="observer"):
+        us.contacts.request("US/SECDEF", "OSCE/CPC", "a call")  # no line named
+    sent = mesh.nodes["RU"].messages.send(
+        NETWORK,
+        "RU/NRRC",
+        MessageDraft(
+            kind=MessageKind.WARNING,
+            precedence=Precedence.FLASH,
+            subject="FLASH to US",
+            body="Impact near the border: not directed at you.",
+            to=("US/NRRC",),
+            info=("UN/DPO-OPS",),
+        ),
+    )
+    mesh.settle()
+    paged = {i.ref for i in us.pager.open_items()}
+    assert sent.id in paged  # US owes it
+    assert sent.id not in {i.ref for i in mesh.nodes["UN"].pager.open_items()}
+    assert sent.id not in {i.ref for i in osce.pager.open_items()}
+
+
+def test_a_rotated_key_is_followed_through_the_mediator(mesh: Mesh) -> None:
+    ru, ua = mesh.nodes["RU"], mesh.nodes["UA"]
+    mesh.cut("RU", "UA")
+    ru.directory.rotate_key("RU/NRRC")
+    sent = ru.messages.send(MEDIATED, "RU/NRRC", flash("after a rotation"))
+    before = ua.peers.count_rejections()
+    mesh.settle()
+    assert ua.store.event(sent.id).sig == sent.sig
+    assert ua.peers.count_rejections() == before
+
+
+def test_an_escalation_naming_malformed_waiting_parties_is_refused(mesh: Mesh) -> None:
+    us, ru = mesh.nodes["US"], mesh.nodes["RU"]
+    sent = us.messages.send(NETWORK, "US/NRRC", note("watched"))
+    mesh.settle()
+    head = us.store.heads()[(NETWORK, "US")]
+    forged = sign_event(
+        line=NETWORK,
+        party="US",
+        seq=head.seq + 1,
+        prev=head.id,
+        kind=EventKind.ESCALATION,
+        author="US",
+        key=us.writer.key("US"),
+        ts=mesh.clock.now(),
+        content={
+            "action": "resend",
+            "ref": sent.id,
+            "step": 1,
+            "cycle": 0,
+            "due": "2026-01-01T00:00:00Z",
+            "reason": "x",
+            "outcome": "done",
+            "waiting": 5,
+        },
+    )
+    answer = mesh.feds["US"].client(us.peers.peer("RU")).push(NETWORK, "US", [forged])
+    assert answer.status == 422 and "waiting" in answer.data["detail"]
+    assert ru.messages.matrix(sent.id).to_json()["owed"] == 3

@@ -64,7 +64,33 @@ def test_an_alert_about_no_other_party_has_no_draft() -> None:
 
 def test_no_active_line_taking_the_kind_is_named() -> None:
     with pytest.raises(NotFound) as caught:
-        line_for("CN", MessageKind.QUERY, LINES)
+        line_for("US", "CN", MessageKind.QUERY, LINES)
     assert "CN" in caught.value.message
     with pytest.raises(NotFound):
-        line_for("RU", MessageKind.QUERY, [LINES[2]])  # proposed, not active
+        line_for("US", "RU", MessageKind.QUERY, [LINES[2]])  # proposed, not active
+
+
+def network(line_id: str, principals: list[str], **roles: object) -> LineState:
+    line = make_line(
+        line_id=line_id,
+        kind=LineKind.DECONFLICTION,
+        title=line_id,
+        principals=principals,
+        **roles,  # type: ignore[arg-type]
+    )
+    return LineState(line, LineStatus.ACTIVE, "US", frozenset(line.parties), "2026-03-01")
+
+
+def test_a_draft_goes_on_a_line_both_write_on_and_on_a_network_to_the_party_concerned() -> None:
+    observed = network("observed", ["US/EUCOM-JOC", "UA/GS", "RU/NDMC"], observers=["RU"])
+    wide = network("wide", ["US/EUCOM-JOC", "RU/NDMC", "UA/GS", "PL/OPS"])
+    narrow = network("narrow", ["US/EUCOM-JOC", "RU/NDMC", "UA/GS"])
+    # RU only observes the first: its track is queried on the line of fewest parties
+    line, draft = draft_of(alert("RU", "US"), 7, "US", [observed, wide, narrow], NOW)
+    assert line.line.id == "narrow"
+    assert draft.to == ("RU/NDMC",)
+    # between two parties, no addressee is named: the message goes to the other
+    line, draft = draft_of(alert("RU", "US"), 7, "US", LINES, NOW)
+    assert draft.to == ()
+    with pytest.raises(NotFound):
+        line_for("US", "RU", MessageKind.QUERY, [observed])

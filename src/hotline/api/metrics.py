@@ -122,7 +122,7 @@ class NodeCollector(Collector):
             if state.status is not LineStatus.ACTIVE:
                 continue
             head = heads.get((state.line.id, ops.party))
-            for peer in set(state.line.parties) & known:
+            for peer in set(state.line.route(ops.party)) & known:  # (mediated: the mediator)
                 cursor = cursors.get((peer, state.line.id, ops.party))
                 acked = cursor.acked_seq if cursor else 0
                 waiting[peer] += max(0, (head.seq if head else 0) - acked)

@@ -243,7 +243,11 @@ def peer_status(as_json: JsonOption = False) -> None:
             except errors.PeerUnavailable as exc:
                 theirs, reach = {}, exc.message
             lines = sorted(
-                {s.line.id for s in node.store.lines(peer.party) if node.party in s.line.parties}
+                {
+                    s.line.id
+                    for s in node.store.lines(peer.party)
+                    if node.party in s.line.parties and peer.party in s.line.route(node.party)
+                }
             )
             for line in lines:
                 for party in (node.party, peer.party):
@@ -342,7 +346,7 @@ def status(as_json: JsonOption = False) -> None:
                 )
                 for (line, party), h in heads.items()
                 if any(
-                    s.line.id == line and p.party in s.line.parties
+                    s.line.id == line and p.party in s.line.route(node.party)
                     for s in node.store.lines(p.party)
                 )
             )

@@ -164,11 +164,11 @@ def send(
         state = node.store.line(event.line)
         due = event.ts + state.line.policy.deadline(draft.precedence)
         owed = ", ".join(sorted(awaited(event, state.line))) or "nobody"
+        number = f" {event.content['number']}" if event.content.get("number") else ""
         out.print(
             f"sent {draft.precedence.value} {draft.kind.value} "
-            f"{render.short(event.id)} on {event.line} as {event.party} "
-            f"{event.content['number']} (seq {event.seq}); "
-            f"ack due {render.clock_time(due)} from {owed}"
+            f"{render.short(event.id)} on {event.line} as {event.party}{number} "
+            f"(seq {event.seq}); ack due {render.clock_time(due)} from {owed}"
         )
 
 

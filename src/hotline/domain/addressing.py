@@ -146,7 +146,7 @@ def ack_matrix(
             if role is Role.TO
             and e.content.get("action") != "stop"
             and e.content.get("outcome", "done") == "done"
-            and party in (e.content.get("waiting") or owed)
+            and party in _waiting(e, owed)
         )
         reply = ack.content.get("reply") if ack is not None else None
         reply = reply.get("body") if isinstance(reply, dict) else None
@@ -165,3 +165,12 @@ def ack_matrix(
     order = list(Role)
     rows.sort(key=lambda r: (order.index(r.role), r.party))
     return deadline, rows
+
+
+def _waiting(escalation: Event, owed: frozenset[str]) -> frozenset[str]:
+    """The parties an escalation step was for: as it names them, or (a step recorded
+    before steps named them) every party the message waits for."""
+    named = escalation.content.get("waiting")
+    if isinstance(named, list) and all(isinstance(p, str) for p in named):
+        return frozenset(named)
+    return owed

@@ -35,7 +35,7 @@ def draft_of(
             f"alert {alert_id} concerns no other party", hint="nothing to tell anyone"
         )
     kind = MessageKind.NOTIFICATION if ours else MessageKind.QUERY
-    line = line_for(other, kind, lines)
+    line = line_for(party, other, kind, lines)
     subject = ("Notification: " if ours else "Query: ") + alert.summary()
     body = f"{alert.summary()}. " + (
         "This activity is not directed at you."
@@ -59,17 +59,22 @@ def draft_of(
         activity=alert.kind.value,
         units=(alert.uid,),
         alert=str(alert_id),
+        # on a line of many parties, to the party concerned (the others may read it)
+        to=line.line.principals_of(other) if len(line.line.acting) > 2 else (),
     )
     return line, draft
 
 
-def line_for(other: str, kind: MessageKind, lines: Iterable[LineState]) -> LineState:
-    """The active line to ``other`` whose policy takes ``kind``: a deconfliction line
-    first, then by id. Raises NotFound when there is none."""
+def line_for(party: str, other: str, kind: MessageKind, lines: Iterable[LineState]) -> LineState:
+    """The active line on which ``party`` and ``other`` both write whose policy takes
+    ``kind``: a deconfliction line first, then the one of fewest parties, then by id.
+    Raises NotFound when there is none."""
     usable = [
         s
         for s in lines
-        if s.status is LineStatus.ACTIVE and other in s.line.parties and kind in s.line.policy.kinds
+        if s.status is LineStatus.ACTIVE
+        and {party, other} <= set(s.line.acting)
+        and kind in s.line.policy.kinds
     ]
     if not usable:
         raise NotFound(
@@ -77,5 +82,7 @@ def line_for(other: str, kind: MessageKind, lines: Iterable[LineState]) -> LineS
             f"to {other} taking a {kind.value}",
             hint="agree a deconfliction line with that party first",
         )
-    usable.sort(key=lambda s: (s.line.kind is not LineKind.DECONFLICTION, s.line.id))
+    usable.sort(
+        key=lambda s: (s.line.kind is not LineKind.DECONFLICTION, len(s.line.parties), s.line.id)
+    )
     return usable[0]

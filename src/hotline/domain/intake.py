@@ -102,6 +102,8 @@ def check_message(line: Line, event: Event, others: Iterable[Line] = ()) -> None
 
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_PARTY_ID = re.compile(r"^[A-Z][A-Z0-9]{1,15}$")
+MAX_WAITING = 256
 _ROOT = re.compile(r"^[A-Za-z0-9+/]{43}=$")
 
 
@@ -287,6 +289,14 @@ def check_escalation(
     _require(_count(c.get("step")) and _count(c.get("cycle")), event.kind, "'step', 'cycle'")
     for key in ("reason", "outcome", "due"):
         _require(isinstance(c.get(key), str), event.kind, f"'{key}' must be text")
+    waiting = c.get("waiting", [])
+    _require(
+        isinstance(waiting, list)
+        and len(waiting) <= MAX_WAITING
+        and all(isinstance(p, str) and _PARTY_ID.match(p) for p in waiting),
+        event.kind,
+        "'waiting' lists the parties an escalation step was for",
+    )
     relayed = c["action"] == "relay" and c["outcome"] == "done"
     if not relayed:
         if message is None or message.line != event.line:

@@ -76,7 +76,7 @@ class CheckpointRound:
         except HotlineError as exc:
             problems.append(f"{checkpoint.line}: {exc}")
             return 0
-        for other in line.parties:
+        for other in line.route(checkpoint.party):  # (mediated: the mediator cosigns)
             if other == checkpoint.party or other not in pinned:
                 continue
             body = {"note": checkpoint.note}

@@ -46,6 +46,8 @@ MAIL_RESEND = 60.0
 #: Most bytes of events (as stored) one batch by mail carries: a mail server takes it,
 #: and the receiver's limit on a compact batch (1 MiB) is never reached.
 MAIL_BATCH_BYTES = 512 * 1024
+#: At most this many peers are pushed to at once (a line of many parties).
+MAX_PUSHERS = 8
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ class Federation:
         # and the failures of HTTPS counted meanwhile (a mail's answer resets the cursor's)
         self._mailed: dict[tuple[str, str, str], tuple[int, float]] = {}
         self._down: dict[tuple[str, str, str], int] = {}
+        self._pushers: tuple[int, ThreadPoolExecutor] | None = None
 
     # -- clients -------------------------------------------------------------------------
 
@@ -186,9 +189,7 @@ class Federation:
             (peer, state, chain)
             for peer, state in self.shared()
             for chain in (
-                [p for p in state.line.parties if p != peer.party]
-                if state.line.mediator == self.party
-                else [self.party]
+                _relayed(state, peer.party) if state.line.mediator == self.party else [self.party]
             )
         ]
 
@@ -227,8 +228,46 @@ class Federation:
         self._last_pos = position
         heads = self.store.heads()  # ours to push; the peers' to say how far we hold them
         cursors = self.peers.cursors()
+        by_peer: dict[str, list[tuple[Peer, LineState, str]]] = {}
+        for item in shared:
+            by_peer.setdefault(item[0].party, []).append(item)
+        work = [
+            (lambda items=items: self._deliver_to(items, heads, cursors, now, tick))
+            for items in by_peer.values()
+        ]
+        if len(work) == 1:
+            results = [work[0]()]
+        else:  # each peer on its own: one slow to answer holds up no other
+            pool = self._pool(len(work))
+            results = list(pool.map(lambda run: run(), work))
+        delivered = sum(r[0] for r in results)
+        behind = any(r[1] for r in results)
+        dues = [r[2] for r in results if r[2] is not None]
+        self._behind = behind
+        self._retry_at = min(dues) if dues else None
+        return delivered
+
+    def _pool(self, peers: int) -> ThreadPoolExecutor:
+        """Threads that push to several peers at once (kept between rounds)."""
+        wanted = min(peers, MAX_PUSHERS)
+        if self._pushers is None or self._pushers[0] < wanted:
+            if self._pushers is not None:
+                self._pushers[1].shutdown(wait=False)
+            self._pushers = (wanted, ThreadPoolExecutor(wanted, thread_name_prefix="push"))
+        return self._pushers[1]
+
+    def _deliver_to(
+        self,
+        items: list[tuple[Peer, LineState, str]],
+        heads: dict[tuple[str, str], ChainHead],
+        cursors: dict[tuple[str, str, str], Cursor],
+        now: datetime,
+        tick: float,
+    ) -> tuple[int, bool, float | None]:
+        """Push one peer's chains, in order: how many events went, whether any chain was
+        pushed (more may follow at once), and when the next retry falls due."""
         delivered, behind, retry_at = 0, False, None
-        for peer, state, chain in shared:
+        for peer, state, chain in items:
             head = heads.get((state.line.id, chain))
             key = (peer.party, state.line.id, chain)
             cursor = cursors.get(key)
@@ -268,9 +307,7 @@ class Federation:
                 cursor.failures if cursor else 0,
                 heads.get((state.line.id, peer.party)),
             )
-        self._behind = behind
-        self._retry_at = retry_at
-        return delivered
+        return delivered, behind, retry_at
 
     def _receipts_wait(
         self, key: tuple[str, str, str], line: str, acked: int, tick: float
@@ -453,11 +490,14 @@ class Federation:
             self._down.pop(key, None)
             self._due.pop(key, None)
 
-    def compare_with(self, peer: Peer) -> list[ChainView]:
+    def compare_with(
+        self, peer: Peer, theirs: dict[tuple[str, str], ChainHead] | None = None
+    ) -> list[ChainView]:
         """Every chain of the lines shared with ``peer``, as each side holds it (changes
-        nothing). Raises PeerUnavailable."""
+        nothing); ``theirs``: the peer's heads, when just asked. Raises PeerUnavailable."""
         client = self.client(peer)
-        theirs = client.heads()
+        if theirs is None:
+            theirs = client.heads()
         lines = {s.line.id for p, s in self.shared() if p.party == peer.party}
         ours = self.store.heads()
         keys = sorted({k for k in (*theirs, *ours) if k[0] in lines})
@@ -494,7 +534,7 @@ class Federation:
             if held.seq < cursor.acked_seq:
                 self.peers.rewind(key, held.seq, held.id)
                 self._behind = True
-        return self.compare_with(peer)
+        return self.compare_with(peer, theirs)  # their heads as just asked: once a round
 
     def _pull(
         self, client: PeerClient, line: str, party: str, ours: ChainHead, theirs: ChainHead
@@ -568,3 +608,10 @@ class Federation:
     def linktest_once(self, now: datetime | None = None) -> list[tuple[str, LinkState]]:
         """Run the link tests that are due (:class:`~hotline.federation.linktests.LinkTests`)."""
         return self.linktests.once(now)
+
+
+def _relayed(state: LineState, to: str) -> list[str]:
+    """The chains a mediator delivers to ``to``: every other party's, the proposer's
+    first (a line new to ``to`` opens with its terms)."""
+    others = [p for p in state.line.parties if p != to]
+    return sorted(others, key=lambda p: (p != state.proposed_by, p))

@@ -62,6 +62,7 @@ class Contacts:
                 )
             active = [s for s in found if s.status is LineStatus.ACTIVE]
             state = (active or found)[0]
+            check_request(state.line, requester, addressee)  # neither only receives there
         if state.status is not LineStatus.ACTIVE:
             raise LineNotActive(
                 f"line {state.line.id} is proposed, not active",

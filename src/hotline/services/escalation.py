@@ -148,12 +148,20 @@ class Escalations:
                 raise NotFound(
                     "line", step.via, hint=f"step {step.number} relays via a line this node lacks"
                 ) from None
-            missing = set(state.line.parties) - set(via.line.parties)
-            if missing:
+            extra = set(via.line.parties) - set(state.line.parties)
+            if extra:
                 raise InvalidInput(
                     "policy",
-                    f"step {step.number} relays via {step.via}, which does not reach "
-                    + ", ".join(sorted(missing)),
+                    f"step {step.number} relays via {step.via}, which reaches "
+                    + ", ".join(sorted(extra))
+                    + f" too: they would read what was not sent to them on {state.line.id}",
+                    hint="relay via a line between parties of this line only",
+                )
+            if self.party not in via.line.acting or len(via.line.acting) < 2:
+                raise InvalidInput(
+                    "policy",
+                    f"step {step.number} relays via {step.via}, on which {self.party} "
+                    "does not write to another party",
                 )
         form, at = "yaml" if fmt == "yml" else fmt, format_time(self.writer.now())
         self.writer.transact(lambda tx: tx.set_escalation_policy(state.line.id, form, text, at))
@@ -546,7 +554,8 @@ class Escalations:
             s
             for s in candidates
             if s.status is LineStatus.ACTIVE
-            and waiting | {due.party} <= set(s.line.parties)
+            and waiting | {due.party} <= set(s.line.acting)  # each writes there
+            and set(s.line.parties) <= set(state.line.parties)  # nobody new reads it
             and kind in s.line.policy.kinds
         ]
         if not usable:

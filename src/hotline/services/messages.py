@@ -125,16 +125,20 @@ class Messages:
             contents.append(content)
         hosted = self.store.hosted_among(state.line.parties)
 
+        numbered = len(state.line.parties) > 2  # (see docs/ledger.md: message numbers)
+
         def record(tx: WriteTx) -> list[Event]:
-            head = tx.head(state.line.id, party)
-            sent = tx.count_kind(state.line.id, party, EventKind.MESSAGE.value, 0, head.seq + 1)
+            sent = 0
+            if numbered:
+                head = tx.head(state.line.id, party)
+                sent = tx.count_kind(state.line.id, party, EventKind.MESSAGE.value, 0, head.seq + 1)
             return [
                 self.writer.append(
                     tx,
                     state.line,
                     EventKind.MESSAGE,
                     author,
-                    {**content, "number": sent + i},  # the sender's message number
+                    {**content, "number": sent + i} if numbered else content,
                     hosted=hosted,
                 )
                 for i, content in enumerate(contents, start=1)

@@ -22,6 +22,7 @@ from email.utils import make_msgid
 from hashlib import sha256
 from typing import Any
 
+from hotline.domain.addressing import awaited
 from hotline.domain.clock import Clock, format_time, parse_time
 from hotline.domain.errors import Forbidden, InvalidInput, NotFound
 from hotline.domain.escalation import Action
@@ -178,6 +179,8 @@ class Pager:
             state = lines.get(m.line)
             if state is None or state.status is not LineStatus.ACTIVE:
                 continue
+            if self.party not in awaited(m, state.line):
+                continue  # sent to it for information, or it only observes the line
             for desk in sorted(state.line.policy.principals):
                 if party_of(desk) != self.party or desk not in answering:
                     continue

@@ -89,7 +89,7 @@ class PeerEvents:
         self.library = library
         self._keys = keys
         # (line, party) -> (seq, number) of the last message whose number was checked
-        self._numbers: dict[tuple[str, str], tuple[int, int]] = {}
+        self._numbers: dict[tuple[str, str], tuple[int, str, int]] = {}  # seq, id, number
 
     def _check_number(self, tx: WriteTx, event: Event, number: Any) -> None:
         """A message's number is one more than the number of messages before it on its
@@ -99,8 +99,8 @@ class PeerEvents:
             self._numbers.pop(key, None)
             return
         seen = self._numbers.get(key)
-        if seen is not None and seen[0] < event.seq:
-            after, before = seen
+        if seen is not None and seen[0] < event.seq and tx.id_at(*key, seen[0]) == seen[1]:
+            after, before = seen[0], seen[2]  # (an event never stored is not trusted)
         else:
             after, before = 0, 0
         expected = before + 1 + tx.count_kind(*key, EventKind.MESSAGE.value, after, event.seq)
@@ -110,7 +110,7 @@ class PeerEvents:
                 f"{event.party}'s message at seq {event.seq} is numbered {number}, "
                 f"but it is its message number {expected} on line {event.line}",
             )
-        self._numbers[key] = (event.seq, expected)
+        self._numbers[key] = (event.seq, event.id, expected)
 
     @staticmethod
     def _line(tx: WriteTx, line_id: str, states: dict[str, LineState]) -> LineState:
@@ -265,7 +265,9 @@ class PeerEvents:
     def _check_escalation(self, tx: WriteTx, line: Line, event: Event, content: Any) -> None:
         message = tx.event(str(content.get("ref")))
         came_from = tx.line(str(content.get("from_line") or event.line))
-        line_here = came_from is not None and set(came_from.line.parties) == set(line.parties)
+        # a relay goes over a line whose parties are all on the original's: nobody new
+        # sees the original
+        line_here = came_from is not None and set(line.parties) <= set(came_from.line.parties)
         check_escalation(line, event, message, self._keys(), line_here)
 
     def _check_contact(self, tx: WriteTx, line: Line, event: Event, content: Any) -> None:

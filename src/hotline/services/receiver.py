@@ -123,6 +123,12 @@ class Receiver:
         as the events. Raises RequestRefused ("replay") when it was used before.
         ``checked``: what :meth:`check` found of ``items``, when it was asked before."""
         if party != sender and not self.carries(sender, line_id, party, items):
+            if not self._known(line_id):  # a mediator's relay ahead of the proposal: not
+                # a fault of the sender's; the proposal comes first next time
+                unknown = RequestRefused(
+                    "unknown line", f"no line {line_id!r} here yet: its proposal comes first"
+                )
+                return BatchResult(0, 0, ChainHead(), None, False, unknown)
             wrong = RequestRefused("wrong chain", f"{sender} pushed {party}'s chain")
             self._record(sender, wrong, line_id, party, items[0] if items else None)
             return BatchResult(0, 0, ChainHead(), None, False, wrong)
@@ -169,6 +175,13 @@ class Receiver:
         owner = party if self.carries(sender, line_id, party, items) else sender
         return check_batch(items, self._keys, owner, held, self._heads.get((line_id, party)))
 
+    def _known(self, line_id: str) -> bool:
+        try:
+            self.store.line(line_id)
+        except NotFound:
+            return False
+        return True
+
     def carries(
         self, sender: str, line_id: str, party: str, items: Sequence[tuple[bytes, bytes]] = ()
     ) -> bool:
@@ -179,6 +192,8 @@ class Receiver:
         proposal is, signed by its proposer's node."""
         if sender == party:
             return True
+        if party == self.own:
+            return False  # our own chain is ours to deliver, not the mediator's
         terms: Any
         try:
             terms = self.store.line(line_id).line.terms()
@@ -248,7 +263,8 @@ class Receiver:
                 if pre.refused is not None:
                     raise pre.refused
                 if not pre.authentic:  # its key unknown before: maybe rotated in this batch
-                    keys = check_signed(event, keys, self._keys, sender)
+                    # of the chain's own party (its node's, or relayed by the mediator)
+                    keys = check_signed(event, keys, self._keys, party)
                 if retired is None:
                     retired = tx.retired_key_ids()
                 if event.key_id in retired and tx.retired_in_chain(

@@ -12,8 +12,11 @@ import { slotValue } from "./slots";
 
 export function CodedForm({ id }: { id: string }) {
   const { t, lang } = useI18n();
-  const { api, lines } = useDesk();
-  const active = lines.filter((l) => l.status === "active");
+  const { api, lines, me } = useDesk();
+  // the lines the desk writes on: not those its party observes or mediates
+  const active = lines.filter(
+    (l) => l.status === "active" && !(l.observers ?? []).includes(me.party) && l.mediator !== me.party,
+  );
   const [line, setLine] = useState(active[0]?.id ?? "");
   const catalogue = useLive(
     () => lineCatalogue(api, line, lang),

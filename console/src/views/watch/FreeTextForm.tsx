@@ -20,7 +20,10 @@ interface Props {
 export function FreeTextForm({ id, prefill, onSent }: Props) {
   const { t, lang } = useI18n();
   const { api, lines, me } = useDesk();
-  const active = lines.filter((l) => l.status === "active");
+  // the lines the desk writes on: not those its party observes or mediates
+  const active = lines.filter(
+    (l) => l.status === "active" && !(l.observers ?? []).includes(me.party) && l.mediator !== me.party,
+  );
   const blank = (): PrefilledMessage => ({
     line: active[0]?.id ?? "",
     kind: "free",
