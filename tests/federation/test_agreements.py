@@ -223,3 +223,32 @@ def test_a_notified_activity_lifts_the_zone_the_terms_let_it(pair: Pair) -> None
         alerts = proximity(pair.us)
     assert "us-f35" not in alerts  # its zone lifted by the notification
     assert "us-mq9" in alerts  # a kind no zone names keeps the node's corridors
+
+
+def test_a_zone_alert_holds_to_the_margin_past_the_zone_edge(pair: Pair) -> None:
+    ident = pair.us.agreements.propose(LINE, terms(pair)).content["agreement"]
+    pair.settle()
+    pair.us.agreements.sign(LINE, ident)
+    pair.ru.agreements.sign(LINE, ident)
+    pair.settle()
+
+    def drone_at(lat: float) -> Any:
+        pair.clock.advance(seconds=10)
+        now = pair.us.writer.now()
+        pair.us.awareness.ingest(
+            [make_track(uid="us-mq9", party="US", kind=TrackKind.UAV, lat=lat, lon=19.9, time=now)]
+        )
+        pair.us.awareness.evaluate(now)
+        found = [a for a in pair.us.awareness.live() if a.uid == "us-mq9" and a.rule == "proximity"]
+        return found[0] if found else None
+
+    # about 16 km out, past the 15 km zone by less than the margin: no alert opens
+    assert drone_at(55.0985) is None
+    opened = drone_at(DRONE_AT[0])  # ~12 km: inside the zone
+    assert opened is not None and opened.detail["agreement"] == ident
+    for _ in range(4):  # back at ~17 km, evaluation after evaluation: the alert holds
+        held = drone_at(55.11)
+        assert held is not None and held.key == opened.key and held.opened_at == opened.opened_at
+    for _ in range(4):  # ~20 km: out by more than the margin, it closes
+        last = drone_at(55.1345)
+    assert last is None

@@ -213,7 +213,7 @@ class Awareness:
         announced = self.announced(now)
         near = border_rules(theatre, picture)
         if self.agreements is not None:
-            near = by_agreements(near, self.agreements(), announced, now)
+            near = by_agreements(near, self.agreements(), announced, now, margin=theatre.margin)
         findings = [
             *near,
             *cpa_pairs(picture, dcpa_m=self.cpa_m, tcpa_s=self.cpa_s),
@@ -246,13 +246,16 @@ def by_agreements(
     announced: Sequence[Announced],
     now: datetime,
     lang: str = "en",
+    margin: float = 0.0,
 ) -> list[Finding]:
     """Proximity findings as the agreements in force between the two parties say: a track
     whose kind a zone names is alerted within the zone's distance of the other party's
     border, not beyond it, and its alert names the clause (of two agreements naming the
     kind, the zone reaching furthest); a zone the terms let a notification lift does not
     apply to a track inside an area its party announced for now, and raises nothing.
-    Kinds no agreement names, and incursions, keep the node's corridors."""
+    Kinds no agreement names, and incursions, keep the node's corridors. A track out of
+    its zone by no more than ``margin`` (m) opens no alert, but keeps one open (as a
+    corridor's does: a track hovering at the zone's edge does not flap)."""
     if not agreements:
         return list(findings)
     out = []
@@ -277,7 +280,10 @@ def by_agreements(
         if clause is None:
             if not lifted:
                 out.append(f)
-        elif f.value <= clause.zone.km * 1000:
+        else:
             detail = {**f.detail, "agreement": clause.agreement, "clause": clause.describe()}
-            out.append(f._replace(detail=detail))
+            if f.value <= clause.zone.km * 1000:
+                out.append(f._replace(detail=detail))
+            elif f.value <= clause.zone.km * 1000 + margin:  # held, never opened, here
+                out.append(f._replace(detail=detail, band=None, holds=f.holds or f.band))
     return out
