@@ -444,3 +444,28 @@ def test_an_escalation_naming_malformed_waiting_parties_is_refused(mesh: Mesh) -
     answer = mesh.feds["US"].client(us.peers.peer("RU")).push(NETWORK, "US", [forged])
     assert answer.status == 422 and "waiting" in answer.data["detail"]
     assert ru.messages.matrix(sent.id).to_json()["owed"] == 3
+
+
+def test_a_mediated_line_proposed_while_a_party_was_away_is_pulled_from_the_mediator(
+    mesh: Mesh,
+) -> None:
+    ru, ua, un = mesh.nodes["RU"], mesh.nodes["UA"], mesh.nodes["UN"]
+    mesh.cut("RU", "UA")
+    mesh.cut("UA", "UN")  # UA away
+    ru.lines.propose(
+        line_id="ru-ua-second",
+        kind=LineKind.DECONFLICTION,
+        title="second tripartite line",
+        members=["RU/NRRC", "UA/GS-OPS", "UN/DPO-OPS"],
+        mediator="UN",
+    )
+    mesh.settle()
+    un.lines.accept("ru-ua-second", "UN")
+    mesh.settle()
+    assert "ru-ua-second" not in {s.line.id for s in ua.store.lines()}
+    mesh.nets["UA"].down.discard("http://un.test:8100")  # UA is back, and asks first
+    for _ in range(3):  # the proposer's chain opens the line; then the mediator's
+        mesh.feds["UA"].catch_up_once()
+    state = ua.store.line("ru-ua-second")
+    assert state.line.mediator == "UN" and state.accepted_by == {"RU", "UN"}
+    assert ua.peers.count_rejections() == 0

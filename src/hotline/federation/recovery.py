@@ -242,22 +242,28 @@ class RollbackGuard:
             line = state.line
             if peer not in line.parties or (lines is not None and line.id not in lines):
                 continue
-            theirs = heads.get((line.id, peer))
+            # the peer's chain, and on a line it mediates every chain it carried to us
+            sources = (
+                [p for p in line.parties if p not in own] if line.mediator == peer else [peer]
+            )
             for party in sorted(own & set(line.parties)):
-                if theirs is None or (line.id, party) in halted:
+                if (line.id, party) in halted:
                     continue
                 last = self.store.events(line.id, party=party, kinds=[EventKind.RECEIPT.value])
-                upto = max(
-                    (
-                        int(e.content.get("upto_seq", 0))
-                        for e in last
-                        if e.content.get("of") == peer
-                    ),
-                    default=0,
-                )
-                if upto >= theirs.seq:
-                    continue
-                signed.append(self._receipt(line, party, peer, theirs))
+                for source in sources:
+                    theirs = heads.get((line.id, source))
+                    if theirs is None:
+                        continue
+                    upto = max(
+                        (
+                            int(e.content.get("upto_seq", 0))
+                            for e in last
+                            if e.content.get("of") == source
+                        ),
+                        default=0,
+                    )
+                    if upto < theirs.seq:
+                        signed.append(self._receipt(line, party, source, theirs))
         return signed
 
     def _receipt(self, line: Line, party: str, peer: str, theirs: ChainHead) -> Event:
