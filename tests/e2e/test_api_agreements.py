@@ -80,3 +80,26 @@ def test_a_watch_officer_may_read_but_not_sign_and_wrong_terms_say_why(api: Api)
         "not valid YAML",
     )
     refused(api.post(SECDEF, f"/lines/{LEADERS}/agreements/abcdef12/sign", {}), 404)
+
+
+def test_the_map_draws_the_zones_of_the_agreements_in_force(api: Api) -> None:
+    from hotline.domain.tracks import TrackKind, make_track
+
+    now = api.clock.now()
+    api.node.awareness.ingest(  # a drone over the Baltic: the theatre is built there
+        [make_track(uid="us-mq9", party="US", kind=TrackKind.UAV, lat=55.06, lon=19.9, time=now)]
+    )
+    api.node.awareness.evaluate(now)
+    assert ok(api.get(JOC, "/map"))["zones"] == []
+    made = ok(api.post(SECDEF, f"/lines/{LEADERS}/agreements", {"terms": TERMS}), 201)
+    ident = made["content"]["agreement"]
+    for leader in (SECDEF, MINDEF):
+        ok(api.post(leader, f"/lines/{LEADERS}/agreements/{ident}/sign", {}), 201)
+    zones = ok(api.get(JOC, "/map"))["zones"]
+    # around each party's land where tracks have been: here only Russia's (Kaliningrad)
+    assert {z["properties"]["party"] for z in zones} == {"RU"}
+    [ru] = [z for z in zones if z["properties"]["party"] == "RU"]
+    assert ru["properties"]["agreement"] == ident
+    assert ru["properties"]["kinds"] == ["uav"] and ru["properties"]["km"] == 15.0
+    assert ru["properties"]["titles"]["ru"] == "Договорённость руководителей"
+    assert ru["geometry"]["type"] in {"LineString", "MultiLineString"}

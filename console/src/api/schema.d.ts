@@ -2329,6 +2329,13 @@ export interface components {
             corridors: {
                 [key: string]: unknown;
             }[];
+            /**
+             * Zones
+             * @description the zones of the agreements in force, as lines around each of the agreement's parties' land (agreement, titles by language, zone, kinds, km)
+             */
+            zones?: {
+                [key: string]: unknown;
+            }[];
         };
         /** MapTile */
         MapTile: {

@@ -253,6 +253,15 @@ export interface MapLayers {
     [key: string]: unknown;
   }[];
   corridors: Feature<{ party?: string; corridor_m?: number }>[];
+  /** the zones of the agreements in force, around each of their parties' land */
+  zones?: Feature<{
+    party?: string;
+    agreement?: string;
+    titles?: Record<string, string>;
+    zone?: string;
+    kinds?: string[];
+    km?: number;
+  }>[];
 }
 
 export interface AlertDraft {

@@ -56,9 +56,10 @@ class MapCache:
     node runs), tracks, alerts and announced areas as they stand; the ``ETag`` is a
     digest of the whole."""
 
-    def __init__(self, awareness: Awareness, notices: Notices) -> None:
+    def __init__(self, awareness: Awareness, notices: Notices, now: Now) -> None:
         self.awareness = awareness
         self.notices = notices
+        self.now = now
         self._lock = threading.Lock()
         self._static: tuple[str, str] | None = None
 
@@ -69,7 +70,7 @@ class MapCache:
                 text = json.dumps(static_layers(self.awareness), separators=(",", ":"))
                 self._static = (text[1:-1], hashlib.sha256(text.encode()).hexdigest())
             fixed, fixed_tag = self._static
-        layers = dynamic_layers(self.awareness, self.awareness.picture, self.notices)
+        layers = dynamic_layers(self.awareness, self.awareness.picture, self.notices, self.now())
         live = json.dumps(layers, separators=(",", ":"))
         body = "{" + fixed + "," + live[1:]
         tag = hashlib.sha256((fixed_tag + live).encode()).hexdigest()[:32]
@@ -103,7 +104,7 @@ def awareness_router(
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["awareness"], route_class=JsonRoute)
     picture = awareness.picture
-    cache = MapCache(awareness, notices)
+    cache = MapCache(awareness, notices, now)
 
     @router.get(
         "/alerts",

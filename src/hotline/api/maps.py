@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from shapely.geometry import mapping
@@ -50,9 +51,12 @@ def static_layers(awareness: Awareness) -> dict[str, Any]:
     return {"countries": labels, "borders": borders}
 
 
-def dynamic_layers(awareness: Awareness, picture: PictureStore, notices: Notices) -> dict[str, Any]:
+def dynamic_layers(
+    awareness: Awareness, picture: PictureStore, notices: Notices, now: datetime | None = None
+) -> dict[str, Any]:
     """Live tracks, open alerts, the areas of notifications in force, and the border
-    corridors where the node has built them (where tracks have been)."""
+    corridors and the zones of the agreements in force at ``now``, where the node has
+    built them (where tracks have been)."""
     tracks = [
         {
             "type": "Feature",
@@ -115,4 +119,25 @@ def dynamic_layers(awareness: Awareness, picture: PictureStore, notices: Notices
         for party, bands in awareness.corridor_lines().items()
         for corridor, line in sorted(bands.items())
     ]
-    return {"tracks": tracks, "alerts": alerts, "announced": announced, "corridors": corridors}
+    zones = [
+        {
+            "type": "Feature",
+            "properties": {
+                "party": z.party,
+                "agreement": z.agreement,
+                "titles": dict(z.title_by_lang),
+                "zone": z.zone.id,
+                "kinds": list(z.zone.kinds),
+                "km": z.zone.km,
+            },
+            "geometry": mapping(z.outline),
+        }
+        for z in (awareness.zone_lines(now) if now is not None else [])
+    ]
+    return {
+        "tracks": tracks,
+        "alerts": alerts,
+        "announced": announced,
+        "corridors": corridors,
+        "zones": zones,
+    }

@@ -249,9 +249,13 @@ class Theatre:
             entry[planar <= corridor] = corridor
         return entry, holds
 
-    def corridor_outlines(self, tolerance: float = 0.01) -> dict[str, dict[float, BaseGeometry]]:
+    def corridor_outlines(
+        self, tolerance: float = 0.01, distances: Iterable[float] | None = None
+    ) -> dict[str, dict[float, BaseGeometry]]:
         """Party -> corridor -> the line at that distance from its land, in longitude and
-        latitude, over the regions built so far (where tracks have been)."""
+        latitude, over the regions built so far (where tracks have been). ``distances``
+        (m): draw these in place of the corridors (an agreement's zones)."""
+        drawn_at = tuple(self.corridors if distances is None else sorted(set(distances)))
         found: dict[str, dict[float, list[BaseGeometry]]] = {}
         for key in sorted(self._watched):
             for party in self.parties:
@@ -266,7 +270,7 @@ class Theatre:
                 shapely.box(region.west, region.south, region.east, region.north)
             )
             drawn = piece.land.simplify(OUTLINE_TOLERANCE_M)  # a line on a map, not a rule
-            for corridor in self.corridors:
+            for corridor in drawn_at:
                 line = drawn.buffer(corridor, quad_segs=4).boundary.intersection(cell)
                 if line.is_empty:
                     continue

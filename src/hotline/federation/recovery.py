@@ -243,9 +243,7 @@ class RollbackGuard:
             if peer not in line.parties or (lines is not None and line.id not in lines):
                 continue
             # the peer's chain, and on a line it mediates every chain it carried to us
-            sources = (
-                [p for p in line.parties if p not in own] if line.mediator == peer else [peer]
-            )
+            sources = [p for p in line.parties if p not in own] if line.mediator == peer else [peer]
             for party in sorted(own & set(line.parties)):
                 if (line.id, party) in halted:
                     continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
@@ -14,6 +15,7 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from hotline.domain.agreement import Agreement, Clause, clauses_between
+from hotline.domain.agreement import Zone as AgreementZone
 from hotline.domain.alerting import Alert, AlertBook, Changes
 from hotline.domain.cpa import DEFAULT_CPA_M, DEFAULT_TCPA_S, cpa_pairs
 from hotline.domain.drafting import draft_of
@@ -120,6 +122,9 @@ class Awareness:
         self._theatre: Theatre | None = None
         self._book: AlertBook | None = None
         self._corridors: tuple[int, dict[str, dict[float, BaseGeometry]]] | None = None
+        self._zone_outlines: (
+            tuple[tuple[int, tuple[float, ...]], dict[str, dict[float, BaseGeometry]]] | None
+        ) = None
 
     def members(self) -> dict[str, list[str]]:
         """Party -> its countries: as configured, else each known party that names a
@@ -151,6 +156,32 @@ class Awareness:
         if self._corridors is None or self._corridors[0] != built:
             self._corridors = (built, self._theatre.corridor_outlines())
         return self._corridors[1]
+
+    def zone_lines(self, now: datetime) -> list[ZoneLine]:
+        """The zones of the agreements in force at ``now``, each as the outline at its
+        distance from each of its two parties' land, where the theatre has been built
+        (as :meth:`corridor_lines`); nothing before the first track or agreement."""
+        if self._theatre is None or self.agreements is None:
+            return []
+        wanted: list[tuple[Agreement, Sequence[str], AgreementZone]] = [
+            (found, parties, zone)
+            for found, parties in self.agreements()
+            if found.state(parties, now) == "in force"
+            for zone in found.terms.zones
+        ]
+        if not wanted:
+            return []
+        distances = tuple(sorted({zone.km * 1000 for _, _, zone in wanted}))
+        key = (self._theatre.built, distances)
+        if self._zone_outlines is None or self._zone_outlines[0] != key:
+            self._zone_outlines = (key, self._theatre.corridor_outlines(distances=distances))
+        outlines = self._zone_outlines[1]
+        return [
+            ZoneLine(party, found.id, found.terms.title, zone, line)
+            for found, parties, zone in wanted
+            for party in parties
+            if (line := outlines.get(party, {}).get(zone.km * 1000)) is not None
+        ]
 
     @property
     def zones(self) -> list[Zone]:
@@ -238,6 +269,17 @@ class Awareness:
 
     def live(self) -> list[Alert]:
         return self.picture.live_alerts()
+
+
+@dataclass(frozen=True)
+class ZoneLine:
+    """An agreement's zone drawn around one party's land."""
+
+    party: str  # whose border it is measured from
+    agreement: str
+    title_by_lang: Mapping[str, str]  # the agreement's title, by language
+    zone: AgreementZone
+    outline: BaseGeometry
 
 
 def by_agreements(

@@ -253,6 +253,7 @@ export function SituationMap(props: SituationMapProps) {
         item("land", palette.OWN_LAND, t("map.legendOwnLand"));
         item("land", palette.OTHER_LAND, t("map.legendOtherLand"));
         item("dash", palette.OTHER, t("map.legendCorridor"));
+        if ((propsRef.current.layers?.zones ?? []).length) item("dots", palette.OTHER, t("map.legendZone"));
         item("area", palette.ANNOUNCED, t("map.legendAnnounced"));
         item("alert", palette.ALERT_CORE, t("map.legendAlert"));
         box.append(list);
@@ -269,7 +270,7 @@ export function SituationMap(props: SituationMapProps) {
   // the borders, tints and corridors: rebuilt only when they change (rarely), not with
   // every reading of the picture
   const bordersKey = signature(props.layers?.borders);
-  const corridorsKey = signature(props.layers?.corridors);
+  const corridorsKey = signature(props.layers?.corridors) + signature(props.layers?.zones);
   useEffect(() => {
     const p = parts.current;
     const layers = props.layers;
@@ -306,7 +307,23 @@ export function SituationMap(props: SituationMapProps) {
         .bindTooltip(t("map.corridor", { party: props_.party ?? "", km: Math.round((props_.corridor_m ?? 0) / 1000) }), { sticky: true })
         .addTo(p.corridors);
     }
-
+    // an agreement's zones: dotted, named by the agreement's title in the operator's language
+    for (const z of layers.zones ?? []) {
+      const zp = z.properties;
+      const titles = zp.titles ?? {};
+      const title = titles[lang] ?? titles[lang.split("-")[0] ?? ""] ?? titles.en ?? Object.values(titles)[0] ?? "";
+      const kinds = (zp.kinds ?? [])
+        .map((k) => {
+          const key = `alerts.kinds.${k}` as Key;
+          return t(key) === key ? k : t(key);
+        })
+        .join(", ");
+      L.geoJSON(z.geometry as GeoJSON.Geometry, {
+        style: { color: colourOf(zp.party ?? null), weight: 1.6, dashArray: "2 4", opacity: 0.95 },
+      })
+        .bindTooltip(t("map.zone", { title, zone: zp.zone ?? "", kinds, km: zp.km ?? 0, party: zp.party ?? "" }), { sticky: true })
+        .addTo(p.corridors);
+    }
   }, [corridorsKey, lang]);
 
   // the layers, whenever they change

@@ -97,6 +97,11 @@ class MapLayers(Answer):
     corridors: list[dict[str, Any]] = Field(
         description="each party's border corridors as lines, where tracks have been"
     )
+    zones: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="the zones of the agreements in force, as lines around each of the "
+        "agreement's parties' land (agreement, titles by language, zone, kinds, km)",
+    )
 
 
 class TrackPositions(Answer):
