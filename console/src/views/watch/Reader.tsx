@@ -155,6 +155,9 @@ function TranslationItem({ tr }: { tr: Translation }) {
 
 function ThreadBlock({ read }: { read: MessageRead }) {
   const { t, dateTime } = useI18n();
+  const { lines } = useDesk();
+  // on a line of many parties, who of them acknowledged: the matrix
+  const many = (lines.find((l) => l.id === read.line)?.parties.length ?? 0) > 2;
   const thread = read.thread;
   if (!thread) return null;
   const refs = thread.refs ?? [];
@@ -192,17 +195,22 @@ function ThreadBlock({ read }: { read: MessageRead }) {
           </ul>
         </>
       )}
-      <h4>{t("reader.acks")}</h4>
-      {acks.length ? (
-        <ul class="plain">
-          {acks.map((a, i) => (
-            <li key={a.id ?? i}>{ackLine(a)}</li>
-          ))}
-        </ul>
+      {many ? (
+        <AckMatrixTable id={read.id} />
       ) : (
-        <p class="muted">{t("reader.noAcks")}</p>
+        <>
+          <h4>{t("reader.acks")}</h4>
+          {acks.length ? (
+            <ul class="plain">
+              {acks.map((a, i) => (
+                <li key={a.id ?? i}>{ackLine(a)}</li>
+              ))}
+            </ul>
+          ) : (
+            <p class="muted">{t("reader.noAcks")}</p>
+          )}
+        </>
       )}
-      <AckMatrixTable id={read.id} />
     </section>
   );
 }
