@@ -41,14 +41,7 @@ def agreement_propose(
 ) -> None:
     """Propose an agreement on a line (see docs/operations.md#agreements for the terms).
     It is in force once every party of the line has signed it, from its start."""
-    from hotline.services.agreements import read_terms
-
-    terms = read_terms(read_file(file).decode("utf-8"))
-    with node_context() as node:
-        event = node.agreements.propose(line, terms, amends=amends, party=party)
-    c = event.content
-    out.print(f"{event.party} proposed agreement {c['agreement']} on {event.line}")
-    out.print(f"each party signs it: hotline agreement sign {event.line} {c['agreement'][:12]}")
+    _propose(line, file, amends, party)
 
 
 @agreement_app.command("amend")
@@ -60,16 +53,18 @@ def agreement_amend(
 ) -> None:
     """Propose new terms for an agreement: once every party has signed them, they
     replace the agreement's from their start (the same as ``propose --amends``)."""
+    _propose(line, file, agreement, party)
+
+
+def _propose(line: str, file: Path, amends: str | None, party: str | None) -> None:
     from hotline.services.agreements import read_terms
 
     terms = read_terms(read_file(file).decode("utf-8"))
     with node_context() as node:
-        event = node.agreements.propose(line, terms, amends=agreement, party=party)
+        event = node.agreements.propose(line, terms, amends=amends, party=party)
     c = event.content
-    out.print(
-        f"{event.party} proposed agreement {c['agreement']} on {event.line}, "
-        f"amending {str(c.get('amends'))[:12]}"
-    )
+    amending = f", amending {str(c['amends'])[:12]}" if c.get("amends") else ""
+    out.print(f"{event.party} proposed agreement {c['agreement']} on {event.line}{amending}")
     out.print(f"each party signs it: hotline agreement sign {event.line} {c['agreement'][:12]}")
 
 
