@@ -15,7 +15,7 @@ from hotline.domain.events import Event, EventKind, sign_event
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import LineKind, MessageKind
 from hotline.domain.precedence import Precedence
-from hotline.federation.workers import ChainView
+from hotline.federation.compare import ChainView
 from hotline.services.verification import verify_store
 from hotline.storage.schema import events
 from tests.federation.conftest import RU_BACKUP, RU_URL, US_BACKUP, US_URL, Pair

@@ -25,7 +25,7 @@ from hotline.domain.clock import format_time
 
 if TYPE_CHECKING:
     from hotline.domain.rollback import Halt
-    from hotline.federation.workers import ChainView
+    from hotline.federation.compare import ChainView
 
 # -- node --------------------------------------------------------------------------------
 

@@ -19,12 +19,12 @@ import httpx
 
 from hotline.domain.clock import format_time, parse_time
 from hotline.domain.errors import HotlineError, PeerUnavailable
-from hotline.domain.events import Event
 from hotline.domain.ledger import ChainHead
 from hotline.domain.linktest import LinkState
 from hotline.domain.policy import LineState
 from hotline.federation.client import RFC9421, PeerClient, decode_events, head_of
 from hotline.federation.clockwatch import ClockWatch
+from hotline.federation.compare import ChainView, chain_views
 from hotline.federation.linktests import LinkTests
 from hotline.federation.mailpath import MailPath
 from hotline.federation.recovery import RollbackGuard
@@ -64,18 +64,6 @@ class Timing:
     #: its pushes, and says so in its next push (see Federation._receipts_wait).
     receipt_grace: timedelta = timedelta(seconds=1)
     clock_alert: timedelta = timedelta(seconds=30)
-
-
-@dataclass(frozen=True)
-class ChainView:
-    """One chain of a shared line, as this node and the peer each hold it."""
-
-    peer: str
-    line: str
-    party: str
-    ours: ChainHead
-    theirs: ChainHead
-    state: str  # in step / ahead / behind / divergent
 
 
 class Federation:
@@ -508,19 +496,7 @@ class Federation:
         if theirs is None:
             theirs = client.heads()
         lines = {s.line.id for p, s in self.shared() if p.party == peer.party}
-        ours = self.store.heads()
-        keys = sorted({k for k in (*theirs, *ours) if k[0] in lines})
-        return [
-            self._view(
-                client,
-                peer.party,
-                line,
-                party,
-                ours.get((line, party), ChainHead()),
-                theirs.get((line, party), ChainHead()),
-            )
-            for line, party in keys
-        ]
+        return chain_views(self.store, client, lines, theirs)
 
     def catch_up_with(self, peer: Peer) -> list[ChainView]:
         """Pull every chain of ``peer``'s that it holds further than we do (lines it
@@ -589,29 +565,6 @@ class Federation:
             return None
         pairs = decode_events(answer.data["events"])
         return pairs, self.receiver.check(client.peer, line, party, pairs)
-
-    def _view(
-        self,
-        client: PeerClient,
-        peer: str,
-        line: str,
-        party: str,
-        ours: ChainHead,
-        theirs: ChainHead,
-    ) -> ChainView:
-        common = min(ours.seq, theirs.seq)
-        state = "in step" if ours == theirs else ("ahead" if ours.seq > theirs.seq else "behind")
-        if common:
-            mine = self.store.chain(line, party, common - 1, 1)
-            if common == theirs.seq:
-                their_id = theirs.id
-            else:
-                got = client.pull(line, party, common - 1, 1).data.get("events") or []
-                pairs = decode_events(got)
-                their_id = Event.from_raw(*pairs[0]).id if pairs else None
-            if not mine or mine[0].id != their_id:
-                state = "divergent"
-        return ChainView(peer, line, party, ours, theirs, state)
 
     # -- link tests ----------------------------------------------------------------------
 
