@@ -56,6 +56,7 @@ def configure_logging(form: str) -> None:
     else:
         handler.setFormatter(_TextFormatter("%(asctime)s %(name)s %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    logging.captureWarnings(True)  # a warning is a log line too (JSON, with JSON logs)
 
 
 def announcer(form: str, say: Callable[[str], None]) -> Callable[[str], None]:

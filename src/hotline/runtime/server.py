@@ -9,6 +9,7 @@ import signal
 import socket
 import threading
 import uuid
+import warnings
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
@@ -224,6 +225,11 @@ def serve(
         # uvicorn restores the handlers it found and raises the signal again once it has
         # shut down; with these in place that ends here, so the workers stop cleanly.
         previous = {sig: signal.signal(sig, _stop_quietly) for sig in STOP_SIGNALS}
+        # told to stop before uvicorn's server coroutine began (a worker stopped while it
+        # starts): the coroutine is dropped unstarted, which loses nothing
+        warnings.filterwarnings(
+            "ignore", message="coroutine 'Server.serve' was never awaited", category=RuntimeWarning
+        )
         try:
             serving.run(server, sockets, console_sockets, announce)
         except _Stopped:
