@@ -291,13 +291,6 @@ def create_app(ctx: FederationContext) -> FastAPI:
         if state is None or {auth.sender, ctx.party} - set(state.line.parties):
             raise RequestRefused("not a party", f"{auth.sender} is not a party of {line_id!r}")
 
-    def line_known(line_id: str) -> bool:
-        try:
-            store.line(line_id)
-        except NotFound:
-            return False
-        return True
-
     def push(auth: AuthenticRequest, _: Request, body: bytes) -> tuple[int, Any]:
         data = parse_json(body)
         if not (
@@ -312,7 +305,7 @@ def create_app(ctx: FederationContext) -> FastAPI:
         try:
             shared_line(auth, line)
         except RequestRefused:
-            if not items or line_known(line):  # only events can propose a line new here
+            if not items or store.has_line(line):  # only events can propose a line new here
                 raise
         nonce = NonceUse(auth.nonce, format_time(ctx.clock.now() - 2 * ctx.skew))
         result = ctx.receiver.accept(auth.sender, line, party, items, nonce)

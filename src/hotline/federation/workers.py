@@ -442,15 +442,6 @@ class Federation:
         self._due[key] = tick + left
         return self._due[key]
 
-    def _known(self, line: str) -> bool:
-        """Whether the line is on this node (a line new here is pulled from a mediator:
-        the receiver takes it only if the pull opens with its proposal)."""
-        try:
-            self.store.line(line)
-        except HotlineError:
-            return False
-        return True
-
     def _held_at(self, line: str, chain: str, seq: int) -> str | None:
         events = self.store.chain(line, chain, seq - 1, 1)
         return events[0].id if events and events[0].seq == seq else None
@@ -509,7 +500,9 @@ class Federation:
         for (line, party), head in sorted(theirs.items()):
             theirs_to_give = party == peer.party or (
                 party != self.party
-                and (self.receiver.carries(peer.party, line, party) or not self._known(line))
+                and (
+                    self.receiver.carries(peer.party, line, party) or not self.store.has_line(line)
+                )
             )  # the peer's own chains, and on a line it mediates (or new here) the others'
             if theirs_to_give and head.seq > ours.get((line, party), ChainHead()).seq:
                 self._pull(client, line, party, ours.get((line, party), ChainHead()), head)

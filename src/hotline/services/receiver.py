@@ -123,7 +123,7 @@ class Receiver:
         as the events. Raises RequestRefused ("replay") when it was used before.
         ``checked``: what :meth:`check` found of ``items``, when it was asked before."""
         if party != sender and not self.carries(sender, line_id, party, items):
-            if not self._known(line_id):  # a mediator's relay ahead of the proposal: not
+            if not self.store.has_line(line_id):  # a mediator's relay ahead of the proposal: not
                 # a fault of the sender's; the proposal comes first next time
                 unknown = RequestRefused(
                     "unknown line", f"no line {line_id!r} here yet: its proposal comes first"
@@ -174,13 +174,6 @@ class Receiver:
         held = partial(self.store.chain_bytes, line_id, party)
         owner = party if self.carries(sender, line_id, party, items) else sender
         return check_batch(items, self._keys, owner, held, self._heads.get((line_id, party)))
-
-    def _known(self, line_id: str) -> bool:
-        try:
-            self.store.line(line_id)
-        except NotFound:
-            return False
-        return True
 
     def carries(
         self, sender: str, line_id: str, party: str, items: Sequence[tuple[bytes, bytes]] = ()

@@ -252,6 +252,14 @@ class Store:
         with self._read() as c:
             return cached_lines(c, self._line_cache, party, line_id)
 
+    def has_line(self, line_id: str) -> bool:
+        """Whether the line is on this node (proposed or active)."""
+        try:
+            self.line(line_id)
+        except NotFound:
+            return False
+        return True
+
     def line(self, line_id: str) -> LineState:
         """One line. An active line is kept in memory once read: its terms are fixed and
         every party has signed them, so its state can no longer change."""

@@ -7,16 +7,14 @@ import type { Key } from "../../i18n/translate";
 import { useDesk } from "../../shell/desk";
 import { eventKind, useLive } from "../../shell/hooks";
 import { useI18n } from "../../shell/i18n";
+import { writableLines } from "./lines";
 import { PRECEDENCES } from "./inboxOrder";
 import { slotValue } from "./slots";
 
 export function CodedForm({ id }: { id: string }) {
   const { t, lang } = useI18n();
   const { api, lines, me } = useDesk();
-  // the lines the desk writes on: not those its party observes or mediates
-  const active = lines.filter(
-    (l) => l.status === "active" && !(l.observers ?? []).includes(me.party) && l.mediator !== me.party,
-  );
+  const active = writableLines(lines, me.party);
   const [line, setLine] = useState(active[0]?.id ?? "");
   const catalogue = useLive(
     () => lineCatalogue(api, line, lang),

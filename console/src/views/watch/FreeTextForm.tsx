@@ -7,6 +7,7 @@ import { describeError } from "../../api/problem";
 import type { Key } from "../../i18n/translate";
 import { type PrefilledMessage, useDesk } from "../../shell/desk";
 import { useI18n } from "../../shell/i18n";
+import { writableLines } from "./lines";
 import { PRECEDENCES } from "./inboxOrder";
 
 const FALLBACK_KINDS = ["free", "notification", "query", "response", "incident", "warning"];
@@ -20,10 +21,7 @@ interface Props {
 export function FreeTextForm({ id, prefill, onSent }: Props) {
   const { t, lang } = useI18n();
   const { api, lines, me } = useDesk();
-  // the lines the desk writes on: not those its party observes or mediates
-  const active = lines.filter(
-    (l) => l.status === "active" && !(l.observers ?? []).includes(me.party) && l.mediator !== me.party,
-  );
+  const active = writableLines(lines, me.party);
   const blank = (): PrefilledMessage => ({
     line: active[0]?.id ?? "",
     kind: "free",

@@ -68,3 +68,18 @@ describe("slots of a pre-agreed message", () => {
     expect(parseUtc("2026-03-01T14:00:30")).toBe("2026-03-01T14:00:30Z");
   });
 });
+
+describe("the lines a desk writes on", () => {
+  it("leaves out lines not active and those its party observes or mediates", async () => {
+    const { writableLines } = await import("./lines");
+    const line = { kind: "deconfliction", title: "", principals: [], kinds: [], parties: ["US", "RU", "UN"] };
+    const lines = [
+      { ...line, id: "open", status: "active" },
+      { ...line, id: "proposed", status: "proposed" },
+      { ...line, id: "watched", status: "active", observers: ["US"] },
+      { ...line, id: "carried", status: "active", mediator: "US" },
+      { ...line, id: "carried-by-un", status: "active", mediator: "UN" },
+    ];
+    expect(writableLines(lines, "US").map((l) => l.id)).toEqual(["open", "carried-by-un"]);
+  });
+});
