@@ -18,7 +18,7 @@ help:
 	@echo "make test    lint (ruff), types (mypy --strict) and the whole test suite, on every core"
 	@echo "make test-fast  the in-process tests only (no processes, browser, NATS, PostgreSQL): the inner loop"
 	@echo "make test-postgres  the whole suite with every test node on PostgreSQL"
-	@echo "make bench   machine limits, ledger, escalation, awareness, API, console, CLI, proofs, picture, scale (PostgreSQL), paths and multilateral benchmarks"
+	@echo "make bench   machine limits, ledger, escalation, awareness, API, console, CLI, proofs, picture, scale (PostgreSQL), paths, multilateral and sealing benchmarks"
 	@echo "make format  format the code with ruff"
 	@echo "make console build the operator console (console/, npm) into src/hotline/web/static"
 	@echo "make sbom    a CycloneDX SBOM (JSON) of what is installed in .venv, in dist/"
@@ -77,6 +77,7 @@ bench: $(TESTED)
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/paths.py
 	$(BIN)/python bench/multilateral.py
+	$(BIN)/python bench/sealing.py
 
 format: $(TESTED)
 	$(BIN)/ruff format src tests bench

@@ -173,10 +173,12 @@ class Ledger:
             engine.dispose()
 
 
-def _ledger(settings: Settings, party: str, clock: Clock) -> Ledger:
+def _ledger(
+    settings: Settings, party: str, clock: Clock, random: Callable[[int], bytes] = os.urandom
+) -> Ledger:
     engine = database_engine(settings)
     store = Store(engine)
-    writer = LedgerWriter(store, KeyStore(settings.keys_dir), clock)
+    writer = LedgerWriter(store, KeyStore(settings.keys_dir), clock, random)
     bookkeeping = bookkeeping_engine(engine)  # cursors, nonces, link state: not the record
     peers = PeerStore(bookkeeping)
     checkpoints = Checkpoints(
@@ -209,6 +211,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
     from hotline.services.refusals import Refusals
     from hotline.services.relays import Relays
     from hotline.services.rollcalls import RollCalls
+    from hotline.services.sealing import Opener
     from hotline.services.translations import Translations
     from hotline.services.watch import Watch
     from hotline.storage.accounts import AccountStore
@@ -216,7 +219,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
     from hotline.storage.history import HistoryStore
     from hotline.storage.library import Library
 
-    ledger = _ledger(settings, party, clock)
+    ledger = _ledger(settings, party, clock, random)
     store, writer, peers, snapshots, checkpoints = (
         ledger.store,
         ledger.writer,
@@ -277,7 +280,7 @@ def _wire(settings: Settings, party: str, clock: Clock, random: Callable[[int], 
         ),
         escalations=Escalations(writer, directory, peers, party, snapshots),
         contacts=Contacts(writer, directory),
-        relays=Relays(writer, directory),
+        relays=Relays(writer, directory, Opener(writer, party)),
         library=library,
         catalogues=Catalogues(
             writer,

@@ -18,14 +18,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from hotline.domain.addressing import Role, Standing
-from hotline.domain.errors import InvalidInput, PolicyRefused
+from hotline.domain.canonical import canonical
+from hotline.domain.crypto import b64decode, b64encode
+from hotline.domain.errors import Forbidden, IntegrityFailure, InvalidInput, PolicyRefused
 from hotline.domain.events import EventKind, sign_event
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import LineKind, MessageKind
 from hotline.domain.precedence import Precedence
+from hotline.domain.sealing import RANDOM_BYTES, is_sealed, seal
 from hotline.services.verification import verify_store
+from hotline.storage.schema import events
 from tests.conftest import FakeClock
 from tests.federation.mesh import Mesh, make_mesh
 
@@ -216,6 +222,25 @@ def test_a_message_numbered_out_of_turn_is_refused(mesh: Mesh) -> None:
     answer = mesh.feds["US"].client(us.peers.peer("RU")).push(NETWORK, "US", [forged])
     assert answer.status == 422
     assert "numbered 5" in answer.data["detail"]
+    assert ru.store.heads()[(NETWORK, "US")].seq == head.seq
+
+    # once a sender numbers its messages, it does not stop
+    us.messages.send(NETWORK, "US/NRRC", note("numbered"))
+    mesh.settle()
+    head = us.store.heads()[(NETWORK, "US")]
+    unnumbered = sign_event(
+        line=NETWORK,
+        party="US",
+        seq=head.seq + 1,
+        prev=head.id,
+        kind=EventKind.MESSAGE,
+        author="US/NRRC",
+        key=us.writer.key("US/NRRC"),
+        ts=mesh.clock.now(),
+        content=note("no number").content(),
+    )
+    answer = mesh.feds["US"].client(us.peers.peer("RU")).push(NETWORK, "US", [unnumbered])
+    assert answer.status == 422 and "has no number" in answer.data["detail"]
     assert ru.store.heads()[(NETWORK, "US")].seq == head.seq
 
 
@@ -469,3 +494,153 @@ def test_a_mediated_line_proposed_while_a_party_was_away_is_pulled_from_the_medi
     state = ua.store.line("ru-ua-second")
     assert state.line.mediator == "UN" and state.accepted_by == {"RU", "UN"}
     assert ua.peers.count_rejections() == 0
+
+
+SEALED = "ru-ua-sealed"
+
+
+def sealed_line(mesh: Mesh) -> None:
+    """A mediated line whose mediator may not read, with the OSCE observing."""
+    mesh.nodes["RU"].lines.propose(
+        line_id=SEALED,
+        kind=LineKind.DECONFLICTION,
+        title="tripartite line, sealed from the mediator",
+        members=["RU/NRRC", "UA/GS-OPS", "UN/DPO-OPS", "OSCE/CPC"],
+        observers=["OSCE"],
+        mediator="UN",
+        mediator_reads=False,
+    )
+    mesh.settle()
+    for party in ("UA", "UN", "OSCE"):
+        mesh.nodes[party].lines.accept(SEALED, party)
+    mesh.settle()
+    mesh.cut("RU", "UA")
+
+
+def test_what_is_said_on_a_line_sealed_from_its_mediator_is_read_by_all_but_it(
+    mesh: Mesh,
+) -> None:
+    ru, ua, un, osce = (mesh.nodes[p] for p in ("RU", "UA", "UN", "OSCE"))
+    sealed_line(mesh)
+    assert un.store.line(SEALED).line.readers == ("OSCE", "RU", "UA")
+    sent = ru.messages.send(SEALED, "RU/NRRC", flash("Impact near the border"))
+    assert sent.content["subject"] == "Impact near the border"  # the sender reads its own
+    mesh.settle()
+
+    # the mediator carries and verifies it, and holds no word of its text
+    carried = un.store.event(sent.id)
+    assert carried.raw == sent.raw and is_sealed(carried.content)
+    assert carried.content["precedence"] == "FLASH" and "subject" not in carried.content
+    assert all(b"Impact" not in e.raw for e in un.store.events(SEALED))
+    assert sent.id not in {i.message.id for i in un.messages.inbox("UN", include_acked=True)}
+    with pytest.raises(Forbidden, match="sealed from this node"):
+        un.translations.of(sent.id)  # (read, translate: not at the mediator)
+    # every reader opens it; the party it is to has it in its inbox
+    for node in (ua, osce):
+        assert node.store.event(sent.id).content["subject"] == "Impact near the border"
+    assert sent.id in {i.message.id for i in ua.messages.inbox("UA")}
+
+    ack = ua.messages.ack(sent.id, "UA/GS-OPS", reply="Understood, standing by.")
+    mesh.settle()
+    assert "reply" not in un.store.event(ack.id).content
+    assert b"standing by" not in un.store.event(ack.id).raw
+    rows = {r.party: r for r in ru.messages.matrix(sent.id).rows}
+    assert rows["UA"].standing is Standing.ACKNOWLEDGED
+    assert rows["UA"].reply == "Understood, standing by."
+    assert rows["UN"].role is Role.MEDIATOR and rows["UN"].received_at is not None
+    # a handover note on the line is sealed too
+    handover = ru.watch.handover("RU/NRRC", "Lt Orlova", "Quiet night; FLASH 4 acked.", SEALED)
+    mesh.settle()
+    assert "note" not in un.store.event(handover.id).content
+    assert ua.store.event(handover.id).content["note"] == "Quiet night; FLASH 4 acked."
+    for node in (ru, ua, un, osce):
+        report = verify_store(node.store)
+        assert report.ok, report.problems
+
+
+def test_content_not_sealed_for_every_reader_is_refused_where_it_arrives(mesh: Mesh) -> None:
+    ru, un = mesh.nodes["RU"], mesh.nodes["UN"]
+    sealed_line(mesh)
+    content = note("not for the observer").content()
+    readers = un.store.line(SEALED).line.readers or ()
+    keys = {p: un.store.party(p).node_key for p in readers if p != "OSCE"}
+    short, _ = seal("message", content, keys, bytes(RANDOM_BYTES))  # type: ignore[arg-type]
+    before = un.peers.count_rejections()
+    for bad, why in ((short, "sealed for RU, UA"), (content, "in the clear")):
+        head = ru.store.heads().get((SEALED, "RU"))
+        forged = sign_event(
+            line=SEALED,
+            party="RU",
+            seq=head.seq + 1 if head else 1,
+            prev=head.id if head else None,
+            kind=EventKind.MESSAGE,
+            author="RU/NRRC",
+            key=ru.writer.key("RU/NRRC"),
+            ts=mesh.clock.now(),
+            content=bad,
+        )
+        answer = (
+            mesh.feds["RU"]
+            .client(ru.peers.peer("UN"))
+            .push(SEALED, "RU", [(forged.raw, forged.sig)])
+        )
+        assert answer.status == 422 and why in answer.data["detail"], answer.data
+    assert un.peers.count_rejections() == before + 2
+
+
+def test_a_changed_content_key_is_found_by_verify_and_never_shown_as_the_text(
+    mesh: Mesh,
+) -> None:
+    ru, ua = mesh.nodes["RU"], mesh.nodes["UA"]
+    sealed_line(mesh)
+    sent = ru.messages.send(SEALED, "RU/NRRC", flash("Impact near the border"))
+    mesh.settle()
+    with ua.store.engine.begin() as c:
+        c.execute(sa.text("DROP TRIGGER IF EXISTS events_no_update"))
+        c.execute(sa.update(events).where(events.c.id == sent.id).values(content_key=bytes(32)))
+    report = verify_store(ua.store)
+    assert [(p.event_id, p.reason.value) for p in report.problems] == [(sent.id, "mismatch")]
+    assert "content key" in report.problems[0].detail
+    with pytest.raises(IntegrityFailure, match="unreadable"):
+        ua.store.event(sent.id)
+
+
+def test_a_box_showing_readers_other_addressees_than_the_mediator_sees_is_refused(
+    mesh: Mesh,
+) -> None:
+    ru, ua, un = mesh.nodes["RU"], mesh.nodes["UA"], mesh.nodes["UN"]
+    sealed_line(mesh)
+    readers = un.store.line(SEALED).line.readers or ()
+    keys = {p: un.store.party(p).node_key for p in readers}
+    content = {**note("to UA, or for its information?").content(), "number": 1}
+    sealed, content_key = seal("message", content, keys, bytes(RANDOM_BYTES))  # type: ignore[arg-type]
+    assert content_key is not None
+    # the box tells the readers UA is only informed; the clear fields tell the mediator
+    # that UA owes an acknowledgement (to all)
+    hidden = {k: v for k, v in content.items() if k in ("subject", "body", "lang")}
+    part = sealed["sealed"]
+    part["box"] = b64encode(
+        AESGCM(content_key).encrypt(
+            b64decode(part["nonce"]), canonical({**hidden, "info": ["UA/GS-OPS"]}), None
+        )
+    )
+    head = ru.store.heads()[(SEALED, "RU")]
+    forged = sign_event(
+        line=SEALED,
+        party="RU",
+        seq=head.seq + 1,
+        prev=head.id,
+        kind=EventKind.MESSAGE,
+        author="RU/NRRC",
+        key=ru.writer.key("RU/NRRC"),
+        ts=mesh.clock.now(),
+        content=sealed,
+    )
+    answer = (
+        mesh.feds["RU"].client(ru.peers.peer("UN")).push(SEALED, "RU", [(forged.raw, forged.sig)])
+    )
+    assert answer.status == 200  # the mediator cannot tell: it carries it on
+    before = ua.peers.count_rejections()
+    mesh.settle()
+    assert forged.id not in {e.id for e in ua.store.events(SEALED)}
+    assert ua.peers.count_rejections() > before

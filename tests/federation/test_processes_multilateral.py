@@ -6,7 +6,8 @@ mediates a line between RU and UA.
   sender's node, as `hotline acks` shows;
 - the observer holds and verifies every chain, and `hotline send` as its desk is refused;
 - a FLASH on the mediated line reaches UA through the UN (RU's node never delivers it
-  to UA's) and UA's acknowledgement comes back the same way;
+  to UA's) and UA's acknowledgement comes back the same way; the line is sealed from the
+  UN, whose record holds both without a word of their text;
 - the sender's console shows the acknowledgement matrix, and the compose form lets the
   operator address some parties and only inform others.
 (Alteration by the mediator, refused where it arrives, is in test_multilateral.)
@@ -107,7 +108,8 @@ def five(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Five]:
     def prepare(party: str) -> None:
         home = made.home(party)
         cli(home, "init", "--party", party)
-        cli(home, "principal", "add", DESKS[party], "--role", "watch_officer")
+        audits = ["--role", "auditor"] if party == "UN" else []  # (its record of the line)
+        cli(home, "principal", "add", DESKS[party], "--role", "watch_officer", *audits)
         cli(home, "principal", "set-password", DESKS[party], "--password", PASSWORD)
         servers[party].start()
         cli(home, "peer", "export", "--url", servers[party].url, "--out", str(base / party))
@@ -139,7 +141,7 @@ def five(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Five]:
             made.home("RU"),
             "line", "create", MEDIATED, "--kind", "deconfliction",
             "--member", DESKS["RU"], "--member", DESKS["UA"], "--member", DESKS["UN"],
-            "--mediator", "UN",
+            "--mediator", "UN", "--sealed-from-mediator",
         )  # fmt: skip
 
         def accept(party: str) -> None:
@@ -258,8 +260,14 @@ def test_a_mediated_flash_goes_through_the_mediator_and_its_ack_comes_back(
     cursors = five.node("RU").peers.cursors()
     assert ("UN", MEDIATED, "RU") in cursors
     assert ("UA", MEDIATED, "RU") not in cursors
-    held = {e["id"] for e in cli_json(five.home("UN"), "log", MEDIATED)}
-    assert sent in held  # the mediator's record holds what it carried
+    carried = {e["id"]: e for e in cli_json(five.home("UN"), "log", MEDIATED)}
+    assert sent in carried  # the mediator's record holds what it carried, sealed from it
+    assert "sealed" in carried[sent]["content"] and "subject" not in carried[sent]["content"]
+    assert "Impact" not in json.dumps(carried) and "Understood" not in json.dumps(carried)
+    read = {e["id"]: e for e in cli_json(five.home("UA"), "log", MEDIATED)}
+    assert read[sent]["content"]["subject"] == "Impact near the border"
+    rows = {r["party"]: r for r in cli_json(five.home("RU"), "acks", sent)["parties"]}
+    assert rows["UA"]["reply"] == "Understood."
     for party in ("RU", "UA", "UN"):
         assert cli_json(five.home(party), "verify")["ok"] is True, party
 
@@ -310,3 +318,49 @@ def test_the_sender_sees_who_acknowledged_in_the_console(
     assert last[-1]["body"]["content"]["info"] == [DESKS["UA"]]
     axe_clean(page, "compose, with addressees")
     assert json.dumps(last[-1]["body"]["content"]["to"]) == "[]"
+
+
+def sign_in(five: Five, browser: Any, party: str, desk: str) -> Any:  # noqa: F811
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(five.servers[party].url + "/console/")
+    page.fill("#sign-in-principal", desk)
+    page.fill("#sign-in-password", PASSWORD)
+    page.click("#sign-in button[type=submit]")
+    page.wait_for_selector("#main[data-view] h1")
+    return page
+
+
+@pytest.mark.browser
+def test_the_consoles_show_a_line_sealed_from_its_mediator(
+    five: Five,
+    browser: Any,  # noqa: F811
+) -> None:
+    sent = send(
+        five, "RU", MEDIATED,
+        "--kind", "warning", "--precedence", "IMMEDIATE",
+        "--subject", "Drone lost near the line", "--body", "Lost link at 09:12 UTC.",
+    )  # fmt: skip
+    wait_for("UA to hold it", lambda: five.holds("UA", sent), timeout=SOON_S,
+             explain=five.explain)  # fmt: skip
+    # the writer is told, as it writes, that the mediator carries what it cannot read
+    page = sign_in(five, browser, "RU", DESKS["RU"])
+    open_view(page, "compose")
+    page.select_option("#compose-line", MEDIATED)
+    page.get_by_text("which may not read it").wait_for()
+    axe_clean(page, "compose, on a line sealed from its mediator")
+    # the addressee reads it as any message
+    page = sign_in(five, browser, "UA", DESKS["UA"])
+    page.locator(f"#inbox tr[data-id='{sent}']", has_text="Drone lost near the line").wait_for(
+        timeout=SOON_S * 1000
+    )
+    # the mediator's desk sees in its record what it carried and when, and no word of it
+    page = sign_in(five, browser, "UN", DESKS["UN"])
+    open_view(page, "record")
+    page.select_option("#record-line", MEDIATED)
+    page.get_by_text("sealed: carried here, readable only by the other parties").first.wait_for(
+        timeout=SOON_S * 1000
+    )
+    assert "Drone lost" not in page.inner_text("#main")
+    axe_clean(page, "the mediator's record of a sealed line")
+    if os.environ.get("HOTLINE_SCREENSHOT"):
+        page.screenshot(path="docs/console-sealed-record.png", full_page=True)

@@ -2206,6 +2206,12 @@ export interface components {
              * @description the party whose node carries the line between the others
              */
             mediator?: string | null;
+            /**
+             * Mediator Reads
+             * @description false: what is said on the line is sealed from its mediator, readable only by the other parties
+             * @default true
+             */
+            mediator_reads: boolean;
         };
         /** LineRecord */
         LineRecord: {

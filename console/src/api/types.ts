@@ -35,6 +35,8 @@ export interface Line {
   observers?: string[];
   /** the party whose node carries the line between the others */
   mediator?: string | null;
+  /** false: what is said on the line is sealed from its mediator */
+  mediator_reads?: boolean;
 }
 
 export type Precedence = "FLASH" | "IMMEDIATE" | "PRIORITY" | "ROUTINE";

@@ -112,6 +112,15 @@ def line_create(
             "reach each other directly (e.g. UN); it witnesses and writes nothing.",
         ),
     ] = None,
+    mediator_reads: Annotated[
+        bool,
+        typer.Option(
+            "--mediator-reads/--sealed-from-mediator",
+            help="Whether the mediator may read what is said on the line. Sealed: the text "
+            "of messages, replies and translations is encrypted for the other parties' "
+            "nodes; the mediator carries, verifies and witnesses it without reading it.",
+        ),
+    ] = True,
 ) -> None:
     """Propose a line's terms; it carries messages once every party has accepted them."""
     from hotline.domain.policy import make_proof_terms
@@ -142,6 +151,7 @@ def line_create(
             roll_calls=roll_call or (),
             observers=observer or (),
             mediator=mediator,
+            mediator_reads=mediator_reads,
         )
         out.print(
             f"proposed line {state.line.id} ({state.line.kind.value}) "
@@ -217,7 +227,8 @@ def line_show(
     if line.observers:
         out.print(f"  observers  {', '.join(line.observers)} (receive and verify, write nothing)")
     if line.mediator:
-        out.print(f"  mediator   {line.mediator} (carries the line between the others)")
+        reads = "reads it" if line.mediator_reads else "what is said is sealed from it"
+        out.print(f"  mediator   {line.mediator} (carries the line between the others; {reads})")
     out.print(f"  kinds      {', '.join(sorted(k.value for k in line.policy.kinds))}")
     terms = line.policy.to_json()
     out.print("  deadlines  " + ", ".join(f"{p} {d}" for p, d in terms["deadlines"].items()))

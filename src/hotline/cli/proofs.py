@@ -67,6 +67,15 @@ def proof_export(
             "was removed or inserted between it and the one covering the event.",
         ),
     ] = None,
+    keep_sealed: Annotated[
+        bool,
+        typer.Option(
+            "--keep-sealed",
+            help="On a line sealed from its mediator: leave the text sealed; the bundle "
+            "proves the events and their times, not their words (by default it holds the "
+            "key that opens them).",
+        ),
+    ] = False,
     track: Annotated[
         str | None,
         typer.Option(
@@ -109,7 +118,11 @@ def proof_export(
         else:
             full = node.store.event(str(event)).id
             bundle = disclosures.export(
-                full, with_ack=with_ack, with_receipt=with_receipt, since=since
+                full,
+                with_ack=with_ack,
+                with_receipt=with_receipt,
+                since=since,
+                keep_sealed=keep_sealed,
             )
     if output is None:
         sys.stdout.buffer.write(bundle.data)
@@ -180,6 +193,8 @@ def _answers(report: Report) -> list[str]:
         content = e.content
         if checked.role == "message":
             subject = content.get("subject") or content.get("coded", {}).get("code", "")
+            if "sealed" in content:  # (its content key was not disclosed with it)
+                subject = "(sealed: its text was not disclosed)"
             lines.append(
                 f"{e.author} sent {content.get('precedence', '')} "
                 f"{content.get('kind', 'message')} {subject!r} on line {e.line}, "

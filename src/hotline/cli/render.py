@@ -13,6 +13,7 @@ from hotline.domain.canonical import content_id
 from hotline.domain.clock import format_time
 from hotline.domain.events import Event, EventKind
 from hotline.domain.precedence import format_duration
+from hotline.domain.sealing import is_sealed, readers_of
 
 
 def short(event_id: str) -> str:
@@ -54,6 +55,10 @@ def summary(event: Event) -> str:
 
 def _summary(event: Event) -> str:
     c = event.content
+    if is_sealed(c):  # this node carries it for a line's other parties, who alone read it
+        number = f"{event.party} {c['number']} " if c.get("number") else ""
+        what = f"{c['precedence']} {c['kind']}" if event.kind == EventKind.MESSAGE else event.kind
+        return f"{number}{what}: sealed (readable by {', '.join(sorted(readers_of(c)))})"
     match event.kind:
         case EventKind.MESSAGE:
             mark = f"EXERCISE {c['exercise']} " if c.get("exercise") else ""

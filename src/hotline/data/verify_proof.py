@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 FORMAT = "hotline-proof/1"
 DASH = "\u2014"
@@ -81,6 +82,42 @@ def ed25519(key: bytes, message: bytes, signature: bytes) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+#: For each kind that may be sealed, the fields that stay in the clear (never in the box).
+CLEAR = {
+    "message": {"kind", "precedence", "to", "info", "number", "refs", "exercise"},
+    "ack": {"ref", "officer", "exercise"},
+    "translation": {"ref", "machine"},
+    "certification": {"ref", "verdict"},
+    "watch.handover": {"desk", "from", "to"},
+}
+
+
+def open_sealed(kind: Any, content: dict[str, Any], key_text: Any, event_id: str) -> dict[str, Any]:
+    """Sealed content opened with its disclosed key: the key must be the one the signed
+    content commits to (so that it opens to one text only), and the box must hold only
+    fields that are not shown in the clear."""
+    clear = CLEAR.get(kind)
+    if clear is None:
+        raise Refused(f"event {event_id[:12]}: a {kind} is never sealed")
+    sealed = content["sealed"]
+    if not isinstance(sealed, dict):
+        raise Refused(f"event {event_id[:12]}: its sealed content is malformed")
+    key = b64url(key_text, f"the content key of event {event_id[:12]}")
+    commit = b64url(sealed.get("commit"), f"the key commitment of event {event_id[:12]}")
+    if hashlib.sha256(b"hotline seal key\x00" + key).digest() != commit:
+        raise Refused(f"event {event_id[:12]}: the disclosed key is not the one it commits to")
+    try:
+        plain = AESGCM(key).decrypt(
+            b64url(sealed.get("nonce"), "a nonce"), b64url(sealed.get("box"), "a box"), None
+        )
+        hidden = json.loads(plain)
+    except (InvalidTag, ValueError) as exc:
+        raise Refused(f"event {event_id[:12]}: its sealed text does not open") from exc
+    if not isinstance(hidden, dict) or not hidden or set(hidden) & (clear | {"sealed"}):
+        raise Refused(f"event {event_id[:12]}: its sealed box holds other than its sealed fields")
+    return {**{k: v for k, v in content.items() if k != "sealed"}, **hidden}
 
 
 def mldsa65(key: bytes, message: bytes, signature: bytes) -> bool | None:
@@ -325,7 +362,13 @@ def verify(data: bytes, trusted: dict[str, list[bytes]], require_pq: bool) -> di
             raise Refused(f"event {event_id[:12]}: no key {body.get('key')} of {author}")
         if not ed25519(keys[0], raw, sig):
             raise Refused(f"event {event_id[:12]}: the signature of {author} fails")
-        events.append({"role": entry.get("role", "event"), "id": event_id, "body": body, "cp": at})
+        said = body.get("content")
+        shown = (
+            {**body, "content": open_sealed(body.get("kind"), said, entry["content_key"], event_id)}
+            if isinstance(said, dict) and "sealed" in said and entry.get("content_key") is not None
+            else body
+        )
+        events.append({"role": entry.get("role", "event"), "id": event_id, "body": shown, "cp": at})
     if not events:
         raise Refused("holds no event")
     consistent = []
@@ -418,6 +461,8 @@ def answers(report: dict[str, Any]) -> list[str]:
         content = body.get("content", {})
         if e["role"] == "message":
             subject = content.get("subject") or json.dumps(content.get("coded", ""))
+            if "sealed" in content:
+                subject = "(sealed: its text was not disclosed)"
             lines.append(
                 f"{body['author']} sent {content.get('precedence', '')} "
                 f"{content.get('kind', 'message')} {subject!r} on line {body['line']}, "

@@ -65,6 +65,12 @@ class SigningKey:
         """The 32-byte seed, for storing the key."""
         return self._seed
 
+    def x25519(self) -> bytes:
+        """The X25519 private key of the same key pair (RFC 7748), which opens what was
+        sealed to this key (see :mod:`hotline.domain.sealing`)."""
+        secret: bytes = nacl.bindings.crypto_sign_ed25519_sk_to_curve25519(self._secret)
+        return secret
+
 
 class PublicKey:
     """An Ed25519 public key."""

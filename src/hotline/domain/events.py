@@ -18,7 +18,7 @@ is the id of the previous event of that chain (``null`` for the first).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -28,6 +28,7 @@ from hotline.domain.clock import format_time, parse_time
 from hotline.domain.crypto import SigningKey
 from hotline.domain.errors import InvalidInput
 from hotline.domain.json_input import parse_json
+from hotline.domain.sealing import open_content
 
 FORMAT_VERSION = 1
 BODY_FIELDS = ("v", "line", "party", "seq", "prev", "kind", "author", "key", "ts", "content")
@@ -68,13 +69,17 @@ class Event:
     """A signed event. ``raw`` is the canonical body, the bytes that are hashed and signed.
 
     ``received`` is not part of it: for a peer's event, the time this node stored it
-    (its own clock), kept beside the time the author claims (``ts``)."""
+    (its own clock), kept beside the time the author claims (``ts``). Nor is
+    ``content_key``: the key that opens its sealed content on this node, if it has one
+    (see :mod:`hotline.domain.sealing`); ``content`` is then the opened content."""
 
     id: str
     raw: bytes
     sig: bytes
     body: Mapping[str, Any]
     received: datetime | None = field(default=None, compare=False)
+    content_key: bytes | None = field(default=None, compare=False, repr=False)
+    opened: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def line(self) -> str:
@@ -118,8 +123,16 @@ class Event:
 
     @property
     def content(self) -> Mapping[str, Any]:
+        """The content as signed, or opened where it is sealed and this node can open it."""
+        if self.opened is not None:
+            return self.opened
         content: Mapping[str, Any] = self.body["content"]
         return content
+
+    def with_key(self, key: bytes) -> Event:
+        """This event with its sealed content opened by ``key``. Raises InvalidInput."""
+        opened = open_content(self.kind, self.body.get("content"), key)
+        return replace(self, content_key=key, opened=opened)
 
     @classmethod
     def from_raw(cls, raw: bytes, sig: bytes, received: datetime | None = None) -> Event:

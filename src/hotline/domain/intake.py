@@ -18,11 +18,13 @@ from hotline.domain.crypto import b64decode
 from hotline.domain.errors import HotlineError, InvalidInput, RequestRefused
 from hotline.domain.events import Event, EventKind
 from hotline.domain.evidence import LEAF, TREE
-from hotline.domain.identity import party_of
-from hotline.domain.message import MessageDraft
+from hotline.domain.exercise import parse_exercise_id
+from hotline.domain.identity import parse_principal_id, party_of
+from hotline.domain.message import MessageDraft, check_event_ref
 from hotline.domain.policy import Line, check_member, check_send, parse_message_kind
 from hotline.domain.precedence import parse_precedence
 from hotline.domain.rollcall import WINDOW_MAX, WINDOW_MIN
+from hotline.domain.sealing import FIELD, is_sealed
 from hotline.domain.verify import KeyDirectory, StoredEvent, check_event, expected_ref
 
 KINDS = frozenset(k.value for k in EventKind)
@@ -65,8 +67,12 @@ def check_authentic(event: Event, keys: KeyDirectory, sender: str) -> StoredEven
 
 def check_message(line: Line, event: Event, others: Iterable[Line] = ()) -> None:
     """A message must be in normal form and allowed by the line's policy. ``others``:
-    the lines its sender is on, read only to name those that would take a refused kind."""
+    the lines its sender is on, read only to name those that would take a refused kind.
+    A message sealed from this node (it carries the line) is checked on its clear fields."""
     content: Any = event.content
+    if is_sealed(content):
+        _check_sealed_message(line, event, content, others)
+        return
     try:
         draft = MessageDraft(
             kind=parse_message_kind(content["kind"]),
@@ -101,6 +107,43 @@ def check_message(line: Line, event: Event, others: Iterable[Line] = ()) -> None
         raise RequestRefused("policy", exc.message + hint) from exc
 
 
+def _check_sealed_message(line: Line, event: Event, content: Any, others: Iterable[Line]) -> None:
+    """The clear fields of a sealed message: its kind, precedence and addressees allowed
+    on the line, in the form the sender's node would give them."""
+    try:
+        kind = parse_message_kind(content["kind"])
+        precedence = parse_precedence(content["precedence"])
+        to = tuple(parse_principal_id(p) for p in content["to"])
+        info = tuple(parse_principal_id(p) for p in content.get("info", ()))
+        refs = [check_event_ref(r) for r in content["refs"]]
+        number = content.get("number")
+        normal: dict[str, Any] = {
+            "kind": kind.value,
+            "precedence": precedence.value,
+            "refs": refs,
+            "to": list(to),
+            FIELD: content[FIELD],
+        }
+        if info:
+            normal["info"] = list(info)
+        if number is not None:
+            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+                raise InvalidInput("number", "a message number is a whole number from 1")
+            normal["number"] = number
+        if "exercise" in content:
+            normal["exercise"] = parse_exercise_id(content["exercise"])
+    except (KeyError, TypeError, AttributeError, InvalidInput) as exc:
+        raise RequestRefused("malformed", f"message content: {exc}") from exc
+    if normal != dict(content):
+        raise RequestRefused("malformed", "the clear fields of a sealed message are not in form")
+    try:
+        check_send(line, event.author, kind, precedence, "", others)
+        check_addressees(line, event.author, to, info)
+    except HotlineError as exc:
+        hint = f" ({exc.hint})" if exc.hint else ""
+        raise RequestRefused("policy", exc.message + hint) from exc
+
+
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _PARTY_ID = re.compile(r"^[A-Z][A-Z0-9]{1,15}$")
 MAX_WAITING = 256
@@ -114,8 +157,9 @@ def _require(ok: bool, kind: str, what: str) -> None:
 
 def check_content(event: Event) -> None:
     """The content of node events and acks must have their form; messages are checked by
-    :func:`check_message`, proposals by the line terms they carry."""
-    content: Any = event.body.get("content")
+    :func:`check_message`, proposals by the line terms they carry. Sealed content is
+    checked as opened here, or its clear fields where this node only carries it."""
+    content: Any = event.opened if event.opened is not None else event.body.get("content")
     kind = event.kind
     _require(isinstance(content, dict), kind, "not an object")
     if kind == EventKind.RECEIPT:
@@ -197,7 +241,11 @@ def check_content(event: Event) -> None:
     elif kind == EventKind.WATCH_HANDOVER:
         _require(content.get("desk") == event.author, kind, "'desk' is the author's own")
         _require(isinstance(content.get("to"), str), kind, "'to' names the next officer")
-        _require(isinstance(content.get("note"), str), kind, "'note' must be text")
+        _require(
+            isinstance(content.get("note"), str) or is_sealed(content),  # (carried, unread)
+            kind,
+            "'note' must be text",
+        )
         _require(
             content.get("from") is None or isinstance(content.get("from"), str),
             kind,

@@ -7,8 +7,10 @@ events); the line carries messages only once every party has signed them.
 A line of many parties may name *observers* (parties that receive and verify everything
 but send nothing, as the OSCE Conflict Prevention Centre) and a *mediator* (a party whose
 node carries the line between the others, who do not reach each other directly, as a UN
-force between two parties; it witnesses and may read, but sends nothing and cannot alter
-what it carries: every event stays signed by its author).
+force between two parties; it witnesses, but sends nothing and cannot alter what it
+carries: every event stays signed by its author). It reads what it carries unless the
+terms say ``mediator_reads: false``: then what is said on the line is sealed for the other
+parties (see :mod:`hotline.domain.sealing`).
 """
 
 from __future__ import annotations
@@ -211,6 +213,15 @@ class Line:
     roll_calls: tuple[str, ...] = ()  # daily roll-call times, "HH:MM" UTC (service lines)
     observers: tuple[str, ...] = ()  # parties that receive and verify, but send nothing
     mediator: str | None = None  # the party whose node carries the line between the others
+    mediator_reads: bool = True  # False: what is said on the line is sealed from it
+
+    @property
+    def readers(self) -> tuple[str, ...] | None:
+        """The parties what is said on the line is sealed for, when its mediator may not
+        read it (every party but the mediator); None when nothing is sealed."""
+        if self.mediator is None or self.mediator_reads:
+            return None
+        return tuple(p for p in self.parties if p != self.mediator)
 
     @property
     def acting(self) -> tuple[str, ...]:
@@ -246,6 +257,8 @@ class Line:
             terms["observers"] = sorted(self.observers)
         if self.mediator is not None:
             terms["mediator"] = self.mediator
+        if not self.mediator_reads:
+            terms["mediator_reads"] = False
         return terms
 
     def terms_id(self) -> str:
@@ -271,6 +284,7 @@ class Line:
                 roll_calls=terms.get("roll_calls", ()),
                 observers=terms.get("observers", ()),
                 mediator=terms.get("mediator"),
+                mediator_reads=terms.get("mediator_reads", True),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise InvalidInput("terms", f"malformed line terms: {exc!r}") from exc
@@ -299,13 +313,14 @@ def make_line(
     roll_calls: Iterable[str] = (),
     observers: Iterable[str] = (),
     mediator: str | None = None,
+    mediator_reads: bool = True,
 ) -> Line:
     """Build and check a line's terms; the parties are those of its principals.
 
     Raises InvalidInput when fewer than two parties take part, when a principal is listed
     twice, when a deadline grows as precedence rises, or when an observer or the mediator
     is not a party of the line (with a principal on it), or leaves fewer than two parties
-    that write.
+    that write, or when a line without a mediator says what its mediator may read.
     """
     members = tuple(parse_principal_id(p) for p in principals)
     if len(set(members)) != len(members):
@@ -348,6 +363,14 @@ def make_line(
     if not chosen:
         raise InvalidInput("kind", "a line must allow at least one message kind")
     watching, carrier = _check_roles(parties, observers, mediator)
+    if not isinstance(mediator_reads, bool):
+        raise InvalidInput("mediator_reads", "whether the mediator reads is true or false")
+    if not mediator_reads and carrier is None:
+        raise InvalidInput(
+            "mediator_reads",
+            "only a line with a mediator can keep what is said on it from the mediator",
+            hint="name the mediator, e.g. --mediator UN",
+        )
     return Line(
         id=parse_line_id(line_id),
         kind=kind,
@@ -364,6 +387,7 @@ def make_line(
         roll_calls=times,
         observers=watching,
         mediator=carrier,
+        mediator_reads=mediator_reads,
     )
 
 

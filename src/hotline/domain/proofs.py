@@ -326,6 +326,8 @@ def verify_bundle(
             raw = b64decode(str(entry.get("event", "")), field="event")
             sig = b64decode(str(entry.get("sig", "")), field="sig")
             event = Event.from_raw(raw, sig)
+            if entry.get("content_key") is not None:  # its sealed text, disclosed
+                event = event.with_key(b64decode(str(entry["content_key"]), field="content_key"))
         except InvalidInput as exc:
             raise BundleRefused(f"event {n}: {exc.message}") from exc
         at = entry.get("checkpoint")
@@ -454,8 +456,9 @@ def _agreed(events: Sequence[CheckedEvent]) -> dict[str, dict[str, Any]]:
 
 
 def event_entry(role: str, event: Event, checkpoint: int, proof: Sequence[bytes]) -> dict[str, Any]:
-    """One disclosed event as a bundle holds it."""
-    return {
+    """One disclosed event as a bundle holds it; sealed content (see
+    :mod:`hotline.domain.sealing`) with the key that opens it, where the discloser holds it."""
+    entry = {
         "role": role,
         "id": event.id,
         "event": b64encode(event.raw),
@@ -463,3 +466,6 @@ def event_entry(role: str, event: Event, checkpoint: int, proof: Sequence[bytes]
         "checkpoint": checkpoint,
         "proof": [_b64(h) for h in proof],
     }
+    if event.content_key is not None:
+        entry["content_key"] = b64encode(event.content_key)
+    return entry

@@ -19,6 +19,7 @@ from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import Role, party_of
 from hotline.domain.language import parse_lang
 from hotline.domain.message import BODY_MAX, SUBJECT_MAX
+from hotline.domain.sealing import is_sealed
 
 
 class MachineTranslator(Protocol):
@@ -89,6 +90,8 @@ def translations(items: Iterable[Event], certifications: Iterable[Event]) -> lis
     out = []
     for t in items:
         c = t.content
+        if is_sealed(c):  # sealed from this node (the line's mediator): nothing to show
+            continue
         machine = c.get("machine", {}).get("engine") if isinstance(c.get("machine"), dict) else None
         view = Translation(t, str(c["lang"]), str(c["subject"]), str(c["body"]), t.author, machine)
         certification = by_ref.get(t.id)

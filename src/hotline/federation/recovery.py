@@ -27,6 +27,7 @@ from hotline.domain.rotation import check_node_rotation
 from hotline.domain.verify import KeyDirectory
 from hotline.federation.client import PeerClient, decode_events
 from hotline.services.halts import ChainHalts
+from hotline.services.sealing import Opener
 from hotline.services.writer import LedgerWriter
 from hotline.storage.peers import PeerStore
 from hotline.storage.transaction import WriteTx
@@ -276,7 +277,10 @@ class RollbackGuard:
 
     def _store(self, line: str, party: str, head: ChainHead, events: Sequence[Event]) -> None:
         """Store checked events of our chain, with what they changed on this node (lines
-        signed, keys rotated), as when they were first appended."""
+        signed, keys rotated), as when they were first appended: what they sealed from
+        the line's mediator opened again with our node key."""
+        opener = Opener(self.writer, party)
+        events = [_opened(opener, e) for e in events]
 
         def store(tx: WriteTx) -> None:
             if tx.head(line, party) != head:
@@ -288,6 +292,16 @@ class RollbackGuard:
                 tx.append(event)
 
         self.writer.transact(store, line)
+
+
+def _opened(opener: Opener, event: Event) -> Event:
+    """``event`` opened with our node key; as it is when that key is no longer held (the
+    chain is recovered all the same, and the text stays sealed on this node)."""
+    try:
+        return opener.open(event)
+    except RequestRefused as exc:
+        log.warning("recovered %s %s stays sealed: %s", event.kind, event.id[:12], exc.message)
+        return event
 
 
 def _apply(tx: WriteTx, event: Event) -> None:

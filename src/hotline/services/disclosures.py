@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hotline.domain.clock import format_time
@@ -57,10 +57,13 @@ class Disclosures:
         since: int | None = None,
         also: Sequence[Event] = (),
         positions: Sequence[dict[str, Any]] = (),
+        keep_sealed: bool = False,
     ) -> Bundle:
         """The bundle for event ``event_id`` (with its first acknowledgement and the
         first receipt of it by each other party when asked; with ``since``, also the
-        checkpoint of its chain at that size and the consistency proof from it).
+        checkpoint of its chain at that size and the consistency proof from it). Text
+        sealed from a line's mediator is disclosed with the key that opens it, unless
+        ``keep_sealed``: the bundle then proves the events and their times, not their words.
         Raises NotFound (no such event, or no checkpoint covers one yet) or
         InvalidInput."""
         event = self.store.event(event_id)
@@ -95,7 +98,8 @@ class Disclosures:
             if cp not in checkpoints:
                 checkpoints.append(cp)
             proof = self.checkpoints.inclusion(e, cp.size)
-            entries.append(event_entry(role, e, checkpoints.index(cp), proof))
+            shown = replace(e, content_key=None, opened=None) if keep_sealed else e
+            entries.append(event_entry(role, shown, checkpoints.index(cp), proof))
         consistency: list[dict[str, Any]] = []
         for cp in list(checkpoints):  # what the witnesses saw, tied to what proves delivery
             seen = self.checkpoints.trees.witnessed(cp.line, cp.party, cp.size)

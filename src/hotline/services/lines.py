@@ -48,6 +48,7 @@ class Lines:
         roll_calls: Iterable[str] = (),
         observers: Iterable[str] = (),
         mediator: str | None = None,
+        mediator_reads: bool = True,
     ) -> LineState:
         """Propose a line's terms, signed by ``by``'s node (default: this node's party).
 
@@ -66,6 +67,7 @@ class Lines:
             roll_calls=roll_calls,
             observers=observers,
             mediator=mediator,
+            mediator_reads=mediator_reads,
         )
         proposer = parse_party_id(by) if by else self.own_party
         known = {p.id for p in self.store.principals()}

@@ -25,6 +25,7 @@ from hotline.domain.message import MessageDraft
 from hotline.domain.policy import Line, LineState, LineStatus, check_member, check_send
 from hotline.domain.precedence import Precedence
 from hotline.domain.roster import on_watch
+from hotline.domain.sealing import is_sealed
 from hotline.services.directory import Directory
 from hotline.services.writer import LedgerWriter
 from hotline.storage.library import Library
@@ -209,10 +210,10 @@ class Messages:
             for s in self.store.lines(party)
             if principal is None or principal in s.line.policy.principals
         }
-        messages = [
+        messages = [  # (what is sealed from this node, its mediator, is carried, not read)
             m
             for m in self.store.events_on(list(states), [EventKind.MESSAGE.value])
-            if m.party != party
+            if m.party != party and not is_sealed(m.content)
         ]
         acks = {
             a.content["ref"]: a

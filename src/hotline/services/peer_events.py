@@ -27,6 +27,7 @@ from hotline.domain.linktest import LinkState
 from hotline.domain.policy import Line, LineState, LineStatus, check_member
 from hotline.domain.rollcall import scheduled_asker
 from hotline.domain.rotation import check_node_rotation
+from hotline.domain.sealing import check_sealing, is_sealed
 from hotline.domain.translation import check_certifier, check_translator
 from hotline.domain.translation import check_form as check_translation_form
 from hotline.domain.verify import KeyDirectory
@@ -93,9 +94,19 @@ class PeerEvents:
 
     def _check_number(self, tx: WriteTx, event: Event, number: Any) -> None:
         """A message's number is one more than the number of messages before it on its
-        chain (a message without one, as written before numbers were, is let be)."""
+        chain. A message without one, as written before numbers were, is let be, but not
+        after a numbered one: a sender does not stop numbering."""
         key = (event.line, event.party)
         if number is None:
+            seen = self._numbers.get(key)
+            known = seen is not None and seen[0] < event.seq and tx.id_at(*key, seen[0]) == seen[1]
+            last = None if known else tx.last_of_kind(*key, EventKind.MESSAGE.value, event.seq)
+            if known or (last is not None and last.content.get("number") is not None):
+                raise RequestRefused(
+                    "malformed",
+                    f"{event.party}'s message at seq {event.seq} has no number, but its "
+                    f"messages before it on line {event.line} are numbered",
+                )
             self._numbers.pop(key, None)
             return
         seen = self._numbers.get(key)
@@ -145,12 +156,14 @@ class PeerEvents:
                 "policy",
                 f"{event.party} only receives on line {event.line}: it cannot write a {kind}",
             )
+        self._check_sealing(state.line, event)
         content: Any = event.content
         if kind == EventKind.MESSAGE:
             if state.status is not LineStatus.ACTIVE:
                 raise RequestRefused("line not active", f"line {event.line} is not active")
             check_message(state.line, event, _lines_of(tx, event.author))
-            self._check_number(tx, event, content.get("number"))
+            if "number" in content or len(state.line.parties) > 2:  # (lines of two: none)
+                self._check_number(tx, event, content.get("number"))
             if "coded" in content:
                 self._check_coded(tx, state.line, event, content["coded"])
             intent = content.get("intent")
@@ -240,16 +253,30 @@ class PeerEvents:
         if typed != block["slots"]:
             raise RequestRefused("catalogue", "slot values are not in normal form")
 
-    def _check_translation(self, tx: WriteTx, line: Line, event: Event) -> None:
+    def _check_sealing(self, line: Line, event: Event) -> None:
+        """Sealed as the line's terms say; opened here unless this node is the mediator
+        it is sealed from."""
         try:
-            check_translation_form(event)
+            check_sealing(event.kind, event.body.get("content"), line.readers)
+        except InvalidInput as exc:
+            raise RequestRefused("sealed", exc.message) from exc
+        if is_sealed(event.content) and self.own != line.mediator:
+            raise RequestRefused(
+                "sealed", f"{event.kind} {event.id[:12]} is not sealed for {self.own}"
+            )
+
+    def _check_translation(self, tx: WriteTx, line: Line, event: Event) -> None:
+        carried = is_sealed(event.content)  # sealed from this node: its clear fields only
+        try:
+            if not carried:
+                check_translation_form(event)
             roles = tx.principal(event.author).roles
             target = tx.event(str(event.content.get("ref")))
             if target is None or target.line != event.line:
                 raise RequestRefused("bad reference", f"{event.kind} of an event not on the line")
             if event.kind == EventKind.TRANSLATION:
                 check_translator(event.author, roles, target, line.acting)
-                if event.content.get("lang") == target.content.get("lang"):
+                if not carried and event.content.get("lang") == target.content.get("lang"):
                     raise RequestRefused("malformed", "a translation into the original's language")
             else:
                 check_certifier(event.author, roles, target)

@@ -27,6 +27,7 @@ from hotline.services.halts import halted
 from hotline.services.peer_events import PeerEvents
 from hotline.services.pushed import Checked, check_batch, check_signed
 from hotline.services.refusals import Refusals
+from hotline.services.sealing import Opener
 from hotline.services.writer import LedgerWriter
 from hotline.storage.library import Library
 from hotline.storage.peers import PeerStore
@@ -99,6 +100,7 @@ class Receiver:
         self.skew = skew
         self._key_cache: KeyDirectory | None = None
         self.events = PeerEvents(writer, own_party, skew, library, self._keys)
+        self.opener = Opener(writer, own_party)
         self._heads: dict[tuple[str, str], int] = {}  # (line, party) -> seq, as last stored
         self._nonce_uses = 0
 
@@ -269,6 +271,7 @@ class Receiver:
                         "which its node has replaced",
                     )
                 check_time(event)
+                event = self.opener.open(event)
                 if event.kind not in (EventKind.MESSAGE, EventKind.LINE_PROPOSE):
                     check_content(event)
                 at = tx.id_at(line_id, party, event.seq) if event.seq <= head.seq else None

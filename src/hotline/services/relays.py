@@ -7,12 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hotline.domain.crypto import b64decode
-from hotline.domain.errors import InvalidInput, PolicyRefused
+from hotline.domain.errors import InvalidInput, PolicyRefused, RequestRefused
 from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import parse_principal_id, party_of
 from hotline.domain.ledger import forward_content
 from hotline.domain.policy import check_member
 from hotline.services.directory import Directory
+from hotline.services.sealing import Opener
 from hotline.services.writer import LedgerWriter
 
 
@@ -28,7 +29,12 @@ class Relayed:
 
 
 class Relays:
-    def __init__(self, writer: LedgerWriter, directory: Directory) -> None:
+    def __init__(
+        self, writer: LedgerWriter, directory: Directory, opener: Opener | None = None
+    ) -> None:
+        """``opener``: opens a relayed original sealed for this node (its line's mediator
+        may not read it; see :mod:`hotline.domain.sealing`)."""
+        self.opener = opener
         self.writer = writer
         self.store = writer.store
         self.directory = directory
@@ -52,7 +58,20 @@ class Relays:
         forwards: dict[str, list[Event]] = {}
         for f in self.store.referring([r.id for r in relays], [EventKind.RELAY_FORWARD.value]):
             forwards.setdefault(str(f.content["ref"]), []).append(f)
-        return [Relayed(r, _original(r), tuple(forwards.get(r.id, ()))) for r in reversed(relays)]
+        return [
+            Relayed(r, self._original(r), tuple(forwards.get(r.id, ()))) for r in reversed(relays)
+        ]
+
+    def _original(self, relay: Event) -> Event:
+        """The relayed message, opened if it is sealed for this node (left sealed if it
+        does not open: its signature is still shown checked or not)."""
+        original = _original(relay)
+        if self.opener is None:
+            return original
+        try:
+            return self.opener.open(original)
+        except RequestRefused:
+            return original
 
     def forward(self, ref: str, principal: str, to: list[str] | None = None) -> Event:
         """Record that ``principal`` passed relayed message ``ref`` on to the desks ``to``

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
-from hotline.domain.errors import InvalidInput, NotFound, Refused
+from hotline.domain.errors import Forbidden, InvalidInput, NotFound, Refused
 from hotline.domain.events import Event, EventKind
 from hotline.domain.identity import parse_principal_id
+from hotline.domain.sealing import is_sealed
 from hotline.domain.translation import (
     MachineTranslator,
     Translation,
@@ -62,6 +63,12 @@ class Translations:
         message = self.store.event(ref)
         if message.kind != EventKind.MESSAGE:
             raise InvalidInput("event", f"{message.id[:12]} is a {message.kind}, not a message")
+        if is_sealed(message.content):
+            raise Forbidden(
+                f"the text of {message.id[:12]} is sealed from this node: it carries line "
+                f"{message.line} as its mediator, for the other parties to read",
+                hint="its record shows when it was carried: hotline log " + message.line,
+            )
         return message
 
     def add(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import threading
@@ -16,11 +17,14 @@ from typing import Any
 
 from hotline.domain.clock import format_time
 from hotline.domain.crypto import PublicKey, SigningKey
+from hotline.domain.errors import InvalidInput
 from hotline.domain.ledger import ChainHead
+from hotline.domain.sealing import open_content
 from hotline.domain.verify import (
     Gist,
     KeyDirectory,
     Problem,
+    Reason,
     Report,
     StoredEvent,
     Verifier,
@@ -53,7 +57,9 @@ def verify_store(
     """
     keys, verifier = _verifier(store)
     _check_all(store.rows(), store.count_events(), keys, verifier, progress, workers)
-    return verifier.finish(store.resolve)
+    report = verifier.finish(store.resolve)
+    report.problems.extend(_unopened(store, 0))
+    return report
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,7 @@ def verify_marked(
         rows = store.rows_after(max(0, since - store.late_positions))
         _check_all(_newer(rows, heads), 0, keys, verifier, progress, workers)
     report = verifier.finish(store.resolve)
+    report.problems.extend(_unopened(store, max(0, (since or 0) - store.late_positions)))
     if report.ok:
         at = format_time(datetime.now(UTC))
         keep(snapshots, key, MARK, start, {"carry": verifier.carry()}, at)
@@ -124,6 +131,24 @@ def _newer(
         if head is not None and (row.seq < head.seq or (row.seq == head.seq and row.id == head.id)):
             continue
         yield row
+
+
+def _unopened(store: Store, after: int) -> Iterator[Problem]:
+    """A problem for each event stored after position ``after`` whose stored content key
+    does not open its sealed content (see :mod:`hotline.domain.sealing`): the key column
+    was changed, and what the node shows of the event would not be what was signed."""
+    for row, key in store.content_keys(after):
+        try:
+            open_content(row.kind, json.loads(row.raw).get("content"), key)
+        except (InvalidInput, ValueError, AttributeError):
+            yield Problem(
+                Reason.MISMATCH,
+                row.id,
+                row.line,
+                row.party,
+                row.seq,
+                "the content key stored beside it does not open its sealed content",
+            )
 
 
 def _verifier(store: Store) -> tuple[KeyDirectory, Verifier]:

@@ -71,6 +71,7 @@ def line_json(s: LineState) -> dict[str, Any]:
         "deadlines": s.line.policy.to_json()["deadlines"],
         "observers": list(s.line.observers),
         "mediator": s.line.mediator,
+        "mediator_reads": s.line.mediator_reads,
     }
 
 

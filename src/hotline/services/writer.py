@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from hotline.domain.clock import Clock, truncate_ms
-from hotline.domain.crypto import SigningKey
+from hotline.domain.crypto import PublicKey, SigningKey
 from hotline.domain.errors import KeyUnavailable
 from hotline.domain.events import Event, EventKind, sign_event
 from hotline.domain.identity import party_of
 from hotline.domain.ledger import receipt_content
 from hotline.domain.policy import Line
+from hotline.domain.sealing import CLEAR, RANDOM_BYTES, seal
 from hotline.services.commits import GroupCommit
 from hotline.services.halts import refuse_if_halted
 from hotline.storage.keystore import KeyStore
@@ -30,7 +31,16 @@ T = TypeVar("T")
 
 
 class LedgerWriter:
-    def __init__(self, store: Store, keystore: KeyStore, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        keystore: KeyStore,
+        clock: Clock,
+        random: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        """``random``: fresh random bytes, for sealing content (see
+        :mod:`hotline.domain.sealing`)."""
+        self.random = random
         self.store = store
         self.keystore = keystore
         self.clock = clock
@@ -84,6 +94,21 @@ class LedgerWriter:
             found = tx.memo[memo] = self.key(owner)
         return found
 
+    @staticmethod
+    def _readers(tx: WriteTx, line: Line) -> dict[str, PublicKey]:
+        """The node keys in force of the parties that read ``line``. Raises KeyUnavailable
+        when one is not pinned here: nothing is sent that a reader could not open."""
+        readers = line.readers or ()
+        found = tx.node_keys(readers)
+        missing = [p for p in readers if p not in found]
+        if missing:
+            raise KeyUnavailable(
+                f"no node key of {', '.join(missing)} is pinned here, so nothing on line "
+                f"{line.id} can be sealed for it",
+                hint="import its directory bundle (hotline peer add) before writing here",
+            )
+        return found
+
     def forget(self, owner: str) -> None:
         """Drop a cached key (it was rotated)."""
         self._keys.pop(owner, None)
@@ -112,6 +137,11 @@ class LedgerWriter:
         party = party_of(author)
         head = tx.head(line.id, party)
         refuse_if_halted(tx, line.id, party)  # the chain stands behind a peer's copy
+        content_key = None
+        if line.readers is not None and kind.value in CLEAR:  # sealed from the mediator
+            readers = self._readers(tx, line)
+            random = self.random(RANDOM_BYTES)
+            content, content_key = seal(kind.value, content, readers, random)
         event = sign_event(
             line=line.id,
             party=party,
@@ -123,6 +153,8 @@ class LedgerWriter:
             ts=moment,
             content=content,
         )
+        if content_key is not None:
+            event = event.with_key(content_key)
         tx.append(event)
         if kind is not EventKind.RECEIPT:
             for other in line.parties:

@@ -32,6 +32,7 @@ _EVENT_COLUMNS = (
     "raw",
     "sig",
     "received_at",
+    "content_key",
 )
 _HEAD = "SELECT seq, id FROM events WHERE line = :line AND party = :party ORDER BY seq DESC LIMIT 1"
 # A chain's head with a node_info value beside it (its halt), in one statement.
@@ -44,8 +45,8 @@ _ID_AT = "SELECT id FROM events WHERE line = :line AND party = :party AND seq = 
 _INFO = "SELECT value FROM node_info WHERE key = :key"
 _INSERT = (
     "INSERT INTO events (id, line, party, seq, prev, kind, author, ts, ref, raw, sig, "
-    "received_at) VALUES (:id, :line, :party, :seq, :prev, :kind, :author, :ts, :ref, :raw, "
-    ":sig, :received_at)"
+    "received_at, content_key) VALUES (:id, :line, :party, :seq, :prev, :kind, :author, :ts, "
+    ":ref, :raw, :sig, :received_at, :content_key)"
 )
 
 

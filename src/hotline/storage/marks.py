@@ -11,7 +11,7 @@ from hotline.domain.alerting import AlertState
 from hotline.domain.events import Event
 from hotline.storage.engine import transaction
 from hotline.storage.schema import awareness_alerts, events
-from hotline.storage.transaction import event_of
+from hotline.storage.transaction import EVENT_READ, event_of
 
 _A = awareness_alerts.c
 
@@ -46,7 +46,7 @@ def events_at(engine: Engine, positions: list[int]) -> list[tuple[int, Event]]:
     if not positions:
         return []
     query = (
-        sa.select(events.c.pos, events.c.raw, events.c.sig, events.c.received_at)
+        sa.select(events.c.pos, *EVENT_READ)
         .where(events.c.pos.in_(positions))
         .order_by(events.c.pos)
     )

@@ -101,6 +101,8 @@ events = Table(
     Column("sig", LargeBinary, nullable=False),
     # when a peer's event reached this node (migration 0008); NULL for our own events
     Column("received_at", String(32), nullable=True),
+    # the key that opens its sealed content on this node (migration 0017), if it has one
+    Column("content_key", LargeBinary, nullable=True),
     UniqueConstraint("line", "party", "seq", name="uq_events_chain_seq"),
     Index("ix_events_ref_kind", "ref", "kind", "pos"),
     Index("ix_events_line_kind", "line", "kind"),

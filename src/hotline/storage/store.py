@@ -44,6 +44,7 @@ from hotline.storage.schema import (
     principals,
 )
 from hotline.storage.transaction import (
+    EVENT_READ,
     RETRYABLE_SQLSTATES,
     WriteTx,
     as_bytes,
@@ -295,9 +296,7 @@ class Store:
         self, line: str, *, party: str | None = None, kinds: Collection[str] | None = None
     ) -> list[Event]:
         """A line's events in the order this node stored them."""
-        query = sa.select(events.c.raw, events.c.sig, events.c.received_at).where(
-            events.c.line == line
-        )
+        query = sa.select(*EVENT_READ).where(events.c.line == line)
         if party is not None:
             query = query.where(events.c.party == party)
         if kinds is not None:
@@ -309,7 +308,7 @@ class Store:
         if not line_ids:
             return []
         query = (
-            sa.select(events.c.raw, events.c.sig, events.c.received_at)
+            sa.select(*EVENT_READ)
             .where(events.c.line.in_(list(line_ids)), events.c.kind.in_(list(kinds)))
             .order_by(events.c.pos)
         )
@@ -323,7 +322,7 @@ class Store:
             return [
                 event_of(r)
                 for r in c.execute(
-                    sa.select(events.c.raw, events.c.sig, events.c.received_at)
+                    sa.select(*EVENT_READ)
                     .where(events.c.ref.in_(list(message_ids)), events.c.kind == "ack")
                     .order_by(events.c.pos)
                 )
@@ -333,7 +332,7 @@ class Store:
         """The first receipt of ``event`` by each other party of its line: the earliest
         of its receipts of that chain up to ``event.seq`` or further."""
         query = (
-            sa.select(events.c.raw, events.c.sig, events.c.received_at)
+            sa.select(*EVENT_READ)
             .where(
                 events.c.line == event.line,
                 events.c.kind == "receipt",
@@ -380,7 +379,7 @@ class Store:
     ) -> list[tuple[int, Event]]:
         """Events of ``kinds`` stored after position ``pos``, with their positions."""
         query = (
-            sa.select(events.c.pos, events.c.raw, events.c.sig, events.c.received_at)
+            sa.select(events.c.pos, *EVENT_READ)
             .where(events.c.pos > pos, events.c.kind.in_(list(kinds)))
             .order_by(events.c.pos)
         )
@@ -403,7 +402,7 @@ class Store:
                 sa.and_(events.c.kind.in_(list(own_kinds)), events.c.party.in_(list(own))),
             )
         query = (
-            sa.select(events.c.pos, events.c.raw, events.c.sig, events.c.received_at)
+            sa.select(events.c.pos, *EVENT_READ)
             .where(events.c.pos > pos, wanted)
             .order_by(events.c.pos)
         )
@@ -423,7 +422,7 @@ class Store:
                 found.extend(
                     event_of(r)
                     for r in c.execute(
-                        sa.select(events.c.raw, events.c.sig, events.c.received_at)
+                        sa.select(*EVENT_READ)
                         .where(
                             events.c.ref.in_(wanted[start : start + 500]),
                             events.c.kind.in_(list(kinds)),
@@ -458,9 +457,7 @@ class Store:
             )
         with self._read() as c:
             rows = c.execute(
-                sa.select(events.c.raw, events.c.sig, events.c.received_at)
-                .where(events.c.id.like(prefix + "%"))
-                .limit(2)
+                sa.select(*EVENT_READ).where(events.c.id.like(prefix + "%")).limit(2)
             ).all()
         if not rows:
             raise NotFound("event", ident, hint="see `hotline log LINE` for event ids")
@@ -476,7 +473,7 @@ class Store:
         """Up to ``limit`` events of (line, party)'s chain after ``after_seq``, in order."""
         with self._read() as c:
             rows = c.execute(
-                sa.select(events.c.raw, events.c.sig, events.c.received_at)
+                sa.select(*EVENT_READ)
                 .where(events.c.line == line, events.c.party == party, events.c.seq > after_seq)
                 .order_by(events.c.seq)
                 .limit(limit)
@@ -559,6 +556,18 @@ class Store:
             result = c.execution_options(yield_per=batch).execute(query)
             for r in result:
                 yield _stored(r)
+
+    def content_keys(self, after: int = 0) -> Iterator[tuple[StoredEvent, bytes]]:
+        """Each event stored after position ``after`` with the key that opens its sealed
+        content on this node, as stored."""
+        query = (
+            sa.select(*_EVENT_COLUMNS, events.c.content_key)
+            .where(events.c.pos > after, events.c.content_key.is_not(None))
+            .order_by(events.c.pos)
+        )
+        with self._read() as c:
+            for r in c.execute(query):
+                yield _stored(r), as_bytes(r[11])
 
     def resolve(self, ids: Collection[str]) -> Mapping[str, RefTarget]:
         """Where each of ``ids`` stands (ids not stored are absent)."""

@@ -65,16 +65,23 @@ def as_bytes(value: Any) -> bytes:
     return bytes(value)
 
 
+#: The columns an :class:`Event` is read from (:func:`event_of`).
+EVENT_READ = (events.c.raw, events.c.sig, events.c.received_at, events.c.content_key)
+
+
 def event_of(row: Any) -> Event:
-    """A stored event. Raises IntegrityFailure when its stored bytes are no event (the
-    node's record is damaged: not the fault of whoever asked)."""
+    """A stored event (of :data:`EVENT_READ`), its sealed content opened where this node
+    holds its key. Raises IntegrityFailure when its stored bytes are no event, or its key
+    does not open it (the node's record is damaged: not the fault of whoever asked)."""
     received = getattr(row, "received_at", None)
     try:
         at = parse_time(received) if isinstance(received, str) else None
     except InvalidInput:
         at = None  # a damaged bookkeeping column; the event itself is what verify checks
     try:
-        return Event.from_raw(as_bytes(row.raw), as_bytes(row.sig), at)
+        event = Event.from_raw(as_bytes(row.raw), as_bytes(row.sig), at)
+        key = getattr(row, "content_key", None)
+        return event if key is None else event.with_key(as_bytes(key))
     except InvalidInput as exc:
         raise IntegrityFailure(
             f"a stored event is unreadable: {exc.message}",
@@ -222,7 +229,7 @@ class WriteTx:
         ``hotline verify`` checks). Events it signed before the rotation still count, however
         late they arrive; a request signed with it is refused once the rotation is pinned."""
         rows = self._c.execute(
-            sa.select(events.c.raw, events.c.sig, events.c.received_at).where(
+            sa.select(*EVENT_READ).where(
                 events.c.line == line,
                 events.c.party == party,
                 events.c.seq < before_seq,
@@ -230,6 +237,10 @@ class WriteTx:
             )
         )
         return any(event_of(r).content.get("replaces") == key_id for r in rows)
+
+    def node_keys(self, parties: Collection[str]) -> dict[str, PublicKey]:
+        """Each of ``parties``' node key in force, as this transaction sees them."""
+        return current_keys(self._c, list(parties))
 
     def keys_of(self, owner: str) -> dict[str, tuple[str, PublicKey]]:
         """The owner's keys as this transaction sees them."""
@@ -438,6 +449,21 @@ class WriteTx:
         ).scalar_one()
         return int(found)
 
+    def last_of_kind(self, line: str, party: str, kind: str, before: int) -> Event | None:
+        """(line, party)'s last event of ``kind`` below seq ``before``, if any."""
+        row = self._c.execute(
+            sa.select(*EVENT_READ)
+            .where(
+                events.c.line == line,
+                events.c.party == party,
+                events.c.seq < before,
+                events.c.kind == kind,
+            )
+            .order_by(events.c.seq.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else event_of(row)
+
     def bodies(self, line: str, party: str, after: int, upto: int) -> list[bytes]:
         """The canonical bodies of (line, party)'s events ``after < seq <= upto``, in order."""
         rows = self._c.execute(
@@ -454,24 +480,20 @@ class WriteTx:
 
     def acks_of(self, message_id: str) -> list[Event]:
         rows = self._c.execute(
-            sa.select(events.c.raw, events.c.sig, events.c.received_at)
+            sa.select(*EVENT_READ)
             .where(events.c.ref == message_id, events.c.kind == "ack")
             .order_by(events.c.pos)
         )
         return [event_of(r) for r in rows]
 
     def event(self, event_id: str) -> Event | None:
-        row = self._c.execute(
-            sa.select(events.c.raw, events.c.sig, events.c.received_at).where(
-                events.c.id == event_id
-            )
-        ).first()
+        row = self._c.execute(sa.select(*EVENT_READ).where(events.c.id == event_id)).first()
         return None if row is None else event_of(row)
 
     def referring(self, ref: str, kinds: Iterable[str]) -> list[Event]:
         """Events of ``kinds`` referring to ``ref``, as this transaction sees them."""
         rows = self._c.execute(
-            sa.select(events.c.raw, events.c.sig, events.c.received_at)
+            sa.select(*EVENT_READ)
             .where(events.c.ref == ref, events.c.kind.in_(list(kinds)))
             .order_by(events.c.pos)
         )
@@ -480,7 +502,7 @@ class WriteTx:
     def events_of(self, line: str, kinds: Iterable[str]) -> list[Event]:
         """A line's events of ``kinds``, in the order stored, as this transaction sees them."""
         rows = self._c.execute(
-            sa.select(events.c.raw, events.c.sig, events.c.received_at)
+            sa.select(*EVENT_READ)
             .where(events.c.line == line, events.c.kind.in_(list(kinds)))
             .order_by(events.c.pos)
         )
@@ -527,10 +549,11 @@ class WriteTx:
                 "kind": e.kind,
                 "author": e.author,
                 "ts": e.body["ts"],
-                "ref": expected_ref(e.kind, e.content),
+                "ref": expected_ref(e.kind, e.body.get("content")),  # as signed
                 "raw": e.raw,
                 "sig": e.sig,
                 "received_at": received_at,
+                "content_key": e.content_key,
             }
             for e in batch
         ]

@@ -17,6 +17,16 @@ suite("describe", () => {
     expect(describe(message, ru)).not.toContain("notification");
   });
 
+  it("says that what is sealed from this node (the line's mediator) is carried, unread", () => {
+    const sealed = { v: 1, to: { RU: {}, UA: {} } };
+    const message = { kind: "message", content: { precedence: "FLASH", kind: "warning", sealed } };
+    expect(describe(message, en)).toBe(
+      "FLASH warning: sealed: carried here, readable only by the other parties",
+    );
+    expect(describe({ kind: "ack", content: { ref, sealed } }, ru)).toContain("запечатано");
+    expect(describe({ kind: "translation", content: { ref, sealed } }, en)).toMatch(/^sealed/);
+  });
+
   it("words receipts, acknowledgements and escalation steps", () => {
     expect(describe({ kind: "receipt", content: { of: "RU", upto_seq: 7 } }, en)).toBe(
       "holds RU's chain up to #7",

@@ -37,16 +37,19 @@ export function describe(e: Pick<RecordEvent, "kind" | "content">, t: Translate)
     const found = t(key as Key);
     return found === key ? "" : found;
   };
+  // sealed from this node (the line's mediator): it carries the text without reading it
+  const sealed = typeof c["sealed"] === "object" && c["sealed"] !== null;
   switch (e.kind) {
     case "message":
       return `${word(`precedence.${text("precedence")}`) || text("precedence")} ${
         word(`kind.${text("kind")}`) || text("kind")
-      }: ${text("subject")}`;
+      }: ${sealed ? t("record.about.sealed") : text("subject")}`;
     case "receipt":
       return t("record.about.receipt", { party: text("of"), seq: String(c["upto_seq"] ?? "") });
     case "ack": {
       const reply = c["reply"] as { body?: string } | undefined;
       const head = t("record.about.ack", { ref: text("ref").slice(0, 12) });
+      if (sealed) return `${head}: ${t("record.about.sealed")}`;
       return reply?.body ? `${head}: ${reply.body}` : head;
     }
     case "evidence":
@@ -61,7 +64,7 @@ export function describe(e: Pick<RecordEvent, "kind" | "content">, t: Translate)
         ref: text("ref").slice(0, 12),
       });
     default:
-      return TEXT_FIELDS.map(text).find((v) => v) ?? "";
+      return sealed ? t("record.about.sealed") : (TEXT_FIELDS.map(text).find((v) => v) ?? "");
   }
 }
 

@@ -143,7 +143,13 @@ export function FreeTextForm({ id, prefill, onSent }: Props) {
           )}
         </fieldset>
       )}
-      {line?.mediator && <p class="hint">{t("compose.mediator", { mediator: line.mediator })}</p>}
+      {line?.mediator && (
+        <p class="hint">
+          {t(line.mediator_reads === false ? "compose.mediatorSealed" : "compose.mediator", {
+            mediator: line.mediator,
+          })}
+        </p>
+      )}
       {(line?.observers?.length ?? 0) > 0 && (
         <p class="hint">{t("compose.observers", { observers: (line?.observers ?? []).join(", ") })}</p>
       )}

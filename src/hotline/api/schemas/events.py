@@ -133,6 +133,11 @@ class Line(Answer):
     mediator: str | None = Field(
         default=None, description="the party whose node carries the line between the others"
     )
+    mediator_reads: bool = Field(
+        default=True,
+        description="false: what is said on the line is sealed from its mediator, readable "
+        "only by the other parties",
+    )
 
 
 class MatrixRow(Answer):
