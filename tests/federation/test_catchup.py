@@ -284,9 +284,9 @@ def test_a_long_pull_comes_page_by_page_in_order_and_its_receipts_go_back_at_onc
     """RU pulls what US could not push, a page at a time, the next page fetched and
     checked while the one before is stored. Nothing of a pull went back in an answer to
     US: RU pushes its receipts at once, not after ``receipt_grace``."""
-    from hotline.federation import workers
+    from hotline.federation import pulls
 
-    monkeypatch.setattr(workers, "PULL_PAGE", 7)
+    monkeypatch.setattr(pulls, "PULL_PAGE", 7)
     pair.settle()
     pair.net.down |= {RU_URL, RU_BACKUP}
     sent = send(pair, "US", 30)

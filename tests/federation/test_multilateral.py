@@ -644,3 +644,19 @@ def test_a_box_showing_readers_other_addressees_than_the_mediator_sees_is_refuse
     mesh.settle()
     assert forged.id not in {e.id for e in ua.store.events(SEALED)}
     assert ua.peers.count_rejections() > before
+
+
+def test_the_mediator_delivers_again_what_a_restored_party_lost_of_a_chain_it_relays(
+    mesh: Mesh,
+) -> None:
+    ru, ua = mesh.nodes["RU"], mesh.nodes["UA"]
+    mesh.cut("RU", "UA")
+    sent = [ru.messages.send(MEDIATED, "RU/NRRC", flash(f"warning {i}")) for i in range(3)]
+    mesh.settle()
+    assert {s.id for s in sent} <= {e.id for e in ua.store.events(MEDIATED)}
+    with ua.store.engine.begin() as c:  # UA restored from a backup older than the last two
+        c.execute(sa.text("DROP TRIGGER IF EXISTS events_no_delete"))
+        c.execute(sa.delete(events).where(events.c.id.in_([s.id for s in sent[1:]])))
+    mesh.feds["UN"].catch_up_once()  # UA's heads say it holds less than UN delivered
+    mesh.settle()
+    assert {s.id for s in sent} <= {e.id for e in ua.store.events(MEDIATED)}

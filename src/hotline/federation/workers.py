@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -27,10 +28,10 @@ from hotline.federation.clockwatch import ClockWatch
 from hotline.federation.compare import ChainView, chain_views
 from hotline.federation.linktests import LinkTests
 from hotline.federation.mailpath import MailPath
+from hotline.federation.pulls import pull_chain
 from hotline.federation.recovery import RollbackGuard
 from hotline.federation.tls import peer_http
 from hotline.services.outages import Outages
-from hotline.services.pushed import Checked, claimed_seq
 from hotline.services.receiver import Receiver
 from hotline.services.rotations import NodeRotations
 from hotline.services.writer import LedgerWriter
@@ -38,8 +39,6 @@ from hotline.storage.peers import Cursor, Peer, PeerStore
 
 log = logging.getLogger("hotline.federation")
 
-#: Events asked for in one pull of a catch-up (the peer may send fewer).
-PULL_PAGE = 1000
 #: While HTTPS fails, what was mailed is mailed again if no answer moved the cursor
 #: within this many seconds (the mail, or its answer, may have been lost).
 MAIL_RESEND = 60.0
@@ -505,59 +504,24 @@ class Federation:
                 )
             )  # the peer's own chains, and on a line it mediates (or new here) the others'
             if theirs_to_give and head.seq > ours.get((line, party), ChainHead()).seq:
-                self._pull(client, line, party, ours.get((line, party), ChainHead()), head)
-        for key, cursor in self.peers.cursors().items():
-            if key[0] != peer.party or key[2] != self.party:
+                pulled = (client.peer, line, self.party)
+                pull_chain(
+                    client,
+                    self.receiver,
+                    line,
+                    party,
+                    ours.get((line, party), ChainHead()),
+                    head,
+                    partial(self._pulled.add, pulled),  # noted before its receipt
+                )
+        for key, cursor in self.peers.cursors().items():  # ours, and those we relay to it
+            if key[0] != peer.party:
                 continue
             held = theirs.get((key[1], key[2]), ChainHead())
             if held.seq < cursor.acked_seq:
                 self.peers.rewind(key, held.seq, held.id)
                 self._behind = True
         return self.compare_with(peer, theirs)  # their heads as just asked: once a round
-
-    def _pull(
-        self, client: PeerClient, line: str, party: str, ours: ChainHead, theirs: ChainHead
-    ) -> None:
-        """Pull what we lack of the peer's chain, a page at a time. While a page is
-        stored, the next one is fetched and its signatures checked (it is dropped, and
-        fetched again from where the chain stands, if the page before was not stored
-        whole)."""
-        if ours.seq >= theirs.seq:
-            return
-        with ThreadPoolExecutor(1, thread_name_prefix="pull-ahead") as ahead:
-            page = self._page(client, line, party, ours.seq)
-            while page is not None:
-                pairs, checked = page
-                last = checked[-1].event if checked else None
-                # a seq that is no number: the page is refused when stored, none follows
-                end = claimed_seq(last) if last is not None else None
-                following = (
-                    ahead.submit(self._page, client, line, party, end)
-                    if end is not None and end < theirs.seq
-                    else None
-                )
-                self._pulled.add((client.peer, line, self.party))  # before its receipt
-                result = self.receiver.accept(client.peer, line, party, pairs, checked=checked)
-                if result.refused is not None or result.head.seq <= ours.seq:
-                    return
-                ours = result.head
-                if ours.seq >= theirs.seq:
-                    return
-                if following is not None and ours.seq == end:
-                    page = following.result()
-                else:
-                    page = self._page(client, line, party, ours.seq)
-
-    def _page(
-        self, client: PeerClient, line: str, party: str, after: int
-    ) -> tuple[list[tuple[bytes, bytes]], list[Checked]] | None:
-        """The peer's events of (line, party) after ``after`` (up to :data:`PULL_PAGE`),
-        read and checked; None when it has none to give."""
-        answer = client.pull(line, party, after, PULL_PAGE)
-        if answer.status != 200 or not answer.data.get("events"):
-            return None
-        pairs = decode_events(answer.data["events"])
-        return pairs, self.receiver.check(client.peer, line, party, pairs)
 
     # -- link tests ----------------------------------------------------------------------
 
