@@ -364,3 +364,6 @@ def test_the_consoles_show_a_line_sealed_from_its_mediator(
     axe_clean(page, "the mediator's record of a sealed line")
     if os.environ.get("HOTLINE_SCREENSHOT"):
         page.screenshot(path="docs/console-sealed-record.png", full_page=True)
+    page.select_option("select[name=language]", "ru")  # and in the desk's own language
+    page.get_by_text("запечатано: передано через этот узел").first.wait_for(timeout=10_000)
+    axe_clean(page, "the mediator's record of a sealed line, in Russian")

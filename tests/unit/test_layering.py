@@ -224,7 +224,7 @@ def test_only_storage_knows_the_database_dialect() -> None:
 #: Who may open a write transaction of their own: the group commit (every write while the
 #: node serves goes through it), a halt (it holds the chain while no append may race it)
 #: and creating a node (nothing serves yet).
-OWN_TRANSACTIONS = {"hotline.services.commits", "hotline.services.halts", "hotline.app"}
+OWN_TRANSACTIONS = {"hotline.services.commits", "hotline.services.halts", "hotline.app.node"}
 
 
 def test_writes_go_through_the_group_commit() -> None:

@@ -1,14 +1,14 @@
-"""Composition root: builds the settings, the engine, the store and the services.
+"""Composition root: builds the settings, the engine, the store and the services of a
+node (:class:`Node`), or its record alone (:class:`Ledger`).
 
-Nothing else wires components together, and nothing below this module reads the
-environment: ``open_node`` and ``init_node`` are given it.
+Nothing outside :mod:`hotline.app` wires components together, and nothing below it reads
+the environment: ``open_node`` and ``init_node`` are given it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,17 +38,11 @@ from hotline.storage.trees import TreeStore
 
 if TYPE_CHECKING:  # the services, the HTTP apps, the peer transport and NATS: imported
     # when built, so that a command that only checks the record (see open_ledger) loads none
-    import httpx
-    from fastapi import FastAPI
     from sqlalchemy import Engine
 
     from hotline.api.metrics import Metrics
     from hotline.domain.agreement import Agreement
-    from hotline.exercise.record import NodeRecord
-    from hotline.federation.checkpointing import CheckpointRound
-    from hotline.federation.mailpath import MailPath
-    from hotline.federation.workers import Federation
-    from hotline.ingest.jetstream import TrackPublisher, TrackWriters
+    from hotline.ingest.jetstream import TrackPublisher
     from hotline.services.accounts import Accounts
     from hotline.services.agreements import Agreements
     from hotline.services.awareness import Awareness
@@ -57,7 +51,6 @@ if TYPE_CHECKING:  # the services, the HTTP apps, the peer transport and NATS: i
     from hotline.services.directory import Directory
     from hotline.services.escalation import Escalations
     from hotline.services.evidence import Evidence
-    from hotline.services.incidents import Incidents
     from hotline.services.lines import Lines
     from hotline.services.messages import Messages
     from hotline.services.notices import Notices
@@ -386,34 +379,6 @@ def _publisher(nats_url: str, party: str) -> TrackPublisher | None:
     return TrackPublisher.for_party(nats_url, party)
 
 
-def federation(node: Node, http: httpx.Client) -> Federation:
-    """The node's federation workers, talking to peers through ``http``."""
-    from hotline.federation.workers import Federation, Timing
-
-    settings = node.settings
-    timing = Timing(
-        batch=settings.delivery_batch,
-        retry_max=settings.retry_max,
-        linktest_interval=settings.linktest_interval,
-        catchup_interval=settings.catchup_interval,
-        clock_alert=settings.clock_skew_alert,
-    )
-    return Federation(
-        party=node.party,
-        writer=node.writer,
-        peers=node.peers,
-        receiver=node.receiver,
-        http=http,
-        timing=timing,
-        outages=node.outages,
-        latency=node.metrics.delivery_latency,
-        request_signatures=settings.request_signatures,
-        # waits between attempts on the monotonic clock, unless time is an exercise's
-        monotonic=time.monotonic if isinstance(node.writer.clock, SystemClock) else None,
-        mail=mail_path(node),
-    )
-
-
 def own_mail(settings: Settings) -> str | None:
     """The address of the node's e-mail path: ``mail_from`` when ``smtp_url`` and
     ``imap_url`` are set (None otherwise). InvalidInput when it is still the default,
@@ -428,150 +393,6 @@ def own_mail(settings: Settings) -> str | None:
             "whose mail imap_url reads",
         )
     return settings.mail_from
-
-
-def mail_path(node: Node) -> MailPath | None:
-    """The node's e-mail path to its peers: out through ``smtp_url``, in from
-    ``imap_url`` (None unless both are set)."""
-    settings = node.settings
-    address = own_mail(settings)
-    if address is None:
-        return None
-    from hotline.domain.mail import parse_imap_url, parse_smtp_url
-    from hotline.federation.mailpath import MailPath
-    from hotline.outbound.smtp import send_mail
-
-    return MailPath(
-        party=node.party,
-        address=address,
-        writer=node.writer,
-        peers=node.peers,
-        receiver=node.receiver,
-        smtp=parse_smtp_url(settings.smtp_url),
-        send_mail=send_mail,
-        imap=parse_imap_url(settings.imap_url),
-    )
-
-
-def checkpoint_round(node: Node, fed: Federation, http: httpx.Client) -> CheckpointRound:
-    """The node's checkpoint round (sign, have peers cosign, show witnesses)."""
-    from hotline.federation.checkpointing import CheckpointRound
-
-    return CheckpointRound(fed, node.checkpoints, node.settings.witnesses, http)
-
-
-def node_incidents(node: Node) -> Incidents:
-    """Incidents as the node's own commands read them (the CLI, the demo): over the
-    picture's tables and track history, proven with the node's witnesses."""
-    from hotline.services.disclosures import Disclosures
-    from hotline.services.incidents import Incidents
-    from hotline.storage.picture import PictureStore
-
-    disclosures = Disclosures(node.checkpoints, node.party, node.settings.witnesses)
-    return Incidents(
-        node.store, PictureStore(node.history.engine), node.history, node.notices, disclosures
-    )
-
-
-def track_writers(node: Node, count: int | None = None) -> TrackWriters | None:
-    """The party's track writers, not started: ``count`` of them (else the setting
-    ``nats_consumers``), taking its tracks from JetStream (setting ``nats_url``) into the
-    picture. None without ``nats_url``: tracks go straight to the picture."""
-    settings = node.settings
-    if not settings.nats_url:
-        return None
-    from hotline.ingest.jetstream import Names, TrackWriters
-
-    sink = node.awareness.ingest
-    return TrackWriters(
-        settings.nats_url, Names.of_party(node.party), sink, count or settings.nats_consumers
-    )
-
-
-def federation_app(node: Node) -> FastAPI:
-    """The node's HTTP app: the federation API, the track ingest endpoint, the operator
-    API and the console, each request body held to its limit (:mod:`hotline.http.limits`)."""
-    from hotline.api.app import create_api
-    from hotline.api.context import ApiContext
-    from hotline.api.metrics import Operations
-    from hotline.api.operations import mount_operations
-    from hotline.federation.api import FederationContext, create_app
-    from hotline.federation.client import PREFIX
-    from hotline.http.limits import BodyLimit, BodyLimits
-    from hotline.ingest.api import mount_ingest
-    from hotline.services.disclosures import Disclosures
-
-    app = create_app(
-        FederationContext(
-            party=node.party,
-            writer=node.writer,
-            peers=node.peers,
-            receiver=node.receiver,
-            clock=node.writer.clock,
-            skew=node.settings.request_skew,
-            outages=node.outages,
-            refusals=node.refusals,
-            checkpoints=node.checkpoints,
-        )
-    )
-    mount_ingest(app, node.ingest, node.settings.ingest_token)
-    create_api(
-        app,
-        ApiContext(
-            party=node.party,
-            language=node.language,
-            clock=node.writer.clock,
-            store=node.store,
-            peers=node.peers,
-            accounts=node.accounts,
-            directory=node.directory,
-            messages=node.messages,
-            catalogues=node.catalogues,
-            translations=node.translations,
-            notices=node.notices,
-            contacts=node.contacts,
-            relays=node.relays,
-            watch=node.watch,
-            pager=node.pager,
-            rollcalls=node.rollcalls,
-            agreements=node.agreements,
-            awareness=node.awareness,
-            outages=node.outages,
-            checkpoints=node.checkpoints,
-            disclosures=Disclosures(node.checkpoints, node.party, node.settings.witnesses),
-            evidence=node.evidence,
-            history=node.history,
-        ),
-    )
-    settings = node.settings
-    app.add_middleware(
-        BodyLimits,
-        limits=[
-            BodyLimit(PREFIX + "/", settings.federation_body_limit, "federation_body_limit"),
-            BodyLimit("/ingest/", settings.ingest_body_limit, "ingest_body_limit"),
-            BodyLimit("/api/v1/auth/login", settings.login_body_limit, "login_body_limit"),
-        ],
-        default=BodyLimit("/", settings.api_body_limit, "api_body_limit"),
-    )
-    operations = Operations(
-        node.party, node.writer, node.peers, node.contacts, node.awareness.picture, node.metrics
-    )
-    mount_operations(app, operations, settings.metrics_token)  # last: it counts every answer
-    return app
-
-
-def node_record(node: Node) -> NodeRecord:
-    """What the exercise timeline and the after-action report read of ``node``."""
-    from hotline.exercise.record import NodeRecord
-
-    return NodeRecord(
-        party=node.party,
-        language=node.language,
-        store=node.store,
-        peers=node.peers,
-        picture=node.awareness.picture,
-        clock=node.writer.clock,
-    )
 
 
 def open_node(
