@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -25,7 +26,7 @@ from hotline.domain.addressing import Role, Standing
 from hotline.domain.canonical import canonical
 from hotline.domain.crypto import b64decode, b64encode
 from hotline.domain.errors import Forbidden, IntegrityFailure, InvalidInput, PolicyRefused
-from hotline.domain.events import EventKind, sign_event
+from hotline.domain.events import Event, EventKind, sign_event
 from hotline.domain.message import MessageDraft
 from hotline.domain.policy import LineKind, MessageKind
 from hotline.domain.precedence import Precedence
@@ -33,7 +34,7 @@ from hotline.domain.sealing import RANDOM_BYTES, is_sealed, seal
 from hotline.services.verification import verify_store
 from hotline.storage.schema import events
 from tests.conftest import FakeClock
-from tests.federation.mesh import Mesh, make_mesh
+from tests.federation.mesh import Mesh, make_mesh, url_of
 
 NETWORK = "risk-reduction-network"
 MEDIATED = "ru-ua-tripartite"
@@ -64,6 +65,31 @@ def flash(subject: str) -> MessageDraft:
         precedence=Precedence.FLASH,
         subject=subject,
         body="Missile impact near the border: not directed at you.",
+    )
+
+
+def forge(
+    mesh: Mesh,
+    line: str,
+    author: str,
+    content: dict[str, Any],
+    kind: EventKind = EventKind.MESSAGE,
+) -> Event:
+    """An event ``author`` signs onto its party's chain of ``line`` past the chain's
+    head, as its node would, but not stored: what a dishonest node could push."""
+    party = author.split("/")[0]
+    node = mesh.nodes[party]
+    head = node.store.heads().get((line, party))
+    return sign_event(
+        line=line,
+        party=party,
+        seq=head.seq + 1 if head else 1,
+        prev=head.id if head else None,
+        kind=kind,
+        author=author,
+        key=node.writer.key(author),
+        ts=mesh.clock.now(),
+        content=content,
     )
 
 
@@ -208,17 +234,7 @@ def test_a_message_numbered_out_of_turn_is_refused(mesh: Mesh) -> None:
     us, ru = mesh.nodes["US"], mesh.nodes["RU"]
     head = us.store.heads()[(NETWORK, "US")]
     content = {**note("skipped a number").content(), "number": 5}
-    forged = sign_event(
-        line=NETWORK,
-        party="US",
-        seq=head.seq + 1,
-        prev=head.id,
-        kind=EventKind.MESSAGE,
-        author="US/NRRC",
-        key=us.writer.key("US/NRRC"),
-        ts=mesh.clock.now(),
-        content=content,
-    )
+    forged = forge(mesh, NETWORK, "US/NRRC", content)
     answer = mesh.feds["US"].client(us.peers.peer("RU")).push(NETWORK, "US", [forged])
     assert answer.status == 422
     assert "numbered 5" in answer.data["detail"]
@@ -228,17 +244,7 @@ def test_a_message_numbered_out_of_turn_is_refused(mesh: Mesh) -> None:
     us.messages.send(NETWORK, "US/NRRC", note("numbered"))
     mesh.settle()
     head = us.store.heads()[(NETWORK, "US")]
-    unnumbered = sign_event(
-        line=NETWORK,
-        party="US",
-        seq=head.seq + 1,
-        prev=head.id,
-        kind=EventKind.MESSAGE,
-        author="US/NRRC",
-        key=us.writer.key("US/NRRC"),
-        ts=mesh.clock.now(),
-        content=note("no number").content(),
-    )
+    unnumbered = forge(mesh, NETWORK, "US/NRRC", note("no number").content())
     answer = mesh.feds["US"].client(us.peers.peer("RU")).push(NETWORK, "US", [unnumbered])
     assert answer.status == 422 and "has no number" in answer.data["detail"]
     assert ru.store.heads()[(NETWORK, "US")].seq == head.seq
@@ -262,18 +268,7 @@ def test_the_observer_verifies_everything_and_cannot_write(mesh: Mesh) -> None:
         osce.messages.ack(sent.id, "OSCE/CPC")
 
     # signed by its own desk and pushed by its own node: refused, and on record
-    head = osce.store.heads()[(NETWORK, "OSCE")]
-    forged = sign_event(
-        line=NETWORK,
-        party="OSCE",
-        seq=head.seq + 1,
-        prev=head.id,
-        kind=EventKind.MESSAGE,
-        author="OSCE/CPC",
-        key=osce.writer.key("OSCE/CPC"),
-        ts=mesh.clock.now(),
-        content=note("an observer speaks").content(),
-    )
+    forged = forge(mesh, NETWORK, "OSCE/CPC", note("an observer speaks").content())
     before = us.peers.count_rejections()
     answer = mesh.feds["OSCE"].client(osce.peers.peer("US")).push(NETWORK, "OSCE", [forged])
     assert answer.status == 422
@@ -445,17 +440,11 @@ def test_an_escalation_naming_malformed_waiting_parties_is_refused(mesh: Mesh) -
     us, ru = mesh.nodes["US"], mesh.nodes["RU"]
     sent = us.messages.send(NETWORK, "US/NRRC", note("watched"))
     mesh.settle()
-    head = us.store.heads()[(NETWORK, "US")]
-    forged = sign_event(
-        line=NETWORK,
-        party="US",
-        seq=head.seq + 1,
-        prev=head.id,
-        kind=EventKind.ESCALATION,
-        author="US",
-        key=us.writer.key("US"),
-        ts=mesh.clock.now(),
-        content={
+    forged = forge(
+        mesh,
+        NETWORK,
+        "US",
+        {
             "action": "resend",
             "ref": sent.id,
             "step": 1,
@@ -465,6 +454,7 @@ def test_an_escalation_naming_malformed_waiting_parties_is_refused(mesh: Mesh) -
             "outcome": "done",
             "waiting": 5,
         },
+        EventKind.ESCALATION,
     )
     answer = mesh.feds["US"].client(us.peers.peer("RU")).push(NETWORK, "US", [forged])
     assert answer.status == 422 and "waiting" in answer.data["detail"]
@@ -535,6 +525,14 @@ def test_what_is_said_on_a_line_sealed_from_its_mediator_is_read_by_all_but_it(
     assert sent.id not in {i.message.id for i in un.messages.inbox("UN", include_acked=True)}
     with pytest.raises(Forbidden, match="sealed from this node"):
         un.translations.of(sent.id)  # (read, translate: not at the mediator)
+    api = mesh.apps[url_of("UN")]
+    auth = {"Authorization": f"Bearer {un.accounts.create_token('UN/DPO-OPS')}"}
+    answer = api.get(f"/api/v1/messages/{sent.id}/read", headers=auth)
+    assert answer.status_code == 403 and "sealed" in answer.json()["detail"]
+    answer = api.get("/api/v1/translations/pending", headers=auth)
+    assert answer.status_code == 200 and sent.id not in answer.text
+    answer = api.get(f"/api/v1/lines/{SEALED}/events", headers=auth)
+    assert answer.status_code == 200 and sent.id in answer.text and "Impact" not in answer.text
     # every reader opens it; the party it is to has it in its inbox
     for node in (ua, osce):
         assert node.store.event(sent.id).content["subject"] == "Impact near the border"
@@ -567,18 +565,7 @@ def test_content_not_sealed_for_every_reader_is_refused_where_it_arrives(mesh: M
     short, _ = seal("message", content, keys, bytes(RANDOM_BYTES))  # type: ignore[arg-type]
     before = un.peers.count_rejections()
     for bad, why in ((short, "sealed for RU, UA"), (content, "in the clear")):
-        head = ru.store.heads().get((SEALED, "RU"))
-        forged = sign_event(
-            line=SEALED,
-            party="RU",
-            seq=head.seq + 1 if head else 1,
-            prev=head.id if head else None,
-            kind=EventKind.MESSAGE,
-            author="RU/NRRC",
-            key=ru.writer.key("RU/NRRC"),
-            ts=mesh.clock.now(),
-            content=bad,
-        )
+        forged = forge(mesh, SEALED, "RU/NRRC", bad)
         answer = (
             mesh.feds["RU"]
             .client(ru.peers.peer("UN"))
@@ -624,18 +611,7 @@ def test_a_box_showing_readers_other_addressees_than_the_mediator_sees_is_refuse
             b64decode(part["nonce"]), canonical({**hidden, "info": ["UA/GS-OPS"]}), None
         )
     )
-    head = ru.store.heads()[(SEALED, "RU")]
-    forged = sign_event(
-        line=SEALED,
-        party="RU",
-        seq=head.seq + 1,
-        prev=head.id,
-        kind=EventKind.MESSAGE,
-        author="RU/NRRC",
-        key=ru.writer.key("RU/NRRC"),
-        ts=mesh.clock.now(),
-        content=sealed,
-    )
+    forged = forge(mesh, SEALED, "RU/NRRC", sealed)
     answer = (
         mesh.feds["RU"].client(ru.peers.peer("UN")).push(SEALED, "RU", [(forged.raw, forged.sig)])
     )

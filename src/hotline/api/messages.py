@@ -188,7 +188,7 @@ def messages_router(
         "/messages/{ident}/read",
         operation_id="readMessage",
         response_model=MessageRead,
-        responses=errors_of(400, 401, 404),
+        responses=errors_of(400, 401, 403, 404),
     )
     async def read(ident: Ident, who: Me, lang: str | None = None) -> dict[str, Any]:
         """A message as its reader reads it: the original, its pre-agreed text in the

@@ -18,6 +18,7 @@ from hotline.api.routing import JsonRoute
 from hotline.api.schemas.events import Event as EventAnswer
 from hotline.api.schemas.events import QueuedMessage
 from hotline.domain.events import EventKind
+from hotline.domain.sealing import is_sealed
 from hotline.domain.translation import Translation
 from hotline.domain.translation import translations as translations_of
 from hotline.services.translations import Translations
@@ -58,10 +59,11 @@ def translation_router(
 
         def build() -> list[dict[str, Any]]:
             since = now() - timedelta(days=days)
+            # (what is sealed from this node, a line's mediator, is not its to read)
             found = [
                 m
                 for m in store.events_on(access.line_ids(who), [EventKind.MESSAGE.value])
-                if m.party != who.party and m.ts >= since
+                if m.party != who.party and m.ts >= since and not is_sealed(m.content)
             ][-QUEUE_LIMIT:]
             made = store.referring([m.id for m in found], [EventKind.TRANSLATION.value])
             certs = store.referring([t.id for t in made], [EventKind.CERTIFICATION.value])
