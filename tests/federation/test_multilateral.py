@@ -18,10 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from hotline.app import checkpoint_round
 from hotline.domain.addressing import Role, Standing
 from hotline.domain.canonical import canonical
 from hotline.domain.crypto import b64decode, b64encode
@@ -636,3 +638,25 @@ def test_the_mediator_delivers_again_what_a_restored_party_lost_of_a_chain_it_re
     mesh.feds["UN"].catch_up_once()  # UA's heads say it holds less than UN delivered
     mesh.settle()
     assert {s.id for s in sent} <= {e.id for e in ua.store.events(MEDIATED)}
+
+
+def test_only_a_lines_mediator_carries_another_partys_checkpoint(mesh: Mesh) -> None:
+    us, ru, ua, un = (mesh.nodes[p] for p in ("US", "RU", "UA", "UN"))
+    mesh.cut("RU", "UA")
+    sent = ru.messages.send(MEDIATED, "RU/NRRC", flash("Impact near the border"))
+    us.messages.send(NETWORK, "US/NRRC", note("exercise"))
+    mesh.settle()
+    ua.messages.ack(sent.id, "UA/GS-OPS")
+    mesh.settle()
+    http = httpx.Client()
+    for party in ("US", "UA", "UN"):
+        checkpoint_round(mesh.nodes[party], mesh.feds[party], http).once(force=True)
+    # UA's checkpoint of the mediated line reached RU through the UN, and RU cosigned it
+    carried = ru.checkpoints.trees.latest(MEDIATED, "UA")
+    assert carried is not None and carried.cosigned_at is not None
+    # the UN writes on the network line, but does not carry it: US's checkpoint is US's
+    network = un.checkpoints.trees.latest(NETWORK, "US")
+    assert network is not None
+    client = mesh.feds["UN"].client(un.peers.peer("RU"))
+    answer = client.call("POST", "/checkpoints", body={"note": network.note})
+    assert answer.status == 422 and answer.data["error"] == "wrong chain"

@@ -32,10 +32,14 @@ def mesh(tmp_path: Path, clock: FakeClock) -> Iterator[Mesh]:
 
 
 def sealed_sent(mesh: Mesh) -> str:
-    """A FLASH RU sent on the sealed line, its chain's checkpoints cosigned."""
-    ru = mesh.nodes["RU"]
+    """A FLASH RU sent on the sealed line and UA's acknowledgement of it, every chain's
+    checkpoints cosigned (UA's by RU too, carried to it by the mediator)."""
+    ru, ua = mesh.nodes["RU"], mesh.nodes["UA"]
     sealed_line(mesh)
     sent = ru.messages.send(SEALED, "RU/NRRC", flash("Impact near the border"))
+    mesh.settle()
+    mesh.clock.advance(seconds=30)
+    ua.messages.ack(sent.id, "UA/GS-OPS", reply="Understood, standing by.")
     mesh.settle()
     http = httpx.Client()
     for party in ("RU", "UA", "UN", "OSCE"):
@@ -46,9 +50,8 @@ def sealed_sent(mesh: Mesh) -> str:
 
 @pytest.fixture
 def bundle(mesh: Mesh) -> dict[str, object]:
-    # (the ack is UA's chain, whose checkpoints reach the mediator only: not disclosed here)
     sent = sealed_sent(mesh)
-    data = Disclosures(mesh.nodes["RU"].checkpoints, "RU").export(sent)
+    data = Disclosures(mesh.nodes["RU"].checkpoints, "RU").export(sent, with_ack=True)
     found: dict[str, object] = json.loads(data.data)
     return found
 
@@ -65,12 +68,16 @@ def test_hotline_and_the_script_open_the_disclosed_sealed_text(
     report = verify_bundle(json.dumps(bundle).encode())
     message = next(c.event for c in report.events if c.role == "message")
     assert message.content["subject"] == "Impact near the border"
+    ack = next(c for c in report.events if c.role == "ack")  # UA's chain
+    assert ack.event.content["reply"]["body"] == "Understood, standing by."
+    assert {s.name for s in ack.checkpoint.cosigned_by} == {"UN", "RU"}  # carrier, reader
     path = tmp_path / "sealed.json"
     path.write_text(json.dumps(bundle))
     done = run_script(path, "--json")
     assert done.returncode == 0, done.stderr
     answers = json.loads(done.stdout)["answers"]
     assert any("RU/NRRC sent FLASH warning 'Impact near the border'" in a for a in answers)
+    assert any("replying 'Understood, standing by.'" in a for a in answers)
 
 
 def test_a_key_other_than_the_committed_one_is_refused(
@@ -118,6 +125,7 @@ def test_the_page_opens_the_disclosed_sealed_text_offline(
     result.get_by_text("Verified").wait_for(timeout=15000)
     text = result.inner_text()
     assert "RU/NRRC sent FLASH warning" in text and "Impact near the border" in text
+    assert "Understood, standing by." in text
     wrong = json.loads(json.dumps(bundle))
     _message(wrong)["content_key"] = b64encode(bytes(32))
     path = tmp_path / "wrong.json"

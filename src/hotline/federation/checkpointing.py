@@ -6,7 +6,10 @@ One round (``hotline serve`` runs it every few seconds under its lease):
 2. offer each of our latest checkpoints the peer has not cosigned to the peers of its
    line; keep the cosignature. A peer that answers with a larger checkpoint of our own
    chain than we now hold shows we were rolled back: the chain halts (see
-   :mod:`hotline.domain.rollback`);
+   :mod:`hotline.domain.rollback`). On a line this node mediates, it carries each other
+   party's latest checkpoint to the line's remaining parties to cosign, as it carries
+   their chains: each party can then prove the others' events (an acknowledgement) to a
+   third party;
 3. submit each chain's latest checkpoint to every witness the node names (setting
    ``witnesses``) that has not cosigned it, with a consistency proof from the last
    one that witness cosigned; keep its cosignature. A witness that holds another
@@ -52,6 +55,7 @@ class CheckpointRound:
         self.checkpoints = checkpoints
         self.witnesses = tuple(witnesses)
         self.http = http
+        self._carried: dict[tuple[str, str, str], int] = {}  # (line, chain, to) -> size
 
     def once(self, *, force: bool = False) -> RoundResult:
         """One round; what it did. Never raises for a peer's or a witness's trouble: it
@@ -59,6 +63,8 @@ class CheckpointRound:
         result = RoundResult(signed=len(self.checkpoints.sign_due(force=force)))
         for checkpoint in self.checkpoints.pending():
             result.cosigned += self._offer(checkpoint, result.problems)
+        for checkpoint in self.checkpoints.carried():
+            result.cosigned += self._carry(checkpoint, result.problems)
         for checkpoint in self.checkpoints.latest_own():
             witnesses = self._witnesses_of(checkpoint.line, result.problems)
             if witnesses:
@@ -106,6 +112,49 @@ class CheckpointRound:
                 done += 1
             except RequestRefused as exc:
                 problems.append(str(exc))
+        return done
+
+    def _carry(self, checkpoint: StoredCheckpoint, problems: list[str]) -> int:
+        """Carry another party's ``checkpoint`` of a line this node mediates to the line's
+        other parties, each once; how many cosigned it (their cosignatures stay with
+        them: the checkpoint is its author's, kept here as the author had it cosigned)."""
+        done = 0
+        pinned = {p.party: p for p in self.fed.peers.peers()}
+        try:
+            line = self.checkpoints.store.line(checkpoint.line).line
+        except HotlineError as exc:
+            problems.append(f"{checkpoint.line}: {exc}")
+            return 0
+        for other in line.parties:
+            key = (checkpoint.line, checkpoint.party, other)
+            if other in (checkpoint.party, self.fed.party) or other not in pinned:
+                continue
+            if self._carried.get(key, 0) >= checkpoint.size:
+                continue
+            body = {"note": checkpoint.note}
+            pq = self.checkpoints.pq_public(checkpoint.party)
+            if pq is not None and self._has_pq(checkpoint):
+                body["pq_key"] = base64.b64encode(pq[0]).decode()
+                body["pq_binding"] = base64.b64encode(pq[1]).decode()
+            try:
+                answer = self.fed.client(pinned[other]).call("POST", "/checkpoints", body=body)
+            except HotlineError as exc:
+                problems.append(
+                    f"{other} could not be given {checkpoint.party}'s checkpoint: {exc}"
+                )
+                continue
+            data = answer.data if isinstance(answer.data, dict) else {}
+            if answer.status != 200 and data.get("error") == "not yet":
+                continue  # it does not hold the events yet: carried again next round
+            self._carried[key] = checkpoint.size
+            if answer.status == 200:
+                done += 1
+            else:
+                problems.append(
+                    f"{other} did not cosign {checkpoint.party}'s checkpoint of "
+                    f"{checkpoint.line} at {checkpoint.size}: {data.get('error')}: "
+                    f"{data.get('detail')}"
+                )
         return done
 
     def _has_pq(self, checkpoint: StoredCheckpoint) -> bool:

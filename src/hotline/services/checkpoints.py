@@ -286,18 +286,20 @@ class Checkpoints:
     def cosign(self, sender: str, text: str, pq: tuple[bytes, bytes] | None = None) -> Cosigned:
         """Cosign ``sender``'s checkpoint of one of its chains, as the peer that holds
         it; not when this node cosigned a larger one of that chain before (then that one
-        is the answer: the sender stands behind what it signed). Raises RequestRefused:
-        not its chain, not signed by its node, not held here yet ("not yet"), or not the
-        chain this node holds ("divergence"). ``pq``: the sender's ML-DSA-65 key and its
-        node's signature vouching for it, when the checkpoint carries that signature
-        (required when the line's terms say so: "post-quantum")."""
+        is the answer: the sender stands behind what it signed). On a mediated line the
+        mediator carries the other parties' checkpoints as it carries their chains.
+        Raises RequestRefused: not its chain (nor one it carries), not signed by its
+        author's node, not held here yet ("not yet"), or not the chain this node holds
+        ("divergence"). ``pq``: the author's ML-DSA-65 key and its node's signature
+        vouching for it, when the checkpoint carries that signature (required when the
+        line's terms say so: "post-quantum")."""
         try:
             note = parse_note(text)
             checkpoint = parse_checkpoint(note.text)
             line, party = parse_origin(checkpoint.origin)
         except InvalidInput as exc:
             raise RequestRefused("malformed", exc.message) from exc
-        if party != sender:
+        if party != sender and not self._carried(sender, line, party):
             raise RequestRefused("wrong chain", f"{sender} sent a checkpoint of {party}'s chain")
         verifiers = [
             Verifier(key_name(party), SignatureType.ED25519, k) for k in self.node_keys(party)
@@ -349,6 +351,29 @@ class Checkpoints:
             stored = _merged(existing, stored.note, stored.cosigned_at)
         self.trees.put(stored)
         return Cosigned(signature, None)
+
+    def _carried(self, sender: str, line: str, party: str) -> bool:
+        """Whether ``sender`` is the mediator of ``line``, carrying ``party``'s chain of it
+        to this node."""
+        try:
+            terms = self.store.line(line).line
+        except NotFound:
+            return False
+        return terms.mediator == sender and party in terms.parties and party != self.party
+
+    def carried(self) -> list[StoredCheckpoint]:
+        """On the lines this node mediates, the latest checkpoint of each other party's
+        chain: what it carries to the line's other parties to cosign."""
+        found = []
+        for state in self.store.lines(self.party):
+            if state.line.mediator != self.party:
+                continue
+            for party in state.line.parties:
+                if party != self.party:
+                    latest = self.trees.latest(state.line.id, party)
+                    if latest is not None:
+                        found.append(latest)
+        return found
 
     def cosigned(self, checkpoint: StoredCheckpoint, peer: str, line: str) -> StoredCheckpoint:
         """Keep the peer's cosignature line of our ``checkpoint``. Raises RequestRefused
