@@ -30,8 +30,18 @@ from hotline.domain.crypto import b64decode, b64encode
 from hotline.domain.errors import Forbidden, IntegrityFailure, InvalidInput, PolicyRefused
 from hotline.domain.events import Event, EventKind, sign_event
 from hotline.domain.message import MessageDraft
+from hotline.domain.notes import (
+    Note,
+    NoteSignature,
+    SignatureType,
+    Verifier,
+    key_id,
+    parse_note,
+    verify_note,
+)
 from hotline.domain.policy import LineKind, MessageKind
 from hotline.domain.precedence import Precedence
+from hotline.domain.proofs import key_name
 from hotline.domain.sealing import RANDOM_BYTES, is_sealed, seal
 from hotline.services.verification import verify_store
 from hotline.storage.schema import events
@@ -660,3 +670,17 @@ def test_only_a_lines_mediator_carries_another_partys_checkpoint(mesh: Mesh) -> 
     client = mesh.feds["UN"].client(un.peers.peer("RU"))
     answer = client.call("POST", "/checkpoints", body={"note": network.note})
     assert answer.status == 422 and answer.data["error"] == "wrong chain"
+    # what a carrier adds under another name is not kept: no line can spoil the note
+    ua_cp = un.checkpoints.trees.latest(MEDIATED, "UA")
+    assert ua_cp is not None
+    signed = parse_note(ua_cp.note)
+    ru_key = ru.store.party("RU").node_key
+    assert ru_key is not None
+    name = key_name("RU")
+    bogus = NoteSignature(name, key_id(name, SignatureType.COSIGNATURE, ru_key.raw), bytes(72))
+    spoiled = Note(signed.text, (*signed.signatures, bogus)).render()
+    client = mesh.feds["UN"].client(un.peers.peer("RU"))
+    assert client.call("POST", "/checkpoints", body={"note": spoiled}).status == 200
+    kept = ru.checkpoints.trees.latest(MEDIATED, "UA")
+    assert kept is not None and bogus not in parse_note(kept.note).signatures
+    verify_note(parse_note(kept.note), [Verifier(name, SignatureType.COSIGNATURE, ru_key)])

@@ -1,4 +1,4 @@
-"""Settings: one typed, frozen object, built once by ``app.py``.
+"""Settings: one typed, frozen object, built once by the composition root (``hotline.app``).
 
 Each setting is read from the environment first, then from the node's ``hotline.toml``
 (written by ``hotline init``), then its default, and is parsed into its type as it is

@@ -379,7 +379,7 @@ def create_app(ctx: FederationContext) -> FastAPI:
             raise RequestRefused("not offered", "this node cosigns no checkpoints")
         text = data["note"]
         try:
-            line, _ = parse_origin(parse_checkpoint(parse_note(text).text).origin)
+            line, author = parse_origin(parse_checkpoint(parse_note(text).text).origin)
             pq = (
                 (
                     b64decode_std(data["pq_key"], "pq_key"),
@@ -402,14 +402,14 @@ def create_app(ctx: FederationContext) -> FastAPI:
                 kind="checkpoint",
                 refused=exc,
                 line=line,
-                party=auth.sender,
+                party=author,  # (the sender's own chain, or one it carries as mediator)
                 raw=text.encode(),
             )
             return 422, {"error": exc.reason, "detail": exc.detail}
         if done.signature is None and done.held is not None:
             return 409, {
                 "error": "behind",
-                "detail": f"this node cosigned {auth.sender}'s checkpoint of {line} at size "
+                "detail": f"this node cosigned {author}'s checkpoint of {line} at size "
                 f"{done.held.size} before: the chain was rolled back",
                 "held": done.held.note,
             }

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -33,6 +34,10 @@ from hotline.services.checkpoints import Checkpoints
 from hotline.storage.trees import StoredCheckpoint
 
 log = logging.getLogger(__name__)
+
+#: A checkpoint a party took is carried to it again after this long (it may have been
+#: restored from a backup since, and lost it).
+CARRY_AGAIN_S = 600.0
 
 
 @dataclass
@@ -55,7 +60,9 @@ class CheckpointRound:
         self.checkpoints = checkpoints
         self.witnesses = tuple(witnesses)
         self.http = http
-        self._carried: dict[tuple[str, str, str], int] = {}  # (line, chain, to) -> size
+        # (line, chain, to) -> (size, when): what a peer took or refused for good
+        self._carried: dict[tuple[str, str, str], tuple[int, float]] = {}
+        self._uncarried: set[str] = set()  # peers of a release that takes no carried one
 
     def once(self, *, force: bool = False) -> RoundResult:
         """One round; what it did. Never raises for a peer's or a witness's trouble: it
@@ -116,8 +123,9 @@ class CheckpointRound:
 
     def _carry(self, checkpoint: StoredCheckpoint, problems: list[str]) -> int:
         """Carry another party's ``checkpoint`` of a line this node mediates to the line's
-        other parties, each once; how many cosigned it (their cosignatures stay with
-        them: the checkpoint is its author's, kept here as the author had it cosigned)."""
+        other parties, each once (and again after :data:`CARRY_AGAIN_S`); how many
+        cosigned it (their cosignatures stay with them: the checkpoint is its author's,
+        kept here as the author had it cosigned)."""
         done = 0
         pinned = {p.party: p for p in self.fed.peers.peers()}
         try:
@@ -127,9 +135,10 @@ class CheckpointRound:
             return 0
         for other in line.parties:
             key = (checkpoint.line, checkpoint.party, other)
-            if other in (checkpoint.party, self.fed.party) or other not in pinned:
+            if other in (checkpoint.party, self.fed.party, *self._uncarried) or other not in pinned:
                 continue
-            if self._carried.get(key, 0) >= checkpoint.size:
+            size, when = self._carried.get(key, (0, 0.0))
+            if size >= checkpoint.size and time.monotonic() - when < CARRY_AGAIN_S:
                 continue
             body = {"note": checkpoint.note}
             pq = self.checkpoints.pq_public(checkpoint.party)
@@ -144,12 +153,16 @@ class CheckpointRound:
                 )
                 continue
             data = answer.data if isinstance(answer.data, dict) else {}
-            if answer.status != 200 and data.get("error") == "not yet":
-                continue  # it does not hold the events yet: carried again next round
-            self._carried[key] = checkpoint.size
-            if answer.status == 200:
-                done += 1
-            else:
+            error = data.get("error")
+            if answer.status == 200 or (answer.status == 409 and error == "behind"):
+                self._carried[key] = (checkpoint.size, time.monotonic())
+                done += answer.status == 200
+                continue
+            if error == "wrong chain":  # a node of an earlier release: carried nothing
+                self._uncarried.add(other)
+            elif error == "divergence":  # two histories: it is on its record, once
+                self._carried[key] = (checkpoint.size, time.monotonic())
+            if error != "not yet":  # (it does not hold the events yet: next round)
                 problems.append(
                     f"{other} did not cosign {checkpoint.party}'s checkpoint of "
                     f"{checkpoint.line} at {checkpoint.size}: {data.get('error')}: "

@@ -493,6 +493,7 @@ class Federation:
         proposed while we could not hear it included: the proposal comes first), and
         re-queue any of ours it holds less of than our cursor says (a restored peer)."""
         client = self.client(peer)
+        cursors = self.peers.cursors()  # (before the heads: a cursor moved since is not rewound)
         theirs = client.heads()
         RollbackGuard(self.writer, self.peers).observe(client, theirs)  # halts our chains
         ours = self.store.heads()
@@ -514,7 +515,7 @@ class Federation:
                     head,
                     partial(self._pulled.add, pulled),  # noted before its receipt
                 )
-        for key, cursor in self.peers.cursors().items():  # ours, and those we relay to it
+        for key, cursor in cursors.items():  # ours, and those we relay to it
             if key[0] != peer.party:
                 continue
             held = theirs.get((key[1], key[2]), ChainHead())

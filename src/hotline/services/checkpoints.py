@@ -299,7 +299,8 @@ class Checkpoints:
             line, party = parse_origin(checkpoint.origin)
         except InvalidInput as exc:
             raise RequestRefused("malformed", exc.message) from exc
-        if party != sender and not self._carried(sender, line, party):
+        carried = party != sender
+        if carried and not self._carried(sender, line, party):
             raise RequestRefused("wrong chain", f"{sender} sent a checkpoint of {party}'s chain")
         verifiers = [
             Verifier(key_name(party), SignatureType.ED25519, k) for k in self.node_keys(party)
@@ -307,12 +308,21 @@ class Checkpoints:
         try:
             verify_note(note, verifiers)
         except InvalidInput as exc:
+            if self.index(line, party, checkpoint.size) < checkpoint.size:
+                raise RequestRefused(  # (signed by a key whose rotation is not here yet?)
+                    "not yet",
+                    f"{party}'s checkpoint of {line} at size {checkpoint.size} does not "
+                    f"verify with the keys held here, and neither is its chain: {exc.message}",
+                    hint="deliver the events first; the checkpoint is offered again",
+                ) from exc
             raise RequestRefused("bad signature", exc.message) from exc
         if not self._check_pq(party, note, pq) and self.pq_required(line):
             raise RequestRefused(
                 "post-quantum",
                 f"the terms of line {line} require an ML-DSA-65 signature on checkpoints",
             )
+        if carried:  # what the carrier added: its own cosignature if it verifies, no more
+            note = self._as_carried(note, party, sender)
         held = self.index(line, party, checkpoint.size)
         if held < checkpoint.size:
             raise RequestRefused(
@@ -360,6 +370,24 @@ class Checkpoints:
         except NotFound:
             return False
         return terms.mediator == sender and party in terms.parties and party != self.party
+
+    def _as_carried(self, note: Note, author: str, carrier: str) -> Note:
+        """``note`` with the author's signature lines (checked before) and the carrier's
+        cosignature where it verifies: nothing else a carrier added is kept, so no line
+        under another name can spoil the note for a reader of it."""
+        cosigners = [
+            Verifier(key_name(carrier), SignatureType.COSIGNATURE, k)
+            for k in self.node_keys(carrier)
+        ]
+        kept = []
+        for signature in note.signatures:
+            if signature.name == key_name(author) or any(
+                (v.name, v.key_id) == (signature.name, signature.key_id)
+                and v.check(note, signature) is not None
+                for v in cosigners
+            ):
+                kept.append(signature)
+        return Note(note.text, tuple(kept))
 
     def carried(self) -> list[StoredCheckpoint]:
         """On the lines this node mediates, the latest checkpoint of each other party's
