@@ -194,3 +194,26 @@ def test_a_kind_that_is_never_sealed_does_not_open() -> None:
     assert content_key is not None
     with pytest.raises(InvalidInput, match="never sealed"):
         open_content("line.propose", sealed, content_key)
+
+
+def test_the_standalone_verifiers_hold_the_same_clear_fields() -> None:
+    """verify_proof.py and verify-proof.html run without hotline: each keeps its own copy
+    of the fields a sealed box may not hold, which must be this one."""
+    import json
+    import re
+    from pathlib import Path
+
+    from hotline.data import verify_proof
+    from hotline.domain.sealing import CLEAR
+
+    assert {k: set(v) for k, v in verify_proof.CLEAR.items()} == {
+        k: set(v) for k, v in CLEAR.items()
+    }
+    page = (Path(verify_proof.__file__).parent / "verify-proof.html").read_text("utf-8")
+    found = re.search(r"const CLEAR = (\{.*?\});", page, re.S)
+    assert found is not None
+    table = re.sub(r"(\w+|\"[\w.]+\"):", lambda m: f'"{m.group(1).strip(chr(34))}":', found[1])
+    table = re.sub(r",\s*}", "}", table)
+    assert {k: set(v) for k, v in json.loads(table).items()} == {
+        k: set(v) for k, v in CLEAR.items()
+    }

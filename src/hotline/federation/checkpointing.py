@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -31,6 +32,7 @@ from hotline.domain.notes import SignatureType, Verifier, parse_checkpoint, pars
 from hotline.domain.proofs import WitnessRef, key_name
 from hotline.federation.workers import Federation
 from hotline.services.checkpoints import Checkpoints
+from hotline.storage.peers import Peer
 from hotline.storage.trees import StoredCheckpoint
 
 log = logging.getLogger(__name__)
@@ -92,21 +94,15 @@ class CheckpointRound:
         for other in line.route(checkpoint.party):  # (mediated: the mediator cosigns)
             if other == checkpoint.party or other not in pinned:
                 continue
-            body = {"note": checkpoint.note}
-            pq = self.checkpoints.pq_public(checkpoint.party)
-            if pq is not None and self._has_pq(checkpoint):
-                body["pq_key"] = base64.b64encode(pq[0]).decode()
-                body["pq_binding"] = base64.b64encode(pq[1]).decode()
             try:
-                answer = self.fed.client(pinned[other]).call("POST", "/checkpoints", body=body)
+                status, data = self._ask(pinned[other], checkpoint)
             except HotlineError as exc:
                 problems.append(f"{other} could not be asked to cosign: {exc}")
                 continue
-            data = answer.data if isinstance(answer.data, dict) else {}
             held = data.get("held")
             if isinstance(held, str):
                 self._held(other, checkpoint, held, problems)
-            if answer.status != 200:
+            if status != 200:
                 problems.append(
                     f"{other} did not cosign {checkpoint.line}/{checkpoint.party} at "
                     f"{checkpoint.size}: {data.get('error')}: {data.get('detail')}"
@@ -140,23 +136,17 @@ class CheckpointRound:
             size, when = self._carried.get(key, (0, 0.0))
             if size >= checkpoint.size and time.monotonic() - when < CARRY_AGAIN_S:
                 continue
-            body = {"note": checkpoint.note}
-            pq = self.checkpoints.pq_public(checkpoint.party)
-            if pq is not None and self._has_pq(checkpoint):
-                body["pq_key"] = base64.b64encode(pq[0]).decode()
-                body["pq_binding"] = base64.b64encode(pq[1]).decode()
             try:
-                answer = self.fed.client(pinned[other]).call("POST", "/checkpoints", body=body)
+                status, data = self._ask(pinned[other], checkpoint)
             except HotlineError as exc:
                 problems.append(
                     f"{other} could not be given {checkpoint.party}'s checkpoint: {exc}"
                 )
                 continue
-            data = answer.data if isinstance(answer.data, dict) else {}
             error = data.get("error")
-            if answer.status == 200 or (answer.status == 409 and error == "behind"):
+            if status == 200 or (status == 409 and error == "behind"):
                 self._carried[key] = (checkpoint.size, time.monotonic())
-                done += answer.status == 200
+                done += status == 200
                 continue
             if error == "wrong chain":  # a node of an earlier release: carried nothing
                 self._uncarried.add(other)
@@ -169,6 +159,18 @@ class CheckpointRound:
                     f"{data.get('detail')}"
                 )
         return done
+
+    def _ask(self, peer: Peer, checkpoint: StoredCheckpoint) -> tuple[int, dict[str, Any]]:
+        """Ask ``peer`` to cosign ``checkpoint`` (with its author's post-quantum key, when
+        it carries that signature): the answer's status and data. Raises HotlineError
+        when the peer cannot be reached."""
+        body = {"note": checkpoint.note}
+        pq = self.checkpoints.pq_public(checkpoint.party)
+        if pq is not None and self._has_pq(checkpoint):
+            body["pq_key"] = base64.b64encode(pq[0]).decode()
+            body["pq_binding"] = base64.b64encode(pq[1]).decode()
+        answer = self.fed.client(peer).call("POST", "/checkpoints", body=body)
+        return answer.status, answer.data if isinstance(answer.data, dict) else {}
 
     def _has_pq(self, checkpoint: StoredCheckpoint) -> bool:
         return any(len(s.signature) > 8 + 64 for s in parse_note(checkpoint.note).signatures)
